@@ -1,0 +1,184 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './config-error.js';
+import { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
+import { Secret } from './secret.js';
+import {
+  type TargetConfig,
+  type TargetFileEntry,
+  targetFileEntrySchema,
+  targetsFileSchema,
+} from './target-config.js';
+
+const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const sharedEnvSchema = z.object({
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+    .default('redis://127.0.0.1:6379'),
+  AIQUM_JOBS_PREFIX: redisPrefixSchema.default(defaultRedisPrefix),
+  AIQUM_JOBS_RETENTION_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(365 * 24 * 3_600)
+    .default(7 * 24 * 3_600),
+  AIQUM_TARGETS_FILE: z.string().min(1).optional(),
+  AIQUM_URL: z.string().min(1).optional(),
+  AIQUM_USERNAME: z.string().min(1).optional(),
+  AIQUM_PASSWORD: z.string().min(1).optional(),
+  AIQUM_PASSWORD_FILE: z.string().min(1).optional(),
+  AIQUM_CA_FILE: z.string().min(1).optional(),
+  AIQUM_INSECURE_TLS: booleanFromEnv.optional(),
+});
+
+/** What producer and worker share: where Redis is, the key prefix, retention, and the AIQUM targets. */
+export interface SharedConfig {
+  readonly redisUrl: string;
+  /** Hash-tagged prefix of every Redis key. */
+  readonly prefix: string;
+  /** How long finished requests, batches and queue jobs are kept, in seconds. */
+  readonly retentionSeconds: number;
+  readonly targets: ReadonlyMap<string, TargetConfig>;
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export interface LoadConfigOptions {
+  /** Reads a file as UTF-8; tests inject it. @defaultValue `fs.readFileSync` */
+  readFile?: (path: string) => string;
+}
+
+/**
+ * Reads and validates the shared configuration once, at start-up. Every problem is reported at once in
+ * one {@link ConfigError}; a value that parses here is never checked again deeper in the code.
+ */
+export function loadSharedConfig(env: Environment, options: LoadConfigOptions = {}): SharedConfig {
+  const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
+  const parsed = sharedEnvSchema.safeParse(env);
+  if (!parsed.success) throw ConfigError.fromZod('environment', parsed.error);
+  const vars = parsed.data;
+
+  const entries = readTargetEntries(vars, readFile);
+  const problems: string[] = [];
+  const targets = new Map<string, TargetConfig>();
+  for (const entry of entries) {
+    try {
+      targets.set(entry.name, resolveTarget(entry, env, readFile));
+    } catch (error) {
+      problems.push(`target ${entry.name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    redisUrl: vars.REDIS_URL,
+    prefix: vars.AIQUM_JOBS_PREFIX,
+    retentionSeconds: vars.AIQUM_JOBS_RETENTION_SECONDS,
+    targets,
+  };
+}
+
+function readTargetEntries(
+  vars: z.output<typeof sharedEnvSchema>,
+  readFile: (path: string) => string,
+): TargetFileEntry[] {
+  const shortcutUsed = [
+    vars.AIQUM_URL,
+    vars.AIQUM_USERNAME,
+    vars.AIQUM_PASSWORD,
+    vars.AIQUM_PASSWORD_FILE,
+  ].some((value) => value !== undefined);
+  if (vars.AIQUM_TARGETS_FILE && shortcutUsed) {
+    throw new ConfigError([
+      'set either AIQUM_TARGETS_FILE or the single-target shortcut (AIQUM_URL, AIQUM_USERNAME, AIQUM_PASSWORD...), not both',
+    ]);
+  }
+  if (vars.AIQUM_TARGETS_FILE) return readTargetsFile(vars.AIQUM_TARGETS_FILE, readFile);
+  if (!shortcutUsed) {
+    throw new ConfigError([
+      'no AIQUM target configured: set AIQUM_TARGETS_FILE, or AIQUM_URL with AIQUM_USERNAME and AIQUM_PASSWORD',
+    ]);
+  }
+  const shortcut = targetFileEntrySchema.safeParse(
+    dropUndefined({
+      name: 'default',
+      url: vars.AIQUM_URL,
+      username: vars.AIQUM_USERNAME,
+      password: vars.AIQUM_PASSWORD,
+      passwordFile: vars.AIQUM_PASSWORD_FILE,
+      caFile: vars.AIQUM_CA_FILE,
+      insecureTls: vars.AIQUM_INSECURE_TLS,
+    }),
+  );
+  if (!shortcut.success) {
+    throw new ConfigError(
+      shortcut.error.issues.map((issue) => `${shortcutVariable(issue.path[0])}: ${issue.message}`),
+    );
+  }
+  return [shortcut.data];
+}
+
+function readTargetsFile(path: string, readFile: (path: string) => string): TargetFileEntry[] {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError([`AIQUM_TARGETS_FILE ${path}: cannot be read (${reason})`]);
+  }
+  let document: unknown;
+  try {
+    // YAML 1.2 is a superset of JSON, so one parser reads both formats.
+    document = parseYaml(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError([`AIQUM_TARGETS_FILE ${path}: is neither valid JSON nor YAML (${reason})`]);
+  }
+  const parsed = targetsFileSchema.safeParse(document);
+  if (!parsed.success) throw ConfigError.fromZod(`AIQUM_TARGETS_FILE ${path}`, parsed.error);
+  return parsed.data.targets;
+}
+
+function resolveTarget(
+  entry: TargetFileEntry,
+  env: Environment,
+  readFile: (path: string) => string,
+): TargetConfig {
+  const { password, passwordFile, passwordEnv, ...rest } = entry;
+  let value: string | undefined = password;
+  if (passwordFile !== undefined) {
+    try {
+      value = readFile(passwordFile).replace(/\r?\n$/, '');
+    } catch {
+      throw new Error(`passwordFile ${passwordFile} cannot be read`);
+    }
+  }
+  if (passwordEnv !== undefined) {
+    value = env[passwordEnv];
+    if (value === undefined || value === '') throw new Error(`passwordEnv ${passwordEnv} is not set`);
+  }
+  if (value === undefined || value === '') throw new Error('the password is empty');
+  return { ...rest, password: new Secret(value) };
+}
+
+const shortcutVariables: Readonly<Record<string, string>> = {
+  name: 'AIQUM_URL',
+  url: 'AIQUM_URL',
+  username: 'AIQUM_USERNAME',
+  password: 'AIQUM_PASSWORD',
+  passwordFile: 'AIQUM_PASSWORD_FILE',
+  caFile: 'AIQUM_CA_FILE',
+  insecureTls: 'AIQUM_INSECURE_TLS',
+};
+
+function shortcutVariable(field: PropertyKey | undefined): string {
+  return shortcutVariables[String(field)] ?? 'AIQUM_URL';
+}
+
+function dropUndefined(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
+}

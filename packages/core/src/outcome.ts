@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+/**
+ * How a request ended. `unknown` means the truth cannot be known: an ambiguous submission, or an AIQUM Job
+ * that vanished before its end was seen. It is never reported as success.
+ */
+export const requestOutcomes = [
+  'succeeded',
+  'warning',
+  'partial_failure',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'unknown',
+] as const;
+
+export const requestOutcomeSchema = z.enum(requestOutcomes);
+export type RequestOutcome = z.output<typeof requestOutcomeSchema>;
+
+/** Where a request is in its life: queued → submitting → tracking → completed. */
+export const requestStatuses = ['queued', 'submitting', 'tracking', 'completed'] as const;
+export const requestStatusSchema = z.enum(requestStatuses);
+export type RequestStatus = z.output<typeof requestStatusSchema>;
+
+/** The outcome that a terminal AIQUM Job outcome maps to. */
+export const outcomeOfJobOutcome = {
+  NORMAL: 'succeeded',
+  WARNING: 'warning',
+  PARTIAL_FAILURES: 'partial_failure',
+  ERROR: 'failed',
+} as const satisfies Record<string, RequestOutcome>;

@@ -1,0 +1,34 @@
+/**
+ * The Redis key layout. Every key starts with the deployment's hash-tagged prefix, so all of them hash to
+ * one Redis Cluster slot and multi-key scripts never meet CROSSSLOT errors.
+ */
+export interface RedisKeys {
+  readonly prefix: string;
+  /** Stream of every event (`request.accepted`, `request.completed`, `batch.completed`). */
+  readonly events: string;
+  /** Hash: one request's record. */
+  request(requestId: string): string;
+  /** Hash: one batch's totals and counters. */
+  batch(batchId: string): string;
+  /** Sorted set: the requests of a batch, by position in the batch. */
+  batchRequests(batchId: string): string;
+  /** String: the answer first given for an `Idempotency-Key`. */
+  idempotency(key: string): string;
+  /** Sorted set: leases of calls in flight to one AIQUM target, scored by lease expiry. */
+  targetInFlight(target: string): string;
+  /** Sorted set: start times of recent calls to one AIQUM target, for its per-second limit. */
+  targetRecentCalls(target: string): string;
+}
+
+export function createRedisKeys(prefix: string): RedisKeys {
+  return {
+    prefix,
+    events: `${prefix}:events`,
+    request: (requestId) => `${prefix}:request:${requestId}`,
+    batch: (batchId) => `${prefix}:batch:${batchId}`,
+    batchRequests: (batchId) => `${prefix}:batch:${batchId}:requests`,
+    idempotency: (key) => `${prefix}:idempotency:${key}`,
+    targetInFlight: (target) => `${prefix}:target:${target}:in-flight`,
+    targetRecentCalls: (target) => `${prefix}:target:${target}:recent-calls`,
+  };
+}
