@@ -1,0 +1,284 @@
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import { inspect } from 'node:util';
+import { type Logger, pino } from 'pino';
+import type { Agent, Dispatcher } from 'undici';
+import { z } from 'zod';
+import { parseApiPath } from './api-path.js';
+import { type AiqumClientOptions, aiqumClientOptionsSchema } from './client-options.js';
+import {
+  AiqumConfigurationError,
+  AiqumInvalidRequestError,
+  AiqumNotFoundError,
+  AiqumResponseValidationError,
+} from './errors.js';
+import type { WriteMethod } from './http-method.js';
+import { type JobRef, jobRefFromAccepted, jobRefSchema } from './job-ref.js';
+import { goneSnapshot, type JobSnapshot, normalizeJob } from './job-snapshot.js';
+import { type ListOptions, paginate } from './paginate.js';
+import { createOwnedAgent, tlsConnectOptions } from './tls.js';
+import { parseJsonBody, Transport } from './transport.js';
+import { type WaitPolicy, waitForJob } from './wait-for-job.js';
+
+// The transport sets these; a caller's value would break authentication or framing.
+const reservedRequestHeaders = new Set([
+  'authorization',
+  'proxy-authorization',
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+]);
+const headerNamePattern = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const submitRequestSchema = z.strictObject({
+  method: z.enum(['POST', 'PATCH', 'PUT', 'DELETE']),
+  path: z.string(),
+  body: z.unknown().optional(),
+  headers: z
+    .record(
+      z
+        .string()
+        .regex(headerNamePattern, 'invalid header name')
+        .refine((name) => !reservedRequestHeaders.has(name.toLowerCase()), 'header is set by the client'),
+      z.string().refine((value) => !/[\r\n\0]/.test(value), 'header value contains CR, LF or NUL'),
+    )
+    .optional(),
+  signal: z.custom<AbortSignal>((value) => value instanceof AbortSignal).optional(),
+});
+
+export interface SubmitRequest {
+  method: WriteMethod;
+  /** Path under `/api/`, query allowed (e.g. `return_timeout=10` for the ONTAP gateway). */
+  path: string;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Extra headers such as `X-Correlation-Id`; Authorization, Host and Content-Length are refused. */
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+interface ResultBase {
+  body: unknown;
+  headers: Record<string, string>;
+  requestId: string | undefined;
+}
+
+/** What a write produced: an asynchronous job to track, or an immediate result. */
+export type SubmitResult =
+  | (ResultBase & { kind: 'job'; status: 202; job: JobRef })
+  | (ResultBase & { kind: 'sync'; status: 200 | 201 | 204 });
+
+export interface GetJobOptions {
+  /** Ask for a long poll of this many seconds; ignored unless the client has `longPoll` configured. */
+  longPollSeconds?: number;
+  /**
+   * Whether the job is known to have existed (e.g. its ref came from `submit`). Then a 404 means the job
+   * finished and was purged, or was lost: a `gone` snapshot. When false a 404 throws `AiqumNotFoundError`.
+   * @defaultValue true
+   */
+  seenBefore?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface GetOptions<T> {
+  /** Parses the answer body. @defaultValue the body is returned as `unknown` */
+  schema?: z.ZodType<T>;
+  signal?: AbortSignal;
+}
+
+const isSyncStatus = (status: number): status is 200 | 201 | 204 =>
+  status === 200 || status === 201 || status === 204;
+
+/** Typed client for one Active IQ Unified Manager server. */
+export class AiqumClient implements AsyncDisposable {
+  /** Origin every call goes to. */
+  readonly baseUrl: string;
+  readonly #transport: Transport;
+  readonly #ownedAgent: Agent | undefined;
+  readonly #logger: Logger;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #longPoll: { parameter: string; maxWaitSeconds: number } | undefined;
+
+  constructor(options: AiqumClientOptions) {
+    const parsed = aiqumClientOptionsSchema.safeParse(options);
+    if (!parsed.success) {
+      throw new AiqumConfigurationError(`invalid AIQUM client options: ${z.prettifyError(parsed.error)}`);
+    }
+    const config = parsed.data;
+    if (config.dispatcher && (config.ca !== undefined || config.insecureSkipTlsVerify)) {
+      throw new AiqumConfigurationError(
+        'dispatcher cannot be combined with ca or insecureSkipTlsVerify: configure TLS on the dispatcher',
+      );
+    }
+    this.baseUrl = config.baseUrl;
+    this.#logger = config.logger ?? pino({ level: 'silent' });
+    this.#sleep = config.sleep ?? ((ms, signal) => sleepFor(ms, undefined, signal ? { signal } : {}));
+    this.#now = config.now ?? Date.now;
+    this.#random = config.random ?? Math.random;
+    this.#longPoll = config.longPoll;
+    let dispatcher: Dispatcher;
+    if (config.dispatcher) {
+      dispatcher = config.dispatcher;
+    } else {
+      const connect = tlsConnectOptions({
+        ca: config.ca,
+        insecureSkipTlsVerify: config.insecureSkipTlsVerify,
+      });
+      this.#ownedAgent = createOwnedAgent(connect, config.connections);
+      dispatcher = this.#ownedAgent;
+    }
+    if (config.insecureSkipTlsVerify) {
+      this.#logger.warn(
+        { baseUrl: this.baseUrl },
+        'TLS certificate verification is OFF for this AIQUM server',
+      );
+    }
+    this.#transport = new Transport({
+      origin: this.baseUrl,
+      authorization: `Basic ${Buffer.from(`${config.username}:${config.password}`, 'utf8').toString('base64')}`,
+      dispatcher,
+      logger: this.#logger,
+      timeoutMs: config.timeoutMs,
+      retry: config.retry,
+      sleep: this.#sleep,
+      now: this.#now,
+      random: this.#random,
+    });
+  }
+
+  /**
+   * Sends one write, exactly once. A 202 names a job to track; 200/201/204 are immediate results.
+   * On failure, the error's `ambiguous` says whether the write may have taken effect.
+   */
+  async submit(request: SubmitRequest): Promise<SubmitResult> {
+    const parsed = submitRequestSchema.safeParse(request);
+    if (!parsed.success) {
+      throw new AiqumInvalidRequestError(`invalid submit request: ${z.prettifyError(parsed.error)}`, {
+        method: request.method,
+        path: request.path,
+      });
+    }
+    const { method, headers, signal, body } = parsed.data;
+    const path = parseApiPath(parsed.data.path);
+    const call = { method, path };
+    const result = await this.#transport.send({
+      method,
+      path,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headers,
+      signal,
+    });
+    const base = { headers: result.headers, requestId: result.requestId };
+    if (result.status === 202) {
+      const accepted = parseJsonBody(result, call);
+      return {
+        ...base,
+        kind: 'job',
+        status: 202,
+        body: accepted,
+        job: jobRefFromAccepted(accepted, { ...call, origin: this.baseUrl }),
+      };
+    }
+    if (isSyncStatus(result.status)) {
+      const syncBody = result.status === 204 ? null : parseJsonBody(result, call);
+      return { ...base, kind: 'sync', status: result.status, body: syncBody };
+    }
+    throw new AiqumResponseValidationError(`answered ${result.status}, which this client does not expect`, {
+      ...call,
+      status: result.status,
+      ambiguous: true,
+    });
+  }
+
+  /** Polls a job once (retrying transient failures) and classifies it. */
+  async getJob(ref: JobRef, options: GetJobOptions = {}): Promise<JobSnapshot> {
+    const parsedRef = jobRefSchema.safeParse(ref);
+    if (!parsedRef.success) {
+      throw new AiqumInvalidRequestError(`invalid job reference: ${z.prettifyError(parsedRef.error)}`);
+    }
+    const jobPath = parseApiPath(parsedRef.data.href);
+    let path = jobPath;
+    let extraTimeoutMs = 0;
+    const wanted = options.longPollSeconds;
+    // ONTAP jobs have no long poll of this kind; AIQUM's is used only where configured.
+    if (wanted !== undefined && wanted > 0 && this.#longPoll && ref.kind === 'aiqum') {
+      const seconds = Math.min(Math.floor(wanted), this.#longPoll.maxWaitSeconds);
+      path = `${jobPath}${jobPath.includes('?') ? '&' : '?'}${encodeURIComponent(this.#longPoll.parameter)}=${seconds}`;
+      extraTimeoutMs = seconds * 1000;
+    }
+    let result: Awaited<ReturnType<Transport['send']>>;
+    try {
+      result = await this.#transport.send({ method: 'GET', path, signal: options.signal, extraTimeoutMs });
+    } catch (error) {
+      if (error instanceof AiqumNotFoundError && options.seenBefore !== false) {
+        this.#logger.warn({ path }, 'job answered 404 after it was seen: outcome unknown');
+        return goneSnapshot(parsedRef.data, error.error.message);
+      }
+      throw error;
+    }
+    const call = { method: 'GET', path };
+    return normalizeJob(parsedRef.data, parseJsonBody(result, call), {
+      ...call,
+      status: result.status,
+      retryAfterMs: result.retryAfterMs,
+    });
+  }
+
+  /** Polls until the job is terminal or gone. For scripts; durable tracking belongs to the worker. */
+  waitForJob(ref: JobRef, policy: WaitPolicy = {}): Promise<JobSnapshot> {
+    return waitForJob(ref, policy, {
+      poll: (jobRef, options) => this.getJob(jobRef, options),
+      sleep: this.#sleep,
+      now: this.#now,
+      random: this.#random,
+    });
+  }
+
+  /** GETs one resource (retrying transient failures) and returns its JSON body. */
+  async get<T = unknown>(path: string, options: GetOptions<T> = {}): Promise<T> {
+    const body = await this.#getJson(parseApiPath(path), options.signal);
+    if (options.schema === undefined) return body as T;
+    const parsed = options.schema.safeParse(body);
+    if (!parsed.success) {
+      throw new AiqumResponseValidationError('answer does not match the schema', {
+        method: 'GET',
+        path,
+        status: 200,
+        issues: parsed.error.issues,
+      });
+    }
+    return parsed.data;
+  }
+
+  /** Iterates over a collection's records across pages: `for await (const lun of client.list(...))`. */
+  list<T = unknown>(path: string, options: ListOptions<T> = {}): AsyncIterable<T> {
+    return paginate(path, options, {
+      origin: this.baseUrl,
+      getJson: (pagePath, signal) => this.#getJson(pagePath, signal),
+    });
+  }
+
+  /** Closes the agent the client owns; an injected dispatcher is left to its owner. */
+  async close(): Promise<void> {
+    await this.#ownedAgent?.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  toJSON(): { baseUrl: string } {
+    return { baseUrl: this.baseUrl };
+  }
+
+  [inspect.custom](): string {
+    return `AiqumClient { baseUrl: ${JSON.stringify(this.baseUrl)} }`;
+  }
+
+  async #getJson(path: string, signal: AbortSignal | undefined): Promise<unknown> {
+    const result = await this.#transport.send({ method: 'GET', path, signal });
+    return parseJsonBody(result, { method: 'GET', path });
+  }
+}

@@ -1,0 +1,74 @@
+import { AiqumInvalidRequestError, AiqumResponseValidationError } from './errors.js';
+
+/** Longer paths are not something AIQUM serves; refusing them keeps error messages readable. */
+const maxPathLength = 8_192;
+
+// Raw control characters, space, backslash and `#` could split a request line, smuggle a header, or be
+// read differently by a proxy and by AIQUM.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const forbiddenRaw = /[\u0000-\u0020\u007f\\#]/;
+// Encoded slashes and control characters in the path part let a segment turn into two after decoding.
+const forbiddenEncodedInPath = /%(?:2f|5c|[01][0-9a-f]|7f)/i;
+const badPercentEncoding = /%(?![0-9a-f]{2})/i;
+
+function reject(path: string, reason: string): never {
+  throw new AiqumInvalidRequestError(`invalid AIQUM path ${JSON.stringify(path)}: ${reason}`);
+}
+
+/**
+ * Checks that `path` is a relative path under `/api/` that cannot escape it, and returns it unchanged.
+ * The query string is kept as given. Throws `AiqumInvalidRequestError` (nothing was sent) otherwise.
+ */
+export function parseApiPath(path: string): string {
+  if (path.length > maxPathLength) reject(path.slice(0, 80), `longer than ${maxPathLength} characters`);
+  if (forbiddenRaw.test(path)) reject(path, 'contains a control character, space, backslash or #');
+  if (badPercentEncoding.test(path)) reject(path, 'contains a malformed percent-encoding');
+  if (!path.startsWith('/')) reject(path, 'must be a relative path starting with /api/');
+  if (path.startsWith('//')) reject(path, 'must not name a host');
+  const queryStart = path.indexOf('?');
+  const pathPart = queryStart === -1 ? path : path.slice(0, queryStart);
+  if (!/^\/api\/[^/]/.test(pathPart)) reject(path, 'must start with /api/');
+  if (forbiddenEncodedInPath.test(pathPart)) {
+    reject(path, 'contains an encoded slash, backslash or control character');
+  }
+  if (pathPart.includes('//')) reject(path, 'contains an empty segment');
+  for (const segment of pathPart.split('/')) {
+    const decodedDots = segment.replace(/%2e/gi, '.');
+    if (decodedDots === '.' || decodedDots === '..') reject(path, 'contains a . or .. segment');
+  }
+  return path;
+}
+
+/**
+ * Turns a link from an AIQUM answer (`_links.*.href`) into a path this client may request. A relative link
+ * must pass `parseApiPath`; an absolute one is accepted only on the client's own origin, so a server (or a
+ * proxy rewriting links) can never send the client, and its credentials, to another host.
+ */
+export function resolveServerLink(
+  href: string,
+  origin: string,
+  context: { method: string; path: string; status: number; ambiguous: boolean },
+): string {
+  let path = href;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(href)) {
+    let url: URL;
+    try {
+      url = new URL(href);
+    } catch {
+      throw new AiqumResponseValidationError(`link ${JSON.stringify(href)} is not a valid URL`, context);
+    }
+    if (url.origin !== origin) {
+      throw new AiqumResponseValidationError(
+        `link ${JSON.stringify(href)} points outside ${origin}; refusing to follow it`,
+        context,
+      );
+    }
+    path = `${url.pathname}${url.search}`;
+  }
+  try {
+    return parseApiPath(path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new AiqumResponseValidationError(`server sent an unusable link: ${reason}`, context);
+  }
+}

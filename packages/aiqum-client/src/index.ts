@@ -1,0 +1,35 @@
+export {
+  AiqumClient,
+  type GetJobOptions,
+  type GetOptions,
+  type SubmitRequest,
+  type SubmitResult,
+} from './aiqum-client.js';
+export { parseApiPath } from './api-path.js';
+export type { AiqumClientOptions, SleepFunction } from './client-options.js';
+export {
+  AiqumAbortError,
+  AiqumApiError,
+  AiqumAuthenticationError,
+  AiqumBadRequestError,
+  AiqumConfigurationError,
+  AiqumConflictError,
+  AiqumConnectionError,
+  AiqumError,
+  type AiqumErrorBody,
+  AiqumInvalidRequestError,
+  AiqumJobWaitTimeoutError,
+  AiqumNotFoundError,
+  AiqumPermissionDeniedError,
+  AiqumRateLimitError,
+  AiqumResponseValidationError,
+  AiqumServerError,
+  AiqumTimeoutError,
+} from './errors.js';
+export type { HttpMethod, WriteMethod } from './http-method.js';
+export { type JobRef, jobRefSchema } from './job-ref.js';
+export type { JobDialect, JobOutcome, JobSnapshot } from './job-snapshot.js';
+export { type ListOptions, maxPageSize } from './paginate.js';
+export type { RetryPolicyOptions } from './retry-policy.js';
+export type { CaOption } from './tls.js';
+export type { WaitPolicy } from './wait-for-job.js';
