@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { AiqumInvalidRequestError, parseApiPath } from '../src/index.js';
+
+describe('parseApiPath', () => {
+  it.each([
+    '/api/storage-provider/luns',
+    '/api/v2/storage-provider/luns',
+    '/api/gateways/0fa1b2c3-4d5e/storage/volumes?return_timeout=10',
+    '/api/management-server/jobs/06a6148bf9e862df%3A-2611856e%3A16e8d47e722%3A-7f87',
+    '/api/datacenter/svm/svms?name=vs1|vs2&cluster.name=c*',
+    '/api/storage-provider/luns/',
+    '/api/a..b/file.name',
+  ])('accepts %s', (path) => {
+    expect(parseApiPath(path)).toBe(path);
+  });
+
+  it.each([
+    ['absolute URL', 'https://evil.example/api/luns'],
+    ['scheme without slashes', 'javascript:alert(1)'],
+    ['protocol-relative host', '//evil.example/api/luns'],
+    ['no leading slash', 'api/storage-provider/luns'],
+    ['missing /api/ prefix', '/storage-provider/luns'],
+    ['bare /api', '/api'],
+    ['bare /api/', '/api/'],
+    ['prefix look-alike', '/apis/luns'],
+    ['dot-dot segment', '/api/../etc/passwd'],
+    ['dot-dot at end', '/api/luns/..'],
+    ['dot segment', '/api/./luns'],
+    ['encoded dot-dot', '/api/%2e%2e/admin'],
+    ['mixed-case encoded dot-dot', '/api/%2E./admin'],
+    ['half-encoded dot-dot', '/api/.%2E/admin'],
+    ['encoded slash', '/api/luns%2f..%2fadmin'],
+    ['encoded upper slash', '/api/luns%2Fx'],
+    ['encoded backslash', '/api/luns%5cx'],
+    ['encoded control in path', '/api/luns%0d%0aX-Injected:1'],
+    ['backslash', '/api\\luns'],
+    ['carriage return', '/api/luns\r\nHost: evil'],
+    ['line feed', '/api/luns\n'],
+    ['NUL', '/api/luns\u0000'],
+    ['tab', '/api/lu\tns'],
+    ['space', '/api/lu ns'],
+    ['DEL', '/api/luns\u007f'],
+    ['fragment', '/api/luns#x'],
+    ['malformed percent', '/api/luns%zz'],
+    ['empty segment', '/api//luns'],
+    ['empty string', ''],
+  ])('rejects %s', (_name, path) => {
+    let caught: unknown;
+    try {
+      parseApiPath(path);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(AiqumInvalidRequestError);
+    expect(caught).toMatchObject({ code: 'AIQUM_INVALID_REQUEST', retryable: false, ambiguous: false });
+  });
+
+  it('allows encoded slashes in the query, where they are data', () => {
+    expect(parseApiPath('/api/luns?name=%2Fvol%2Fv1%2Flun1')).toBe('/api/luns?name=%2Fvol%2Fv1%2Flun1');
+  });
+});
