@@ -1,0 +1,182 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AiqumNotFoundError, AiqumResponseValidationError, type JobRef } from '../src/index.js';
+import { type Harness, harness, rejection } from './helpers.js';
+
+const href = '/api/management-server/jobs/k%3A1';
+const aiqumRef: JobRef = { kind: 'aiqum', key: 'k:1', href, source: 'job.key' };
+const ontapHref = '/api/gateways/c1/cluster/jobs/u-1';
+const ontapRef: JobRef = { kind: 'ontap', uuid: 'u-1', href: ontapHref, source: 'job.uuid' };
+
+let h: Harness;
+afterEach(async () => {
+  await h.finish();
+});
+
+function answer(path: string, body: unknown, headers: Record<string, string> = {}): void {
+  h.pool.intercept({ path, method: 'GET' }).reply(200, body, { headers });
+}
+
+describe('getJob normalization', () => {
+  it.each([
+    ['docs NORMAL', { state: 'NORMAL' }, { dialect: 'docs', phase: 'terminal', outcome: 'NORMAL' }],
+    ['docs warning (lower case)', { state: 'warning' }, { dialect: 'docs', phase: 'terminal', outcome: 'WARNING' }],
+    [
+      'docs PARTIAL_FAILURES',
+      { state: 'PARTIAL_FAILURES' },
+      { dialect: 'docs', phase: 'terminal', outcome: 'PARTIAL_FAILURES' },
+    ],
+    ['docs ERROR', { state: 'ERROR' }, { dialect: 'docs', phase: 'terminal', outcome: 'ERROR' }],
+    [
+      '9.7 completed/normal',
+      { state: 'completed', status: 'normal' },
+      { dialect: '9.7', phase: 'terminal', outcome: 'NORMAL' },
+    ],
+    [
+      'older COMPLETED/NORMAL',
+      { state: 'COMPLETED', status: 'NORMAL' },
+      { dialect: '9.7', phase: 'terminal', outcome: 'NORMAL' },
+    ],
+    [
+      '9.7 completed/error',
+      { state: 'completed', status: 'error' },
+      { dialect: '9.7', phase: 'terminal', outcome: 'ERROR' },
+    ],
+    [
+      '9.7 completed/partial_failures',
+      { state: 'Completed', status: 'Partial_Failures' },
+      { dialect: '9.7', phase: 'terminal', outcome: 'PARTIAL_FAILURES' },
+    ],
+    ['9.7 running with status normal', { state: 'running', status: 'normal' }, { phase: 'running' }],
+    ['upper RUNNING with status NORMAL', { state: 'RUNNING', status: 'NORMAL' }, { phase: 'running' }],
+    ['queued', { state: 'queued' }, { phase: 'running' }],
+    ['IN_PROGRESS', { state: 'IN_PROGRESS' }, { phase: 'running' }],
+    ['not_started', { state: 'not_started' }, { phase: 'running' }],
+  ])('%s', async (_name, body, expected) => {
+    h = harness();
+    answer(href, { key: 'k:1', ...body });
+    const snapshot = await h.client.getJob(aiqumRef);
+    expect(snapshot).toMatchObject({ ref: aiqumRef, ...expected, raw: { key: 'k:1', ...body } });
+    if (snapshot.phase === 'running') expect(snapshot).not.toHaveProperty('outcome');
+  });
+
+  it('keeps raw state/status and reads job_results as strings', async () => {
+    h = harness();
+    answer(href, {
+      key: 'k:1',
+      state: 'completed',
+      status: 'normal',
+      job_results: [
+        { name: 'lunKey', value: 'c1:type=lun,uuid=9' },
+        { name: 'count', value: 3 },
+      ],
+    });
+    const snapshot = await h.client.getJob(aiqumRef);
+    expect(snapshot).toMatchObject({
+      state: 'completed',
+      status: 'normal',
+      results: [
+        { name: 'lunKey', value: 'c1:type=lun,uuid=9' },
+        { name: 'count', value: '3' },
+      ],
+    });
+  });
+
+  it.each([
+    ['an unknown state', { state: 'exploded' }],
+    ['no state', { key: 'k:1' }],
+    ['completed without status', { state: 'completed' }],
+    ['completed with an unknown status', { state: 'completed', status: 'done' }],
+    ['a malformed job_results', { state: 'NORMAL', job_results: 'lunKey=1' }],
+  ])('%s is a validation error, never a finished job', async (_name, body) => {
+    h = harness();
+    answer(href, body);
+    const error = await rejection(h.client.getJob(aiqumRef));
+    expect(error).toBeInstanceOf(AiqumResponseValidationError);
+    expect(error).toMatchObject({ code: 'AIQUM_RESPONSE_INVALID', method: 'GET', path: href });
+  });
+
+  it.each([
+    ['queued', { state: 'queued' }, { phase: 'running', dialect: 'ontap' }],
+    ['running', { state: 'running' }, { phase: 'running' }],
+    ['paused', { state: 'paused' }, { phase: 'running' }],
+    ['success', { state: 'success', message: 'ok' }, { phase: 'terminal', outcome: 'NORMAL', message: 'ok' }],
+    [
+      'failure with message and code',
+      { state: 'failure', message: 'duplicate volume name', code: 917_536 },
+      { phase: 'terminal', outcome: 'ERROR', message: 'duplicate volume name', code: 917_536 },
+    ],
+    [
+      'failure with error{}',
+      { state: 'failure', error: { message: 'no space', code: '98' } },
+      { phase: 'terminal', outcome: 'ERROR', message: 'no space', code: '98' },
+    ],
+  ])('ONTAP %s', async (_name, body, expected) => {
+    h = harness();
+    answer(ontapHref, { uuid: 'u-1', ...body });
+    await expect(h.client.getJob(ontapRef)).resolves.toMatchObject({ dialect: 'ontap', ...expected });
+  });
+
+  it('an ONTAP job in an unlisted state is a validation error', async () => {
+    h = harness();
+    answer(ontapHref, { uuid: 'u-1', state: 'completed' });
+    await expect(h.client.getJob(ontapRef)).rejects.toBeInstanceOf(AiqumResponseValidationError);
+  });
+
+  it('404 after the job was seen is gone (outcome unknown); unseen it throws', async () => {
+    h = harness();
+    h.pool.intercept({ path: ontapHref, method: 'GET' }).reply(404, { error: { message: 'entry does not exist' } });
+    const snapshot = await h.client.getJob(ontapRef);
+    expect(snapshot).toEqual({ ref: ontapRef, phase: 'gone', results: [], raw: null, message: 'entry does not exist' });
+    expect(snapshot).not.toHaveProperty('outcome');
+
+    h.pool.intercept({ path: ontapHref, method: 'GET' }).reply(404, {});
+    await expect(h.client.getJob(ontapRef, { seenBefore: false })).rejects.toBeInstanceOf(AiqumNotFoundError);
+  });
+
+  it('surfaces Retry-After of a poll answer', async () => {
+    h = harness();
+    answer(href, { state: 'running' }, { 'retry-after': '4' });
+    await expect(h.client.getJob(aiqumRef)).resolves.toMatchObject({ phase: 'running', retryAfterMs: 4000 });
+  });
+
+  it('retries a poll that failed with 503', async () => {
+    h = harness();
+    h.pool.intercept({ path: href, method: 'GET' }).reply(503, '');
+    answer(href, { state: 'NORMAL' });
+    await expect(h.client.getJob(aiqumRef)).resolves.toMatchObject({ phase: 'terminal' });
+    expect(h.sleeps).toHaveLength(1);
+  });
+
+  it('refuses a stored ref whose href leaves /api/', async () => {
+    h = harness();
+    const error = await rejection(h.client.getJob({ ...aiqumRef, href: 'https://evil.test/api/x' }));
+    expect(error).toMatchObject({ code: 'AIQUM_INVALID_REQUEST' });
+  });
+});
+
+describe('long polling', () => {
+  it('adds the configured parameter, capped at maxWaitSeconds', async () => {
+    h = harness({ longPoll: { parameter: 'wait_time', maxWaitSeconds: 30 } });
+    answer(`${href}?wait_time=30`, { state: 'NORMAL' });
+    answer(`${href}?wait_time=10`, { state: 'NORMAL' });
+    await h.client.getJob(aiqumRef, { longPollSeconds: 120 });
+    await h.client.getJob(aiqumRef, { longPollSeconds: 10 });
+  });
+
+  it('does a standard poll when long polling is not configured, and for ONTAP jobs', async () => {
+    h = harness({ longPoll: { parameter: 'wait_time', maxWaitSeconds: 30 } });
+    answer(ontapHref, { state: 'running' });
+    await h.client.getJob(ontapRef, { longPollSeconds: 10 });
+    await h.finish();
+
+    h = harness();
+    answer(href, { state: 'running' });
+    await h.client.getJob(aiqumRef, { longPollSeconds: 10 });
+  });
+
+  it('extends the call timeout by the long-poll wait', async () => {
+    h = harness({ timeoutMs: 20, longPoll: { parameter: 'wait_time', maxWaitSeconds: 30 } });
+    h.pool.intercept({ path: `${href}?wait_time=1`, method: 'GET' }).reply(200, { state: 'NORMAL' }).delay(100);
+    await expect(h.client.getJob(aiqumRef, { longPollSeconds: 1 })).resolves.toMatchObject({ phase: 'terminal' });
+  });
+});
