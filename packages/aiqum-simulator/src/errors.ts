@@ -1,0 +1,86 @@
+/** The body AIQUM (like ONTAP) sends with every error. */
+export interface ErrorBody {
+  error: { message: string; code: string | number; target?: string };
+}
+
+/**
+ * Stable error codes. Some are strings and some numbers on purpose: AIQUM and ONTAP send both forms,
+ * and clients must accept either.
+ */
+export const errorCodes = {
+  notAuthenticated: '6',
+  forbidden: '7',
+  notFound: 4,
+  methodNotAllowed: '3',
+  badJson: 262_179,
+  unsupportedMediaType: '262180',
+  bodyTooLarge: '262181',
+  invalidField: 262_185,
+  missingReference: 2,
+  duplicateName: 917_927,
+  tooManyRequests: '429',
+  serverError: 500,
+  unavailable: '503',
+  ontapEntryNotFound: '4',
+  jobFailed: 13_001,
+} as const;
+
+/** An error the router turns into an HTTP answer with an {@link ErrorBody}. */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly code: string | number;
+  readonly target: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    status: number,
+    message: string,
+    code: string | number,
+    options: { target?: string | undefined; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+    this.status = status;
+    this.code = code;
+    this.target = options.target;
+    this.headers = options.headers ?? {};
+  }
+
+  body(): ErrorBody {
+    return errorBody(this.message, this.code, this.target);
+  }
+}
+
+export function errorBody(message: string, code: string | number, target?: string): ErrorBody {
+  return { error: target === undefined ? { message, code } : { message, code, target } };
+}
+
+export function notFound(what: string, target?: string): HttpError {
+  return new HttpError(404, `${what} not found`, errorCodes.notFound, { target });
+}
+
+export function invalidField(target: string, message: string): HttpError {
+  return new HttpError(400, message, errorCodes.invalidField, { target });
+}
+
+export function missingReference(target: string, value: string): HttpError {
+  return new HttpError(
+    400,
+    `The object "${value}" given in "${target}" does not exist`,
+    errorCodes.missingReference,
+    {
+      target,
+    },
+  );
+}
+
+/** Thrown by a job's effect when it ends: the job fails with this message and changes nothing. */
+export class JobFailure extends Error {
+  readonly code: number;
+
+  constructor(message: string, code: number = errorCodes.jobFailed) {
+    super(message);
+    this.name = 'JobFailure';
+    this.code = code;
+  }
+}

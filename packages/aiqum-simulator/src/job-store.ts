@@ -1,0 +1,200 @@
+import { errorCodes, JobFailure } from './errors.js';
+import { JobClock } from './job-clock.js';
+import type { Random } from './random.js';
+import type { JobOutcome, JobPlan, ResponseFault } from './scenario.js';
+import { waitUntil } from './wait.js';
+
+/** `aiqum`: a Unified Manager job (key); `ontap`: an ONTAP job behind the gateway (uuid). */
+export type JobKind = 'aiqum' | 'ontap';
+
+export interface JobResult {
+  name: string;
+  value: string;
+}
+
+export interface JobSubmission {
+  kind: JobKind;
+  name: string;
+  type: string;
+  clusterUuid?: string;
+  plan: JobPlan;
+  correlationId: string | undefined;
+  method: string;
+  path: string;
+  /** Runs when the job ends with a non-ERROR outcome; throws {@link JobFailure} to fail it. */
+  effect: () => JobResult[];
+}
+
+export interface SimJob {
+  readonly kind: JobKind;
+  /** The AIQUM job key, or the ONTAP job uuid. */
+  readonly id: string;
+  readonly name: string;
+  readonly type: string;
+  readonly clusterUuid: string | undefined;
+  readonly correlationId: string | undefined;
+  readonly method: string;
+  readonly path: string;
+  readonly submitTime: number;
+  readonly endTime: number;
+  readonly planned: JobOutcome;
+  readonly plannedMessage: string | undefined;
+  settled: boolean;
+  outcome: JobOutcome | undefined;
+  message: string | undefined;
+  errorCode: number | undefined;
+  results: JobResult[];
+  applied: boolean;
+  responseFault: ResponseFault | undefined;
+  effect: (() => JobResult[]) | undefined;
+}
+
+/** Counts by lifecycle, docs-dialect names. */
+export type JobCounts = Record<'RUNNING' | JobOutcome, number>;
+
+/**
+ * All jobs, their planned ends and their waiters. A job's state derives from the clock; its side effect
+ * runs once, in end-time order, when the {@link JobClock} settles it.
+ */
+export class JobStore {
+  readonly #jobs = new Map<string, SimJob>();
+  readonly #order: SimJob[] = [];
+  readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #clock: JobClock;
+  readonly #now: () => number;
+  readonly #ids: Random;
+  readonly #keyPrefix: string;
+  readonly #purgeMs: number;
+  readonly #counts: JobCounts = { RUNNING: 0, NORMAL: 0, WARNING: 0, PARTIAL_FAILURES: 0, ERROR: 0 };
+  #seq = 0;
+
+  constructor(options: { now: () => number; ids: Random; ontapPurgeMs: number }) {
+    this.#now = options.now;
+    this.#ids = options.ids;
+    this.#purgeMs = options.ontapPurgeMs;
+    this.#keyPrefix = `${this.#ids.hex(16)}:-${this.#ids.hex(8)}:${this.#ids.hex(11)}`;
+    this.#clock = new JobClock(this.#now, (id) => this.#settle(id));
+  }
+
+  submit(submission: JobSubmission): SimJob {
+    const seq = this.#seq++;
+    const id = submission.kind === 'aiqum' ? `${this.#keyPrefix}:-${seq.toString(16)}` : this.#ids.uuid();
+    const submitTime = this.#now();
+    const job: SimJob = {
+      kind: submission.kind,
+      id,
+      name: submission.name,
+      type: submission.type,
+      clusterUuid: submission.clusterUuid,
+      correlationId: submission.correlationId,
+      method: submission.method,
+      path: submission.path,
+      submitTime,
+      endTime: submitTime + submission.plan.durationMs,
+      planned: submission.plan.outcome,
+      plannedMessage: submission.plan.message,
+      settled: false,
+      outcome: undefined,
+      message: undefined,
+      errorCode: undefined,
+      results: [],
+      applied: false,
+      responseFault: undefined,
+      effect: submission.effect,
+    };
+    this.#jobs.set(id, job);
+    this.#order.push(job);
+    this.#counts.RUNNING++;
+    this.#clock.schedule(id, job.endTime);
+    return job;
+  }
+
+  /** Runs the side effects of every job whose end time has passed. */
+  settleDue(): void {
+    this.#clock.settle();
+  }
+
+  get(id: string): SimJob | undefined {
+    return this.#jobs.get(id);
+  }
+
+  /** ONTAP deletes a finished job some time after it ends; later polls answer 404. */
+  isPurged(job: SimJob): boolean {
+    return job.kind === 'ontap' && job.settled && this.#now() >= job.endTime + this.#purgeMs;
+  }
+
+  /** Jobs of one kind, newest first. */
+  *newestFirst(kind: JobKind): Generator<SimJob> {
+    for (let i = this.#order.length - 1; i >= 0; i--) {
+      const job = this.#order[i];
+      if (job?.kind === kind) yield job;
+    }
+  }
+
+  byCorrelationId(correlationId: string): SimJob[] {
+    return this.#order.filter((job) => job.correlationId === correlationId);
+  }
+
+  get counts(): Readonly<JobCounts> {
+    return this.#counts;
+  }
+
+  get total(): number {
+    return this.#order.length;
+  }
+
+  /** Resolves once the job has ended, after `ms`, or when `signal` aborts. */
+  waitForEnd(job: SimJob, ms: number, signal: AbortSignal): Promise<void> {
+    if (job.settled) return Promise.resolve();
+    return waitUntil(ms, signal, (wake) => {
+      let set = this.#waiters.get(job.id);
+      if (!set) {
+        set = new Set();
+        this.#waiters.set(job.id, set);
+      }
+      set.add(wake);
+      return () => {
+        const current = this.#waiters.get(job.id);
+        current?.delete(wake);
+        if (current?.size === 0) this.#waiters.delete(job.id);
+      };
+    });
+  }
+
+  close(): void {
+    this.#clock.close();
+  }
+
+  #settle(id: string): void {
+    const job = this.#jobs.get(id);
+    if (!job || job.settled) return;
+    const effect = job.effect;
+    job.effect = undefined;
+    if (job.planned === 'ERROR' || effect === undefined) {
+      job.outcome = 'ERROR';
+      job.message = job.plannedMessage ?? 'The job failed (simulated failure).';
+    } else {
+      try {
+        job.results = effect();
+        job.applied = true;
+        job.outcome = job.planned;
+        if (job.planned !== 'NORMAL')
+          job.message = job.plannedMessage ?? `The job ended with ${job.planned}.`;
+      } catch (error) {
+        if (!(error instanceof JobFailure)) throw error;
+        job.outcome = 'ERROR';
+        job.message = error.message;
+        job.errorCode = error.code;
+      }
+    }
+    if (job.outcome === 'ERROR') job.errorCode ??= errorCodes.jobFailed;
+    job.settled = true;
+    this.#counts.RUNNING--;
+    this.#counts[job.outcome]++;
+    const waiters = this.#waiters.get(id);
+    if (waiters) {
+      this.#waiters.delete(id);
+      for (const wake of waiters) wake();
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { acceptJob } from '../accept-job.js';
+import { refOf } from '../collection.js';
+import { errorCodes, JobFailure } from '../errors.js';
+import { addAccessEndpoint, resourcePaths } from '../inventory.js';
+import { refSchema, requireKey, resolveRef } from '../references.js';
+import { parseBody } from '../request-body.js';
+import type { Route } from '../router.js';
+import type { SimulatorState } from '../simulator-state.js';
+
+const createSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." and "-" only'),
+  ip: z.object({ address: z.ipv4(), netmask: z.ipv4().default('255.255.255.0') }),
+  svm: refSchema,
+  data_protocols: z.array(z.enum(['iscsi', 'fcp', 'nfs', 'cifs'])).min(1),
+  lun: refSchema.optional(),
+  fileshare: refSchema.optional(),
+});
+
+/** Access endpoints (LIFs): create and delete are asynchronous (202 + job). */
+export function accessEndpointRoutes(state: SimulatorState): Route[] {
+  const path = resourcePaths.accessEndpoints;
+  return [
+    {
+      method: 'POST',
+      template: path,
+      handler: (ctx) => {
+        const body = parseBody(createSchema, ctx.body);
+        const inv = state.inventory;
+        const svm = resolveRef(inv.svms, body.svm, 'svm');
+        const sameSvm = (r: { svm: { key: string } }): boolean => r.svm.key === svm.key;
+        const lun = body.lun && refOf(resolveRef(inv.luns, body.lun, 'lun', sameSvm));
+        const fileshare =
+          body.fileshare && refOf(resolveRef(inv.fileShares, body.fileshare, 'fileshare', sameSvm));
+        return acceptJob(state, ctx, {
+          name: 'Create Access Endpoint',
+          type: 'access_endpoint_create',
+          effect: () => {
+            if (inv.accessEndpoints.findByName(body.name, sameSvm)) {
+              throw new JobFailure(
+                `An access endpoint named "${body.name}" already exists in SVM "${svm.name}".`,
+                errorCodes.duplicateName,
+              );
+            }
+            const endpoint = addAccessEndpoint(inv, {
+              svm,
+              name: body.name,
+              address: body.ip.address,
+              netmask: body.ip.netmask,
+              protocols: body.data_protocols,
+              ...(lun ? { lun } : {}),
+              ...(fileshare ? { fileshare } : {}),
+            });
+            return [{ name: 'accessEndpointKey', value: endpoint.key }];
+          },
+        });
+      },
+    },
+    {
+      method: 'DELETE',
+      template: `${path}/{key}`,
+      handler: (ctx) => {
+        const inv = state.inventory;
+        const endpoint = requireKey(inv.accessEndpoints, ctx.params.key, 'Access endpoint');
+        return acceptJob(state, ctx, {
+          name: 'Delete Access Endpoint',
+          type: 'access_endpoint_delete',
+          effect: () => {
+            if (!inv.accessEndpoints.delete(endpoint.key)) {
+              throw new JobFailure(`Access endpoint "${endpoint.name}" no longer exists.`);
+            }
+            return [{ name: 'accessEndpointKey', value: endpoint.key }];
+          },
+        });
+      },
+    },
+  ];
+}

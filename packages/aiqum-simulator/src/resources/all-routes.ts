@@ -1,0 +1,26 @@
+import type { Route } from '../router.js';
+import type { SimulatorState } from '../simulator-state.js';
+import { accessEndpointRoutes } from './access-endpoints.js';
+import { adminRoutes } from './admin.js';
+import { fileShareRoutes } from './file-shares.js';
+import { gatewayRoutes } from './gateway.js';
+import { igroupRoutes } from './igroups.js';
+import { inventoryRoutes } from './inventory-routes.js';
+import { jobRoutes } from './jobs.js';
+import { lunRoutes } from './luns.js';
+import { svmRoutes } from './svms.js';
+
+/** Every route the simulator serves, unversioned (`/api/v2/` is normalised to `/api/` before matching). */
+export function allRoutes(state: SimulatorState): Route[] {
+  return [
+    ...inventoryRoutes(state),
+    ...lunRoutes(state),
+    ...fileShareRoutes(state),
+    ...accessEndpointRoutes(state),
+    ...svmRoutes(state),
+    ...igroupRoutes(state),
+    ...jobRoutes(state),
+    ...gatewayRoutes(state),
+    ...adminRoutes(state),
+  ];
+}

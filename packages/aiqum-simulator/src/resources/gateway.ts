@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import { submitJob } from '../accept-job.js';
+import { refOf } from '../collection.js';
+import { queryCollection } from '../collection-query.js';
+import { errorCodes, HttpError, invalidField, JobFailure } from '../errors.js';
+import { addVolume, type ClusterRecord, type VolumeRecord } from '../inventory.js';
+import { ontapJobHref, ontapJobRecord } from '../ontap-job-record.js';
+import { parseBody } from '../request-body.js';
+import type { Route } from '../router.js';
+import type { SimulatorState } from '../simulator-state.js';
+
+/** ONTAP's longest `return_timeout`. */
+const maxReturnTimeoutSeconds = 120;
+
+const volumeSchema = z.object({
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,202}$/, 'not a valid volume name'),
+  svm: z
+    .object({ name: z.string().min(1).optional(), uuid: z.string().min(1).optional() })
+    .refine((s) => s.name !== undefined || s.uuid !== undefined, { message: 'give "name" or "uuid"' }),
+  aggregates: z.array(z.object({ name: z.string().min(1) })).min(1),
+  size: z.number().int().positive(),
+});
+
+/** ONTAP answers errors with string codes, e.g. `"4"` for "entry doesn't exist". */
+function ontapNotFound(message: string, target: string): HttpError {
+  return new HttpError(404, message, errorCodes.ontapEntryNotFound, { target });
+}
+
+function ontapVolume(volume: VolumeRecord, clusterUuid: string) {
+  const svmUuid = volume.svm.key.split('uuid=')[1] ?? '';
+  return {
+    uuid: volume.uuid,
+    name: volume.name,
+    size: volume.size,
+    state: volume.state,
+    style: volume.style,
+    svm: { uuid: svmUuid, name: volume.svm.name },
+    aggregates: volume.aggregates.map((a) => ({ name: a.name, uuid: a.key.split('uuid=')[1] ?? '' })),
+    _links: { self: { href: `/api/gateways/${clusterUuid}/storage/volumes/${volume.uuid}` } },
+  };
+}
+
+function parseReturnTimeout(query: URLSearchParams): number {
+  const raw = query.get('return_timeout');
+  if (raw === null) return 0;
+  const seconds = Number(raw);
+  if (!/^\d+$/.test(raw) || seconds > maxReturnTimeoutSeconds) {
+    throw invalidField(
+      'return_timeout',
+      `"return_timeout" must be an integer from 0 to ${maxReturnTimeoutSeconds}`,
+    );
+  }
+  return seconds;
+}
+
+/** The ONTAP pass-through: clusters, volume create (ONTAP job) and ONTAP job polls. */
+export function gatewayRoutes(state: SimulatorState): Route[] {
+  const cluster = (uuid: string | undefined): ClusterRecord => {
+    const found = state.inventory.clusters.values().find((c) => c.uuid === uuid);
+    if (!found) throw ontapNotFound(`Cluster "${uuid}" is not managed by this server`, 'cluster');
+    return found;
+  };
+  return [
+    {
+      method: 'GET',
+      template: '/api/gateways',
+      handler: (ctx) => ({
+        status: 200,
+        body: queryCollection(
+          state.inventory.clusters.values().map((c) => ({
+            uuid: c.uuid,
+            name: c.name,
+            _links: { self: { href: `/api/gateways/${c.uuid}` } },
+          })),
+          { path: ctx.rawPath, query: ctx.query },
+        ),
+      }),
+    },
+    {
+      method: 'GET',
+      template: '/api/gateways/{cluster}/storage/volumes',
+      handler: (ctx) => {
+        const c = cluster(ctx.params.cluster);
+        const records = state.inventory.volumes
+          .values()
+          .filter((v) => v.cluster.key === c.key)
+          .map((v) => ontapVolume(v, c.uuid));
+        return { status: 200, body: queryCollection(records, { path: ctx.rawPath, query: ctx.query }) };
+      },
+    },
+    {
+      method: 'POST',
+      template: '/api/gateways/{cluster}/storage/volumes',
+      handler: async (ctx) => {
+        const c = cluster(ctx.params.cluster);
+        const returnTimeout = parseReturnTimeout(ctx.query);
+        const body = parseBody(volumeSchema, ctx.body);
+        const inv = state.inventory;
+        const svm = inv.svms
+          .values()
+          .find(
+            (s) =>
+              s.cluster.key === c.key &&
+              (body.svm.uuid === undefined ? s.name === body.svm.name : s.uuid === body.svm.uuid),
+          );
+        if (!svm) {
+          throw new HttpError(400, `SVM "${body.svm.name ?? body.svm.uuid}" does not exist.`, '2621462', {
+            target: body.svm.uuid === undefined ? 'svm.name' : 'svm.uuid',
+          });
+        }
+        const aggregates = body.aggregates.map((a, i) => {
+          const found = inv.aggregates.findByName(a.name, (g) => g.cluster.key === c.key);
+          if (!found) {
+            throw new HttpError(400, `Aggregate "${a.name}" does not exist.`, '917835', {
+              target: `aggregates.${i}.name`,
+            });
+          }
+          return found;
+        });
+        const job = submitJob(state, ctx, {
+          kind: 'ontap',
+          clusterUuid: c.uuid,
+          name: `/api/storage/volumes/${body.name}`,
+          type: 'volume_create',
+          effect: () => {
+            if (inv.volumes.findByName(body.name, (v) => v.svm.key === svm.key)) {
+              throw new JobFailure(`Duplicate volume name ${body.name}.`, errorCodes.duplicateName);
+            }
+            const volume = addVolume(inv, svm, body.name, body.size, aggregates[0]);
+            volume.aggregates = aggregates.map(refOf);
+            return [{ name: 'volumeKey', value: volume.key }];
+          },
+        });
+        if (returnTimeout > 0) {
+          await state.jobs.waitForEnd(job, returnTimeout * 1000, ctx.signal);
+          state.jobs.settleDue();
+          if (job.settled) return { status: 201, body: { job: ontapJobRecord(job, state.options.now()) } };
+        }
+        return {
+          status: 202,
+          body: { job: { uuid: job.id, _links: { self: { href: ontapJobHref(c.uuid, job.id) } } } },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      template: '/api/gateways/{cluster}/cluster/jobs/{uuid}',
+      poll: true,
+      handler: (ctx) => {
+        const c = cluster(ctx.params.cluster);
+        const job = state.jobs.get(ctx.params.uuid ?? '');
+        if (job?.kind !== 'ontap' || job.clusterUuid !== c.uuid || state.jobs.isPurged(job)) {
+          throw ontapNotFound("entry doesn't exist", 'uuid');
+        }
+        return { status: 200, body: ontapJobRecord(job, state.options.now()) };
+      },
+    },
+  ];
+}

@@ -1,0 +1,208 @@
+import picomatch from 'picomatch';
+import { z } from 'zod';
+import type { Random } from './random.js';
+
+/** A job's possible outcomes, in the docs dialect's names. */
+export const jobOutcomes = ['NORMAL', 'WARNING', 'PARTIAL_FAILURES', 'ERROR'] as const;
+export type JobOutcome = (typeof jobOutcomes)[number];
+
+const rangeSchema = z.union([
+  z.number().int().nonnegative(),
+  z
+    .strictObject({ min: z.number().int().nonnegative(), max: z.number().int().nonnegative() })
+    .refine((r) => r.min <= r.max, { message: 'min must not exceed max' }),
+]);
+const rateSchema = z.number().min(0).max(1);
+
+export const scenarioRuleSchema = z.strictObject({
+  match: z
+    .strictObject({
+      /** HTTP method, upper case; any method when absent. */
+      method: z
+        .string()
+        .transform((m) => m.toUpperCase())
+        .optional(),
+      /** picomatch glob on the path without query, `/api/v2/` normalised to `/api/`. */
+      path: z.string().min(1).default('**'),
+      /** Dotted field path of the JSON body → glob on the stringified value. */
+      body: z.record(z.string(), z.string()).optional(),
+    })
+    .default({ path: '**' }),
+  job: z
+    .strictObject({
+      durationMs: rangeSchema.optional(),
+      outcomes: z.partialRecord(z.enum(jobOutcomes), z.number().nonnegative()).optional(),
+      message: z.string().optional(),
+    })
+    .optional(),
+  faults: z
+    .strictObject({
+      statuses: z
+        .array(
+          z.strictObject({
+            status: z.number().int().min(400).max(599),
+            rate: rateSchema,
+            retryAfterSeconds: z.number().int().nonnegative().optional(),
+          }),
+        )
+        .default([]),
+      latencyMs: rangeSchema.optional(),
+      /** Share of matching requests delayed by `latencyMs`; every one when absent. */
+      latencyRate: rateSchema.optional(),
+      resetRate: rateSchema.default(0),
+      malformedJsonRate: rateSchema.default(0),
+      truncatedJsonRate: rateSchema.default(0),
+    })
+    .optional(),
+});
+
+export const scenarioSchema = z.strictObject({ rules: z.array(scenarioRuleSchema).default([]) });
+
+/** A scenario as written in a file or sent to `PUT /_sim/scenario`. */
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+/** A validated scenario. */
+export type Scenario = z.output<typeof scenarioSchema>;
+type Rule = z.output<typeof scenarioRuleSchema>;
+type Range = z.output<typeof rangeSchema>;
+export type JobRule = NonNullable<Rule['job']>;
+export type FaultRule = NonNullable<Rule['faults']>;
+
+export type ResponseFault = 'reset' | 'malformedJson' | 'truncatedJson';
+
+/** What the PRNG decided for one request. */
+export interface FaultPlan {
+  status?: { status: number; retryAfterSeconds: number | undefined };
+  latencyMs: number;
+  responseFault?: ResponseFault;
+}
+
+/** What the PRNG decided for one job. */
+export interface JobPlan {
+  durationMs: number;
+  outcome: JobOutcome;
+  message: string | undefined;
+}
+
+export interface MatchedRules {
+  job: JobRule | undefined;
+  faults: FaultRule | undefined;
+}
+
+interface CompiledRule {
+  rule: Rule;
+  path: (path: string) => boolean;
+  body: Array<{ field: string; matches: (value: string) => boolean }>;
+}
+
+/** Reads a dotted path (`svm.name`) out of a parsed JSON value. */
+export function readPath(value: unknown, path: string): unknown {
+  let current = value;
+  for (const part of path.split('.')) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
+
+function stringify(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** Compiles a scenario's globs once; `match` then runs on every request. */
+export class ScenarioMatcher {
+  readonly scenario: Scenario;
+  readonly #rules: CompiledRule[];
+
+  constructor(scenario: Scenario) {
+    this.scenario = scenario;
+    this.#rules = scenario.rules.map((rule) => ({
+      rule,
+      path: picomatch(rule.match.path, { dot: true }),
+      body: Object.entries(rule.match.body ?? {}).map(([field, glob]) => ({
+        field,
+        // bash mode: `*` also crosses `/`, since body values such as LUN names contain slashes.
+        matches: picomatch(glob, { dot: true, bash: true }),
+      })),
+    }));
+  }
+
+  /** The first matching rule that has a `job`, and the first that has `faults`. */
+  match(method: string, path: string, body: unknown): MatchedRules {
+    let job: JobRule | undefined;
+    let faults: FaultRule | undefined;
+    for (const compiled of this.#rules) {
+      if (job && faults) break;
+      const { rule } = compiled;
+      if (rule.match.method !== undefined && rule.match.method !== method) continue;
+      if (!compiled.path(path)) continue;
+      if (
+        !compiled.body.every(
+          (b) => readPath(body, b.field) !== undefined && b.matches(stringify(readPath(body, b.field))),
+        )
+      )
+        continue;
+      job ??= rule.job;
+      faults ??= rule.faults;
+    }
+    return { job, faults };
+  }
+}
+
+function drawRange(range: Range, random: Random): number {
+  return typeof range === 'number' ? range : random.int(range.min, range.max);
+}
+
+/**
+ * Decides a request's faults. Always draws the same count of numbers, whatever the outcome, so one
+ * request's luck never shifts the draws of the requests after it.
+ */
+export function drawFaults(faults: FaultRule | undefined, random: Random): FaultPlan {
+  if (!faults) return { latencyMs: 0 };
+  const [statusDraw, latencyDraw, responseDraw] = [random.next(), random.next(), random.next()];
+  const latencyValue = faults.latencyMs === undefined ? 0 : drawRange(faults.latencyMs, random);
+  const plan: FaultPlan = {
+    latencyMs: latencyDraw < (faults.latencyRate ?? 1) ? latencyValue : 0,
+  };
+  let cumulative = 0;
+  for (const s of faults.statuses) {
+    cumulative += s.rate;
+    if (statusDraw < cumulative) {
+      plan.status = { status: s.status, retryAfterSeconds: s.retryAfterSeconds };
+      break;
+    }
+  }
+  const responseFaults: Array<[ResponseFault, number]> = [
+    ['reset', faults.resetRate],
+    ['malformedJson', faults.malformedJsonRate],
+    ['truncatedJson', faults.truncatedJsonRate],
+  ];
+  cumulative = 0;
+  for (const [fault, rate] of responseFaults) {
+    cumulative += rate;
+    if (responseDraw < cumulative) {
+      plan.responseFault = fault;
+      break;
+    }
+  }
+  return plan;
+}
+
+const defaultDuration: Range = { min: 200, max: 800 };
+
+/** Decides a job's duration and outcome. Two draws per job, always. */
+export function drawJobPlan(job: JobRule | undefined, random: Random): JobPlan {
+  const outcomeDraw = random.next();
+  const durationMs = drawRange(job?.durationMs ?? defaultDuration, random);
+  const weights = job?.outcomes ?? { NORMAL: 1 };
+  const total = jobOutcomes.reduce((sum, o) => sum + (weights[o] ?? 0), 0);
+  let outcome: JobOutcome = 'NORMAL';
+  let cumulative = 0;
+  for (const o of jobOutcomes) {
+    cumulative += (weights[o] ?? 0) / (total || 1);
+    if (outcomeDraw < cumulative) {
+      outcome = o;
+      break;
+    }
+  }
+  return { durationMs, outcome, message: job?.message };
+}

@@ -1,0 +1,28 @@
+import type { ServerResponse } from 'node:http';
+import type { Reply } from './router.js';
+import type { ResponseFault } from './scenario.js';
+
+/**
+ * Writes a JSON reply, or spoils it on purpose. `reset` drops the connection without an answer;
+ * `malformedJson` sends a complete body that is not JSON; `truncatedJson` promises the full length,
+ * sends half and drops the connection.
+ */
+export function sendReply(res: ServerResponse, reply: Reply, fault?: ResponseFault): void {
+  if (fault === 'reset') {
+    res.socket?.destroy();
+    return;
+  }
+  const json = JSON.stringify(reply.body);
+  const payload = fault === 'malformedJson' ? `)]}'\n${json}` : json;
+  const length = Buffer.byteLength(payload);
+  res.writeHead(reply.status, {
+    ...reply.headers,
+    'content-type': 'application/json',
+    'content-length': String(length),
+  });
+  if (fault === 'truncatedJson') {
+    res.write(payload.slice(0, Math.floor(payload.length / 2)), () => res.socket?.destroy());
+    return;
+  }
+  res.end(payload);
+}

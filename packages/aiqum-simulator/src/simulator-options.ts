@@ -1,0 +1,85 @@
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { type ScenarioInput, scenarioSchema } from './scenario.js';
+
+export const userRoles = ['operator', 'storage_admin', 'application_admin'] as const;
+export type UserRole = (typeof userRoles)[number];
+
+export const userSchema = z.strictObject({
+  username: z
+    .string()
+    .min(1)
+    .refine((u) => !u.includes(':'), { message: 'a username cannot contain ":"' }),
+  password: z.string().min(1),
+  role: z.enum(userRoles),
+});
+
+export interface SimulatorUser {
+  username: string;
+  password: string;
+  role: UserRole;
+}
+
+/** `docs`: job `state` is RUNNING then NORMAL/WARNING/PARTIAL_FAILURES/ERROR. `9.7`: `state` running/completed, `status` the outcome. */
+export type Dialect = 'docs' | '9.7';
+
+export const defaultUsers: readonly SimulatorUser[] = [
+  { username: 'admin', password: 'admin123', role: 'application_admin' },
+  { username: 'storage', password: 'storage123', role: 'storage_admin' },
+  { username: 'operator', password: 'operator123', role: 'operator' },
+];
+
+export interface SimulatorOptions {
+  /** TCP port; 0 picks a free one. @defaultValue `0` */
+  port?: number;
+  /** Address to listen on. @defaultValue `127.0.0.1` */
+  host?: string;
+  /** HTTPS with a certificate made at start-up; `false` serves plain HTTP. @defaultValue `true` */
+  tls?: boolean;
+  /** How job records spell their state. @defaultValue `docs` */
+  dialect?: Dialect;
+  /** Who may log in. @defaultValue admin/admin123 (application_admin), storage/storage123 (storage_admin), operator/operator123 (operator) */
+  users?: SimulatorUser[];
+  /** Seed of the inventory, job keys, job outcomes and faults. @defaultValue `1` */
+  seed?: number;
+  /** Rules for job durations, outcomes and faults. @defaultValue no rules */
+  scenario?: ScenarioInput;
+  /** Query parameter of a job long poll. @defaultValue `wait_seconds` */
+  longPollParam?: string;
+  /** Longest long poll, in seconds; longer requests are capped. @defaultValue `60` */
+  longPollMaxSeconds?: number;
+  /** Seconds after its end that an ONTAP job is purged (polls then 404). @defaultValue `300` */
+  ontapJobPurgeSeconds?: number;
+  /** Directory for `ca.pem`. @defaultValue a new temporary directory, removed on close */
+  stateDir?: string;
+  /** Where the simulator logs. @defaultValue a silent pino logger */
+  logger?: Logger;
+  /** The clock jobs run on, in epoch milliseconds. @defaultValue `Date.now` */
+  now?: () => number;
+}
+
+export const simulatorOptionsSchema = z.strictObject({
+  port: z.number().int().min(0).max(65_535).default(0),
+  host: z.string().min(1).default('127.0.0.1'),
+  tls: z.boolean().default(true),
+  dialect: z.enum(['docs', '9.7']).default('docs'),
+  users: z
+    .array(userSchema)
+    .min(1)
+    .refine((users) => new Set(users.map((u) => u.username)).size === users.length, {
+      message: 'usernames must be unique',
+    })
+    .default(() => defaultUsers.map((u) => ({ ...u }))),
+  seed: z.number().int().default(1),
+  scenario: scenarioSchema.default({ rules: [] }),
+  longPollParam: z.string().min(1).default('wait_seconds'),
+  longPollMaxSeconds: z.number().nonnegative().default(60),
+  ontapJobPurgeSeconds: z.number().nonnegative().default(300),
+  stateDir: z.string().min(1).optional(),
+  logger: z
+    .custom<Logger>((v) => typeof v === 'object' && v !== null && 'info' in v && 'child' in v)
+    .optional(),
+  now: z.custom<() => number>((v) => typeof v === 'function').default(() => Date.now),
+});
+
+export type ResolvedSimulatorOptions = z.output<typeof simulatorOptionsSchema>;

@@ -1,0 +1,80 @@
+import type { JobCounts } from './job-store.js';
+
+/** What `GET /_sim/stats` and `Simulator.stats()` return. */
+export interface SimulatorStats {
+  /** `"<METHOD> <route template>"` → status → count. */
+  requests: Record<string, Record<string, number>>;
+  /** `X-Correlation-Id` → writes with that id that reached processing (not faulted before it). */
+  submissions: Record<string, number>;
+  /** Job key or ONTAP job uuid → polls received. */
+  polls: Record<string, number>;
+  peakConcurrentRequests: number;
+  jobs: { byState: JobCounts; total: number };
+  /** Fault name (`429`, `503`, `latency`, `reset`, `malformedJson`, `truncatedJson`) → count. */
+  faults: Record<string, number>;
+}
+
+function bump(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+/** Request counters for tests and benchmarks. Maps, not objects, so client-chosen keys are safe. */
+export class Stats {
+  #requests = new Map<string, Map<string, number>>();
+  #submissions = new Map<string, number>();
+  #polls = new Map<string, number>();
+  #faults = new Map<string, number>();
+  #concurrent = 0;
+  #peak = 0;
+
+  enter(): void {
+    this.#concurrent++;
+    if (this.#concurrent > this.#peak) this.#peak = this.#concurrent;
+  }
+
+  leave(): void {
+    this.#concurrent--;
+  }
+
+  request(route: string, status: number | string): void {
+    let byStatus = this.#requests.get(route);
+    if (!byStatus) {
+      byStatus = new Map();
+      this.#requests.set(route, byStatus);
+    }
+    bump(byStatus, String(status));
+  }
+
+  submission(correlationId: string): void {
+    bump(this.#submissions, correlationId);
+  }
+
+  poll(id: string): void {
+    bump(this.#polls, id);
+  }
+
+  fault(name: string): void {
+    bump(this.#faults, name);
+  }
+
+  reset(): void {
+    this.#requests = new Map();
+    this.#submissions = new Map();
+    this.#polls = new Map();
+    this.#faults = new Map();
+    this.#peak = this.#concurrent;
+  }
+
+  snapshot(jobs: SimulatorStats['jobs']): SimulatorStats {
+    return {
+      requests: Object.fromEntries(
+        [...this.#requests].map(([route, byStatus]) => [route, Object.fromEntries(byStatus)]),
+      ),
+      submissions: Object.fromEntries(this.#submissions),
+      polls: Object.fromEntries(this.#polls),
+      peakConcurrentRequests: this.#peak,
+      jobs,
+      faults: Object.fromEntries(this.#faults),
+    };
+  }
+}
