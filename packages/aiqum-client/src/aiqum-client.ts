@@ -1,6 +1,6 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { inspect } from 'node:util';
-import { type Logger, pino } from 'pino';
+import { type BaseLogger, pino } from 'pino';
 import type { Agent, Dispatcher } from 'undici';
 import { z } from 'zod';
 import { parseApiPath } from './api-path.js';
@@ -95,7 +95,7 @@ export class AiqumClient implements AsyncDisposable {
   readonly baseUrl: string;
   readonly #transport: Transport;
   readonly #ownedAgent: Agent | undefined;
-  readonly #logger: Logger;
+  readonly #logger: BaseLogger;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #now: () => number;
   readonly #random: () => number;

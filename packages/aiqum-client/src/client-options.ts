@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { BaseLogger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { retryPolicySchema } from './retry-policy.js';
@@ -79,7 +79,7 @@ export const aiqumClientOptionsSchema = z.strictObject({
    * @defaultValue a silent logger
    */
   logger: z
-    .custom<Logger>(hasMethods('warn', 'debug'), { message: 'logger must be a pino Logger' })
+    .custom<BaseLogger>(hasMethods('warn', 'debug'), { message: 'logger must be a pino Logger' })
     .optional(),
   /**
    * Retries of idempotent calls (GET, job polls); writes are never retried.

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { BaseLogger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { abortableSleep } from './abortable-sleep.js';
 import type { SleepFunction } from './client-options.js';
@@ -17,7 +17,7 @@ export interface TransportOptions {
   origin: string;
   authorization: string;
   dispatcher: Dispatcher;
-  logger: Logger;
+  logger: BaseLogger;
   timeoutMs: number;
   retry: RetryPolicy;
   sleep: SleepFunction;

@@ -12,14 +12,18 @@ afterEach(async () => {
   await h.finish();
 });
 
-function answer(path: string, body: unknown, headers: Record<string, string> = {}): void {
+function answer(path: string, body: object, headers: Record<string, string> = {}): void {
   h.pool.intercept({ path, method: 'GET' }).reply(200, body, { headers });
 }
 
 describe('getJob normalization', () => {
   it.each([
     ['docs NORMAL', { state: 'NORMAL' }, { dialect: 'docs', phase: 'terminal', outcome: 'NORMAL' }],
-    ['docs warning (lower case)', { state: 'warning' }, { dialect: 'docs', phase: 'terminal', outcome: 'WARNING' }],
+    [
+      'docs warning (lower case)',
+      { state: 'warning' },
+      { dialect: 'docs', phase: 'terminal', outcome: 'WARNING' },
+    ],
     [
       'docs PARTIAL_FAILURES',
       { state: 'PARTIAL_FAILURES' },
@@ -124,9 +128,17 @@ describe('getJob normalization', () => {
 
   it('404 after the job was seen is gone (outcome unknown); unseen it throws', async () => {
     h = harness();
-    h.pool.intercept({ path: ontapHref, method: 'GET' }).reply(404, { error: { message: 'entry does not exist' } });
+    h.pool
+      .intercept({ path: ontapHref, method: 'GET' })
+      .reply(404, { error: { message: 'entry does not exist' } });
     const snapshot = await h.client.getJob(ontapRef);
-    expect(snapshot).toEqual({ ref: ontapRef, phase: 'gone', results: [], raw: null, message: 'entry does not exist' });
+    expect(snapshot).toEqual({
+      ref: ontapRef,
+      phase: 'gone',
+      results: [],
+      raw: null,
+      message: 'entry does not exist',
+    });
     expect(snapshot).not.toHaveProperty('outcome');
 
     h.pool.intercept({ path: ontapHref, method: 'GET' }).reply(404, {});
@@ -176,7 +188,12 @@ describe('long polling', () => {
 
   it('extends the call timeout by the long-poll wait', async () => {
     h = harness({ timeoutMs: 20, longPoll: { parameter: 'wait_time', maxWaitSeconds: 30 } });
-    h.pool.intercept({ path: `${href}?wait_time=1`, method: 'GET' }).reply(200, { state: 'NORMAL' }).delay(100);
-    await expect(h.client.getJob(aiqumRef, { longPollSeconds: 1 })).resolves.toMatchObject({ phase: 'terminal' });
+    h.pool
+      .intercept({ path: `${href}?wait_time=1`, method: 'GET' })
+      .reply(200, { state: 'NORMAL' })
+      .delay(100);
+    await expect(h.client.getJob(aiqumRef, { longPollSeconds: 1 })).resolves.toMatchObject({
+      phase: 'terminal',
+    });
   });
 });

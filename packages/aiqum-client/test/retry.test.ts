@@ -14,7 +14,7 @@ afterEach(async () => {
   await h.finish();
 });
 
-function counted(statuses: Array<[number, unknown, Record<string, string>?]>): () => number {
+function counted(statuses: Array<[number, string | object, Record<string, string>?]>): () => number {
   let calls = 0;
   for (const [status, body, headers] of statuses) {
     h.pool.intercept({ path, method: 'GET' }).reply(() => {
@@ -124,8 +124,12 @@ describe('network failures of writes', () => {
     ['DEPTH_ZERO_SELF_SIGNED_CERT', { retryable: false, ambiguous: false }],
   ])('%s → %o', async (code, expected) => {
     h = harness();
-    h.pool.intercept({ path: '/api/storage-provider/luns', method: 'POST' }).replyWithError(networkError(code));
-    const error = await rejection(h.client.submit({ method: 'POST', path: '/api/storage-provider/luns', body: {} }));
+    h.pool
+      .intercept({ path: '/api/storage-provider/luns', method: 'POST' })
+      .replyWithError(networkError(code));
+    const error = await rejection(
+      h.client.submit({ method: 'POST', path: '/api/storage-provider/luns', body: {} }),
+    );
     expect(error).toBeInstanceOf(AiqumConnectionError);
     expect(error).toMatchObject({ code: 'AIQUM_CONNECTION_ERROR', ...expected });
     expect((error as Error).cause).toBeInstanceOf(Error);
@@ -135,7 +139,9 @@ describe('network failures of writes', () => {
   it('a write that times out is ambiguous', async () => {
     h = harness({ timeoutMs: 50 });
     h.pool.intercept({ path: '/api/storage-provider/luns', method: 'POST' }).reply(202, {}).delay(5_000);
-    const error = await rejection(h.client.submit({ method: 'POST', path: '/api/storage-provider/luns', body: {} }));
+    const error = await rejection(
+      h.client.submit({ method: 'POST', path: '/api/storage-provider/luns', body: {} }),
+    );
     expect(error).toBeInstanceOf(AiqumTimeoutError);
     expect(error).toMatchObject({ code: 'AIQUM_TIMEOUT', ambiguous: true, retryable: false });
   });

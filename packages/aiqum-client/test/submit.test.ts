@@ -39,14 +39,21 @@ describe('submit: 202 shapes', () => {
     {
       name: 'job.key with an absolute same-origin link',
       path: '/api/storage-provider/file-shares',
-      body: { job: { key, _links: { self: { href: `${origin}/api/management-server/jobs/${encodedKey}` } } } },
+      body: {
+        job: { key, _links: { self: { href: `${origin}/api/management-server/jobs/${encodedKey}` } } },
+      },
       ref: { kind: 'aiqum', key, href: `/api/management-server/jobs/${encodedKey}`, source: 'job.key' },
     },
     {
       name: 'operationId',
       path: '/api/management-server/admin/datasources/ds%3A1/discover',
       body: { operationId: 'op:42' },
-      ref: { kind: 'aiqum', key: 'op:42', href: '/api/management-server/jobs/op%3A42', source: 'operationId' },
+      ref: {
+        kind: 'aiqum',
+        key: 'op:42',
+        href: '/api/management-server/jobs/op%3A42',
+        source: 'operationId',
+      },
     },
     {
       name: 'job_key',
@@ -100,9 +107,16 @@ describe('submit: 202 shapes', () => {
   ])('202 with %s is an ambiguous validation error', async (_name, body) => {
     h = harness();
     h.pool.intercept({ path: '/api/storage-provider/luns', method: 'POST' }).reply(202, body);
-    const error = await rejection(h.client.submit({ method: 'POST', path: '/api/storage-provider/luns', body: {} }));
+    const error = await rejection(
+      h.client.submit({ method: 'POST', path: '/api/storage-provider/luns', body: {} }),
+    );
     expect(error).toBeInstanceOf(AiqumResponseValidationError);
-    expect(error).toMatchObject({ code: 'AIQUM_RESPONSE_INVALID', ambiguous: true, retryable: false, status: 202 });
+    expect(error).toMatchObject({
+      code: 'AIQUM_RESPONSE_INVALID',
+      ambiguous: true,
+      retryable: false,
+      status: 202,
+    });
   });
 });
 
@@ -114,7 +128,11 @@ describe('submit: synchronous answers', () => {
   ])('%i is a sync result', async (status, body, expected) => {
     h = harness();
     h.pool.intercept({ path: '/api/datacenter/protocols/san/igroups', method: 'POST' }).reply(status, body);
-    const result = await h.client.submit({ method: 'POST', path: '/api/datacenter/protocols/san/igroups', body: {} });
+    const result = await h.client.submit({
+      method: 'POST',
+      path: '/api/datacenter/protocols/san/igroups',
+      body: {},
+    });
     expect(result).toMatchObject({ kind: 'sync', status, body: expected });
   });
 
@@ -147,9 +165,27 @@ describe('submit: request validation (nothing sent)', () => {
 
 describe('submit: error statuses', () => {
   it.each([
-    { status: 400, type: AiqumBadRequestError, code: 'AIQUM_BAD_REQUEST', retryable: false, ambiguous: false },
-    { status: 401, type: AiqumAuthenticationError, code: 'AIQUM_UNAUTHORIZED', retryable: false, ambiguous: false },
-    { status: 403, type: AiqumPermissionDeniedError, code: 'AIQUM_FORBIDDEN', retryable: false, ambiguous: false },
+    {
+      status: 400,
+      type: AiqumBadRequestError,
+      code: 'AIQUM_BAD_REQUEST',
+      retryable: false,
+      ambiguous: false,
+    },
+    {
+      status: 401,
+      type: AiqumAuthenticationError,
+      code: 'AIQUM_UNAUTHORIZED',
+      retryable: false,
+      ambiguous: false,
+    },
+    {
+      status: 403,
+      type: AiqumPermissionDeniedError,
+      code: 'AIQUM_FORBIDDEN',
+      retryable: false,
+      ambiguous: false,
+    },
     { status: 404, type: AiqumNotFoundError, code: 'AIQUM_NOT_FOUND', retryable: false, ambiguous: false },
     { status: 405, type: AiqumApiError, code: 'AIQUM_API_ERROR', retryable: false, ambiguous: false },
     { status: 409, type: AiqumConflictError, code: 'AIQUM_CONFLICT', retryable: false, ambiguous: false },
@@ -163,7 +199,9 @@ describe('submit: error statuses', () => {
     h.pool
       .intercept({ path: '/api/storage-provider/luns', method: 'POST' })
       .reply(status, { error: { message: 'Volume is full', code: 917_927, target: 'space.size' } });
-    const error = await rejection(h.client.submit({ method: 'POST', path: '/api/storage-provider/luns', body: {} }));
+    const error = await rejection(
+      h.client.submit({ method: 'POST', path: '/api/storage-provider/luns', body: {} }),
+    );
     expect(error).toBeInstanceOf(type);
     expect(error).toMatchObject({
       code,
@@ -184,14 +222,20 @@ describe('submit: error statuses', () => {
     h.pool
       .intercept({ path: '/api/storage-provider/luns', method: 'POST' })
       .reply(400, { error: { message: 'bad', code: '4' } }, { headers: { 'x-request-id': 'r-9' } });
-    const error = await rejection(h.client.submit({ method: 'POST', path: '/api/storage-provider/luns', body: {} }));
+    const error = await rejection(
+      h.client.submit({ method: 'POST', path: '/api/storage-provider/luns', body: {} }),
+    );
     expect(error).toMatchObject({ error: { message: 'bad', code: '4' }, requestId: 'r-9' });
   });
 
   it('tolerates a non-JSON error body and keeps it truncated', async () => {
     h = harness();
-    h.pool.intercept({ path: '/api/storage-provider/luns', method: 'POST' }).reply(400, `<html>${'x'.repeat(5000)}`);
-    const error = await rejection(h.client.submit({ method: 'POST', path: '/api/storage-provider/luns', body: {} }));
+    h.pool
+      .intercept({ path: '/api/storage-provider/luns', method: 'POST' })
+      .reply(400, `<html>${'x'.repeat(5000)}`);
+    const error = await rejection(
+      h.client.submit({ method: 'POST', path: '/api/storage-provider/luns', body: {} }),
+    );
     expect(error).toBeInstanceOf(AiqumBadRequestError);
     if (!(error instanceof AiqumApiError)) throw error;
     expect(error.error).toEqual({});
@@ -210,7 +254,9 @@ describe('submit: error statuses', () => {
         return { statusCode: 503, data: '' };
       })
       .persist();
-    const error = await rejection(h.client.submit({ method: 'POST', path: '/api/storage-provider/luns', body: {} }));
+    const error = await rejection(
+      h.client.submit({ method: 'POST', path: '/api/storage-provider/luns', body: {} }),
+    );
     expect(error).toBeInstanceOf(AiqumServerError);
     expect(calls).toBe(1);
     expect(h.sleeps).toEqual([]);
