@@ -123,8 +123,11 @@ export class Transport {
     const timeoutMs = this.#options.timeoutMs + (call.extraTimeoutMs ?? 0);
     const timeoutSignal = AbortSignal.timeout(timeoutMs);
     const signal = call.signal ? AbortSignal.any([call.signal, timeoutSignal]) : timeoutSignal;
-    const headers: Record<string, string> = { accept: 'application/json', ...call.headers, authorization };
+    // Lower-case names so a caller's `Accept` replaces the default instead of being sent twice.
+    const headers: Record<string, string> = { accept: 'application/json' };
+    for (const [name, value] of Object.entries(call.headers ?? {})) headers[name.toLowerCase()] = value;
     if (call.body !== undefined) headers['content-type'] = 'application/json';
+    headers.authorization = authorization;
     const started = now();
     logger.debug({ ...context, attempt }, 'AIQUM request');
     let result: CallResult;

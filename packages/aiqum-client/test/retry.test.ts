@@ -98,6 +98,14 @@ describe('retries of idempotent calls', () => {
     expect(h.sleeps).toHaveLength(1);
   });
 
+  it('retries a GET that timed out', async () => {
+    h = harness({ timeoutMs: 30 });
+    h.pool.intercept({ path, method: 'GET' }).reply(200, { late: true }).delay(2_000);
+    h.pool.intercept({ path, method: 'GET' }).reply(200, { late: false });
+    await expect(h.client.get(path)).resolves.toEqual({ late: false });
+    expect(h.sleeps).toHaveLength(1);
+  });
+
   it('stops retrying when the caller aborts during the backoff', async () => {
     const controller = new AbortController();
     h = harness({

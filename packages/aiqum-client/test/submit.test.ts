@@ -88,12 +88,12 @@ describe('submit: 202 shapes', () => {
       method: 'POST',
       path: '/api/storage-provider/luns',
       body: { name: 'lun1', space: { size: 1024 } },
-      headers: { 'X-Correlation-Id': 'corr-7' },
+      headers: { 'X-Correlation-Id': 'corr-7', Accept: 'application/hal+json' },
     });
-    expect(seen?.headers).toMatchObject({
-      accept: 'application/json',
+    expect(seen?.headers).toEqual({
+      accept: 'application/hal+json',
       'content-type': 'application/json',
-      'X-Correlation-Id': 'corr-7',
+      'x-correlation-id': 'corr-7',
       authorization: expect.stringMatching(/^Basic /),
     });
     expect(JSON.parse(String(seen?.body))).toEqual({ name: 'lun1', space: { size: 1024 } });

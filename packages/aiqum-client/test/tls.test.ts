@@ -65,6 +65,19 @@ describe('TLS options', () => {
     expect(caught).toMatchObject({ code: 'AIQUM_INVALID_CONFIGURATION' });
   });
 
+  it('close() leaves an injected dispatcher to its owner', async () => {
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    const client = new AiqumClient({ baseUrl: origin, username, password, dispatcher: agent });
+    await client.close();
+    agent
+      .get(origin)
+      .intercept({ path: '/api/datacenter/svm/svms', method: 'GET' })
+      .reply(200, { records: [] });
+    await expect(client.get('/api/datacenter/svm/svms')).resolves.toEqual({ records: [] });
+    await agent.close();
+  });
+
   it('insecureSkipTlsVerify logs exactly one warning per client', async () => {
     const { logger, lines } = capturedLogger();
     const client = new AiqumClient({
