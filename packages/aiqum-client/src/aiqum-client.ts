@@ -4,7 +4,7 @@ import { type BaseLogger, pino } from 'pino';
 import type { Agent, Dispatcher } from 'undici';
 import { z } from 'zod';
 import { parseApiPath } from './api-path.js';
-import { type AiqumClientOptions, aiqumClientOptionsSchema } from './client-options.js';
+import { type AiqumClientOptions, aiqumClientOptionsSchema, type SleepFunction } from './client-options.js';
 import {
   AiqumConfigurationError,
   AiqumInvalidRequestError,
@@ -86,6 +86,19 @@ export interface GetOptions<T> {
   signal?: AbortSignal;
 }
 
+function toJsonText(body: unknown, call: { method: string; path: string }): string | undefined {
+  if (body === undefined) return undefined;
+  try {
+    return JSON.stringify(body);
+  } catch (error) {
+    // BigInt values and cycles cannot be sent; say so before anything reaches AIQUM.
+    throw new AiqumInvalidRequestError(`body cannot be serialized as JSON: ${String(error)}`, {
+      ...call,
+      cause: error,
+    });
+  }
+}
+
 const isSyncStatus = (status: number): status is 200 | 201 | 204 =>
   status === 200 || status === 201 || status === 204;
 
@@ -96,7 +109,7 @@ export class AiqumClient implements AsyncDisposable {
   readonly #transport: Transport;
   readonly #ownedAgent: Agent | undefined;
   readonly #logger: BaseLogger;
-  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #sleep: SleepFunction;
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #longPoll: { parameter: string; maxWaitSeconds: number } | undefined;
@@ -166,7 +179,7 @@ export class AiqumClient implements AsyncDisposable {
     const result = await this.#transport.send({
       method,
       path,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: toJsonText(body, call),
       headers,
       signal,
     });

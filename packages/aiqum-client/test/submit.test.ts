@@ -153,6 +153,7 @@ describe('submit: request validation (nothing sent)', () => {
     ['header value with CRLF', { headers: { 'x-a': 'a\r\nb: c' } }],
     ['bad path', { path: 'https://evil.test/api/luns' }],
     ['GET is not a write', { method: 'GET' }],
+    ['a body that is not JSON', { body: { size: 10n } }],
   ])('rejects %s', async (_name, override) => {
     h = harness();
     const request = { method: 'POST', path: '/api/storage-provider/luns', ...override };
