@@ -32,7 +32,7 @@ export async function call(
     if (!user) throw new Error(`no user ${username}`);
     headers.authorization = basicAuth(user);
   }
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.body !== undefined) headers['content-type'] ??= 'application/json';
   const response = await fetch(`${sim.url}${path}`, {
     method,
     headers,

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '../src/index.js';
+import { call, lunBody, obj } from './helpers.js';
+
+describe('auth and errors', () => {
+  let sim: Simulator;
+  beforeAll(async () => {
+    sim = await startSimulator({ tls: false });
+  });
+  afterAll(() => sim.close());
+
+  it('answers 401 with a Basic challenge and an AIQUM error body', async () => {
+    const none = await call(sim, 'GET', '/api/datacenter/cluster/clusters', { user: null });
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Basic realm="AIQUM"');
+    expect(obj(none.body).error).toMatchObject({ message: expect.any(String), code: expect.anything() });
+    const wrong = await fetch(`${sim.url}/api/datacenter/cluster/clusters`, {
+      headers: { authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` },
+    });
+    expect(wrong.status).toBe(401);
+  });
+
+  it('lets an operator read but not write, and keeps /_sim/ for application administrators', async () => {
+    expect((await call(sim, 'GET', '/api/storage-provider/luns', { user: 'operator' })).status).toBe(200);
+    const write = await call(sim, 'POST', '/api/storage-provider/luns', {
+      user: 'operator',
+      body: lunBody('op'),
+    });
+    expect(write.status).toBe(403);
+    expect(obj(write.body).error).toMatchObject({ code: expect.anything() });
+    expect((await call(sim, 'GET', '/_sim/stats', { user: 'storage' })).status).toBe(403);
+    expect((await call(sim, 'GET', '/_sim/stats', { user: 'admin' })).status).toBe(200);
+    const storageWrite = await call(sim, 'POST', '/api/storage-provider/luns', {
+      user: 'storage',
+      body: lunBody('st'),
+    });
+    expect(storageWrite.status).toBe(202);
+  });
+
+  it('answers 404, 405 and 400 with error bodies, codes as numbers and as strings', async () => {
+    const unknown = await call(sim, 'GET', '/api/nothing/here');
+    expect(unknown.status).toBe(404);
+    expect(typeof obj(obj(unknown.body).error).code).toBe('number');
+    const missing = await call(sim, 'GET', '/api/storage-provider/luns/no-such-key');
+    expect(missing.status).toBe(404);
+
+    const method = await call(sim, 'PUT', '/api/storage-provider/luns');
+    expect(method.status).toBe(405);
+    expect(method.headers.get('allow')).toContain('POST');
+    expect(typeof obj(obj(method.body).error).code).toBe('string');
+
+    const badJson = await call(sim, 'POST', '/api/storage-provider/luns', { body: '{"name": ' });
+    expect(badJson.status).toBe(400);
+    expect(obj(badJson.body).error).toMatchObject({ target: 'body', code: expect.any(Number) });
+
+    const noBody = await call(sim, 'POST', '/api/storage-provider/luns');
+    expect(noBody.status).toBe(400);
+    const wrongType = await call(sim, 'POST', '/api/storage-provider/luns', {
+      body: JSON.stringify(lunBody('x')),
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(wrongType.status).toBe(415);
+  });
+
+  it('counts requests per route template and status', async () => {
+    const stats = sim.stats();
+    expect(stats.requests['GET /api/storage-provider/luns/{key}']).toEqual({ '404': 1 });
+    expect(stats.requests['PUT (unmatched)']).toEqual({ '405': 1 });
+    expect(stats.peakConcurrentRequests).toBeGreaterThanOrEqual(1);
+  });
+});
