@@ -138,7 +138,9 @@ export class RequestHandler {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const state = this.#state;
-    state.stats.enter();
+    // The admin API is the observer: its own requests stay out of the stats it reports.
+    const counted = !(req.url ?? '/').startsWith(adminPrefix);
+    if (counted) state.stats.enter();
     let routeKey = `${req.method ?? 'GET'} (unmatched)`;
     let status: number | string = 0;
     try {
@@ -153,7 +155,7 @@ export class RequestHandler {
 
       const match = this.#router.match(method, path);
       if (match.kind === 'found') routeKey = `${method} ${match.route.template}`;
-      const admin = path.startsWith(adminPrefix);
+      const admin = !counted;
       const admitted = this.#admit(req, method, rawPath, match, raw, admin);
       if ('reply' in admitted) {
         status = admitted.reply.status;
@@ -226,8 +228,10 @@ export class RequestHandler {
       state.logger.debug({ method, path, status, correlationId }, 'request');
       sendReply(res, reply, plan.responseFault);
     } finally {
-      state.stats.leave();
-      state.stats.request(routeKey, status);
+      if (counted) {
+        state.stats.leave();
+        state.stats.request(routeKey, status);
+      }
     }
   }
 }
