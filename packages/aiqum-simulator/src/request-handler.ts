@@ -3,7 +3,7 @@ import type { Authenticator } from './auth.js';
 import { errorBody, errorCodes, HttpError } from './errors.js';
 import type { SimJob } from './job-store.js';
 import type { Reply, RequestContext, Route, RouteMatch, Router } from './router.js';
-import { drawFaults, type FaultPlan, type JobRule } from './scenario.js';
+import { drawFaults, type FaultPlan, type JobRule, type ResponseFault } from './scenario.js';
 import { sendReply } from './send-reply.js';
 import type { SimulatorUser } from './simulator-options.js';
 import type { SimulatorState } from './simulator-state.js';
@@ -143,6 +143,10 @@ export class RequestHandler {
     if (counted) state.stats.enter();
     let routeKey = `${req.method ?? 'GET'} (unmatched)`;
     let status: number | string = 0;
+    const answer = (reply: Reply, fault?: ResponseFault): void => {
+      status = fault === 'reset' ? 'reset' : reply.status;
+      sendReply(res, reply, fault);
+    };
     try {
       const raw = await readBody(req);
       const method = req.method ?? 'GET';
@@ -158,8 +162,7 @@ export class RequestHandler {
       const admin = !counted;
       const admitted = this.#admit(req, method, rawPath, match, raw, admin);
       if ('reply' in admitted) {
-        status = admitted.reply.status;
-        sendReply(res, admitted.reply);
+        answer(admitted.reply);
         return;
       }
       const { user, route, params } = admitted;
@@ -173,9 +176,7 @@ export class RequestHandler {
         body = parseJson(admitted.raw, req.headers['content-type']);
       } catch (error) {
         if (!(error instanceof HttpError)) throw error;
-        const reply = errorReply(error);
-        status = reply.status;
-        sendReply(res, reply);
+        answer(errorReply(error));
         return;
       }
       if (!admin) {
@@ -185,9 +186,7 @@ export class RequestHandler {
       }
       if (plan.status) {
         state.stats.fault(String(plan.status.status));
-        const reply = faultReply(plan.status);
-        status = reply.status;
-        sendReply(res, reply);
+        answer(faultReply(plan.status));
         return;
       }
       if (plan.latencyMs > 0) {
@@ -224,9 +223,11 @@ export class RequestHandler {
         state.stats.fault(plan.responseFault);
         for (const job of createdJobs) job.responseFault = plan.responseFault;
       }
-      status = plan.responseFault === 'reset' ? 'reset' : reply.status;
-      state.logger.debug({ method, path, status, correlationId }, 'request');
-      sendReply(res, reply, plan.responseFault);
+      state.logger.debug(
+        { method, path, status: reply.status, correlationId, fault: plan.responseFault },
+        'request',
+      );
+      answer(reply, plan.responseFault);
     } finally {
       if (counted) {
         state.stats.leave();

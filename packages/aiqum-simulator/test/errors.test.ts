@@ -1,6 +1,8 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../src/index.js';
-import { call, lunBody, obj } from './helpers.js';
+import { basicAuth, call, lunBody, obj } from './helpers.js';
 
 describe('auth and errors', () => {
   let sim: Simulator;
@@ -67,5 +69,36 @@ describe('auth and errors', () => {
     expect(stats.requests['GET /api/storage-provider/luns/{key}']).toEqual({ '404': 1 });
     expect(stats.requests['PUT (unmatched)']).toEqual({ '405': 1 });
     expect(stats.peakConcurrentRequests).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('logging', () => {
+  it('logs requests as JSON without passwords or Authorization values', async () => {
+    const chunks: string[] = [];
+    const logger = pino(
+      { level: 'debug' },
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          chunks.push(chunk.toString('utf8'));
+          callback();
+        },
+      }),
+    );
+    await using sim = await startSimulator({ tls: false, logger });
+    expect((await call(sim, 'POST', '/api/storage-provider/luns', { body: lunBody('logged') })).status).toBe(
+      202,
+    );
+    expect((await call(sim, 'GET', '/api/storage-provider/luns', { user: 'operator' })).status).toBe(200);
+    const lines = chunks
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.some((l) => l.msg === 'request' && l.path === '/api/storage-provider/luns')).toBe(true);
+    const text = chunks.join('');
+    for (const user of sim.users) {
+      expect(text).not.toContain(user.password);
+      expect(text).not.toContain(basicAuth(user).slice(6));
+    }
   });
 });

@@ -38,7 +38,7 @@ describe('HTTPS', () => {
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toMatchObject({ num_records: 2 });
     const byName = await get(
-      sim.url.replace('127.0.0.1', 'localhost') + '/api/gateways',
+      `${sim.url.replace('127.0.0.1', 'localhost')}/api/gateways`,
       basicAuth(admin),
       ca,
     );
