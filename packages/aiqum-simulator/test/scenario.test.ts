@@ -98,6 +98,22 @@ describe('scenario faults', () => {
     expect(sim.stats().faults).toMatchObject({ malformedJson: 1, truncatedJson: 1 });
   });
 
+  it('delays matching requests by latencyMs before processing them', async () => {
+    await using sim = await startSimulator({
+      tls: false,
+      scenario: {
+        rules: [
+          { match: { path: '/api/gateways' }, faults: { latencyMs: { min: 300, max: 300 }, latencyRate: 1 } },
+        ],
+      },
+    });
+    const started = Date.now();
+    expect((await call(sim, 'GET', '/api/gateways')).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect((await call(sim, 'GET', '/api/datacenter/svm/svms')).status).toBe(200);
+    expect(sim.stats().faults).toEqual({ latency: 1 });
+  });
+
   it('matches body fields with globs, including dotted paths', async () => {
     await using sim = await startSimulator({
       tls: false,
@@ -221,6 +237,8 @@ describe('stats', () => {
     expect((await call(sim, 'POST', '/_sim/reset')).status).toBe(200);
     expect(sim.stats().submissions).toEqual({});
     expect(sim.stats().jobs.total).toBe(3);
+    sim.reset();
+    expect(sim.stats().requests).toEqual({});
     expect((await call(sim, 'POST', '/_sim/reset?all=true')).status).toBe(200);
     expect(sim.stats().jobs.total).toBe(0);
     expect(records((await call(sim, 'GET', '/api/storage-provider/luns?name=*s1')).body)).toEqual([]);
