@@ -1,6 +1,22 @@
+export { CallLimiter, type CallLimiterOptions, type SlotGrant, type TargetLimits } from './call-limiter.js';
 export { type Environment, type LoadConfigOptions, loadSharedConfig, type SharedConfig } from './config.js';
 export { ConfigError } from './config-error.js';
+export {
+  type AiqumJobsEvent,
+  type BatchCompletedEvent,
+  batchCompletedEventSchema,
+  type EventType,
+  eventIds,
+  eventSchema,
+  eventStreamField,
+  eventTypes,
+  type RequestAcceptedEvent,
+  type RequestCompletedEvent,
+  requestAcceptedEventSchema,
+  requestCompletedEventSchema,
+} from './events.js';
 export { type CreateLoggerOptions, createLogger, type Logger, redactedLogPaths } from './logger.js';
+export { LuaScript, type RedisConnection } from './lua-script.js';
 export {
   outcomeOfJobOutcome,
   type RequestOutcome,
@@ -13,6 +29,49 @@ export {
 export { type PollPolicy, pollPolicySchema } from './poll-policy.js';
 export { createRedisKeys, type RedisKeys } from './redis-keys.js';
 export { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
+export { type RequestError, requestErrorCodes, requestErrorSchema } from './request-error.js';
+export {
+  type BatchInput,
+  batchInputSchema,
+  maxBatchSize,
+  maxDeadlineSeconds,
+  maxMetadataBytes,
+  maxRequestBodyBytes,
+  type ParsedBatchInput,
+  type ParsedRequestInput,
+  type PollOverrides,
+  type RequestInput,
+  type RequestMethod,
+  requestInputSchema,
+  requestMethodSchema,
+  requestMethods,
+} from './request-input.js';
+export {
+  createRequestQueue,
+  queuePayloads,
+  type RequestJobName,
+  type RequestQueueOptions,
+  requestJobOptions,
+  requestQueueName,
+} from './request-queue.js';
+export {
+  type JobResult,
+  type JobState,
+  jobResultSchema,
+  jobStateSchema,
+  type RequestSpec,
+  type RequestView,
+  requestSpecSchema,
+  requestViewSchema,
+} from './request-spec.js';
+export {
+  type BatchView,
+  type CompleteResult,
+  type Completion,
+  RequestStore,
+  type RequestStoreOptions,
+  type TrackedFacts,
+} from './request-store.js';
 export { Secret } from './secret.js';
 export {
   longPollConfigSchema,

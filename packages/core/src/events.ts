@@ -1,0 +1,92 @@
+import { jobRefSchema } from '@aiqum-jobs/aiqum-client';
+import { z } from 'zod';
+import { requestOutcomeSchema, requestOutcomes } from './outcome.js';
+import { requestErrorSchema } from './request-error.js';
+import { requestMethodSchema } from './request-input.js';
+import { jobResultSchema, jobStateSchema } from './request-spec.js';
+
+const isoTime = z.iso.datetime({ offset: true });
+const metadata = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
+
+/**
+ * Every event has a stable `id` (the same event always has the same id, so consumers can de-duplicate)
+ * and `occurredAt`. In the stream, the entry id orders events and lets a consumer resume.
+ */
+const eventBase = z.object({ id: z.string().min(1), occurredAt: isoTime });
+
+const requestIdentity = {
+  requestId: z.string(),
+  batchId: z.string().optional(),
+  target: z.string(),
+  method: requestMethodSchema,
+  path: z.string(),
+  metadata: metadata.optional(),
+};
+
+/** AIQUM accepted the call and returned a Job to track. */
+export const requestAcceptedEventSchema = eventBase.extend({
+  type: z.literal('request.accepted'),
+  ...requestIdentity,
+  job: jobRefSchema,
+  submittedAt: isoTime,
+});
+
+/** The request reached its terminal outcome. Exactly one per request. */
+export const requestCompletedEventSchema = eventBase.extend({
+  type: z.literal('request.completed'),
+  ...requestIdentity,
+  outcome: requestOutcomeSchema,
+  job: jobRefSchema.optional(),
+  dialect: z.enum(['docs', '9.7', 'ontap']).optional(),
+  /** The Job's last state seen: its terminal state, or for `timed_out` the state it was in. */
+  jobState: jobStateSchema.optional(),
+  jobResults: z.array(jobResultSchema),
+  error: requestErrorSchema.optional(),
+  /** Body of a synchronous answer. */
+  response: z.json().optional(),
+  createdAt: isoTime,
+  submittedAt: isoTime.optional(),
+  finishedAt: isoTime,
+  polls: z.number().int(),
+});
+
+const outcomeCounts = z.object(
+  Object.fromEntries(requestOutcomes.map((outcome) => [outcome, z.number().int()])) as Record<
+    (typeof requestOutcomes)[number],
+    z.ZodNumber
+  >,
+);
+
+/** The last request of a batch reached its outcome. Exactly one per batch. */
+export const batchCompletedEventSchema = eventBase.extend({
+  type: z.literal('batch.completed'),
+  batchId: z.string(),
+  total: z.number().int(),
+  counts: outcomeCounts,
+  createdAt: isoTime,
+  finishedAt: isoTime,
+  metadata: metadata.optional(),
+});
+
+export const eventSchema = z.discriminatedUnion('type', [
+  requestAcceptedEventSchema,
+  requestCompletedEventSchema,
+  batchCompletedEventSchema,
+]);
+
+export type AiqumJobsEvent = z.output<typeof eventSchema>;
+export type RequestAcceptedEvent = z.output<typeof requestAcceptedEventSchema>;
+export type RequestCompletedEvent = z.output<typeof requestCompletedEventSchema>;
+export type BatchCompletedEvent = z.output<typeof batchCompletedEventSchema>;
+export type EventType = AiqumJobsEvent['type'];
+export const eventTypes: readonly EventType[] = ['request.accepted', 'request.completed', 'batch.completed'];
+
+/** Stable event ids: derived from what the event is about, never from when it was written. */
+export const eventIds = {
+  requestAccepted: (requestId: string) => `${requestId}:accepted`,
+  requestCompleted: (requestId: string) => `${requestId}:completed`,
+  batchCompleted: (batchId: string) => `${batchId}:completed`,
+};
+
+/** Name of the stream entry field that holds the event JSON. */
+export const eventStreamField = 'event';

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+/** Why a request did not succeed, in terms a caller can act on. */
+export const requestErrorSchema = z.object({
+  /** Stable code: an AIQUM client code such as `AIQUM_BAD_REQUEST`, or one of {@link requestErrorCodes}. */
+  code: z.string(),
+  message: z.string(),
+  /** HTTP status AIQUM answered, when it answered. */
+  httpStatus: z.number().int().optional(),
+  /** AIQUM's own `error.code`. */
+  aiqumCode: z.union([z.string(), z.number()]).optional(),
+  /** AIQUM's `error.target`: the field it rejected. */
+  aiqumTarget: z.string().optional(),
+});
+
+export type RequestError = z.output<typeof requestErrorSchema>;
+
+/** Codes of errors that aiqum-jobs itself decides, beside those of the AIQUM client. */
+export const requestErrorCodes = {
+  /** The write may have reached AIQUM but no answer was seen (a crash, a reset, a timeout). */
+  submissionAmbiguous: 'SUBMISSION_AMBIGUOUS',
+  /** The AIQUM Job answered 404 after it had been seen: finished and purged, or lost. */
+  jobGone: 'JOB_GONE',
+  /** The request's deadline passed before its Job was seen terminal. */
+  deadlineExceeded: 'DEADLINE_EXCEEDED',
+  /** A caller cancelled the request. */
+  cancelled: 'CANCELLED',
+  /** The request names a target that is no longer configured. */
+  unknownTarget: 'UNKNOWN_TARGET',
+  /** The worker gave up after repeated internal failures (see the worker log). */
+  internal: 'INTERNAL_ERROR',
+} as const;

@@ -1,0 +1,100 @@
+import { parseApiPath } from '@aiqum-jobs/aiqum-client';
+import { z } from 'zod';
+import { targetNameSchema } from './target-config.js';
+
+/** Largest JSON body one request may carry to AIQUM, serialised. */
+export const maxRequestBodyBytes = 256 * 1024;
+/** Largest `metadata`, serialised: it is echoed in every event of the request. */
+export const maxMetadataBytes = 2 * 1024;
+/** Longest deadline a request may ask for: 30 days. */
+export const maxDeadlineSeconds = 30 * 24 * 3_600;
+
+export const requestMethods = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
+export const requestMethodSchema = z.enum(requestMethods);
+export type RequestMethod = z.output<typeof requestMethodSchema>;
+
+const apiPathSchema = z
+  .string()
+  .min(1)
+  .superRefine((path, context) => {
+    try {
+      parseApiPath(path);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+    }
+  });
+
+const metadataSchema = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'metadata keys are 1-64 letters, digits, "_", "." or "-"'),
+    z.union([z.string().max(512), z.number(), z.boolean(), z.null()]),
+  )
+  .refine((metadata) => Object.keys(metadata).length <= 32, 'metadata has at most 32 keys')
+  .refine(
+    (metadata) => Buffer.byteLength(JSON.stringify(metadata)) <= maxMetadataBytes,
+    `metadata is at most ${maxMetadataBytes} bytes of JSON`,
+  );
+
+/** Poll-policy fields a request may override, each within the bounds of the target's policy schema. */
+const pollOverridesSchema = z
+  .object({
+    initialDelayMs: z.number().int().min(50).max(600_000).optional(),
+    multiplier: z.number().min(1).max(10).optional(),
+    maxDelayMs: z.number().int().min(50).max(3_600_000).optional(),
+    jitter: z.number().min(0).max(1).optional(),
+  })
+  .strict();
+export type PollOverrides = z.output<typeof pollOverridesSchema>;
+
+/** One AIQUM API call as a producer asks for it. */
+export const requestInputSchema = z
+  .object({
+    /** A configured target name; may be left out when exactly one target is configured. */
+    target: targetNameSchema.optional(),
+    method: requestMethodSchema,
+    /** Relative path under `/api/`, query allowed; never a scheme, host, `..` or control character. */
+    path: apiPathSchema,
+    /** JSON body sent to AIQUM. */
+    body: z
+      .json()
+      .optional()
+      .refine(
+        (body) => body === undefined || Buffer.byteLength(JSON.stringify(body)) <= maxRequestBodyBytes,
+        `body is at most ${maxRequestBodyBytes} bytes of JSON`,
+      ),
+    /** Seconds from acceptance after which the request ends as `timed_out`. */
+    deadlineSeconds: z.number().int().min(1).max(maxDeadlineSeconds).optional(),
+    poll: pollOverridesSchema.optional(),
+    /**
+     * Resubmit a write whose first submission may or may not have reached AIQUM. Only for calls that are
+     * safe to repeat. @defaultValue false
+     */
+    retryAmbiguous: z.boolean().default(false),
+    /** Small caller data echoed in every event of this request. */
+    metadata: metadataSchema.optional(),
+  })
+  .strict()
+  .refine((request) => request.method !== 'GET' || request.body === undefined, {
+    message: 'a GET request has no body',
+    path: ['body'],
+  });
+
+export type RequestInput = z.input<typeof requestInputSchema>;
+export type ParsedRequestInput = z.output<typeof requestInputSchema>;
+
+/** Most requests one batch may hold. */
+export const maxBatchSize = 10_000;
+
+export const batchInputSchema = z
+  .object({
+    requests: z
+      .array(requestInputSchema)
+      .min(1, 'a batch holds at least one request')
+      .max(maxBatchSize, `a batch holds at most ${maxBatchSize} requests`),
+    /** Small caller data echoed in `batch.completed`. */
+    metadata: metadataSchema.optional(),
+  })
+  .strict();
+
+export type BatchInput = z.input<typeof batchInputSchema>;
+export type ParsedBatchInput = z.output<typeof batchInputSchema>;

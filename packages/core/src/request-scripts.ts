@@ -1,0 +1,106 @@
+import { LuaScript } from './lua-script.js';
+import { requestOutcomes } from './outcome.js';
+
+/**
+ * The request state machine's atomic steps. Each is one Lua script: it checks the status it expects and
+ * does nothing otherwise, so two workers (or a worker and a cancelling producer) can race without harm.
+ * Every script returns the request's status after the call, or `missing` when the record is gone.
+ */
+
+/**
+ * queued → submitting (or submitting → submitting when ARGV[1] is '1': a resubmission the request allows).
+ * KEYS: request. Returns { status, submitAttempts }.
+ */
+export const beginSubmissionScript = new LuaScript(`
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing', 0} end
+if status == 'queued' or (status == 'submitting' and ARGV[1] == '1') then
+  redis.call('HSET', KEYS[1], 'status', 'submitting')
+  return {'submitting', redis.call('HINCRBY', KEYS[1], 'submitAttempts', 1)}
+end
+return {status, tonumber(redis.call('HGET', KEYS[1], 'submitAttempts') or '0')}
+`);
+
+/** submitting → queued, after an error that proves the call never reached AIQUM. KEYS: request. */
+export const requeueSubmissionScript = new LuaScript(`
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 'missing' end
+if status == 'submitting' then
+  redis.call('HSET', KEYS[1], 'status', 'queued')
+  return 'queued'
+end
+return status
+`);
+
+/**
+ * submitting → tracking: AIQUM returned a Job. Records it, counts it as tracked in its batch and appends
+ * \`request.accepted\`. KEYS: request, events, batch (the request key again when there is no batch).
+ * ARGV: job JSON, submittedAt, event JSON, stream MINID, has batch '1'/'0'.
+ */
+export const acceptJobScript = new LuaScript(`
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 'missing' end
+if status ~= 'submitting' then return status end
+redis.call('HSET', KEYS[1], 'status', 'tracking', 'job', ARGV[1], 'submittedAt', ARGV[2])
+if ARGV[5] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HINCRBY', KEYS[3], 'tracking', 1) end
+redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[4], '*', 'event', ARGV[3])
+return 'tracking'
+`);
+
+/**
+ * Records one poll of a tracked Job. KEYS: request. ARGV: jobState JSON, dialect.
+ * Returns { status, polls }.
+ */
+export const recordPollScript = new LuaScript(`
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing', 0} end
+if status ~= 'tracking' then return {status, tonumber(redis.call('HGET', KEYS[1], 'polls') or '0')} end
+redis.call('HSET', KEYS[1], 'jobState', ARGV[1], 'dialect', ARGV[2])
+return {status, redis.call('HINCRBY', KEYS[1], 'polls', 1)}
+`);
+
+const outcomeList = requestOutcomes.map((outcome) => `'${outcome}'`).join(', ');
+
+/**
+ * Any status → completed, exactly once. Writes the outcome, appends \`request.completed\` (the caller's
+ * event JSON with the record's poll count put first), counts the outcome in its batch, and for the last
+ * request of a batch appends \`batch.completed\`. Sets the retention expiry.
+ * KEYS: request, events, batch, batch requests (the request key twice more when there is no batch).
+ * ARGV: outcome, fields JSON (flat: name → string), event JSON, now ms, now ISO, retention s, MINID,
+ *       has batch '1'/'0', batch id.
+ */
+export const completeRequestScript = new LuaScript(`
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 'missing' end
+if status == 'completed' then return 'already-completed' end
+local fields = cjson.decode(ARGV[2])
+for name, value in pairs(fields) do redis.call('HSET', KEYS[1], name, value) end
+redis.call('HSET', KEYS[1], 'status', 'completed', 'outcome', ARGV[1], 'finishedAt', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+local polls = redis.call('HGET', KEYS[1], 'polls') or '0'
+local event = '{"polls":' .. polls .. ',' .. string.sub(ARGV[3], 2)
+redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[7], '*', 'event', event)
+if ARGV[8] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then
+  if status == 'tracking' then redis.call('HINCRBY', KEYS[3], 'tracking', -1) end
+  redis.call('HINCRBY', KEYS[3], 'count:' .. ARGV[1], 1)
+  local done = redis.call('HINCRBY', KEYS[3], 'done', 1)
+  local total = tonumber(redis.call('HGET', KEYS[3], 'total'))
+  if done == total then
+    redis.call('HSET', KEYS[3], 'finishedAt', ARGV[4])
+    local counts = {}
+    for _, outcome in ipairs({${outcomeList}}) do
+      table.insert(counts, '"' .. outcome .. '":' .. (redis.call('HGET', KEYS[3], 'count:' .. outcome) or '0'))
+    end
+    local batchEvent = '{"id":' .. cjson.encode(ARGV[9] .. ':completed')
+      .. ',"type":"batch.completed","occurredAt":"' .. ARGV[5] .. '","batchId":' .. cjson.encode(ARGV[9])
+      .. ',"total":' .. total .. ',"counts":{' .. table.concat(counts, ',') .. '}'
+      .. ',"createdAt":"' .. redis.call('HGET', KEYS[3], 'createdAtIso') .. '","finishedAt":"' .. ARGV[5] .. '"'
+    local metadata = redis.call('HGET', KEYS[3], 'metadata')
+    if metadata then batchEvent = batchEvent .. ',"metadata":' .. metadata end
+    redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[7], '*', 'event', batchEvent .. '}')
+    redis.call('EXPIRE', KEYS[3], ARGV[6])
+    redis.call('EXPIRE', KEYS[4], ARGV[6])
+  end
+end
+return 'completed'
+`);

@@ -1,0 +1,70 @@
+import { jobRefSchema } from '@aiqum-jobs/aiqum-client';
+import { z } from 'zod';
+import { requestOutcomeSchema, requestStatusSchema } from './outcome.js';
+import { requestErrorSchema } from './request-error.js';
+import { requestMethodSchema } from './request-input.js';
+
+const metadataValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/**
+ * What a request asks for, fixed when it is accepted. It travels as the queue payload (so a worker has it
+ * without another read) and is kept in the request record.
+ */
+export const requestSpecSchema = z.object({
+  requestId: z.string().min(1),
+  batchId: z.string().min(1).optional(),
+  target: z.string().min(1),
+  method: requestMethodSchema,
+  path: z.string().min(1),
+  body: z.json().optional(),
+  /** Epoch milliseconds. */
+  createdAt: z.number().int(),
+  /** Epoch milliseconds after which the request ends as `timed_out`. */
+  deadlineAt: z.number().int(),
+  poll: z
+    .object({
+      initialDelayMs: z.number().optional(),
+      multiplier: z.number().optional(),
+      maxDelayMs: z.number().optional(),
+      jitter: z.number().optional(),
+    })
+    .optional(),
+  retryAmbiguous: z.boolean(),
+  metadata: z.record(z.string(), metadataValue).optional(),
+});
+
+export type RequestSpec = z.output<typeof requestSpecSchema>;
+
+/** The last thing an AIQUM Job said about itself. */
+export const jobStateSchema = z.object({
+  phase: z.enum(['running', 'terminal', 'gone']),
+  state: z.string().optional(),
+  status: z.string().optional(),
+  outcome: z.enum(['NORMAL', 'WARNING', 'PARTIAL_FAILURES', 'ERROR']).optional(),
+  message: z.string().optional(),
+  code: z.union([z.string(), z.number()]).optional(),
+});
+
+export type JobState = z.output<typeof jobStateSchema>;
+
+export const jobResultSchema = z.object({ name: z.string(), value: z.string() });
+export type JobResult = z.output<typeof jobResultSchema>;
+
+/** A request as producers and subscribers see it. Timestamps are epoch milliseconds. */
+export const requestViewSchema = requestSpecSchema.omit({ body: true }).extend({
+  status: requestStatusSchema,
+  outcome: requestOutcomeSchema.optional(),
+  job: jobRefSchema.optional(),
+  dialect: z.enum(['docs', '9.7', 'ontap']).optional(),
+  jobState: jobStateSchema.optional(),
+  jobResults: z.array(jobResultSchema),
+  error: requestErrorSchema.optional(),
+  /** Body of a synchronous answer (200/201/204). */
+  response: z.json().optional(),
+  submittedAt: z.number().int().optional(),
+  finishedAt: z.number().int().optional(),
+  polls: z.number().int(),
+  submitAttempts: z.number().int(),
+});
+
+export type RequestView = z.output<typeof requestViewSchema>;

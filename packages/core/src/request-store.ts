@@ -1,0 +1,388 @@
+import { type JobRef, jobRefSchema } from '@aiqum-jobs/aiqum-client';
+import { z } from 'zod';
+import { eventIds, type RequestAcceptedEvent, type RequestCompletedEvent } from './events.js';
+import type { RedisConnection } from './lua-script.js';
+import {
+  type RequestOutcome,
+  requestOutcomeSchema,
+  requestOutcomes,
+  requestStatusSchema,
+} from './outcome.js';
+import type { RedisKeys } from './redis-keys.js';
+import { type RequestError, requestErrorSchema } from './request-error.js';
+import {
+  acceptJobScript,
+  beginSubmissionScript,
+  completeRequestScript,
+  recordPollScript,
+  requeueSubmissionScript,
+} from './request-scripts.js';
+import {
+  type JobResult,
+  type JobState,
+  jobResultSchema,
+  jobStateSchema,
+  type RequestSpec,
+  type RequestView,
+  requestSpecSchema,
+} from './request-spec.js';
+
+/** A batch as producers see it. Timestamps are epoch milliseconds. */
+export interface BatchView {
+  batchId: string;
+  total: number;
+  /** Requests by where they are: not yet accepted by AIQUM, tracked, finished. */
+  byStatus: { pending: number; tracking: number; completed: number };
+  byOutcome: Record<RequestOutcome, number>;
+  done: boolean;
+  createdAt: number;
+  finishedAt?: number;
+  metadata?: Record<string, string | number | boolean | null>;
+}
+
+/** How a request ended, as the code that ends it knows it. */
+export interface Completion {
+  outcome: RequestOutcome;
+  error?: RequestError;
+  jobState?: JobState;
+  jobResults?: JobResult[];
+  response?: unknown;
+}
+
+/** What `complete` needs to know of the request besides its spec (from the record or the worker). */
+export interface TrackedFacts {
+  job?: JobRef | undefined;
+  dialect?: JobDialectName | undefined;
+  submittedAt?: number | undefined;
+}
+
+type JobDialectName = 'docs' | '9.7' | 'ontap';
+
+export type CompleteResult = 'completed' | 'already-completed' | 'missing';
+
+const jsonField = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((text, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'is not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+const optionalInt = z.coerce.number().int().optional();
+
+/** The request hash as Redis holds it: every value a string, JSON where structured. */
+const requestHashSchema = z.object({
+  spec: jsonField(requestSpecSchema),
+  status: requestStatusSchema,
+  outcome: requestOutcomeSchema.optional(),
+  job: jsonField(jobRefSchema).optional(),
+  dialect: z.enum(['docs', '9.7', 'ontap']).optional(),
+  jobState: jsonField(jobStateSchema).optional(),
+  jobResults: jsonField(z.array(jobResultSchema)).optional(),
+  error: jsonField(requestErrorSchema).optional(),
+  response: jsonField(z.json()).optional(),
+  submittedAt: optionalInt,
+  finishedAt: optionalInt,
+  polls: z.coerce.number().int().default(0),
+  submitAttempts: z.coerce.number().int().default(0),
+});
+
+const batchHashSchema = z.object({
+  total: z.coerce.number().int(),
+  done: z.coerce.number().int().default(0),
+  tracking: z.coerce.number().int().default(0),
+  createdAt: z.coerce.number().int(),
+  finishedAt: optionalInt,
+  metadata: jsonField(
+    z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  ).optional(),
+});
+
+export interface RequestStoreOptions {
+  redis: RedisConnection;
+  keys: RedisKeys;
+  /** How long finished requests, batches and events are kept, in seconds. */
+  retentionSeconds: number;
+  /** @defaultValue `Date.now` */
+  now?: () => number;
+}
+
+/** Where requests and batches live in Redis, and the only code that changes them. */
+export class RequestStore {
+  readonly #redis: RedisConnection;
+  readonly #keys: RedisKeys;
+  readonly #retentionSeconds: number;
+  readonly #now: () => number;
+
+  constructor(options: RequestStoreOptions) {
+    this.#redis = options.redis;
+    this.#keys = options.keys;
+    this.#retentionSeconds = options.retentionSeconds;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Stores new requests, and their batch when there is one, in one MULTI: all of them or none. A request
+   * record lives until its deadline plus the retention, so an abandoned one cannot stay forever.
+   */
+  async create(
+    specs: readonly RequestSpec[],
+    batch?: { batchId: string; metadata?: unknown },
+  ): Promise<void> {
+    const multi = this.#redis.multi();
+    const now = this.#now();
+    if (batch) {
+      const batchKey = this.#keys.batch(batch.batchId);
+      const fields: Record<string, string | number> = {
+        total: specs.length,
+        done: 0,
+        tracking: 0,
+        createdAt: now,
+        createdAtIso: new Date(now).toISOString(),
+      };
+      if (batch.metadata !== undefined) fields.metadata = JSON.stringify(batch.metadata);
+      multi.hset(batchKey, fields);
+      const lastDeadline = Math.max(...specs.map((spec) => spec.deadlineAt));
+      const ttl = this.#ttlUntil(lastDeadline);
+      multi.expire(batchKey, ttl);
+      const requestsKey = this.#keys.batchRequests(batch.batchId);
+      const members: Array<string | number> = [];
+      specs.forEach((spec, index) => {
+        members.push(index, spec.requestId);
+      });
+      multi.zadd(requestsKey, ...members);
+      multi.expire(requestsKey, ttl);
+    }
+    for (const spec of specs) {
+      const key = this.#keys.request(spec.requestId);
+      multi.hset(key, { spec: JSON.stringify(spec), status: 'queued', polls: 0, submitAttempts: 0 });
+      multi.expire(key, this.#ttlUntil(spec.deadlineAt));
+    }
+    const results = await multi.exec();
+    const failed = results?.find(([error]) => error !== null);
+    if (!results || failed) throw failed?.[0] ?? new Error('Redis discarded the transaction');
+  }
+
+  /** Undoes `create` when the queue refused the jobs, so nothing half-stored is left behind. */
+  async remove(requestIds: readonly string[], batchId?: string): Promise<void> {
+    const keys = requestIds.map((id) => this.#keys.request(id));
+    if (batchId) keys.push(this.#keys.batch(batchId), this.#keys.batchRequests(batchId));
+    const pipeline = this.#redis.pipeline();
+    for (const key of keys) pipeline.del(key);
+    await pipeline.exec();
+  }
+
+  async get(requestId: string): Promise<RequestView | undefined> {
+    const hash = await this.#redis.hgetall(this.#keys.request(requestId));
+    return decodeRequest(hash);
+  }
+
+  async getMany(requestIds: readonly string[]): Promise<Array<RequestView | undefined>> {
+    if (requestIds.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of requestIds) pipeline.hgetall(this.#keys.request(id));
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, hash]) => {
+      if (error) throw error;
+      return decodeRequest(hash as Record<string, string>);
+    });
+  }
+
+  async getBatch(batchId: string): Promise<BatchView | undefined> {
+    const hash = await this.#redis.hgetall(this.#keys.batch(batchId));
+    if (Object.keys(hash).length === 0) return undefined;
+    const batch = batchHashSchema.parse(hash);
+    const byOutcome = Object.fromEntries(
+      requestOutcomes.map((outcome) => [outcome, Number(hash[`count:${outcome}`] ?? 0)]),
+    ) as Record<RequestOutcome, number>;
+    const view: BatchView = {
+      batchId,
+      total: batch.total,
+      byStatus: {
+        pending: batch.total - batch.done - batch.tracking,
+        tracking: batch.tracking,
+        completed: batch.done,
+      },
+      byOutcome,
+      done: batch.done >= batch.total,
+      createdAt: batch.createdAt,
+    };
+    if (batch.finishedAt !== undefined) view.finishedAt = batch.finishedAt;
+    if (batch.metadata !== undefined) view.metadata = batch.metadata;
+    return view;
+  }
+
+  /** Request ids of a batch in submission order, a page at a time. */
+  async listBatchRequestIds(batchId: string, offset: number, limit: number): Promise<string[]> {
+    return this.#redis.zrange(this.#keys.batchRequests(batchId), offset, offset + limit - 1);
+  }
+
+  /** queued → submitting. `allowResubmit` also takes a request whose earlier submission was interrupted. */
+  async beginSubmission(
+    requestId: string,
+    allowResubmit: boolean,
+  ): Promise<{ status: string; submitAttempts: number }> {
+    const [status, submitAttempts] = z
+      .tuple([z.string(), z.number()])
+      .parse(
+        await beginSubmissionScript.run(
+          this.#redis,
+          [this.#keys.request(requestId)],
+          [allowResubmit ? '1' : '0'],
+        ),
+      );
+    return { status, submitAttempts };
+  }
+
+  /** submitting → queued, for a submission that provably never reached AIQUM. */
+  async requeueSubmission(requestId: string): Promise<string> {
+    return z
+      .string()
+      .parse(await requeueSubmissionScript.run(this.#redis, [this.#keys.request(requestId)], []));
+  }
+
+  /** submitting → tracking, with `request.accepted`. */
+  async acceptJob(spec: RequestSpec, job: JobRef, submittedAt: number): Promise<string> {
+    const event: RequestAcceptedEvent = {
+      id: eventIds.requestAccepted(spec.requestId),
+      type: 'request.accepted',
+      occurredAt: new Date(submittedAt).toISOString(),
+      ...identityOf(spec),
+      job,
+      submittedAt: new Date(submittedAt).toISOString(),
+    };
+    const batchKey = spec.batchId ? this.#keys.batch(spec.batchId) : this.#keys.request(spec.requestId);
+    const result = await acceptJobScript.run(
+      this.#redis,
+      [this.#keys.request(spec.requestId), this.#keys.events, batchKey],
+      [
+        JSON.stringify(job),
+        submittedAt,
+        JSON.stringify(event),
+        this.#minStreamId(),
+        spec.batchId ? '1' : '0',
+      ],
+    );
+    return z.string().parse(result);
+  }
+
+  /** Records a poll of a tracked Job; returns the status after it and the poll count. */
+  async recordPoll(
+    requestId: string,
+    jobState: JobState,
+    dialect: JobDialectName | undefined,
+  ): Promise<{ status: string; polls: number }> {
+    const [status, polls] = z
+      .tuple([z.string(), z.number()])
+      .parse(
+        await recordPollScript.run(
+          this.#redis,
+          [this.#keys.request(requestId)],
+          [JSON.stringify(jobState), dialect ?? ''],
+        ),
+      );
+    return { status, polls };
+  }
+
+  /**
+   * The terminal transition: outcome, `request.completed`, batch counters and, for the last request of a
+   * batch, `batch.completed`, in one atomic step that happens at most once per request.
+   */
+  async complete(spec: RequestSpec, facts: TrackedFacts, completion: Completion): Promise<CompleteResult> {
+    const now = this.#now();
+    const nowIso = new Date(now).toISOString();
+    const fields: Record<string, string> = {};
+    const event: Omit<RequestCompletedEvent, 'polls'> = {
+      id: eventIds.requestCompleted(spec.requestId),
+      type: 'request.completed',
+      occurredAt: nowIso,
+      ...identityOf(spec),
+      outcome: completion.outcome,
+      jobResults: completion.jobResults ?? [],
+      createdAt: new Date(spec.createdAt).toISOString(),
+      finishedAt: nowIso,
+    };
+    if (facts.job) event.job = facts.job;
+    if (facts.dialect) event.dialect = facts.dialect;
+    if (facts.submittedAt !== undefined) event.submittedAt = new Date(facts.submittedAt).toISOString();
+    if (completion.jobState) {
+      event.jobState = completion.jobState;
+      fields.jobState = JSON.stringify(completion.jobState);
+    }
+    if (completion.jobResults) fields.jobResults = JSON.stringify(completion.jobResults);
+    if (completion.error) {
+      event.error = completion.error;
+      fields.error = JSON.stringify(completion.error);
+    }
+    if (completion.response !== undefined && completion.response !== null) {
+      event.response = completion.response as RequestCompletedEvent['response'];
+      fields.response = JSON.stringify(completion.response);
+    }
+    const batchKeys = spec.batchId
+      ? [this.#keys.batch(spec.batchId), this.#keys.batchRequests(spec.batchId)]
+      : [this.#keys.request(spec.requestId), this.#keys.request(spec.requestId)];
+    const result = await completeRequestScript.run(
+      this.#redis,
+      [this.#keys.request(spec.requestId), this.#keys.events, ...batchKeys],
+      [
+        completion.outcome,
+        JSON.stringify(fields),
+        JSON.stringify(event),
+        now,
+        nowIso,
+        this.#retentionSeconds,
+        this.#minStreamId(),
+        spec.batchId ? '1' : '0',
+        spec.batchId ?? '',
+      ],
+    );
+    return z.enum(['completed', 'already-completed', 'missing']).parse(result);
+  }
+
+  #ttlUntil(deadlineAt: number): number {
+    return Math.max(1, Math.ceil((deadlineAt - this.#now()) / 1000)) + this.#retentionSeconds;
+  }
+
+  /** Stream entries older than the retention are trimmed as new ones are added. */
+  #minStreamId(): string {
+    return `${Math.max(0, this.#now() - this.#retentionSeconds * 1000)}-0`;
+  }
+}
+
+function identityOf(spec: RequestSpec) {
+  return {
+    requestId: spec.requestId,
+    ...(spec.batchId === undefined ? {} : { batchId: spec.batchId }),
+    target: spec.target,
+    method: spec.method,
+    path: spec.path,
+    ...(spec.metadata === undefined ? {} : { metadata: spec.metadata }),
+  };
+}
+
+function decodeRequest(hash: Record<string, string>): RequestView | undefined {
+  if (Object.keys(hash).length === 0) return undefined;
+  const record = requestHashSchema.parse(hash);
+  const { body: _body, ...spec } = record.spec;
+  const view: RequestView = {
+    ...spec,
+    status: record.status,
+    jobResults: record.jobResults ?? [],
+    polls: record.polls,
+    submitAttempts: record.submitAttempts,
+  };
+  if (record.outcome !== undefined) view.outcome = record.outcome;
+  if (record.job !== undefined) view.job = record.job;
+  if (record.dialect !== undefined) view.dialect = record.dialect;
+  if (record.jobState !== undefined) view.jobState = record.jobState;
+  if (record.error !== undefined) view.error = record.error;
+  if (record.response !== undefined) view.response = record.response;
+  if (record.submittedAt !== undefined) view.submittedAt = record.submittedAt;
+  if (record.finishedAt !== undefined) view.finishedAt = record.finishedAt;
+  return view;
+}

@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AiqumJobsEvent,
+  createRedisKeys,
+  eventSchema,
+  eventStreamField,
+  type RedisKeys,
+  type RequestSpec,
+  RequestStore,
+} from '../src/index.js';
+
+let testRedis: TestRedis;
+let redis: Redis;
+let keys: RedisKeys;
+let store: RequestStore;
+
+beforeAll(async () => {
+  testRedis = await useTestRedis();
+  redis = testRedis.connect();
+  keys = createRedisKeys(testRedis.prefix);
+  store = new RequestStore({ redis, keys, retentionSeconds: 3600 });
+});
+afterAll(() => testRedis.close());
+
+function spec(overrides: Partial<RequestSpec> = {}): RequestSpec {
+  const now = Date.now();
+  return {
+    requestId: randomUUID(),
+    target: 'lab',
+    method: 'POST',
+    path: '/api/storage-provider/luns',
+    body: { name: 'lun1' },
+    createdAt: now,
+    deadlineAt: now + 60_000,
+    retryAmbiguous: false,
+    ...overrides,
+  };
+}
+
+async function events(): Promise<AiqumJobsEvent[]> {
+  const entries = await redis.xrange(keys.events, '-', '+');
+  return entries.map(([, fields]) => {
+    expect(fields[0]).toBe(eventStreamField);
+    return eventSchema.parse(JSON.parse(fields[1] ?? ''));
+  });
+}
+
+const ontapJob = {
+  kind: 'ontap' as const,
+  uuid: 'c0ffee00-0000-4000-8000-000000000001',
+  href: '/api/gateways/1/cluster/jobs/c0ffee00-0000-4000-8000-000000000001',
+  source: 'job.uuid' as const,
+};
+
+describe('RequestStore', () => {
+  it('walks a request through queued → submitting → tracking → completed with one event per step', async () => {
+    await redis.del(keys.events);
+    const request = spec({ metadata: { ticket: 'CHG-1' } });
+    await store.create([request]);
+    expect(await store.get(request.requestId)).toMatchObject({
+      status: 'queued',
+      polls: 0,
+      submitAttempts: 0,
+    });
+
+    expect(await store.beginSubmission(request.requestId, false)).toEqual({
+      status: 'submitting',
+      submitAttempts: 1,
+    });
+    // A second worker cannot take the same submission.
+    expect(await store.beginSubmission(request.requestId, false)).toEqual({
+      status: 'submitting',
+      submitAttempts: 1,
+    });
+
+    const submittedAt = Date.now();
+    expect(await store.acceptJob(request, ontapJob, submittedAt)).toBe('tracking');
+    expect(
+      await store.recordPoll(request.requestId, { phase: 'running', state: 'running' }, 'ontap'),
+    ).toEqual({
+      status: 'tracking',
+      polls: 1,
+    });
+    const result = await store.complete(
+      request,
+      { job: ontapJob, dialect: 'ontap', submittedAt },
+      {
+        outcome: 'succeeded',
+        jobState: { phase: 'terminal', state: 'success', outcome: 'NORMAL' },
+        jobResults: [{ name: 'volumeKey', value: 'v1' }],
+      },
+    );
+    expect(result).toBe('completed');
+
+    const view = await store.get(request.requestId);
+    expect(view).toMatchObject({
+      status: 'completed',
+      outcome: 'succeeded',
+      job: ontapJob,
+      dialect: 'ontap',
+      polls: 1,
+      submittedAt,
+      jobResults: [{ name: 'volumeKey', value: 'v1' }],
+      metadata: { ticket: 'CHG-1' },
+    });
+    expect(await redis.ttl(keys.request(request.requestId))).toBeLessThanOrEqual(3600);
+
+    const written = await events();
+    expect(written.map((event) => event.type)).toEqual(['request.accepted', 'request.completed']);
+    expect(written[1]).toMatchObject({
+      id: `${request.requestId}:completed`,
+      outcome: 'succeeded',
+      polls: 1,
+      metadata: { ticket: 'CHG-1' },
+      jobResults: [{ name: 'volumeKey', value: 'v1' }],
+    });
+  });
+
+  it('completes a request exactly once when many callers race', async () => {
+    await redis.del(keys.events);
+    const request = spec();
+    await store.create([request]);
+    const outcomes = ['succeeded', 'failed', 'cancelled', 'unknown', 'timed_out'] as const;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        store.complete(request, {}, { outcome: outcomes[index % outcomes.length] ?? 'unknown' }),
+      ),
+    );
+    expect(results.filter((result) => result === 'completed')).toHaveLength(1);
+    expect(results.filter((result) => result === 'already-completed')).toHaveLength(19);
+    const completed = (await events()).filter((event) => event.type === 'request.completed');
+    expect(completed).toHaveLength(1);
+    expect((await store.get(request.requestId))?.outcome).toBe(
+      completed[0]?.type === 'request.completed' ? completed[0].outcome : 'x',
+    );
+  });
+
+  it('counts a batch and emits batch.completed once, after its last request', async () => {
+    await redis.del(keys.events);
+    const batchId = randomUUID();
+    const requests = [spec({ batchId }), spec({ batchId }), spec({ batchId })];
+    await store.create(requests, { batchId, metadata: { change: 'CHG-9' } });
+    expect(await store.getBatch(batchId)).toMatchObject({
+      total: 3,
+      done: false,
+      byStatus: { pending: 3, tracking: 0, completed: 0 },
+    });
+    expect(await store.listBatchRequestIds(batchId, 1, 2)).toEqual([
+      requests[1]?.requestId,
+      requests[2]?.requestId,
+    ]);
+
+    const [first, second, third] = requests as [RequestSpec, RequestSpec, RequestSpec];
+    await store.beginSubmission(first.requestId, false);
+    await store.acceptJob(first, ontapJob, Date.now());
+    expect((await store.getBatch(batchId))?.byStatus).toEqual({ pending: 2, tracking: 1, completed: 0 });
+
+    await store.complete(first, { job: ontapJob }, { outcome: 'succeeded' });
+    await store.complete(
+      second,
+      {},
+      { outcome: 'failed', error: { code: 'AIQUM_BAD_REQUEST', message: 'no', httpStatus: 400 } },
+    );
+    expect((await events()).filter((event) => event.type === 'batch.completed')).toHaveLength(0);
+    await Promise.all([
+      store.complete(third, {}, { outcome: 'unknown' }),
+      store.complete(third, {}, { outcome: 'unknown' }),
+    ]);
+
+    const batchEvents = (await events()).filter((event) => event.type === 'batch.completed');
+    expect(batchEvents).toHaveLength(1);
+    expect(batchEvents[0]).toMatchObject({
+      id: `${batchId}:completed`,
+      batchId,
+      total: 3,
+      counts: {
+        succeeded: 1,
+        failed: 1,
+        unknown: 1,
+        warning: 0,
+        partial_failure: 0,
+        timed_out: 0,
+        cancelled: 0,
+      },
+      metadata: { change: 'CHG-9' },
+    });
+    const batch = await store.getBatch(batchId);
+    expect(batch).toMatchObject({ done: true, byStatus: { pending: 0, tracking: 0, completed: 3 } });
+    expect(batch?.byOutcome).toMatchObject({ succeeded: 1, failed: 1, unknown: 1 });
+  });
+
+  it('requeues a submission only from submitting, and resubmits only when allowed', async () => {
+    const request = spec();
+    await store.create([request]);
+    expect(await store.requeueSubmission(request.requestId)).toBe('queued');
+    await store.beginSubmission(request.requestId, false);
+    expect(await store.requeueSubmission(request.requestId)).toBe('queued');
+    await store.beginSubmission(request.requestId, false);
+    // A worker finds a submission that another worker started and never finished.
+    expect(await store.beginSubmission(request.requestId, false)).toEqual({
+      status: 'submitting',
+      submitAttempts: 2,
+    });
+    expect(await store.beginSubmission(request.requestId, true)).toEqual({
+      status: 'submitting',
+      submitAttempts: 3,
+    });
+  });
+
+  it('refuses every transition of a completed or missing request', async () => {
+    const request = spec();
+    await store.create([request]);
+    await store.complete(request, {}, { outcome: 'cancelled' });
+    expect(await store.beginSubmission(request.requestId, true)).toMatchObject({ status: 'completed' });
+    expect(await store.acceptJob(request, ontapJob, Date.now())).toBe('completed');
+    expect(await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap')).toMatchObject({
+      status: 'completed',
+    });
+    const missing = spec();
+    expect(await store.beginSubmission(missing.requestId, false)).toEqual({
+      status: 'missing',
+      submitAttempts: 0,
+    });
+    expect(await store.complete(missing, {}, { outcome: 'failed' })).toBe('missing');
+    expect(await store.get(missing.requestId)).toBeUndefined();
+  });
+
+  it('removes what create stored', async () => {
+    const batchId = randomUUID();
+    const requests = [spec({ batchId }), spec({ batchId })];
+    await store.create(requests, { batchId });
+    await store.remove(
+      requests.map((request) => request.requestId),
+      batchId,
+    );
+    expect(await store.getMany(requests.map((request) => request.requestId))).toEqual([undefined, undefined]);
+    expect(await store.getBatch(batchId)).toBeUndefined();
+  });
+});

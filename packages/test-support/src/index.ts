@@ -1,0 +1,2 @@
+export { freePort, RedisServer, type RedisServerOptions } from './redis-server.js';
+export { type TestRedis, useTestRedis } from './test-redis.js';

@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+/** A port that was free a moment ago, chosen by the kernel. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return address.port;
+}
+
+export interface RedisServerOptions {
+  /** Append-only file with fsync on every write, for restart tests. @defaultValue false */
+  appendOnly?: boolean;
+  /** Directory of the data files; reuse it to restart the same Redis. @defaultValue a new temp dir */
+  dir?: string;
+  /** @defaultValue a free port */
+  port?: number;
+}
+
+/** A redis-server process of a test's own, on a free loopback port. */
+export class RedisServer {
+  readonly url: string;
+  readonly port: number;
+  readonly dir: string;
+  readonly #process: ChildProcess;
+  readonly #ownsDir: boolean;
+
+  private constructor(process: ChildProcess, port: number, dir: string, ownsDir: boolean) {
+    this.#process = process;
+    this.port = port;
+    this.dir = dir;
+    this.#ownsDir = ownsDir;
+    this.url = `redis://127.0.0.1:${port}`;
+  }
+
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const port = options.port ?? (await freePort());
+    const ownsDir = options.dir === undefined;
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'aiqum-jobs-redis-'));
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+    args.push(
+      ...(options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+    );
+    const child = spawn('redis-server', args, { stdio: 'ignore' });
+    const exited = new Promise<never>((_, reject) => {
+      child.once('error', (error) =>
+        reject(new Error(`cannot start redis-server (is it installed?): ${error.message}`)),
+      );
+      child.once('exit', (code) => reject(new Error(`redis-server exited with code ${code}`)));
+    });
+    const server = new RedisServer(child, port, dir, ownsDir);
+    await Promise.race([server.#waitUntilReady(), exited]);
+    return server;
+  }
+
+  /** Sends a signal, e.g. SIGKILL for a crash or SIGSTOP/SIGCONT for a pause. */
+  signal(signal: NodeJS.Signals): void {
+    this.#process.kill(signal);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#process.exitCode === null && this.#process.signalCode === null) {
+      const exited = new Promise((resolve) => this.#process.once('exit', resolve));
+      this.#process.kill('SIGKILL');
+      await exited;
+    }
+    if (this.#ownsDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async #waitUntilReady(): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const probe = new Redis(this.url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      // Refused connections are expected while the server starts; connect() reports them.
+      probe.on('error', () => {});
+      try {
+        await probe.connect();
+        await probe.ping();
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      } finally {
+        probe.disconnect();
+      }
+    }
+    throw new Error(`redis-server on port ${this.port} did not answer within 10 s`);
+  }
+}

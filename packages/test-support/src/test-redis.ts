@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { RedisServer } from './redis-server.js';
+
+export interface TestRedis {
+  url: string;
+  /** A hash-tagged prefix no other test uses, so tests share one Redis without seeing each other. */
+  prefix: string;
+  /** A new connection; closed by `close()`. */
+  connect(options?: { maxRetriesPerRequest?: number | null }): Redis;
+  close(): Promise<void>;
+}
+
+/**
+ * The Redis a test file uses: `REDIS_URL` when set, else a redis-server of the test's own. Every test
+ * gets a unique prefix, and its keys are deleted on close.
+ */
+export async function useTestRedis(): Promise<TestRedis> {
+  const server = process.env.REDIS_URL ? undefined : await RedisServer.start();
+  const url = process.env.REDIS_URL ?? server?.url ?? '';
+  const prefix = `{test-${randomUUID().slice(0, 8)}}`;
+  const connections: Redis[] = [];
+  return {
+    url,
+    prefix,
+    connect(options = {}) {
+      const redis = new Redis(url, { maxRetriesPerRequest: options.maxRetriesPerRequest ?? null });
+      connections.push(redis);
+      return redis;
+    },
+    async close() {
+      const cleaner = new Redis(url);
+      let cursor = '0';
+      do {
+        const [next, keys] = await cleaner.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await cleaner.unlink(...keys);
+      } while (cursor !== '0');
+      cleaner.disconnect();
+      for (const redis of connections) redis.disconnect();
+      await server?.stop();
+    },
+  };
+}
