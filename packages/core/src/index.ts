@@ -68,6 +68,7 @@ export {
   type BatchView,
   type CompleteResult,
   type Completion,
+  type RequestIdentity,
   RequestStore,
   type RequestStoreOptions,
   type TrackedFacts,

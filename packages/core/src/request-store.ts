@@ -49,7 +49,13 @@ export interface Completion {
   response?: unknown;
 }
 
-/** What `complete` needs to know of the request besides its spec (from the record or the worker). */
+/** What events say about the request they belong to: a spec or a view both have it. */
+export type RequestIdentity = Pick<
+  RequestSpec,
+  'requestId' | 'batchId' | 'target' | 'method' | 'path' | 'metadata' | 'createdAt'
+>;
+
+/** What `complete` needs to know of the request besides its identity (from the record or the worker). */
 export interface TrackedFacts {
   job?: JobRef | undefined;
   dialect?: JobDialectName | undefined;
@@ -247,7 +253,7 @@ export class RequestStore {
   }
 
   /** submitting → tracking, with `request.accepted`. */
-  async acceptJob(spec: RequestSpec, job: JobRef, submittedAt: number): Promise<string> {
+  async acceptJob(spec: RequestIdentity, job: JobRef, submittedAt: number): Promise<string> {
     const event: RequestAcceptedEvent = {
       id: eventIds.requestAccepted(spec.requestId),
       type: 'request.accepted',
@@ -293,7 +299,7 @@ export class RequestStore {
    * The terminal transition: outcome, `request.completed`, batch counters and, for the last request of a
    * batch, `batch.completed`, in one atomic step that happens at most once per request.
    */
-  async complete(spec: RequestSpec, facts: TrackedFacts, completion: Completion): Promise<CompleteResult> {
+  async complete(spec: RequestIdentity, facts: TrackedFacts, completion: Completion): Promise<CompleteResult> {
     const now = this.#now();
     const nowIso = new Date(now).toISOString();
     const fields: Record<string, string> = {};
@@ -354,7 +360,7 @@ export class RequestStore {
   }
 }
 
-function identityOf(spec: RequestSpec) {
+function identityOf(spec: RequestIdentity) {
   return {
     requestId: spec.requestId,
     ...(spec.batchId === undefined ? {} : { batchId: spec.batchId }),
