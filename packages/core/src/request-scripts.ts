@@ -9,14 +9,14 @@ import { requestOutcomes } from './outcome.js';
 
 /**
  * queued → submitting (or submitting → submitting when ARGV[1] is '1': a resubmission the request allows).
- * KEYS: request. Returns { status, submitAttempts }.
+ * KEYS: request. Returns { 'claimed' or the unchanged status, submitAttempts }.
  */
 export const beginSubmissionScript = new LuaScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', 0} end
 if status == 'queued' or (status == 'submitting' and ARGV[1] == '1') then
   redis.call('HSET', KEYS[1], 'status', 'submitting')
-  return {'submitting', redis.call('HINCRBY', KEYS[1], 'submitAttempts', 1)}
+  return {'claimed', redis.call('HINCRBY', KEYS[1], 'submitAttempts', 1)}
 end
 return {status, tonumber(redis.call('HGET', KEYS[1], 'submitAttempts') or '0')}
 `);

@@ -228,7 +228,10 @@ export class RequestStore {
     return this.#redis.zrange(this.#keys.batchRequests(batchId), offset, offset + limit - 1);
   }
 
-  /** queued → submitting. `allowResubmit` also takes a request whose earlier submission was interrupted. */
+  /**
+   * queued → submitting. `allowResubmit` also takes a request whose earlier submission was interrupted.
+   * `status` is `claimed` when this caller may submit now, else the status that stopped it.
+   */
   async beginSubmission(
     requestId: string,
     allowResubmit: boolean,

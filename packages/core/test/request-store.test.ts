@@ -67,7 +67,7 @@ describe('RequestStore', () => {
     });
 
     expect(await store.beginSubmission(request.requestId, false)).toEqual({
-      status: 'submitting',
+      status: 'claimed',
       submitAttempts: 1,
     });
     // A second worker cannot take the same submission.
@@ -205,7 +205,7 @@ describe('RequestStore', () => {
       submitAttempts: 2,
     });
     expect(await store.beginSubmission(request.requestId, true)).toEqual({
-      status: 'submitting',
+      status: 'claimed',
       submitAttempts: 3,
     });
   });
