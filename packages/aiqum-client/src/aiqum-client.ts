@@ -30,21 +30,35 @@ const reservedRequestHeaders = new Set([
 ]);
 const headerNamePattern = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+const callerHeadersSchema = z
+  .record(
+    z
+      .string()
+      .regex(headerNamePattern, 'invalid header name')
+      .refine((name) => !reservedRequestHeaders.has(name.toLowerCase()), 'header is set by the client'),
+    z.string().refine((value) => !/[\r\n\0]/.test(value), 'header value contains CR, LF or NUL'),
+  )
+  .optional();
+
 const submitRequestSchema = z.strictObject({
   method: z.enum(['POST', 'PATCH', 'PUT', 'DELETE']),
   path: z.string(),
   body: z.unknown().optional(),
-  headers: z
-    .record(
-      z
-        .string()
-        .regex(headerNamePattern, 'invalid header name')
-        .refine((name) => !reservedRequestHeaders.has(name.toLowerCase()), 'header is set by the client'),
-      z.string().refine((value) => !/[\r\n\0]/.test(value), 'header value contains CR, LF or NUL'),
-    )
-    .optional(),
+  headers: callerHeadersSchema,
   signal: z.custom<AbortSignal>((value) => value instanceof AbortSignal).optional(),
 });
+
+/** Checks extra headers of a read before anything is sent. */
+function parseCallerHeaders(
+  headers: Record<string, string> | undefined,
+  call: { method: string; path: string },
+): Record<string, string> | undefined {
+  const parsed = callerHeadersSchema.safeParse(headers);
+  if (!parsed.success) {
+    throw new AiqumInvalidRequestError(`invalid headers: ${z.prettifyError(parsed.error)}`, call);
+  }
+  return parsed.data;
+}
 
 export interface SubmitRequest {
   method: WriteMethod;
@@ -77,12 +91,16 @@ export interface GetJobOptions {
    * @defaultValue true
    */
   seenBefore?: boolean;
+  /** Extra headers such as `X-Correlation-Id`; Authorization, Host and Content-Length are refused. */
+  headers?: Record<string, string>;
   signal?: AbortSignal;
 }
 
 export interface GetOptions<T> {
   /** Parses the answer body. @defaultValue the body is returned as `unknown` */
   schema?: z.ZodType<T>;
+  /** Extra headers such as `X-Correlation-Id`; Authorization, Host and Content-Length are refused. */
+  headers?: Record<string, string>;
   signal?: AbortSignal;
 }
 
@@ -221,9 +239,16 @@ export class AiqumClient implements AsyncDisposable {
       path = `${jobPath}${jobPath.includes('?') ? '&' : '?'}${encodeURIComponent(this.#longPoll.parameter)}=${seconds}`;
       extraTimeoutMs = seconds * 1000;
     }
+    const headers = parseCallerHeaders(options.headers, { method: 'GET', path });
     let result: Awaited<ReturnType<Transport['send']>>;
     try {
-      result = await this.#transport.send({ method: 'GET', path, signal: options.signal, extraTimeoutMs });
+      result = await this.#transport.send({
+        method: 'GET',
+        path,
+        headers,
+        signal: options.signal,
+        extraTimeoutMs,
+      });
     } catch (error) {
       if (error instanceof AiqumNotFoundError && options.seenBefore !== false) {
         this.#logger.warn({ path }, 'job answered 404 after it was seen: outcome unknown');
@@ -251,7 +276,9 @@ export class AiqumClient implements AsyncDisposable {
 
   /** GETs one resource (retrying transient failures) and returns its JSON body. */
   async get<T = unknown>(path: string, options: GetOptions<T> = {}): Promise<T> {
-    const body = await this.#getJson(parseApiPath(path), options.signal);
+    const checkedPath = parseApiPath(path);
+    const headers = parseCallerHeaders(options.headers, { method: 'GET', path: checkedPath });
+    const body = await this.#getJson(checkedPath, options.signal, headers);
     if (options.schema === undefined) return body as T;
     const parsed = options.schema.safeParse(body);
     if (!parsed.success) {
@@ -269,7 +296,7 @@ export class AiqumClient implements AsyncDisposable {
   list<T = unknown>(path: string, options: ListOptions<T> = {}): AsyncIterable<T> {
     return paginate(path, options, {
       origin: this.baseUrl,
-      getJson: (pagePath, signal) => this.#getJson(pagePath, signal),
+      getJson: (pagePath, signal) => this.#getJson(pagePath, signal, undefined),
     });
   }
 
@@ -290,8 +317,12 @@ export class AiqumClient implements AsyncDisposable {
     return `AiqumClient { baseUrl: ${JSON.stringify(this.baseUrl)} }`;
   }
 
-  async #getJson(path: string, signal: AbortSignal | undefined): Promise<unknown> {
-    const result = await this.#transport.send({ method: 'GET', path, signal });
+  async #getJson(
+    path: string,
+    signal: AbortSignal | undefined,
+    headers: Record<string, string> | undefined,
+  ): Promise<unknown> {
+    const result = await this.#transport.send({ method: 'GET', path, headers, signal });
     return parseJsonBody(result, { method: 'GET', path });
   }
 }

@@ -197,3 +197,28 @@ describe('long polling', () => {
     });
   });
 });
+
+describe('caller headers on reads', () => {
+  it('sends X-Correlation-Id with getJob and get, and refuses Authorization before sending', async () => {
+    h = harness();
+    h.pool
+      .intercept({ path: href, method: 'GET', headers: { 'x-correlation-id': 'req-1' } })
+      .reply(200, { state: 'RUNNING' });
+    h.pool
+      .intercept({
+        path: '/api/datacenter/svm/svms',
+        method: 'GET',
+        headers: { 'x-correlation-id': 'req-2' },
+      })
+      .reply(200, { records: [] });
+    const snapshot = await h.client.getJob(aiqumRef, { headers: { 'X-Correlation-Id': 'req-1' } });
+    expect(snapshot.phase).toBe('running');
+    expect(
+      await h.client.get('/api/datacenter/svm/svms', { headers: { 'X-Correlation-Id': 'req-2' } }),
+    ).toEqual({
+      records: [],
+    });
+    const refused = await rejection(h.client.getJob(aiqumRef, { headers: { Authorization: 'Basic eA==' } }));
+    expect(refused).toMatchObject({ code: 'AIQUM_INVALID_REQUEST', ambiguous: false });
+  });
+});
