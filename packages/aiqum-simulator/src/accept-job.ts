@@ -32,5 +32,6 @@ export function submitJob(state: SimulatorState, ctx: RequestContext, spec: JobS
 /** The 202 an AIQUM async write answers: the job's key and where to poll it. */
 export function acceptJob(state: SimulatorState, ctx: RequestContext, spec: JobSpec): Reply {
   const job = submitJob(state, ctx, spec);
-  return { status: 202, body: { job: { key: job.id, _links: { self: { href: aiqumJobHref(job.id) } } } } };
+  const href = aiqumJobHref(job.id, ctx.rawPath);
+  return { status: 202, body: { job: { key: job.id, _links: { self: { href } } } } };
 }

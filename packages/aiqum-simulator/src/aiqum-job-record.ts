@@ -15,8 +15,13 @@ export interface AiqumJobRecord {
   _links: { self: { href: string } };
 }
 
-export function aiqumJobHref(key: string): string {
-  return `/api/management-server/jobs/${encodeURIComponent(key)}`;
+/**
+ * Where to poll a job. Links keep the API version of the request that led to them, as collection links
+ * do: a client that wrote through `/api/v2/` polls under `/api/v2/`.
+ */
+export function aiqumJobHref(key: string, requestPath: string): string {
+  const prefix = requestPath === '/api/v2' || requestPath.startsWith('/api/v2/') ? '/api/v2/' : '/api/';
+  return `${prefix}management-server/jobs/${encodeURIComponent(key)}`;
 }
 
 /**
@@ -34,7 +39,8 @@ function lifecycle(job: SimJob, dialect: Dialect): { state: string; status: stri
   return { state, status: state };
 }
 
-export function aiqumJobRecord(job: SimJob, dialect: Dialect): AiqumJobRecord {
+/** The job as AIQUM shows it; `requestPath` (as the client sent it) picks the API version of its link. */
+export function aiqumJobRecord(job: SimJob, dialect: Dialect, requestPath: string): AiqumJobRecord {
   const { state, status } = lifecycle(job, dialect);
   return {
     key: job.id,
@@ -47,6 +53,6 @@ export function aiqumJobRecord(job: SimJob, dialect: Dialect): AiqumJobRecord {
     ...(job.settled && job.message !== undefined ? { message: job.message } : {}),
     job_results: job.results,
     task_reports: [{ key: `${job.id}:task-1`, type: job.type, state, status }],
-    _links: { self: { href: aiqumJobHref(job.id) } },
+    _links: { self: { href: aiqumJobHref(job.id, requestPath) } },
   };
 }

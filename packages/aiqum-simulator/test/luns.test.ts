@@ -186,6 +186,27 @@ describe('LUN writes (docs dialect)', () => {
   });
 });
 
+describe('job links', () => {
+  it('keep the API version of the write: /api/v2/ writes are polled under /api/v2/', async () => {
+    await using sim = await startSimulator({ tls: false });
+    const v2 = await call(sim, 'POST', '/api/v2/storage-provider/luns', { body: lunBody('lun_v2') });
+    const v2Key = encodeURIComponent(jobKeyOf(v2.body));
+    expect(obj(obj(v2.body).job)._links).toEqual({
+      self: { href: `/api/v2/management-server/jobs/${v2Key}` },
+    });
+    const polled = await call(sim, 'GET', `/api/v2/management-server/jobs/${v2Key}`);
+    expect(obj(polled.body)._links).toEqual({ self: { href: `/api/v2/management-server/jobs/${v2Key}` } });
+
+    const latest = await call(sim, 'POST', '/api/storage-provider/luns', { body: lunBody('lun_latest') });
+    const latestKey = encodeURIComponent(jobKeyOf(latest.body));
+    expect(obj(obj(latest.body).job)._links).toEqual({
+      self: { href: `/api/management-server/jobs/${latestKey}` },
+    });
+    const unversioned = await call(sim, 'GET', `/api/management-server/jobs/${v2Key}`);
+    expect(obj(unversioned.body)._links).toEqual({ self: { href: `/api/management-server/jobs/${v2Key}` } });
+  });
+});
+
 describe('the 9.7 dialect', () => {
   it('reports running/normal while running, then completed with the outcome as status', async () => {
     await using sim = await startSimulator({

@@ -21,7 +21,7 @@ export function jobRoutes(state: SimulatorState): Route[] {
         const records: AiqumJobRecord[] = [];
         for (const job of state.jobs.newestFirst('aiqum')) {
           if (records.length >= limit) break;
-          records.push(aiqumJobRecord(job, dialect));
+          records.push(aiqumJobRecord(job, dialect, ctx.rawPath));
         }
         return {
           status: 200,
@@ -45,7 +45,7 @@ export function jobRoutes(state: SimulatorState): Route[] {
           await state.jobs.waitForEnd(job, Math.min(seconds, longPollMaxSeconds) * 1000, ctx.signal);
           state.jobs.settleDue();
         }
-        return { status: 200, body: aiqumJobRecord(job, dialect) };
+        return { status: 200, body: aiqumJobRecord(job, dialect, ctx.rawPath) };
       },
     },
   ];
