@@ -1,0 +1,55 @@
+import type { Simulator } from '@aiqum-jobs/aiqum-simulator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AiqumClient, JobRef } from '../../src/index.js';
+import { clientFor, gib, groundTruth, startHttpsSimulator } from './contract-helpers.js';
+
+// A name no default would guess, so the test proves the client sends the configured one.
+const longPollParam = 'max_wait_s';
+
+describe('contract: long polling', () => {
+  let sim: Simulator;
+  beforeAll(async () => {
+    sim = await startHttpsSimulator({
+      longPollParam,
+      longPollMaxSeconds: 30,
+      scenario: { rules: [{ job: { durationMs: 1_500 } }] },
+    });
+  });
+  afterAll(() => sim.close());
+
+  async function submitLun(client: AiqumClient, name: string): Promise<Extract<JobRef, { kind: 'aiqum' }>> {
+    const submitted = await client.submit({
+      method: 'POST',
+      path: '/api/storage-provider/luns',
+      body: {
+        name,
+        os_type: 'linux',
+        space: { size: gib },
+        svm: { name: 'vs1' },
+        performance_service_level: { name: 'Value' },
+      },
+      headers: { 'X-Correlation-Id': name },
+    });
+    if (submitted.kind !== 'job' || submitted.job.kind !== 'aiqum') throw new Error('expected an AIQUM job');
+    return submitted.job;
+  }
+
+  it('with longPoll configured, one getJob returns once the job has ended', async () => {
+    await using client = clientFor(sim, { longPoll: { parameter: longPollParam, maxWaitSeconds: 30 } });
+    const ref = await submitLun(client, 'lun_long_poll');
+
+    const snapshot = await client.getJob(ref, { longPollSeconds: 20 });
+    expect(snapshot).toMatchObject({ phase: 'terminal', outcome: 'NORMAL' });
+    expect(sim.stats().polls[ref.key]).toBe(1);
+    expect(await groundTruth(sim, 'lun_long_poll')).toMatchObject([{ settled: true, outcome: 'NORMAL' }]);
+  });
+
+  it('without longPoll configured, longPollSeconds is ignored and the first getJob sees it running', async () => {
+    await using client = clientFor(sim);
+    const ref = await submitLun(client, 'lun_standard_poll');
+
+    const snapshot = await client.getJob(ref, { longPollSeconds: 20 });
+    expect(snapshot).toMatchObject({ phase: 'running' });
+    expect(sim.stats().polls[ref.key]).toBe(1);
+  });
+});

@@ -1,0 +1,148 @@
+import type { Simulator } from '@aiqum-jobs/aiqum-simulator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AiqumAuthenticationError,
+  AiqumBadRequestError,
+  type AiqumClient,
+  AiqumPermissionDeniedError,
+} from '../../src/index.js';
+import { capturedLogger, rejection } from '../helpers.js';
+import {
+  clientFor,
+  collect,
+  gib,
+  groundTruth,
+  keyedRecord,
+  quickWait,
+  startHttpsSimulator,
+  userOf,
+} from './contract-helpers.js';
+
+const lunsPath = '/api/storage-provider/luns';
+const failureMessage = 'Simulated: aggregate aggr1_01 has no space left';
+
+const lunBody = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  os_type: 'linux',
+  space: { size: gib },
+  svm: { name: 'vs1' },
+  performance_service_level: { name: 'Value' },
+  ...extra,
+});
+
+describe('contract: writes and errors', () => {
+  let sim: Simulator;
+  let client: AiqumClient;
+  beforeAll(async () => {
+    sim = await startHttpsSimulator({
+      scenario: {
+        rules: [
+          {
+            match: { method: 'POST', path: lunsPath, body: { name: 'lun_fail_*' } },
+            job: { durationMs: 100, outcomes: { ERROR: 1 }, message: failureMessage },
+          },
+          { job: { durationMs: 100 } },
+        ],
+      },
+    });
+    client = clientFor(sim);
+  });
+  afterAll(async () => {
+    await client.close();
+    await sim.close();
+  });
+
+  it('a job that fails ends terminal ERROR with its message, and changes nothing', async () => {
+    const correlationId = 'contract-failing-lun';
+    const submitted = await client.submit({
+      method: 'POST',
+      path: lunsPath,
+      body: lunBody('lun_fail_1'),
+      headers: { 'X-Correlation-Id': correlationId },
+    });
+    if (submitted.kind !== 'job') throw new Error('expected a job');
+    const done = await client.waitForJob(submitted.job, quickWait);
+    expect(done).toMatchObject({ phase: 'terminal', outcome: 'ERROR', message: failureMessage });
+    expect(done.results).toEqual([]);
+    expect(await collect(client.list(lunsPath, { filters: { name: '*lun_fail_1' } }))).toEqual([]);
+    expect(await groundTruth(sim, correlationId)).toMatchObject([{ outcome: 'ERROR', applied: false }]);
+  });
+
+  it('a synchronous write (igroup POST) answers kind sync, 201, with the record', async () => {
+    const result = await client.submit({
+      method: 'POST',
+      path: '/api/datacenter/protocols/san/igroups',
+      body: { name: 'ig_contract', os_type: 'linux', svm: { name: 'vs1' } },
+    });
+    expect(result).toMatchObject({
+      kind: 'sync',
+      status: 201,
+      body: { name: 'ig_contract', os_type: 'linux', svm: { name: 'vs1' } },
+    });
+    const body = keyedRecord.parse(result.body);
+    const listed = await collect(
+      client.list('/api/datacenter/protocols/san/igroups', {
+        filters: { name: 'ig_contract' },
+        schema: keyedRecord,
+      }),
+    );
+    expect(listed.map((igroup) => igroup.key)).toEqual([body.key]);
+  });
+
+  it('an invalid LUN body is a bad request naming the field: not retryable, not ambiguous', async () => {
+    sim.reset();
+    const jobsBefore = sim.stats().jobs.total;
+    const error = await rejection(
+      client.submit({ method: 'POST', path: lunsPath, body: lunBody('lun_bad', { space: { size: -1 } }) }),
+    );
+    expect(error).toBeInstanceOf(AiqumBadRequestError);
+    expect(error).toMatchObject({
+      code: 'AIQUM_BAD_REQUEST',
+      status: 400,
+      error: { target: 'space.size' },
+      retryable: false,
+      ambiguous: false,
+    });
+    expect(sim.stats().requests[`POST ${lunsPath}`]).toEqual({ '400': 1 });
+    expect(sim.stats().jobs.total).toBe(jobsBefore);
+  });
+
+  it('a wrong password is an authentication error; neither password nor Authorization leaks', async () => {
+    const admin = userOf(sim, 'admin');
+    const wrongPassword = 'Wr0ng-Pa55word-7c1e';
+    const { logger, lines } = capturedLogger();
+    await using intruder = clientFor(sim, { password: wrongPassword, logger });
+    const error = await rejection(collect(intruder.list('/api/datacenter/svm/svms')));
+    expect(error).toBeInstanceOf(AiqumAuthenticationError);
+    expect(error).toMatchObject({ code: 'AIQUM_UNAUTHORIZED', status: 401, retryable: false });
+
+    const authorization = Buffer.from(`${admin.username}:${wrongPassword}`).toString('base64');
+    const seen = [String(error), JSON.stringify(error), (error as Error).stack ?? '', ...lines()].join('\n');
+    expect(lines().length).toBeGreaterThan(0);
+    expect(seen).not.toContain(wrongPassword);
+    expect(seen).not.toContain(authorization);
+  });
+
+  it('an operator writing is denied; its credentials leak nowhere either', async () => {
+    sim.reset();
+    const operator = userOf(sim, 'operator');
+    const { logger, lines } = capturedLogger();
+    await using operatorClient = clientFor(sim, {
+      username: operator.username,
+      password: operator.password,
+      logger,
+    });
+    const error = await rejection(
+      operatorClient.submit({ method: 'POST', path: lunsPath, body: lunBody('lun_by_operator') }),
+    );
+    expect(error).toBeInstanceOf(AiqumPermissionDeniedError);
+    expect(error).toMatchObject({ code: 'AIQUM_FORBIDDEN', status: 403, retryable: false, ambiguous: false });
+    expect(sim.stats().requests[`POST ${lunsPath}`]).toEqual({ '403': 1 });
+
+    const authorization = Buffer.from(`${operator.username}:${operator.password}`).toString('base64');
+    const seen = [String(error), JSON.stringify(error), (error as Error).stack ?? '', ...lines()].join('\n');
+    expect(lines().length).toBeGreaterThan(0);
+    expect(seen).not.toContain(operator.password);
+    expect(seen).not.toContain(authorization);
+  });
+});
