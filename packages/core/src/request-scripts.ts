@@ -55,8 +55,19 @@ export const recordPollScript = new LuaScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', 0} end
 if status ~= 'tracking' then return {status, tonumber(redis.call('HGET', KEYS[1], 'polls') or '0')} end
-redis.call('HSET', KEYS[1], 'jobState', ARGV[1], 'dialect', ARGV[2])
+redis.call('HSET', KEYS[1], 'jobState', ARGV[1], 'dialect', ARGV[2], 'pollErrors', 0)
 return {status, redis.call('HINCRBY', KEYS[1], 'polls', 1)}
+`);
+
+/**
+ * Records a failed poll of a tracked Job; successful polls reset the count. KEYS: request.
+ * Returns { status, consecutive poll errors }.
+ */
+export const recordPollErrorScript = new LuaScript(`
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing', 0} end
+if status ~= 'tracking' then return {status, 0} end
+return {status, redis.call('HINCRBY', KEYS[1], 'pollErrors', 1)}
 `);
 
 const outcomeList = requestOutcomes.map((outcome) => `'${outcome}'`).join(', ');

@@ -14,6 +14,7 @@ import {
   acceptJobScript,
   beginSubmissionScript,
   completeRequestScript,
+  recordPollErrorScript,
   recordPollScript,
   requeueSubmissionScript,
 } from './request-scripts.js';
@@ -296,6 +297,14 @@ export class RequestStore {
         ),
       );
     return { status, polls };
+  }
+
+  /** Counts a failed poll; returns the status after it and how many polls in a row have failed. */
+  async recordPollError(requestId: string): Promise<{ status: string; pollErrors: number }> {
+    const [status, pollErrors] = z
+      .tuple([z.string(), z.number()])
+      .parse(await recordPollErrorScript.run(this.#redis, [this.#keys.request(requestId)], []));
+    return { status, pollErrors };
   }
 
   /**

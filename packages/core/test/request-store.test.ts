@@ -210,7 +210,19 @@ describe('RequestStore', () => {
     });
   });
 
-  it('refuses every transition of a completed or missing request', async () => {
+  it('counts consecutive poll errors and resets them on a successful poll', async () => {
+    const request = spec();
+    await store.create([request]);
+    expect(await store.recordPollError(request.requestId)).toEqual({ status: 'queued', pollErrors: 0 });
+    await store.beginSubmission(request.requestId, false);
+    await store.acceptJob(request, ontapJob, Date.now());
+    expect(await store.recordPollError(request.requestId)).toEqual({ status: 'tracking', pollErrors: 1 });
+    expect(await store.recordPollError(request.requestId)).toEqual({ status: 'tracking', pollErrors: 2 });
+    await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap');
+    expect(await store.recordPollError(request.requestId)).toEqual({ status: 'tracking', pollErrors: 1 });
+  });
+
+    it('refuses every transition of a completed or missing request', async () => {
     const request = spec();
     await store.create([request]);
     await store.complete(request, {}, { outcome: 'cancelled' });

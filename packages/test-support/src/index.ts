@@ -1,2 +1,3 @@
 export { freePort, RedisServer, type RedisServerOptions } from './redis-server.js';
 export { type TestRedis, useTestRedis } from './test-redis.js';
+export { waitUntil } from './wait-until.js';

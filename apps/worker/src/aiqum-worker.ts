@@ -1,0 +1,158 @@
+import {
+  CallLimiter,
+  createRedisKeys,
+  type Logger,
+  queuePayloads,
+  RequestStore,
+  requestErrorCodes,
+  requestQueueName,
+} from '@aiqum-jobs/core';
+import { DelayedError, type Job, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Dispatcher } from 'undici';
+import { HealthServer } from './health-server.js';
+import { RequestProcessor } from './request-processor.js';
+import { closeTargetClients, createTargetClients } from './target-clients.js';
+import type { WorkerConfig } from './worker-config.js';
+
+/** A stalled request (its worker died) is taken over this many times before it ends as `unknown`. */
+const maxStalledCount = 20;
+
+export interface StartAiqumWorkerOptions {
+  config: WorkerConfig;
+  logger: Logger;
+  /** Replaces the AIQUM clients' connection pools; tests inject one. */
+  dispatcher?: Dispatcher;
+  /** @defaultValue `Date.now` */
+  now?: () => number;
+}
+
+export interface AiqumWorker extends AsyncDisposable {
+  /** Base URL of `/healthz` and `/readyz`. */
+  readonly healthUrl: string;
+  /** Stops taking work, lets calls in flight finish within the shutdown timeout, then closes everything. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one worker process's share of the pipeline: a BullMQ worker on the request queue whose every job
+ * run is one step of a request (submit, or one poll), with the per-target limits shared through Redis.
+ */
+export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promise<AiqumWorker> {
+  const { config, logger } = options;
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'aiqum-worker' });
+  redis.on('error', (error) => logger.warn({ err: error.message }, 'Redis connection error'));
+  const keys = createRedisKeys(config.prefix);
+  const store = new RequestStore({
+    redis,
+    keys,
+    retentionSeconds: config.retentionSeconds,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const targets = createTargetClients({
+    targets: config.targets,
+    logger,
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+  });
+  const shutdown = new AbortController();
+  const processor = new RequestProcessor({
+    store,
+    limiter: new CallLimiter({ redis, keys }),
+    targets,
+    logger,
+    shutdownSignal: shutdown.signal,
+    ...(options.now ? { now: options.now } : {}),
+  });
+
+  const worker = new Worker(
+    requestQueueName,
+    async (job: Job, token?: string) => {
+      const spec = queuePayloads.request.parse(job.data);
+      const step = await processor.step(spec);
+      if (step.kind === 'again') {
+        await job.moveToDelayed(step.at, token);
+        throw new DelayedError();
+      }
+    },
+    {
+      connection: redis,
+      prefix: config.prefix,
+      concurrency: config.concurrency,
+      lockDuration: config.lockMs,
+      stalledInterval: config.stalledIntervalMs,
+      maxStalledCount,
+      autorun: false,
+    },
+  );
+  worker.on('error', (error) => logger.error({ err: error.message }, 'worker error'));
+  worker.on('failed', (job, error) => {
+    if (!job) return;
+    void endFailedRequest(job, error).catch((failure: unknown) =>
+      logger.error({ jobId: job.id, err: String(failure) }, 'could not record the failure of a request'),
+    );
+  });
+
+  /** A queue job that failed for good (internal errors, or stalled too often) still gets its one outcome. */
+  async function endFailedRequest(job: Job, error: Error): Promise<void> {
+    if ((await job.getState()) !== 'failed') return;
+    const parsed = queuePayloads.request.safeParse(job.data);
+    if (!parsed.success) {
+      logger.error({ jobId: job.id }, 'failed queue job has no valid request payload');
+      return;
+    }
+    const view = await store.get(parsed.data.requestId);
+    if (!view || view.status === 'completed') return;
+    logger.error({ requestId: view.requestId, err: error.message }, 'request failed inside the worker');
+    await store.complete(
+      parsed.data,
+      { job: view.job, dialect: view.dialect, submittedAt: view.submittedAt },
+      {
+        outcome: 'unknown',
+        ...(view.jobState ? { jobState: view.jobState } : {}),
+        error: {
+          code: requestErrorCodes.internal,
+          message: `the worker gave up on this request: ${error.message}`,
+        },
+      },
+    );
+  }
+
+  let closing = false;
+  const health = await HealthServer.start({
+    host: config.health.host,
+    port: config.health.port,
+    ready: async () => !closing && (await redis.ping()) === 'PONG',
+  });
+  void worker.run().catch((error: unknown) => logger.error({ err: String(error) }, 'worker stopped'));
+  await worker.waitUntilReady();
+  logger.info(
+    { concurrency: config.concurrency, targets: [...targets.keys()], health: health.url },
+    'worker started',
+  );
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      closing = true;
+      // Long polls are safe to stop: their requests are handed to another worker at once.
+      shutdown.abort();
+      const timeout = new Promise<'timeout'>((resolve) =>
+        setTimeout(resolve, config.shutdownTimeoutMs, 'timeout').unref(),
+      );
+      if ((await Promise.race([worker.close(), timeout])) === 'timeout') {
+        logger.warn(
+          { timeoutMs: config.shutdownTimeoutMs },
+          'calls still in flight at shutdown; closing anyway',
+        );
+        await worker.close(true);
+      }
+      await health.close();
+      await closeTargetClients(targets);
+      await redis.quit();
+      logger.info('worker stopped');
+    })();
+    return closed;
+  };
+
+  return { healthUrl: health.url, close, [Symbol.asyncDispose]: close };
+}

@@ -1,0 +1,28 @@
+import { ConfigError, createLogger } from '@aiqum-jobs/core';
+import { startAiqumWorker } from './aiqum-worker.js';
+import { loadWorkerConfig, type WorkerConfig } from './worker-config.js';
+
+let config: WorkerConfig;
+try {
+  config = loadWorkerConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`aiqum-worker: ${error.message}\n`);
+  process.exit(2);
+}
+
+const logger = createLogger({ name: 'aiqum-worker', level: config.logLevel });
+const worker = await startAiqumWorker({ config, logger });
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    logger.info({ signal }, 'shutting down');
+    worker.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: String(error) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,401 @@
+import { AiqumAbortError, AiqumApiError, AiqumError, type JobSnapshot } from '@aiqum-jobs/aiqum-client';
+import {
+  type CallLimiter,
+  type Completion,
+  type JobState,
+  type Logger,
+  outcomeOfJobOutcome,
+  type PollPolicy,
+  type RequestError,
+  type RequestSpec,
+  type RequestStore,
+  type RequestView,
+  requestErrorCodes,
+  type TrackedFacts,
+} from '@aiqum-jobs/core';
+import { pollDelayMs } from './poll-delay.js';
+import type { Target } from './target-clients.js';
+
+/** What one step of a request decided: it is finished (for this worker), or it runs again at `at`. */
+export type Step =
+  | { readonly kind: 'done' }
+  | { readonly kind: 'again'; readonly at: number; readonly reason: string };
+
+const done: Step = { kind: 'done' };
+
+/** Submissions that provably never reached AIQUM are retried at most this many times. */
+export const maxSubmitAttempts = 10;
+/** Polls that fail in a row (transport errors, unreadable answers) before the outcome is `unknown`. */
+export const maxConsecutivePollErrors = 10;
+/** Added to a call's own timeout in its limiter lease, so a slow answer never outlives its lease. */
+const leaseMarginMs = 5_000;
+/** Refused by a target limit: retry after the wait the limiter named plus up to this much jitter. */
+const limitJitterMs = 100;
+/** A synchronous answer larger than this is not kept in the record or the event. */
+const maxResponseBytes = 64 * 1024;
+
+export interface RequestProcessorOptions {
+  store: RequestStore;
+  limiter: CallLimiter;
+  targets: ReadonlyMap<string, Target>;
+  logger: Logger;
+  /** Aborted at shutdown: long polls stop at once (the request is re-polled by another worker). */
+  shutdownSignal: AbortSignal;
+  /** @defaultValue `Date.now` */
+  now?: () => number;
+  /** @defaultValue `Math.random` */
+  random?: () => number;
+}
+
+/**
+ * One step of a request's life, run each time its queue job is picked up: submit it, or poll its AIQUM
+ * Job once. Between steps the request waits in Redis, never in this process. Every outcome goes through
+ * `RequestStore.complete`, which happens once per request however many workers race.
+ */
+export class RequestProcessor {
+  readonly #store: RequestStore;
+  readonly #limiter: CallLimiter;
+  readonly #targets: ReadonlyMap<string, Target>;
+  readonly #logger: Logger;
+  readonly #shutdownSignal: AbortSignal;
+  readonly #now: () => number;
+  readonly #random: () => number;
+
+  constructor(options: RequestProcessorOptions) {
+    this.#store = options.store;
+    this.#limiter = options.limiter;
+    this.#targets = options.targets;
+    this.#logger = options.logger;
+    this.#shutdownSignal = options.shutdownSignal;
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+  }
+
+  async step(spec: RequestSpec): Promise<Step> {
+    const view = await this.#store.get(spec.requestId);
+    if (!view || view.status === 'completed') return done;
+    const target = this.#targets.get(spec.target);
+    if (!target) {
+      return this.#complete(spec, factsOf(view), {
+        outcome: 'failed',
+        error: {
+          code: requestErrorCodes.unknownTarget,
+          message: `target "${spec.target}" is not configured on this worker`,
+        },
+      });
+    }
+    switch (view.status) {
+      case 'queued':
+        return this.#submit(spec, view, target, false);
+      case 'submitting':
+        // A submission was started and its answer never recorded: the worker doing it died.
+        if (spec.method === 'GET' || spec.retryAmbiguous) return this.#submit(spec, view, target, true);
+        return this.#complete(spec, factsOf(view), {
+          outcome: 'unknown',
+          error: {
+            code: requestErrorCodes.submissionAmbiguous,
+            message:
+              'the worker submitting this request stopped before AIQUM answered: AIQUM may or may not have ' +
+              'accepted it, so it is not submitted again (set retryAmbiguous to resubmit such requests)',
+          },
+        });
+      case 'tracking':
+        return this.#poll(spec, view, target);
+    }
+  }
+
+  async #submit(spec: RequestSpec, view: RequestView, target: Target, resubmit: boolean): Promise<Step> {
+    const now = this.#now();
+    if (now >= spec.deadlineAt) {
+      return this.#complete(spec, factsOf(view), {
+        outcome: 'timed_out',
+        error: {
+          code: requestErrorCodes.deadlineExceeded,
+          message: 'the deadline passed before the request could be submitted',
+        },
+      });
+    }
+    const slot = await this.#limiter.acquire(
+      target.config.name,
+      target.config.limits,
+      target.config.timeoutMs + leaseMarginMs,
+    );
+    if (!slot.granted) return this.#again(now + slot.waitMs + this.#random() * limitJitterMs, 'target limit');
+
+    const claim = await this.#store.beginSubmission(spec.requestId, resubmit);
+    if (claim.status !== 'claimed') {
+      await slot.release();
+      return done;
+    }
+    const headers = { 'X-Correlation-Id': spec.requestId };
+    let result: Awaited<ReturnType<Target['client']['submit']>>;
+    try {
+      if (spec.method === 'GET') {
+        const body = await target.client.get(spec.path, { headers });
+        result = { kind: 'sync', status: 200, body, headers: {}, requestId: undefined };
+      } else {
+        result = await target.client.submit({
+          method: spec.method,
+          path: spec.path,
+          body: spec.body,
+          headers,
+        });
+      }
+    } catch (error) {
+      await slot.release();
+      return this.#submissionFailed(spec, view, target, claim.submitAttempts, error);
+    }
+    await slot.release();
+
+    if (result.kind === 'sync') {
+      return this.#complete(spec, factsOf(view), {
+        outcome: 'succeeded',
+        response: keptResponse(result.body),
+      });
+    }
+    const submittedAt = this.#now();
+    const status = await this.#store.acceptJob(spec, result.job, submittedAt);
+    if (status !== 'tracking') {
+      this.#logger.warn(
+        { requestId: spec.requestId, job: result.job, status },
+        'request ended while it was being submitted; the AIQUM job it started keeps running untracked',
+      );
+      return done;
+    }
+    this.#logger.info({ requestId: spec.requestId, job: result.job }, 'AIQUM accepted the request');
+    // With long polling the first poll waits on the server at once; else the policy's first delay.
+    const delay =
+      target.config.longPoll && result.job.kind === 'aiqum'
+        ? 0
+        : pollDelayMs({
+            policy: policyOf(target, spec),
+            polls: 0,
+            ontap: result.job.kind === 'ontap',
+            random: this.#random(),
+          });
+    return this.#again(Math.min(submittedAt + delay, spec.deadlineAt), 'first poll');
+  }
+
+  async #submissionFailed(
+    spec: RequestSpec,
+    view: RequestView,
+    target: Target,
+    attempts: number,
+    error: unknown,
+  ): Promise<Step> {
+    if (!(error instanceof AiqumError)) throw error;
+    const described = describeError(error);
+    const repeatable = spec.method === 'GET' || spec.retryAmbiguous;
+    const mayRetry = error.ambiguous ? repeatable : error.retryable;
+    if (mayRetry && attempts < maxSubmitAttempts) {
+      await this.#store.requeueSubmission(spec.requestId);
+      const delay = pollDelayMs({
+        policy: policyOf(target, spec),
+        polls: attempts,
+        retryAfterMs: retryAfterOf(error),
+        ontap: false,
+        random: this.#random(),
+      });
+      this.#logger.warn(
+        { requestId: spec.requestId, error: described, attempts },
+        'submission failed; retrying',
+      );
+      return this.#again(Math.min(this.#now() + delay, spec.deadlineAt), 'submission retry');
+    }
+    if (error.ambiguous && !repeatable) {
+      return this.#complete(spec, factsOf(view), {
+        outcome: 'unknown',
+        error: {
+          ...described,
+          code: requestErrorCodes.submissionAmbiguous,
+          message: `${described.message}; the call may have reached AIQUM, so it is not submitted again (set retryAmbiguous to resubmit such requests)`,
+        },
+      });
+    }
+    const message = mayRetry
+      ? `${described.message} (gave up after ${attempts} attempts)`
+      : described.message;
+    return this.#complete(spec, factsOf(view), { outcome: 'failed', error: { ...described, message } });
+  }
+
+  async #poll(spec: RequestSpec, view: RequestView, target: Target): Promise<Step> {
+    const job = view.job;
+    if (!job) {
+      return this.#complete(spec, factsOf(view), {
+        outcome: 'unknown',
+        error: { code: requestErrorCodes.internal, message: 'the tracked request has no job reference' },
+      });
+    }
+    const now = this.#now();
+    const remainingSeconds = Math.max(1, Math.floor((spec.deadlineAt - now) / 1000));
+    const longPollSeconds =
+      target.config.longPoll && job.kind === 'aiqum'
+        ? Math.min(target.config.longPoll.maxWaitSeconds, remainingSeconds)
+        : undefined;
+    const leaseMs = target.config.timeoutMs + (longPollSeconds ?? 0) * 1000 + leaseMarginMs;
+    const slot = await this.#limiter.acquire(target.config.name, target.config.limits, leaseMs);
+    if (!slot.granted) return this.#again(now + slot.waitMs + this.#random() * limitJitterMs, 'target limit');
+
+    let snapshot: JobSnapshot;
+    try {
+      snapshot = await target.client.getJob(job, {
+        ...(longPollSeconds === undefined ? {} : { longPollSeconds }),
+        headers: { 'X-Correlation-Id': spec.requestId },
+        signal: this.#shutdownSignal,
+      });
+    } catch (error) {
+      await slot.release();
+      return this.#pollFailed(spec, view, target, error);
+    }
+    await slot.release();
+
+    const jobState = jobStateOf(snapshot);
+    const dialect = snapshot.phase === 'gone' ? view.dialect : snapshot.dialect;
+    const recorded = await this.#store.recordPoll(spec.requestId, jobState, dialect);
+    if (recorded.status !== 'tracking') return done;
+    const facts: TrackedFacts = { job, dialect, submittedAt: view.submittedAt };
+
+    if (snapshot.phase === 'terminal') {
+      const completion: Completion = {
+        outcome: outcomeOfJobOutcome[snapshot.outcome],
+        jobState,
+        jobResults: snapshot.results,
+      };
+      if (snapshot.outcome === 'ERROR') {
+        completion.error = {
+          code: 'AIQUM_JOB_ERROR',
+          message: snapshot.message ?? 'the AIQUM job ended in ERROR without a message',
+          ...(snapshot.code === undefined ? {} : { aiqumCode: snapshot.code }),
+        };
+      }
+      return this.#complete(spec, facts, completion);
+    }
+    if (snapshot.phase === 'gone') {
+      return this.#complete(spec, facts, {
+        outcome: 'unknown',
+        jobState,
+        error: {
+          code: requestErrorCodes.jobGone,
+          message: `AIQUM answered 404 for job ${job.href}, which it had accepted: it finished and was purged, or was lost, so its outcome cannot be known`,
+        },
+      });
+    }
+    const after = this.#now();
+    if (after >= spec.deadlineAt) {
+      return this.#complete(spec, facts, {
+        outcome: 'timed_out',
+        jobState,
+        error: {
+          code: requestErrorCodes.deadlineExceeded,
+          message: `the deadline passed while the AIQUM job was still ${snapshot.state ?? 'running'}`,
+        },
+      });
+    }
+    // A long poll that really waited can be repeated at once; one answered early (the server ignored the
+    // parameter) falls back to the interval policy, so a server without long polling is never hammered.
+    const longPollWaited = longPollSeconds !== undefined && after - now >= longPollSeconds * 500;
+    const delay =
+      longPollWaited && snapshot.retryAfterMs === undefined
+        ? 0
+        : pollDelayMs({
+            policy: policyOf(target, spec),
+            polls: recorded.polls,
+            retryAfterMs: snapshot.retryAfterMs,
+            ontap: job.kind === 'ontap',
+            random: this.#random(),
+          });
+    return this.#again(Math.min(after + delay, spec.deadlineAt), 'next poll');
+  }
+
+  async #pollFailed(spec: RequestSpec, view: RequestView, target: Target, error: unknown): Promise<Step> {
+    if (!(error instanceof AiqumError)) throw error;
+    if (error instanceof AiqumAbortError && this.#shutdownSignal.aborted) {
+      // Shutting down: hand the poll to another worker now.
+      return this.#again(this.#now(), 'shutdown');
+    }
+    const described = describeError(error);
+    const permanent = error instanceof AiqumApiError && !error.retryable;
+    const { status, pollErrors } = await this.#store.recordPollError(spec.requestId);
+    if (status !== 'tracking') return done;
+    const now = this.#now();
+    if (permanent || pollErrors >= maxConsecutivePollErrors || now >= spec.deadlineAt) {
+      const outcome = now >= spec.deadlineAt && !permanent ? 'timed_out' : 'unknown';
+      return this.#complete(spec, factsOf(view), {
+        outcome,
+        ...(view.jobState ? { jobState: view.jobState } : {}),
+        error: {
+          ...described,
+          message: `the AIQUM job could not be read (${pollErrors} failed polls in a row): ${described.message}`,
+        },
+      });
+    }
+    const job = view.job;
+    const delay = pollDelayMs({
+      policy: policyOf(target, spec),
+      polls: pollErrors,
+      retryAfterMs: retryAfterOf(error),
+      ontap: job?.kind === 'ontap',
+      random: this.#random(),
+    });
+    this.#logger.warn(
+      { requestId: spec.requestId, error: described, pollErrors },
+      'poll failed; polling again',
+    );
+    return this.#again(Math.min(now + delay, spec.deadlineAt), 'poll retry');
+  }
+
+  async #complete(spec: RequestSpec, facts: TrackedFacts, completion: Completion): Promise<Step> {
+    const result = await this.#store.complete(spec, facts, completion);
+    const log = { requestId: spec.requestId, batchId: spec.batchId, outcome: completion.outcome, result };
+    if (completion.error) this.#logger.info({ ...log, error: completion.error }, 'request completed');
+    else this.#logger.info(log, 'request completed');
+    return done;
+  }
+
+  #again(at: number, reason: string): Step {
+    return { kind: 'again', at: Math.round(at), reason };
+  }
+}
+
+function factsOf(view: RequestView): TrackedFacts {
+  return { job: view.job, dialect: view.dialect, submittedAt: view.submittedAt };
+}
+
+/** The target's poll policy with the request's overrides, kept consistent. */
+function policyOf(target: Target, spec: RequestSpec): PollPolicy {
+  const overrides = Object.fromEntries(
+    Object.entries(spec.poll ?? {}).filter((entry): entry is [string, number] => entry[1] !== undefined),
+  );
+  const merged: PollPolicy = { ...target.config.poll, ...overrides };
+  return { ...merged, initialDelayMs: Math.min(merged.initialDelayMs, merged.maxDelayMs) };
+}
+
+function jobStateOf(snapshot: JobSnapshot): JobState {
+  const state: JobState = { phase: snapshot.phase };
+  if (snapshot.state !== undefined) state.state = snapshot.state;
+  if (snapshot.status !== undefined) state.status = snapshot.status;
+  if (snapshot.phase === 'terminal') state.outcome = snapshot.outcome;
+  if (snapshot.message !== undefined) state.message = snapshot.message;
+  if (snapshot.code !== undefined) state.code = snapshot.code;
+  return state;
+}
+
+function retryAfterOf(error: AiqumError): number | undefined {
+  return 'retryAfterMs' in error && typeof error.retryAfterMs === 'number' ? error.retryAfterMs : undefined;
+}
+
+/** An error as a request records it: the client's stable code and message, AIQUM's own code and target. */
+function describeError(error: AiqumError): RequestError {
+  const described: RequestError = { code: error.code, message: error.message };
+  if (error instanceof AiqumApiError) {
+    described.httpStatus = error.status;
+    if (error.error.code !== undefined) described.aiqumCode = error.error.code;
+    if (error.error.target !== undefined) described.aiqumTarget = error.error.target;
+  }
+  return described;
+}
+
+function keptResponse(body: unknown): unknown {
+  if (body === undefined || body === null) return undefined;
+  return Buffer.byteLength(JSON.stringify(body)) <= maxResponseBytes ? body : undefined;
+}

@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import { type Simulator, type SimulatorOptions, startSimulator } from '@aiqum-jobs/aiqum-simulator';
+import {
+  type AiqumJobsEvent,
+  createLogger,
+  createRedisKeys,
+  createRequestQueue,
+  eventSchema,
+  type Logger,
+  pollPolicySchema,
+  type RedisKeys,
+  type RequestCompletedEvent,
+  type RequestSpec,
+  RequestStore,
+  Secret,
+  type TargetConfig,
+} from '@aiqum-jobs/core';
+import { type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type AiqumWorker, startAiqumWorker, type WorkerConfig } from '../src/index.js';
+
+export interface TargetSetup {
+  name: string;
+  simulator?: Omit<SimulatorOptions, 'tls'>;
+  target?: Partial<Omit<TargetConfig, 'name' | 'url' | 'username' | 'password'>>;
+}
+
+export interface Harness {
+  redis: Redis;
+  keys: RedisKeys;
+  store: RequestStore;
+  queue: Queue;
+  simulators: Map<string, Simulator>;
+  logger: Logger;
+  config: WorkerConfig;
+  startWorker(overrides?: Partial<WorkerConfig>): Promise<AiqumWorker>;
+  /** Stores and enqueues requests as the producer does; returns their specs. */
+  enqueue(
+    requests: Array<Partial<RequestSpec> & Pick<RequestSpec, 'target' | 'method' | 'path'>>,
+    batch?: { batchId: string },
+  ): Promise<RequestSpec[]>;
+  events(): Promise<AiqumJobsEvent[]>;
+  completed(): Promise<RequestCompletedEvent[]>;
+  waitForCompleted(count: number, timeoutMs?: number): Promise<RequestCompletedEvent[]>;
+  close(): Promise<void>;
+}
+
+/** A fast poll policy so tests finish quickly; targets may override it. */
+export const testPollPolicy = pollPolicySchema.parse({
+  initialDelayMs: 100,
+  multiplier: 1.5,
+  maxDelayMs: 500,
+  jitter: 0.1,
+  retryAfterMinMs: 100,
+  retryAfterMaxMs: 2_000,
+});
+
+export async function startHarness(setups: TargetSetup[]): Promise<Harness> {
+  const testRedis: TestRedis = await useTestRedis();
+  const redis = testRedis.connect();
+  const keys = createRedisKeys(testRedis.prefix);
+  const retentionSeconds = 3_600;
+  const store = new RequestStore({ redis, keys, retentionSeconds });
+  const queue = createRequestQueue({ connection: redis, prefix: testRedis.prefix, retentionSeconds });
+  const logger = createLogger({ name: 'worker-test', level: process.env.LOG_LEVEL ?? 'silent' });
+  const simulators = new Map<string, Simulator>();
+  const targets = new Map<string, TargetConfig>();
+  for (const setup of setups) {
+    const simulator = await startSimulator({ tls: false, ...setup.simulator });
+    simulators.set(setup.name, simulator);
+    const user = simulator.users.find((candidate) => candidate.role === 'application_admin');
+    if (!user) throw new Error('simulator has no application admin');
+    targets.set(setup.name, {
+      name: setup.name,
+      url: simulator.url,
+      username: user.username,
+      password: new Secret(user.password),
+      insecureTls: false,
+      limits: { maxConcurrent: 20, maxPerSecond: 1_000 },
+      poll: testPollPolicy,
+      defaultDeadlineSeconds: 60,
+      timeoutMs: 5_000,
+      ...setup.target,
+    });
+  }
+  const config: WorkerConfig = {
+    redisUrl: testRedis.url,
+    prefix: testRedis.prefix,
+    retentionSeconds,
+    targets,
+    concurrency: 20,
+    health: { host: '127.0.0.1', port: 0 },
+    lockMs: 5_000,
+    stalledIntervalMs: 1_000,
+    shutdownTimeoutMs: 5_000,
+    logLevel: 'silent',
+  };
+  const workers: AiqumWorker[] = [];
+
+  const events = async (): Promise<AiqumJobsEvent[]> => {
+    const entries = await redis.xrange(keys.events, '-', '+');
+    return entries.map(([, fields]) => eventSchema.parse(JSON.parse(fields[1] ?? '')));
+  };
+  const completed = async () =>
+    (await events()).filter((event): event is RequestCompletedEvent => event.type === 'request.completed');
+
+  return {
+    redis,
+    keys,
+    store,
+    queue,
+    simulators,
+    logger,
+    config,
+    async startWorker(overrides = {}) {
+      const worker = await startAiqumWorker({ config: { ...config, ...overrides }, logger });
+      workers.push(worker);
+      return worker;
+    },
+    async enqueue(requests, batch) {
+      const now = Date.now();
+      const specs: RequestSpec[] = requests.map((request) => ({
+        requestId: randomUUID(),
+        createdAt: now,
+        deadlineAt: now + 60_000,
+        retryAmbiguous: false,
+        ...(batch ? { batchId: batch.batchId } : {}),
+        ...request,
+      }));
+      await store.create(specs, batch);
+      await queue.addBulk(
+        specs.map((spec) => ({ name: 'request', data: spec, opts: { jobId: spec.requestId } })),
+      );
+      return specs;
+    },
+    events,
+    completed,
+    async waitForCompleted(count, timeoutMs = 20_000) {
+      return waitUntil(
+        async () => {
+          const found = await completed();
+          return found.length >= count ? found : undefined;
+        },
+        { timeoutMs, what: `${count} request.completed events` },
+      );
+    },
+    async close() {
+      await Promise.all(workers.map((worker) => worker.close()));
+      await queue.close();
+      await Promise.all([...simulators.values()].map((simulator) => simulator.close()));
+      await testRedis.close();
+    },
+  };
+}
+
+/** The ids of the clusters a simulator serves through its gateway. */
+export async function gatewayClusters(simulator: Simulator): Promise<string[]> {
+  const user = simulator.users.find((candidate) => candidate.role === 'application_admin');
+  const response = await fetch(`${simulator.url}/api/gateways`, {
+    headers: {
+      authorization: `Basic ${Buffer.from(`${user?.username}:${user?.password}`).toString('base64')}`,
+    },
+  });
+  const body = (await response.json()) as { records: Array<{ uuid: string }> };
+  return body.records.map((record) => record.uuid);
+}
+
+export function byRequest(events: RequestCompletedEvent[]): Map<string, RequestCompletedEvent> {
+  return new Map(events.map((event) => [event.requestId, event]));
+}

@@ -1,0 +1,286 @@
+import { randomUUID } from 'node:crypto';
+import { waitUntil } from '@aiqum-jobs/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { byRequest, gatewayClusters, type Harness, startHarness } from './harness.js';
+
+const lun = (name: string, svm = 'vs1') => ({
+  name,
+  os_type: 'linux',
+  space: { size: 1024 * 1024 * 1024 },
+  svm: { name: svm },
+  performance_service_level: { name: 'Value' },
+});
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness([
+    {
+      name: 'docs',
+      simulator: {
+        dialect: 'docs',
+        seed: 7,
+        scenario: {
+          rules: [
+            {
+              match: { method: 'POST', body: { name: 'err_*' } },
+              job: { durationMs: 200, outcomes: { ERROR: 1 }, message: 'aggregate is full' },
+            },
+            {
+              match: { method: 'POST', body: { name: 'warn_*' } },
+              job: { durationMs: 200, outcomes: { WARNING: 1 } },
+            },
+            {
+              match: { method: 'POST', body: { name: 'part_*' } },
+              job: { durationMs: 200, outcomes: { PARTIAL_FAILURES: 1 } },
+            },
+            { match: { method: 'POST', body: { name: 'reset_*' } }, faults: { resetRate: 1 } },
+            { match: { method: 'POST', body: { name: 'slow_*' } }, job: { durationMs: 30_000 } },
+            { match: { method: 'POST' }, job: { durationMs: { min: 100, max: 600 } } },
+          ],
+        },
+      },
+    },
+    { name: 'v97', simulator: { dialect: '9.7', seed: 8, ontapJobPurgeSeconds: 1 } },
+  ]);
+  await h.startWorker();
+});
+afterAll(() => h.close());
+
+describe('the pipeline, end to end against the simulator', () => {
+  it('ends a mixed batch with one request.completed per request, the right outcomes and one batch.completed', async () => {
+    const v97 = h.simulators.get('v97');
+    if (!v97) throw new Error('no v97 simulator');
+    const [cluster] = await gatewayClusters(v97);
+    const batchId = randomUUID();
+    const specs = await h.enqueue(
+      [
+        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lun('ok_lun1') },
+        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lun('err_lun') },
+        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lun('warn_lun') },
+        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lun('part_lun') },
+        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: { name: 'bad' } },
+        {
+          target: 'docs',
+          method: 'POST',
+          path: '/api/datacenter/protocols/san/igroups',
+          body: { name: 'ig_pipeline', os_type: 'linux', svm: { name: 'vs1' } },
+        },
+        { target: 'docs', method: 'GET', path: '/api/datacenter/svm/svms?name=vs1' },
+        { target: 'v97', method: 'POST', path: '/api/v2/storage-provider/luns', body: lun('ok_lun97') },
+        {
+          target: 'v97',
+          method: 'POST',
+          path: `/api/gateways/${cluster}/storage/volumes`,
+          body: {
+            name: 'vol_gw',
+            svm: { name: 'vs1' },
+            aggregates: [{ name: 'aggr1_01' }],
+            size: 1073741824,
+          },
+        },
+      ].map((request, index) => ({
+        ...request,
+        method: request.method as 'GET' | 'POST',
+        metadata: { index },
+      })),
+      { batchId },
+    );
+    const completed = byRequest(await h.waitForCompleted(specs.length));
+    const outcomeOf = (index: number) => completed.get(specs[index]?.requestId ?? '')?.outcome;
+    expect(specs.map((_, index) => outcomeOf(index))).toEqual([
+      'succeeded',
+      'failed',
+      'warning',
+      'partial_failure',
+      'failed',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+    ]);
+
+    const lunEvent = completed.get(specs[0]?.requestId ?? '');
+    expect(lunEvent).toMatchObject({
+      batchId,
+      target: 'docs',
+      method: 'POST',
+      dialect: 'docs',
+      jobState: { phase: 'terminal', state: 'NORMAL', outcome: 'NORMAL' },
+      metadata: { index: 0 },
+    });
+    expect(lunEvent?.jobResults.map((result) => result.name)).toContain('lunKey');
+    expect(lunEvent?.polls).toBeGreaterThanOrEqual(1);
+    expect(completed.get(specs[1]?.requestId ?? '')?.error).toMatchObject({
+      code: 'AIQUM_JOB_ERROR',
+      message: 'aggregate is full',
+    });
+    expect(completed.get(specs[4]?.requestId ?? '')?.error).toMatchObject({
+      code: 'AIQUM_BAD_REQUEST',
+      httpStatus: 400,
+    });
+    expect(completed.get(specs[5]?.requestId ?? '')?.response).toMatchObject({ name: 'ig_pipeline' });
+    expect(completed.get(specs[6]?.requestId ?? '')?.response).toMatchObject({ num_records: 1 });
+    expect(completed.get(specs[7]?.requestId ?? '')).toMatchObject({
+      dialect: '9.7',
+      jobState: { state: 'completed', status: 'normal' },
+    });
+    expect(completed.get(specs[8]?.requestId ?? '')).toMatchObject({
+      dialect: 'ontap',
+      job: { kind: 'ontap' },
+      jobState: { state: 'success' },
+    });
+
+    const events = await h.events();
+    const mine = events.filter(
+      (event) => (event.type === 'batch.completed' ? event.batchId : event.batchId) === batchId,
+    );
+    expect(mine.filter((event) => event.type === 'request.completed')).toHaveLength(specs.length);
+    const accepted = mine.filter((event) => event.type === 'request.accepted');
+    expect(accepted).toHaveLength(6);
+    const batchEvents = mine.filter((event) => event.type === 'batch.completed');
+    expect(batchEvents).toHaveLength(1);
+    expect(batchEvents[0]).toMatchObject({
+      total: 9,
+      counts: {
+        succeeded: 5,
+        failed: 2,
+        warning: 1,
+        partial_failure: 1,
+        unknown: 0,
+        timed_out: 0,
+        cancelled: 0,
+      },
+    });
+
+    // Every call carried its request id, and no write went to AIQUM twice.
+    const docsStats = h.simulators.get('docs')?.stats();
+    for (const spec of specs.slice(0, 6)) expect(docsStats?.submissions[spec.requestId]).toBe(1);
+    expect(v97.stats().submissions[specs[7]?.requestId ?? '']).toBe(1);
+  });
+
+  it('ends an ambiguous write (connection reset after AIQUM processed it) as unknown, never resubmitted', async () => {
+    const [spec] = await h.enqueue([
+      { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lun('reset_lun') },
+    ]);
+    const completed = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
+    expect(completed).toMatchObject({ outcome: 'unknown', error: { code: 'SUBMISSION_AMBIGUOUS' } });
+    expect(h.simulators.get('docs')?.stats().submissions[spec?.requestId ?? '']).toBe(1);
+  });
+
+  it('times a request out at its deadline with the last job state it saw', async () => {
+    const now = Date.now();
+    const [spec] = await h.enqueue([
+      {
+        target: 'docs',
+        method: 'POST',
+        path: '/api/storage-provider/luns',
+        body: lun('slow_lun'),
+        deadlineAt: now + 1_500,
+      },
+    ]);
+    const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
+    expect(event).toMatchObject({
+      outcome: 'timed_out',
+      jobState: { phase: 'running', state: 'RUNNING' },
+      error: { code: 'DEADLINE_EXCEEDED' },
+    });
+    expect(event.polls).toBeGreaterThanOrEqual(2);
+  });
+
+  it('reports an ONTAP job purged before its end was seen as unknown, never as success', async () => {
+    const v97 = h.simulators.get('v97');
+    if (!v97) throw new Error('no v97 simulator');
+    const [cluster] = await gatewayClusters(v97);
+    const [spec] = await h.enqueue([
+      {
+        target: 'v97',
+        method: 'POST',
+        path: `/api/gateways/${cluster}/storage/volumes`,
+        body: {
+          name: 'vol_purged',
+          svm: { name: 'vs1' },
+          aggregates: [{ name: 'aggr1_01' }],
+          size: 1073741824,
+        },
+        // The first poll comes after the job ended and was purged (1 s after its end).
+        poll: { initialDelayMs: 3_000, maxDelayMs: 3_000 },
+      },
+    ]);
+    const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
+    expect(event).toMatchObject({
+      outcome: 'unknown',
+      error: { code: 'JOB_GONE' },
+      jobState: { phase: 'gone' },
+    });
+  });
+
+  it('never submits a request whose earlier submission was interrupted, unless it allows resubmission', async () => {
+    const now = Date.now();
+    const interrupted = {
+      requestId: randomUUID(),
+      target: 'docs',
+      method: 'POST' as const,
+      path: '/api/storage-provider/luns',
+      body: lun('interrupted_lun'),
+      createdAt: now,
+      deadlineAt: now + 60_000,
+      retryAmbiguous: false,
+    };
+    const resubmittable = {
+      ...interrupted,
+      requestId: randomUUID(),
+      body: lun('resubmit_lun'),
+      retryAmbiguous: true,
+    };
+    // A worker claimed both submissions and died before AIQUM's answer was recorded.
+    await h.store.create([interrupted, resubmittable]);
+    await h.store.beginSubmission(interrupted.requestId, false);
+    await h.store.beginSubmission(resubmittable.requestId, false);
+    await h.queue.addBulk(
+      [interrupted, resubmittable].map((spec) => ({
+        name: 'request',
+        data: spec,
+        opts: { jobId: spec.requestId },
+      })),
+    );
+    const events = await waitUntil(async () => {
+      const found = byRequest(await h.completed());
+      const a = found.get(interrupted.requestId);
+      const b = found.get(resubmittable.requestId);
+      return a && b ? { a, b } : undefined;
+    });
+    expect(events.a).toMatchObject({ outcome: 'unknown', error: { code: 'SUBMISSION_AMBIGUOUS' } });
+    expect(h.simulators.get('docs')?.stats().submissions[interrupted.requestId]).toBeUndefined();
+    expect(events.b.outcome).toBe('succeeded');
+    expect(h.simulators.get('docs')?.stats().submissions[resubmittable.requestId]).toBe(1);
+  });
+
+  it('stops polling a request that was cancelled while tracked', async () => {
+    const [spec] = await h.enqueue([
+      { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lun('slow_cancel') },
+    ]);
+    if (!spec) throw new Error('no spec');
+    const view = await waitUntil(async () => {
+      const current = await h.store.get(spec.requestId);
+      return current?.status === 'tracking' && current.polls >= 1 ? current : undefined;
+    });
+    expect(
+      await h.store.complete(
+        view,
+        { job: view.job },
+        { outcome: 'cancelled', error: { code: 'CANCELLED', message: 'test' } },
+      ),
+    ).toBe('completed');
+    const key = view.job?.kind === 'aiqum' ? view.job.key : '';
+    const docs = h.simulators.get('docs');
+    // Wait until the worker has seen the cancellation (its next poll step ends the job), then check no more polls.
+    await waitUntil(async () => (await h.queue.getJobState(spec.requestId)) === 'completed' || undefined);
+    const pollsAfterCancel = docs?.stats().polls[key] ?? 0;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(docs?.stats().polls[key] ?? 0).toBe(pollsAfterCancel);
+    const events = (await h.completed()).filter((event) => event.requestId === spec.requestId);
+    expect(events).toHaveLength(1);
+    expect(events[0]?.outcome).toBe('cancelled');
+  });
+});
