@@ -1,0 +1,36 @@
+export {
+  type BatchAnswer,
+  batchAnswerSchema,
+  batchRequestsPageSchema,
+  batchResponseSchema,
+  batchViewSchema,
+  type ErrorBody,
+  errorBodySchema,
+  type SubmitAnswer,
+  submitAnswerSchema,
+  submitResponseSchema,
+} from './api-schemas.js';
+export { buildProducerServer, type ProducerServer, type ProducerServerOptions } from './http-server.js';
+export {
+  type BatchRequestsPage,
+  createProducer,
+  type EventsOptions,
+  type Producer,
+  type ProducerOptions,
+  type ProducerTarget,
+  type StreamedEvent,
+  type SubmitOptions,
+} from './producer.js';
+export { loadProducerConfig, type ProducerConfig } from './producer-config.js';
+export {
+  type InputIssue,
+  ProducerError,
+  type ProducerErrorCode,
+  producerErrorCodes,
+} from './producer-error.js';
+export { createProducerRedis, type ProducerRedisOptions } from './producer-redis.js';
+export {
+  type ProducerService,
+  type ProducerServiceOptions,
+  startProducerService,
+} from './producer-service.js';

@@ -1,0 +1,72 @@
+import {
+  ConfigError,
+  type Environment,
+  type LoadConfigOptions,
+  loadSharedConfig,
+  Secret,
+  type SharedConfig,
+} from '@aiqum-jobs/core';
+import { z } from 'zod';
+
+const producerEnvSchema = z.object({
+  PRODUCER_HOST: z.string().min(1).default('127.0.0.1'),
+  PRODUCER_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  PRODUCER_API_TOKENS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((token) => token.trim())
+        .filter((token) => token !== ''),
+    )
+    .pipe(z.array(z.string().min(16, 'each token is at least 16 characters'))),
+  PRODUCER_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(512 * 1024 * 1024)
+    .default(8 * 1024 * 1024),
+  PRODUCER_REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+});
+
+/** The producer's configuration: the shared one plus where and how the HTTP API serves. */
+export interface ProducerConfig {
+  readonly shared: SharedConfig;
+  /** @defaultValue `127.0.0.1` */
+  readonly host: string;
+  /** @defaultValue 8080 */
+  readonly port: number;
+  /** Bearer tokens accepted by the API; empty means no auth, which is allowed on loopback only. */
+  readonly apiTokens: readonly Secret[];
+  /** Largest request body; batches of 10,000 requests need megabytes. @defaultValue 8 MiB */
+  readonly bodyLimitBytes: number;
+  /** How long one Redis command may take before the API answers 503. @defaultValue 5000 */
+  readonly redisCommandTimeoutMs: number;
+}
+
+const loopbackHosts = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function isLoopbackHost(host: string): boolean {
+  return loopbackHosts.has(host) || host.startsWith('127.');
+}
+
+/** Reads and validates the producer's configuration once, at start-up. */
+export function loadProducerConfig(env: Environment, options: LoadConfigOptions = {}): ProducerConfig {
+  const parsed = producerEnvSchema.safeParse(env);
+  if (!parsed.success) throw ConfigError.fromZod('environment', parsed.error);
+  const vars = parsed.data;
+  if (vars.PRODUCER_API_TOKENS.length === 0 && !isLoopbackHost(vars.PRODUCER_HOST)) {
+    throw new ConfigError([
+      `PRODUCER_HOST ${vars.PRODUCER_HOST}: without PRODUCER_API_TOKENS the API serves on loopback only`,
+    ]);
+  }
+  return {
+    shared: loadSharedConfig(env, options),
+    host: vars.PRODUCER_HOST,
+    port: vars.PRODUCER_PORT,
+    apiTokens: vars.PRODUCER_API_TOKENS.map((token) => new Secret(token)),
+    bodyLimitBytes: vars.PRODUCER_BODY_LIMIT_BYTES,
+    redisCommandTimeoutMs: vars.PRODUCER_REDIS_COMMAND_TIMEOUT_MS,
+  };
+}

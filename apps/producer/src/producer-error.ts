@@ -1,0 +1,64 @@
+/** Stable codes of every error the producer answers with; HTTP statuses follow from them. */
+export const producerErrorCodes = {
+  validationFailed: 'VALIDATION_FAILED',
+  unknownTarget: 'UNKNOWN_TARGET',
+  notFound: 'NOT_FOUND',
+  unauthorized: 'UNAUTHORIZED',
+  forbidden: 'FORBIDDEN',
+  bodyTooLarge: 'BODY_TOO_LARGE',
+  unsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
+  idempotencyKeyReused: 'IDEMPOTENCY_KEY_REUSED',
+  idempotencyInProgress: 'IDEMPOTENCY_IN_PROGRESS',
+  requestCompleted: 'REQUEST_COMPLETED',
+  notPollable: 'NOT_POLLABLE',
+  storeUnavailable: 'STORE_UNAVAILABLE',
+  internal: 'INTERNAL_ERROR',
+} as const;
+
+export type ProducerErrorCode = (typeof producerErrorCodes)[keyof typeof producerErrorCodes];
+
+const statusOfCode: Record<ProducerErrorCode, number> = {
+  VALIDATION_FAILED: 400,
+  UNKNOWN_TARGET: 400,
+  NOT_FOUND: 404,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  IDEMPOTENCY_KEY_REUSED: 409,
+  IDEMPOTENCY_IN_PROGRESS: 409,
+  REQUEST_COMPLETED: 409,
+  NOT_POLLABLE: 409,
+  STORE_UNAVAILABLE: 503,
+  INTERNAL_ERROR: 500,
+};
+
+/** One problem with a caller's input: where (`requests[3].path`) and why. */
+export interface InputIssue {
+  path: string;
+  message: string;
+}
+
+export interface ProducerErrorDetails {
+  issues?: InputIssue[];
+  /** Extra facts a caller can act on, such as the outcome of an already completed request. */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/** An error with a stable `code` and the HTTP status that goes with it. */
+export class ProducerError extends Error {
+  override readonly name = 'ProducerError';
+  readonly code: ProducerErrorCode;
+  readonly status: number;
+  readonly issues: InputIssue[] | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ProducerErrorCode, message: string, extra: ProducerErrorDetails = {}) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.code = code;
+    this.status = statusOfCode[code];
+    this.issues = extra.issues;
+    this.details = extra.details;
+  }
+}

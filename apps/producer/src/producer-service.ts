@@ -1,0 +1,60 @@
+import { createLogger, type Logger } from '@aiqum-jobs/core';
+import type { Redis } from 'ioredis';
+import { buildProducerServer, type ProducerServer } from './http-server.js';
+import { createProducer, type Producer } from './producer.js';
+import type { ProducerConfig } from './producer-config.js';
+import { createProducerRedis } from './producer-redis.js';
+
+export interface ProducerService extends AsyncDisposable {
+  /** Where the API listens, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  readonly server: ProducerServer;
+  readonly producer: Producer;
+  /** Stops accepting requests, ends event streams, then closes Redis. */
+  close(): Promise<void>;
+}
+
+export interface ProducerServiceOptions {
+  /** @defaultValue a logger named `aiqum-producer` writing to standard output */
+  logger?: Logger;
+  /** Interval of SSE heartbeat comments. @defaultValue 15000 */
+  heartbeatMs?: number;
+}
+
+/** Connects Redis, builds the library and the HTTP API on it, and listens. */
+export async function startProducerService(
+  config: ProducerConfig,
+  options: ProducerServiceOptions = {},
+): Promise<ProducerService> {
+  const logger = options.logger ?? createLogger({ name: 'aiqum-producer' });
+  const redis: Redis = createProducerRedis(config.shared.redisUrl, {
+    commandTimeoutMs: config.redisCommandTimeoutMs,
+  });
+  const producer = createProducer({
+    redis,
+    prefix: config.shared.prefix,
+    retentionSeconds: config.shared.retentionSeconds,
+    targets: config.shared.targets,
+    logger,
+  });
+  const server = buildProducerServer({
+    producer,
+    logger,
+    apiTokens: config.apiTokens,
+    bodyLimitBytes: config.bodyLimitBytes,
+    ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+  });
+  const close = async () => {
+    await server.close();
+    await producer.close();
+    redis.disconnect();
+  };
+  try {
+    const url = await server.listen({ host: config.host, port: config.port });
+    logger.info({ url, targets: [...config.shared.targets.keys()] }, 'producer API listening');
+    return { url, server, producer, close, [Symbol.asyncDispose]: close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

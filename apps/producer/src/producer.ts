@@ -1,0 +1,504 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AiqumJobsEvent,
+  type BatchView,
+  batchInputSchema,
+  createLogger,
+  createRedisKeys,
+  createRequestQueue,
+  type EventType,
+  eventSchema,
+  eventStreamField,
+  type Logger,
+  type ParsedRequestInput,
+  queuePayloads,
+  type RequestSpec,
+  RequestStore,
+  type RequestView,
+  requestErrorCodes,
+  requestInputSchema,
+} from '@aiqum-jobs/core';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { type BatchAnswer, batchAnswerSchema, type SubmitAnswer, submitAnswerSchema } from './api-schemas.js';
+import { Idempotency } from './idempotency.js';
+import { issuesOfZodError } from './input-issues.js';
+import { type InputIssue, ProducerError, producerErrorCodes } from './producer-error.js';
+
+/** What the producer needs to know of a configured AIQUM target. */
+export interface ProducerTarget {
+  /** Deadline of a request that sets none, in seconds. */
+  defaultDeadlineSeconds: number;
+}
+
+export interface ProducerOptions {
+  /**
+   * Command connection, owned by the caller (close it after the producer). Create it with
+   * `createProducerRedis` so that commands fail fast while Redis is unreachable.
+   */
+  redis: Redis;
+  /** The deployment's hash-tagged key prefix, e.g. `{aiqum-jobs}`. */
+  prefix: string;
+  /** How long finished requests, batches and idempotency keys are kept, in seconds. */
+  retentionSeconds: number;
+  /** Configured targets by name: the only hosts a request can reach. */
+  targets: ReadonlyMap<string, ProducerTarget>;
+  /** @defaultValue a silent logger */
+  logger?: Logger;
+  /** @defaultValue `Date.now` */
+  now?: () => number;
+  /** Longest single XREAD BLOCK of `events()`, in milliseconds. @defaultValue 5000 */
+  eventsBlockMs?: number;
+  /** How long a duplicate `Idempotency-Key` waits for the first call's answer. @defaultValue 5000 */
+  idempotencyWaitMs?: number;
+}
+
+export interface SubmitOptions {
+  /** Same key and body: the first answer, nothing new enqueued. Same key, other body: 409. */
+  idempotencyKey?: string;
+}
+
+export interface BatchRequestsPage {
+  batchId: string;
+  total: number;
+  offset: number;
+  limit: number;
+  /** The page's requests in submission order; a request whose record expired is left out. */
+  requests: RequestView[];
+}
+
+export interface EventsOptions {
+  /** Only events of this batch. */
+  batchId?: string;
+  /** Only these event types. @defaultValue every type */
+  types?: readonly EventType[];
+  /** Stream entry id to resume after; `0` replays the retained stream. @defaultValue only new events */
+  after?: string;
+  /** Ends the iteration. */
+  signal?: AbortSignal;
+}
+
+export interface StreamedEvent {
+  /** The stream entry id: give it back as `after` (or `Last-Event-ID`) to resume. */
+  streamId: string;
+  event: AiqumJobsEvent;
+}
+
+export interface Producer extends AsyncDisposable {
+  submit(input: unknown, options?: SubmitOptions): Promise<SubmitAnswer>;
+  submitBatch(input: unknown, options?: SubmitOptions): Promise<BatchAnswer>;
+  get(requestId: string): Promise<RequestView | undefined>;
+  getBatch(batchId: string): Promise<BatchView | undefined>;
+  listBatchRequests(
+    batchId: string,
+    page: { offset: number; limit: number },
+  ): Promise<BatchRequestsPage | undefined>;
+  /** Ends a request that has not completed as `cancelled`; the AIQUM job itself, if any, keeps running. */
+  cancel(requestId: string): Promise<RequestView>;
+  /** Moves the next poll of a tracked request to now. */
+  pollNow(requestId: string): Promise<RequestView>;
+  events(options?: EventsOptions): AsyncGenerator<StreamedEvent>;
+  /** Answers when Redis does; throws otherwise. */
+  ping(): Promise<void>;
+  /** Ends event iterations and closes the queue; the caller's Redis connection stays open. */
+  close(): Promise<void>;
+}
+
+export const streamIdSchema = z
+  .string()
+  .regex(/^\d{1,20}(-\d{1,20})?$/, 'must be a stream entry id such as 1712345678901-0');
+
+function parseStreamId(value: string): string {
+  const parsed = streamIdSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw validationError(parsed.error.issues.map((issue) => ({ path: 'after', message: issue.message })));
+}
+
+/** The library for TypeScript producers; the HTTP API is built on it. */
+export function createProducer(options: ProducerOptions): Producer {
+  return new RedisProducer(options);
+}
+
+class RedisProducer implements Producer {
+  readonly #redis: Redis;
+  readonly #keys;
+  readonly #store: RequestStore;
+  readonly #queue: Queue;
+  readonly #idempotency: Idempotency;
+  readonly #targets: ReadonlyMap<string, ProducerTarget>;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #eventsBlockMs: number;
+  readonly #closing = new AbortController();
+
+  constructor(options: ProducerOptions) {
+    this.#redis = options.redis;
+    this.#keys = createRedisKeys(options.prefix);
+    this.#now = options.now ?? Date.now;
+    this.#store = new RequestStore({
+      redis: options.redis,
+      keys: this.#keys,
+      retentionSeconds: options.retentionSeconds,
+      now: this.#now,
+    });
+    this.#queue = createRequestQueue({
+      connection: options.redis,
+      prefix: options.prefix,
+      retentionSeconds: options.retentionSeconds,
+    });
+    // Queue errors are the connection's errors; each failing call reports its own.
+    this.#queue.on('error', () => {});
+    this.#idempotency = new Idempotency({
+      redis: options.redis,
+      keys: this.#keys,
+      retentionSeconds: options.retentionSeconds,
+      ...(options.idempotencyWaitMs === undefined ? {} : { waitForWinnerMs: options.idempotencyWaitMs }),
+    });
+    this.#targets = options.targets;
+    this.#logger = options.logger ?? createLogger({ name: 'aiqum-producer', level: 'silent' });
+    this.#eventsBlockMs = options.eventsBlockMs ?? 5_000;
+  }
+
+  async submit(input: unknown, options: SubmitOptions = {}): Promise<SubmitAnswer> {
+    const parsed = requestInputSchema.safeParse(input);
+    if (!parsed.success) throw validationError(issuesOfZodError(parsed.error));
+    const now = this.#now();
+    const spec = this.#buildSpecs([parsed.data], now, undefined, '')[0];
+    // One spec in, one spec out; the guard satisfies noUncheckedIndexedAccess.
+    if (spec === undefined) throw new Error('no request spec was built');
+    return this.#idempotent(options, 'submit', input, submitAnswerSchema, async () => {
+      await this.#enqueue([spec]);
+      this.#logger.info(
+        { requestId: spec.requestId, target: spec.target, method: spec.method },
+        'request queued',
+      );
+      return { requestId: spec.requestId, status: 'queued' as const };
+    });
+  }
+
+  async submitBatch(input: unknown, options: SubmitOptions = {}): Promise<BatchAnswer> {
+    const parsed = batchInputSchema.safeParse(input);
+    if (!parsed.success) throw validationError(issuesOfZodError(parsed.error));
+    const batchId = randomUUID();
+    const specs = this.#buildSpecs(parsed.data.requests, this.#now(), batchId, 'requests');
+    return this.#idempotent(options, 'batch', input, batchAnswerSchema, async () => {
+      await this.#enqueue(specs, { batchId, metadata: parsed.data.metadata });
+      this.#logger.info({ batchId, total: specs.length }, 'batch queued');
+      return { batchId, requestIds: specs.map((spec) => spec.requestId), total: specs.length };
+    });
+  }
+
+  get(requestId: string): Promise<RequestView | undefined> {
+    return this.#guard('get', () => this.#store.get(requestId));
+  }
+
+  getBatch(batchId: string): Promise<BatchView | undefined> {
+    return this.#guard('getBatch', () => this.#store.getBatch(batchId));
+  }
+
+  listBatchRequests(
+    batchId: string,
+    page: { offset: number; limit: number },
+  ): Promise<BatchRequestsPage | undefined> {
+    return this.#guard('listBatchRequests', async () => {
+      const batch = await this.#store.getBatch(batchId);
+      if (batch === undefined) return undefined;
+      const ids = await this.#store.listBatchRequestIds(batchId, page.offset, page.limit);
+      const views = await this.#store.getMany(ids);
+      return {
+        batchId,
+        total: batch.total,
+        offset: page.offset,
+        limit: page.limit,
+        requests: views.filter((view): view is RequestView => view !== undefined),
+      };
+    });
+  }
+
+  cancel(requestId: string): Promise<RequestView> {
+    return this.#guard('cancel', async () => {
+      const view = await this.#existing(requestId);
+      if (view.status === 'completed') throw alreadyCompleted(view);
+      const result = await this.#store.complete(
+        view,
+        { job: view.job, dialect: view.dialect, submittedAt: view.submittedAt },
+        {
+          outcome: 'cancelled',
+          error: {
+            code: requestErrorCodes.cancelled,
+            message: 'cancelled by the caller; the AIQUM job itself, if one was started, keeps running',
+          },
+        },
+      );
+      const after = await this.#existing(requestId);
+      // A worker completed it between our read and our transition.
+      if (result !== 'completed') throw alreadyCompleted(after);
+      await this.#removeWaitingJob(requestId);
+      this.#logger.info({ requestId }, 'request cancelled');
+      return after;
+    });
+  }
+
+  pollNow(requestId: string): Promise<RequestView> {
+    return this.#guard('pollNow', async () => {
+      const view = await this.#existing(requestId);
+      if (view.status !== 'tracking') {
+        throw new ProducerError(
+          producerErrorCodes.notPollable,
+          `the request is ${view.status}: only a request whose AIQUM job is being tracked can be polled`,
+          { details: { status: view.status } },
+        );
+      }
+      const job = await this.#queue.getJob(requestId);
+      const state = job === undefined ? 'missing' : await job.getState();
+      if (job === undefined || state !== 'delayed') {
+        throw new ProducerError(
+          producerErrorCodes.notPollable,
+          `no poll is waiting to be moved forward (queue job ${state}): a poll is running or about to`,
+          { details: { jobState: state } },
+        );
+      }
+      try {
+        await job.promote();
+      } catch (error) {
+        if ((await job.getState()) === 'delayed') throw error;
+        throw new ProducerError(producerErrorCodes.notPollable, 'the next poll started meanwhile');
+      }
+      return view;
+    });
+  }
+
+  async *events(options: EventsOptions = {}): AsyncGenerator<StreamedEvent> {
+    const signals = [this.#closing.signal, ...(options.signal ? [options.signal] : [])];
+    const signal = AbortSignal.any(signals);
+    if (signal.aborted) return;
+    const after = options.after === undefined ? undefined : parseStreamId(options.after);
+    const types = options.types === undefined ? undefined : new Set<string>(options.types);
+    // XREAD BLOCK holds its connection, so every subscriber gets one of its own.
+    const connection = this.#redis.duplicate({
+      lazyConnect: true,
+      commandTimeout: this.#eventsBlockMs + 10_000,
+    });
+    connection.on('error', () => {});
+    const stop = () => connection.disconnect();
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      await connection.connect();
+      let cursor = after ?? (await this.#lastStreamId(connection));
+      while (!signal.aborted) {
+        const reply = await connection.xread(
+          'COUNT',
+          500,
+          'BLOCK',
+          this.#eventsBlockMs,
+          'STREAMS',
+          this.#keys.events,
+          cursor,
+        );
+        for (const [, entries] of reply ?? []) {
+          for (const [streamId, fields] of entries) {
+            cursor = streamId;
+            const event = decodeEvent(fields);
+            if (event === undefined) {
+              this.#logger.warn({ streamId }, 'skipped an event that does not parse');
+              continue;
+            }
+            if (types !== undefined && !types.has(event.type)) continue;
+            if (options.batchId !== undefined && event.batchId !== options.batchId) continue;
+            yield { streamId, event };
+          }
+        }
+      }
+    } catch (error) {
+      if (!signal.aborted) throw storeUnavailable('events', error, this.#logger);
+    } finally {
+      signal.removeEventListener('abort', stop);
+      connection.disconnect();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.#redis.ping();
+  }
+
+  async close(): Promise<void> {
+    this.#closing.abort();
+    await this.#queue.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #lastStreamId(connection: Redis): Promise<string> {
+    const [last] = await connection.xrevrange(this.#keys.events, '+', '-', 'COUNT', 1);
+    return last?.[0] ?? '0-0';
+  }
+
+  async #existing(requestId: string): Promise<RequestView> {
+    const view = await this.#store.get(requestId);
+    if (view === undefined) throw new ProducerError(producerErrorCodes.notFound, `no request ${requestId}`);
+    return view;
+  }
+
+  /** Takes a cancelled request's job out of the queue unless a worker holds it (it will see the outcome). */
+  async #removeWaitingJob(requestId: string): Promise<void> {
+    const job = await this.#queue.getJob(requestId);
+    if (job === undefined) return;
+    const state = await job.getState();
+    if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized') return;
+    try {
+      await job.remove();
+    } catch (error) {
+      this.#logger.debug({ requestId, err: error }, 'queue job not removed: a worker holds it');
+    }
+  }
+
+  #buildSpecs(
+    inputs: readonly ParsedRequestInput[],
+    now: number,
+    batchId: string | undefined,
+    pathPrefix: string,
+  ): RequestSpec[] {
+    const issues: InputIssue[] = [];
+    const specs: RequestSpec[] = [];
+    inputs.forEach((input, index) => {
+      const where = pathPrefix === '' ? 'target' : `${pathPrefix}[${index}].target`;
+      const resolved = this.#resolveTarget(input.target);
+      if (typeof resolved === 'string') {
+        issues.push({ path: where, message: resolved });
+        return;
+      }
+      const deadlineSeconds = input.deadlineSeconds ?? resolved.target.defaultDeadlineSeconds;
+      const spec: RequestSpec = {
+        requestId: randomUUID(),
+        target: resolved.name,
+        method: input.method,
+        path: input.path,
+        createdAt: now,
+        deadlineAt: now + deadlineSeconds * 1000,
+        retryAmbiguous: input.retryAmbiguous,
+      };
+      if (batchId !== undefined) spec.batchId = batchId;
+      if (input.body !== undefined) spec.body = input.body;
+      if (input.poll !== undefined) spec.poll = input.poll;
+      if (input.metadata !== undefined) spec.metadata = input.metadata;
+      specs.push(spec);
+    });
+    if (issues.length > 0) {
+      throw new ProducerError(producerErrorCodes.unknownTarget, describeIssues(issues), { issues });
+    }
+    return specs;
+  }
+
+  /** The configured target a request names; a message saying why when there is none. */
+  #resolveTarget(name: string | undefined): { name: string; target: ProducerTarget } | string {
+    const configured = [...this.#targets.keys()].join(', ');
+    if (name === undefined) {
+      const [only, ...others] = this.#targets.entries();
+      if (only !== undefined && others.length === 0) return { name: only[0], target: only[1] };
+      return `target is required when several targets are configured (${configured})`;
+    }
+    const target = this.#targets.get(name);
+    return target === undefined ? `unknown target "${name}"; configured: ${configured}` : { name, target };
+  }
+
+  /**
+   * Stores the requests, then queues their jobs, each in one round trip. If the queue refuses them, the
+   * records are removed again, so a caller is never told "queued" about a request that no worker will see.
+   */
+  async #enqueue(specs: RequestSpec[], batch?: { batchId: string; metadata: unknown }): Promise<void> {
+    await this.#guard('store', () => this.#store.create(specs, batch));
+    try {
+      await this.#queue.addBulk(
+        specs.map((spec) => ({
+          name: 'request',
+          data: queuePayloads.request.parse(spec),
+          opts: { jobId: spec.requestId },
+        })),
+      );
+    } catch (error) {
+      await this.#store
+        .remove(
+          specs.map((spec) => spec.requestId),
+          batch?.batchId,
+        )
+        .catch((removeError: unknown) =>
+          this.#logger.error(
+            { err: removeError },
+            'stored requests could not be removed after a queue failure',
+          ),
+        );
+      throw storeUnavailable('queue', error, this.#logger);
+    }
+  }
+
+  #idempotent<T>(
+    options: SubmitOptions,
+    scope: string,
+    input: unknown,
+    schema: z.ZodType<T>,
+    action: () => Promise<T>,
+  ): Promise<T> {
+    const key = options.idempotencyKey;
+    if (key === undefined) return action();
+    return this.#guard('idempotency', async () => {
+      const result = await this.#idempotency.run(key, scope, input, schema, action);
+      if (result.replayed) this.#logger.info({ scope }, 'idempotent replay');
+      return result.response;
+    });
+  }
+
+  /** Every failure that is not the caller's is a storage failure: 503, never a hang or a false 202. */
+  async #guard<T>(operation: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (error instanceof ProducerError) throw error;
+      throw storeUnavailable(operation, error, this.#logger);
+    }
+  }
+}
+
+function storeUnavailable(operation: string, error: unknown, logger: Logger): ProducerError {
+  if (error instanceof ProducerError) return error;
+  logger.warn({ operation, err: error }, 'Redis operation failed');
+  return new ProducerError(
+    producerErrorCodes.storeUnavailable,
+    'the request store is unavailable; retry later',
+    {
+      cause: error,
+    },
+  );
+}
+
+function validationError(issues: InputIssue[]): ProducerError {
+  return new ProducerError(producerErrorCodes.validationFailed, describeIssues(issues), { issues });
+}
+
+function describeIssues(issues: readonly InputIssue[]): string {
+  const shown = issues.slice(0, 3).map((issue) => `${issue.path}: ${issue.message}`);
+  const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : '';
+  return `invalid input: ${shown.join('; ')}${more}`;
+}
+
+function alreadyCompleted(view: RequestView): ProducerError {
+  return new ProducerError(
+    producerErrorCodes.requestCompleted,
+    `the request already completed with outcome ${view.outcome ?? 'unknown'}`,
+    { details: { outcome: view.outcome } },
+  );
+}
+
+function decodeEvent(fields: readonly string[]): AiqumJobsEvent | undefined {
+  const index = fields.indexOf(eventStreamField);
+  const text = index >= 0 ? fields[index + 1] : undefined;
+  if (text === undefined) return undefined;
+  try {
+    const parsed = eventSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,141 @@
+import { once } from 'node:events';
+import { Writable } from 'node:stream';
+import {
+  createLogger,
+  createRedisKeys,
+  createRequestQueue,
+  type RedisKeys,
+  RequestStore,
+  Secret,
+} from '@aiqum-jobs/core';
+import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  buildProducerServer,
+  createProducer,
+  createProducerRedis,
+  type Producer,
+  type ProducerServer,
+} from '../src/index.js';
+
+export const testToken = 'test-token-0123456789abcdef';
+
+export interface LogSink {
+  stream: Writable;
+  lines(): Array<Record<string, unknown>>;
+  text(): string;
+}
+
+export function logSink(): LogSink {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk.toString('utf8'));
+      callback();
+    },
+  });
+  const text = () => chunks.join('');
+  return {
+    stream,
+    text,
+    lines: () =>
+      text()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}
+
+export interface Harness {
+  testRedis: TestRedis;
+  redis: Redis;
+  producer: Producer;
+  server: ProducerServer;
+  store: RequestStore;
+  queue: Queue;
+  keys: RedisKeys;
+  logs: LogSink;
+  /** Everything a rejected request must leave unchanged. */
+  footprint(): Promise<{ jobs: number; events: number; keys: number }>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  apiTokens?: string[];
+  targets?: ReadonlyMap<string, { defaultDeadlineSeconds: number }>;
+  bodyLimitBytes?: number;
+  heartbeatMs?: number;
+  testRedis?: TestRedis;
+  idempotencyWaitMs?: number;
+}
+
+export const twoTargets = new Map([
+  ['lab', { defaultDeadlineSeconds: 600 }],
+  ['prod', { defaultDeadlineSeconds: 3600 }],
+]);
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const testRedis = options.testRedis ?? (await useTestRedis());
+  const redis = createProducerRedis(testRedis.url, { commandTimeoutMs: 2_000 });
+  if (redis.status !== 'ready') await once(redis, 'ready');
+  const logs = logSink();
+  const logger = createLogger({ name: 'producer-test', level: 'debug', destination: logs.stream });
+  const producer = createProducer({
+    redis,
+    prefix: testRedis.prefix,
+    retentionSeconds: 3600,
+    targets: options.targets ?? twoTargets,
+    logger,
+    eventsBlockMs: 1_000,
+    ...(options.idempotencyWaitMs === undefined ? {} : { idempotencyWaitMs: options.idempotencyWaitMs }),
+  });
+  const server = buildProducerServer({
+    producer,
+    logger,
+    apiTokens: (options.apiTokens ?? [testToken]).map((token) => new Secret(token)),
+    bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024,
+    ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+  });
+  const keys = createRedisKeys(testRedis.prefix);
+  const inspector = testRedis.connect();
+  const store = new RequestStore({ redis: inspector, keys, retentionSeconds: 3600 });
+  const queue = createRequestQueue({
+    connection: inspector,
+    prefix: testRedis.prefix,
+    retentionSeconds: 3600,
+  });
+  return {
+    testRedis,
+    redis,
+    producer,
+    server,
+    store,
+    queue,
+    keys,
+    logs,
+    async footprint() {
+      const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+      const jobs = Object.values(counts).reduce((sum, count) => sum + count, 0);
+      const events = await inspector.xlen(keys.events);
+      const found = await inspector.keys(`${testRedis.prefix}:request:*`);
+      return { jobs, events, keys: found.length };
+    },
+    async close() {
+      await server.close();
+      await producer.close();
+      await queue.close();
+      redis.disconnect();
+      await testRedis.close();
+    },
+  };
+}
+
+export const auth = { authorization: `Bearer ${testToken}` };
+
+export const lunRequest = {
+  target: 'lab',
+  method: 'POST',
+  path: '/api/storage-provider/luns',
+  body: { name: 'lun1', size: 1024 },
+} as const;

@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { auth, type Harness, lunRequest, startHarness } from './harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+describe('POST /v1/requests validation', () => {
+  let before: Awaited<ReturnType<Harness['footprint']>>;
+  beforeEach(async () => {
+    before = await h.footprint();
+  });
+
+  const bad: Array<[string, unknown, string]> = [
+    ['a protocol-relative path', { ...lunRequest, path: '//evil.example.com/api/x' }, 'path'],
+    ['an absolute URL', { ...lunRequest, path: 'http://x/api/storage-provider/luns' }, 'path'],
+    ['a dot-dot segment', { ...lunRequest, path: '/api/../x' }, 'path'],
+    ['an encoded dot-dot', { ...lunRequest, path: '/api/%2e%2e/x' }, 'path'],
+    ['CR/LF in the path', { ...lunRequest, path: '/api/storage-provider/luns\r\nHost: evil' }, 'path'],
+    ['an unknown target', { ...lunRequest, target: 'elsewhere' }, 'target'],
+    [
+      'a GET with a body',
+      { target: 'lab', method: 'GET', path: '/api/datacenter/svm/svms', body: {} },
+      'body',
+    ],
+    ['a wrong type', { ...lunRequest, deadlineSeconds: 'soon' }, 'deadlineSeconds'],
+    ['an unknown method', { ...lunRequest, method: 'TRACE' }, 'method'],
+    ['an unknown field', { ...lunRequest, host: 'evil.example.com' }, '(body)'],
+  ];
+
+  it.each(bad)('rejects %s with 400 naming the field, and stores nothing', async (_name, body, path) => {
+    const response = await h.server.inject({
+      method: 'POST',
+      url: '/v1/requests',
+      headers: auth,
+      payload: body as object,
+    });
+    expect(response.statusCode).toBe(400);
+    const error = response.json().error;
+    expect(['VALIDATION_FAILED', 'UNKNOWN_TARGET']).toContain(error.code);
+    expect(error.issues.map((issue: { path: string }) => issue.path)).toContain(path);
+    expect(await h.footprint()).toEqual(before);
+  });
+
+  it('names the unknown target', async () => {
+    const response = await h.server.inject({
+      method: 'POST',
+      url: '/v1/requests',
+      headers: auth,
+      payload: { ...lunRequest, target: 'elsewhere' },
+    });
+    expect(response.json().error).toMatchObject({ code: 'UNKNOWN_TARGET' });
+    expect(response.json().error.message).toContain('"elsewhere"');
+  });
+
+  it('requires a target when several are configured', async () => {
+    const { target: _target, ...untargeted } = lunRequest;
+    const response = await h.server.inject({
+      method: 'POST',
+      url: '/v1/requests',
+      headers: auth,
+      payload: untargeted,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.issues).toEqual([
+      { path: 'target', message: expect.stringContaining('lab, prod') },
+    ]);
+  });
+
+  it('rejects malformed JSON and bodies that are not a JSON object', async () => {
+    const malformed = await h.server.inject({
+      method: 'POST',
+      url: '/v1/requests',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: '{"method":',
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().error.code).toBe('VALIDATION_FAILED');
+    const text = await h.server.inject({
+      method: 'POST',
+      url: '/v1/requests',
+      headers: { ...auth, 'content-type': 'text/plain' },
+      payload: 'hello',
+    });
+    expect(text.statusCode).toBe(400);
+    expect(text.json().error.issues).toEqual([{ path: '(body)', message: expect.any(String) }]);
+    expect(await h.footprint()).toEqual(before);
+  });
+});
+
+describe('POST /v1/requests and GET /v1/requests/:id', () => {
+  it('queues a request and shows it with its spec', async () => {
+    const response = await h.server.inject({
+      method: 'POST',
+      url: '/v1/requests',
+      headers: auth,
+      payload: { ...lunRequest, deadlineSeconds: 120, metadata: { ticket: 'CHG-1' } },
+    });
+    expect(response.statusCode).toBe(202);
+    const answer = response.json();
+    expect(answer).toMatchObject({ status: 'queued', links: { self: `/v1/requests/${answer.requestId}` } });
+    expect(response.headers.location).toBe(answer.links.self);
+
+    const view = await h.server.inject({ url: answer.links.self, headers: auth });
+    expect(view.statusCode).toBe(200);
+    const request = view.json();
+    expect(request).toMatchObject({
+      requestId: answer.requestId,
+      status: 'queued',
+      target: 'lab',
+      method: 'POST',
+      path: '/api/storage-provider/luns',
+      metadata: { ticket: 'CHG-1' },
+      retryAmbiguous: false,
+      polls: 0,
+    });
+    expect(request.deadlineAt - request.createdAt).toBe(120_000);
+
+    const job = await h.queue.getJob(answer.requestId);
+    expect(job?.name).toBe('request');
+    expect(job?.data).toMatchObject({ requestId: answer.requestId, body: lunRequest.body });
+    expect(await job?.getState()).toBe('waiting');
+  });
+
+  it("uses the target's default deadline", async () => {
+    const response = await h.server.inject({
+      method: 'POST',
+      url: '/v1/requests',
+      headers: auth,
+      payload: { ...lunRequest, target: 'prod' },
+    });
+    const view = await h.producer.get(response.json().requestId);
+    expect((view?.deadlineAt ?? 0) - (view?.createdAt ?? 0)).toBe(3_600_000);
+  });
+
+  it('answers 404 for unknown ids', async () => {
+    for (const url of [
+      '/v1/requests/nope',
+      '/v1/batches/nope',
+      '/v1/batches/nope/requests',
+      '/v1/requests/a:b',
+    ]) {
+      const response = await h.server.inject({ url, headers: auth });
+      expect(response.statusCode, url).toBe(404);
+      expect(response.json().error.code).toBe('NOT_FOUND');
+    }
+    const cancel = await h.server.inject({ method: 'DELETE', url: '/v1/requests/nope', headers: auth });
+    expect(cancel.statusCode).toBe(404);
+  });
+});
