@@ -1,10 +1,11 @@
-import type { Simulator } from '@aiqum-jobs/aiqum-simulator';
+import type { ScenarioInput, Simulator } from '@aiqum-jobs/aiqum-simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AiqumClient, JobRef } from '../../src/index.js';
 import { clientFor, gib, groundTruth, startHttpsSimulator } from './contract-helpers.js';
 
 // A name no default would guess, so the test proves the client sends the configured one.
 const longPollParam = 'max_wait_s';
+const scenario: ScenarioInput = { rules: [{ job: { durationMs: 1_500 } }] };
 
 describe('contract: long polling', () => {
   let sim: Simulator;
@@ -12,7 +13,7 @@ describe('contract: long polling', () => {
     sim = await startHttpsSimulator({
       longPollParam,
       longPollMaxSeconds: 30,
-      scenario: { rules: [{ job: { durationMs: 1_500 } }] },
+      scenario,
     });
   });
   afterAll(() => sim.close());
@@ -50,6 +51,27 @@ describe('contract: long polling', () => {
 
     const snapshot = await client.getJob(ref, { longPollSeconds: 20 });
     expect(snapshot).toMatchObject({ phase: 'running' });
+    expect(sim.stats().polls[ref.key]).toBe(1);
+  });
+
+  it('caps the wait at maxWaitSeconds: a job still running after the cap comes back running', async () => {
+    await using client = clientFor(sim, { longPoll: { parameter: longPollParam, maxWaitSeconds: 1 } });
+    sim.setScenario({ rules: [{ job: { durationMs: 60_000 } }] });
+    try {
+      const ref = await submitLun(client, 'lun_capped_poll');
+      const snapshot = await client.getJob(ref, { longPollSeconds: 20 });
+      expect(snapshot).toMatchObject({ phase: 'running' });
+      expect(sim.stats().polls[ref.key]).toBe(1);
+    } finally {
+      sim.setScenario(scenario);
+    }
+  });
+
+  it('waitForJob with longPollSeconds needs one poll per job', async () => {
+    await using client = clientFor(sim, { longPoll: { parameter: longPollParam, maxWaitSeconds: 30 } });
+    const ref = await submitLun(client, 'lun_wait_long_poll');
+    const done = await client.waitForJob(ref, { longPollSeconds: 20, initialDelayMs: 50 });
+    expect(done).toMatchObject({ phase: 'terminal', outcome: 'NORMAL' });
     expect(sim.stats().polls[ref.key]).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 import type { Simulator } from '@aiqum-jobs/aiqum-simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AiqumClient, JobSnapshot } from '../../src/index.js';
+import { type AiqumClient, AiqumNotFoundError, type JobRef, type JobSnapshot } from '../../src/index.js';
+import { rejection } from '../helpers.js';
 import {
   adjustableClock,
   clientFor,
@@ -17,6 +18,7 @@ import {
 const lunsPath = '/api/storage-provider/luns';
 // Long enough that a job is certainly running until the test moves the simulator's clock.
 const jobDurationMs = 60_000;
+const failureMessage = 'Simulated: aggregate aggr1_01 has no space left';
 
 // How each dialect spells a running job; the client must read both as running.
 const runningSpelling = {
@@ -32,7 +34,15 @@ describe.each(['docs', '9.7'] as const)('contract: LUN provisioning, %s dialect'
     sim = await startHttpsSimulator({
       dialect,
       now: clock.now,
-      scenario: { rules: [{ match: { path: lunsPath }, job: { durationMs: jobDurationMs } }] },
+      scenario: {
+        rules: [
+          {
+            match: { method: 'POST', path: lunsPath, body: { name: 'lun_fail_*' } },
+            job: { durationMs: jobDurationMs, outcomes: { ERROR: 1 }, message: failureMessage },
+          },
+          { job: { durationMs: jobDurationMs } },
+        ],
+      },
     });
     client = clientFor(sim);
   });
@@ -42,9 +52,9 @@ describe.each(['docs', '9.7'] as const)('contract: LUN provisioning, %s dialect'
   });
 
   /** Waits for the job, ending it in the simulator as soon as the client has seen it running. */
-  const waitEndingOnFirstRun = (snapshot: JobSnapshot['ref']): Promise<JobSnapshot> => {
+  const waitEndingOnFirstRun = (ref: JobRef): Promise<JobSnapshot> => {
     let ended = false;
-    return client.waitForJob(snapshot, {
+    return client.waitForJob(ref, {
       ...quickWait,
       onProgress: (seen) => {
         if (seen.phase === 'running' && !ended) {
@@ -149,5 +159,52 @@ describe.each(['docs', '9.7'] as const)('contract: LUN provisioning, %s dialect'
     expect(done).toMatchObject({ phase: 'terminal', outcome: 'NORMAL', dialect });
     expect(resultOf(done, 'lunKey')).toMatch(/:type=lun,uuid=/);
     expect(sim.stats().polls[ref.key]).toBeGreaterThanOrEqual(2);
+  });
+
+  it('changes and deletes a LUN addressed by its percent-encoded composite key', async () => {
+    const [lun] = await collect(
+      client.list(lunsPath, { filters: { name: '*/lun_db03' }, schema: keyedRecord }),
+    );
+    if (!lun) throw new Error('seeded lun_db03 is missing');
+    expect(lun.key).toMatch(/:type=lun,uuid=/);
+    const lunPath = `${lunsPath}/${encodeURIComponent(lun.key)}`;
+
+    const patched = await client.submit({
+      method: 'PATCH',
+      path: lunPath,
+      body: { space: { size: 2 * gib } },
+    });
+    if (patched.kind !== 'job') throw new Error('expected a job');
+    const changed = await waitEndingOnFirstRun(patched.job);
+    expect(changed).toMatchObject({ phase: 'terminal', outcome: 'NORMAL' });
+    expect(resultOf(changed, 'lunKey')).toBe(lun.key);
+    expect(await client.get(lunPath)).toMatchObject({ key: lun.key, space: { size: 2 * gib } });
+
+    const deleted = await client.submit({ method: 'DELETE', path: lunPath });
+    if (deleted.kind !== 'job') throw new Error('expected a job');
+    expect(await waitEndingOnFirstRun(deleted.job)).toMatchObject({ phase: 'terminal', outcome: 'NORMAL' });
+    expect(await rejection(client.get(lunPath))).toBeInstanceOf(AiqumNotFoundError);
+  });
+
+  it('a job that fails ends terminal ERROR with its message, and changes nothing', async () => {
+    const correlationId = `contract-failing-lun-${dialect}`;
+    const submitted = await client.submit({
+      method: 'POST',
+      path: lunsPath,
+      body: {
+        name: 'lun_fail_1',
+        os_type: 'linux',
+        space: { size: gib },
+        svm: { name: 'vs1' },
+        performance_service_level: { name: 'Value' },
+      },
+      headers: { 'X-Correlation-Id': correlationId },
+    });
+    if (submitted.kind !== 'job') throw new Error('expected a job');
+    const done = await waitEndingOnFirstRun(submitted.job);
+    expect(done).toMatchObject({ phase: 'terminal', outcome: 'ERROR', dialect, message: failureMessage });
+    expect(done.results).toEqual([]);
+    expect(await collect(client.list(lunsPath, { filters: { name: '*/lun_fail_1' } }))).toEqual([]);
+    expect(await groundTruth(sim, correlationId)).toMatchObject([{ outcome: 'ERROR', applied: false }]);
   });
 });
