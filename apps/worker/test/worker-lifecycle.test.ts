@@ -1,0 +1,77 @@
+import { ConfigError } from '@aiqum-jobs/core';
+import { describe, expect, it } from 'vitest';
+import { loadWorkerConfig } from '../src/index.js';
+import { startHarness } from './harness.js';
+
+describe('worker lifecycle', () => {
+  it('serves /healthz and /readyz, and is not ready once it shuts down', async () => {
+    const h = await startHarness([{ name: 'lab' }]);
+    try {
+      const worker = await h.startWorker();
+      const health = await fetch(`${worker.healthUrl}/healthz`);
+      expect(health.status).toBe(200);
+      const ready = await fetch(`${worker.healthUrl}/readyz`);
+      expect(await ready.json()).toEqual({ status: 'ready' });
+      expect((await fetch(`${worker.healthUrl}/nope`)).status).toBe(404);
+      await worker.close();
+      await expect(fetch(`${worker.healthUrl}/healthz`)).rejects.toThrow();
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('lets a long poll go at shutdown and hands the request to the next worker', async () => {
+    const h = await startHarness([
+      {
+        name: 'long',
+        simulator: {
+          longPollParam: 'wait_seconds',
+          scenario: { rules: [{ match: { method: 'POST' }, job: { durationMs: 2_500 } }] },
+        },
+        target: { longPoll: { parameter: 'wait_seconds', maxWaitSeconds: 30 } },
+      },
+    ]);
+    try {
+      const first = await h.startWorker();
+      const [spec] = await h.enqueue([
+        {
+          target: 'long',
+          method: 'POST',
+          path: '/api/storage-provider/luns',
+          body: {
+            name: 'handover',
+            os_type: 'linux',
+            space: { size: 1073741824 },
+            svm: { name: 'vs1' },
+            performance_service_level: { name: 'Value' },
+          },
+        },
+      ]);
+      const simulator = h.simulators.get('long');
+      // Wait until the first long poll is held open by the simulator.
+      for (
+        let tries = 0;
+        tries < 200 && Object.keys(simulator?.stats().polls ?? {}).length === 0;
+        tries += 1
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await first.close();
+      // The long poll was stopped and the request handed back to the queue, not left locked by a dead worker.
+      expect(['waiting', 'delayed']).toContain(await h.queue.getJobState(spec?.requestId ?? ''));
+      await h.startWorker();
+      const [event] = await h.waitForCompleted(1);
+      expect(event).toMatchObject({ requestId: spec?.requestId, outcome: 'succeeded' });
+      expect(h.simulators.get('long')?.stats().submissions[spec?.requestId ?? '']).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('refuses bad configuration with a clear message', () => {
+    const base = { AIQUM_URL: 'https://aiqum.example.com', AIQUM_USERNAME: 'u', AIQUM_PASSWORD: 'p' };
+    expect(loadWorkerConfig(base)).toMatchObject({ concurrency: 50, lockMs: 15_000, health: { port: 8081 } });
+    expect(() => loadWorkerConfig({ ...base, WORKER_CONCURRENCY: '0' })).toThrow(ConfigError);
+    expect(() => loadWorkerConfig({ ...base, WORKER_CONCURRENCY: 'lots' })).toThrow(/WORKER_CONCURRENCY/);
+  });
+});
