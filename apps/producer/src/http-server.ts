@@ -60,7 +60,7 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     loggerInstance: logger,
     bodyLimit: options.bodyLimitBytes ?? 8 * 1024 * 1024,
     // Ids go into Redis keys and URLs are logged: keep both bounded.
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
   });
 
   const tokenDigests = options.apiTokens.map((token) => sha256(token.reveal()));

@@ -405,12 +405,13 @@ class RedisProducer implements Producer {
   }
 
   /**
-   * Stores the requests, then queues their jobs, each in one round trip. If the queue refuses them, the
-   * records are removed again, so a caller is never told "queued" about a request that no worker will see.
+   * Stores the requests, then queues their jobs, each in one round trip. On any failure the records are
+   * removed again, so a caller is never told "queued" about a request that no worker will see. The removal
+   * also runs after a timed-out `create`: on a Redis that hangs, it is queued behind the create it undoes.
    */
   async #enqueue(specs: RequestSpec[], batch?: { batchId: string; metadata: unknown }): Promise<void> {
-    await this.#guard('store', () => this.#store.create(specs, batch));
     try {
+      await this.#store.create(specs, batch);
       await this.#queue.addBulk(
         specs.map((spec) => ({
           name: 'request',
@@ -425,12 +426,9 @@ class RedisProducer implements Producer {
           batch?.batchId,
         )
         .catch((removeError: unknown) =>
-          this.#logger.error(
-            { err: removeError },
-            'stored requests could not be removed after a queue failure',
-          ),
+          this.#logger.error({ err: removeError }, 'stored requests could not be removed after a failure'),
         );
-      throw storeUnavailable('queue', error, this.#logger);
+      throw storeUnavailable('enqueue', error, this.#logger);
     }
   }
 
