@@ -10,6 +10,7 @@ const usage = `Usage: aiqum-simulator [options]
   --port N                   port to listen on (default 8443; 0 = any free port)
   --host HOST                address to listen on (default 127.0.0.1)
   --http                     plain HTTP instead of HTTPS
+  --tls-names A,B            more names for the certificate (e.g. a container service name)
   --dialect docs|9.7         job state dialect (default docs)
   --users u:pass:role,...    users; roles: ${userRoles.join(', ')}
   --seed N                   seed for inventory, job outcomes and faults (default 1)
@@ -39,6 +40,7 @@ async function optionsFromArgs(
       port: { type: 'string', default: '8443' },
       host: { type: 'string' },
       http: { type: 'boolean', default: false },
+      'tls-names': { type: 'string' },
       dialect: { type: 'string' },
       users: { type: 'string' },
       seed: { type: 'string' },
@@ -62,6 +64,7 @@ async function optionsFromArgs(
     tls: !values.http,
   };
   if (values.host !== undefined) options.host = values.host;
+  if (values['tls-names'] !== undefined) options.tlsNames = values['tls-names'].split(',').filter(Boolean);
   if (values.dialect !== undefined) {
     options.dialect = parse(
       z.enum(['docs', '9.7'], { error: '--dialect must be docs or 9.7' }),

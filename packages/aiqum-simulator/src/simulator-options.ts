@@ -36,6 +36,8 @@ export interface SimulatorOptions {
   host?: string;
   /** HTTPS with a certificate made at start-up; `false` serves plain HTTP. @defaultValue `true` */
   tls?: boolean;
+  /** More names the certificate is valid for, e.g. a container's service name. @defaultValue none */
+  tlsNames?: string[];
   /** How job records spell their state. @defaultValue `docs` */
   dialect?: Dialect;
   /** Who may log in. @defaultValue admin/admin123 (application_admin), storage/storage123 (storage_admin), operator/operator123 (operator) */
@@ -62,6 +64,7 @@ export const simulatorOptionsSchema = z.strictObject({
   port: z.number().int().min(0).max(65_535).default(0),
   host: z.string().min(1).default('127.0.0.1'),
   tls: z.boolean().default(true),
+  tlsNames: z.array(z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'not a host name or IP address')).default([]),
   dialect: z.enum(['docs', '9.7']).default('docs'),
   users: z
     .array(userSchema)

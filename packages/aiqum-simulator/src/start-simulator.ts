@@ -52,7 +52,7 @@ export async function startSimulator(input: SimulatorOptions = {}): Promise<Simu
   if (options.tls) {
     const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'aiqum-simulator-')));
     await mkdir(stateDir, { recursive: true });
-    const certificate = await createCertificate(options.host);
+    const certificate = await createCertificate(options.host, options.tlsNames);
     caPem = certificate.caPem;
     caFile = join(stateDir, 'ca.pem');
     await writeFile(caFile, caPem, { mode: 0o644 });

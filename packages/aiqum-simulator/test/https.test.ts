@@ -4,11 +4,21 @@ import { describe, expect, it } from 'vitest';
 import { startSimulator } from '../src/index.js';
 import { basicAuth } from './helpers.js';
 
-function get(url: string, authorization: string, ca?: string): Promise<{ status: number; body: string }> {
+function get(
+  url: string,
+  authorization: string,
+  ca?: string,
+  servername?: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { headers: { authorization }, ...(ca === undefined ? {} : { ca }), agent: false },
+      {
+        headers: { authorization },
+        ...(ca === undefined ? {} : { ca }),
+        ...(servername === undefined ? {} : { servername }),
+        agent: false,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -46,6 +56,20 @@ describe('HTTPS', () => {
 
     await expect(get(`${sim.url}/api/gateways`, basicAuth(admin))).rejects.toMatchObject({
       code: expect.stringMatching(/CERT|SIGNATURE|SELF_SIGNED/),
+    });
+  });
+
+  it('adds extra names to the certificate for clients that reach it by another name', async () => {
+    await using named = await startSimulator({ tlsNames: ['simulator'] });
+    await using unnamed = await startSimulator();
+    const admin = named.users[0];
+    if (!admin) throw new Error('no user');
+    const answer = await get(`${named.url}/api/gateways`, basicAuth(admin), named.caPem, 'simulator');
+    expect(answer.status).toBe(200);
+    await expect(
+      get(`${unnamed.url}/api/gateways`, basicAuth(admin), unnamed.caPem, 'simulator'),
+    ).rejects.toMatchObject({
+      code: 'ERR_TLS_CERT_ALTNAME_INVALID',
     });
   });
 
