@@ -86,6 +86,16 @@ describe('contract: ONTAP gateway', () => {
     expect(result).toMatchObject({ kind: 'sync', status: 201, body: { job: { state: 'success' } } });
   });
 
+  it('return_timeout with a job that fails in time is still sync 201: the failure is only in body.job', async () => {
+    // ONTAP documents the 200/201 only for success; callers of a sync gateway write must read body.job.state.
+    const result = await createVolume('vol_db01', '?return_timeout=10');
+    expect(result).toMatchObject({
+      kind: 'sync',
+      status: 201,
+      body: { job: { state: 'failure', message: 'Duplicate volume name vol_db01.' } },
+    });
+  });
+
   it('a job purged after it ended is gone, never success', async () => {
     const ref = await ontapJob('vol_gw_purged');
     expect(await client.waitForJob(ref, quickWait)).toMatchObject({ phase: 'terminal', outcome: 'NORMAL' });
