@@ -1,0 +1,1 @@
+export { WorkerProcess } from './worker-process.js';
