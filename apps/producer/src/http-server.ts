@@ -9,7 +9,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { z } from 'zod';
-import { type ErrorBody, idParamsSchema, pageQuerySchema } from './api-schemas.js';
+import { type ErrorBody, idParamsSchema, pageQuerySchema, streamIdSchema } from './api-schemas.js';
 import { issuesOfZodError } from './input-issues.js';
 import type { Producer } from './producer.js';
 import { ProducerError, producerErrorCodes } from './producer-error.js';
@@ -39,7 +39,7 @@ const eventsQuerySchema = z
       .transform((value) => value.split(',').filter((type) => type !== ''))
       .pipe(z.array(z.enum(eventTypes as [EventType, ...EventType[]])))
       .optional(),
-    after: z.string().optional(),
+    after: streamIdSchema.optional(),
   })
   .strict();
 
@@ -162,7 +162,10 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     const query = parse(eventsQuerySchema, request.query);
     const lastEventId = request.headers['last-event-id'];
     // A reconnecting EventSource sends the original URL plus Last-Event-ID: the header is the newer cursor.
-    const after = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : query.after;
+    const after =
+      typeof lastEventId === 'string' && lastEventId !== ''
+        ? parse(streamIdSchema, lastEventId, 'Last-Event-ID')
+        : query.after;
     const controller = new AbortController();
     const events = producer.events({
       signal: controller.signal,

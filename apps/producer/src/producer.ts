@@ -20,8 +20,14 @@ import {
 } from '@aiqum-jobs/core';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
-import { type BatchAnswer, batchAnswerSchema, type SubmitAnswer, submitAnswerSchema } from './api-schemas.js';
+import type { z } from 'zod';
+import {
+  type BatchAnswer,
+  batchAnswerSchema,
+  type SubmitAnswer,
+  streamIdSchema,
+  submitAnswerSchema,
+} from './api-schemas.js';
 import { Idempotency } from './idempotency.js';
 import { issuesOfZodError } from './input-issues.js';
 import { type InputIssue, ProducerError, producerErrorCodes } from './producer-error.js';
@@ -104,10 +110,6 @@ export interface Producer extends AsyncDisposable {
   /** Ends event iterations and closes the queue; the caller's Redis connection stays open. */
   close(): Promise<void>;
 }
-
-export const streamIdSchema = z
-  .string()
-  .regex(/^\d{1,20}(-\d{1,20})?$/, 'must be a stream entry id such as 1712345678901-0');
 
 function parseStreamId(value: string): string {
   const parsed = streamIdSchema.safeParse(value);

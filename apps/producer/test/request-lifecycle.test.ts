@@ -154,7 +154,7 @@ describe('Idempotency-Key', () => {
     const before = await h.footprint();
     const payload = batchOf(3);
     const answers = await Promise.all(
-      Array.from({ length: 8 }, () =>
+      Array.from({ length: 8 }, async () =>
         h.server.inject({
           method: 'POST',
           url: '/v1/batches',

@@ -1,0 +1,147 @@
+import type { RequestSpec } from '@aiqum-jobs/core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ProducerApiClient } from '../src/api-client.js';
+import { type Harness, startHarness, testToken } from './harness.js';
+
+let h: Harness;
+let baseUrl: string;
+let client: ProducerApiClient;
+
+beforeAll(async () => {
+  h = await startHarness({ heartbeatMs: 50 });
+  baseUrl = await h.server.listen({ host: '127.0.0.1', port: 0 });
+  client = new ProducerApiClient({ baseUrl, token: testToken });
+});
+afterAll(() => h.close());
+
+async function queuedBatch(count: number): Promise<{ batchId: string; specs: RequestSpec[] }> {
+  const answer = await h.producer.submitBatch({
+    requests: Array.from({ length: count }, (_, index) => ({
+      target: 'lab',
+      method: 'DELETE',
+      path: `/api/storage-provider/luns/lun-${index}`,
+    })),
+  });
+  const views = await h.store.getMany(answer.requestIds);
+  return { batchId: answer.batchId, specs: views.filter((view) => view !== undefined) };
+}
+
+async function xreadClients(): Promise<number> {
+  const list = String(await h.testRedis.connect().client('LIST'));
+  return list.split('\n').filter((line) => line.includes('cmd=xread')).length;
+}
+
+describe('GET /v1/events over a real socket', () => {
+  it('streams the events of one batch, and resumes after Last-Event-ID', async () => {
+    const { batchId, specs } = await queuedBatch(2);
+    const other = await queuedBatch(1);
+    const controller = new AbortController();
+    const received: Array<{ streamId: string; type: string; requestId?: string }> = [];
+    const reading = (async () => {
+      for await (const { streamId, event } of client.events({ batchId, signal: controller.signal })) {
+        received.push({
+          streamId,
+          type: event.type,
+          ...('requestId' in event ? { requestId: event.requestId } : {}),
+        });
+        if (event.type === 'batch.completed') controller.abort();
+      }
+    })();
+    // The stream is open once Redis holds its XREAD.
+    await vi.waitFor(async () => expect(await xreadClients()).toBeGreaterThan(0));
+
+    const [first, second] = specs as [RequestSpec, RequestSpec];
+    await h.store.complete(other.specs[0] as RequestSpec, {}, { outcome: 'failed' });
+    await h.store.complete(first, {}, { outcome: 'succeeded' });
+    await h.store.complete(second, {}, { outcome: 'unknown' });
+    await reading;
+
+    expect(received.map((event) => [event.type, event.requestId])).toEqual([
+      ['request.completed', first.requestId],
+      ['request.completed', second.requestId],
+      ['batch.completed', undefined],
+    ]);
+    // The client went away: its XREAD connection is closed.
+    await vi.waitFor(async () => expect(await xreadClients()).toBe(0));
+
+    const firstId = received[0]?.streamId ?? '';
+    const response = await fetch(
+      `${baseUrl}/v1/events?batchId=${batchId}&types=request.completed,batch.completed`,
+      {
+        headers: { authorization: `Bearer ${testToken}`, 'last-event-id': firstId },
+      },
+    );
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = response.body?.getReader();
+    let text = '';
+    while (!text.includes('event: batch.completed')) {
+      const chunk = await reader?.read();
+      if (chunk === undefined || chunk.done) throw new Error('the stream ended early');
+      text += new TextDecoder().decode(chunk.value);
+    }
+    await reader?.cancel();
+    expect(text).not.toContain(first.requestId);
+    expect(text).toContain(`id: ${received[1]?.streamId}\nevent: request.completed\ndata: {`);
+    expect(text).toContain(second.requestId);
+  });
+
+  it('filters by type and sends heartbeats while idle', async () => {
+    const { specs } = await queuedBatch(1);
+    const response = await fetch(`${baseUrl}/v1/events?types=batch.completed&after=0`, {
+      headers: { authorization: `Bearer ${testToken}` },
+    });
+    const reader = response.body?.getReader();
+    let text = '';
+    const spec = specs[0] as RequestSpec;
+    await h.store.complete(spec, {}, { outcome: 'succeeded' });
+    while (!(text.includes(spec.batchId ?? 'none') && text.includes(': heartbeat'))) {
+      const chunk = await reader?.read();
+      if (chunk === undefined || chunk.done) throw new Error('the stream ended early');
+      text += new TextDecoder().decode(chunk.value);
+    }
+    await reader?.cancel();
+    expect(text).not.toContain('event: request.completed');
+    expect(text).toContain('event: batch.completed');
+  });
+
+  it('refuses bad filters with 400', async () => {
+    for (const query of ['types=request.exploded', 'after=yesterday', 'color=red']) {
+      const response = await fetch(`${baseUrl}/v1/events?${query}`, {
+        headers: { authorization: `Bearer ${testToken}` },
+      });
+      expect(response.status, query).toBe(400);
+      await response.body?.cancel();
+    }
+  });
+
+  it('needs a token like every other route', async () => {
+    const response = await fetch(`${baseUrl}/v1/events`);
+    expect(response.status).toBe(401);
+    await response.body?.cancel();
+  });
+
+  it('is used by the library too', async () => {
+    const { specs } = await queuedBatch(1);
+    const controller = new AbortController();
+    const spec = specs[0] as RequestSpec;
+    const seen = (async () => {
+      for await (const { event } of h.producer.events({
+        types: ['request.completed'],
+        after: '0',
+        signal: controller.signal,
+      })) {
+        if (event.type === 'request.completed' && event.requestId === spec.requestId) {
+          controller.abort();
+          return event;
+        }
+      }
+      return undefined;
+    })();
+    await h.store.complete(spec, {}, { outcome: 'timed_out' });
+    expect(await seen).toMatchObject({
+      requestId: spec.requestId,
+      outcome: 'timed_out',
+      batchId: spec.batchId,
+    });
+  });
+});
