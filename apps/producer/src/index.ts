@@ -1,4 +1,10 @@
 export {
+  type ApiClientOptions,
+  ApiError,
+  type ClientEventsOptions,
+  ProducerApiClient,
+} from './api-client.js';
+export {
   type BatchAnswer,
   batchAnswerSchema,
   batchRequestsPageSchema,

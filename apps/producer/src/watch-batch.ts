@@ -1,0 +1,152 @@
+import { type RequestOutcome, requestOutcomes } from '@aiqum-jobs/core';
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import type { z } from 'zod';
+import { ApiError, type ProducerApiClient } from './api-client.js';
+import type { batchViewSchema } from './api-schemas.js';
+
+type BatchView = z.output<typeof batchViewSchema>;
+
+/** Where the CLI writes: a TTY gets live bars, anything else plain lines. */
+export interface CliOutput {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface WatchBatchOptions {
+  output: CliOutput;
+  /** Interval of `GET /v1/batches/:id`. @defaultValue 500 */
+  intervalMs?: number;
+  /** Failed reads in a row tolerated before giving up. @defaultValue 5 */
+  maxConsecutiveFailures?: number;
+  /** Most unsuccessful requests listed in the summary. @defaultValue 100 */
+  maxListed?: number;
+}
+
+/**
+ * Follows a batch until it is done, showing progress by outcome, then prints a summary of the counts and
+ * of every request that did not succeed. Polling the batch is simple and survives reconnections.
+ */
+export async function watchBatch(
+  client: ProducerApiClient,
+  batchId: string,
+  options: WatchBatchOptions,
+): Promise<BatchView> {
+  const progress = options.output.isTTY ? new BarProgress(options.output) : new LineProgress(options.output);
+  let failures = 0;
+  let batch: BatchView | undefined;
+  try {
+    for (;;) {
+      try {
+        batch = await client.getBatch(batchId);
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        const transient = error instanceof ApiError && (error.status === 0 || error.status >= 500);
+        if (!transient || failures >= (options.maxConsecutiveFailures ?? 5)) throw error;
+      }
+      if (batch !== undefined) {
+        progress.update(batch);
+        if (batch.done) break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));
+    }
+  } finally {
+    progress.stop();
+  }
+  await printSummary(client, batch, options);
+  return batch;
+}
+
+interface Progress {
+  update(batch: BatchView): void;
+  stop(): void;
+}
+
+class BarProgress implements Progress {
+  readonly #bars: MultiBar;
+  readonly #outcomeBars = new Map<RequestOutcome, SingleBar>();
+  #doneBar: SingleBar | undefined;
+
+  constructor(output: CliOutput) {
+    this.#bars = new MultiBar(
+      {
+        stream: output as NodeJS.WritableStream,
+        format: '{label} |{bar}| {value}/{total}',
+        hideCursor: true,
+        clearOnComplete: false,
+        forceRedraw: true,
+      },
+      Presets.shades_classic,
+    );
+  }
+
+  update(batch: BatchView): void {
+    this.#doneBar ??= this.#bars.create(batch.total, 0, { label: 'done'.padEnd(16) });
+    this.#doneBar.update(batch.byStatus.completed);
+    for (const outcome of requestOutcomes) {
+      const count = batch.byOutcome[outcome] ?? 0;
+      if (count === 0) continue;
+      let bar = this.#outcomeBars.get(outcome);
+      if (bar === undefined) {
+        bar = this.#bars.create(batch.total, 0, { label: outcome.padEnd(16) });
+        this.#outcomeBars.set(outcome, bar);
+      }
+      bar.update(count);
+    }
+  }
+
+  stop(): void {
+    this.#bars.stop();
+  }
+}
+
+class LineProgress implements Progress {
+  readonly #output: CliOutput;
+  #last = '';
+
+  constructor(output: CliOutput) {
+    this.#output = output;
+  }
+
+  update(batch: BatchView): void {
+    const counts = requestOutcomes
+      .filter((outcome) => (batch.byOutcome[outcome] ?? 0) > 0)
+      .map((outcome) => `${outcome} ${batch.byOutcome[outcome]}`);
+    const line = `progress: ${batch.byStatus.completed}/${batch.total} done${counts.length > 0 ? `, ${counts.join(', ')}` : ''}`;
+    if (line === this.#last) return;
+    this.#last = line;
+    this.#output.write(`${line}\n`);
+  }
+
+  stop(): void {}
+}
+
+async function printSummary(
+  client: ProducerApiClient,
+  batch: BatchView,
+  options: WatchBatchOptions,
+): Promise<void> {
+  const out = options.output;
+  const rows = requestOutcomes.map((outcome) => [outcome, String(batch.byOutcome[outcome] ?? 0)] as const);
+  out.write(`\nbatch ${batch.batchId} complete\n`);
+  out.write(`${'outcome'.padEnd(16)}${'count'.padStart(8)}\n`);
+  for (const [outcome, count] of rows) out.write(`${outcome.padEnd(16)}${count.padStart(8)}\n`);
+  out.write(`${'total'.padEnd(16)}${String(batch.total).padStart(8)}\n`);
+
+  const unsuccessful = batch.total - (batch.byOutcome.succeeded ?? 0);
+  if (unsuccessful === 0) return;
+  const maxListed = options.maxListed ?? 100;
+  out.write('\nrequests that did not succeed:\n');
+  let listed = 0;
+  const pageSize = 1_000;
+  for (let offset = 0; offset < batch.total && listed < maxListed; offset += pageSize) {
+    const page = await client.listBatchRequests(batch.batchId, offset, pageSize);
+    for (const request of page.requests) {
+      if (request.outcome === 'succeeded' || listed >= maxListed) continue;
+      listed += 1;
+      const error = request.error ? `${request.error.code}: ${request.error.message}` : '';
+      out.write(`${request.requestId}  ${(request.outcome ?? '').padEnd(16)}${error}\n`);
+    }
+  }
+  if (unsuccessful > listed) out.write(`... and ${unsuccessful - listed} more\n`);
+}
