@@ -90,6 +90,11 @@ describe('ONTAP gateway', () => {
     expect(quick.status).toBe(201);
     expect(obj(obj(quick.body).job)).toMatchObject({ state: 'success' });
 
+    // A job that fails in time answers with its error, as ONTAP does.
+    const duplicate = await call(sim, 'POST', `${path}?return_timeout=10`, { body: volume('quick_vol') });
+    expect(duplicate.status).toBe(400);
+    expect(obj(obj(duplicate.body).error).message).toBe('Duplicate volume name quick_vol.');
+
     const slow = await call(sim, 'POST', `${path}?return_timeout=1`, { body: volume('slow_vol') });
     expect(slow.status).toBe(202);
     expect(obj(obj(slow.body).job).uuid).toEqual(expect.any(String));

@@ -1,7 +1,7 @@
 import type { Simulator } from '@aiqum-jobs/aiqum-simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type AiqumClient, AiqumNotFoundError, type JobRef } from '../../src/index.js';
+import { AiqumBadRequestError, type AiqumClient, AiqumNotFoundError, type JobRef } from '../../src/index.js';
 import { rejection } from '../helpers.js';
 import {
   adjustableClock,
@@ -86,13 +86,13 @@ describe('contract: ONTAP gateway', () => {
     expect(result).toMatchObject({ kind: 'sync', status: 201, body: { job: { state: 'success' } } });
   });
 
-  it('return_timeout with a job that fails in time is still sync 201: the failure is only in body.job', async () => {
-    // ONTAP documents the 200/201 only for success; callers of a sync gateway write must read body.job.state.
-    const result = await createVolume('vol_db01', '?return_timeout=10');
-    expect(result).toMatchObject({
-      kind: 'sync',
-      status: 201,
-      body: { job: { state: 'failure', message: 'Duplicate volume name vol_db01.' } },
+  it('return_timeout with a job that fails in time answers the job error, never a sync success', async () => {
+    const failure = await rejection(createVolume('vol_db01', '?return_timeout=10'));
+    expect(failure).toBeInstanceOf(AiqumBadRequestError);
+    expect(failure).toMatchObject({
+      status: 400,
+      ambiguous: false,
+      error: { message: 'Duplicate volume name vol_db01.' },
     });
   });
 

@@ -134,7 +134,12 @@ export function gatewayRoutes(state: SimulatorState): Route[] {
         if (returnTimeout > 0) {
           await state.jobs.waitForEnd(job, returnTimeout * 1000, ctx.signal);
           state.jobs.settleDue();
-          if (job.settled) return { status: 201, body: { job: ontapJobRecord(job, state.options.now()) } };
+          if (job.settled) {
+            const record = ontapJobRecord(job, state.options.now());
+            // ONTAP answers a job that failed within return_timeout with the job's error, not with 201.
+            if (record.state === 'failure') throw new HttpError(400, record.message, record.code);
+            return { status: 201, body: { job: record } };
+          }
         }
         return {
           status: 202,
