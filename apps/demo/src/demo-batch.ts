@@ -1,0 +1,153 @@
+import type { ScenarioInput } from '@aiqum-jobs/aiqum-simulator';
+import type { RequestInput } from '@aiqum-jobs/core';
+
+const gib = 1024 ** 3;
+
+/**
+ * How the demo's simulated AIQUM behaves: names decide outcomes, so the summary can be checked against
+ * the batch (`*_warn` → WARNING, `*_partial` → PARTIAL_FAILURES, `*_err` → ERROR), and jobs take 0.5-4 s.
+ */
+export const demoScenario: ScenarioInput = {
+  rules: [
+    {
+      match: { body: { name: '*_warn' } },
+      job: { durationMs: { min: 500, max: 2_500 }, outcomes: { WARNING: 1 } },
+    },
+    {
+      match: { body: { name: '*_partial' } },
+      job: { durationMs: { min: 500, max: 2_500 }, outcomes: { PARTIAL_FAILURES: 1 } },
+    },
+    {
+      match: { body: { name: '*_err' } },
+      job: {
+        durationMs: { min: 500, max: 2_500 },
+        outcomes: { ERROR: 1 },
+        message: 'Aggregate aggr2_01 does not have enough space for the requested size',
+      },
+    },
+    { match: { method: 'POST' }, job: { durationMs: { min: 500, max: 4_000 } } },
+  ],
+};
+
+/** What the demo expects the batch to end with, by outcome. */
+export interface DemoBatch {
+  requests: RequestInput[];
+  expected: Record<'succeeded' | 'warning' | 'partial_failure' | 'failed', number>;
+}
+
+/**
+ * A realistic provisioning batch, everything named as an operator would name it: LUNs and file shares on
+ * SVMs and service levels by name, two SVMs, initiator groups (synchronous), lookups, ONTAP volumes
+ * through the gateway, and a few calls AIQUM rejects or ends with a warning, partial failure or error.
+ */
+export function demoBatch(gatewayClusterUuid: string): DemoBatch {
+  const luns: RequestInput[] = ['db01', 'db02', 'db03', 'web01', 'web02', 'log01', 'log02', 'app01'].map(
+    (name, index) => ({
+      method: 'POST',
+      path: '/api/storage-provider/luns',
+      body: {
+        name: `lun_${name}`,
+        os_type: 'linux',
+        space: { size: (index + 1) * 10 * gib },
+        svm: { name: index % 2 === 0 ? 'vs1' : 'vs2' },
+        performance_service_level: { name: index < 3 ? 'Extreme Performance' : 'Performance' },
+        ...(index % 2 === 0
+          ? { lun_maps: [{ igroup: { name: 'ig_linux_vs1' }, logical_unit_number: index }] }
+          : {}),
+      },
+      metadata: { kind: 'lun', ticket: 'CHG-1042' },
+    }),
+  );
+  const lunOutcomes: RequestInput[] = ['lun_archive_warn', 'lun_batch_partial', 'lun_big_err'].map(
+    (name) => ({
+      method: 'POST',
+      path: '/api/storage-provider/luns',
+      body: {
+        name,
+        os_type: 'linux',
+        space: { size: 500 * gib },
+        svm: { name: 'vs1' },
+        performance_service_level: { name: 'Value' },
+      },
+      metadata: { kind: 'lun', ticket: 'CHG-1042' },
+    }),
+  );
+  const fileShares: RequestInput[] = ['userhome', 'projects', 'scratch', 'builds'].map((name, index) => ({
+    method: 'POST',
+    path: '/api/storage-provider/file-shares',
+    body: {
+      name: `fs_${name}`,
+      svm: { name: index % 2 === 0 ? 'vs1' : 'vs2' },
+      space: { size: 100 * gib },
+      performance_service_level: { name: 'Value' },
+    },
+    metadata: { kind: 'file-share', ticket: 'CHG-1043' },
+  }));
+  const svms: RequestInput[] = ['vs_finance', 'vs_research'].map((name) => ({
+    method: 'POST',
+    path: '/api/datacenter/svm/svms',
+    body: { name, cluster: { name: 'cluster-02' } },
+    metadata: { kind: 'svm', ticket: 'CHG-1044' },
+  }));
+  const igroups: RequestInput[] = ['ig_oracle_vs1', 'ig_esx_vs1'].map((name, index) => ({
+    method: 'POST',
+    path: '/api/datacenter/protocols/san/igroups',
+    body: { name, os_type: index === 0 ? 'linux' : 'vmware', svm: { name: 'vs1' } },
+    metadata: { kind: 'igroup' },
+  }));
+  const lookups: RequestInput[] = [
+    { method: 'GET', path: '/api/datacenter/svm/svms?name=vs*', metadata: { kind: 'lookup' } },
+    { method: 'GET', path: '/api/storage-provider/performance-service-levels', metadata: { kind: 'lookup' } },
+  ];
+  const volumes: RequestInput[] = ['vol_backup01', 'vol_backup02', 'vol_backup03'].map((name) => ({
+    method: 'POST',
+    path: `/api/gateways/${gatewayClusterUuid}/storage/volumes`,
+    body: { name, svm: { name: 'vs1' }, aggregates: [{ name: 'aggr1_01' }], size: 50 * gib },
+    metadata: { kind: 'ontap-volume' },
+  }));
+  const rejected: RequestInput[] = [
+    {
+      method: 'POST',
+      path: '/api/storage-provider/luns',
+      body: {
+        name: 'lun_nowhere',
+        os_type: 'linux',
+        space: { size: gib },
+        svm: { name: 'vs_missing' },
+        performance_service_level: { name: 'Value' },
+      },
+      metadata: { kind: 'lun', note: 'unknown SVM: AIQUM answers 400' },
+    },
+    {
+      method: 'POST',
+      path: '/api/storage-provider/file-shares',
+      body: {
+        name: 'fs_tiny',
+        svm: { name: 'vs1' },
+        space: { size: -1 },
+        performance_service_level: { name: 'Value' },
+      },
+      metadata: { kind: 'file-share', note: 'negative size: AIQUM answers 400' },
+    },
+  ];
+  const requests = [
+    ...luns,
+    ...lunOutcomes,
+    ...fileShares,
+    ...svms,
+    ...igroups,
+    ...lookups,
+    ...volumes,
+    ...rejected,
+  ];
+  return {
+    requests,
+    expected: {
+      succeeded:
+        luns.length + fileShares.length + svms.length + igroups.length + lookups.length + volumes.length,
+      warning: 1,
+      partial_failure: 1,
+      failed: 1 + rejected.length,
+    },
+  };
+}

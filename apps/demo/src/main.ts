@@ -1,0 +1,141 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AiqumClient } from '@aiqum-jobs/aiqum-client';
+import { startSimulator } from '@aiqum-jobs/aiqum-simulator';
+import { createLogger, createRedisKeys, eventSchema } from '@aiqum-jobs/core';
+import { loadProducerConfig, startProducerService } from '@aiqum-jobs/producer';
+import { loadWorkerConfig, startAiqumWorker } from '@aiqum-jobs/worker';
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { demoBatch, demoScenario } from './demo-batch.js';
+import { localRedis } from './local-redis.js';
+
+const cli = fileURLToPath(new URL('../../producer/bin/aiqum-jobs.js', import.meta.url));
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/**
+ * The whole pipeline on one machine: Redis, the AIQUM simulator, a worker and the producer API, then the
+ * `aiqum-jobs` CLI submits a realistic batch and watches it to the end. Exits 0 when the batch completed
+ * with the counts the simulator's scenario implies.
+ */
+async function main(): Promise<number> {
+  // Logs go to stderr at warn, so the CLI's progress stays readable.
+  const logger = createLogger({
+    name: 'aiqum-demo',
+    level: process.env.LOG_LEVEL ?? 'warn',
+    destination: process.stderr,
+  });
+  const redis = await localRedis(process.env);
+  say(`Redis: ${redis.origin}`);
+  const simulator = await startSimulator({ scenario: demoScenario, seed: 42 });
+  const workDir = mkdtempSync(join(tmpdir(), 'aiqum-jobs-demo-'));
+  const prefix = `{aiqum-jobs-demo-${randomBytes(4).toString('hex')}}`;
+  const token = randomBytes(24).toString('hex');
+  const env = {
+    REDIS_URL: redis.url,
+    AIQUM_JOBS_PREFIX: prefix,
+    AIQUM_URL: simulator.url,
+    AIQUM_USERNAME: 'admin',
+    AIQUM_PASSWORD: 'admin123',
+    AIQUM_CA_FILE: simulator.caFile ?? '',
+    WORKER_HEALTH_PORT: '0',
+    PRODUCER_PORT: '0',
+    PRODUCER_API_TOKENS: token,
+  };
+  say(`AIQUM simulator: ${simulator.url} (CA ${simulator.caFile})`);
+  const worker = await startAiqumWorker({ config: loadWorkerConfig(env), logger });
+  const producer = await startProducerService(loadProducerConfig(env), { logger });
+  say(`producer API: ${producer.url}; worker health: ${worker.healthUrl}`);
+  try {
+    const clusterUuid = await clusterByName(simulator.url, simulator.caPem ?? '', 'cluster-01');
+    const batch = demoBatch(clusterUuid);
+    const file = join(workDir, 'batch.json');
+    writeFileSync(file, JSON.stringify(batch.requests, null, 2));
+    say(`\nsubmitting ${batch.requests.length} requests: aiqum-jobs submit ${file} --watch\n`);
+    const code = await run(process.execPath, [cli, 'submit', file, '--watch'], {
+      ...process.env,
+      AIQUM_JOBS_URL: producer.url,
+      AIQUM_JOBS_TOKEN: token,
+    });
+    if (code !== 0) {
+      say(`aiqum-jobs exited with ${code}`);
+      return 1;
+    }
+    const counts = await batchCounts(redis.url, prefix);
+    const mismatches = Object.entries(batch.expected).filter(([outcome, count]) => counts[outcome] !== count);
+    if (mismatches.length > 0) {
+      say(`\nthe batch ended with ${JSON.stringify(counts)}, expected ${JSON.stringify(batch.expected)}`);
+      return 1;
+    }
+    say('\ndemo complete: every request ended with one completion event, and the counts match the scenario');
+    return 0;
+  } finally {
+    await producer.close();
+    await worker.close();
+    await simulator.close();
+    await deleteKeys(redis.url, prefix);
+    await redis.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+async function clusterByName(url: string, caPem: string, name: string): Promise<string> {
+  await using client = new AiqumClient({ baseUrl: url, username: 'admin', password: 'admin123', ca: caPem });
+  for await (const cluster of client.list('/api/gateways', {
+    schema: z.looseObject({ uuid: z.string(), name: z.string() }),
+  })) {
+    if (cluster.name === name) return cluster.uuid;
+  }
+  throw new Error(`the simulator has no cluster ${name}`);
+}
+
+/** The one batch.completed event of the demo's prefix: its counts by outcome. */
+async function batchCounts(url: string, prefix: string): Promise<Record<string, number>> {
+  const redis = new Redis(url);
+  try {
+    const entries = await redis.xrange(createRedisKeys(prefix).events, '-', '+');
+    const batches = entries
+      .map(([, fields]) => eventSchema.parse(JSON.parse(fields[1] ?? '')))
+      .filter((event) => event.type === 'batch.completed');
+    if (batches.length !== 1 || batches[0]?.type !== 'batch.completed') {
+      throw new Error(`expected one batch.completed event, found ${batches.length}`);
+    }
+    return batches[0].counts;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
