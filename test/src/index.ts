@@ -1,1 +1,1 @@
-export { WorkerProcess } from './worker-process.js';
+export { bins, runCommand, ServiceProcess } from './service-process.js';

@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Simulator, startSimulator } from '@aiqum-jobs/aiqum-simulator';
+import { createRedisKeys, eventSchema, type RequestCompletedEvent } from '@aiqum-jobs/core';
+import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bins, runCommand, ServiceProcess } from '../src/index.js';
+
+const maxConcurrent = 4;
+const scenario = {
+  rules: [
+    {
+      match: { body: { name: '*_warn' } },
+      job: { durationMs: { min: 200, max: 1_500 }, outcomes: { WARNING: 1 } },
+    },
+    {
+      match: { body: { name: '*_partial' } },
+      job: { durationMs: { min: 200, max: 1_500 }, outcomes: { PARTIAL_FAILURES: 1 } },
+    },
+    {
+      match: { body: { name: '*_err' } },
+      job: { durationMs: { min: 200, max: 1_500 }, outcomes: { ERROR: 1 }, message: 'no space' },
+    },
+    { match: { method: 'POST' }, job: { durationMs: { min: 100, max: 3_000 } } },
+    // Every call is a little slow, so concurrent calls overlap and the shared limit is exercised.
+    { match: { path: '/api/**' }, faults: { latencyMs: { min: 10, max: 40 } } },
+  ],
+};
+
+let redis: TestRedis;
+let simulators: Simulator[];
+let workDir: string;
+let env: Record<string, string>;
+const services: ServiceProcess[] = [];
+
+beforeAll(async () => {
+  redis = await useTestRedis();
+  simulators = [
+    await startSimulator({ dialect: 'docs', seed: 11, scenario }),
+    await startSimulator({ dialect: '9.7', seed: 12, scenario }),
+  ];
+  workDir = mkdtempSync(join(tmpdir(), 'aiqum-jobs-system-'));
+  const targetsFile = join(workDir, 'targets.json');
+  writeFileSync(
+    targetsFile,
+    JSON.stringify({
+      targets: simulators.map((simulator, index) => ({
+        name: index === 0 ? 'lab-docs' : 'lab-97',
+        url: simulator.url,
+        username: 'admin',
+        passwordEnv: 'LAB_PASSWORD',
+        caFile: simulator.caFile,
+        limits: { maxConcurrent, maxPerSecond: 500 },
+        poll: { initialDelayMs: 200, multiplier: 1.5, maxDelayMs: 1_000 },
+      })),
+    }),
+  );
+  env = {
+    REDIS_URL: redis.url,
+    AIQUM_JOBS_PREFIX: redis.prefix,
+    AIQUM_TARGETS_FILE: targetsFile,
+    LAB_PASSWORD: 'admin123',
+    PRODUCER_API_TOKENS: randomBytes(24).toString('hex'),
+    LOG_LEVEL: 'warn',
+  };
+  services.push(
+    await ServiceProcess.worker(env),
+    await ServiceProcess.worker(env),
+    await ServiceProcess.producer(env),
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(services.map((service) => service.stop()));
+  await Promise.all(simulators.map((simulator) => simulator.close()));
+  await redis.close();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+function lun(name: string, svm = 'vs1') {
+  return {
+    name,
+    os_type: 'linux',
+    space: { size: 1073741824 },
+    svm: { name: svm },
+    performance_service_level: { name: 'Value' },
+  };
+}
+
+describe('a batch of 200 requests through real producer and worker processes', () => {
+  it('ends with the scenario counts, one request.completed per request, one batch.completed, limits held', async () => {
+    const requests: object[] = [];
+    const add = (count: number, make: (index: number) => object) => {
+      for (let index = 0; index < count; index += 1) requests.push(make(requests.length));
+    };
+    const target = (index: number) => (index % 2 === 0 ? 'lab-docs' : 'lab-97');
+    add(160, (i) => ({
+      target: target(i),
+      method: 'POST',
+      path: '/api/storage-provider/luns',
+      body: lun(`lun_${i}`),
+    }));
+    add(10, (i) => ({
+      target: target(i),
+      method: 'POST',
+      path: '/api/storage-provider/luns',
+      body: lun(`lun_${i}_warn`),
+    }));
+    add(10, (i) => ({
+      target: target(i),
+      method: 'POST',
+      path: '/api/storage-provider/luns',
+      body: lun(`lun_${i}_partial`),
+    }));
+    add(10, (i) => ({
+      target: target(i),
+      method: 'POST',
+      path: '/api/storage-provider/luns',
+      body: lun(`lun_${i}_err`),
+    }));
+    add(5, (i) => ({
+      target: target(i),
+      method: 'POST',
+      path: '/api/storage-provider/luns',
+      body: lun(`lun_${i}`, 'vs_none'),
+    }));
+    add(5, (i) => ({
+      target: target(i),
+      method: 'POST',
+      path: '/api/datacenter/protocols/san/igroups',
+      body: { name: `ig_${i}`, os_type: 'linux', svm: { name: 'vs1' } },
+    }));
+    expect(requests).toHaveLength(200);
+    // NDJSON, as an operator's tooling would write it.
+    const file = join(workDir, 'batch.ndjson');
+    writeFileSync(file, `${requests.map((request) => JSON.stringify(request)).join('\n')}\n`);
+
+    const producer = services[2];
+    if (!producer) throw new Error('no producer');
+    const result = await runCommand([bins.cli, 'submit', file, '--watch'], {
+      AIQUM_JOBS_URL: producer.url,
+      AIQUM_JOBS_TOKEN: env.PRODUCER_API_TOKENS ?? '',
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const batchId = /batch ([0-9a-f-]{36})/.exec(result.stdout)?.[1];
+    expect(batchId, result.stdout).toBeDefined();
+
+    const connection = redis.connect();
+    const entries = await connection.xrange(createRedisKeys(redis.prefix).events, '-', '+');
+    const events = entries.map(([, fields]) => eventSchema.parse(JSON.parse(fields[1] ?? '')));
+    const completed = events.filter(
+      (event): event is RequestCompletedEvent =>
+        event.type === 'request.completed' && event.batchId === batchId,
+    );
+    expect(completed).toHaveLength(200);
+    expect(new Set(completed.map((event) => event.requestId)).size).toBe(200);
+    const counts: Record<string, number> = {};
+    for (const event of completed) counts[event.outcome] = (counts[event.outcome] ?? 0) + 1;
+    expect(counts).toEqual({ succeeded: 165, warning: 10, partial_failure: 10, failed: 15 });
+
+    const batches = events.filter((event) => event.type === 'batch.completed' && event.batchId === batchId);
+    expect(batches).toHaveLength(1);
+    expect(batches[0]).toMatchObject({
+      total: 200,
+      counts: {
+        succeeded: 165,
+        warning: 10,
+        partial_failure: 10,
+        failed: 15,
+        timed_out: 0,
+        cancelled: 0,
+        unknown: 0,
+      },
+    });
+    // The summary the operator saw says the same.
+    expect(result.stdout).toMatch(/succeeded\s+165/);
+
+    for (const simulator of simulators) {
+      const stats = simulator.stats();
+      // Two worker processes, 50 slots each: only the shared per-target limit keeps AIQUM at 4 calls.
+      expect(stats.peakConcurrentRequests).toBeLessThanOrEqual(maxConcurrent);
+      // No write reached AIQUM twice.
+      expect(Math.max(...Object.values(stats.submissions))).toBe(1);
+    }
+  });
+});
