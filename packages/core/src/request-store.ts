@@ -311,7 +311,11 @@ export class RequestStore {
    * The terminal transition: outcome, `request.completed`, batch counters and, for the last request of a
    * batch, `batch.completed`, in one atomic step that happens at most once per request.
    */
-  async complete(spec: RequestIdentity, facts: TrackedFacts, completion: Completion): Promise<CompleteResult> {
+  async complete(
+    spec: RequestIdentity,
+    facts: TrackedFacts,
+    completion: Completion,
+  ): Promise<CompleteResult> {
     const now = this.#now();
     const nowIso = new Date(now).toISOString();
     const fields: Record<string, string> = {};

@@ -222,7 +222,7 @@ describe('RequestStore', () => {
     expect(await store.recordPollError(request.requestId)).toEqual({ status: 'tracking', pollErrors: 1 });
   });
 
-    it('refuses every transition of a completed or missing request', async () => {
+  it('refuses every transition of a completed or missing request', async () => {
     const request = spec();
     await store.create([request]);
     await store.complete(request, {}, { outcome: 'cancelled' });
