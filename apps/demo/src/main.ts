@@ -8,6 +8,7 @@ import { AiqumClient } from '@aiqum-jobs/aiqum-client';
 import { startSimulator } from '@aiqum-jobs/aiqum-simulator';
 import { createLogger, createRedisKeys, eventSchema } from '@aiqum-jobs/core';
 import { loadProducerConfig, startProducerService } from '@aiqum-jobs/producer';
+import { deleteKeysWithPrefix } from '@aiqum-jobs/test-support';
 import { loadWorkerConfig, startAiqumWorker } from '@aiqum-jobs/worker';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -113,12 +114,7 @@ async function batchCounts(url: string, prefix: string): Promise<Record<string, 
 async function deleteKeys(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }

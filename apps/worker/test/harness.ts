@@ -154,6 +154,17 @@ export async function startHarness(setups: TargetSetup[]): Promise<Harness> {
   };
 }
 
+/** A valid LUN create body for the simulator's seeded inventory. */
+export function lunBody(name: string, svm = 'vs1') {
+  return {
+    name,
+    os_type: 'linux',
+    space: { size: 1024 * 1024 * 1024 },
+    svm: { name: svm },
+    performance_service_level: { name: 'Value' },
+  };
+}
+
 /** The ids of the clusters a simulator serves through its gateway. */
 export async function gatewayClusters(simulator: Simulator): Promise<string[]> {
   const user = simulator.users.find((candidate) => candidate.role === 'application_admin');

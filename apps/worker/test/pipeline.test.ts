@@ -1,15 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { byRequest, gatewayClusters, type Harness, startHarness } from './harness.js';
-
-const lun = (name: string, svm = 'vs1') => ({
-  name,
-  os_type: 'linux',
-  space: { size: 1024 * 1024 * 1024 },
-  svm: { name: svm },
-  performance_service_level: { name: 'Value' },
-});
+import { byRequest, gatewayClusters, type Harness, lunBody, startHarness } from './harness.js';
 
 let h: Harness;
 
@@ -55,10 +47,10 @@ describe('the pipeline, end to end against the simulator', () => {
     const batchId = randomUUID();
     const specs = await h.enqueue(
       [
-        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lun('ok_lun1') },
-        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lun('err_lun') },
-        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lun('warn_lun') },
-        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lun('part_lun') },
+        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('ok_lun1') },
+        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('err_lun') },
+        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('warn_lun') },
+        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('part_lun') },
         { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: { name: 'bad' } },
         {
           target: 'docs',
@@ -67,7 +59,7 @@ describe('the pipeline, end to end against the simulator', () => {
           body: { name: 'ig_pipeline', os_type: 'linux', svm: { name: 'vs1' } },
         },
         { target: 'docs', method: 'GET', path: '/api/datacenter/svm/svms?name=vs1' },
-        { target: 'v97', method: 'POST', path: '/api/v2/storage-provider/luns', body: lun('ok_lun97') },
+        { target: 'v97', method: 'POST', path: '/api/v2/storage-provider/luns', body: lunBody('ok_lun97') },
         {
           target: 'v97',
           method: 'POST',
@@ -161,7 +153,7 @@ describe('the pipeline, end to end against the simulator', () => {
 
   it('ends an ambiguous write (connection reset after AIQUM processed it) as unknown, never resubmitted', async () => {
     const [spec] = await h.enqueue([
-      { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lun('reset_lun') },
+      { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('reset_lun') },
     ]);
     const completed = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
     expect(completed).toMatchObject({ outcome: 'unknown', error: { code: 'SUBMISSION_AMBIGUOUS' } });
@@ -175,7 +167,7 @@ describe('the pipeline, end to end against the simulator', () => {
         target: 'docs',
         method: 'POST',
         path: '/api/storage-provider/luns',
-        body: lun('slow_lun'),
+        body: lunBody('slow_lun'),
         deadlineAt: now + 1_500,
       },
     ]);
@@ -222,7 +214,7 @@ describe('the pipeline, end to end against the simulator', () => {
       target: 'docs',
       method: 'POST' as const,
       path: '/api/storage-provider/luns',
-      body: lun('interrupted_lun'),
+      body: lunBody('interrupted_lun'),
       createdAt: now,
       deadlineAt: now + 60_000,
       retryAmbiguous: false,
@@ -230,7 +222,7 @@ describe('the pipeline, end to end against the simulator', () => {
     const resubmittable = {
       ...interrupted,
       requestId: randomUUID(),
-      body: lun('resubmit_lun'),
+      body: lunBody('resubmit_lun'),
       retryAmbiguous: true,
     };
     // A worker claimed both submissions and died before AIQUM's answer was recorded.
@@ -258,7 +250,7 @@ describe('the pipeline, end to end against the simulator', () => {
 
   it('stops polling a request that was cancelled while tracked', async () => {
     const [spec] = await h.enqueue([
-      { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lun('slow_cancel') },
+      { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('slow_cancel') },
     ]);
     if (!spec) throw new Error('no spec');
     const view = await waitUntil(async () => {

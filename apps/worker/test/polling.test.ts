@@ -1,14 +1,6 @@
 import { waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { byRequest, type Harness, startHarness } from './harness.js';
-
-const lun = (name: string) => ({
-  name,
-  os_type: 'linux',
-  space: { size: 1024 * 1024 * 1024 },
-  svm: { name: 'vs1' },
-  performance_service_level: { name: 'Value' },
-});
+import { byRequest, type Harness, lunBody, startHarness } from './harness.js';
 
 let h: Harness;
 
@@ -62,7 +54,12 @@ function jobKeyOf(event: { job?: { kind: string; key?: string } | undefined }): 
 describe('polling', () => {
   it('polls on an interval until the job ends', async () => {
     const [spec] = await h.enqueue([
-      { target: 'interval', method: 'POST', path: '/api/storage-provider/luns', body: lun('interval_lun') },
+      {
+        target: 'interval',
+        method: 'POST',
+        path: '/api/storage-provider/luns',
+        body: lunBody('interval_lun'),
+      },
     ]);
     const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
     expect(event.outcome).toBe('succeeded');
@@ -74,7 +71,7 @@ describe('polling', () => {
 
   it('with long polling, sees the end of a job in one GET', async () => {
     const [spec] = await h.enqueue([
-      { target: 'long', method: 'POST', path: '/api/storage-provider/luns', body: lun('long_lun') },
+      { target: 'long', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('long_lun') },
     ]);
     const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
     expect(event.outcome).toBe('succeeded');
@@ -99,7 +96,7 @@ describe('polling', () => {
         target: 'interval',
         method: 'POST',
         path: '/api/storage-provider/luns',
-        body: lun('retry_after_lun'),
+        body: lunBody('retry_after_lun'),
       },
     ]);
     await waitUntil(() => (simulator.stats().faults['503'] ?? 0) >= 2 || undefined, {

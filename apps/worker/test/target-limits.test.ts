@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './harness.js';
+import { type Harness, lunBody, startHarness } from './harness.js';
 
 let h: Harness;
 
@@ -32,13 +32,7 @@ describe('per-target limits', () => {
         target: 'small',
         method: 'POST' as const,
         path: '/api/storage-provider/luns',
-        body: {
-          name: `limit_lun_${index}`,
-          os_type: 'linux',
-          space: { size: 1024 * 1024 * 1024 },
-          svm: { name: 'vs1' },
-          performance_service_level: { name: 'Value' },
-        },
+        body: lunBody(`limit_lun_${index}`),
       })),
     );
     const completed = await h.waitForCompleted(specs.length, 60_000);

@@ -1,7 +1,7 @@
 import { ConfigError } from '@aiqum-jobs/core';
 import { describe, expect, it } from 'vitest';
 import { loadWorkerConfig } from '../src/index.js';
-import { startHarness } from './harness.js';
+import { lunBody, startHarness } from './harness.js';
 
 describe('worker lifecycle', () => {
   it('serves /healthz and /readyz, and is not ready once it shuts down', async () => {
@@ -38,13 +38,7 @@ describe('worker lifecycle', () => {
           target: 'long',
           method: 'POST',
           path: '/api/storage-provider/luns',
-          body: {
-            name: 'handover',
-            os_type: 'linux',
-            space: { size: 1073741824 },
-            svm: { name: 'vs1' },
-            performance_service_level: { name: 'Value' },
-          },
+          body: lunBody('handover'),
         },
       ]);
       const simulator = h.simulators.get('long');

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { requestOutcomeSchema, requestOutcomes } from './outcome.js';
 import { requestErrorSchema } from './request-error.js';
 import { requestMethodSchema } from './request-input.js';
-import { jobResultSchema, jobStateSchema } from './request-spec.js';
+import { jobDialectSchema, jobResultSchema, jobStateSchema } from './request-spec.js';
 
 const isoTime = z.iso.datetime({ offset: true });
 const metadata = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
@@ -37,7 +37,7 @@ export const requestCompletedEventSchema = eventBase.extend({
   ...requestIdentity,
   outcome: requestOutcomeSchema,
   job: jobRefSchema.optional(),
-  dialect: z.enum(['docs', '9.7', 'ontap']).optional(),
+  dialect: jobDialectSchema.optional(),
   /** The Job's last state seen: its terminal state, or for `timed_out` the state it was in. */
   jobState: jobStateSchema.optional(),
   jobResults: z.array(jobResultSchema),

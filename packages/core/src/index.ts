@@ -57,6 +57,7 @@ export {
 export {
   type JobResult,
   type JobState,
+  jobDialectSchema,
   jobResultSchema,
   jobStateSchema,
   type RequestSpec,

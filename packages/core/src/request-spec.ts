@@ -35,6 +35,9 @@ export const requestSpecSchema = z.object({
 
 export type RequestSpec = z.output<typeof requestSpecSchema>;
 
+/** Which vocabulary an AIQUM Job spoke (see the client's job snapshot). */
+export const jobDialectSchema = z.enum(['docs', '9.7', 'ontap']);
+
 /** The last thing an AIQUM Job said about itself. */
 export const jobStateSchema = z.object({
   phase: z.enum(['running', 'terminal', 'gone']),
@@ -55,7 +58,7 @@ export const requestViewSchema = requestSpecSchema.omit({ body: true }).extend({
   status: requestStatusSchema,
   outcome: requestOutcomeSchema.optional(),
   job: jobRefSchema.optional(),
-  dialect: z.enum(['docs', '9.7', 'ontap']).optional(),
+  dialect: jobDialectSchema.optional(),
   jobState: jobStateSchema.optional(),
   jobResults: z.array(jobResultSchema),
   error: requestErrorSchema.optional(),

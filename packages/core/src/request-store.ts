@@ -21,6 +21,7 @@ import {
 import {
   type JobResult,
   type JobState,
+  jobDialectSchema,
   jobResultSchema,
   jobStateSchema,
   type RequestSpec,
@@ -63,7 +64,7 @@ export interface TrackedFacts {
   submittedAt?: number | undefined;
 }
 
-type JobDialectName = 'docs' | '9.7' | 'ontap';
+type JobDialectName = z.output<typeof jobDialectSchema>;
 
 export type CompleteResult = 'completed' | 'already-completed' | 'missing';
 
@@ -88,7 +89,7 @@ const requestHashSchema = z.object({
   status: requestStatusSchema,
   outcome: requestOutcomeSchema.optional(),
   job: jsonField(jobRefSchema).optional(),
-  dialect: z.enum(['docs', '9.7', 'ontap']).optional(),
+  dialect: jobDialectSchema.optional(),
   jobState: jsonField(jobStateSchema).optional(),
   jobResults: jsonField(z.array(jobResultSchema)).optional(),
   error: jsonField(requestErrorSchema).optional(),

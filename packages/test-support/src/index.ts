@@ -1,3 +1,4 @@
+export { deleteKeysWithPrefix } from './delete-keys.js';
 export { freePort, RedisServer, type RedisServerOptions } from './redis-server.js';
 export { type TestRedis, useTestRedis } from './test-redis.js';
 export { waitUntil } from './wait-until.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { deleteKeysWithPrefix } from './delete-keys.js';
 import { RedisServer } from './redis-server.js';
 
 export interface TestRedis {
@@ -30,12 +31,7 @@ export async function useTestRedis(): Promise<TestRedis> {
     },
     async close() {
       const cleaner = new Redis(url);
-      let cursor = '0';
-      do {
-        const [next, keys] = await cleaner.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await cleaner.unlink(...keys);
-      } while (cursor !== '0');
+      await deleteKeysWithPrefix(cleaner, prefix);
       cleaner.disconnect();
       for (const redis of connections) redis.disconnect();
       await server?.stop();
