@@ -11,6 +11,7 @@ import { DelayedError, type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import { HealthServer } from './health-server.js';
+import { checkRedisSettings } from './redis-settings.js';
 import { RequestProcessor } from './request-processor.js';
 import { closeTargetClients, createTargetClients } from './target-clients.js';
 import type { WorkerConfig } from './worker-config.js';
@@ -42,6 +43,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
   const { config, logger } = options;
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'aiqum-worker' });
   redis.on('error', (error) => logger.warn({ err: error.message }, 'Redis connection error'));
+  await checkRedisSettings(redis, logger);
   const keys = createRedisKeys(config.prefix);
   const store = new RequestStore({
     redis,

@@ -1,0 +1,47 @@
+import { Writable } from 'node:stream';
+import { createLogger } from '@aiqum-jobs/core';
+import { RedisServer } from '@aiqum-jobs/test-support';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkRedisSettings } from '../src/redis-settings.js';
+
+// A Redis of the test's own: the test changes its configuration.
+let server: RedisServer;
+let redis: Redis;
+beforeAll(async () => {
+  server = await RedisServer.start();
+  redis = new Redis(server.url);
+});
+afterAll(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+
+function capture() {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  return { logger: createLogger({ name: 'test', destination }), lines };
+}
+
+describe('checkRedisSettings', () => {
+  it('is quiet with noeviction', async () => {
+    await redis.config('SET', 'maxmemory-policy', 'noeviction');
+    const { logger, lines } = capture();
+    expect(await checkRedisSettings(redis, logger)).toBe('noeviction');
+    expect(lines).toEqual([]);
+  });
+
+  it('warns clearly when Redis may evict requests', async () => {
+    await redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    const { logger, lines } = capture();
+    expect(await checkRedisSettings(redis, logger)).toBe('allkeys-lru');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ level: 40, maxmemoryPolicy: 'allkeys-lru' });
+    expect(lines[0]).toContain('set maxmemory-policy noeviction');
+  });
+});
