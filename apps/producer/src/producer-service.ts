@@ -47,7 +47,8 @@ export async function startProducerService(
   const close = async () => {
     await server.close();
     await producer.close();
-    redis.disconnect();
+    // QUIT lets pending replies arrive; a Redis that is down gets a plain disconnect.
+    await redis.quit().catch(() => redis.disconnect());
   };
   try {
     const url = await server.listen({ host: config.host, port: config.port });

@@ -281,9 +281,17 @@ class RedisProducer implements Producer {
     const connection = this.#redis.duplicate({
       lazyConnect: true,
       commandTimeout: this.#eventsBlockMs + 10_000,
+      // Its socket is destroyed on abort anyway; a short grace keeps ioredis's timer from delaying exit.
+      disconnectTimeout: 100,
     });
     connection.on('error', () => {});
-    const stop = () => connection.disconnect();
+    let stopped = false;
+    // Once only: a second disconnect of a closed socket leaves ioredis's 2 s disconnect timer behind.
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      connection.disconnect();
+    };
     signal.addEventListener('abort', stop, { once: true });
     try {
       await connection.connect();
@@ -316,7 +324,7 @@ class RedisProducer implements Producer {
       if (!signal.aborted) throw storeUnavailable('events', error, this.#logger);
     } finally {
       signal.removeEventListener('abort', stop);
-      connection.disconnect();
+      stop();
     }
   }
 
