@@ -244,14 +244,15 @@ describe('poll now', () => {
     // Do what a worker does: accept the AIQUM job, then wait for the next poll as a delayed queue job.
     const view = await h.store.get(requestId);
     if (view === undefined) throw new Error('request not stored');
-    await h.store.beginSubmission(requestId, false);
+    const token = 'test-worker';
+    await h.store.beginSubmission(requestId, { token, leaseMs: 60_000, allowResubmit: false });
     const job = {
       kind: 'aiqum' as const,
       key: 'k:1',
       href: '/api/management-server/jobs/k%3A1',
       source: 'job.key' as const,
     };
-    await h.store.acceptJob(view, job, Date.now());
+    expect(await h.store.acceptJob(view, job, Date.now(), token)).toBe('tracking');
     const queued = await h.queue.getJob(requestId);
     await queued?.remove();
     await h.queue.add('request', queued?.data, { jobId: requestId, delay: 60_000 });
