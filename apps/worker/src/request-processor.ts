@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { AiqumAbortError, AiqumApiError, AiqumError, type JobSnapshot } from '@aiqum-jobs/aiqum-client';
 import {
   type CallLimiter,
@@ -11,6 +12,7 @@ import {
   type RequestStore,
   type RequestView,
   requestErrorCodes,
+  type SubmissionClaim,
   type TrackedFacts,
 } from '@aiqum-jobs/core';
 import { pollDelayMs } from './poll-delay.js';
@@ -86,27 +88,17 @@ export class RequestProcessor {
     }
     switch (view.status) {
       case 'queued':
-        return this.#submit(spec, view, target, false);
       case 'submitting':
-        // A submission was started and its answer never recorded: the worker doing it died.
-        if (spec.method === 'GET' || spec.retryAmbiguous) return this.#submit(spec, view, target, true);
-        return this.#complete(spec, factsOf(view), {
-          outcome: 'unknown',
-          error: {
-            code: requestErrorCodes.submissionAmbiguous,
-            message:
-              'the worker submitting this request stopped before AIQUM answered: AIQUM may or may not have ' +
-              'accepted it, so it is not submitted again (set retryAmbiguous to resubmit such requests)',
-          },
-        });
+        // A submission in progress elsewhere, or one a dead worker left: the claim tells which.
+        return this.#submit(spec, view, target);
       case 'tracking':
         return this.#poll(spec, view, target);
     }
   }
 
-  async #submit(spec: RequestSpec, view: RequestView, target: Target, resubmit: boolean): Promise<Step> {
+  async #submit(spec: RequestSpec, view: RequestView, target: Target): Promise<Step> {
     const now = this.#now();
-    if (now >= spec.deadlineAt) {
+    if (view.status === 'queued' && now >= spec.deadlineAt) {
       return this.#complete(spec, factsOf(view), {
         outcome: 'timed_out',
         error: {
@@ -115,17 +107,20 @@ export class RequestProcessor {
         },
       });
     }
-    const slot = await this.#limiter.acquire(
-      target.config.name,
-      target.config.limits,
-      target.config.timeoutMs + leaseMarginMs,
-    );
+    const leaseMs = target.config.timeoutMs + leaseMarginMs;
+    const slot = await this.#limiter.acquire(target.config.name, target.config.limits, leaseMs);
     if (!slot.granted) return this.#again(now + slot.waitMs + this.#random() * limitJitterMs, 'target limit');
 
-    const claim = await this.#store.beginSubmission(spec.requestId, resubmit);
+    // The claim outlives the call (the client's timeout bounds it), so a live holder is never taken over.
+    const token = randomUUID();
+    const claim = await this.#store.beginSubmission(spec.requestId, {
+      token,
+      leaseMs,
+      allowResubmit: spec.method === 'GET' || spec.retryAmbiguous,
+    });
     if (claim.status !== 'claimed') {
       await slot.release();
-      return done;
+      return this.#claimRefused(spec, view, claim);
     }
     const headers = { 'X-Correlation-Id': spec.requestId };
     let result: Awaited<ReturnType<Target['client']['submit']>>;
@@ -143,7 +138,7 @@ export class RequestProcessor {
       }
     } catch (error) {
       await slot.release();
-      return this.#submissionFailed(spec, view, target, claim.submitAttempts, error);
+      return this.#submissionFailed(spec, view, target, { token, attempts: claim.submitAttempts }, error);
     }
     await slot.release();
 
@@ -154,7 +149,7 @@ export class RequestProcessor {
       });
     }
     const submittedAt = this.#now();
-    const status = await this.#store.acceptJob(spec, result.job, submittedAt);
+    const status = await this.#store.acceptJob(spec, result.job, submittedAt, token);
     if (status !== 'tracking') {
       this.#logger.warn(
         { requestId: spec.requestId, job: result.job, status },
@@ -176,19 +171,42 @@ export class RequestProcessor {
     return this.#again(Math.min(submittedAt + delay, spec.deadlineAt), 'first poll');
   }
 
+  /** Another worker holds the submission, a dead one left it, or the request moved on meanwhile. */
+  async #claimRefused(spec: RequestSpec, view: RequestView, claim: SubmissionClaim): Promise<Step> {
+    switch (claim.status) {
+      case 'busy':
+        return this.#again(this.#now() + claim.retryInMs, 'submission held elsewhere');
+      case 'interrupted':
+        return this.#complete(spec, factsOf(view), {
+          outcome: 'unknown',
+          error: {
+            code: requestErrorCodes.submissionAmbiguous,
+            message:
+              'the worker submitting this request stopped before AIQUM answered: AIQUM may or may not have ' +
+              'accepted it, so it is not submitted again (set retryAmbiguous to resubmit such requests)',
+          },
+        });
+      case 'tracking':
+        return this.step(spec);
+      default:
+        return done;
+    }
+  }
+
   async #submissionFailed(
     spec: RequestSpec,
     view: RequestView,
     target: Target,
-    attempts: number,
+    claim: { token: string; attempts: number },
     error: unknown,
   ): Promise<Step> {
+    const { attempts } = claim;
     if (!(error instanceof AiqumError)) throw error;
     const described = describeError(error);
     const repeatable = spec.method === 'GET' || spec.retryAmbiguous;
     const mayRetry = error.ambiguous ? repeatable : error.retryable;
     if (mayRetry && attempts < maxSubmitAttempts) {
-      await this.#store.requeueSubmission(spec.requestId);
+      await this.#store.requeueSubmission(spec.requestId, claim.token);
       const delay = pollDelayMs({
         policy: policyOf(target, spec),
         polls: attempts,

@@ -225,10 +225,12 @@ describe('the pipeline, end to end against the simulator', () => {
       body: lunBody('resubmit_lun'),
       retryAmbiguous: true,
     };
-    // A worker claimed both submissions and died before AIQUM's answer was recorded.
+    // A worker claimed both submissions and died before AIQUM's answer was recorded; its claims' leases
+    // (a second here) run out while the requests wait.
     await h.store.create([interrupted, resubmittable]);
-    await h.store.beginSubmission(interrupted.requestId, false);
-    await h.store.beginSubmission(resubmittable.requestId, false);
+    const deadClaim = { token: 'dead-worker', leaseMs: 1_000, allowResubmit: false };
+    await h.store.beginSubmission(interrupted.requestId, deadClaim);
+    await h.store.beginSubmission(resubmittable.requestId, deadClaim);
     await h.queue.addBulk(
       [interrupted, resubmittable].map((spec) => ({
         name: 'request',

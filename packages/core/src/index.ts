@@ -72,6 +72,7 @@ export {
   type RequestIdentity,
   RequestStore,
   type RequestStoreOptions,
+  type SubmissionClaim,
   type TrackedFacts,
 } from './request-store.js';
 export { Secret } from './secret.js';

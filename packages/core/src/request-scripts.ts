@@ -8,40 +8,57 @@ import { requestOutcomes } from './outcome.js';
  */
 
 /**
- * queued → submitting (or submitting → submitting when ARGV[1] is '1': a resubmission the request allows).
- * KEYS: request. Returns { 'claimed' or the unchanged status, submitAttempts }.
+ * Claims the submission of a request: queued → submitting, held by a claim token until a lease expires.
+ * - the same token again (a command resent after a reconnect) → claimed, nothing changes;
+ * - another holder whose lease has not expired → busy, with the milliseconds left;
+ * - a holder whose lease expired (its worker died mid-call) → interrupted, or claimed anew when ARGV[3]
+ *   is '1' (the request allows resubmission).
+ * Lease times are Redis's own clock. KEYS: request. ARGV: token, lease ms, allow resubmit '1'/'0'.
+ * Returns { 'claimed' | 'busy' | 'interrupted' | other status, submitAttempts, ms left when busy }.
  */
 export const beginSubmissionScript = new LuaScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return {'missing', 0} end
-if status == 'queued' or (status == 'submitting' and ARGV[1] == '1') then
-  redis.call('HSET', KEYS[1], 'status', 'submitting')
-  return {'claimed', redis.call('HINCRBY', KEYS[1], 'submitAttempts', 1)}
+if not status then return {'missing', 0, 0} end
+local attempts = tonumber(redis.call('HGET', KEYS[1], 'submitAttempts') or '0')
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+if status == 'submitting' then
+  if redis.call('HGET', KEYS[1], 'submitter') == ARGV[1] then return {'claimed', attempts, 0} end
+  local leftMs = tonumber(redis.call('HGET', KEYS[1], 'submitUntil') or '0') - now
+  if leftMs > 0 then return {'busy', attempts, leftMs} end
+  if ARGV[3] ~= '1' then return {'interrupted', attempts, 0} end
+elseif status ~= 'queued' then
+  return {status, attempts, 0}
 end
-return {status, tonumber(redis.call('HGET', KEYS[1], 'submitAttempts') or '0')}
+redis.call('HSET', KEYS[1], 'status', 'submitting', 'submitter', ARGV[1], 'submitUntil', now + tonumber(ARGV[2]))
+return {'claimed', redis.call('HINCRBY', KEYS[1], 'submitAttempts', 1), 0}
 `);
 
-/** submitting → queued, after an error that proves the call never reached AIQUM. KEYS: request. */
+/** submitting → queued by the claim holder, after an error that proves the call never reached AIQUM. KEYS: request. ARGV: token. */
 export const requeueSubmissionScript = new LuaScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 'missing' end
-if status == 'submitting' then
+if status == 'submitting' and redis.call('HGET', KEYS[1], 'submitter') == ARGV[1] then
   redis.call('HSET', KEYS[1], 'status', 'queued')
+  redis.call('HDEL', KEYS[1], 'submitter', 'submitUntil')
   return 'queued'
 end
 return status
 `);
 
 /**
- * submitting → tracking: AIQUM returned a Job. Records it, counts it as tracked in its batch and appends
- * \`request.accepted\`. KEYS: request, events, batch (the request key again when there is no batch).
- * ARGV: job JSON, submittedAt, event JSON, stream MINID, has batch '1'/'0'.
+ * submitting → tracking by the claim holder: AIQUM returned a Job. Records it, counts it as tracked in its
+ * batch and appends \`request.accepted\`. KEYS: request, events, batch (the request key again when there is
+ * no batch). ARGV: job JSON, submittedAt, event JSON, stream MINID, has batch '1'/'0', claim token.
+ * Returns the status after the call, or 'not-holder' when another claim took over.
  */
 export const acceptJobScript = new LuaScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 'missing' end
 if status ~= 'submitting' then return status end
+if redis.call('HGET', KEYS[1], 'submitter') ~= ARGV[6] then return 'not-holder' end
 redis.call('HSET', KEYS[1], 'status', 'tracking', 'job', ARGV[1], 'submittedAt', ARGV[2])
+redis.call('HDEL', KEYS[1], 'submitter', 'submitUntil')
 if ARGV[5] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HINCRBY', KEYS[3], 'tracking', 1) end
 redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[4], '*', 'event', ARGV[3])
 return 'tracking'

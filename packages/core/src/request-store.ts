@@ -68,6 +68,16 @@ type JobDialectName = z.output<typeof jobDialectSchema>;
 
 export type CompleteResult = 'completed' | 'already-completed' | 'missing';
 
+/**
+ * What `beginSubmission` found: `claimed` (submit now), `busy` (another worker holds a live claim; look
+ * again in `retryInMs`), `interrupted` (a claim whose worker died mid-call), or the request's status.
+ */
+export interface SubmissionClaim {
+  status: string;
+  submitAttempts: number;
+  retryInMs: number;
+}
+
 const jsonField = <T extends z.ZodType>(schema: T) =>
   z
     .string()
@@ -231,34 +241,34 @@ export class RequestStore {
   }
 
   /**
-   * queued → submitting. `allowResubmit` also takes a request whose earlier submission was interrupted.
-   * `status` is `claimed` when this caller may submit now, else the status that stopped it.
+   * Claims a request's submission for `leaseMs` under `token` (see the script for every case). `busy`
+   * comes with `retryInMs`, when the current holder's lease ends.
    */
   async beginSubmission(
     requestId: string,
-    allowResubmit: boolean,
-  ): Promise<{ status: string; submitAttempts: number }> {
-    const [status, submitAttempts] = z
-      .tuple([z.string(), z.number()])
+    claim: { token: string; leaseMs: number; allowResubmit: boolean },
+  ): Promise<SubmissionClaim> {
+    const [status, submitAttempts, retryInMs] = z
+      .tuple([z.string(), z.number(), z.number()])
       .parse(
         await beginSubmissionScript.run(
           this.#redis,
           [this.#keys.request(requestId)],
-          [allowResubmit ? '1' : '0'],
+          [claim.token, claim.leaseMs, claim.allowResubmit ? '1' : '0'],
         ),
       );
-    return { status, submitAttempts };
+    return { status, submitAttempts, retryInMs };
   }
 
-  /** submitting → queued, for a submission that provably never reached AIQUM. */
-  async requeueSubmission(requestId: string): Promise<string> {
+  /** submitting → queued by the claim holder, for a submission that provably never reached AIQUM. */
+  async requeueSubmission(requestId: string, token: string): Promise<string> {
     return z
       .string()
-      .parse(await requeueSubmissionScript.run(this.#redis, [this.#keys.request(requestId)], []));
+      .parse(await requeueSubmissionScript.run(this.#redis, [this.#keys.request(requestId)], [token]));
   }
 
-  /** submitting → tracking, with `request.accepted`. */
-  async acceptJob(spec: RequestIdentity, job: JobRef, submittedAt: number): Promise<string> {
+  /** submitting → tracking by the claim holder, with `request.accepted`. */
+  async acceptJob(spec: RequestIdentity, job: JobRef, submittedAt: number, token: string): Promise<string> {
     const event: RequestAcceptedEvent = {
       id: eventIds.requestAccepted(spec.requestId),
       type: 'request.accepted',
@@ -277,6 +287,7 @@ export class RequestStore {
         JSON.stringify(event),
         this.#minStreamId(),
         spec.batchId ? '1' : '0',
+        token,
       ],
     );
     return z.string().parse(result);

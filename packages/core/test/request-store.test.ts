@@ -48,6 +48,8 @@ async function events(): Promise<AiqumJobsEvent[]> {
   });
 }
 
+const claim = (token: string) => ({ token, leaseMs: 60_000, allowResubmit: false });
+
 const ontapJob = {
   kind: 'ontap' as const,
   uuid: 'c0ffee00-0000-4000-8000-000000000001',
@@ -66,18 +68,20 @@ describe('RequestStore', () => {
       submitAttempts: 0,
     });
 
-    expect(await store.beginSubmission(request.requestId, false)).toEqual({
+    expect(await store.beginSubmission(request.requestId, claim('a'))).toEqual({
       status: 'claimed',
       submitAttempts: 1,
+      retryInMs: 0,
     });
-    // A second worker cannot take the same submission.
-    expect(await store.beginSubmission(request.requestId, false)).toEqual({
-      status: 'submitting',
-      submitAttempts: 1,
-    });
+    // A second worker cannot take the same submission while the first one's lease lasts.
+    const second = await store.beginSubmission(request.requestId, claim('b'));
+    expect(second).toMatchObject({ status: 'busy', submitAttempts: 1 });
+    expect(second.retryInMs).toBeGreaterThan(0);
+    expect(second.retryInMs).toBeLessThanOrEqual(60_000);
 
     const submittedAt = Date.now();
-    expect(await store.acceptJob(request, ontapJob, submittedAt)).toBe('tracking');
+    expect(await store.acceptJob(request, ontapJob, submittedAt, 'b')).toBe('not-holder');
+    expect(await store.acceptJob(request, ontapJob, submittedAt, 'a')).toBe('tracking');
     expect(
       await store.recordPoll(request.requestId, { phase: 'running', state: 'running' }, 'ontap'),
     ).toEqual({
@@ -154,8 +158,8 @@ describe('RequestStore', () => {
     ]);
 
     const [first, second, third] = requests as [RequestSpec, RequestSpec, RequestSpec];
-    await store.beginSubmission(first.requestId, false);
-    await store.acceptJob(first, ontapJob, Date.now());
+    await store.beginSubmission(first.requestId, claim('a'));
+    await store.acceptJob(first, ontapJob, Date.now(), 'a');
     expect((await store.getBatch(batchId))?.byStatus).toEqual({ pending: 2, tracking: 1, completed: 0 });
 
     await store.complete(first, { job: ontapJob }, { outcome: 'succeeded' });
@@ -192,30 +196,52 @@ describe('RequestStore', () => {
     expect(batch?.byOutcome).toMatchObject({ succeeded: 1, failed: 1, unknown: 1 });
   });
 
-  it('requeues a submission only from submitting, and resubmits only when allowed', async () => {
+  it('requeues a submission only by its holder', async () => {
     const request = spec();
     await store.create([request]);
-    expect(await store.requeueSubmission(request.requestId)).toBe('queued');
-    await store.beginSubmission(request.requestId, false);
-    expect(await store.requeueSubmission(request.requestId)).toBe('queued');
-    await store.beginSubmission(request.requestId, false);
-    // A worker finds a submission that another worker started and never finished.
-    expect(await store.beginSubmission(request.requestId, false)).toEqual({
-      status: 'submitting',
+    expect(await store.requeueSubmission(request.requestId, 'a')).toBe('queued');
+    await store.beginSubmission(request.requestId, claim('a'));
+    expect(await store.requeueSubmission(request.requestId, 'b')).toBe('submitting');
+    expect(await store.requeueSubmission(request.requestId, 'a')).toBe('queued');
+    expect(await store.beginSubmission(request.requestId, claim('b'))).toMatchObject({
+      status: 'claimed',
       submitAttempts: 2,
     });
-    expect(await store.beginSubmission(request.requestId, true)).toEqual({
+  });
+
+  it('treats a resent claim as the same claim', async () => {
+    const request = spec();
+    await store.create([request]);
+    await store.beginSubmission(request.requestId, claim('a'));
+    // The same command again, as ioredis resends it after a reconnect: still claimed, counted once.
+    expect(await store.beginSubmission(request.requestId, claim('a'))).toEqual({
       status: 'claimed',
-      submitAttempts: 3,
+      submitAttempts: 1,
+      retryInMs: 0,
     });
+  });
+
+  it('reports a claim whose lease expired as interrupted, and lets a resubmittable request be claimed anew', async () => {
+    const request = spec();
+    await store.create([request]);
+    await store.beginSubmission(request.requestId, { token: 'dead', leaseMs: 1, allowResubmit: false });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await store.beginSubmission(request.requestId, claim('b'))).toMatchObject({
+      status: 'interrupted',
+    });
+    expect(
+      await store.beginSubmission(request.requestId, { token: 'c', leaseMs: 60_000, allowResubmit: true }),
+    ).toEqual({ status: 'claimed', submitAttempts: 2, retryInMs: 0 });
+    // The dead worker's late answer cannot take the request over.
+    expect(await store.acceptJob(request, ontapJob, Date.now(), 'dead')).toBe('not-holder');
   });
 
   it('counts consecutive poll errors and resets them on a successful poll', async () => {
     const request = spec();
     await store.create([request]);
     expect(await store.recordPollError(request.requestId)).toEqual({ status: 'queued', pollErrors: 0 });
-    await store.beginSubmission(request.requestId, false);
-    await store.acceptJob(request, ontapJob, Date.now());
+    await store.beginSubmission(request.requestId, claim('a'));
+    await store.acceptJob(request, ontapJob, Date.now(), 'a');
     expect(await store.recordPollError(request.requestId)).toEqual({ status: 'tracking', pollErrors: 1 });
     expect(await store.recordPollError(request.requestId)).toEqual({ status: 'tracking', pollErrors: 2 });
     await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap');
@@ -226,15 +252,20 @@ describe('RequestStore', () => {
     const request = spec();
     await store.create([request]);
     await store.complete(request, {}, { outcome: 'cancelled' });
-    expect(await store.beginSubmission(request.requestId, true)).toMatchObject({ status: 'completed' });
-    expect(await store.acceptJob(request, ontapJob, Date.now())).toBe('completed');
+    expect(
+      await store.beginSubmission(request.requestId, { ...claim('a'), allowResubmit: true }),
+    ).toMatchObject({
+      status: 'completed',
+    });
+    expect(await store.acceptJob(request, ontapJob, Date.now(), 'a')).toBe('completed');
     expect(await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap')).toMatchObject({
       status: 'completed',
     });
     const missing = spec();
-    expect(await store.beginSubmission(missing.requestId, false)).toEqual({
+    expect(await store.beginSubmission(missing.requestId, claim('a'))).toEqual({
       status: 'missing',
       submitAttempts: 0,
+      retryInMs: 0,
     });
     expect(await store.complete(missing, {}, { outcome: 'failed' })).toBe('missing');
     expect(await store.get(missing.requestId)).toBeUndefined();
