@@ -1,1 +1,2 @@
+export { type GuaranteeReport, type PipelineOptions, PipelineUnderTest } from './pipeline-under-test.js';
 export { bins, runCommand, ServiceProcess } from './service-process.js';

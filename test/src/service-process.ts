@@ -62,6 +62,11 @@ export class ServiceProcess {
     return service;
   }
 
+  /** True until the process exits. */
+  get running(): boolean {
+    return this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
   /** Everything the process printed. */
   get output(): string {
     return this.#output.join('');

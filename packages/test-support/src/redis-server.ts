@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,9 +31,11 @@ export class RedisServer {
   readonly dir: string;
   readonly #process: ChildProcess;
   readonly #ownsDir: boolean;
+  readonly #exited: Promise<void>;
 
   private constructor(process: ChildProcess, port: number, dir: string, ownsDir: boolean) {
     this.#process = process;
+    this.#exited = new Promise((resolve) => process.once('exit', () => resolve()));
     this.port = port;
     this.dir = dir;
     this.#ownsDir = ownsDir;
@@ -44,6 +46,7 @@ export class RedisServer {
     const port = options.port ?? (await freePort());
     const ownsDir = options.dir === undefined;
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'aiqum-jobs-redis-'));
+    mkdirSync(dir, { recursive: true });
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
     args.push(
       ...(options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
@@ -65,11 +68,15 @@ export class RedisServer {
     this.#process.kill(signal);
   }
 
+  /** Resolves when the process has exited (after a signal, or by itself). */
+  stopped(): Promise<void> {
+    return this.#exited;
+  }
+
   async stop(): Promise<void> {
     if (this.#process.exitCode === null && this.#process.signalCode === null) {
-      const exited = new Promise((resolve) => this.#process.once('exit', resolve));
       this.#process.kill('SIGKILL');
-      await exited;
+      await this.#exited;
     }
     if (this.#ownsDir) rmSync(this.dir, { recursive: true, force: true });
   }

@@ -1,0 +1,200 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Simulator, type SimulatorOptions, startSimulator } from '@aiqum-jobs/aiqum-simulator';
+import { type AiqumJobsEvent, createRedisKeys, eventSchema, type RequestInput } from '@aiqum-jobs/core';
+import { createProducer, createProducerRedis, type Producer } from '@aiqum-jobs/producer';
+import { RedisServer, type RedisServerOptions, waitUntil } from '@aiqum-jobs/test-support';
+import { Redis } from 'ioredis';
+import { ServiceProcess } from './service-process.js';
+
+export interface PipelineOptions {
+  /** Worker processes to start. */
+  workers: number;
+  /** The Redis of the test's own (its port stays the same across restarts). */
+  redis?: Omit<RedisServerOptions, 'port' | 'dir'>;
+  simulator?: SimulatorOptions;
+  /** Fields of the one target `lab` (limits, poll policy, timeoutMs...). */
+  target?: Record<string, unknown>;
+  /** Extra environment of every worker (WORKER_LOCK_MS...). */
+  workerEnv?: Record<string, string>;
+}
+
+/** What the guarantees say of one batch, counted from the event stream and the simulator. */
+export interface GuaranteeReport {
+  requests: number;
+  /** Requests without a `request.completed` event. */
+  lost: number;
+  /** `request.completed` events beyond the first of a request. */
+  duplicateEvents: number;
+  /** `batch.completed` events of the batch (exactly 1 is right). */
+  batchCompleted: number;
+  /** Correlation ids the simulator saw submitted more than once. */
+  duplicateSubmissions: number;
+  byOutcome: Record<string, number>;
+  /** Error codes of the requests that ended `unknown`. */
+  unknownCodes: Record<string, number>;
+}
+
+/**
+ * The whole pipeline with real processes for fault tests: a redis-server of the test's own (restartable on
+ * the same port and files), the simulator over HTTPS, worker processes, and the producer library.
+ */
+export class PipelineUnderTest {
+  redis: RedisServer;
+  readonly simulator: Simulator;
+  readonly workers: ServiceProcess[] = [];
+  readonly producer: Producer;
+  readonly env: Record<string, string>;
+  readonly prefix = '{aiqum-jobs}';
+  readonly #producerRedis: Redis;
+  readonly #workDir: string;
+  readonly #redisOptions: Omit<RedisServerOptions, 'port' | 'dir'>;
+
+  private constructor(init: {
+    redis: RedisServer;
+    simulator: Simulator;
+    env: Record<string, string>;
+    workDir: string;
+    redisOptions: Omit<RedisServerOptions, 'port' | 'dir'>;
+  }) {
+    this.redis = init.redis;
+    this.simulator = init.simulator;
+    this.env = init.env;
+    this.#workDir = init.workDir;
+    this.#redisOptions = init.redisOptions;
+    this.#producerRedis = createProducerRedis(init.redis.url, { commandTimeoutMs: 2_000 });
+    this.producer = createProducer({
+      redis: this.#producerRedis,
+      prefix: this.prefix,
+      retentionSeconds: 3_600,
+      targets: new Map([['lab', { defaultDeadlineSeconds: 600 }]]),
+    });
+  }
+
+  static async start(options: PipelineOptions): Promise<PipelineUnderTest> {
+    const workDir = mkdtempSync(join(tmpdir(), 'aiqum-jobs-faults-'));
+    const redisOptions = options.redis ?? {};
+    const redis = await RedisServer.start({ ...redisOptions, dir: join(workDir, 'redis') });
+    const simulator = await startSimulator({ seed: 1, ...options.simulator });
+    const targetsFile = join(workDir, 'targets.json');
+    writeFileSync(
+      targetsFile,
+      JSON.stringify({
+        targets: [
+          {
+            name: 'lab',
+            url: simulator.url,
+            username: 'admin',
+            passwordEnv: 'LAB_PASSWORD',
+            ...(simulator.caFile ? { caFile: simulator.caFile } : {}),
+            limits: { maxConcurrent: 20, maxPerSecond: 2_000 },
+            poll: {
+              initialDelayMs: 200,
+              multiplier: 1.5,
+              maxDelayMs: 2_000,
+              retryAfterMinMs: 100,
+              retryAfterMaxMs: 5_000,
+            },
+            timeoutMs: 5_000,
+            ...options.target,
+          },
+        ],
+      }),
+    );
+    const env = {
+      REDIS_URL: redis.url,
+      AIQUM_TARGETS_FILE: targetsFile,
+      LAB_PASSWORD: 'admin123',
+      LOG_LEVEL: 'warn',
+      WORKER_LOCK_MS: '3000',
+      WORKER_STALLED_INTERVAL_MS: '1000',
+      ...options.workerEnv,
+    };
+    const pipeline = new PipelineUnderTest({ redis, simulator, env, workDir, redisOptions });
+    for (let index = 0; index < options.workers; index += 1) await pipeline.startWorker();
+    return pipeline;
+  }
+
+  async startWorker(): Promise<ServiceProcess> {
+    const worker = await ServiceProcess.worker(this.env);
+    this.workers.push(worker);
+    return worker;
+  }
+
+  /** Kills Redis with SIGKILL and starts it again on the same port with the same files. */
+  async restartRedis(downMs = 0): Promise<void> {
+    const { port, dir } = this.redis;
+    this.redis.signal('SIGKILL');
+    await this.redis.stopped();
+    if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+    this.redis = await RedisServer.start({ ...this.#redisOptions, port, dir });
+  }
+
+  async submitBatch(requests: RequestInput[]): Promise<{ batchId: string; requestIds: string[] }> {
+    const answer = await this.producer.submitBatch({ requests });
+    return { batchId: answer.batchId, requestIds: answer.requestIds };
+  }
+
+  async waitForBatch(batchId: string, timeoutMs: number): Promise<void> {
+    await waitUntil(
+      async () => {
+        try {
+          return (await this.producer.getBatch(batchId))?.done || undefined;
+        } catch {
+          return undefined; // Redis may be down for a moment.
+        }
+      },
+      { timeoutMs, intervalMs: 250, what: `batch ${batchId} to complete` },
+    );
+  }
+
+  async events(): Promise<AiqumJobsEvent[]> {
+    const redis = new Redis(this.redis.url);
+    try {
+      const entries = await redis.xrange(createRedisKeys(this.prefix).events, '-', '+');
+      return entries.map(([, fields]) => eventSchema.parse(JSON.parse(fields[1] ?? '')));
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  async report(batchId: string, requestIds: readonly string[]): Promise<GuaranteeReport> {
+    const events = await this.events();
+    const completedPerRequest = new Map<string, number>();
+    const byOutcome: Record<string, number> = {};
+    const unknownCodes: Record<string, number> = {};
+    let batchCompleted = 0;
+    for (const event of events) {
+      if (event.type === 'batch.completed' && event.batchId === batchId) batchCompleted += 1;
+      if (event.type !== 'request.completed' || event.batchId !== batchId) continue;
+      const seen = completedPerRequest.get(event.requestId) ?? 0;
+      completedPerRequest.set(event.requestId, seen + 1);
+      if (seen > 0) continue;
+      byOutcome[event.outcome] = (byOutcome[event.outcome] ?? 0) + 1;
+      if (event.outcome === 'unknown') {
+        const code = event.error?.code ?? 'none';
+        unknownCodes[code] = (unknownCodes[code] ?? 0) + 1;
+      }
+    }
+    const submissions = this.simulator.stats().submissions;
+    return {
+      requests: requestIds.length,
+      lost: requestIds.filter((id) => !completedPerRequest.has(id)).length,
+      duplicateEvents: [...completedPerRequest.values()].reduce((sum, count) => sum + count - 1, 0),
+      batchCompleted,
+      duplicateSubmissions: requestIds.filter((id) => (submissions[id] ?? 0) > 1).length,
+      byOutcome,
+      unknownCodes,
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.stop()));
+    await this.producer.close();
+    this.#producerRedis.disconnect();
+    await this.simulator.close();
+    await this.redis.stop();
+    rmSync(this.#workDir, { recursive: true, force: true });
+  }
+}
