@@ -21,4 +21,4 @@ export {
   userRoles,
 } from './simulator-options.js';
 export { type Simulator, startSimulator } from './start-simulator.js';
-export type { SimulatorStats } from './stats.js';
+export type { SimulatorStats, WriteFault } from './stats.js';

@@ -46,6 +46,8 @@ export interface SimJob {
   results: JobResult[];
   applied: boolean;
   responseFault: ResponseFault | undefined;
+  /** A poll delivered the job's end (unspoiled by a fault) to its client. */
+  endSeen: boolean;
   effect: (() => JobResult[]) | undefined;
 }
 
@@ -100,6 +102,7 @@ export class JobStore {
       results: [],
       applied: false,
       responseFault: undefined,
+      endSeen: false,
       effect: submission.effect,
     };
     this.#jobs.set(id, job);

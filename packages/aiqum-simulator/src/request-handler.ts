@@ -184,8 +184,19 @@ export class RequestHandler {
         jobRule = rules.job;
         plan = drawFaults(rules.faults, state.faultRandom);
       }
+      const correlationHeader = req.headers['x-correlation-id'];
+      const correlationId = Array.isArray(correlationHeader) ? correlationHeader[0] : correlationHeader;
+      const write = method !== 'GET' && !admin && correlationId !== undefined ? correlationId : undefined;
       if (plan.status) {
         state.stats.fault(String(plan.status.status));
+        if (write !== undefined) {
+          state.stats.writeFault(write, {
+            fault: String(plan.status.status),
+            processed: false,
+            status: null,
+            at: new Date(state.options.now()).toISOString(),
+          });
+        }
         answer(faultReply(plan.status));
         return;
       }
@@ -195,9 +206,7 @@ export class RequestHandler {
         state.jobs.settleDue();
       }
 
-      const correlationHeader = req.headers['x-correlation-id'];
-      const correlationId = Array.isArray(correlationHeader) ? correlationHeader[0] : correlationHeader;
-      if (method !== 'GET' && !admin && correlationId !== undefined) state.stats.submission(correlationId);
+      if (write !== undefined) state.stats.submission(write);
       const createdJobs: SimJob[] = [];
       const ctx: RequestContext = {
         method,
@@ -222,6 +231,19 @@ export class RequestHandler {
       if (plan.responseFault) {
         state.stats.fault(plan.responseFault);
         for (const job of createdJobs) job.responseFault = plan.responseFault;
+        if (write !== undefined) {
+          state.stats.writeFault(write, {
+            fault: plan.responseFault,
+            processed: true,
+            status: reply.status,
+            at: new Date(state.options.now()).toISOString(),
+          });
+        }
+      } else if (route.poll && pollId !== undefined && reply.status === 200) {
+        // The answer was built from the job just now (only microtasks ran since), so a settled job's end
+        // is in it, and it reaches the client unspoiled.
+        const polled = state.jobs.get(pollId);
+        if (polled?.settled) polled.endSeen = true;
       }
       state.logger.debug(
         { method, path, status: reply.status, correlationId, fault: plan.responseFault },

@@ -14,6 +14,17 @@ export interface SimulatorStats {
   faults: Record<string, number>;
 }
 
+/** A fault injected into a write: before processing (a status), or into the answer of a processed write. */
+export interface WriteFault {
+  /** `500`, `502`, `503`, `504`, `429`... or `reset`, `malformedJson`, `truncatedJson`. */
+  fault: string;
+  /** Whether the write was processed (an answer fault) or turned away before (a status fault). */
+  processed: boolean;
+  /** The status the write was processed with, when it was. */
+  status: number | null;
+  at: string;
+}
+
 function bump(map: Map<string, number>, key: string): void {
   map.set(key, (map.get(key) ?? 0) + 1);
 }
@@ -24,6 +35,7 @@ export class Stats {
   #submissions = new Map<string, number>();
   #polls = new Map<string, number>();
   #faults = new Map<string, number>();
+  #writeFaults = new Map<string, WriteFault[]>();
   #concurrent = 0;
   #peak = 0;
 
@@ -49,6 +61,17 @@ export class Stats {
     bump(this.#submissions, correlationId);
   }
 
+  /** Kept per `X-Correlation-Id`, so a test can tell which writes' answers were truly unknowable. */
+  writeFault(correlationId: string, fault: WriteFault): void {
+    const list = this.#writeFaults.get(correlationId);
+    if (list) list.push(fault);
+    else this.#writeFaults.set(correlationId, [fault]);
+  }
+
+  writeFaultsOf(correlationId: string): WriteFault[] {
+    return this.#writeFaults.get(correlationId) ?? [];
+  }
+
   poll(id: string): void {
     bump(this.#polls, id);
   }
@@ -62,6 +85,7 @@ export class Stats {
     this.#submissions = new Map();
     this.#polls = new Map();
     this.#faults = new Map();
+    this.#writeFaults = new Map();
     this.#peak = this.#concurrent;
   }
 

@@ -244,3 +244,78 @@ describe('stats', () => {
     expect(records((await call(sim, 'GET', '/api/storage-provider/luns?name=*s1')).body)).toEqual([]);
   });
 });
+
+describe('ground truth of what a client was told', () => {
+  it('lists the faults of writes per correlation id, those turned away and those answered badly', async () => {
+    await using sim = await startSimulator({ tls: false });
+    sim.setScenario({
+      rules: [{ match: { method: 'POST' }, faults: { statuses: [{ status: 502, rate: 1 }] } }],
+    });
+    const turnedAway = await call(sim, 'POST', '/api/storage-provider/luns', {
+      body: lunBody('gateway_error'),
+      headers: { 'x-correlation-id': 'corr-502' },
+    });
+    expect(turnedAway.status).toBe(502);
+    sim.setScenario({ rules: [{ match: { method: 'POST' }, faults: { malformedJsonRate: 1 } }] });
+    const rejected = await call(sim, 'POST', '/api/storage-provider/luns', {
+      body: lunBody('rejected', { svm: { name: 'no_such_svm' } }),
+      headers: { 'x-correlation-id': 'corr-rejected' },
+    });
+    expect(rejected.status).toBe(400);
+    await call(sim, 'GET', '/api/datacenter/svm/svms', { headers: { 'x-correlation-id': 'corr-read' } });
+
+    const truth = async (id: string) => obj((await call(sim, 'GET', `/_sim/jobs?correlation_id=${id}`)).body);
+    expect(await truth('corr-502')).toMatchObject({
+      records: [],
+      writeFaults: [{ fault: '502', processed: false, status: null, at: expect.any(String) }],
+    });
+    expect(await truth('corr-rejected')).toMatchObject({
+      records: [],
+      writeFaults: [{ fault: 'malformedJson', processed: true, status: 400 }],
+    });
+    // Reads are not writes: their faults stay out of the record.
+    expect((await truth('corr-read')).writeFaults).toEqual([]);
+  });
+
+  it('marks a job whose end a poll delivered unspoiled, so a purged job shows whether its end was missed', async () => {
+    let now = Date.parse('2025-01-01T00:00:00Z');
+    await using sim = await startSimulator({
+      tls: false,
+      now: () => now,
+      ontapJobPurgeSeconds: 5,
+      scenario: { rules: [{ match: { path: '/api/gateways/**' }, job: { durationMs: 1000 } }] },
+    });
+    const cluster = String(records((await call(sim, 'GET', '/api/gateways')).body)[0]?.uuid);
+    const submit = async (name: string) => {
+      const answer = await call(sim, 'POST', `/api/gateways/${cluster}/storage/volumes`, {
+        body: { name, svm: { name: 'vs1' }, aggregates: [{ name: 'aggr1_01' }], size: 1024 ** 3 },
+      });
+      const job = obj(obj(answer.body).job);
+      return { uuid: String(job.uuid), href: String(obj(obj(job._links).self).href) };
+    };
+    const missed = await submit('gt_missed');
+    const seen = await submit('gt_seen');
+    const endSeen = async (uuid: string) => obj((await call(sim, 'GET', `/_sim/jobs/${uuid}`)).body).endSeen;
+
+    expect(obj((await call(sim, 'GET', seen.href)).body).state).toBe('queued');
+    expect(await endSeen(seen.uuid)).toBe(false);
+    now += 1_100;
+    sim.setScenario({
+      rules: [{ match: { path: '/api/gateways/*/cluster/jobs/**' }, faults: { resetRate: 1 } }],
+    });
+    await expect(call(sim, 'GET', missed.href)).rejects.toThrow();
+    sim.setScenario({ rules: [] });
+    expect(obj((await call(sim, 'GET', seen.href)).body).state).toBe('success');
+    now += 5_000;
+    expect((await call(sim, 'GET', missed.href)).status).toBe(404);
+    expect(obj((await call(sim, 'GET', `/_sim/jobs/${missed.uuid}`)).body)).toMatchObject({
+      purged: true,
+      endSeen: false,
+      outcome: 'NORMAL',
+    });
+    expect(obj((await call(sim, 'GET', `/_sim/jobs/${seen.uuid}`)).body)).toMatchObject({
+      purged: true,
+      endSeen: true,
+    });
+  });
+});

@@ -29,6 +29,8 @@ export interface JobGroundTruth {
   /** A fault injected into the answer of the write that created the job. */
   responseFault: SimJob['responseFault'] | null;
   purged: boolean;
+  /** A poll delivered the job's end to the client: false for a purged ONTAP job means its end was missed. */
+  endSeen: boolean;
 }
 
 function groundTruth(state: SimulatorState, job: SimJob): JobGroundTruth {
@@ -51,6 +53,7 @@ function groundTruth(state: SimulatorState, job: SimJob): JobGroundTruth {
     results: job.results,
     responseFault: job.responseFault ?? null,
     purged: state.jobs.isPurged(job),
+    endSeen: job.endSeen,
   };
 }
 
@@ -89,7 +92,9 @@ export function adminRoutes(state: SimulatorState): Route[] {
         const correlationId = ctx.query.get('correlation_id');
         if (correlationId === null) throw invalidField('correlation_id', '"correlation_id" is required');
         const records = state.jobs.byCorrelationId(correlationId).map((job) => groundTruth(state, job));
-        return { status: 200, body: { records, num_records: records.length } };
+        // Writes faulted before processing leave no job: only this list shows what their client was told.
+        const writeFaults = state.stats.writeFaultsOf(correlationId);
+        return { status: 200, body: { records, num_records: records.length, writeFaults } };
       },
     },
     {
