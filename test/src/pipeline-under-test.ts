@@ -44,6 +44,8 @@ export class PipelineUnderTest {
   redis: RedisServer;
   readonly simulator: Simulator;
   readonly workers: ServiceProcess[] = [];
+  /** `aiqum-jobs serve` processes started with `startProducerApi`. */
+  readonly producerApis: ServiceProcess[] = [];
   readonly producer: Producer;
   readonly env: Record<string, string>;
   readonly prefix = '{aiqum-jobs}';
@@ -122,6 +124,13 @@ export class PipelineUnderTest {
     return worker;
   }
 
+  /** A producer HTTP API process on this pipeline's Redis and target, with `env` added. */
+  async startProducerApi(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const api = await ServiceProcess.producer({ ...this.env, ...env });
+    this.producerApis.push(api);
+    return api;
+  }
+
   /** Kills Redis with SIGKILL and starts it again on the same port with the same files. */
   async restartRedis(downMs = 0): Promise<void> {
     const { port, dir } = this.redis;
@@ -190,7 +199,7 @@ export class PipelineUnderTest {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.stop()));
+    await Promise.all([...this.workers, ...this.producerApis].map((service) => service.stop()));
     await this.producer.close();
     this.#producerRedis.disconnect();
     await this.simulator.close();
