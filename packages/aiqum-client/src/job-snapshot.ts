@@ -68,6 +68,16 @@ function asOutcome(value: string | undefined): JobOutcome | undefined {
   return outcomes.find((outcome) => outcome === upper);
 }
 
+/**
+ * A running job does not say its dialect outright. The 9.7 vocabulary pairs a lifecycle `state` with an
+ * outcome `status` (`running` + `normal`); the documented one has an upper-case state that `status`, if
+ * present, repeats.
+ */
+function runningDialect(state: string | undefined, status: string | undefined): JobDialect {
+  const upperCase = state !== undefined && state === state.toUpperCase();
+  return upperCase && (status === undefined || status.toUpperCase() === state) ? 'docs' : '9.7';
+}
+
 export interface PollContext {
   method: string;
   path: string;
@@ -116,7 +126,9 @@ export function normalizeJob(ref: JobRef, body: unknown, context: PollContext): 
     return unknownState(describedState);
   }
   // Checked before anything else: a 9.7 job that is still running may already carry `status: "normal"`.
-  if (state !== undefined && runningStates.has(state)) return { ...base, phase: 'running', dialect: '9.7' };
+  if (state !== undefined && runningStates.has(state)) {
+    return { ...base, phase: 'running', dialect: runningDialect(job.state, job.status) };
+  }
   if (state === 'completed') {
     const outcome = asOutcome(job.status);
     if (outcome === undefined) {
