@@ -4,9 +4,9 @@ import { AiqumInvalidRequestError, AiqumResponseValidationError } from './errors
 const maxPathLength = 8_192;
 
 // Raw control characters, space, backslash and `#` could split a request line, smuggle a header, or be
-// read differently by a proxy and by AIQUM.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const forbiddenRaw = /[\u0000-\u0020\u007f\\#]/;
+// read differently by a proxy and by AIQUM. Anything outside visible ASCII must arrive percent-encoded:
+// undici refuses characters above U+00FF and sends U+0080-U+00FF as single Latin-1 bytes, never as UTF-8.
+const forbiddenRaw = /[^\x21-\x7e]|[\\#]/;
 // Encoded slashes and control characters in the path part let a segment turn into two after decoding.
 const forbiddenEncodedInPath = /%(?:2f|5c|[01][0-9a-f]|7f)/i;
 const badPercentEncoding = /%(?![0-9a-f]{2})/i;
@@ -21,7 +21,11 @@ function reject(path: string, reason: string): never {
  */
 export function parseApiPath(path: string): string {
   if (path.length > maxPathLength) reject(path.slice(0, 80), `longer than ${maxPathLength} characters`);
-  if (forbiddenRaw.test(path)) reject(path, 'contains a control character, space, backslash or #');
+  if (forbiddenRaw.test(path))
+    reject(
+      path,
+      'contains a control character, space, backslash, # or non-ASCII character (percent-encode it)',
+    );
   if (badPercentEncoding.test(path)) reject(path, 'contains a malformed percent-encoding');
   if (!path.startsWith('/')) reject(path, 'must be a relative path starting with /api/');
   if (path.startsWith('//')) reject(path, 'must not name a host');

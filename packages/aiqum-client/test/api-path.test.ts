@@ -41,6 +41,12 @@ describe('parseApiPath', () => {
     ['space', '/api/lu ns'],
     ['DEL', '/api/luns\u007f'],
     ['fragment', '/api/luns#x'],
+    ['raw Latin-1 letter, sent as one byte by undici', '/api/luns?name=lun_\u00e9'],
+    ['C1 control (NEL)', '/api/luns\u0085x'],
+    ['no-break space', '/api/lu\u00a0ns'],
+    ['right-to-left override', '/api/luns/\u202egnp.exe'],
+    ['lone surrogate', '/api/luns/\ud800'],
+    ['emoji', '/api/luns/\u{1f600}'],
     ['malformed percent', '/api/luns%zz'],
     ['empty segment', '/api//luns'],
     ['empty string', ''],
@@ -53,6 +59,11 @@ describe('parseApiPath', () => {
     }
     expect(caught).toBeInstanceOf(AiqumInvalidRequestError);
     expect(caught).toMatchObject({ code: 'AIQUM_INVALID_REQUEST', retryable: false, ambiguous: false });
+  });
+
+  it('accepts non-ASCII characters percent-encoded as UTF-8', () => {
+    const path = `/api/storage-provider/luns?name=${encodeURIComponent('lun_\u00e9\u{1f600}')}`;
+    expect(parseApiPath(path)).toBe(path);
   });
 
   it('allows encoded slashes in the query, where they are data', () => {
