@@ -3,6 +3,7 @@ import { type EventType, eventTypes, type Logger, type Secret } from '@aiqum-job
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
@@ -61,6 +62,14 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     bodyLimit: options.bodyLimitBytes ?? 8 * 1024 * 1024,
     // Ids go into Redis keys and URLs are logged: keep both bounded.
     routerOptions: { maxParamLength: 200 },
+    // A malformed percent-encoding in the URL fails in the router, before any hook or error handler:
+    // answer it in the API's error shape too.
+    frameworkErrors: (error, _request, reply: FastifyReply) =>
+      reply.code(400).send(
+        errorBody(producerErrorCodes.validationFailed, error.message, {
+          issues: [{ path: '(url)', message: error.message }],
+        }),
+      ),
   });
 
   const tokenDigests = options.apiTokens.map((token) => sha256(token.reveal()));

@@ -10,6 +10,8 @@ import {
   eventSchema,
   eventStreamField,
   type Logger,
+  maxInputDepth,
+  nestsWithin,
   type ParsedRequestInput,
   queuePayloads,
   type RequestSpec,
@@ -163,10 +165,9 @@ class RedisProducer implements Producer {
   }
 
   async submit(input: unknown, options: SubmitOptions = {}): Promise<SubmitAnswer> {
-    const parsed = requestInputSchema.safeParse(input);
-    if (!parsed.success) throw validationError(issuesOfZodError(parsed.error));
+    const parsed = parseInput(requestInputSchema, input);
     const now = this.#now();
-    const spec = this.#buildSpecs([parsed.data], now, undefined, '')[0];
+    const spec = this.#buildSpecs([parsed], now, undefined, '')[0];
     // One spec in, one spec out; the guard satisfies noUncheckedIndexedAccess.
     if (spec === undefined) throw new Error('no request spec was built');
     return this.#idempotent(options, 'submit', input, submitAnswerSchema, async () => {
@@ -180,12 +181,11 @@ class RedisProducer implements Producer {
   }
 
   async submitBatch(input: unknown, options: SubmitOptions = {}): Promise<BatchAnswer> {
-    const parsed = batchInputSchema.safeParse(input);
-    if (!parsed.success) throw validationError(issuesOfZodError(parsed.error));
+    const parsed = parseInput(batchInputSchema, input);
     const batchId = randomUUID();
-    const specs = this.#buildSpecs(parsed.data.requests, this.#now(), batchId, 'requests');
+    const specs = this.#buildSpecs(parsed.requests, this.#now(), batchId, 'requests');
     return this.#idempotent(options, 'batch', input, batchAnswerSchema, async () => {
-      await this.#enqueue(specs, { batchId, metadata: parsed.data.metadata });
+      await this.#enqueue(specs, { batchId, metadata: parsed.metadata });
       this.#logger.info({ batchId, total: specs.length }, 'batch queued');
       return { batchId, requestIds: specs.map((spec) => spec.requestId), total: specs.length };
     });
@@ -479,6 +479,18 @@ function storeUnavailable(operation: string, error: unknown, logger: Logger): Pr
       cause: error,
     },
   );
+}
+
+/** A caller's input through its schema; every way it can be wrong is a validation error, never a crash. */
+function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  if (!nestsWithin(input, maxInputDepth)) {
+    throw validationError([
+      { path: '(body)', message: `arrays and objects nest more than ${maxInputDepth} levels deep` },
+    ]);
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw validationError(issuesOfZodError(parsed.error));
+  return parsed.data;
 }
 
 function validationError(issues: InputIssue[]): ProducerError {

@@ -9,6 +9,24 @@ export const maxMetadataBytes = 2 * 1024;
 /** Longest deadline a request may ask for: 30 days. */
 export const maxDeadlineSeconds = 30 * 24 * 3_600;
 
+/**
+ * Deepest nesting of arrays and objects in one submission, counting the batch and request levels. AIQUM
+ * bodies are a few levels deep; JSON nested thousands deep overflows the stack of the recursive schemas
+ * below (a crash, not a validation error), so callers check {@link nestsWithin} before parsing.
+ */
+export const maxInputDepth = 64;
+
+/** Whether `value` nests arrays and objects at most `maxDepth` levels deep. Iterative: safe at any depth. */
+export function nestsWithin(value: unknown, maxDepth: number): boolean {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next.value !== 'object' || next.value === null) continue;
+    if (next.depth >= maxDepth) return false;
+    for (const child of Object.values(next.value)) pending.push({ value: child, depth: next.depth + 1 });
+  }
+  return true;
+}
+
 export const requestMethods = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
 export const requestMethodSchema = z.enum(requestMethods);
 export type RequestMethod = z.output<typeof requestMethodSchema>;
