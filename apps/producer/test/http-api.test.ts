@@ -19,6 +19,22 @@ describe('POST /v1/requests validation', () => {
     ['a dot-dot segment', { ...lunRequest, path: '/api/../x' }, 'path'],
     ['an encoded dot-dot', { ...lunRequest, path: '/api/%2e%2e/x' }, 'path'],
     ['CR/LF in the path', { ...lunRequest, path: '/api/storage-provider/luns\r\nHost: evil' }, 'path'],
+    ['a mixed-case encoded dot-dot', { ...lunRequest, path: '/api/%2E%2e/x' }, 'path'],
+    ['an encoded slash', { ...lunRequest, path: '/api/storage-provider%2f..%2fx' }, 'path'],
+    ['an encoded backslash', { ...lunRequest, path: '/api/storage-provider%5cx' }, 'path'],
+    ['a backslash', { ...lunRequest, path: '/api\\storage-provider\\luns' }, 'path'],
+    ['NUL in the path', { ...lunRequest, path: '/api/storage-provider/luns\u0000' }, 'path'],
+    ['a tab in the path', { ...lunRequest, path: '/api/storage-provider/\tluns' }, 'path'],
+    ['an over-long path', { ...lunRequest, path: `/api/${'a'.repeat(9_000)}` }, 'path'],
+    [
+      'raw non-ASCII in the query',
+      { ...lunRequest, path: '/api/storage-provider/luns?name=lun_\u00e9' },
+      'path',
+    ],
+    ['a right-to-left override', { ...lunRequest, path: '/api/storage-provider/\u202esnul' }, 'path'],
+    ['a lone surrogate', { ...lunRequest, path: '/api/storage-provider/luns/\ud800' }, 'path'],
+    ['a target that is not a name', { ...lunRequest, target: '../lab' }, 'target'],
+    ['a target in another case', { ...lunRequest, target: 'LAB' }, 'target'],
     ['an unknown target', { ...lunRequest, target: 'elsewhere' }, 'target'],
     [
       'a GET with a body',
@@ -133,6 +149,14 @@ describe('POST /v1/requests and GET /v1/requests/:id', () => {
     });
     const view = await h.producer.get(response.json().requestId);
     expect((view?.deadlineAt ?? 0) - (view?.createdAt ?? 0)).toBe(3_600_000);
+  });
+
+  it('answers a malformed percent-encoding in the URL with 400 in the API error shape', async () => {
+    for (const url of ['/v1/requests/%zz', '/v1/requests/%ED%A0%80', '/%E0%A4%A']) {
+      const response = await h.server.inject({ url, headers: auth });
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json().error).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ path: '(url)' }] });
+    }
   });
 
   it('answers 404 for unknown ids', async () => {
