@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { createInventory, type Inventory } from './inventory.js';
 import { JobStore } from './job-store.js';
@@ -35,6 +36,9 @@ export class SimulatorState {
   constructor(options: ResolvedSimulatorOptions, logger: Logger) {
     this.options = options;
     this.logger = logger;
+    // Every long poll and injected latency listens here until it ends (and then stops listening): many at
+    // once under load is normal, not a leak.
+    setMaxListeners(0, this.closing.signal);
     this.scenario = new ScenarioMatcher(options.scenario);
     this.#world = createWorld(options);
   }
