@@ -1,0 +1,211 @@
+import { Agent, request as httpsRequest } from 'node:https';
+import type { Simulator } from '@aiqum-jobs/aiqum-simulator';
+import { outcomeOfJobOutcome, type RequestCompletedEvent, requestErrorCodes } from '@aiqum-jobs/core';
+import { z } from 'zod';
+
+const jobTruthSchema = z.object({
+  kind: z.enum(['aiqum', 'ontap']),
+  id: z.string(),
+  settled: z.boolean(),
+  outcome: z.enum(['NORMAL', 'WARNING', 'PARTIAL_FAILURES', 'ERROR']).nullable(),
+  results: z.array(z.object({ name: z.string(), value: z.string() })),
+  responseFault: z.string().nullable(),
+  purged: z.boolean(),
+  endSeen: z.boolean(),
+});
+
+const writeFaultSchema = z.object({
+  fault: z.string(),
+  processed: z.boolean(),
+  status: z.number().nullable(),
+});
+
+/** `GET /_sim/jobs?correlation_id=`: what the simulator did with one request, and what it told its client. */
+export const requestTruthSchema = z.object({
+  records: z.array(jobTruthSchema),
+  writeFaults: z.array(writeFaultSchema),
+});
+
+export type JobTruth = z.output<typeof jobTruthSchema>;
+export type RequestTruth = z.output<typeof requestTruthSchema> & {
+  /** Writes with this correlation id that reached processing (from the simulator's stats). */
+  submissions: number;
+};
+
+/** GETs JSON from the simulator as its application administrator, over HTTPS with its CA. */
+export class SimulatorReader {
+  readonly #simulator: Simulator;
+  readonly #authorization: string;
+  readonly #agent: Agent;
+
+  constructor(simulator: Simulator) {
+    const admin = simulator.users.find((user) => user.role === 'application_admin');
+    if (!admin) throw new Error('the simulator has no application administrator');
+    this.#simulator = simulator;
+    this.#authorization = `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString('base64')}`;
+    this.#agent = new Agent({
+      keepAlive: true,
+      maxSockets: 8,
+      ...(simulator.caPem ? { ca: simulator.caPem } : {}),
+    });
+  }
+
+  get(path: string): Promise<unknown> {
+    const url = new URL(path, this.#simulator.url);
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        url,
+        { agent: this.#agent, headers: { authorization: this.#authorization } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (res.statusCode === 200) resolve(JSON.parse(text));
+            else reject(new Error(`GET ${url.pathname} answered ${res.statusCode}: ${text}`));
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  /** The ground truth of many requests (`GET /_sim/jobs?correlation_id=`), a few at a time. */
+  async groundTruth(requestIds: readonly string[]): Promise<Map<string, RequestTruth>> {
+    const submissions = this.#simulator.stats().submissions;
+    const truths = new Map<string, RequestTruth>();
+    const pending = [...requestIds];
+    const next = async (): Promise<void> => {
+      for (let id = pending.pop(); id !== undefined; id = pending.pop()) {
+        const body = await this.get(`/_sim/jobs?correlation_id=${encodeURIComponent(id)}`);
+        truths.set(id, { ...requestTruthSchema.parse(body), submissions: submissions[id] ?? 0 });
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, next));
+    return truths;
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}
+
+/** What the judge needs of a request's one `request.completed` event. */
+export type Completed = Pick<RequestCompletedEvent, 'outcome' | 'error' | 'jobResults'>;
+
+/** One row of the verdict table: when it applies, and whether the outcome is right in that case. */
+interface Verdict {
+  category: string;
+  applies: (truth: RequestTruth) => boolean;
+  /** Undefined when the outcome is right; else why it is wrong. */
+  check: (completed: Completed, truth: RequestTruth) => string | undefined;
+}
+
+// A reset or a truncated answer leaves the client with no status at all; a malformed 2xx body hides the job.
+const spoilingFaults = new Set(['reset', 'truncatedJson']);
+// Statuses after which a client cannot know whether a write was processed.
+const unknowableStatuses = new Set([500, 502, 504]);
+
+const onlyJob = (truth: RequestTruth): JobTruth | undefined =>
+  truth.records.length === 1 ? truth.records[0] : undefined;
+const lastWriteFault = (truth: RequestTruth) => truth.writeFaults.at(-1);
+
+function expectUnknown(completed: Completed, code: string): string | undefined {
+  if (completed.outcome !== 'unknown') return `expected unknown (${code}), got ${completed.outcome}`;
+  if (completed.error?.code !== code) return `expected error ${code}, got ${completed.error?.code ?? 'none'}`;
+  return undefined;
+}
+
+/**
+ * The ground-truth table, first matching row wins. A request may end `unknown` only in the rows whose
+ * simulator record shows its answer was truly unknowable; everywhere else it must be AIQUM's own answer.
+ */
+export const verdicts: readonly Verdict[] = [
+  {
+    category: 'violation: submitted more than once',
+    applies: (truth) => truth.submissions > 1 || truth.records.length > 1,
+    check: (_, truth) => `${truth.submissions} submissions, ${truth.records.length} jobs`,
+  },
+  {
+    category: 'unknowable: the answer to the write that started the job was spoiled',
+    applies: (truth) => onlyJob(truth)?.responseFault != null,
+    check: (completed) => expectUnknown(completed, requestErrorCodes.submissionAmbiguous),
+  },
+  {
+    category: 'unknowable: ONTAP job purged before any poll saw its end',
+    applies: (truth) => {
+      const job = onlyJob(truth);
+      return job?.kind === 'ontap' && job.purged && !job.endSeen;
+    },
+    check: (completed) => expectUnknown(completed, requestErrorCodes.jobGone),
+  },
+  {
+    category: 'job outcome',
+    applies: (truth) => onlyJob(truth) !== undefined,
+    check: (completed, truth) => {
+      const job = onlyJob(truth);
+      if (!job?.settled || job.outcome === null) return 'the job has not ended in the simulator';
+      const expected = outcomeOfJobOutcome[job.outcome];
+      if (completed.outcome !== expected)
+        return `job ended ${job.outcome}, request ended ${completed.outcome}`;
+      // ONTAP job records carry no results; AIQUM's name the object made (lunKey).
+      if (
+        job.kind === 'aiqum' &&
+        JSON.stringify(completed.jobResults ?? []) !== JSON.stringify(job.results)
+      ) {
+        return `job results ${JSON.stringify(job.results)}, request has ${JSON.stringify(completed.jobResults)}`;
+      }
+      return undefined;
+    },
+  },
+  {
+    category: 'unknowable: the answer to a rejected write was spoiled',
+    applies: (truth) => {
+      const last = lastWriteFault(truth);
+      return truth.submissions === 1 && last?.processed === true && spoilingFaults.has(last.fault);
+    },
+    check: (completed) => expectUnknown(completed, requestErrorCodes.submissionAmbiguous),
+  },
+  {
+    category: 'rejected by AIQUM',
+    applies: (truth) => truth.submissions === 1,
+    check: (completed) =>
+      completed.outcome === 'failed' &&
+      (completed.error?.httpStatus ?? 0) >= 400 &&
+      (completed.error?.httpStatus ?? 0) < 500
+        ? undefined
+        : `AIQUM rejected the write, request ended ${completed.outcome} (${completed.error?.code ?? 'no error'})`,
+  },
+  {
+    category: 'unknowable: 500/502/504 answered to the write',
+    applies: (truth) => {
+      const last = lastWriteFault(truth);
+      return truth.submissions === 0 && last !== undefined && unknowableStatuses.has(Number(last.fault));
+    },
+    check: (completed, truth) =>
+      expectUnknown(completed, requestErrorCodes.submissionAmbiguous) ??
+      (completed.error?.httpStatus === Number(lastWriteFault(truth)?.fault)
+        ? undefined
+        : `the write was answered ${lastWriteFault(truth)?.fault}, the request names ${completed.error?.httpStatus}`),
+  },
+];
+
+export interface Judgement {
+  category: string;
+  /** Why the outcome disagrees with the ground truth; undefined when it agrees. */
+  mismatch: string | undefined;
+}
+
+/** Judges one request's outcome against the simulator's record of it. */
+export function judge(completed: Completed, truth: RequestTruth): Judgement {
+  const verdict = verdicts.find((row) => row.applies(truth));
+  if (!verdict) {
+    return {
+      category: 'no ground truth explains it',
+      mismatch: `request ended ${completed.outcome} (${completed.error?.code ?? 'no error'}); simulator: ${JSON.stringify(truth)}`,
+    };
+  }
+  return { category: verdict.category, mismatch: verdict.check(completed, truth) };
+}

@@ -1,0 +1,158 @@
+import type { RequestInput } from '@aiqum-jobs/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { judge, SimulatorReader } from '../src/ground-truth.js';
+import { PipelineUnderTest } from '../src/index.js';
+
+// The bounded run is part of `npm test`; `AIQUM_JOBS_SOAK=1` runs the full scenario of docs/RELIABILITY.md.
+const soak = process.env.AIQUM_JOBS_SOAK === '1';
+const requestCount = soak ? 2_000 : 400;
+const gib = 1024 ** 3;
+
+let pipeline: PipelineUnderTest;
+let reader: SimulatorReader;
+let clusterUuid: string;
+
+const gatewaysSchema = z.object({ records: z.array(z.object({ uuid: z.string(), name: z.string() })) });
+
+beforeAll(async () => {
+  pipeline = await PipelineUnderTest.start({
+    workers: 2,
+    // Latency spikes stay well below the call timeout: a write that timed out would be unknowable for a
+    // reason the simulator does not record.
+    target: { timeoutMs: 15_000 },
+    simulator: {
+      tls: true,
+      seed: 4,
+      // ONTAP purges finished jobs after 300 s; here after 1 s, so slow polls miss some ends.
+      ontapJobPurgeSeconds: 1,
+    },
+  });
+  reader = new SimulatorReader(pipeline.simulator);
+  // The cluster is looked up before the faults begin.
+  const gateways = gatewaysSchema.parse(await reader.get('/api/gateways'));
+  const cluster = gateways.records.find((record) => record.name === 'cluster-01');
+  if (!cluster) throw new Error('the simulator has no cluster-01');
+  clusterUuid = cluster.uuid;
+  pipeline.simulator.setScenario({
+    rules: [
+      // Job rules by LUN name (the first matching rule with `job` decides).
+      {
+        match: { body: { name: 'warn_*' } },
+        job: { durationMs: { min: 0, max: 3_000 }, outcomes: { WARNING: 1 } },
+      },
+      {
+        match: { body: { name: 'partial_*' } },
+        job: { durationMs: { min: 0, max: 3_000 }, outcomes: { PARTIAL_FAILURES: 1 } },
+      },
+      {
+        match: { body: { name: 'error_*' } },
+        job: { durationMs: { min: 0, max: 3_000 }, outcomes: { ERROR: 1 } },
+      },
+      { match: { method: 'POST' }, job: { durationMs: { min: 0, max: 3_000 } } },
+      // Faults on every AIQUM call, writes and job polls alike (the first matching rule with `faults`).
+      {
+        match: { path: '/api/**' },
+        faults: {
+          statuses: [
+            { status: 500, rate: 0.025 },
+            { status: 502, rate: 0.025 },
+            { status: 503, rate: 0.025, retryAfterSeconds: 1 },
+            { status: 504, rate: 0.025 },
+            { status: 429, rate: 0.05, retryAfterSeconds: 1 },
+          ],
+          resetRate: 0.01,
+          malformedJsonRate: 0.01,
+          latencyMs: { min: 500, max: 3_000 },
+          latencyRate: 0.03,
+        },
+      },
+    ],
+  });
+}, 60_000);
+afterAll(async () => {
+  reader.close();
+  await pipeline.close();
+});
+
+/** The batch: LUNs whose names choose their job's outcome, LUNs AIQUM rejects, and ONTAP volumes. */
+function chaosBatch(): RequestInput[] {
+  return Array.from({ length: requestCount }, (_, index): RequestInput => {
+    const kind = index % 10;
+    if (kind === 9) {
+      return {
+        method: 'POST',
+        path: `/api/gateways/${clusterUuid}/storage/volumes`,
+        body: {
+          name: `chaos_vol_${index}`,
+          svm: { name: 'vs1' },
+          aggregates: [{ name: 'aggr1_01' }],
+          size: gib,
+        },
+        // Every other volume is polled slower than ONTAP keeps its finished job here.
+        ...(index % 20 === 9 ? { poll: { initialDelayMs: 1_500, maxDelayMs: 4_000 } } : {}),
+      };
+    }
+    const prefix = ['lun', 'lun', 'lun', 'lun', 'warn', 'partial', 'error', 'lun', 'rejected'][kind] ?? 'lun';
+    // Every 25th LUN repeats the previous LUN's name: one of the two jobs fails on the duplicate.
+    const name = index % 25 === 1 ? `lun_chaos_${index - 1}` : `${prefix}_chaos_${index}`;
+    return {
+      method: 'POST',
+      path: '/api/storage-provider/luns',
+      body: {
+        name,
+        os_type: 'linux',
+        space: { size: gib },
+        svm: { name: prefix === 'rejected' ? 'no_such_svm' : 'vs1' },
+        performance_service_level: { name: 'Value' },
+      },
+    };
+  });
+}
+
+describe('AIQUM chaos', () => {
+  it(`every outcome of ${requestCount} requests matches the simulator's ground truth`, async () => {
+    const { batchId, requestIds } = await pipeline.submitBatch(chaosBatch());
+    await pipeline.waitForBatch(batchId, soak ? 600_000 : 150_000);
+
+    const report = await pipeline.report(batchId, requestIds);
+    expect(report).toMatchObject({
+      requests: requestCount,
+      lost: 0,
+      duplicateEvents: 0,
+      batchCompleted: 1,
+      duplicateSubmissions: 0,
+    });
+
+    const completed = new Map(
+      (await pipeline.events())
+        .filter((event) => event.type === 'request.completed' && event.batchId === batchId)
+        .flatMap((event) => (event.type === 'request.completed' ? [[event.requestId, event] as const] : [])),
+    );
+    const truths = await reader.groundTruth(requestIds);
+    const byCategory: Record<string, number> = {};
+    const mismatches: string[] = [];
+    for (const requestId of requestIds) {
+      const event = completed.get(requestId);
+      const truth = truths.get(requestId);
+      if (!event || !truth) throw new Error(`request ${requestId} has no event or no ground truth`);
+      const { category, mismatch } = judge(event, truth);
+      byCategory[category] = (byCategory[category] ?? 0) + 1;
+      if (mismatch !== undefined) mismatches.push(`${requestId} [${category}]: ${mismatch}`);
+    }
+    const faults = pipeline.simulator.stats().faults;
+    console.info(
+      `aiqum chaos: ${JSON.stringify({ faults, byCategory, mismatches: mismatches.length, ...report })}`,
+    );
+    expect(mismatches).toEqual([]);
+    // The faults the scenario promises were really injected, on writes and polls.
+    for (const fault of ['500', '502', '503', '504', '429', 'reset', 'malformedJson', 'latency']) {
+      expect(faults[fault] ?? 0, fault).toBeGreaterThan(0);
+    }
+    // Both sides of the early purge happened: some ONTAP ends were seen in time, some were missed.
+    expect(byCategory['unknowable: ONTAP job purged before any poll saw its end'] ?? 0).toBeGreaterThan(0);
+    expect(report.unknownCodes.JOB_GONE ?? 0).toBe(
+      byCategory['unknowable: ONTAP job purged before any poll saw its end'] ?? 0,
+    );
+  });
+});
