@@ -1,0 +1,120 @@
+import type { RequestInput, RequestView } from '@aiqum-jobs/core';
+import { waitUntil } from '@aiqum-jobs/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PipelineUnderTest } from '../src/index.js';
+
+// The bounded run is part of `npm test`; `AIQUM_JOBS_SOAK=1` runs the full scenario of docs/RELIABILITY.md.
+const soak = process.env.AIQUM_JOBS_SOAK === '1';
+const requestCount = soak ? 1_000 : 300;
+const terminations = soak ? 10 : 3;
+const shutdownTimeoutMs = 10_000;
+/** Beyond the shutdown timeout: closing Redis and the HTTP agents, and process exit, on a busy machine. */
+const exitGraceMs = 5_000;
+
+let pipeline: PipelineUnderTest;
+
+beforeAll(async () => {
+  pipeline = await PipelineUnderTest.start({
+    workers: 2,
+    workerEnv: { WORKER_SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs) },
+    target: {
+      limits: { maxConcurrent: 40, maxPerSecond: 2_000 },
+      // Jobs are tracked with long polls, so a SIGTERM always finds polls held open on the server.
+      longPoll: { parameter: 'wait_seconds', maxWaitSeconds: 5 },
+    },
+    simulator: {
+      tls: true,
+      longPollParam: 'wait_seconds',
+      scenario: {
+        rules: [
+          // Slow writes, so a SIGTERM always finds submissions in flight; jobs long enough to be long-polled.
+          {
+            match: { method: 'POST' },
+            job: { durationMs: { min: 1_000, max: soak ? 15_000 : 8_000 } },
+            faults: { latencyMs: { min: 300, max: 1_000 } },
+          },
+        ],
+      },
+    },
+  });
+}, 60_000);
+afterAll(() => pipeline.close());
+
+async function batchRequests(batchId: string): Promise<RequestView[]> {
+  const page = await pipeline.producer.listBatchRequests(batchId, { offset: 0, limit: requestCount });
+  if (!page) throw new Error(`batch ${batchId} is unknown`);
+  return page.requests;
+}
+
+describe('graceful shutdown', () => {
+  it(`SIGTERM during a busy batch (${terminations} times) loses nothing, strands nothing, submits nothing twice`, async () => {
+    const requests: RequestInput[] = Array.from({ length: requestCount }, (_, index) => ({
+      method: 'POST',
+      path: '/api/storage-provider/luns',
+      body: {
+        name: `lun_term_${index}`,
+        os_type: 'linux',
+        space: { size: 1073741824 },
+        svm: { name: index % 2 === 0 ? 'vs1' : 'vs2' },
+        performance_service_level: { name: 'Value' },
+      },
+    }));
+    const { batchId, requestIds } = await pipeline.submitBatch(requests);
+
+    const inFlightAtTerm = new Set<string>();
+    const exits: Array<{ code: number | null; exitMs: number; submitting: number; tracking: number }> = [];
+    for (let round = 0; round < terminations; round += 1) {
+      // Busy: submissions in flight and jobs being long-polled at the same time.
+      const views = await waitUntil(
+        async () => {
+          const current = await batchRequests(batchId);
+          const submitting = current.filter((view) => view.status === 'submitting').length;
+          const tracking = current.filter((view) => view.status === 'tracking').length;
+          return submitting >= 5 && tracking >= 5 ? current : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 50, what: 'the batch to be busy' },
+      );
+      const alive = pipeline.workers.filter((worker) => worker.running);
+      const victim = alive[Math.floor(Math.random() * alive.length)];
+      if (!victim) throw new Error('no worker is running');
+      for (const view of views) if (view.status === 'submitting') inFlightAtTerm.add(view.requestId);
+      const started = Date.now();
+      victim.signal('SIGTERM');
+      const code = await victim.exited;
+      exits.push({
+        code,
+        exitMs: Date.now() - started,
+        submitting: views.filter((view) => view.status === 'submitting').length,
+        tracking: views.filter((view) => view.status === 'tracking').length,
+      });
+      // It finished its calls in flight instead of abandoning them at the timeout.
+      expect(victim.output).not.toContain('closing anyway');
+      await pipeline.startWorker();
+    }
+
+    await pipeline.waitForBatch(batchId, soak ? 300_000 : 120_000);
+    const report = await pipeline.report(batchId, requestIds);
+    const submissions = pipeline.simulator.stats().submissions;
+    const inFlightSubmittedTwice = [...inFlightAtTerm].filter((id) => (submissions[id] ?? 0) !== 1);
+    console.info(
+      `graceful shutdown: ${JSON.stringify({ terminations, shutdownTimeoutMs, exits, inFlightAtTerm: inFlightAtTerm.size, inFlightSubmittedTwice: inFlightSubmittedTwice.length, ...report })}`,
+    );
+    for (const exit of exits) {
+      expect(exit.code).toBe(0);
+      expect(exit.exitMs).toBeLessThan(shutdownTimeoutMs + exitGraceMs);
+    }
+    expect(report).toMatchObject({
+      requests: requestCount,
+      lost: 0,
+      duplicateEvents: 0,
+      batchCompleted: 1,
+      duplicateSubmissions: 0,
+    });
+    expect(inFlightAtTerm.size).toBeGreaterThan(0);
+    expect(inFlightSubmittedTwice).toEqual([]);
+    // A graceful stop lets submissions finish: none is left ambiguous, every LUN is made.
+    expect(report.byOutcome).toEqual({ succeeded: requestCount });
+    // Nothing is stranded: every request of the batch reached its end.
+    expect((await batchRequests(batchId)).filter((view) => view.status !== 'completed')).toEqual([]);
+  });
+});
