@@ -31,6 +31,8 @@ export interface GuaranteeReport {
   batchCompleted: number;
   /** Correlation ids the simulator saw submitted more than once. */
   duplicateSubmissions: number;
+  /** Times a request's queue job lost its lock (worker dead or cut off) and was taken over: BullMQ's stalled counter. */
+  stalled: number;
   byOutcome: Record<string, number>;
   /** Error codes of the requests that ended `unknown`. */
   unknownCodes: Record<string, number>;
@@ -187,15 +189,29 @@ export class PipelineUnderTest {
       }
     }
     const submissions = this.simulator.stats().submissions;
+    const stalled = await this.#stalledCount(requestIds);
     return {
       requests: requestIds.length,
       lost: requestIds.filter((id) => !completedPerRequest.has(id)).length,
       duplicateEvents: [...completedPerRequest.values()].reduce((sum, count) => sum + count - 1, 0),
       batchCompleted,
       duplicateSubmissions: requestIds.filter((id) => (submissions[id] ?? 0) > 1).length,
+      stalled,
       byOutcome,
       unknownCodes,
     };
+  }
+
+  async #stalledCount(requestIds: readonly string[]): Promise<number> {
+    const redis = new Redis(this.redis.url);
+    try {
+      const pipeline = redis.pipeline();
+      for (const id of requestIds) pipeline.hget(`${this.prefix}:requests:${id}`, 'stc');
+      const results = (await pipeline.exec()) ?? [];
+      return results.reduce((sum, [, count]) => sum + Number(count ?? 0), 0);
+    } finally {
+      redis.disconnect();
+    }
   }
 
   async close(): Promise<void> {
