@@ -29,6 +29,7 @@ export function aiqumJobHref(key: string, requestPath: string): string {
  * it). 9.7: `state` is running/completed and `status` the outcome, `normal` even while running.
  */
 function lifecycle(job: SimJob, dialect: Dialect): { state: string; status: string } {
+  if (job.reportedState !== undefined) return { state: job.reportedState, status: job.reportedState };
   const outcome = job.settled ? job.outcome : undefined;
   if (dialect === '9.7') {
     return outcome === undefined

@@ -39,6 +39,8 @@ export interface SimJob {
   readonly endTime: number;
   readonly planned: JobOutcome;
   readonly plannedMessage: string | undefined;
+  /** What an AIQUM job reports as its state instead of its real one (a scenario's `job.state`). */
+  readonly reportedState: string | undefined;
   settled: boolean;
   outcome: JobOutcome | undefined;
   message: string | undefined;
@@ -95,6 +97,7 @@ export class JobStore {
       endTime: submitTime + submission.plan.durationMs,
       planned: submission.plan.outcome,
       plannedMessage: submission.plan.message,
+      reportedState: submission.plan.state,
       settled: false,
       outcome: undefined,
       message: undefined,

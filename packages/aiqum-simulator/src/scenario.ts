@@ -33,6 +33,11 @@ export const scenarioRuleSchema = z.strictObject({
       durationMs: rangeSchema.optional(),
       outcomes: z.partialRecord(z.enum(jobOutcomes), z.number().nonnegative()).optional(),
       message: z.string().optional(),
+      /**
+       * Reported as the AIQUM job's `state` and `status` for its whole life instead of the dialect's
+       * lifecycle, e.g. a state no client knows. The job still runs and ends as planned (ground truth).
+       */
+      state: z.string().min(1).optional(),
     })
     .optional(),
   faults: z
@@ -52,6 +57,8 @@ export const scenarioRuleSchema = z.strictObject({
       resetRate: rateSchema.default(0),
       malformedJsonRate: rateSchema.default(0),
       truncatedJsonRate: rateSchema.default(0),
+      /** Share of processed writes whose answer leaves the job's `key`/`uuid` out: the job runs untraceable. */
+      missingJobReferenceRate: rateSchema.default(0),
     })
     .optional(),
 });
@@ -67,7 +74,7 @@ type Range = z.output<typeof rangeSchema>;
 export type JobRule = NonNullable<Rule['job']>;
 export type FaultRule = NonNullable<Rule['faults']>;
 
-export type ResponseFault = 'reset' | 'malformedJson' | 'truncatedJson';
+export type ResponseFault = 'reset' | 'malformedJson' | 'truncatedJson' | 'missingJobReference';
 
 /** What the PRNG decided for one request. */
 export interface FaultPlan {
@@ -81,6 +88,8 @@ export interface JobPlan {
   durationMs: number;
   outcome: JobOutcome;
   message: string | undefined;
+  /** The state the job reports instead of its real one. */
+  state: string | undefined;
 }
 
 export interface MatchedRules {
@@ -175,6 +184,7 @@ export function drawFaults(faults: FaultRule | undefined, random: Random): Fault
     ['reset', faults.resetRate],
     ['malformedJson', faults.malformedJsonRate],
     ['truncatedJson', faults.truncatedJsonRate],
+    ['missingJobReference', faults.missingJobReferenceRate],
   ];
   cumulative = 0;
   for (const [fault, rate] of responseFaults) {
@@ -204,5 +214,5 @@ export function drawJobPlan(job: JobRule | undefined, random: Random): JobPlan {
       break;
     }
   }
-  return { durationMs, outcome, message: job?.message };
+  return { durationMs, outcome, message: job?.message, state: job?.state };
 }

@@ -5,14 +5,14 @@ import type { ResponseFault } from './scenario.js';
 /**
  * Writes a JSON reply, or spoils it on purpose. `reset` drops the connection without an answer;
  * `malformedJson` sends a complete body that is not JSON; `truncatedJson` promises the full length,
- * sends half and drops the connection.
+ * sends half and drops the connection; `missingJobReference` leaves the job's `key` and `uuid` out.
  */
 export function sendReply(res: ServerResponse, reply: Reply, fault?: ResponseFault): void {
   if (fault === 'reset') {
     res.socket?.destroy();
     return;
   }
-  const json = JSON.stringify(reply.body);
+  const json = JSON.stringify(fault === 'missingJobReference' ? withoutJobReference(reply.body) : reply.body);
   const payload = fault === 'malformedJson' ? `)]}'\n${json}` : json;
   const length = Buffer.byteLength(payload);
   res.writeHead(reply.status, {
@@ -25,4 +25,13 @@ export function sendReply(res: ServerResponse, reply: Reply, fault?: ResponseFau
     return;
   }
   res.end(payload);
+}
+
+/** `{job: {key, _links}}` → `{job: {_links}}`: an answer that names no job to poll. */
+function withoutJobReference(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || !('job' in body)) return body;
+  const { job } = body;
+  if (typeof job !== 'object' || job === null) return body;
+  const { key: _key, uuid: _uuid, ...rest } = job as Record<string, unknown>;
+  return { ...body, job: rest };
 }

@@ -98,6 +98,60 @@ describe('scenario faults', () => {
     expect(sim.stats().faults).toMatchObject({ malformedJson: 1, truncatedJson: 1 });
   });
 
+  it('answers a processed write 202 without a job reference: the job runs, nobody can poll it', async () => {
+    await using sim = await startSimulator({
+      tls: false,
+      scenario: {
+        rules: [
+          { match: { method: 'POST' }, job: { durationMs: 20 }, faults: { missingJobReferenceRate: 1 } },
+        ],
+      },
+    });
+    const answer = await call(sim, 'POST', '/api/storage-provider/luns', {
+      body: lunBody('unreferenced'),
+      headers: { 'x-correlation-id': 'corr-noref' },
+    });
+    expect(answer.status).toBe(202);
+    expect(answer.body).toEqual({
+      job: { _links: { self: { href: expect.stringMatching(/^\/api\/management-server\/jobs\//) } } },
+    });
+    expect(sim.stats().faults.missingJobReference).toBe(1);
+    const truth = records((await call(sim, 'GET', '/_sim/jobs?correlation_id=corr-noref')).body);
+    expect(truth).toEqual([
+      expect.objectContaining({ processed: true, responseFault: 'missingJobReference' }),
+    ]);
+    expect((await waitForJob(sim, String(truth[0]?.id))).state).toBe('NORMAL');
+  });
+
+  it('makes a job report the state a rule names, all its life, while it ends as planned', async () => {
+    await using sim = await startSimulator({
+      tls: false,
+      dialect: '9.7',
+      scenario: {
+        rules: [{ match: { body: { name: 'odd_*' } }, job: { durationMs: 50, state: 'FROBNICATING' } }],
+      },
+    });
+    const odd = jobKeyOf(
+      (await call(sim, 'POST', '/api/storage-provider/luns', { body: lunBody('odd_1') })).body,
+    );
+    const plain = jobKeyOf(
+      (await call(sim, 'POST', '/api/storage-provider/luns', { body: lunBody('plain_1') })).body,
+    );
+    const running = obj(
+      (await call(sim, 'GET', `/api/management-server/jobs/${encodeURIComponent(odd)}`)).body,
+    );
+    expect(running).toMatchObject({ state: 'FROBNICATING', status: 'FROBNICATING' });
+    expect(await waitForJob(sim, odd)).toMatchObject({ state: 'FROBNICATING', status: 'FROBNICATING' });
+    expect(await waitForJob(sim, plain)).toMatchObject({ state: 'completed', status: 'normal' });
+    const truth = obj((await call(sim, 'GET', `/_sim/jobs/${encodeURIComponent(odd)}`)).body);
+    expect(truth).toMatchObject({
+      settled: true,
+      outcome: 'NORMAL',
+      applied: true,
+      reportedState: 'FROBNICATING',
+    });
+  });
+
   it('delays matching requests by latencyMs before processing them', async () => {
     await using sim = await startSimulator({
       tls: false,

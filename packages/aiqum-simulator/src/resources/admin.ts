@@ -23,6 +23,8 @@ export interface JobGroundTruth {
   /** Final outcome; ERROR also when the effect failed (e.g. a duplicate name). Null while running. */
   outcome: SimJob['outcome'] | null;
   message: string | null;
+  /** The state the job reported instead of its real one (a scenario's `job.state`). */
+  reportedState: string | null;
   /** Whether the inventory was changed. */
   applied: boolean;
   results: SimJob['results'];
@@ -49,6 +51,7 @@ function groundTruth(state: SimulatorState, job: SimJob): JobGroundTruth {
     settled: job.settled,
     outcome: job.outcome ?? null,
     message: job.message ?? null,
+    reportedState: job.reportedState ?? null,
     applied: job.applied,
     results: job.results,
     responseFault: job.responseFault ?? null,
