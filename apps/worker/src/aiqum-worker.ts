@@ -18,6 +18,8 @@ import type { WorkerConfig } from './worker-config.js';
 
 /** A stalled request (its worker died) is taken over this many times before it ends as `unknown`. */
 const maxStalledCount = 20;
+/** After the shutdown timeout aborts the calls in flight, how long their steps get to record the result. */
+const hardStopGraceMs = 2_000;
 
 export interface StartAiqumWorkerOptions {
   config: WorkerConfig;
@@ -57,12 +59,14 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
   });
   const shutdown = new AbortController();
+  const hardStop = new AbortController();
   const processor = new RequestProcessor({
     store,
     limiter: new CallLimiter({ redis, keys }),
     targets,
     logger,
     shutdownSignal: shutdown.signal,
+    hardStopSignal: hardStop.signal,
     ...(options.now ? { now: options.now } : {}),
   });
 
@@ -138,15 +142,20 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       closing = true;
       // Long polls are safe to stop: their requests are handed to another worker at once.
       shutdown.abort();
-      const timeout = new Promise<'timeout'>((resolve) =>
-        setTimeout(resolve, config.shutdownTimeoutMs, 'timeout').unref(),
-      );
-      if ((await Promise.race([worker.close(), timeout])) === 'timeout') {
+      const after = (ms: number) =>
+        new Promise<'timeout'>((resolve) => setTimeout(resolve, ms, 'timeout').unref());
+      // BullMQ's close() is memoised: a later close(true) returns this same promise and never forces.
+      const workerClosed = worker.close();
+      if ((await Promise.race([workerClosed, after(config.shutdownTimeoutMs)])) === 'timeout') {
         logger.warn(
           { timeoutMs: config.shutdownTimeoutMs },
-          'calls still in flight at shutdown; closing anyway',
+          'calls still in flight at shutdown; aborting them',
         );
-        await worker.close(true);
+        // Each aborted call ends its step at once, recorded as its error says.
+        hardStop.abort();
+        if ((await Promise.race([workerClosed, after(hardStopGraceMs)])) === 'timeout') {
+          logger.error({ graceMs: hardStopGraceMs }, 'steps still running after their calls were aborted');
+        }
       }
       await health.close();
       await closeTargetClients(targets);

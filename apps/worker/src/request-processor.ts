@@ -43,6 +43,12 @@ export interface RequestProcessorOptions {
   logger: Logger;
   /** Aborted at shutdown: long polls stop at once (the request is re-polled by another worker). */
   shutdownSignal: AbortSignal;
+  /**
+   * Aborted when the shutdown timeout has passed: submissions still in flight stop too. A read goes back
+   * to the queue; a write that may have reached AIQUM ends `unknown` (or is requeued if repeatable).
+   * @defaultValue never aborted
+   */
+  hardStopSignal?: AbortSignal;
   /** @defaultValue `Date.now` */
   now?: () => number;
   /** @defaultValue `Math.random` */
@@ -60,6 +66,7 @@ export class RequestProcessor {
   readonly #targets: ReadonlyMap<string, Target>;
   readonly #logger: Logger;
   readonly #shutdownSignal: AbortSignal;
+  readonly #hardStopSignal: AbortSignal | undefined;
   readonly #now: () => number;
   readonly #random: () => number;
 
@@ -69,6 +76,7 @@ export class RequestProcessor {
     this.#targets = options.targets;
     this.#logger = options.logger;
     this.#shutdownSignal = options.shutdownSignal;
+    this.#hardStopSignal = options.hardStopSignal;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
   }
@@ -123,10 +131,11 @@ export class RequestProcessor {
       return this.#claimRefused(spec, view, claim);
     }
     const headers = { 'X-Correlation-Id': spec.requestId };
+    const signal = this.#hardStopSignal ? { signal: this.#hardStopSignal } : {};
     let result: Awaited<ReturnType<Target['client']['submit']>>;
     try {
       if (spec.method === 'GET') {
-        const body = await target.client.get(spec.path, { headers });
+        const body = await target.client.get(spec.path, { headers, ...signal });
         result = { kind: 'sync', status: 200, body, headers: {}, requestId: undefined };
       } else {
         result = await target.client.submit({
@@ -134,6 +143,7 @@ export class RequestProcessor {
           path: spec.path,
           body: spec.body,
           headers,
+          ...signal,
         });
       }
     } catch (error) {
@@ -204,7 +214,9 @@ export class RequestProcessor {
     if (!(error instanceof AiqumError)) throw error;
     const described = describeError(error);
     const repeatable = spec.method === 'GET' || spec.retryAmbiguous;
-    const mayRetry = error.ambiguous ? repeatable : error.retryable;
+    // Stopped at the shutdown timeout: a call that is safe to repeat is handed to another worker.
+    const stopped = error instanceof AiqumAbortError && this.#hardStopSignal?.aborted === true;
+    const mayRetry = error.ambiguous ? repeatable : error.retryable || stopped;
     if (mayRetry && attempts < maxSubmitAttempts) {
       await this.#store.requeueSubmission(spec.requestId, claim.token);
       const delay = pollDelayMs({

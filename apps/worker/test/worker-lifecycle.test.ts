@@ -1,4 +1,5 @@
 import { ConfigError } from '@aiqum-jobs/core';
+import { waitUntil } from '@aiqum-jobs/test-support';
 import { describe, expect, it } from 'vitest';
 import { loadWorkerConfig } from '../src/index.js';
 import { lunBody, startHarness } from './harness.js';
@@ -57,6 +58,52 @@ describe('worker lifecycle', () => {
       const [event] = await h.waitForCompleted(1);
       expect(event).toMatchObject({ requestId: spec?.requestId, outcome: 'succeeded' });
       expect(h.simulators.get('long')?.stats().submissions[spec?.requestId ?? '']).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('aborts submissions still in flight when the shutdown timeout passes, and stops in time', async () => {
+    const h = await startHarness([
+      {
+        name: 'slow',
+        simulator: { scenario: { rules: [{ faults: { latencyMs: 8_000 } }] } },
+        target: { timeoutMs: 30_000 },
+      },
+    ]);
+    try {
+      const worker = await h.startWorker({ shutdownTimeoutMs: 300 });
+      const specs = await h.enqueue([
+        { target: 'slow', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('stop_1') },
+        { target: 'slow', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('stop_2') },
+        { target: 'slow', method: 'GET', path: '/api/datacenter/svm/svms' },
+      ]);
+      await waitUntil(
+        async () => {
+          const views = await Promise.all(specs.map((spec) => h.store.get(spec.requestId)));
+          return views.every((view) => view?.status === 'submitting') || undefined;
+        },
+        { timeoutMs: 5_000, what: 'all three calls to be in flight' },
+      );
+      const started = Date.now();
+      await worker.close();
+      // Without the abort, close() waited for the 8 s calls whatever the timeout said.
+      expect(Date.now() - started).toBeLessThan(5_000);
+
+      // The writes may have reached AIQUM: unknown, never sent again. The read goes back to the queue.
+      const writes = await h.waitForCompleted(2);
+      expect(writes.map((event) => [event.requestId, event.outcome, event.error?.code])).toEqual(
+        expect.arrayContaining(
+          specs.slice(0, 2).map((spec) => [spec.requestId, 'unknown', 'SUBMISSION_AMBIGUOUS']),
+        ),
+      );
+      const read = specs[2]?.requestId ?? '';
+      expect((await h.store.get(read))?.status).toBe('queued');
+      h.simulators.get('slow')?.setScenario({ rules: [] });
+      await h.startWorker();
+      const all = await h.waitForCompleted(3);
+      expect(all.find((event) => event.requestId === read)?.outcome).toBe('succeeded');
+      expect(all).toHaveLength(3);
     } finally {
       await h.close();
     }
