@@ -1,7 +1,7 @@
 import type { RequestInput, RequestView } from '@aiqum-jobs/core';
 import { waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PipelineUnderTest } from '../src/index.js';
+import { PipelineUnderTest, ServiceProcess } from '../src/index.js';
 
 // The bounded run is part of `npm test`; `AIQUM_JOBS_SOAK=1` runs the full scenario of docs/RELIABILITY.md.
 const soak = process.env.AIQUM_JOBS_SOAK === '1';
@@ -116,5 +116,61 @@ describe('graceful shutdown', () => {
     expect(report.byOutcome).toEqual({ succeeded: requestCount });
     // Nothing is stranded: every request of the batch reached its end.
     expect((await batchRequests(batchId)).filter((view) => view.status !== 'completed')).toEqual([]);
+  });
+
+  it('a worker whose calls outlive its shutdown timeout still exits 0 in time; those writes end unknown, never twice', async () => {
+    const shortTimeoutMs = 1_000;
+    const writeLatencyMs = 8_000;
+    pipeline.simulator.setScenario({
+      rules: [{ match: { method: 'POST' }, faults: { latencyMs: writeLatencyMs } }],
+    });
+    const others = pipeline.workers.filter((worker) => worker.running);
+    // Only the worker under test takes the batch: the others stop first (gracefully, nothing in flight).
+    for (const other of others) expect(await other.stop()).toBe(0);
+    const worker = await ServiceProcess.worker({
+      ...pipeline.env,
+      WORKER_SHUTDOWN_TIMEOUT_MS: String(shortTimeoutMs),
+    });
+    pipeline.workers.push(worker);
+    const count = 10;
+    const { batchId, requestIds } = await pipeline.submitBatch(
+      Array.from({ length: count }, (_, index) => ({
+        method: 'POST',
+        path: '/api/storage-provider/luns',
+        body: {
+          name: `lun_outlived_${index}`,
+          os_type: 'linux',
+          space: { size: 1073741824 },
+          svm: { name: 'vs1' },
+          performance_service_level: { name: 'Value' },
+        },
+      })),
+    );
+    await waitUntil(
+      async () => (await batchRequests(batchId)).every((view) => view.status === 'submitting') || undefined,
+      { timeoutMs: 20_000, intervalMs: 50, what: 'every write to be in flight' },
+    );
+    const started = Date.now();
+    worker.signal('SIGTERM');
+    const code = await worker.exited;
+    const exitMs = Date.now() - started;
+    await pipeline.startWorker();
+    await pipeline.waitForBatch(batchId, 60_000);
+    // The simulator processes the abandoned writes once their latency has passed: count them then.
+    await waitUntil(
+      () => requestIds.every((id) => (pipeline.simulator.stats().submissions[id] ?? 0) > 0) || undefined,
+      { timeoutMs: writeLatencyMs + 10_000, what: 'the abandoned writes to reach the simulator' },
+    );
+    const report = await pipeline.report(batchId, requestIds);
+    console.info(
+      `graceful shutdown, calls outliving the timeout: ${JSON.stringify({ shutdownTimeoutMs: shortTimeoutMs, writeLatencyMs, code, exitMs, ...report })}`,
+    );
+    expect(code).toBe(0);
+    // Waiting for the calls would take their whole latency.
+    expect(exitMs).toBeLessThan(writeLatencyMs);
+    expect(worker.output).toContain('aborting them');
+    expect(report).toMatchObject({ lost: 0, duplicateEvents: 0, batchCompleted: 1, duplicateSubmissions: 0 });
+    // AIQUM did process them, but no answer was heard: unknown, never resubmitted.
+    expect(report.unknownCodes).toEqual({ SUBMISSION_AMBIGUOUS: count });
   });
 });
