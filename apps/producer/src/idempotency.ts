@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { RedisConnection, RedisKeys } from '@aiqum-jobs/core';
 import { z } from 'zod';
 import { ProducerError, producerErrorCodes } from './producer-error.js';
@@ -10,10 +10,21 @@ import { ProducerError, producerErrorCodes } from './producer-error.js';
 const pendingClaimSeconds = 120;
 
 const recordSchema = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('pending'), fingerprint: z.string() }),
+  // `claim` tells one caller's claim from another's, so that only its own is ever released.
+  z.object({ status: z.literal('pending'), fingerprint: z.string(), claim: z.string().optional() }),
   z.object({ status: z.literal('done'), fingerprint: z.string(), response: z.json() }),
 ]);
 type IdempotencyRecord = z.output<typeof recordSchema>;
+
+/**
+ * Deletes a key if it still holds this value. KEYS: the key. ARGV: the value. Sent with EVAL, not by SHA:
+ * on a Redis that hangs (or restarts) the release may run long after it was sent, when a NOSCRIPT could
+ * no longer be answered with the source.
+ */
+const releaseClaimScript = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
 
 export interface IdempotencyOptions {
   redis: RedisConnection;
@@ -62,16 +73,19 @@ export class Idempotency {
     const fingerprint = sha256(`${scope}\n${canonicalJson(body)}`);
     const deadline = Date.now() + this.#waitForWinnerMs;
     for (;;) {
-      const pending: IdempotencyRecord = { status: 'pending', fingerprint };
-      const claimed = await this.#redis.set(
-        redisKey,
-        JSON.stringify(pending),
-        'EX',
-        pendingClaimSeconds,
-        'NX',
-      );
+      const pending: IdempotencyRecord = { status: 'pending', fingerprint, claim: randomUUID() };
+      const claim = JSON.stringify(pending);
+      let claimed: string | null;
+      try {
+        claimed = await this.#redis.set(redisKey, claim, 'EX', pendingClaimSeconds, 'NX');
+      } catch (error) {
+        // A SET that timed out on a hung Redis still runs once Redis resumes: release that claim then,
+        // or a retry with the same key would be told "in progress" until it expires.
+        this.#release(redisKey, claim);
+        throw error;
+      }
       if (claimed === 'OK')
-        return { response: await this.#runClaimed(redisKey, fingerprint, action), replayed: false };
+        return { response: await this.#runClaimed(redisKey, claim, fingerprint, action), replayed: false };
 
       const existing = await this.#read(redisKey);
       // The winner failed and released the key between our SET and GET: try to claim it again.
@@ -94,14 +108,19 @@ export class Idempotency {
     }
   }
 
-  async #runClaimed<T>(redisKey: string, fingerprint: string, action: () => Promise<T>): Promise<T> {
+  async #runClaimed<T>(
+    redisKey: string,
+    claim: string,
+    fingerprint: string,
+    action: () => Promise<T>,
+  ): Promise<T> {
     let response: T;
     try {
       response = await action();
     } catch (error) {
-      // Nothing was enqueued, so the caller may retry with the same key. A failed DEL leaves the claim
-      // to expire, and the retry is told "in progress" until then.
-      await this.#redis.del(redisKey).catch(() => undefined);
+      // Nothing was enqueued, so the caller may retry with the same key. A failed release leaves the
+      // claim to expire, and the retry is told "in progress" until then.
+      this.#release(redisKey, claim);
       throw error;
     }
     const done: IdempotencyRecord = { status: 'done', fingerprint, response: z.json().parse(response) };
@@ -111,6 +130,14 @@ export class Idempotency {
       .set(redisKey, JSON.stringify(done), 'EX', this.#retentionSeconds)
       .catch(() => undefined);
     return response;
+  }
+
+  /**
+   * Releases our claim if it is still there. Sent, not awaited: on a hung Redis it runs in order behind
+   * the commands it follows, and the caller is not kept waiting for it.
+   */
+  #release(redisKey: string, claim: string): void {
+    void this.#redis.eval(releaseClaimScript, 1, redisKey, claim).catch(() => undefined);
   }
 
   async #read(redisKey: string): Promise<IdempotencyRecord | undefined> {

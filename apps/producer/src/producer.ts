@@ -418,6 +418,7 @@ class RedisProducer implements Producer {
    * Stores the requests, then queues their jobs, each in one round trip. On any failure the records are
    * removed again, so a caller is never told "queued" about a request that no worker will see. The removal
    * also runs after a timed-out `create`: on a Redis that hangs, it is queued behind the create it undoes.
+   * It is sent, not awaited: on a hung Redis the caller gets its 503 after one command timeout, not two.
    */
   async #enqueue(specs: RequestSpec[], batch?: { batchId: string; metadata: unknown }): Promise<void> {
     try {
@@ -430,7 +431,7 @@ class RedisProducer implements Producer {
         })),
       );
     } catch (error) {
-      await this.#store
+      void this.#store
         .remove(
           specs.map((spec) => spec.requestId),
           batch?.batchId,

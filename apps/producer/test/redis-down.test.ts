@@ -8,13 +8,14 @@ describe('while Redis is unreachable', () => {
   let redisServer: RedisServer;
   let h: Harness;
   const connections: Redis[] = [];
+  const prefix = `{down-${randomUUID().slice(0, 8)}}`;
 
   beforeAll(async () => {
     redisServer = await RedisServer.start();
     h = await startHarness({
       testRedis: {
         url: redisServer.url,
-        prefix: `{down-${randomUUID().slice(0, 8)}}`,
+        prefix,
         connect: () => {
           const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
           redis.on('error', () => {});
@@ -30,24 +31,37 @@ describe('while Redis is unreachable', () => {
   });
   afterAll(() => h.close());
 
-  it('answers 503 while Redis hangs, and leaves nothing stored once it resumes', async () => {
+  it('answers 503 within one command timeout while Redis hangs, and leaves nothing stored once it resumes', async () => {
     expect((await h.server.inject({ url: '/readyz' })).statusCode).toBe(200);
     redisServer.signal('SIGSTOP');
     try {
-      const response = await h.server.inject({
-        method: 'POST',
-        url: '/v1/requests',
-        headers: auth,
-        payload: lunRequest,
-      });
-      expect(response.statusCode).toBe(503);
-      expect(response.json().error.code).toBe('STORE_UNAVAILABLE');
+      const post = (headers: Record<string, string>) =>
+        h.server.inject({
+          method: 'POST',
+          url: '/v1/requests',
+          headers: { ...auth, ...headers },
+          payload: lunRequest,
+        });
+      // The harness's command timeout is 2 s. Every answer must come from the first timed-out command,
+      // not wait for the undo of the enqueue or the release of the key as well (4 s or more).
+      const started = Date.now();
+      const answers = await Promise.all([post({}), post({ 'idempotency-key': `down-${randomUUID()}` })]);
+      const answeredAfterMs = Date.now() - started;
+      // Redis hangs on past the undo's and the release's own timeouts: they must still run when it resumes.
+      await new Promise((resolve) => setTimeout(resolve, started + 4_500 - Date.now()));
+      expect(answeredAfterMs).toBeLessThan(3_500);
+      for (const response of answers) {
+        expect(response.statusCode).toBe(503);
+        expect(response.json().error.code).toBe('STORE_UNAVAILABLE');
+      }
     } finally {
       redisServer.signal('SIGCONT');
     }
-    // The producer's connection is ordered: once this PING answers, the create and its undo have run.
+    // The producer's connection is ordered: once this PING answers, the creates, their undo and the
+    // release of the idempotency key have run.
     await h.redis.ping();
     expect(await h.footprint()).toEqual({ jobs: 0, events: 0, keys: 0 });
+    expect(await h.redis.keys(`${prefix}:idempotency:*`)).toEqual([]);
   });
 
   it('answers 503 at once when Redis is gone, on /readyz and on submissions', async () => {
