@@ -14,6 +14,7 @@ COPY apps/demo/package.json apps/demo/
 COPY apps/producer/package.json apps/producer/
 COPY apps/worker/package.json apps/worker/
 COPY test/package.json test/
+COPY bench/package.json bench/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npx turbo run build --filter=@aiqum-jobs/producer --filter=@aiqum-jobs/worker --filter=@aiqum-jobs/aiqum-simulator \

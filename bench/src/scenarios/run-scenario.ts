@@ -1,0 +1,20 @@
+import type { ScenarioName } from '../bench-options.js';
+import type { ScenarioOutcome } from '../report.js';
+import { runCapacity } from './capacity.js';
+import { runLatency } from './latency.js';
+import { runPeers } from './peers.js';
+import type { ScenarioContext } from './scenario-context.js';
+import { runThroughput } from './throughput.js';
+
+export function runScenario(name: ScenarioName, context: ScenarioContext): Promise<ScenarioOutcome> {
+  switch (name) {
+    case 'throughput':
+      return runThroughput(context);
+    case 'capacity':
+      return runCapacity(context);
+    case 'latency':
+      return runLatency(context);
+    case 'peers':
+      return runPeers(context);
+  }
+}
