@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBenchOptions, usage } from './bench-options.js';
 import { startBenchRedis } from './bench-redis.js';
-import { machineInfo } from './machine-info.js';
+import { runAndReport } from './bench-run.js';
 import { resultsDir } from './repo-paths.js';
-import { markdownReport, type ScenarioReport, writeReport } from './report.js';
 import { runScenario } from './scenarios/run-scenario.js';
 
 const options = parseBenchOptions(process.argv.slice(2));
@@ -21,26 +20,14 @@ try {
     const profileDir = options.cpuProfile
       ? mkdtempSync(join(tmpdir(), `aiqum-bench-${scenario}-prof-`))
       : undefined;
-    const startedAt = new Date();
     process.stderr.write(`bench: ${scenario}${options.quick ? ' --quick' : ''} started\n`);
-    const outcome = await runScenario(scenario, {
-      redis,
-      quick: options.quick,
-      workers: options.workers,
-      cpuProfileDir: profileDir,
-    });
-    const report: ScenarioReport = {
-      scenario,
-      quick: options.quick,
-      startedAt: startedAt.toISOString(),
-      durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
-      machine: machineInfo(redis),
-      ...outcome,
-    };
-    process.stdout.write(`${markdownReport(report)}\n\n`);
-    const file = writeReport(resultsDir, report);
+    const context = { redis, quick: options.quick, workers: options.workers, cpuProfileDir: profileDir };
+    const { report, markdown, file } = await runAndReport(scenario, context, resultsDir, (ctx) =>
+      runScenario(scenario, ctx),
+    );
+    process.stdout.write(`${markdown}\n\n`);
     process.stdout.write(
-      `bench ${scenario}: ${JSON.stringify({ quick: options.quick, ...outcome.summary, file })}\n\n`,
+      `bench ${scenario}: ${JSON.stringify({ quick: report.quick, ...report.summary, file })}\n\n`,
     );
     if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   }
