@@ -121,6 +121,80 @@ describe('LUN writes (docs dialect)', () => {
     expect((await call(sim, 'DELETE', path)).status).toBe(404);
   });
 
+  it('PATCH and DELETE of file shares and DELETE of access endpoints change the inventory when the job ends', async () => {
+    const results = async (answer: { body: unknown }) =>
+      (await waitForJob(sim, jobKeyOf(answer.body))).job_results as Array<{ name: string; value: string }>;
+    const created = await call(sim, 'POST', '/api/storage-provider/file-shares', {
+      body: {
+        name: 'fs_changed',
+        svm: { name: 'vs1' },
+        space: { size: 1024 ** 3 },
+        performance_service_level: { name: 'Value' },
+      },
+    });
+    const createdResults = await results(created);
+    const shareKey = createdResults.find((r) => r.name === 'fileshareKey')?.value ?? '';
+    const volumeKey = createdResults.find((r) => r.name === 'volumeKey')?.value ?? '';
+    const path = `/api/storage-provider/file-shares/${encodeURIComponent(shareKey)}`;
+    const volumePath = `/api/datacenter/storage/volumes/${encodeURIComponent(volumeKey)}`;
+    expect((await call(sim, 'GET', path)).body).toMatchObject({
+      assigned_performance_service_level: { name: 'Value' },
+      assigned_storage_efficiency_policy: { name: 'Default' },
+    });
+
+    const patched = await call(sim, 'PATCH', path, {
+      body: {
+        space: { size: 2 * 1024 ** 3 },
+        performance_service_level: { name: 'Extreme Performance' },
+        storage_efficiency_policy: { name: 'None' },
+      },
+    });
+    expect(await results(patched)).toEqual([{ name: 'fileshareKey', value: shareKey }]);
+    expect((await call(sim, 'GET', path)).body).toMatchObject({
+      space: { size: 2 * 1024 ** 3 },
+      assigned_performance_service_level: { name: 'Extreme Performance' },
+      assigned_storage_efficiency_policy: { name: 'None' },
+    });
+    expect((await call(sim, 'GET', volumePath)).body).toMatchObject({ size: 2 * 1024 ** 3 });
+    const badRef = await call(sim, 'PATCH', path, { body: { storage_efficiency_policy: { name: 'nope' } } });
+    expect(badRef.status).toBe(400);
+    expect(obj(obj(badRef.body).error).target).toBe('storage_efficiency_policy.name');
+
+    // Both accepted while the share exists; the second job finds it gone.
+    const deleted = await call(sim, 'DELETE', path);
+    const again = await call(sim, 'DELETE', path);
+    expect([deleted.status, again.status]).toEqual([202, 202]);
+    expect(await results(deleted)).toEqual([{ name: 'fileshareKey', value: shareKey }]);
+    expect(await waitForJob(sim, jobKeyOf(again.body))).toMatchObject({
+      state: 'ERROR',
+      message: 'File share "fs_changed" no longer exists.',
+      job_results: [],
+    });
+    expect((await call(sim, 'GET', path)).status).toBe(404);
+    expect((await call(sim, 'GET', volumePath)).status).toBe(404);
+    expect((await call(sim, 'DELETE', path)).status).toBe(404);
+
+    const endpoint = await call(sim, 'POST', '/api/storage-provider/access-endpoints', {
+      body: {
+        name: 'ae_gone',
+        ip: { address: '10.0.0.10' },
+        svm: { name: 'vs1' },
+        data_protocols: ['iscsi'],
+      },
+    });
+    const endpointKey = (await results(endpoint))[0]?.value ?? '';
+    const endpointPath = `/api/storage-provider/access-endpoints/${encodeURIComponent(endpointKey)}`;
+    const removed = await call(sim, 'DELETE', endpointPath);
+    const removedAgain = await call(sim, 'DELETE', endpointPath);
+    expect(await results(removed)).toEqual([{ name: 'accessEndpointKey', value: endpointKey }]);
+    expect(await waitForJob(sim, jobKeyOf(removedAgain.body))).toMatchObject({
+      state: 'ERROR',
+      message: 'Access endpoint "ae_gone" no longer exists.',
+    });
+    expect((await call(sim, 'GET', endpointPath)).status).toBe(404);
+    expect((await call(sim, 'DELETE', endpointPath)).status).toBe(404);
+  });
+
   it('creates igroups synchronously: 201 with the record', async () => {
     const created = await call(sim, 'POST', '/api/datacenter/protocols/san/igroups', {
       body: {
