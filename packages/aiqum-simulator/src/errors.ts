@@ -84,3 +84,8 @@ export class JobFailure extends Error {
     this.code = code;
   }
 }
+
+/** The failure of a job whose record was removed after its request was accepted. */
+export function noLongerExists(label: string, record: { name: string }): JobFailure {
+  return new JobFailure(`${label} "${record.name}" no longer exists.`);
+}

@@ -3,10 +3,11 @@ import { acceptJob } from '../accept-job.js';
 import { refOf } from '../collection.js';
 import { errorCodes, JobFailure } from '../errors.js';
 import { addAccessEndpoint, resourcePaths } from '../inventory.js';
-import { refSchema, requireKey, resolveRef } from '../references.js';
+import { refSchema, resolveRef } from '../references.js';
 import { parseBody } from '../request-body.js';
 import type { Route } from '../router.js';
 import type { SimulatorState } from '../simulator-state.js';
+import { asyncDeleteRoute } from './async-delete-route.js';
 
 const createSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." and "-" only'),
@@ -56,23 +57,12 @@ export function accessEndpointRoutes(state: SimulatorState): Route[] {
         });
       },
     },
-    {
-      method: 'DELETE',
-      template: `${path}/{key}`,
-      handler: (ctx) => {
-        const inv = state.inventory;
-        const endpoint = requireKey(inv.accessEndpoints, ctx.params.key, 'Access endpoint');
-        return acceptJob(state, ctx, {
-          name: 'Delete Access Endpoint',
-          type: 'access_endpoint_delete',
-          effect: () => {
-            if (!inv.accessEndpoints.delete(endpoint.key)) {
-              throw new JobFailure(`Access endpoint "${endpoint.name}" no longer exists.`);
-            }
-            return [{ name: 'accessEndpointKey', value: endpoint.key }];
-          },
-        });
-      },
-    },
+    asyncDeleteRoute(state, {
+      path,
+      records: (inv) => inv.accessEndpoints,
+      label: 'Access endpoint',
+      job: { name: 'Delete Access Endpoint', type: 'access_endpoint_delete' },
+      resultName: 'accessEndpointKey',
+    }),
   ];
 }

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { acceptJob } from '../accept-job.js';
-import { refOf } from '../collection.js';
-import { errorCodes, JobFailure } from '../errors.js';
+import { errorCodes, JobFailure, noLongerExists } from '../errors.js';
 import { addFileShare, addVolume, resourcePaths } from '../inventory.js';
 import { refSchema, requireKey, requireSomeField, resolveRef } from '../references.js';
 import { parseBody } from '../request-body.js';
 import type { Route } from '../router.js';
+import { resolveServiceLevels, serviceLevelChanges } from '../service-levels.js';
 import type { SimulatorState } from '../simulator-state.js';
+import { asyncDeleteRoute } from './async-delete-route.js';
 
 const sizeSchema = z.object({ size: z.number().int().positive() });
 
@@ -38,16 +39,7 @@ export function fileShareRoutes(state: SimulatorState): Route[] {
         const body = parseBody(createSchema, ctx.body);
         const inv = state.inventory;
         const svm = resolveRef(inv.svms, body.svm, 'svm');
-        const psl = resolveRef(
-          inv.performanceServiceLevels,
-          body.performance_service_level,
-          'performance_service_level',
-        );
-        const sep = resolveRef(
-          inv.storageEfficiencyPolicies,
-          body.storage_efficiency_policy ?? { name: 'Default' },
-          'storage_efficiency_policy',
-        );
+        const { psl, sep } = resolveServiceLevels(inv, body);
         return acceptJob(state, ctx, {
           name: 'Provision File Share',
           type: 'fileshare_provision',
@@ -83,55 +75,32 @@ export function fileShareRoutes(state: SimulatorState): Route[] {
         const share = requireKey(inv.fileShares, ctx.params.key, 'File share');
         const body = parseBody(patchSchema, ctx.body);
         requireSomeField(body);
-        const psl =
-          body.performance_service_level &&
-          resolveRef(
-            inv.performanceServiceLevels,
-            body.performance_service_level,
-            'performance_service_level',
-          );
-        const sep =
-          body.storage_efficiency_policy &&
-          resolveRef(
-            inv.storageEfficiencyPolicies,
-            body.storage_efficiency_policy,
-            'storage_efficiency_policy',
-          );
+        const assignServiceLevels = serviceLevelChanges(inv, body);
         return acceptJob(state, ctx, {
           name: 'Modify File Share',
           type: 'fileshare_modify',
           effect: () => {
             const current = inv.fileShares.get(share.key);
-            if (!current) throw new JobFailure(`File share "${share.name}" no longer exists.`);
+            if (!current) throw noLongerExists('File share', share);
             if (body.space) {
               current.space = { size: body.space.size };
               const volume = inv.volumes.get(current.volume.key);
               if (volume) volume.size = body.space.size;
             }
-            if (psl) current.assigned_performance_service_level = refOf(psl);
-            if (sep) current.assigned_storage_efficiency_policy = refOf(sep);
+            assignServiceLevels(current);
             return [{ name: 'fileshareKey', value: current.key }];
           },
         });
       },
     },
-    {
-      method: 'DELETE',
-      template: `${path}/{key}`,
-      handler: (ctx) => {
-        const inv = state.inventory;
-        const share = requireKey(inv.fileShares, ctx.params.key, 'File share');
-        return acceptJob(state, ctx, {
-          name: 'Delete File Share',
-          type: 'fileshare_delete',
-          effect: () => {
-            if (!inv.fileShares.delete(share.key))
-              throw new JobFailure(`File share "${share.name}" no longer exists.`);
-            inv.volumes.delete(share.volume.key);
-            return [{ name: 'fileshareKey', value: share.key }];
-          },
-        });
-      },
-    },
+    asyncDeleteRoute(state, {
+      path,
+      records: (inv) => inv.fileShares,
+      label: 'File share',
+      job: { name: 'Delete File Share', type: 'fileshare_delete' },
+      resultName: 'fileshareKey',
+      // A file share is its volume seen through the storage provider: they go together.
+      alsoDelete: (inv, share) => inv.volumes.delete(share.volume.key),
+    }),
   ];
 }

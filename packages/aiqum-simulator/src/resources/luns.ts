@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { acceptJob } from '../accept-job.js';
 import { refOf } from '../collection.js';
-import { errorCodes, JobFailure } from '../errors.js';
+import { errorCodes, JobFailure, noLongerExists } from '../errors.js';
 import {
   addLun,
   addVolume,
@@ -13,7 +13,9 @@ import {
 import { refSchema, requireKey, requireSomeField, resolveRef } from '../references.js';
 import { parseBody } from '../request-body.js';
 import type { Route } from '../router.js';
+import { resolveServiceLevels, serviceLevelChanges } from '../service-levels.js';
 import type { SimulatorState } from '../simulator-state.js';
+import { asyncDeleteRoute } from './async-delete-route.js';
 
 const osTypes = [
   'aix',
@@ -72,14 +74,6 @@ function resolveLunMaps(
   });
 }
 
-function defaultSep(state: SimulatorState) {
-  return resolveRef(
-    state.inventory.storageEfficiencyPolicies,
-    { name: 'Default' },
-    'storage_efficiency_policy',
-  );
-}
-
 /** LUNs: create, change and delete are asynchronous (202 + job). */
 export function lunRoutes(state: SimulatorState): Route[] {
   const path = resourcePaths.luns;
@@ -91,18 +85,7 @@ export function lunRoutes(state: SimulatorState): Route[] {
         const body = parseBody(createSchema, ctx.body);
         const inv = state.inventory;
         const svm: SvmRecord = resolveRef(inv.svms, body.svm, 'svm');
-        const psl = resolveRef(
-          inv.performanceServiceLevels,
-          body.performance_service_level,
-          'performance_service_level',
-        );
-        const sep = body.storage_efficiency_policy
-          ? resolveRef(
-              inv.storageEfficiencyPolicies,
-              body.storage_efficiency_policy,
-              'storage_efficiency_policy',
-            )
-          : defaultSep(state);
+        const { psl, sep } = resolveServiceLevels(inv, body);
         const lunMaps = resolveLunMaps(state, body.lun_maps ?? [], svm);
         const volumeName = body.volume?.name ?? `vol_${body.name.replace(/[^A-Za-z0-9_]/g, '_')}`;
         return acceptJob(state, ctx, {
@@ -145,51 +128,28 @@ export function lunRoutes(state: SimulatorState): Route[] {
         const lun = requireKey(inv.luns, ctx.params.key, 'LUN');
         const body = parseBody(patchSchema, ctx.body);
         requireSomeField(body);
-        const psl =
-          body.performance_service_level &&
-          resolveRef(
-            inv.performanceServiceLevels,
-            body.performance_service_level,
-            'performance_service_level',
-          );
-        const sep =
-          body.storage_efficiency_policy &&
-          resolveRef(
-            inv.storageEfficiencyPolicies,
-            body.storage_efficiency_policy,
-            'storage_efficiency_policy',
-          );
+        const assignServiceLevels = serviceLevelChanges(inv, body);
         const lunMaps = body.lun_maps && resolveLunMaps(state, body.lun_maps, lun.svm);
         return acceptJob(state, ctx, {
           name: 'Modify LUN',
           type: 'lun_modify',
           effect: () => {
             const current = inv.luns.get(lun.key);
-            if (!current) throw new JobFailure(`LUN "${lun.name}" no longer exists.`);
+            if (!current) throw noLongerExists('LUN', lun);
             if (body.space) current.space = { size: body.space.size };
-            if (psl) current.assigned_performance_service_level = refOf(psl);
-            if (sep) current.assigned_storage_efficiency_policy = refOf(sep);
+            assignServiceLevels(current);
             if (lunMaps) current.lun_maps = lunMaps;
             return [{ name: 'lunKey', value: current.key }];
           },
         });
       },
     },
-    {
-      method: 'DELETE',
-      template: `${path}/{key}`,
-      handler: (ctx) => {
-        const inv = state.inventory;
-        const lun = requireKey(inv.luns, ctx.params.key, 'LUN');
-        return acceptJob(state, ctx, {
-          name: 'Delete LUN',
-          type: 'lun_delete',
-          effect: () => {
-            if (!inv.luns.delete(lun.key)) throw new JobFailure(`LUN "${lun.name}" no longer exists.`);
-            return [{ name: 'lunKey', value: lun.key }];
-          },
-        });
-      },
-    },
+    asyncDeleteRoute(state, {
+      path,
+      records: (inv) => inv.luns,
+      label: 'LUN',
+      job: { name: 'Delete LUN', type: 'lun_delete' },
+      resultName: 'lunKey',
+    }),
   ];
 }
