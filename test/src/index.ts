@@ -1,3 +1,10 @@
 export { ApiProbe, type ProbeAnswer, type ProbeAudit } from './api-probe.js';
-export { type GuaranteeReport, type PipelineOptions, PipelineUnderTest } from './pipeline-under-test.js';
+export { lunRequest } from './lun-request.js';
+export {
+  type GuaranteeReport,
+  guaranteesKept,
+  type PipelineOptions,
+  PipelineUnderTest,
+} from './pipeline-under-test.js';
+export { type RedisOutageRun, redisOutagePipeline, runThroughRedisOutage } from './redis-outage.js';
 export { bins, runCommand, ServiceProcess } from './service-process.js';

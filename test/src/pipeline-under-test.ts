@@ -38,6 +38,11 @@ export interface GuaranteeReport {
   unknownCodes: Record<string, number>;
 }
 
+/** What every fault test expects of the report of a batch of `requests`: nothing lost, nothing twice. */
+export function guaranteesKept(requests: number): Partial<GuaranteeReport> {
+  return { requests, lost: 0, duplicateEvents: 0, batchCompleted: 1, duplicateSubmissions: 0 };
+}
+
 /**
  * The whole pipeline with real processes for fault tests: a redis-server of the test's own (restartable on
  * the same port and files), the simulator over HTTPS, worker processes, and the producer library.

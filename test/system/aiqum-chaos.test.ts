@@ -2,7 +2,7 @@ import type { RequestInput } from '@aiqum-jobs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { judge, SimulatorReader } from '../src/ground-truth.js';
-import { PipelineUnderTest } from '../src/index.js';
+import { guaranteesKept, lunRequest, PipelineUnderTest } from '../src/index.js';
 
 // The bounded run is part of `npm test`; `AIQUM_JOBS_SOAK=1` runs the full scenario of docs/RELIABILITY.md.
 const soak = process.env.AIQUM_JOBS_SOAK === '1';
@@ -96,17 +96,7 @@ function chaosBatch(): RequestInput[] {
     const prefix = ['lun', 'lun', 'lun', 'lun', 'warn', 'partial', 'error', 'lun', 'rejected'][kind] ?? 'lun';
     // Every 25th LUN repeats the previous LUN's name: one of the two jobs fails on the duplicate.
     const name = index % 25 === 1 ? `lun_chaos_${index - 1}` : `${prefix}_chaos_${index}`;
-    return {
-      method: 'POST',
-      path: '/api/storage-provider/luns',
-      body: {
-        name,
-        os_type: 'linux',
-        space: { size: gib },
-        svm: { name: prefix === 'rejected' ? 'no_such_svm' : 'vs1' },
-        performance_service_level: { name: 'Value' },
-      },
-    };
+    return lunRequest(name, prefix === 'rejected' ? 'no_such_svm' : 'vs1');
   });
 }
 
@@ -116,13 +106,7 @@ describe('AIQUM chaos', () => {
     await pipeline.waitForBatch(batchId, soak ? 600_000 : 150_000);
 
     const report = await pipeline.report(batchId, requestIds);
-    expect(report).toMatchObject({
-      requests: requestCount,
-      lost: 0,
-      duplicateEvents: 0,
-      batchCompleted: 1,
-      duplicateSubmissions: 0,
-    });
+    expect(report).toMatchObject(guaranteesKept(requestCount));
 
     const completed = new Map(
       (await pipeline.events())

@@ -6,7 +6,7 @@ import { type Simulator, startSimulator } from '@aiqum-jobs/aiqum-simulator';
 import { createRedisKeys, eventSchema, type RequestCompletedEvent } from '@aiqum-jobs/core';
 import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bins, runCommand, ServiceProcess } from '../src/index.js';
+import { bins, lunRequest, runCommand, ServiceProcess } from '../src/index.js';
 
 const maxConcurrent = 4;
 const scenario = {
@@ -79,16 +79,6 @@ afterAll(async () => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-function lun(name: string, svm = 'vs1') {
-  return {
-    name,
-    os_type: 'linux',
-    space: { size: 1073741824 },
-    svm: { name: svm },
-    performance_service_level: { name: 'Value' },
-  };
-}
-
 describe('a batch of 200 requests through real producer and worker processes', () => {
   it('ends with the scenario counts, one request.completed per request, one batch.completed, limits held', async () => {
     const requests: object[] = [];
@@ -96,36 +86,11 @@ describe('a batch of 200 requests through real producer and worker processes', (
       for (let index = 0; index < count; index += 1) requests.push(make(requests.length));
     };
     const target = (index: number) => (index % 2 === 0 ? 'lab-docs' : 'lab-97');
-    add(160, (i) => ({
-      target: target(i),
-      method: 'POST',
-      path: '/api/storage-provider/luns',
-      body: lun(`lun_${i}`),
-    }));
-    add(10, (i) => ({
-      target: target(i),
-      method: 'POST',
-      path: '/api/storage-provider/luns',
-      body: lun(`lun_${i}_warn`),
-    }));
-    add(10, (i) => ({
-      target: target(i),
-      method: 'POST',
-      path: '/api/storage-provider/luns',
-      body: lun(`lun_${i}_partial`),
-    }));
-    add(10, (i) => ({
-      target: target(i),
-      method: 'POST',
-      path: '/api/storage-provider/luns',
-      body: lun(`lun_${i}_err`),
-    }));
-    add(5, (i) => ({
-      target: target(i),
-      method: 'POST',
-      path: '/api/storage-provider/luns',
-      body: lun(`lun_${i}`, 'vs_none'),
-    }));
+    add(160, (i) => ({ target: target(i), ...lunRequest(`lun_${i}`) }));
+    add(10, (i) => ({ target: target(i), ...lunRequest(`lun_${i}_warn`) }));
+    add(10, (i) => ({ target: target(i), ...lunRequest(`lun_${i}_partial`) }));
+    add(10, (i) => ({ target: target(i), ...lunRequest(`lun_${i}_err`) }));
+    add(5, (i) => ({ target: target(i), ...lunRequest(`lun_${i}`, 'vs_none') }));
     add(5, (i) => ({
       target: target(i),
       method: 'POST',

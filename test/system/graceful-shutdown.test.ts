@@ -1,7 +1,7 @@
-import type { RequestInput, RequestView } from '@aiqum-jobs/core';
+import type { RequestView } from '@aiqum-jobs/core';
 import { waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PipelineUnderTest, ServiceProcess } from '../src/index.js';
+import { guaranteesKept, lunRequest, PipelineUnderTest, ServiceProcess } from '../src/index.js';
 
 // The bounded run is part of `npm test`; `AIQUM_JOBS_SOAK=1` runs the full scenario of docs/RELIABILITY.md.
 const soak = process.env.AIQUM_JOBS_SOAK === '1';
@@ -48,17 +48,9 @@ async function batchRequests(batchId: string): Promise<RequestView[]> {
 
 describe('graceful shutdown', () => {
   it(`SIGTERM during a busy batch (${terminations} times) loses nothing, strands nothing, submits nothing twice`, async () => {
-    const requests: RequestInput[] = Array.from({ length: requestCount }, (_, index) => ({
-      method: 'POST',
-      path: '/api/storage-provider/luns',
-      body: {
-        name: `lun_term_${index}`,
-        os_type: 'linux',
-        space: { size: 1073741824 },
-        svm: { name: index % 2 === 0 ? 'vs1' : 'vs2' },
-        performance_service_level: { name: 'Value' },
-      },
-    }));
+    const requests = Array.from({ length: requestCount }, (_, index) =>
+      lunRequest(`lun_term_${index}`, index % 2 === 0 ? 'vs1' : 'vs2'),
+    );
     const { batchId, requestIds } = await pipeline.submitBatch(requests);
 
     const inFlightAtTerm = new Set<string>();
@@ -103,13 +95,7 @@ describe('graceful shutdown', () => {
       expect(exit.code).toBe(0);
       expect(exit.exitMs).toBeLessThan(shutdownTimeoutMs + exitGraceMs);
     }
-    expect(report).toMatchObject({
-      requests: requestCount,
-      lost: 0,
-      duplicateEvents: 0,
-      batchCompleted: 1,
-      duplicateSubmissions: 0,
-    });
+    expect(report).toMatchObject(guaranteesKept(requestCount));
     expect(inFlightAtTerm.size).toBeGreaterThan(0);
     expect(inFlightSubmittedTwice).toEqual([]);
     // A graceful stop lets submissions finish: none is left ambiguous, every LUN is made.
@@ -134,17 +120,7 @@ describe('graceful shutdown', () => {
     pipeline.workers.push(worker);
     const count = 10;
     const { batchId, requestIds } = await pipeline.submitBatch(
-      Array.from({ length: count }, (_, index) => ({
-        method: 'POST',
-        path: '/api/storage-provider/luns',
-        body: {
-          name: `lun_outlived_${index}`,
-          os_type: 'linux',
-          space: { size: 1073741824 },
-          svm: { name: 'vs1' },
-          performance_service_level: { name: 'Value' },
-        },
-      })),
+      Array.from({ length: count }, (_, index) => lunRequest(`lun_outlived_${index}`)),
     );
     await waitUntil(
       async () => (await batchRequests(batchId)).every((view) => view.status === 'submitting') || undefined,
@@ -169,7 +145,7 @@ describe('graceful shutdown', () => {
     // Waiting for the calls would take their whole latency.
     expect(exitMs).toBeLessThan(writeLatencyMs);
     expect(worker.output).toContain('aborting them');
-    expect(report).toMatchObject({ lost: 0, duplicateEvents: 0, batchCompleted: 1, duplicateSubmissions: 0 });
+    expect(report).toMatchObject(guaranteesKept(count));
     // AIQUM did process them, but no answer was heard: unknown, never resubmitted.
     expect(report.unknownCodes).toEqual({ SUBMISSION_AMBIGUOUS: count });
   });

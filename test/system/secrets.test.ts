@@ -6,7 +6,7 @@ import { type Simulator, startSimulator } from '@aiqum-jobs/aiqum-simulator';
 import { createRedisKeys, type RequestView } from '@aiqum-jobs/core';
 import { type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServiceProcess } from '../src/index.js';
+import { lunRequest, ServiceProcess } from '../src/index.js';
 
 /**
  * A whole batch through real producer and worker processes, logging at debug, against one AIQUM reached
@@ -77,16 +77,6 @@ afterAll(async () => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-function lun(name: string, svm = 'vs1') {
-  return {
-    name,
-    os_type: 'linux',
-    space: { size: 1073741824 },
-    svm: { name: svm },
-    performance_service_level: { name: 'Value' },
-  };
-}
-
 async function api(path: string, init: { method?: string; body?: unknown; token?: string } = {}) {
   const response = await fetch(`${producer.url}${path}`, {
     method: init.method ?? 'GET',
@@ -104,12 +94,7 @@ describe('secrets never leave the processes', () => {
     const requests: object[] = [];
     const writes = (target: string, count: number, svm = 'vs1') => {
       for (let index = 0; index < count; index += 1) {
-        requests.push({
-          target,
-          method: 'POST',
-          path: '/api/storage-provider/luns',
-          body: lun(`lun_${target}_${svm}_${index}`, svm),
-        });
+        requests.push({ target, ...lunRequest(`lun_${target}_${svm}_${index}`, svm) });
       }
     };
     const reads = (target: string, count: number) => {
