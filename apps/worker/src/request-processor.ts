@@ -334,7 +334,8 @@ export class RequestProcessor {
             ontap: job.kind === 'ontap',
             random: this.#random(),
           });
-    return this.#again(Math.min(after + delay, spec.deadlineAt), 'next poll');
+    // The interval runs from the start of this poll, so a cycle's own work does not stretch the interval.
+    return this.#again(Math.min(Math.max(now + delay, after), spec.deadlineAt), 'next poll');
   }
 
   async #pollFailed(spec: RequestSpec, view: RequestView, target: Target, error: unknown): Promise<Step> {
