@@ -178,7 +178,10 @@ export class RequestStore {
     }
     for (const spec of specs) {
       const key = this.#keys.request(spec.requestId);
-      multi.hset(key, { spec: JSON.stringify(spec), status: 'queued', polls: 0, submitAttempts: 0 });
+      // The body travels only in the queue job, which the worker reads anyway: the record (kept for the
+      // retention) stays small, and views never show the body.
+      const { body: _body, ...withoutBody } = spec;
+      multi.hset(key, { spec: JSON.stringify(withoutBody), status: 'queued', polls: 0, submitAttempts: 0 });
       multi.expire(key, this.#ttlUntil(spec.deadlineAt));
     }
     const results = await multi.exec();

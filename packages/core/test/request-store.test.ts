@@ -271,6 +271,17 @@ describe('RequestStore', () => {
     expect(await store.get(missing.requestId)).toBeUndefined();
   });
 
+  it('keeps the request body out of the record: it travels in the queue job only', async () => {
+    const request = spec({ body: { name: 'lun_with_a_body', space: { size: 1 } } });
+    await store.create([request]);
+    const stored = await redis.hget(keys.request(request.requestId), 'spec');
+    expect(stored).not.toContain('lun_with_a_body');
+    expect(await store.get(request.requestId)).toMatchObject({
+      requestId: request.requestId,
+      path: request.path,
+    });
+  });
+
   it('removes what create stored', async () => {
     const batchId = randomUUID();
     const requests = [spec({ batchId }), spec({ batchId })];
