@@ -10,15 +10,30 @@ export interface Ref {
 }
 
 export interface Keyed {
-  key: string;
-  name: string;
+  // Read-only because the collection indexes records by key and name: a record is renamed by adding its
+  // renamed copy under the same key, which keeps the index right.
+  readonly key: string;
+  readonly name: string;
   _links: Links;
 }
 
-/** Records of one resource type, in insertion order, with their collection path for `_links`. */
+interface Entry<T> {
+  record: T;
+  /** When the key was first added: a replaced record keeps its place, as in a Map. */
+  seq: number;
+}
+
+/**
+ * Records of one resource type, in insertion order, with their collection path for `_links`. An index by
+ * name makes `findByName` (run by every create, to refuse duplicates) independent of the collection's
+ * size: a run creating tens of thousands of LUNs must not be quadratic.
+ */
 export class Collection<T extends Keyed> {
   readonly path: string;
-  readonly #records = new Map<string, T>();
+  readonly #records = new Map<string, Entry<T>>();
+  /** Name → the entries of that name, in insertion order (by `seq`). */
+  readonly #byName = new Map<string, Array<Entry<T>>>();
+  #seq = 0;
 
   constructor(path: string) {
     this.path = path;
@@ -32,27 +47,56 @@ export class Collection<T extends Keyed> {
     return { self: { href: this.href(key) } };
   }
 
+  /** Adds a record, or replaces the one with its key (keeping that one's place in the order). */
   add(record: T): T {
-    this.#records.set(record.key, record);
+    const previous = this.#records.get(record.key);
+    if (previous) this.#unindex(previous);
+    const entry = { record, seq: previous?.seq ?? this.#seq++ };
+    this.#records.set(record.key, entry);
+    this.#index(entry);
     return record;
   }
 
   get(key: string): T | undefined {
-    return this.#records.get(key);
+    return this.#records.get(key)?.record;
   }
 
   delete(key: string): boolean {
-    return this.#records.delete(key);
+    const entry = this.#records.get(key);
+    if (!entry) return false;
+    this.#records.delete(key);
+    this.#unindex(entry);
+    return true;
   }
 
-  /** The first record with this name that `where` accepts. */
+  /** The first record (in insertion order) with this name that `where` accepts. */
   findByName(name: string, where: (record: T) => boolean = () => true): T | undefined {
-    for (const record of this.#records.values()) if (record.name === name && where(record)) return record;
+    for (const { record } of this.#byName.get(name) ?? []) if (where(record)) return record;
     return undefined;
   }
 
   values(): T[] {
-    return [...this.#records.values()];
+    return Array.from(this.#records.values(), (entry) => entry.record);
+  }
+
+  #index(entry: Entry<T>): void {
+    const bucket = this.#byName.get(entry.record.name);
+    if (!bucket) {
+      this.#byName.set(entry.record.name, [entry]);
+      return;
+    }
+    // Appended, except for a renamed record, which goes back to its place among the records of its new name.
+    let at = bucket.length;
+    while (at > 0 && (bucket[at - 1]?.seq ?? 0) > entry.seq) at--;
+    bucket.splice(at, 0, entry);
+  }
+
+  #unindex(entry: Entry<T>): void {
+    const bucket = this.#byName.get(entry.record.name);
+    if (!bucket) return;
+    const at = bucket.indexOf(entry);
+    if (at >= 0) bucket.splice(at, 1);
+    if (bucket.length === 0) this.#byName.delete(entry.record.name);
   }
 }
 
