@@ -106,9 +106,12 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       logger.error({ jobId: job.id }, 'failed queue job has no valid request payload');
       return;
     }
-    const view = await store.get(parsed.data.requestId);
+    const view = await store.getState(parsed.data.requestId);
     if (!view || view.status === 'completed') return;
-    logger.error({ requestId: view.requestId, err: error.message }, 'request failed inside the worker');
+    logger.error(
+      { requestId: parsed.data.requestId, err: error.message },
+      'request failed inside the worker',
+    );
     await store.complete(
       parsed.data,
       { job: view.job, dialect: view.dialect, submittedAt: view.submittedAt },

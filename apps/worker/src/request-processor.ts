@@ -9,8 +9,8 @@ import {
   type PollPolicy,
   type RequestError,
   type RequestSpec,
+  type RequestState,
   type RequestStore,
-  type RequestView,
   requestErrorCodes,
   type SubmissionClaim,
   type TrackedFacts,
@@ -82,7 +82,7 @@ export class RequestProcessor {
   }
 
   async step(spec: RequestSpec): Promise<Step> {
-    const view = await this.#store.get(spec.requestId);
+    const view = await this.#store.getState(spec.requestId);
     if (!view || view.status === 'completed') return done;
     const target = this.#targets.get(spec.target);
     if (!target) {
@@ -104,7 +104,7 @@ export class RequestProcessor {
     }
   }
 
-  async #submit(spec: RequestSpec, view: RequestView, target: Target): Promise<Step> {
+  async #submit(spec: RequestSpec, view: RequestState, target: Target): Promise<Step> {
     const now = this.#now();
     if (view.status === 'queued' && now >= spec.deadlineAt) {
       return this.#complete(spec, factsOf(view), {
@@ -182,7 +182,7 @@ export class RequestProcessor {
   }
 
   /** Another worker holds the submission, a dead one left it, or the request moved on meanwhile. */
-  async #claimRefused(spec: RequestSpec, view: RequestView, claim: SubmissionClaim): Promise<Step> {
+  async #claimRefused(spec: RequestSpec, view: RequestState, claim: SubmissionClaim): Promise<Step> {
     switch (claim.status) {
       case 'busy':
         return this.#again(this.#now() + claim.retryInMs, 'submission held elsewhere');
@@ -205,7 +205,7 @@ export class RequestProcessor {
 
   async #submissionFailed(
     spec: RequestSpec,
-    view: RequestView,
+    view: RequestState,
     target: Target,
     claim: { token: string; attempts: number },
     error: unknown,
@@ -248,7 +248,7 @@ export class RequestProcessor {
     return this.#complete(spec, factsOf(view), { outcome: 'failed', error: { ...described, message } });
   }
 
-  async #poll(spec: RequestSpec, view: RequestView, target: Target): Promise<Step> {
+  async #poll(spec: RequestSpec, view: RequestState, target: Target): Promise<Step> {
     const job = view.job;
     if (!job) {
       return this.#complete(spec, factsOf(view), {
@@ -338,7 +338,7 @@ export class RequestProcessor {
     return this.#again(Math.min(Math.max(now + delay, after), spec.deadlineAt), 'next poll');
   }
 
-  async #pollFailed(spec: RequestSpec, view: RequestView, target: Target, error: unknown): Promise<Step> {
+  async #pollFailed(spec: RequestSpec, view: RequestState, target: Target, error: unknown): Promise<Step> {
     if (!(error instanceof AiqumError)) throw error;
     if (error instanceof AiqumAbortError && this.#shutdownSignal.aborted) {
       // Shutting down: hand the poll to another worker now.
@@ -388,7 +388,7 @@ export class RequestProcessor {
   }
 }
 
-function factsOf(view: RequestView): TrackedFacts {
+function factsOf(view: RequestState): TrackedFacts {
   return { job: view.job, dialect: view.dialect, submittedAt: view.submittedAt };
 }
 

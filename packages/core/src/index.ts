@@ -72,6 +72,7 @@ export {
   type CompleteResult,
   type Completion,
   type RequestIdentity,
+  type RequestState,
   RequestStore,
   type RequestStoreOptions,
   type SubmissionClaim,

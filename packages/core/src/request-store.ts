@@ -110,6 +110,24 @@ const requestHashSchema = z.object({
   submitAttempts: z.coerce.number().int().default(0),
 });
 
+/** What the worker needs of a record at each step: its state, not its spec (the queue job carries that). */
+export interface RequestState {
+  status: z.output<typeof requestStatusSchema>;
+  job?: JobRef;
+  dialect?: z.output<typeof jobDialectSchema>;
+  jobState?: JobState;
+  submittedAt?: number;
+}
+
+const stateFields = ['status', 'job', 'dialect', 'jobState', 'submittedAt'] as const;
+const requestStateSchema = requestHashSchema.pick({
+  status: true,
+  job: true,
+  dialect: true,
+  jobState: true,
+  submittedAt: true,
+});
+
 const batchHashSchema = z.object({
   total: z.coerce.number().int(),
   done: z.coerce.number().int().default(0),
@@ -201,6 +219,25 @@ export class RequestStore {
   async get(requestId: string): Promise<RequestView | undefined> {
     const hash = await this.#redis.hgetall(this.#keys.request(requestId));
     return decodeRequest(hash);
+  }
+
+  /** The state of a request, read and parsed without its spec; undefined when the record is gone. */
+  async getState(requestId: string): Promise<RequestState | undefined> {
+    const values = await this.#redis.hmget(this.#keys.request(requestId), ...stateFields);
+    if (values[0] === null) return undefined;
+    const present = Object.fromEntries(
+      stateFields.flatMap((field, index) => {
+        const value = values[index];
+        return value === null || value === undefined ? [] : [[field, value]];
+      }),
+    );
+    const parsed = requestStateSchema.parse(present);
+    const state: RequestState = { status: parsed.status };
+    if (parsed.job !== undefined) state.job = parsed.job;
+    if (parsed.dialect !== undefined) state.dialect = parsed.dialect;
+    if (parsed.jobState !== undefined) state.jobState = parsed.jobState;
+    if (parsed.submittedAt !== undefined) state.submittedAt = parsed.submittedAt;
+    return state;
   }
 
   async getMany(requestIds: readonly string[]): Promise<Array<RequestView | undefined>> {

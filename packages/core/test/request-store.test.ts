@@ -271,6 +271,23 @@ describe('RequestStore', () => {
     expect(await store.get(missing.requestId)).toBeUndefined();
   });
 
+  it('reads a request state without its spec', async () => {
+    const request = spec();
+    await store.create([request]);
+    expect(await store.getState(request.requestId)).toEqual({ status: 'queued' });
+    await store.beginSubmission(request.requestId, claim('a'));
+    await store.acceptJob(request, ontapJob, 1_700_000_000_000, 'a');
+    await store.recordPoll(request.requestId, { phase: 'running', state: 'running' }, 'ontap');
+    expect(await store.getState(request.requestId)).toEqual({
+      status: 'tracking',
+      job: ontapJob,
+      dialect: 'ontap',
+      jobState: { phase: 'running', state: 'running' },
+      submittedAt: 1_700_000_000_000,
+    });
+    expect(await store.getState(spec().requestId)).toBeUndefined();
+  });
+
   it('keeps the request body out of the record: it travels in the queue job only', async () => {
     const request = spec({ body: { name: 'lun_with_a_body', space: { size: 1 } } });
     await store.create([request]);
