@@ -8,6 +8,28 @@ import { requestOutcomes } from './outcome.js';
  */
 
 /**
+ * Stores new requests (and their batch) in one step: one command for a whole batch instead of two per
+ * request. KEYS: batch, batch requests (both only with a batch), then each request. ARGV: has batch
+ * '1'/'0', batch fields JSON, batch TTL s, then per request: id, spec JSON, TTL s.
+ */
+export const createRequestsScript = new LuaScript(`
+local first = 1
+if ARGV[1] == '1' then
+  for name, value in pairs(cjson.decode(ARGV[2])) do redis.call('HSET', KEYS[1], name, value) end
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  first = 3
+end
+for i = first, #KEYS do
+  local at = 4 + (i - first) * 3
+  redis.call('HSET', KEYS[i], 'spec', ARGV[at + 1], 'status', 'queued', 'polls', 0, 'submitAttempts', 0)
+  redis.call('EXPIRE', KEYS[i], ARGV[at + 2])
+  if first == 3 then redis.call('ZADD', KEYS[2], i - first, ARGV[at]) end
+end
+if first == 3 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
+return #KEYS - first + 1
+`);
+
+/**
  * Claims the submission of a request: queued → submitting, held by a claim token until a lease expires.
  * - the same token again (a command resent after a reconnect) → claimed, nothing changes;
  * - another holder whose lease has not expired → busy, with the milliseconds left;

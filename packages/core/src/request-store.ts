@@ -14,6 +14,7 @@ import {
   acceptJobScript,
   beginSubmissionScript,
   completeRequestScript,
+  createRequestsScript,
   recordPollErrorScript,
   recordPollScript,
   requeueSubmissionScript,
@@ -163,17 +164,18 @@ export class RequestStore {
   }
 
   /**
-   * Stores new requests, and their batch when there is one, in one MULTI: all of them or none. A request
-   * record lives until its deadline plus the retention, so an abandoned one cannot stay forever.
+   * Stores new requests, and their batch when there is one, in one script: one atomic step and one
+   * command for the whole batch. A request record lives until its deadline plus the retention, so an
+   * abandoned one cannot stay forever.
    */
   async create(
     specs: readonly RequestSpec[],
     batch?: { batchId: string; metadata?: unknown },
   ): Promise<void> {
-    const multi = this.#redis.multi();
     const now = this.#now();
+    const keys: string[] = [];
+    const args: Array<string | number> = [batch ? '1' : '0'];
     if (batch) {
-      const batchKey = this.#keys.batch(batch.batchId);
       const fields: Record<string, string | number> = {
         total: specs.length,
         done: 0,
@@ -182,29 +184,19 @@ export class RequestStore {
         createdAtIso: new Date(now).toISOString(),
       };
       if (batch.metadata !== undefined) fields.metadata = JSON.stringify(batch.metadata);
-      multi.hset(batchKey, fields);
-      const lastDeadline = Math.max(...specs.map((spec) => spec.deadlineAt));
-      const ttl = this.#ttlUntil(lastDeadline);
-      multi.expire(batchKey, ttl);
-      const requestsKey = this.#keys.batchRequests(batch.batchId);
-      const members: Array<string | number> = [];
-      specs.forEach((spec, index) => {
-        members.push(index, spec.requestId);
-      });
-      multi.zadd(requestsKey, ...members);
-      multi.expire(requestsKey, ttl);
+      keys.push(this.#keys.batch(batch.batchId), this.#keys.batchRequests(batch.batchId));
+      args.push(JSON.stringify(fields), this.#ttlUntil(Math.max(...specs.map((spec) => spec.deadlineAt))));
+    } else {
+      args.push('', 0);
     }
     for (const spec of specs) {
-      const key = this.#keys.request(spec.requestId);
       // The body travels only in the queue job, which the worker reads anyway: the record (kept for the
       // retention) stays small, and views never show the body.
       const { body: _body, ...withoutBody } = spec;
-      multi.hset(key, { spec: JSON.stringify(withoutBody), status: 'queued', polls: 0, submitAttempts: 0 });
-      multi.expire(key, this.#ttlUntil(spec.deadlineAt));
+      keys.push(this.#keys.request(spec.requestId));
+      args.push(spec.requestId, JSON.stringify(withoutBody), this.#ttlUntil(spec.deadlineAt));
     }
-    const results = await multi.exec();
-    const failed = results?.find(([error]) => error !== null);
-    if (!results || failed) throw failed?.[0] ?? new Error('Redis discarded the transaction');
+    await createRequestsScript.run(this.#redis, keys, args);
   }
 
   /** Undoes `create` when the queue refused the jobs, so nothing half-stored is left behind. */

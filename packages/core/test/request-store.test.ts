@@ -299,6 +299,19 @@ describe('RequestStore', () => {
     });
   });
 
+  it('stores a batch of 10,000 requests in one step, in order', async () => {
+    const batchId = randomUUID();
+    const requests = Array.from({ length: 10_000 }, () => spec({ batchId }));
+    await store.create(requests, { batchId });
+    expect(await store.getBatch(batchId)).toMatchObject({ total: 10_000, byStatus: { pending: 10_000 } });
+    expect(await store.listBatchRequestIds(batchId, 9_998, 2)).toEqual([
+      requests[9_998]?.requestId,
+      requests[9_999]?.requestId,
+    ]);
+    expect((await store.get(requests[5_000]?.requestId ?? ''))?.status).toBe('queued');
+    expect(await redis.ttl(keys.request(requests[0]?.requestId ?? ''))).toBeGreaterThan(3_600);
+  });
+
   it('removes what create stored', async () => {
     const batchId = randomUUID();
     const requests = [spec({ batchId }), spec({ batchId })];
