@@ -63,6 +63,8 @@ export type JobCounts = Record<'RUNNING' | JobOutcome, number>;
 export class JobStore {
   readonly #jobs = new Map<string, SimJob>();
   readonly #order: SimJob[] = [];
+  /** Ground-truth reports ask for every request's jobs: a scan of all jobs each time would be quadratic. */
+  readonly #byCorrelationId = new Map<string, SimJob[]>();
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #clock: JobClock;
   readonly #now: () => number;
@@ -110,6 +112,11 @@ export class JobStore {
     };
     this.#jobs.set(id, job);
     this.#order.push(job);
+    if (job.correlationId !== undefined) {
+      const sameId = this.#byCorrelationId.get(job.correlationId);
+      if (sameId) sameId.push(job);
+      else this.#byCorrelationId.set(job.correlationId, [job]);
+    }
     this.#counts.RUNNING++;
     this.#clock.schedule(id, job.endTime);
     return job;
@@ -137,8 +144,9 @@ export class JobStore {
     }
   }
 
-  byCorrelationId(correlationId: string): SimJob[] {
-    return this.#order.filter((job) => job.correlationId === correlationId);
+  /** Jobs created by writes with this `X-Correlation-Id`, oldest first. */
+  byCorrelationId(correlationId: string): readonly SimJob[] {
+    return this.#byCorrelationId.get(correlationId) ?? [];
   }
 
   get counts(): Readonly<JobCounts> {

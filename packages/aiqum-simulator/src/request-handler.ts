@@ -245,10 +245,13 @@ export class RequestHandler {
         const polled = state.jobs.get(pollId);
         if (polled?.settled) polled.endSeen = true;
       }
-      state.logger.debug(
-        { method, path, status: reply.status, correlationId, fault: plan.responseFault },
-        'request',
-      );
+      // Checked first so that, at the usual levels, every request does not build a log object to drop.
+      if (state.logger.isLevelEnabled('debug')) {
+        state.logger.debug(
+          { method, path, status: reply.status, correlationId, fault: plan.responseFault },
+          'request',
+        );
+      }
       answer(reply, plan.responseFault);
     } finally {
       if (counted) {

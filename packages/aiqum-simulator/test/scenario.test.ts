@@ -331,6 +331,27 @@ describe('ground truth of what a client was told', () => {
     expect((await truth('corr-read')).writeFaults).toEqual([]);
   });
 
+  it('lists every job of a correlation id, oldest first, and no other', async () => {
+    await using sim = await startSimulator({ tls: false });
+    const write = async (name: string, correlationId: string) =>
+      jobKeyOf(
+        (
+          await call(sim, 'POST', '/api/storage-provider/luns', {
+            body: lunBody(name),
+            headers: { 'x-correlation-id': correlationId },
+          })
+        ).body,
+      );
+    const first = await write('corr_first', 'corr-retried');
+    const other = await write('corr_other', 'corr-other');
+    const retry = await write('corr_retry', 'corr-retried');
+    const ids = async (id: string) =>
+      records((await call(sim, 'GET', `/_sim/jobs?correlation_id=${id}`)).body).map((job) => job.id);
+    expect(await ids('corr-retried')).toEqual([first, retry]);
+    expect(await ids('corr-other')).toEqual([other]);
+    expect(await ids('corr-none')).toEqual([]);
+  });
+
   it('marks a job whose end a poll delivered unspoiled, so a purged job shows whether its end was missed', async () => {
     let now = Date.parse('2025-01-01T00:00:00Z');
     await using sim = await startSimulator({
