@@ -78,7 +78,7 @@ export function toNetworkError(error: unknown, call: FailedCall): AiqumError {
   const certificateCode = codes.find((candidate) => certificateCodes.has(candidate));
   if (certificateCode !== undefined) {
     return new AiqumConnectionError(
-      `TLS certificate not trusted (${certificateCode}); configure \`ca\` with the CA that signed the AIQUM certificate`,
+      `TLS certificate not trusted (${certificateCode}); configure \`ca\` with the CA that signed the AIQUM certificate (aiqum-jobs targets: \`caFile\`, or AIQUM_CA_FILE)`,
       { ...context, retryable: false, ambiguous: false },
     );
   }
