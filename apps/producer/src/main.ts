@@ -5,7 +5,7 @@ import { startProducerService } from './producer-service.js';
 /** `aiqum-jobs serve`: runs the API until SIGTERM or SIGINT, then closes the server before Redis. */
 export async function serve(env: Environment): Promise<void> {
   const config = loadProducerConfig(env);
-  const logger = createLogger({ name: 'aiqum-producer' });
+  const logger = createLogger({ name: 'aiqum-producer', level: config.logLevel });
   const service = await startProducerService(config, { logger });
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {

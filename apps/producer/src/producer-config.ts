@@ -2,7 +2,9 @@ import {
   ConfigError,
   type Environment,
   type LoadConfigOptions,
+  type LogLevel,
   loadSharedConfig,
+  logLevelSchema,
   Secret,
   type SharedConfig,
 } from '@aiqum-jobs/core';
@@ -28,6 +30,7 @@ const producerEnvSchema = z.object({
     .max(512 * 1024 * 1024)
     .default(8 * 1024 * 1024),
   PRODUCER_REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  LOG_LEVEL: logLevelSchema,
 });
 
 /** The producer's configuration: the shared one plus where and how the HTTP API serves. */
@@ -43,6 +46,8 @@ export interface ProducerConfig {
   readonly bodyLimitBytes: number;
   /** How long one Redis command may take before the API answers 503. @defaultValue 5000 */
   readonly redisCommandTimeoutMs: number;
+  /** pino level of the API's logs. @defaultValue `info` */
+  readonly logLevel: LogLevel;
 }
 
 const loopbackHosts = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -68,5 +73,6 @@ export function loadProducerConfig(env: Environment, options: LoadConfigOptions 
     apiTokens: vars.PRODUCER_API_TOKENS.map((token) => new Secret(token)),
     bodyLimitBytes: vars.PRODUCER_BODY_LIMIT_BYTES,
     redisCommandTimeoutMs: vars.PRODUCER_REDIS_COMMAND_TIMEOUT_MS,
+    logLevel: vars.LOG_LEVEL,
   };
 }

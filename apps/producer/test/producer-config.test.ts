@@ -16,6 +16,7 @@ describe('loadProducerConfig', () => {
       port: 8080,
       bodyLimitBytes: 8 * 1024 * 1024,
       apiTokens: [],
+      logLevel: 'info',
     });
     expect([...config.shared.targets.keys()]).toEqual(['default']);
   });
@@ -39,5 +40,12 @@ describe('loadProducerConfig', () => {
     expect(() => loadProducerConfig({ ...target, PRODUCER_API_TOKENS: 'short' })).toThrow(/at least 16/);
     expect(() => loadProducerConfig({ ...target, PRODUCER_HOST: '0.0.0.0' })).toThrow(ConfigError);
     expect(() => loadProducerConfig({ ...target, PRODUCER_HOST: '0.0.0.0' })).toThrow(/loopback only/);
+  });
+
+  it('takes LOG_LEVEL, and says which values it accepts', () => {
+    expect(loadProducerConfig({ ...target, LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
+    expect(() => loadProducerConfig({ ...target, LOG_LEVEL: 'loud' })).toThrow(
+      /LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/,
+    );
   });
 });

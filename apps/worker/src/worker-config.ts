@@ -2,7 +2,9 @@ import {
   ConfigError,
   type Environment,
   type LoadConfigOptions,
+  type LogLevel,
   loadSharedConfig,
+  logLevelSchema,
   type SharedConfig,
 } from '@aiqum-jobs/core';
 import { z } from 'zod';
@@ -14,7 +16,7 @@ const workerEnvSchema = z.object({
   WORKER_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).default(5_000),
   WORKER_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: logLevelSchema,
 });
 
 export interface WorkerConfig extends SharedConfig {
@@ -31,7 +33,7 @@ export interface WorkerConfig extends SharedConfig {
   readonly stalledIntervalMs: number;
   /** How long shutdown waits for calls in flight before it gives up on them. @defaultValue 10000 */
   readonly shutdownTimeoutMs: number;
-  readonly logLevel: z.output<typeof workerEnvSchema>['LOG_LEVEL'];
+  readonly logLevel: LogLevel;
 }
 
 /** Reads and validates the worker's configuration once, at start-up. */

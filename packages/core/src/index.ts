@@ -15,7 +15,14 @@ export {
   requestAcceptedEventSchema,
   requestCompletedEventSchema,
 } from './events.js';
-export { type CreateLoggerOptions, createLogger, type Logger, redactedLogPaths } from './logger.js';
+export {
+  type CreateLoggerOptions,
+  createLogger,
+  type Logger,
+  type LogLevel,
+  logLevelSchema,
+  redactedLogPaths,
+} from './logger.js';
 export { LuaScript, type RedisConnection } from './lua-script.js';
 export {
   outcomeOfJobOutcome,

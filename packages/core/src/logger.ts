@@ -1,4 +1,13 @@
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import { z } from 'zod';
+
+/** `LOG_LEVEL` of every process. @defaultValue `info` */
+export const logLevelSchema = z
+  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+  })
+  .default('info');
+export type LogLevel = z.output<typeof logLevelSchema>;
 
 /**
  * Paths pino removes from every log line, wherever a caller puts them. Credentials must never reach a
