@@ -245,7 +245,16 @@ describe('poll now', () => {
     const view = await h.store.get(requestId);
     if (view === undefined) throw new Error('request not stored');
     const token = 'test-worker';
-    await h.store.beginSubmission(requestId, { token, leaseMs: 60_000, allowResubmit: false });
+    await h.store.beginStep(requestId, {
+      target: view.target,
+      limits: { maxConcurrent: 100, maxPerSecond: 1_000 },
+      leaseId: token,
+      token,
+      claimLeaseMs: 60_000,
+      allowResubmit: false,
+      submitLeaseMs: 60_000,
+      pollLeaseMs: 60_000,
+    });
     const job = {
       kind: 'aiqum' as const,
       key: 'k:1',

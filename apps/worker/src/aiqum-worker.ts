@@ -1,5 +1,4 @@
 import {
-  CallLimiter,
   createRedisKeys,
   type Logger,
   queuePayloads,
@@ -62,7 +61,6 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
   const hardStop = new AbortController();
   const processor = new RequestProcessor({
     store,
-    limiter: new CallLimiter({ redis, keys }),
     targets,
     logger,
     shutdownSignal: shutdown.signal,

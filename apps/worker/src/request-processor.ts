@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AiqumAbortError, AiqumApiError, AiqumError, type JobSnapshot } from '@aiqum-jobs/aiqum-client';
 import {
-  type CallLimiter,
+  type CallSlot,
   type Completion,
   type JobState,
   type Logger,
@@ -12,7 +12,7 @@ import {
   type RequestState,
   type RequestStore,
   requestErrorCodes,
-  type SubmissionClaim,
+  type StepStart,
   type TrackedFacts,
 } from '@aiqum-jobs/core';
 import { pollDelayMs } from './poll-delay.js';
@@ -38,7 +38,6 @@ const maxResponseBytes = 64 * 1024;
 
 export interface RequestProcessorOptions {
   store: RequestStore;
-  limiter: CallLimiter;
   targets: ReadonlyMap<string, Target>;
   logger: Logger;
   /** Aborted at shutdown: long polls stop at once (the request is re-polled by another worker). */
@@ -62,7 +61,6 @@ export interface RequestProcessorOptions {
  */
 export class RequestProcessor {
   readonly #store: RequestStore;
-  readonly #limiter: CallLimiter;
   readonly #targets: ReadonlyMap<string, Target>;
   readonly #logger: Logger;
   readonly #shutdownSignal: AbortSignal;
@@ -72,7 +70,6 @@ export class RequestProcessor {
 
   constructor(options: RequestProcessorOptions) {
     this.#store = options.store;
-    this.#limiter = options.limiter;
     this.#targets = options.targets;
     this.#logger = options.logger;
     this.#shutdownSignal = options.shutdownSignal;
@@ -82,10 +79,10 @@ export class RequestProcessor {
   }
 
   async step(spec: RequestSpec): Promise<Step> {
-    const view = await this.#store.getState(spec.requestId);
-    if (!view || view.status === 'completed') return done;
     const target = this.#targets.get(spec.target);
     if (!target) {
+      const view = await this.#store.getState(spec.requestId);
+      if (!view || view.status === 'completed') return done;
       return this.#complete(spec, factsOf(view), {
         outcome: 'failed',
         error: {
@@ -94,41 +91,68 @@ export class RequestProcessor {
         },
       });
     }
-    switch (view.status) {
-      case 'queued':
-      case 'submitting':
-        // A submission in progress elsewhere, or one a dead worker left: the claim tells which.
-        return this.#submit(spec, view, target);
-      case 'tracking':
-        return this.#poll(spec, view, target);
+    // One command reads the state, takes a call slot and, for a submission, claims it. The claim outlives
+    // the call (the client's timeout bounds it), so a live holder is never taken over.
+    const token = randomUUID();
+    const submitLeaseMs = target.config.timeoutMs + leaseMarginMs;
+    const longPollWaitMs = (target.config.longPoll?.maxWaitSeconds ?? 0) * 1000;
+    const start = await this.#store.beginStep(spec.requestId, {
+      target: target.config.name,
+      limits: target.config.limits,
+      leaseId: token,
+      token,
+      claimLeaseMs: submitLeaseMs,
+      allowResubmit: spec.method === 'GET' || spec.retryAmbiguous,
+      submitLeaseMs,
+      pollLeaseMs: submitLeaseMs + longPollWaitMs,
+    });
+    const slot: CallSlot = { target: target.config.name, leaseId: token };
+    switch (start.verdict) {
+      case 'missing':
+      case 'completed':
+        return done;
+      case 'busy':
+        return this.#again(this.#now() + start.ms, 'submission held elsewhere');
+      case 'limited':
+        return this.#again(this.#now() + start.ms + this.#random() * limitJitterMs, 'target limit');
+      case 'interrupted':
+        return this.#complete(spec, factsOf(start.state), {
+          outcome: 'unknown',
+          error: {
+            code: requestErrorCodes.submissionAmbiguous,
+            message:
+              'the worker submitting this request stopped before AIQUM answered: AIQUM may or may not have ' +
+              'accepted it, so it is not submitted again (set retryAmbiguous to resubmit such requests)',
+          },
+        });
+      case 'claimed':
+        return this.#submit(spec, start, target, token, slot);
+      case 'poll':
+        return this.#poll(spec, start.state, target, slot);
     }
   }
 
-  async #submit(spec: RequestSpec, view: RequestState, target: Target): Promise<Step> {
-    const now = this.#now();
-    if (view.status === 'queued' && now >= spec.deadlineAt) {
-      return this.#complete(spec, factsOf(view), {
-        outcome: 'timed_out',
-        error: {
-          code: requestErrorCodes.deadlineExceeded,
-          message: 'the deadline passed before the request could be submitted',
+  async #submit(
+    spec: RequestSpec,
+    start: StepStart,
+    target: Target,
+    token: string,
+    slot: CallSlot,
+  ): Promise<Step> {
+    const view = start.state;
+    if (this.#now() >= spec.deadlineAt) {
+      return this.#complete(
+        spec,
+        factsOf(view),
+        {
+          outcome: 'timed_out',
+          error: {
+            code: requestErrorCodes.deadlineExceeded,
+            message: 'the deadline passed before the request could be submitted',
+          },
         },
-      });
-    }
-    const leaseMs = target.config.timeoutMs + leaseMarginMs;
-    const slot = await this.#limiter.acquire(target.config.name, target.config.limits, leaseMs);
-    if (!slot.granted) return this.#again(now + slot.waitMs + this.#random() * limitJitterMs, 'target limit');
-
-    // The claim outlives the call (the client's timeout bounds it), so a live holder is never taken over.
-    const token = randomUUID();
-    const claim = await this.#store.beginSubmission(spec.requestId, {
-      token,
-      leaseMs,
-      allowResubmit: spec.method === 'GET' || spec.retryAmbiguous,
-    });
-    if (claim.status !== 'claimed') {
-      await slot.release();
-      return this.#claimRefused(spec, view, claim);
+        slot,
+      );
     }
     const headers = { 'X-Correlation-Id': spec.requestId };
     const signal = this.#hardStopSignal ? { signal: this.#hardStopSignal } : {};
@@ -147,19 +171,25 @@ export class RequestProcessor {
         });
       }
     } catch (error) {
-      await slot.release();
-      return this.#submissionFailed(spec, view, target, { token, attempts: claim.submitAttempts }, error);
+      return this.#submissionFailed(
+        spec,
+        view,
+        target,
+        { token, attempts: start.submitAttempts, slot },
+        error,
+      );
     }
-    await slot.release();
 
     if (result.kind === 'sync') {
-      return this.#complete(spec, factsOf(view), {
-        outcome: 'succeeded',
-        response: keptResponse(result.body),
-      });
+      return this.#complete(
+        spec,
+        factsOf(view),
+        { outcome: 'succeeded', response: keptResponse(result.body) },
+        slot,
+      );
     }
     const submittedAt = this.#now();
-    const status = await this.#store.acceptJob(spec, result.job, submittedAt, token);
+    const status = await this.#store.acceptJob(spec, result.job, submittedAt, token, slot);
     if (status !== 'tracking') {
       this.#logger.warn(
         { requestId: spec.requestId, job: result.job, status },
@@ -181,33 +211,11 @@ export class RequestProcessor {
     return this.#again(Math.min(submittedAt + delay, spec.deadlineAt), 'first poll');
   }
 
-  /** Another worker holds the submission, a dead one left it, or the request moved on meanwhile. */
-  async #claimRefused(spec: RequestSpec, view: RequestState, claim: SubmissionClaim): Promise<Step> {
-    switch (claim.status) {
-      case 'busy':
-        return this.#again(this.#now() + claim.retryInMs, 'submission held elsewhere');
-      case 'interrupted':
-        return this.#complete(spec, factsOf(view), {
-          outcome: 'unknown',
-          error: {
-            code: requestErrorCodes.submissionAmbiguous,
-            message:
-              'the worker submitting this request stopped before AIQUM answered: AIQUM may or may not have ' +
-              'accepted it, so it is not submitted again (set retryAmbiguous to resubmit such requests)',
-          },
-        });
-      case 'tracking':
-        return this.step(spec);
-      default:
-        return done;
-    }
-  }
-
   async #submissionFailed(
     spec: RequestSpec,
-    view: RequestState,
+    view: StepState,
     target: Target,
-    claim: { token: string; attempts: number },
+    claim: { token: string; attempts: number; slot: CallSlot },
     error: unknown,
   ): Promise<Step> {
     const { attempts } = claim;
@@ -218,7 +226,7 @@ export class RequestProcessor {
     const stopped = error instanceof AiqumAbortError && this.#hardStopSignal?.aborted === true;
     const mayRetry = error.ambiguous ? repeatable : error.retryable || stopped;
     if (mayRetry && attempts < maxSubmitAttempts) {
-      await this.#store.requeueSubmission(spec.requestId, claim.token);
+      await this.#store.requeueSubmission(spec.requestId, claim.token, claim.slot);
       const delay = pollDelayMs({
         policy: policyOf(target, spec),
         polls: attempts,
@@ -233,28 +241,43 @@ export class RequestProcessor {
       return this.#again(Math.min(this.#now() + delay, spec.deadlineAt), 'submission retry');
     }
     if (error.ambiguous && !repeatable) {
-      return this.#complete(spec, factsOf(view), {
-        outcome: 'unknown',
-        error: {
-          ...described,
-          code: requestErrorCodes.submissionAmbiguous,
-          message: `${described.message}; the call may have reached AIQUM, so it is not submitted again (set retryAmbiguous to resubmit such requests)`,
+      return this.#complete(
+        spec,
+        factsOf(view),
+        {
+          outcome: 'unknown',
+          error: {
+            ...described,
+            code: requestErrorCodes.submissionAmbiguous,
+            message: `${described.message}; the call may have reached AIQUM, so it is not submitted again (set retryAmbiguous to resubmit such requests)`,
+          },
         },
-      });
+        claim.slot,
+      );
     }
     const message = mayRetry
       ? `${described.message} (gave up after ${attempts} attempts)`
       : described.message;
-    return this.#complete(spec, factsOf(view), { outcome: 'failed', error: { ...described, message } });
+    return this.#complete(
+      spec,
+      factsOf(view),
+      { outcome: 'failed', error: { ...described, message } },
+      claim.slot,
+    );
   }
 
-  async #poll(spec: RequestSpec, view: RequestState, target: Target): Promise<Step> {
+  async #poll(spec: RequestSpec, view: StepState, target: Target, slot: CallSlot): Promise<Step> {
     const job = view.job;
     if (!job) {
-      return this.#complete(spec, factsOf(view), {
-        outcome: 'unknown',
-        error: { code: requestErrorCodes.internal, message: 'the tracked request has no job reference' },
-      });
+      return this.#complete(
+        spec,
+        factsOf(view),
+        {
+          outcome: 'unknown',
+          error: { code: requestErrorCodes.internal, message: 'the tracked request has no job reference' },
+        },
+        slot,
+      );
     }
     const now = this.#now();
     const remainingSeconds = Math.max(1, Math.floor((spec.deadlineAt - now) / 1000));
@@ -262,9 +285,6 @@ export class RequestProcessor {
       target.config.longPoll && job.kind === 'aiqum'
         ? Math.min(target.config.longPoll.maxWaitSeconds, remainingSeconds)
         : undefined;
-    const leaseMs = target.config.timeoutMs + (longPollSeconds ?? 0) * 1000 + leaseMarginMs;
-    const slot = await this.#limiter.acquire(target.config.name, target.config.limits, leaseMs);
-    if (!slot.granted) return this.#again(now + slot.waitMs + this.#random() * limitJitterMs, 'target limit');
 
     let snapshot: JobSnapshot;
     try {
@@ -274,16 +294,14 @@ export class RequestProcessor {
         signal: this.#shutdownSignal,
       });
     } catch (error) {
-      await slot.release();
-      return this.#pollFailed(spec, view, target, error);
+      return this.#pollFailed(spec, view, target, error, slot);
     }
-    await slot.release();
 
     const jobState = jobStateOf(snapshot);
     const dialect = snapshot.phase === 'gone' ? view.dialect : snapshot.dialect;
-    const recorded = await this.#store.recordPoll(spec.requestId, jobState, dialect);
-    if (recorded.status !== 'tracking') return done;
     const facts: TrackedFacts = { job, dialect, submittedAt: view.submittedAt };
+    // A poll that sees the end is recorded by the terminal transition itself, one command.
+    const ended = { slot, countPoll: true };
 
     if (snapshot.phase === 'terminal') {
       const completion: Completion = {
@@ -298,18 +316,25 @@ export class RequestProcessor {
           ...(snapshot.code === undefined ? {} : { aiqumCode: snapshot.code }),
         };
       }
-      return this.#complete(spec, facts, completion);
+      return this.#complete(spec, facts, completion, ended);
     }
     if (snapshot.phase === 'gone') {
-      return this.#complete(spec, facts, {
-        outcome: 'unknown',
-        jobState,
-        error: {
-          code: requestErrorCodes.jobGone,
-          message: `AIQUM answered 404 for job ${job.href}, which it had accepted: it finished and was purged, or was lost, so its outcome cannot be known`,
+      return this.#complete(
+        spec,
+        facts,
+        {
+          outcome: 'unknown',
+          jobState,
+          error: {
+            code: requestErrorCodes.jobGone,
+            message: `AIQUM answered 404 for job ${job.href}, which it had accepted: it finished and was purged, or was lost, so its outcome cannot be known`,
+          },
         },
-      });
+        ended,
+      );
     }
+    const recorded = await this.#store.recordPoll(spec.requestId, jobState, dialect, slot);
+    if (recorded.status !== 'tracking') return done;
     const after = this.#now();
     if (after >= spec.deadlineAt) {
       return this.#complete(spec, facts, {
@@ -338,15 +363,22 @@ export class RequestProcessor {
     return this.#again(Math.min(Math.max(now + delay, after), spec.deadlineAt), 'next poll');
   }
 
-  async #pollFailed(spec: RequestSpec, view: RequestState, target: Target, error: unknown): Promise<Step> {
+  async #pollFailed(
+    spec: RequestSpec,
+    view: StepState,
+    target: Target,
+    error: unknown,
+    slot: CallSlot,
+  ): Promise<Step> {
     if (!(error instanceof AiqumError)) throw error;
     if (error instanceof AiqumAbortError && this.#shutdownSignal.aborted) {
       // Shutting down: hand the poll to another worker now.
+      await this.#store.releaseSlot(slot);
       return this.#again(this.#now(), 'shutdown');
     }
     const described = describeError(error);
     const permanent = error instanceof AiqumApiError && !error.retryable;
-    const { status, pollErrors } = await this.#store.recordPollError(spec.requestId);
+    const { status, pollErrors } = await this.#store.recordPollError(spec.requestId, slot);
     if (status !== 'tracking') return done;
     const now = this.#now();
     if (permanent || pollErrors >= maxConsecutivePollErrors || now >= spec.deadlineAt) {
@@ -375,8 +407,14 @@ export class RequestProcessor {
     return this.#again(Math.min(now + delay, spec.deadlineAt), 'poll retry');
   }
 
-  async #complete(spec: RequestSpec, facts: TrackedFacts, completion: Completion): Promise<Step> {
-    const result = await this.#store.complete(spec, facts, completion);
+  async #complete(
+    spec: RequestSpec,
+    facts: TrackedFacts,
+    completion: Completion,
+    options: CallSlot | { slot: CallSlot; countPoll: boolean } | undefined = undefined,
+  ): Promise<Step> {
+    const recording = options === undefined ? {} : 'leaseId' in options ? { slot: options } : options;
+    const result = await this.#store.complete(spec, facts, completion, recording);
     const log = { requestId: spec.requestId, batchId: spec.batchId, outcome: completion.outcome, result };
     if (completion.error) this.#logger.info({ ...log, error: completion.error }, 'request completed');
     else this.#logger.info(log, 'request completed');
@@ -388,7 +426,10 @@ export class RequestProcessor {
   }
 }
 
-function factsOf(view: RequestState): TrackedFacts {
+/** What a step knows of the request's state: `beginStep` reads it, without the status. */
+type StepState = Omit<RequestState, 'status'>;
+
+function factsOf(view: StepState): TrackedFacts {
   return { job: view.job, dialect: view.dialect, submittedAt: view.submittedAt };
 }
 

@@ -228,9 +228,18 @@ describe('the pipeline, end to end against the simulator', () => {
     // A worker claimed both submissions and died before AIQUM's answer was recorded; its claims' leases
     // (a second here) run out while the requests wait.
     await h.store.create([interrupted, resubmittable]);
-    const deadClaim = { token: 'dead-worker', leaseMs: 1_000, allowResubmit: false };
-    await h.store.beginSubmission(interrupted.requestId, deadClaim);
-    await h.store.beginSubmission(resubmittable.requestId, deadClaim);
+    const deadClaim = {
+      target: 'docs',
+      limits: { maxConcurrent: 100, maxPerSecond: 1_000 },
+      leaseId: 'dead-worker',
+      token: 'dead-worker',
+      claimLeaseMs: 1_000,
+      allowResubmit: false,
+      submitLeaseMs: 1_000,
+      pollLeaseMs: 1_000,
+    };
+    await h.store.beginStep(interrupted.requestId, deadClaim);
+    await h.store.beginStep(resubmittable.requestId, deadClaim);
     await h.queue.addBulk(
       [interrupted, resubmittable].map((spec) => ({
         name: 'request',

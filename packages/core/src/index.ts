@@ -1,4 +1,3 @@
-export { CallLimiter, type CallLimiterOptions, type SlotGrant, type TargetLimits } from './call-limiter.js';
 export { type Environment, type LoadConfigOptions, loadSharedConfig, type SharedConfig } from './config.js';
 export { ConfigError } from './config-error.js';
 export {
@@ -76,13 +75,16 @@ export {
 } from './request-spec.js';
 export {
   type BatchView,
+  type CallSlot,
   type CompleteResult,
   type Completion,
   type RequestIdentity,
   type RequestState,
   RequestStore,
   type RequestStoreOptions,
-  type SubmissionClaim,
+  type StepRequest,
+  type StepStart,
+  stepVerdicts,
   type TrackedFacts,
 } from './request-store.js';
 export { Secret } from './secret.js';
@@ -95,3 +97,4 @@ export {
   targetNameSchema,
   targetsFileSchema,
 } from './target-config.js';
+export { limiterWindow, type TargetLimits } from './target-limiter.js';

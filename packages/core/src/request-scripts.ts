@@ -1,5 +1,6 @@
 import { LuaScript } from './lua-script.js';
 import { requestOutcomes } from './outcome.js';
+import { limiterReleaseLua, limiterTakeLua, limiterWaitLua, redisNowLua } from './target-limiter.js';
 
 /**
  * The request state machine's atomic steps. Each is one Lua script: it checks the status it expects and
@@ -29,35 +30,68 @@ if first == 3 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
 return #KEYS - first + 1
 `);
 
+const limiterNames = {
+  inFlight: 'KEYS[2]',
+  recent: 'KEYS[3]',
+  maxConcurrent: 'ARGV[6]',
+  callsPerWindow: 'ARGV[7]',
+  windowMs: 'ARGV[8]',
+};
+
 /**
- * Claims the submission of a request: queued → submitting, held by a claim token until a lease expires.
- * - the same token again (a command resent after a reconnect) → claimed, nothing changes;
- * - another holder whose lease has not expired → busy, with the milliseconds left;
- * - a holder whose lease expired (its worker died mid-call) → interrupted, or claimed anew when ARGV[3]
- *   is '1' (the request allows resubmission).
- * Lease times are Redis's own clock. KEYS: request. ARGV: token, lease ms, allow resubmit '1'/'0'.
- * Returns { 'claimed' | 'busy' | 'interrupted' | other status, submitAttempts, ms left when busy }.
+ * Begins one step of a request, in one command: reads its state, takes a call slot on its target, and for a
+ * submission claims it with a token held until a lease expires (Redis's clock). Verdicts:
+ * - \`missing\` / \`completed\`: nothing to do;
+ * - \`busy\` (ms left): another worker holds a live claim on the submission;
+ * - \`interrupted\`: a claim whose worker died mid-call, on a request that may not be resubmitted;
+ * - \`limited\` (ms to wait): the target's limits refuse a call now;
+ * - \`claimed\`: submit now (the same token again, as after a resent command, is the same claim; an expired
+ *   claim is taken anew when the request allows resubmission);
+ * - \`poll\`: the request is tracked; poll its Job now.
+ * A slot is taken only with \`claimed\` and \`poll\`, under the lease id ARGV[9].
+ * KEYS: request, target in-flight leases, target recent calls. ARGV: claim token, claim lease ms, allow
+ * resubmit '1'/'0', submission lease ms, poll lease ms, max concurrent, calls per window, window ms, lease id.
+ * Returns { verdict, submitAttempts, ms, job, dialect, jobState, submittedAt } (state fields false if unset).
  */
-export const beginSubmissionScript = new LuaScript(`
+export const beginStepScript = new LuaScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', 0, 0} end
+if status == 'completed' then return {'completed', 0, 0} end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'submitAttempts') or '0')
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 'job', 'dialect', 'jobState', 'submittedAt')
+${redisNowLua}
+local holder = redis.call('HGET', KEYS[1], 'submitter')
+if status == 'submitting' and holder == ARGV[1] then
+  -- The same command again (resent after a reconnect): its first run claimed and took the slot.
+  local leaseMs = ARGV[4]
+  ${limiterTakeLua({ ...limiterNames, leaseMs: 'leaseMs', leaseId: 'ARGV[9]' })}
+  return {'claimed', attempts, 0, state[1], state[2], state[3], state[4]}
+end
 if status == 'submitting' then
-  if redis.call('HGET', KEYS[1], 'submitter') == ARGV[1] then return {'claimed', attempts, 0} end
   local leftMs = tonumber(redis.call('HGET', KEYS[1], 'submitUntil') or '0') - now
   if leftMs > 0 then return {'busy', attempts, leftMs} end
-  if ARGV[3] ~= '1' then return {'interrupted', attempts, 0} end
-elseif status ~= 'queued' then
-  return {status, attempts, 0}
+  if ARGV[3] ~= '1' then return {'interrupted', attempts, 0, state[1], state[2], state[3], state[4]} end
 end
-redis.call('HSET', KEYS[1], 'status', 'submitting', 'submitter', ARGV[1], 'submitUntil', now + tonumber(ARGV[2]))
-return {'claimed', redis.call('HINCRBY', KEYS[1], 'submitAttempts', 1), 0}
+${limiterWaitLua(limiterNames)}
+if limitWait > 0 then return {'limited', attempts, limitWait} end
+local verdict = 'poll'
+local leaseMs = ARGV[5]
+if status ~= 'tracking' then
+  verdict = 'claimed'
+  leaseMs = ARGV[4]
+  redis.call('HSET', KEYS[1], 'status', 'submitting', 'submitter', ARGV[1], 'submitUntil', now + tonumber(ARGV[2]))
+  attempts = redis.call('HINCRBY', KEYS[1], 'submitAttempts', 1)
+end
+${limiterTakeLua({ ...limiterNames, leaseMs: 'leaseMs', leaseId: 'ARGV[9]' })}
+return {verdict, attempts, 0, state[1], state[2], state[3], state[4]}
 `);
 
-/** submitting → queued by the claim holder, after an error that proves the call never reached AIQUM. KEYS: request. ARGV: token. */
+/**
+ * submitting → queued by the claim holder, after an error that proves the call never reached AIQUM; releases
+ * the call slot. KEYS: request, target in-flight leases. ARGV: token, lease id ('' for none).
+ */
 export const requeueSubmissionScript = new LuaScript(`
+${limiterReleaseLua('KEYS[2]', 'ARGV[2]')}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 'missing' end
 if status == 'submitting' and redis.call('HGET', KEYS[1], 'submitter') == ARGV[1] then
@@ -69,12 +103,14 @@ return status
 `);
 
 /**
- * submitting → tracking by the claim holder: AIQUM returned a Job. Records it, counts it as tracked in its
- * batch and appends \`request.accepted\`. KEYS: request, events, batch (the request key again when there is
- * no batch). ARGV: job JSON, submittedAt, event JSON, stream MINID, has batch '1'/'0', claim token.
+ * submitting → tracking by the claim holder: AIQUM returned a Job. Releases the call slot, records the Job,
+ * counts it as tracked in its batch and appends \`request.accepted\`. KEYS: request, events, batch (the
+ * request key again when there is no batch), target in-flight leases. ARGV: job JSON, submittedAt, event
+ * JSON, stream MINID, has batch '1'/'0', claim token, lease id ('' for none).
  * Returns the status after the call, or 'not-holder' when another claim took over.
  */
 export const acceptJobScript = new LuaScript(`
+${limiterReleaseLua('KEYS[4]', 'ARGV[7]')}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 'missing' end
 if status ~= 'submitting' then return status end
@@ -87,10 +123,11 @@ return 'tracking'
 `);
 
 /**
- * Records one poll of a tracked Job. KEYS: request. ARGV: jobState JSON, dialect.
- * Returns { status, polls }.
+ * Records one poll of a tracked Job and releases its call slot. KEYS: request, target in-flight leases.
+ * ARGV: jobState JSON, dialect, lease id ('' for none). Returns { status, polls }.
  */
 export const recordPollScript = new LuaScript(`
+${limiterReleaseLua('KEYS[2]', 'ARGV[3]')}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', 0} end
 if status ~= 'tracking' then return {status, tonumber(redis.call('HGET', KEYS[1], 'polls') or '0')} end
@@ -99,10 +136,12 @@ return {status, redis.call('HINCRBY', KEYS[1], 'polls', 1)}
 `);
 
 /**
- * Records a failed poll of a tracked Job; successful polls reset the count. KEYS: request.
+ * Records a failed poll of a tracked Job (successful polls reset the count) and releases its call slot.
+ * KEYS: request, target in-flight leases. ARGV: lease id ('' for none).
  * Returns { status, consecutive poll errors }.
  */
 export const recordPollErrorScript = new LuaScript(`
+${limiterReleaseLua('KEYS[2]', 'ARGV[1]')}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', 0} end
 if status ~= 'tracking' then return {status, 0} end
@@ -112,19 +151,23 @@ return {status, redis.call('HINCRBY', KEYS[1], 'pollErrors', 1)}
 const outcomeList = requestOutcomes.map((outcome) => `'${outcome}'`).join(', ');
 
 /**
- * Any status → completed, exactly once. Writes the outcome, appends \`request.completed\` (the caller's
- * event JSON with the record's poll count put first), counts the outcome in its batch, and for the last
- * request of a batch appends \`batch.completed\`. Sets the retention expiry.
- * KEYS: request, events, batch, batch requests (the request key twice more when there is no batch).
+ * Any status → completed, exactly once. Releases the caller's call slot, writes the outcome (counting the
+ * poll that saw the end, when ARGV[11] is '1'), appends \`request.completed\` (the caller's event JSON with
+ * the record's poll count put first), counts the outcome in its batch, and for the last request of a batch
+ * appends \`batch.completed\`. Sets the retention expiry.
+ * KEYS: request, events, batch, batch requests (the request key twice more when there is no batch), target
+ * in-flight leases (the request key when there is no slot).
  * ARGV: outcome, fields JSON (flat: name → string), event JSON, now ms, now ISO, retention s, MINID,
- *       has batch '1'/'0', batch id.
+ *       has batch '1'/'0', batch id, lease id ('' for none), count a poll '1'/'0'.
  */
 export const completeRequestScript = new LuaScript(`
+${limiterReleaseLua('KEYS[5]', 'ARGV[10]')}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 'missing' end
 if status == 'completed' then return 'already-completed' end
 local fields = cjson.decode(ARGV[2])
 for name, value in pairs(fields) do redis.call('HSET', KEYS[1], name, value) end
+if ARGV[11] == '1' then redis.call('HINCRBY', KEYS[1], 'polls', 1) end
 redis.call('HSET', KEYS[1], 'status', 'completed', 'outcome', ARGV[1], 'finishedAt', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 local polls = redis.call('HGET', KEYS[1], 'polls') or '0'

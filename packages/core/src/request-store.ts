@@ -12,7 +12,7 @@ import type { RedisKeys } from './redis-keys.js';
 import { type RequestError, requestErrorSchema } from './request-error.js';
 import {
   acceptJobScript,
-  beginSubmissionScript,
+  beginStepScript,
   completeRequestScript,
   createRequestsScript,
   recordPollErrorScript,
@@ -29,6 +29,7 @@ import {
   type RequestView,
   requestSpecSchema,
 } from './request-spec.js';
+import { limiterWindow, type TargetLimits } from './target-limiter.js';
 
 /** A batch as producers see it. Timestamps are epoch milliseconds. */
 export interface BatchView {
@@ -69,14 +70,48 @@ type JobDialectName = z.output<typeof jobDialectSchema>;
 
 export type CompleteResult = 'completed' | 'already-completed' | 'missing';
 
+/** A call slot taken on a target's limits; the script that records the call's result releases it. */
+export interface CallSlot {
+  target: string;
+  leaseId: string;
+}
+
+/** What one step asks of `beginStep`. */
+export interface StepRequest {
+  target: string;
+  limits: TargetLimits;
+  /** Lease id of the call slot taken with `claimed` or `poll`. */
+  leaseId: string;
+  /** Claim token of a submission. */
+  token: string;
+  /** How long a submission claim holds before it counts as interrupted. */
+  claimLeaseMs: number;
+  /** Whether an interrupted submission may be claimed anew. */
+  allowResubmit: boolean;
+  /** Slot lease of a submission call, and of a poll (a long poll waits longer). */
+  submitLeaseMs: number;
+  pollLeaseMs: number;
+}
+
+export const stepVerdicts = [
+  'missing',
+  'completed',
+  'busy',
+  'interrupted',
+  'limited',
+  'claimed',
+  'poll',
+] as const;
+
 /**
- * What `beginSubmission` found: `claimed` (submit now), `busy` (another worker holds a live claim; look
- * again in `retryInMs`), `interrupted` (a claim whose worker died mid-call), or the request's status.
+ * How a step begins: `claimed` (submit now) and `poll` (poll now) hold a call slot; `busy` and `limited`
+ * come with `ms` to wait; `interrupted` is a claim whose worker died mid-call.
  */
-export interface SubmissionClaim {
-  status: string;
+export interface StepStart {
+  verdict: (typeof stepVerdicts)[number];
   submitAttempts: number;
-  retryInMs: number;
+  ms: number;
+  state: Omit<RequestState, 'status'>;
 }
 
 const jsonField = <T extends z.ZodType>(schema: T) =>
@@ -128,6 +163,17 @@ const requestStateSchema = requestHashSchema.pick({
   jobState: true,
   submittedAt: true,
 });
+
+/** `beginStep`'s reply: verdict, attempts, ms, then the state fields (nil when unset, or left out). */
+const stepReplySchema = z.tuple([
+  z.enum(stepVerdicts),
+  z.number(),
+  z.number(),
+  jsonField(jobRefSchema).nullish(),
+  jobDialectSchema.nullish(),
+  jsonField(jobStateSchema).nullish(),
+  z.coerce.number().int().nullish(),
+]);
 
 const batchHashSchema = z.object({
   total: z.coerce.number().int(),
@@ -273,34 +319,65 @@ export class RequestStore {
   }
 
   /**
-   * Claims a request's submission for `leaseMs` under `token` (see the script for every case). `busy`
-   * comes with `retryInMs`, when the current holder's lease ends.
+   * Begins one step of a request in one command: its state, a call slot on its target, and for a
+   * submission the claim (see the script for every verdict).
    */
-  async beginSubmission(
-    requestId: string,
-    claim: { token: string; leaseMs: number; allowResubmit: boolean },
-  ): Promise<SubmissionClaim> {
-    const [status, submitAttempts, retryInMs] = z
-      .tuple([z.string(), z.number(), z.number()])
-      .parse(
-        await beginSubmissionScript.run(
-          this.#redis,
-          [this.#keys.request(requestId)],
-          [claim.token, claim.leaseMs, claim.allowResubmit ? '1' : '0'],
-        ),
-      );
-    return { status, submitAttempts, retryInMs };
+  async beginStep(requestId: string, step: StepRequest): Promise<StepStart> {
+    const { windowMs, callsPerWindow } = limiterWindow(step.limits);
+    const reply = await beginStepScript.run(
+      this.#redis,
+      [
+        this.#keys.request(requestId),
+        this.#keys.targetInFlight(step.target),
+        this.#keys.targetRecentCalls(step.target),
+      ],
+      [
+        step.token,
+        step.claimLeaseMs,
+        step.allowResubmit ? '1' : '0',
+        step.submitLeaseMs,
+        step.pollLeaseMs,
+        step.limits.maxConcurrent,
+        callsPerWindow,
+        windowMs,
+        step.leaseId,
+      ],
+    );
+    const [verdict, submitAttempts, ms, job, dialect, jobState, submittedAt] = stepReplySchema.parse(reply);
+    const state: Omit<RequestState, 'status'> = {};
+    if (job) state.job = job;
+    if (dialect) state.dialect = dialect;
+    if (jobState) state.jobState = jobState;
+    if (submittedAt !== undefined && submittedAt !== null) state.submittedAt = submittedAt;
+    return { verdict, submitAttempts, ms, state };
+  }
+
+  /** Gives back a call slot whose call was stopped before it had a result to record. */
+  async releaseSlot(slot: CallSlot): Promise<void> {
+    await this.#redis.zrem(this.#keys.targetInFlight(slot.target), slot.leaseId);
   }
 
   /** submitting → queued by the claim holder, for a submission that provably never reached AIQUM. */
-  async requeueSubmission(requestId: string, token: string): Promise<string> {
+  async requeueSubmission(requestId: string, token: string, slot?: CallSlot): Promise<string> {
     return z
       .string()
-      .parse(await requeueSubmissionScript.run(this.#redis, [this.#keys.request(requestId)], [token]));
+      .parse(
+        await requeueSubmissionScript.run(
+          this.#redis,
+          [this.#keys.request(requestId), this.#slotKey(requestId, slot)],
+          [token, slot?.leaseId ?? ''],
+        ),
+      );
   }
 
-  /** submitting → tracking by the claim holder, with `request.accepted`. */
-  async acceptJob(spec: RequestIdentity, job: JobRef, submittedAt: number, token: string): Promise<string> {
+  /** submitting → tracking by the claim holder, with `request.accepted`; releases the call slot. */
+  async acceptJob(
+    spec: RequestIdentity,
+    job: JobRef,
+    submittedAt: number,
+    token: string,
+    slot?: CallSlot,
+  ): Promise<string> {
     const event: RequestAcceptedEvent = {
       id: eventIds.requestAccepted(spec.requestId),
       type: 'request.accepted',
@@ -312,7 +389,7 @@ export class RequestStore {
     const batchKey = spec.batchId ? this.#keys.batch(spec.batchId) : this.#keys.request(spec.requestId);
     const result = await acceptJobScript.run(
       this.#redis,
-      [this.#keys.request(spec.requestId), this.#keys.events, batchKey],
+      [this.#keys.request(spec.requestId), this.#keys.events, batchKey, this.#slotKey(spec.requestId, slot)],
       [
         JSON.stringify(job),
         submittedAt,
@@ -320,34 +397,42 @@ export class RequestStore {
         this.#minStreamId(),
         spec.batchId ? '1' : '0',
         token,
+        slot?.leaseId ?? '',
       ],
     );
     return z.string().parse(result);
   }
 
-  /** Records a poll of a tracked Job; returns the status after it and the poll count. */
+  /** Records a poll of a tracked Job and releases its slot; returns the status after it and the poll count. */
   async recordPoll(
     requestId: string,
     jobState: JobState,
     dialect: JobDialectName | undefined,
+    slot?: CallSlot,
   ): Promise<{ status: string; polls: number }> {
     const [status, polls] = z
       .tuple([z.string(), z.number()])
       .parse(
         await recordPollScript.run(
           this.#redis,
-          [this.#keys.request(requestId)],
-          [JSON.stringify(jobState), dialect ?? ''],
+          [this.#keys.request(requestId), this.#slotKey(requestId, slot)],
+          [JSON.stringify(jobState), dialect ?? '', slot?.leaseId ?? ''],
         ),
       );
     return { status, polls };
   }
 
-  /** Counts a failed poll; returns the status after it and how many polls in a row have failed. */
-  async recordPollError(requestId: string): Promise<{ status: string; pollErrors: number }> {
+  /** Counts a failed poll and releases its slot; returns the status and how many polls in a row failed. */
+  async recordPollError(requestId: string, slot?: CallSlot): Promise<{ status: string; pollErrors: number }> {
     const [status, pollErrors] = z
       .tuple([z.string(), z.number()])
-      .parse(await recordPollErrorScript.run(this.#redis, [this.#keys.request(requestId)], []));
+      .parse(
+        await recordPollErrorScript.run(
+          this.#redis,
+          [this.#keys.request(requestId), this.#slotKey(requestId, slot)],
+          [slot?.leaseId ?? ''],
+        ),
+      );
     return { status, pollErrors };
   }
 
@@ -359,6 +444,7 @@ export class RequestStore {
     spec: RequestIdentity,
     facts: TrackedFacts,
     completion: Completion,
+    options: { slot?: CallSlot; countPoll?: boolean } = {},
   ): Promise<CompleteResult> {
     const now = this.#now();
     const nowIso = new Date(now).toISOString();
@@ -374,7 +460,10 @@ export class RequestStore {
       finishedAt: nowIso,
     };
     if (facts.job) event.job = facts.job;
-    if (facts.dialect) event.dialect = facts.dialect;
+    if (facts.dialect) {
+      event.dialect = facts.dialect;
+      fields.dialect = facts.dialect;
+    }
     if (facts.submittedAt !== undefined) event.submittedAt = new Date(facts.submittedAt).toISOString();
     if (completion.jobState) {
       event.jobState = completion.jobState;
@@ -394,7 +483,12 @@ export class RequestStore {
       : [this.#keys.request(spec.requestId), this.#keys.request(spec.requestId)];
     const result = await completeRequestScript.run(
       this.#redis,
-      [this.#keys.request(spec.requestId), this.#keys.events, ...batchKeys],
+      [
+        this.#keys.request(spec.requestId),
+        this.#keys.events,
+        ...batchKeys,
+        this.#slotKey(spec.requestId, options.slot),
+      ],
       [
         completion.outcome,
         JSON.stringify(fields),
@@ -405,9 +499,16 @@ export class RequestStore {
         this.#minStreamId(),
         spec.batchId ? '1' : '0',
         spec.batchId ?? '',
+        options.slot?.leaseId ?? '',
+        options.countPoll ? '1' : '0',
       ],
     );
     return z.enum(['completed', 'already-completed', 'missing']).parse(result);
+  }
+
+  /** The leases key of a slot's target; scripts given no slot get the request's own key, untouched. */
+  #slotKey(requestId: string, slot: CallSlot | undefined): string {
+    return slot ? this.#keys.targetInFlight(slot.target) : this.#keys.request(requestId);
   }
 
   #ttlUntil(deadlineAt: number): number {

@@ -10,6 +10,7 @@ import {
   type RedisKeys,
   type RequestSpec,
   RequestStore,
+  type StepRequest,
 } from '../src/index.js';
 
 let testRedis: TestRedis;
@@ -48,7 +49,19 @@ async function events(): Promise<AiqumJobsEvent[]> {
   });
 }
 
-const claim = (token: string) => ({ token, leaseMs: 60_000, allowResubmit: false });
+const roomy = { maxConcurrent: 1_000, maxPerSecond: 100_000 };
+/** A step of worker `token` on target `lab`, limits out of the way unless a test sets them. */
+const claim = (token: string, overrides: Partial<StepRequest> = {}): StepRequest => ({
+  target: 'lab',
+  limits: roomy,
+  leaseId: `lease-${token}`,
+  token,
+  claimLeaseMs: 60_000,
+  allowResubmit: false,
+  submitLeaseMs: 60_000,
+  pollLeaseMs: 60_000,
+  ...overrides,
+});
 
 const ontapJob = {
   kind: 'ontap' as const,
@@ -68,16 +81,17 @@ describe('RequestStore', () => {
       submitAttempts: 0,
     });
 
-    expect(await store.beginSubmission(request.requestId, claim('a'))).toEqual({
-      status: 'claimed',
+    expect(await store.beginStep(request.requestId, claim('a'))).toEqual({
+      verdict: 'claimed',
       submitAttempts: 1,
-      retryInMs: 0,
+      ms: 0,
+      state: {},
     });
     // A second worker cannot take the same submission while the first one's lease lasts.
-    const second = await store.beginSubmission(request.requestId, claim('b'));
-    expect(second).toMatchObject({ status: 'busy', submitAttempts: 1 });
-    expect(second.retryInMs).toBeGreaterThan(0);
-    expect(second.retryInMs).toBeLessThanOrEqual(60_000);
+    const second = await store.beginStep(request.requestId, claim('b'));
+    expect(second).toMatchObject({ verdict: 'busy', submitAttempts: 1 });
+    expect(second.ms).toBeGreaterThan(0);
+    expect(second.ms).toBeLessThanOrEqual(60_000);
 
     const submittedAt = Date.now();
     expect(await store.acceptJob(request, ontapJob, submittedAt, 'b')).toBe('not-holder');
@@ -158,7 +172,7 @@ describe('RequestStore', () => {
     ]);
 
     const [first, second, third] = requests as [RequestSpec, RequestSpec, RequestSpec];
-    await store.beginSubmission(first.requestId, claim('a'));
+    await store.beginStep(first.requestId, claim('a'));
     await store.acceptJob(first, ontapJob, Date.now(), 'a');
     expect((await store.getBatch(batchId))?.byStatus).toEqual({ pending: 2, tracking: 1, completed: 0 });
 
@@ -200,11 +214,11 @@ describe('RequestStore', () => {
     const request = spec();
     await store.create([request]);
     expect(await store.requeueSubmission(request.requestId, 'a')).toBe('queued');
-    await store.beginSubmission(request.requestId, claim('a'));
+    await store.beginStep(request.requestId, claim('a'));
     expect(await store.requeueSubmission(request.requestId, 'b')).toBe('submitting');
     expect(await store.requeueSubmission(request.requestId, 'a')).toBe('queued');
-    expect(await store.beginSubmission(request.requestId, claim('b'))).toMatchObject({
-      status: 'claimed',
+    expect(await store.beginStep(request.requestId, claim('b'))).toMatchObject({
+      verdict: 'claimed',
       submitAttempts: 2,
     });
   });
@@ -212,26 +226,32 @@ describe('RequestStore', () => {
   it('treats a resent claim as the same claim', async () => {
     const request = spec();
     await store.create([request]);
-    await store.beginSubmission(request.requestId, claim('a'));
-    // The same command again, as ioredis resends it after a reconnect: still claimed, counted once.
-    expect(await store.beginSubmission(request.requestId, claim('a'))).toEqual({
-      status: 'claimed',
-      submitAttempts: 1,
-      retryInMs: 0,
-    });
+    await store.beginStep(
+      request.requestId,
+      claim('a', { target: 'resend', limits: { maxConcurrent: 1, maxPerSecond: 1_000 } }),
+    );
+    // The same command again, as ioredis resends it after a reconnect: still claimed, counted once, even
+    // though its own first run took the only slot.
+    expect(
+      await store.beginStep(
+        request.requestId,
+        claim('a', { target: 'resend', limits: { maxConcurrent: 1, maxPerSecond: 1_000 } }),
+      ),
+    ).toEqual({ verdict: 'claimed', submitAttempts: 1, ms: 0, state: {} });
   });
 
   it('reports a claim whose lease expired as interrupted, and lets a resubmittable request be claimed anew', async () => {
     const request = spec();
     await store.create([request]);
-    await store.beginSubmission(request.requestId, { token: 'dead', leaseMs: 1, allowResubmit: false });
+    await store.beginStep(request.requestId, claim('dead', { claimLeaseMs: 1 }));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await store.beginSubmission(request.requestId, claim('b'))).toMatchObject({
-      status: 'interrupted',
+    expect(await store.beginStep(request.requestId, claim('b'))).toMatchObject({ verdict: 'interrupted' });
+    expect(await store.beginStep(request.requestId, claim('c', { allowResubmit: true }))).toEqual({
+      verdict: 'claimed',
+      submitAttempts: 2,
+      ms: 0,
+      state: {},
     });
-    expect(
-      await store.beginSubmission(request.requestId, { token: 'c', leaseMs: 60_000, allowResubmit: true }),
-    ).toEqual({ status: 'claimed', submitAttempts: 2, retryInMs: 0 });
     // The dead worker's late answer cannot take the request over.
     expect(await store.acceptJob(request, ontapJob, Date.now(), 'dead')).toBe('not-holder');
   });
@@ -240,7 +260,7 @@ describe('RequestStore', () => {
     const request = spec();
     await store.create([request]);
     expect(await store.recordPollError(request.requestId)).toEqual({ status: 'queued', pollErrors: 0 });
-    await store.beginSubmission(request.requestId, claim('a'));
+    await store.beginStep(request.requestId, claim('a'));
     await store.acceptJob(request, ontapJob, Date.now(), 'a');
     expect(await store.recordPollError(request.requestId)).toEqual({ status: 'tracking', pollErrors: 1 });
     expect(await store.recordPollError(request.requestId)).toEqual({ status: 'tracking', pollErrors: 2 });
@@ -252,20 +272,19 @@ describe('RequestStore', () => {
     const request = spec();
     await store.create([request]);
     await store.complete(request, {}, { outcome: 'cancelled' });
-    expect(
-      await store.beginSubmission(request.requestId, { ...claim('a'), allowResubmit: true }),
-    ).toMatchObject({
-      status: 'completed',
+    expect(await store.beginStep(request.requestId, claim('a', { allowResubmit: true }))).toMatchObject({
+      verdict: 'completed',
     });
     expect(await store.acceptJob(request, ontapJob, Date.now(), 'a')).toBe('completed');
     expect(await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap')).toMatchObject({
       status: 'completed',
     });
     const missing = spec();
-    expect(await store.beginSubmission(missing.requestId, claim('a'))).toEqual({
-      status: 'missing',
+    expect(await store.beginStep(missing.requestId, claim('a'))).toEqual({
+      verdict: 'missing',
       submitAttempts: 0,
-      retryInMs: 0,
+      ms: 0,
+      state: {},
     });
     expect(await store.complete(missing, {}, { outcome: 'failed' })).toBe('missing');
     expect(await store.get(missing.requestId)).toBeUndefined();
@@ -275,7 +294,7 @@ describe('RequestStore', () => {
     const request = spec();
     await store.create([request]);
     expect(await store.getState(request.requestId)).toEqual({ status: 'queued' });
-    await store.beginSubmission(request.requestId, claim('a'));
+    await store.beginStep(request.requestId, claim('a'));
     await store.acceptJob(request, ontapJob, 1_700_000_000_000, 'a');
     await store.recordPoll(request.requestId, { phase: 'running', state: 'running' }, 'ontap');
     expect(await store.getState(request.requestId)).toEqual({

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createRedisKeys,
+  type RequestSpec,
+  RequestStore,
+  type StepRequest,
+  type StepStart,
+  type TargetLimits,
+} from '../src/index.js';
+
+let testRedis: TestRedis;
+let store: RequestStore;
+let otherWorker: RequestStore;
+
+beforeAll(async () => {
+  testRedis = await useTestRedis();
+  const keys = createRedisKeys(testRedis.prefix);
+  store = new RequestStore({ redis: testRedis.connect(), keys, retentionSeconds: 3_600 });
+  // A second connection stands for another worker process: the limits are shared through Redis.
+  otherWorker = new RequestStore({ redis: testRedis.connect(), keys, retentionSeconds: 3_600 });
+});
+afterAll(() => testRedis.close());
+
+async function requests(count: number): Promise<RequestSpec[]> {
+  const now = Date.now();
+  const specs = Array.from({ length: count }, () => ({
+    requestId: randomUUID(),
+    target: 'lab',
+    method: 'POST' as const,
+    path: '/api/storage-provider/luns',
+    createdAt: now,
+    deadlineAt: now + 60_000,
+    retryAmbiguous: false,
+  }));
+  await store.create(specs);
+  return specs;
+}
+
+function step(target: string, limits: TargetLimits, leaseMs = 10_000): StepRequest {
+  const token = randomUUID();
+  return {
+    target,
+    limits,
+    leaseId: token,
+    token,
+    claimLeaseMs: 60_000,
+    allowResubmit: false,
+    submitLeaseMs: leaseMs,
+    pollLeaseMs: leaseMs,
+  };
+}
+
+const verdicts = (starts: StepStart[]) => starts.map((start) => start.verdict);
+
+describe('per-target limits, taken by beginStep and released by the step that records the call', () => {
+  it('grant at most maxConcurrent slots across workers, and free one when its call is recorded', async () => {
+    const limits = { maxConcurrent: 3, maxPerSecond: 1_000 };
+    const specs = await requests(8);
+    const steps = specs.map(() => step('concurrency', limits));
+    const starts = await Promise.all(
+      specs.map((spec, index) =>
+        (index % 2 ? store : otherWorker).beginStep(spec.requestId, steps[index] as StepRequest),
+      ),
+    );
+    expect(verdicts(starts).filter((verdict) => verdict === 'claimed')).toHaveLength(3);
+    expect(verdicts(starts).filter((verdict) => verdict === 'limited')).toHaveLength(5);
+    const limited = starts.find((start) => start.verdict === 'limited');
+    expect(limited?.ms).toBeGreaterThan(0);
+    // A limited request was not claimed: it is still queued.
+    const limitedIndex = starts.indexOf(limited as StepStart);
+    expect((await store.getState(specs[limitedIndex]?.requestId ?? ''))?.status).toBe('queued');
+
+    const claimedIndex = starts.findIndex((start) => start.verdict === 'claimed');
+    const claimed = steps[claimedIndex] as StepRequest;
+    await store.requeueSubmission(specs[claimedIndex]?.requestId ?? '', claimed.token, {
+      target: 'concurrency',
+      leaseId: claimed.leaseId,
+    });
+    const [retry, refused] = await requests(2);
+    expect((await store.beginStep(retry?.requestId ?? '', step('concurrency', limits))).verdict).toBe(
+      'claimed',
+    );
+    expect((await store.beginStep(refused?.requestId ?? '', step('concurrency', limits))).verdict).toBe(
+      'limited',
+    );
+  });
+
+  it('limit calls started per second and say how long to wait', async () => {
+    const limits = { maxConcurrent: 100, maxPerSecond: 5 };
+    const specs = await requests(7);
+    const starts: StepStart[] = [];
+    for (const spec of specs) {
+      const request = step('rate', limits);
+      const start = await store.beginStep(spec.requestId, request);
+      if (start.verdict === 'claimed') {
+        await store.requeueSubmission(spec.requestId, request.token, {
+          target: 'rate',
+          leaseId: request.leaseId,
+        });
+      }
+      starts.push(start);
+    }
+    expect(verdicts(starts)).toEqual([
+      'claimed',
+      'claimed',
+      'claimed',
+      'claimed',
+      'claimed',
+      'limited',
+      'limited',
+    ]);
+    expect(starts[5]?.ms).toBeGreaterThan(0);
+    expect(starts[5]?.ms).toBeLessThanOrEqual(1_000);
+  });
+
+  it('let the lease of a worker that died mid-call expire', async () => {
+    const limits = { maxConcurrent: 1, maxPerSecond: 1_000 };
+    const [dead, next] = await requests(2);
+    expect((await store.beginStep(dead?.requestId ?? '', step('expiry', limits, 100))).verdict).toBe(
+      'claimed',
+    );
+    expect((await otherWorker.beginStep(next?.requestId ?? '', step('expiry', limits, 100))).verdict).toBe(
+      'limited',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect((await otherWorker.beginStep(next?.requestId ?? '', step('expiry', limits, 100))).verdict).toBe(
+      'claimed',
+    );
+  });
+
+  it('allow fractional rates by widening the window', async () => {
+    const limits = { maxConcurrent: 10, maxPerSecond: 0.5 };
+    const [first, second] = await requests(2);
+    expect((await store.beginStep(first?.requestId ?? '', step('slow', limits))).verdict).toBe('claimed');
+    const refused = await store.beginStep(second?.requestId ?? '', step('slow', limits));
+    expect(refused.verdict).toBe('limited');
+    expect(refused.ms).toBeGreaterThan(1_000);
+  });
+});
