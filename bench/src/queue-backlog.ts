@@ -1,18 +1,20 @@
+import { createRedisKeys } from '@aiqum-jobs/core';
 import type { Redis } from 'ioredis';
 
 /**
- * Work the request queue has not caught up with: jobs ready to run (`wait`) and delayed jobs whose time
- * has come (a delayed job's score is its due time in ms times 4096, plus a counter). A worker that keeps
- * up keeps both near zero; a growing backlog means polls are running late.
+ * Work the workers have not caught up with: submissions ready to run (the queue's \`wait\` list) and polls
+ * whose time has come but that nobody claimed yet (due-set members scored at or before now; a claimed poll
+ * is scored at its claim's end). A worker that keeps up keeps both near zero; a growing backlog means polls
+ * are running late.
  */
 export async function queueBacklog(
   redis: Redis,
   prefix: string,
+  target: string,
 ): Promise<{ waiting: number; overdue: number }> {
-  const base = `${prefix}:requests`;
   const [waiting, overdue] = await Promise.all([
-    redis.llen(`${base}:wait`),
-    redis.zcount(`${base}:delayed`, 0, Date.now() * 0x1000),
+    redis.llen(`${prefix}:requests:wait`),
+    redis.zcount(createRedisKeys(prefix).targetDue(target), '-inf', Date.now()),
   ]);
   return { waiting, overdue };
 }

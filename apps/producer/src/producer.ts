@@ -252,20 +252,11 @@ class RedisProducer implements Producer {
           { details: { status: view.status } },
         );
       }
-      const job = await this.#queue.getJob(requestId);
-      const state = job === undefined ? 'missing' : await job.getState();
-      if (job === undefined || state !== 'delayed') {
+      if (!(await this.#store.pollNow(view))) {
         throw new ProducerError(
           producerErrorCodes.notPollable,
-          `no poll is waiting to be moved forward (queue job ${state}): a poll is running or about to`,
-          { details: { jobState: state } },
+          'no poll is waiting to be moved forward: a poll is running or about to',
         );
-      }
-      try {
-        await job.promote();
-      } catch (error) {
-        if ((await job.getState()) === 'delayed') throw error;
-        throw new ProducerError(producerErrorCodes.notPollable, 'the next poll started meanwhile');
       }
       return view;
     });

@@ -231,7 +231,7 @@ describe('cancel', () => {
 });
 
 describe('poll now', () => {
-  it('promotes the delayed poll of a tracked request, and refuses otherwise', async () => {
+  it('moves the next poll of a tracked request to now, and refuses otherwise', async () => {
     const { requestId } = (await submit()).json();
     const notTracked = await h.server.inject({
       method: 'POST',
@@ -241,7 +241,7 @@ describe('poll now', () => {
     expect(notTracked.statusCode).toBe(409);
     expect(notTracked.json().error).toMatchObject({ code: 'NOT_POLLABLE', details: { status: 'queued' } });
 
-    // Do what a worker does: accept the AIQUM job, then wait for the next poll as a delayed queue job.
+    // Do what a worker does: accept the AIQUM job, its next poll a minute away in the target's due set.
     const view = await h.store.get(requestId);
     if (view === undefined) throw new Error('request not stored');
     const token = 'test-worker';
@@ -253,7 +253,6 @@ describe('poll now', () => {
       claimLeaseMs: 60_000,
       allowResubmit: false,
       submitLeaseMs: 60_000,
-      pollLeaseMs: 60_000,
     });
     const job = {
       kind: 'aiqum' as const,
@@ -261,20 +260,19 @@ describe('poll now', () => {
       href: '/api/management-server/jobs/k%3A1',
       source: 'job.key' as const,
     };
-    expect(await h.store.acceptJob(view, job, Date.now(), token)).toBe('tracking');
-    const queued = await h.queue.getJob(requestId);
-    await queued?.remove();
-    await h.queue.add('request', queued?.data, { jobId: requestId, delay: 60_000 });
-    expect(await (await h.queue.getJob(requestId))?.getState()).toBe('delayed');
+    const firstPollAt = Date.now() + 60_000;
+    expect(await h.store.acceptJob(view, job, Date.now(), token, undefined, firstPollAt)).toBe('tracking');
+    const due = h.keys.targetDue(view.target);
+    expect(Number(await h.redis.zscore(due, requestId))).toBe(firstPollAt);
 
-    const promoted = await h.server.inject({
+    const moved = await h.server.inject({
       method: 'POST',
       url: `/v1/requests/${requestId}/poll`,
       headers: auth,
     });
-    expect(promoted.statusCode).toBe(202);
-    expect(promoted.json()).toMatchObject({ requestId, status: 'tracking', job });
-    expect(await (await h.queue.getJob(requestId))?.getState()).toBe('waiting');
+    expect(moved.statusCode).toBe(202);
+    expect(moved.json()).toMatchObject({ requestId, status: 'tracking', job });
+    expect(Number(await h.redis.zscore(due, requestId))).toBeLessThanOrEqual(Date.now());
 
     const again = await h.server.inject({
       method: 'POST',
@@ -282,6 +280,6 @@ describe('poll now', () => {
       headers: auth,
     });
     expect(again.statusCode).toBe(409);
-    expect(again.json().error.details).toEqual({ jobState: 'waiting' });
+    expect(again.json().error.code).toBe('NOT_POLLABLE');
   });
 });

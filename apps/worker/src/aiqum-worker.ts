@@ -9,6 +9,7 @@ import {
 import { DelayedError, type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
+import { DuePoller } from './due-poller.js';
 import { HealthServer } from './health-server.js';
 import { checkRedisSettings } from './redis-settings.js';
 import { RequestProcessor } from './request-processor.js';
@@ -132,6 +133,11 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
   });
   void worker.run().catch((error: unknown) => logger.error({ err: String(error) }, 'worker stopped'));
   await worker.waitUntilReady();
+  // Submissions run as queue jobs; tracked Jobs are polled by one poller per target.
+  const pollers = [...targets.values()].map(
+    (target) => new DuePoller({ store, processor, target, capacity: config.concurrency, logger }),
+  );
+  for (const poller of pollers) poller.start();
   logger.info(
     { concurrency: config.concurrency, targets: [...targets.keys()], health: health.url },
     'worker started',
@@ -146,7 +152,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       const after = (ms: number) =>
         new Promise<'timeout'>((resolve) => setTimeout(resolve, ms, 'timeout').unref());
       // BullMQ's close() is memoised: a later close(true) returns this same promise and never forces.
-      const workerClosed = worker.close();
+      const workerClosed = Promise.all([worker.close(), ...pollers.map((poller) => poller.stop())]);
       if ((await Promise.race([workerClosed, after(config.shutdownTimeoutMs)])) === 'timeout') {
         logger.warn(
           { timeoutMs: config.shutdownTimeoutMs },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AiqumAbortError, AiqumApiError, AiqumError, type JobSnapshot } from '@aiqum-jobs/aiqum-client';
 import {
   type CallSlot,
+  type ClaimedPoll,
   type Completion,
   type JobState,
   type Logger,
@@ -95,7 +96,6 @@ export class RequestProcessor {
     // the call (the client's timeout bounds it), so a live holder is never taken over.
     const token = randomUUID();
     const submitLeaseMs = target.config.timeoutMs + leaseMarginMs;
-    const longPollWaitMs = (target.config.longPoll?.maxWaitSeconds ?? 0) * 1000;
     const start = await this.#store.beginStep(spec.requestId, {
       target: target.config.name,
       limits: target.config.limits,
@@ -104,12 +104,13 @@ export class RequestProcessor {
       claimLeaseMs: submitLeaseMs,
       allowResubmit: spec.method === 'GET' || spec.retryAmbiguous,
       submitLeaseMs,
-      pollLeaseMs: submitLeaseMs + longPollWaitMs,
     });
     const slot: CallSlot = { target: target.config.name, leaseId: token };
     switch (start.verdict) {
       case 'missing':
       case 'completed':
+      case 'tracking':
+        // A tracked request is the pollers' (a queue job re-run after its submission has nothing to do).
         return done;
       case 'busy':
         return this.#again(this.#now() + start.ms, 'submission held elsewhere');
@@ -127,8 +128,6 @@ export class RequestProcessor {
         });
       case 'claimed':
         return this.#submit(spec, start, target, token, slot);
-      case 'poll':
-        return this.#poll(spec, start.state, target, slot);
     }
   }
 
@@ -189,15 +188,6 @@ export class RequestProcessor {
       );
     }
     const submittedAt = this.#now();
-    const status = await this.#store.acceptJob(spec, result.job, submittedAt, token, slot);
-    if (status !== 'tracking') {
-      this.#logger.warn(
-        { requestId: spec.requestId, job: result.job, status },
-        'request ended while it was being submitted; the AIQUM job it started keeps running untracked',
-      );
-      return done;
-    }
-    this.#logger.info({ requestId: spec.requestId, job: result.job }, 'AIQUM accepted the request');
     // With long polling the first poll waits on the server at once; else the policy's first delay.
     const delay =
       target.config.longPoll && result.job.kind === 'aiqum'
@@ -208,7 +198,41 @@ export class RequestProcessor {
             ontap: result.job.kind === 'ontap',
             random: this.#random(),
           });
-    return this.#again(Math.min(submittedAt + delay, spec.deadlineAt), 'first poll');
+    const firstPollAt = Math.min(submittedAt + delay, spec.deadlineAt);
+    const status = await this.#store.acceptJob(spec, result.job, submittedAt, token, slot, firstPollAt);
+    if (status !== 'tracking') {
+      this.#logger.warn(
+        { requestId: spec.requestId, job: result.job, status },
+        'request ended while it was being submitted; the AIQUM job it started keeps running untracked',
+      );
+      return done;
+    }
+    this.#logger.info({ requestId: spec.requestId, job: result.job }, 'AIQUM accepted the request');
+    // From here the target's poller tracks the Job; the queue job is done.
+    return done;
+  }
+
+  /** Polls one claimed request and records what it saw: the next poll, or the request's end. */
+  async poll(claim: ClaimedPoll): Promise<void> {
+    const record = claim.record;
+    if (record === undefined || record.status !== 'tracking') {
+      // Gone, unreadable or no longer tracked: nothing to poll.
+      await this.#store.recordPollError(claim.requestId, claim.slot, this.#now());
+      return;
+    }
+    const target = this.#targets.get(record.spec.target);
+    if (!target) throw new Error(`no target ${record.spec.target} for a claimed poll`);
+    const state: StepState = { job: record.job };
+    if (record.dialect) state.dialect = record.dialect;
+    if (record.jobState) state.jobState = record.jobState;
+    if (record.submittedAt !== undefined) state.submittedAt = record.submittedAt;
+    await this.#poll(
+      record.spec,
+      state,
+      { polls: record.polls, pollErrors: record.pollErrors },
+      target,
+      claim.slot,
+    );
   }
 
   async #submissionFailed(
@@ -266,10 +290,16 @@ export class RequestProcessor {
     );
   }
 
-  async #poll(spec: RequestSpec, view: StepState, target: Target, slot: CallSlot): Promise<Step> {
+  async #poll(
+    spec: RequestSpec,
+    view: StepState,
+    counts: { polls: number; pollErrors: number },
+    target: Target,
+    slot: CallSlot,
+  ): Promise<void> {
     const job = view.job;
     if (!job) {
-      return this.#complete(
+      await this.#complete(
         spec,
         factsOf(view),
         {
@@ -278,6 +308,7 @@ export class RequestProcessor {
         },
         slot,
       );
+      return;
     }
     const now = this.#now();
     const remainingSeconds = Math.max(1, Math.floor((spec.deadlineAt - now) / 1000));
@@ -294,7 +325,8 @@ export class RequestProcessor {
         signal: this.#shutdownSignal,
       });
     } catch (error) {
-      return this.#pollFailed(spec, view, target, error, slot);
+      await this.#pollFailed(spec, view, counts.pollErrors + 1, target, error, slot);
+      return;
     }
 
     const jobState = jobStateOf(snapshot);
@@ -316,10 +348,11 @@ export class RequestProcessor {
           ...(snapshot.code === undefined ? {} : { aiqumCode: snapshot.code }),
         };
       }
-      return this.#complete(spec, facts, completion, ended);
+      await this.#complete(spec, facts, completion, ended);
+      return;
     }
     if (snapshot.phase === 'gone') {
-      return this.#complete(
+      await this.#complete(
         spec,
         facts,
         {
@@ -332,19 +365,24 @@ export class RequestProcessor {
         },
         ended,
       );
+      return;
     }
-    const recorded = await this.#store.recordPoll(spec.requestId, jobState, dialect, slot);
-    if (recorded.status !== 'tracking') return done;
     const after = this.#now();
     if (after >= spec.deadlineAt) {
-      return this.#complete(spec, facts, {
-        outcome: 'timed_out',
-        jobState,
-        error: {
-          code: requestErrorCodes.deadlineExceeded,
-          message: `the deadline passed while the AIQUM job was still ${snapshot.state ?? 'running'}`,
+      await this.#complete(
+        spec,
+        facts,
+        {
+          outcome: 'timed_out',
+          jobState,
+          error: {
+            code: requestErrorCodes.deadlineExceeded,
+            message: `the deadline passed while the AIQUM job was still ${snapshot.state ?? 'running'}`,
+          },
         },
-      });
+        ended,
+      );
+      return;
     }
     // A long poll that really waited can be repeated at once; one answered early (the server ignored the
     // parameter) falls back to the interval policy, so a server without long polling is never hammered.
@@ -354,57 +392,63 @@ export class RequestProcessor {
         ? 0
         : pollDelayMs({
             policy: policyOf(target, spec),
-            polls: recorded.polls,
+            polls: counts.polls + 1,
             retryAfterMs: snapshot.retryAfterMs,
             ontap: job.kind === 'ontap',
             random: this.#random(),
           });
     // The interval runs from the start of this poll, so a cycle's own work does not stretch the interval.
-    return this.#again(Math.min(Math.max(now + delay, after), spec.deadlineAt), 'next poll');
+    const nextAt = Math.min(Math.max(now + delay, after), spec.deadlineAt);
+    await this.#store.recordPoll(spec.requestId, jobState, dialect, slot, nextAt);
   }
 
+  /** A poll that failed: tried again later (backing off), or, past the limits, the request ends. */
   async #pollFailed(
     spec: RequestSpec,
     view: StepState,
+    pollErrors: number,
     target: Target,
     error: unknown,
     slot: CallSlot,
-  ): Promise<Step> {
+  ): Promise<void> {
     if (!(error instanceof AiqumError)) throw error;
     if (error instanceof AiqumAbortError && this.#shutdownSignal.aborted) {
       // Shutting down: hand the poll to another worker now.
-      await this.#store.releaseSlot(slot);
-      return this.#again(this.#now(), 'shutdown');
+      await this.#store.releaseClaims([{ requestId: spec.requestId, slot }]);
+      return;
     }
     const described = describeError(error);
     const permanent = error instanceof AiqumApiError && !error.retryable;
-    const { status, pollErrors } = await this.#store.recordPollError(spec.requestId, slot);
-    if (status !== 'tracking') return done;
     const now = this.#now();
     if (permanent || pollErrors >= maxConsecutivePollErrors || now >= spec.deadlineAt) {
       const outcome = now >= spec.deadlineAt && !permanent ? 'timed_out' : 'unknown';
-      return this.#complete(spec, factsOf(view), {
-        outcome,
-        ...(view.jobState ? { jobState: view.jobState } : {}),
-        error: {
-          ...described,
-          message: `the AIQUM job could not be read (${pollErrors} failed polls in a row): ${described.message}`,
+      await this.#complete(
+        spec,
+        factsOf(view),
+        {
+          outcome,
+          ...(view.jobState ? { jobState: view.jobState } : {}),
+          error: {
+            ...described,
+            message: `the AIQUM job could not be read (${pollErrors} failed polls in a row): ${described.message}`,
+          },
         },
-      });
+        slot,
+      );
+      return;
     }
-    const job = view.job;
     const delay = pollDelayMs({
       policy: policyOf(target, spec),
       polls: pollErrors,
       retryAfterMs: retryAfterOf(error),
-      ontap: job?.kind === 'ontap',
+      ontap: view.job?.kind === 'ontap',
       random: this.#random(),
     });
     this.#logger.warn(
       { requestId: spec.requestId, error: described, pollErrors },
       'poll failed; polling again',
     );
-    return this.#again(Math.min(now + delay, spec.deadlineAt), 'poll retry');
+    await this.#store.recordPollError(spec.requestId, slot, Math.min(now + delay, spec.deadlineAt));
   }
 
   async #complete(

@@ -278,7 +278,10 @@ describe('the pipeline, end to end against the simulator', () => {
     const key = view.job?.kind === 'aiqum' ? view.job.key : '';
     const docs = h.simulators.get('docs');
     // Wait until the worker has seen the cancellation (its next poll step ends the job), then check no more polls.
-    await waitUntil(async () => (await h.queue.getJobState(spec.requestId)) === 'completed' || undefined);
+    // The terminal transition took the request out of its target's due set: no poll is scheduled.
+    await waitUntil(
+      async () => (await h.redis.zscore(h.keys.targetDue('docs'), spec.requestId)) === null || undefined,
+    );
     const pollsAfterCancel = docs?.stats().polls[key] ?? 0;
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(docs?.stats().polls[key] ?? 0).toBe(pollsAfterCancel);

@@ -51,9 +51,13 @@ describe('worker lifecycle', () => {
       ) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
+      const closedAt = Date.now();
       await first.close();
-      // The long poll was stopped and the request handed back to the queue, not left locked by a dead worker.
-      expect(['waiting', 'delayed']).toContain(await h.queue.getJobState(spec?.requestId ?? ''));
+      // The long poll was stopped and handed back, due at once, not left claimed by a stopped worker.
+      const dueAt = Number(await h.redis.zscore(h.keys.targetDue('long'), spec?.requestId ?? ''));
+      expect(dueAt).toBeGreaterThan(0);
+      expect(dueAt).toBeLessThanOrEqual(Date.now());
+      expect(dueAt).toBeGreaterThanOrEqual(closedAt);
       await h.startWorker();
       const [event] = await h.waitForCompleted(1);
       expect(event).toMatchObject({ requestId: spec?.requestId, outcome: 'succeeded' });

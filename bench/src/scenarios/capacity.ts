@@ -102,7 +102,7 @@ export async function runCapacity(
     const windowMs = performance.now() - windowStarted;
     const commands = commandDelta(commandsBefore, await commandCounts(redis.admin));
     const cpu = cpuSpent(cpuBefore, cpuByRole(roles));
-    const backlog = await queueBacklog(redis.admin, pipeline.prefix);
+    const backlog = await queueBacklog(redis.admin, pipeline.prefix, 'lab');
     const memoryAfter = await usedMemoryBytes(redis.admin);
     const { peakBytes } = rss.stop();
     const pollsPerSecond = round(((getsAfter - getsBefore) / windowMs) * 1000, 1);

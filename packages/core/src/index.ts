@@ -76,6 +76,10 @@ export {
 export {
   type BatchView,
   type CallSlot,
+  type ClaimedPoll,
+  type ClaimedPolls,
+  type ClaimedRecord,
+  type ClaimPollsOptions,
   type CompleteResult,
   type Completion,
   type RequestIdentity,

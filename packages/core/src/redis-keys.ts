@@ -18,6 +18,8 @@ export interface RedisKeys {
   targetInFlight(target: string): string;
   /** Sorted set: start times of recent calls to one AIQUM target, for its per-second limit. */
   targetRecentCalls(target: string): string;
+  /** Sorted set: the tracked requests of one target, scored by the time of their next poll. */
+  targetDue(target: string): string;
 }
 
 export function createRedisKeys(prefix: string): RedisKeys {
@@ -30,5 +32,6 @@ export function createRedisKeys(prefix: string): RedisKeys {
     idempotency: (key) => `${prefix}:idempotency:${key}`,
     targetInFlight: (target) => `${prefix}:target:${target}:in-flight`,
     targetRecentCalls: (target) => `${prefix}:target:${target}:recent-calls`,
+    targetDue: (target) => `${prefix}:target:${target}:due`,
   };
 }

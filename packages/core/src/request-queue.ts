@@ -3,9 +3,8 @@ import type { RedisConnection } from './lua-script.js';
 import { requestSpecSchema } from './request-spec.js';
 
 /**
- * The one BullMQ queue of the pipeline. Each request is one job (job id = request id) that steps through
- * submission and every poll: between polls it waits as a delayed job in Redis, so it holds no worker slot,
- * and there is never more than one scheduled poll per request.
+ * The one BullMQ queue of the pipeline: each request's submission is one job (job id = request id). Once
+ * AIQUM accepted it, the request's Job is tracked in its target's due set (see `claimPolls`), not here.
  */
 export const requestQueueName = 'requests';
 
@@ -23,12 +22,16 @@ export interface RequestQueueOptions {
   retentionSeconds: number;
 }
 
-/** Job options every request job gets. Attempts cover infrastructure failures only (Redis, crashes). */
+/**
+ * Job options every request job gets. A queue job only carries a submission: once it is done the request
+ * record and its events hold everything, so the job goes at once (a failed one stays for the retention, for
+ * whoever investigates). Attempts cover infrastructure failures only (Redis, crashes).
+ */
 export function requestJobOptions(retentionSeconds: number) {
   return {
     attempts: 8,
     backoff: { type: 'exponential' as const, delay: 1_000 },
-    removeOnComplete: { age: retentionSeconds },
+    removeOnComplete: true,
     removeOnFail: { age: retentionSeconds },
   };
 }

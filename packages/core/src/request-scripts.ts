@@ -30,12 +30,20 @@ if first == 3 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
 return #KEYS - first + 1
 `);
 
+const limiterNames2 = {
+  inFlight: 'KEYS[2]',
+  recent: 'KEYS[3]',
+  maxConcurrent: 'ARGV[4]',
+  callsPerWindow: 'ARGV[5]',
+  windowMs: 'ARGV[6]',
+};
+
 const limiterNames = {
   inFlight: 'KEYS[2]',
   recent: 'KEYS[3]',
-  maxConcurrent: 'ARGV[6]',
-  callsPerWindow: 'ARGV[7]',
-  windowMs: 'ARGV[8]',
+  maxConcurrent: 'ARGV[5]',
+  callsPerWindow: 'ARGV[6]',
+  windowMs: 'ARGV[7]',
 };
 
 /**
@@ -47,16 +55,17 @@ const limiterNames = {
  * - \`limited\` (ms to wait): the target's limits refuse a call now;
  * - \`claimed\`: submit now (the same token again, as after a resent command, is the same claim; an expired
  *   claim is taken anew when the request allows resubmission);
- * - \`poll\`: the request is tracked; poll its Job now.
- * A slot is taken only with \`claimed\` and \`poll\`, under the lease id ARGV[9].
+ * - \`tracking\`: the request's Job is tracked by the pollers; the queue job has nothing left to do.
+ * A slot is taken only with \`claimed\`, under the lease id ARGV[8].
  * KEYS: request, target in-flight leases, target recent calls. ARGV: claim token, claim lease ms, allow
- * resubmit '1'/'0', submission lease ms, poll lease ms, max concurrent, calls per window, window ms, lease id.
+ * resubmit '1'/'0', submission lease ms, max concurrent, calls per window, window ms, lease id.
  * Returns { verdict, submitAttempts, ms, job, dialect, jobState, submittedAt } (state fields false if unset).
  */
 export const beginStepScript = new LuaScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', 0, 0} end
 if status == 'completed' then return {'completed', 0, 0} end
+if status == 'tracking' then return {'tracking', 0, 0} end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'submitAttempts') or '0')
 local state = redis.call('HMGET', KEYS[1], 'job', 'dialect', 'jobState', 'submittedAt')
 ${redisNowLua}
@@ -64,7 +73,7 @@ local holder = redis.call('HGET', KEYS[1], 'submitter')
 if status == 'submitting' and holder == ARGV[1] then
   -- The same command again (resent after a reconnect): its first run claimed and took the slot.
   local leaseMs = ARGV[4]
-  ${limiterTakeLua({ ...limiterNames, leaseMs: 'leaseMs', leaseId: 'ARGV[9]' })}
+  ${limiterTakeLua({ ...limiterNames, leaseMs: 'leaseMs', leaseId: 'ARGV[8]' })}
   return {'claimed', attempts, 0, state[1], state[2], state[3], state[4]}
 end
 if status == 'submitting' then
@@ -74,16 +83,11 @@ if status == 'submitting' then
 end
 ${limiterWaitLua(limiterNames)}
 if limitWait > 0 then return {'limited', attempts, limitWait} end
-local verdict = 'poll'
-local leaseMs = ARGV[5]
-if status ~= 'tracking' then
-  verdict = 'claimed'
-  leaseMs = ARGV[4]
-  redis.call('HSET', KEYS[1], 'status', 'submitting', 'submitter', ARGV[1], 'submitUntil', now + tonumber(ARGV[2]))
-  attempts = redis.call('HINCRBY', KEYS[1], 'submitAttempts', 1)
-end
-${limiterTakeLua({ ...limiterNames, leaseMs: 'leaseMs', leaseId: 'ARGV[9]' })}
-return {verdict, attempts, 0, state[1], state[2], state[3], state[4]}
+redis.call('HSET', KEYS[1], 'status', 'submitting', 'submitter', ARGV[1], 'submitUntil', now + tonumber(ARGV[2]))
+attempts = redis.call('HINCRBY', KEYS[1], 'submitAttempts', 1)
+local leaseMs = ARGV[4]
+${limiterTakeLua({ ...limiterNames, leaseMs: 'leaseMs', leaseId: 'ARGV[8]' })}
+return {'claimed', attempts, 0, state[1], state[2], state[3], state[4]}
 `);
 
 /**
@@ -104,9 +108,10 @@ return status
 
 /**
  * submitting → tracking by the claim holder: AIQUM returned a Job. Releases the call slot, records the Job,
- * counts it as tracked in its batch and appends \`request.accepted\`. KEYS: request, events, batch (the
- * request key again when there is no batch), target in-flight leases. ARGV: job JSON, submittedAt, event
- * JSON, stream MINID, has batch '1'/'0', claim token, lease id ('' for none).
+ * schedules its first poll in the target's due set, counts it as tracked in its batch and appends
+ * \`request.accepted\`. KEYS: request, events, batch (the request key again when there is no batch), target
+ * in-flight leases, target due set. ARGV: job JSON, submittedAt, event JSON, stream MINID, has batch
+ * '1'/'0', claim token, lease id ('' for none), first poll time ms, request id.
  * Returns the status after the call, or 'not-holder' when another claim took over.
  */
 export const acceptJobScript = new LuaScript(`
@@ -117,35 +122,81 @@ if status ~= 'submitting' then return status end
 if redis.call('HGET', KEYS[1], 'submitter') ~= ARGV[6] then return 'not-holder' end
 redis.call('HSET', KEYS[1], 'status', 'tracking', 'job', ARGV[1], 'submittedAt', ARGV[2])
 redis.call('HDEL', KEYS[1], 'submitter', 'submitUntil')
+redis.call('ZADD', KEYS[5], ARGV[8], ARGV[9])
 if ARGV[5] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HINCRBY', KEYS[3], 'tracking', 1) end
 redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[4], '*', 'event', ARGV[3])
 return 'tracking'
 `);
 
 /**
- * Records one poll of a tracked Job and releases its call slot. KEYS: request, target in-flight leases.
- * ARGV: jobState JSON, dialect, lease id ('' for none). Returns { status, polls }.
+ * Records one poll of a tracked Job, releases its call slot and schedules the next poll. KEYS: request,
+ * target in-flight leases, target due set. ARGV: jobState JSON, dialect, lease id, next poll time ms, request
+ * id. Returns { status, polls }.
  */
 export const recordPollScript = new LuaScript(`
 ${limiterReleaseLua('KEYS[2]', 'ARGV[3]')}
 local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return {'missing', 0} end
-if status ~= 'tracking' then return {status, tonumber(redis.call('HGET', KEYS[1], 'polls') or '0')} end
+if status ~= 'tracking' then
+  redis.call('ZREM', KEYS[3], ARGV[5])
+  if not status then return {'missing', 0} end
+  return {status, tonumber(redis.call('HGET', KEYS[1], 'polls') or '0')}
+end
 redis.call('HSET', KEYS[1], 'jobState', ARGV[1], 'dialect', ARGV[2], 'pollErrors', 0)
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
 return {status, redis.call('HINCRBY', KEYS[1], 'polls', 1)}
 `);
 
 /**
- * Records a failed poll of a tracked Job (successful polls reset the count) and releases its call slot.
- * KEYS: request, target in-flight leases. ARGV: lease id ('' for none).
- * Returns { status, consecutive poll errors }.
+ * Records a failed poll of a tracked Job (successful polls reset the count), releases its call slot and
+ * schedules the next try. KEYS: request, target in-flight leases, target due set. ARGV: lease id, next poll
+ * time ms, request id. Returns { status, consecutive poll errors }.
  */
 export const recordPollErrorScript = new LuaScript(`
 ${limiterReleaseLua('KEYS[2]', 'ARGV[1]')}
 local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return {'missing', 0} end
-if status ~= 'tracking' then return {status, 0} end
+if status ~= 'tracking' then
+  redis.call('ZREM', KEYS[3], ARGV[3])
+  if not status then return {'missing', 0} end
+  return {status, 0}
+end
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
 return {status, redis.call('HINCRBY', KEYS[1], 'pollErrors', 1)}
+`);
+
+/**
+ * Claims the due polls of one target, as many as its limits allow: each gets a call slot (lease id ARGV[7]
+ * and its index) and is re-scored to now + ARGV[2], so that a worker that dies with it makes it due again.
+ * The records are read here too (same hash slot as the declared keys: the prefix is a hash tag), so a poll
+ * needs no command of its own before its call. KEYS: target due set, target in-flight leases, target recent
+ * calls. ARGV: max claims, claim ms, slot lease ms, max concurrent, calls per window, window ms, lease id
+ * prefix, request key prefix. Returns { ms: 0 with claims, else until the next due poll or a free slot (-1:
+ * none due), then per claim: request id, lease id, status, spec, job, dialect, jobState, submittedAt, polls, pollErrors }.
+ */
+export const claimPollsScript = new LuaScript(`
+${redisNowLua}
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+if #due == 0 then
+  local nextDue = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  if #nextDue == 0 then return {-1} end
+  return {math.max(1, tonumber(nextDue[2]) - now)}
+end
+local out = {0}
+for index, id in ipairs(due) do
+  ${limiterWaitLua(limiterNames2)}
+  if limitWait > 0 then
+    if #out == 1 then return {limitWait} end
+    break
+  end
+  local leaseMs = ARGV[3]
+  local leaseId = ARGV[7] .. ':' .. index
+  ${limiterTakeLua({ ...limiterNames2, leaseMs: 'leaseMs', leaseId: 'leaseId' })}
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), id)
+  local record = redis.call('HMGET', ARGV[8] .. id, 'status', 'spec', 'job', 'dialect', 'jobState', 'submittedAt', 'polls', 'pollErrors')
+  table.insert(out, id)
+  table.insert(out, leaseId)
+  for field = 1, 8 do table.insert(out, record[field] or '') end
+end
+return out
 `);
 
 const outcomeList = requestOutcomes.map((outcome) => `'${outcome}'`).join(', ');
@@ -155,13 +206,15 @@ const outcomeList = requestOutcomes.map((outcome) => `'${outcome}'`).join(', ');
  * poll that saw the end, when ARGV[11] is '1'), appends \`request.completed\` (the caller's event JSON with
  * the record's poll count put first), counts the outcome in its batch, and for the last request of a batch
  * appends \`batch.completed\`. Sets the retention expiry.
+ * Takes the request out of its target's due set.
  * KEYS: request, events, batch, batch requests (the request key twice more when there is no batch), target
- * in-flight leases (the request key when there is no slot).
+ * in-flight leases (the request key when there is no slot), target due set.
  * ARGV: outcome, fields JSON (flat: name → string), event JSON, now ms, now ISO, retention s, MINID,
- *       has batch '1'/'0', batch id, lease id ('' for none), count a poll '1'/'0'.
+ *       has batch '1'/'0', batch id, lease id ('' for none), count a poll '1'/'0', request id.
  */
 export const completeRequestScript = new LuaScript(`
 ${limiterReleaseLua('KEYS[5]', 'ARGV[10]')}
+redis.call('ZREM', KEYS[6], ARGV[12])
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 'missing' end
 if status == 'completed' then return 'already-completed' end

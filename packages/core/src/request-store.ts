@@ -13,6 +13,7 @@ import { type RequestError, requestErrorSchema } from './request-error.js';
 import {
   acceptJobScript,
   beginStepScript,
+  claimPollsScript,
   completeRequestScript,
   createRequestsScript,
   recordPollErrorScript,
@@ -76,6 +77,31 @@ export interface CallSlot {
   leaseId: string;
 }
 
+export interface ClaimPollsOptions {
+  limits: TargetLimits;
+  /** Most polls to claim. */
+  max: number;
+  /** How long a claim holds before the poll is due again (longer than the poll can last). */
+  claimMs: number;
+  /** Lease of each call slot. */
+  leaseMs: number;
+  /** Lease ids are this plus the claim's index. */
+  leaseIdPrefix: string;
+}
+
+/** A claimed poll: the request (undefined when its record is gone or unreadable) and its call slot. */
+export interface ClaimedPoll {
+  requestId: string;
+  slot: CallSlot;
+  record: ClaimedRecord | undefined;
+}
+
+export interface ClaimedPolls {
+  claims: ClaimedPoll[];
+  /** With no claims: ms until the next poll is due or a slot frees (-1: nothing is tracked). */
+  ms: number;
+}
+
 /** What one step asks of `beginStep`. */
 export interface StepRequest {
   target: string;
@@ -88,24 +114,23 @@ export interface StepRequest {
   claimLeaseMs: number;
   /** Whether an interrupted submission may be claimed anew. */
   allowResubmit: boolean;
-  /** Slot lease of a submission call, and of a poll (a long poll waits longer). */
+  /** Slot lease of the submission call. */
   submitLeaseMs: number;
-  pollLeaseMs: number;
 }
 
 export const stepVerdicts = [
   'missing',
   'completed',
+  'tracking',
   'busy',
   'interrupted',
   'limited',
   'claimed',
-  'poll',
 ] as const;
 
 /**
- * How a step begins: `claimed` (submit now) and `poll` (poll now) hold a call slot; `busy` and `limited`
- * come with `ms` to wait; `interrupted` is a claim whose worker died mid-call.
+ * How a submission step begins: `claimed` (submit now) holds a call slot; `busy` and `limited` come with
+ * `ms` to wait; `interrupted` is a claim whose worker died mid-call; `tracking` is for the pollers.
  */
 export interface StepStart {
   verdict: (typeof stepVerdicts)[number];
@@ -163,6 +188,23 @@ const requestStateSchema = requestHashSchema.pick({
   jobState: true,
   submittedAt: true,
 });
+
+const emptyAsUndefined = z.literal('').transform(() => undefined);
+
+/** What a claimed poll needs of the record. */
+const claimedRecordSchema = z.object({
+  status: requestStatusSchema,
+  spec: jsonField(requestSpecSchema),
+  job: jsonField(jobRefSchema),
+  dialect: z.union([emptyAsUndefined, jobDialectSchema]),
+  jobState: z.union([emptyAsUndefined, jsonField(jobStateSchema)]),
+  submittedAt: z.union([emptyAsUndefined, z.coerce.number().int()]),
+  polls: z.coerce.number().int().default(0),
+  pollErrors: z.coerce.number().int().default(0),
+});
+export type ClaimedRecord = z.output<typeof claimedRecordSchema>;
+
+const claimReplySchema = z.tuple([z.number()], z.union([z.string(), z.number()]));
 
 /** `beginStep`'s reply: verdict, attempts, ms, then the state fields (nil when unset, or left out). */
 const stepReplySchema = z.tuple([
@@ -336,7 +378,6 @@ export class RequestStore {
         step.claimLeaseMs,
         step.allowResubmit ? '1' : '0',
         step.submitLeaseMs,
-        step.pollLeaseMs,
         step.limits.maxConcurrent,
         callsPerWindow,
         windowMs,
@@ -350,11 +391,6 @@ export class RequestStore {
     if (jobState) state.jobState = jobState;
     if (submittedAt !== undefined && submittedAt !== null) state.submittedAt = submittedAt;
     return { verdict, submitAttempts, ms, state };
-  }
-
-  /** Gives back a call slot whose call was stopped before it had a result to record. */
-  async releaseSlot(slot: CallSlot): Promise<void> {
-    await this.#redis.zrem(this.#keys.targetInFlight(slot.target), slot.leaseId);
   }
 
   /** submitting → queued by the claim holder, for a submission that provably never reached AIQUM. */
@@ -376,7 +412,8 @@ export class RequestStore {
     job: JobRef,
     submittedAt: number,
     token: string,
-    slot?: CallSlot,
+    slot: CallSlot | undefined,
+    firstPollAt: number,
   ): Promise<string> {
     const event: RequestAcceptedEvent = {
       id: eventIds.requestAccepted(spec.requestId),
@@ -389,7 +426,13 @@ export class RequestStore {
     const batchKey = spec.batchId ? this.#keys.batch(spec.batchId) : this.#keys.request(spec.requestId);
     const result = await acceptJobScript.run(
       this.#redis,
-      [this.#keys.request(spec.requestId), this.#keys.events, batchKey, this.#slotKey(spec.requestId, slot)],
+      [
+        this.#keys.request(spec.requestId),
+        this.#keys.events,
+        batchKey,
+        this.#slotKey(spec.requestId, slot),
+        this.#keys.targetDue(spec.target),
+      ],
       [
         JSON.stringify(job),
         submittedAt,
@@ -398,42 +441,136 @@ export class RequestStore {
         spec.batchId ? '1' : '0',
         token,
         slot?.leaseId ?? '',
+        Math.round(firstPollAt),
+        spec.requestId,
       ],
     );
     return z.string().parse(result);
   }
 
-  /** Records a poll of a tracked Job and releases its slot; returns the status after it and the poll count. */
+  /**
+   * Records a poll of a tracked Job, releases its slot and schedules the next poll at `nextAt`; returns the
+   * status after it and the poll count.
+   */
   async recordPoll(
     requestId: string,
     jobState: JobState,
     dialect: JobDialectName | undefined,
-    slot?: CallSlot,
+    slot: CallSlot,
+    nextAt: number,
   ): Promise<{ status: string; polls: number }> {
     const [status, polls] = z
       .tuple([z.string(), z.number()])
       .parse(
         await recordPollScript.run(
           this.#redis,
-          [this.#keys.request(requestId), this.#slotKey(requestId, slot)],
-          [JSON.stringify(jobState), dialect ?? '', slot?.leaseId ?? ''],
+          [
+            this.#keys.request(requestId),
+            this.#keys.targetInFlight(slot.target),
+            this.#keys.targetDue(slot.target),
+          ],
+          [JSON.stringify(jobState), dialect ?? '', slot.leaseId, Math.round(nextAt), requestId],
         ),
       );
     return { status, polls };
   }
 
-  /** Counts a failed poll and releases its slot; returns the status and how many polls in a row failed. */
-  async recordPollError(requestId: string, slot?: CallSlot): Promise<{ status: string; pollErrors: number }> {
+  /**
+   * Counts a failed poll, releases its slot and schedules the next try at `nextAt`; returns the status and
+   * how many polls in a row failed.
+   */
+  async recordPollError(
+    requestId: string,
+    slot: CallSlot,
+    nextAt: number,
+  ): Promise<{ status: string; pollErrors: number }> {
     const [status, pollErrors] = z
       .tuple([z.string(), z.number()])
       .parse(
         await recordPollErrorScript.run(
           this.#redis,
-          [this.#keys.request(requestId), this.#slotKey(requestId, slot)],
-          [slot?.leaseId ?? ''],
+          [
+            this.#keys.request(requestId),
+            this.#keys.targetInFlight(slot.target),
+            this.#keys.targetDue(slot.target),
+          ],
+          [slot.leaseId, Math.round(nextAt), requestId],
         ),
       );
     return { status, pollErrors };
+  }
+
+  /**
+   * Claims up to `max` due polls of a target, as many as its limits allow, each with a call slot and a
+   * claim that makes it due again after `claimMs` (a worker that dies with it loses it then).
+   */
+  async claimPolls(target: string, options: ClaimPollsOptions): Promise<ClaimedPolls> {
+    const { windowMs, callsPerWindow } = limiterWindow(options.limits);
+    const reply = await claimPollsScript.run(
+      this.#redis,
+      [this.#keys.targetDue(target), this.#keys.targetInFlight(target), this.#keys.targetRecentCalls(target)],
+      [
+        options.max,
+        options.claimMs,
+        options.leaseMs,
+        options.limits.maxConcurrent,
+        callsPerWindow,
+        windowMs,
+        options.leaseIdPrefix,
+        this.#keys.request(''),
+      ],
+    );
+    const [ms, ...flat] = claimReplySchema.parse(reply);
+    const claims: ClaimedPoll[] = [];
+    for (let index = 0; index + 9 < flat.length; index += 10) {
+      const [requestId, leaseId, status, spec, job, dialect, jobState, submittedAt, polls, pollErrors] = flat
+        .slice(index, index + 10)
+        .map(String);
+      const parsed = claimedRecordSchema.safeParse({
+        status,
+        spec,
+        job,
+        dialect,
+        jobState,
+        submittedAt,
+        polls,
+        pollErrors,
+      });
+      claims.push({
+        requestId: requestId ?? '',
+        slot: { target, leaseId: leaseId ?? '' },
+        record: parsed.success ? parsed.data : undefined,
+      });
+    }
+    return { ms, claims };
+  }
+
+  /**
+   * Moves a tracked request's next poll to now. False when there is none to move: the request is not
+   * tracked, or its poll is due or running already.
+   */
+  async pollNow(request: { requestId: string; target: string }): Promise<boolean> {
+    const changed = await this.#redis.zadd(
+      this.#keys.targetDue(request.target),
+      'XX',
+      'LT',
+      'CH',
+      this.#now(),
+      request.requestId,
+    );
+    return Number(changed) === 1;
+  }
+
+  /** Hands claimed polls back, due now, with their slots (a worker stopping before it polled them). */
+  async releaseClaims(claims: readonly Pick<ClaimedPoll, 'requestId' | 'slot'>[]): Promise<void> {
+    if (claims.length === 0) return;
+    const pipeline = this.#redis.pipeline();
+    const now = this.#now();
+    for (const claim of claims) {
+      pipeline.zadd(this.#keys.targetDue(claim.slot.target), 'XX', now, claim.requestId);
+      pipeline.zrem(this.#keys.targetInFlight(claim.slot.target), claim.slot.leaseId);
+    }
+    await pipeline.exec();
   }
 
   /**
@@ -488,6 +625,7 @@ export class RequestStore {
         this.#keys.events,
         ...batchKeys,
         this.#slotKey(spec.requestId, options.slot),
+        this.#keys.targetDue(spec.target),
       ],
       [
         completion.outcome,
@@ -501,6 +639,7 @@ export class RequestStore {
         spec.batchId ?? '',
         options.slot?.leaseId ?? '',
         options.countPoll ? '1' : '0',
+        spec.requestId,
       ],
     );
     return z.enum(['completed', 'already-completed', 'missing']).parse(result);

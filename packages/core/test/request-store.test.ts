@@ -59,9 +59,11 @@ const claim = (token: string, overrides: Partial<StepRequest> = {}): StepRequest
   claimLeaseMs: 60_000,
   allowResubmit: false,
   submitLeaseMs: 60_000,
-  pollLeaseMs: 60_000,
   ...overrides,
 });
+
+/** The call slot of a poll in these tests (on a target whose limits nothing else uses). */
+const pollSlot = { target: 'polls', leaseId: 'poll-lease' };
 
 const ontapJob = {
   kind: 'ontap' as const,
@@ -94,10 +96,20 @@ describe('RequestStore', () => {
     expect(second.ms).toBeLessThanOrEqual(60_000);
 
     const submittedAt = Date.now();
-    expect(await store.acceptJob(request, ontapJob, submittedAt, 'b')).toBe('not-holder');
-    expect(await store.acceptJob(request, ontapJob, submittedAt, 'a')).toBe('tracking');
+    expect(await store.acceptJob(request, ontapJob, submittedAt, 'b', undefined, Date.now())).toBe(
+      'not-holder',
+    );
+    expect(await store.acceptJob(request, ontapJob, submittedAt, 'a', undefined, Date.now())).toBe(
+      'tracking',
+    );
     expect(
-      await store.recordPoll(request.requestId, { phase: 'running', state: 'running' }, 'ontap'),
+      await store.recordPoll(
+        request.requestId,
+        { phase: 'running', state: 'running' },
+        'ontap',
+        pollSlot,
+        Date.now() + 60_000,
+      ),
     ).toEqual({
       status: 'tracking',
       polls: 1,
@@ -173,7 +185,7 @@ describe('RequestStore', () => {
 
     const [first, second, third] = requests as [RequestSpec, RequestSpec, RequestSpec];
     await store.beginStep(first.requestId, claim('a'));
-    await store.acceptJob(first, ontapJob, Date.now(), 'a');
+    await store.acceptJob(first, ontapJob, Date.now(), 'a', undefined, Date.now());
     expect((await store.getBatch(batchId))?.byStatus).toEqual({ pending: 2, tracking: 1, completed: 0 });
 
     await store.complete(first, { job: ontapJob }, { outcome: 'succeeded' });
@@ -253,19 +265,33 @@ describe('RequestStore', () => {
       state: {},
     });
     // The dead worker's late answer cannot take the request over.
-    expect(await store.acceptJob(request, ontapJob, Date.now(), 'dead')).toBe('not-holder');
+    expect(await store.acceptJob(request, ontapJob, Date.now(), 'dead', undefined, Date.now())).toBe(
+      'not-holder',
+    );
   });
 
   it('counts consecutive poll errors and resets them on a successful poll', async () => {
     const request = spec();
     await store.create([request]);
-    expect(await store.recordPollError(request.requestId)).toEqual({ status: 'queued', pollErrors: 0 });
+    expect(await store.recordPollError(request.requestId, pollSlot, Date.now() + 60_000)).toEqual({
+      status: 'queued',
+      pollErrors: 0,
+    });
     await store.beginStep(request.requestId, claim('a'));
-    await store.acceptJob(request, ontapJob, Date.now(), 'a');
-    expect(await store.recordPollError(request.requestId)).toEqual({ status: 'tracking', pollErrors: 1 });
-    expect(await store.recordPollError(request.requestId)).toEqual({ status: 'tracking', pollErrors: 2 });
-    await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap');
-    expect(await store.recordPollError(request.requestId)).toEqual({ status: 'tracking', pollErrors: 1 });
+    await store.acceptJob(request, ontapJob, Date.now(), 'a', undefined, Date.now());
+    expect(await store.recordPollError(request.requestId, pollSlot, Date.now() + 60_000)).toEqual({
+      status: 'tracking',
+      pollErrors: 1,
+    });
+    expect(await store.recordPollError(request.requestId, pollSlot, Date.now() + 60_000)).toEqual({
+      status: 'tracking',
+      pollErrors: 2,
+    });
+    await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap', pollSlot, Date.now() + 60_000);
+    expect(await store.recordPollError(request.requestId, pollSlot, Date.now() + 60_000)).toEqual({
+      status: 'tracking',
+      pollErrors: 1,
+    });
   });
 
   it('refuses every transition of a completed or missing request', async () => {
@@ -275,8 +301,12 @@ describe('RequestStore', () => {
     expect(await store.beginStep(request.requestId, claim('a', { allowResubmit: true }))).toMatchObject({
       verdict: 'completed',
     });
-    expect(await store.acceptJob(request, ontapJob, Date.now(), 'a')).toBe('completed');
-    expect(await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap')).toMatchObject({
+    expect(await store.acceptJob(request, ontapJob, Date.now(), 'a', undefined, Date.now())).toBe(
+      'completed',
+    );
+    expect(
+      await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap', pollSlot, Date.now() + 60_000),
+    ).toMatchObject({
       status: 'completed',
     });
     const missing = spec();
@@ -295,8 +325,14 @@ describe('RequestStore', () => {
     await store.create([request]);
     expect(await store.getState(request.requestId)).toEqual({ status: 'queued' });
     await store.beginStep(request.requestId, claim('a'));
-    await store.acceptJob(request, ontapJob, 1_700_000_000_000, 'a');
-    await store.recordPoll(request.requestId, { phase: 'running', state: 'running' }, 'ontap');
+    await store.acceptJob(request, ontapJob, 1_700_000_000_000, 'a', undefined, Date.now());
+    await store.recordPoll(
+      request.requestId,
+      { phase: 'running', state: 'running' },
+      'ontap',
+      pollSlot,
+      Date.now() + 60_000,
+    );
     expect(await store.getState(request.requestId)).toEqual({
       status: 'tracking',
       job: ontapJob,

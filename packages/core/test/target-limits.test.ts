@@ -48,7 +48,6 @@ function step(target: string, limits: TargetLimits, leaseMs = 10_000): StepReque
     claimLeaseMs: 60_000,
     allowResubmit: false,
     submitLeaseMs: leaseMs,
-    pollLeaseMs: leaseMs,
   };
 }
 

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisKeys, type RedisKeys, type RequestSpec, RequestStore } from '../src/index.js';
+
+let testRedis: TestRedis;
+let redis: Redis;
+let keys: RedisKeys;
+let store: RequestStore;
+
+beforeAll(async () => {
+  testRedis = await useTestRedis();
+  redis = testRedis.connect();
+  keys = createRedisKeys(testRedis.prefix);
+  store = new RequestStore({ redis, keys, retentionSeconds: 3_600 });
+});
+afterAll(() => testRedis.close());
+
+const job = {
+  kind: 'aiqum' as const,
+  key: 'k:1',
+  href: '/api/management-server/jobs/k%3A1',
+  source: 'job.key' as const,
+};
+const roomy = { maxConcurrent: 100, maxPerSecond: 10_000 };
+
+/** Requests on `target`, submitted and tracked, their first poll due now. */
+async function tracked(target: string, count: number): Promise<RequestSpec[]> {
+  const now = Date.now();
+  const specs = Array.from({ length: count }, () => ({
+    requestId: randomUUID(),
+    target,
+    method: 'POST' as const,
+    path: '/api/storage-provider/luns',
+    body: { name: 'lun' },
+    createdAt: now,
+    deadlineAt: now + 60_000,
+    retryAmbiguous: false,
+  }));
+  await store.create(specs);
+  for (const spec of specs) {
+    const token = randomUUID();
+    await store.beginStep(spec.requestId, {
+      target,
+      limits: roomy,
+      leaseId: token,
+      token,
+      claimLeaseMs: 60_000,
+      allowResubmit: false,
+      submitLeaseMs: 60_000,
+    });
+    await store.acceptJob(spec, job, now, token, { target, leaseId: token }, now);
+  }
+  return specs;
+}
+
+const options = (max = 10, limits = roomy) => ({
+  limits,
+  max,
+  claimMs: 30_000,
+  leaseMs: 30_000,
+  leaseIdPrefix: randomUUID(),
+});
+
+describe('due polls', () => {
+  it('claims due polls with what a poll needs, and hides them until their claim runs out', async () => {
+    const [spec] = await tracked('claims', 1);
+    const { claims } = await store.claimPolls('claims', options());
+    expect(claims).toHaveLength(1);
+    expect(claims[0]).toMatchObject({
+      requestId: spec?.requestId,
+      record: { status: 'tracking', job, spec: { requestId: spec?.requestId, target: 'claims' } },
+    });
+    // The body stays in the queue job: the record's spec has none.
+    expect(claims[0]?.record?.spec.body).toBeUndefined();
+    const again = await store.claimPolls('claims', options());
+    expect(again.claims).toEqual([]);
+    expect(again.ms).toBeGreaterThan(25_000);
+  });
+
+  it('claims no more than the target limits allow, and frees a slot when the poll is recorded', async () => {
+    const specs = await tracked('limited', 3);
+    const limits = { maxConcurrent: 2, maxPerSecond: 10_000 };
+    const first = await store.claimPolls('limited', options(10, limits));
+    expect(first.claims).toHaveLength(2);
+    const refused = await store.claimPolls('limited', options(10, limits));
+    expect(refused.claims).toEqual([]);
+    expect(refused.ms).toBeGreaterThan(0);
+
+    const [claim] = first.claims;
+    if (!claim) throw new Error('no claim');
+    const nextAt = Date.now() + 5_000;
+    await store.recordPoll(claim.requestId, { phase: 'running' }, 'docs', claim.slot, nextAt);
+    expect(Number(await redis.zscore(keys.targetDue('limited'), claim.requestId))).toBe(nextAt);
+    const third = await store.claimPolls('limited', options(10, limits));
+    expect(third.claims.map((c) => c.requestId)).toEqual(
+      specs.map((s) => s.requestId).filter((id) => !first.claims.some((c) => c.requestId === id)),
+    );
+  });
+
+  it('takes a completed request out of the due set, and hands released claims back due now', async () => {
+    const [done, handed] = await tracked('release', 2);
+    if (!done || !handed) throw new Error('no requests');
+    const { claims } = await store.claimPolls('release', options());
+    expect(claims).toHaveLength(2);
+    await store.complete(
+      done,
+      { job },
+      { outcome: 'succeeded' },
+      {
+        slot: claims.find((c) => c.requestId === done.requestId)?.slot ?? { target: 'release', leaseId: '' },
+        countPoll: true,
+      },
+    );
+    expect(await redis.zscore(keys.targetDue('release'), done.requestId)).toBeNull();
+    await store.releaseClaims(claims.filter((c) => c.requestId === handed.requestId));
+    const after = await store.claimPolls('release', options());
+    expect(after.claims.map((c) => c.requestId)).toEqual([handed.requestId]);
+    expect((await store.get(done.requestId))?.polls).toBe(1);
+  });
+
+  it('says when nothing is tracked', async () => {
+    expect(await store.claimPolls('nothing', options())).toEqual({ claims: [], ms: -1 });
+  });
+});
