@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger, RequestStore } from '@aiqum-jobs/core';
 import type { RequestProcessor } from './request-processor.js';
-import type { Target } from './target-clients.js';
+import { callLeaseMs, type Target } from './target-clients.js';
 
 /** Longest sleep with nothing due: requests accepted by other workers are seen at least this often. */
 const idleCheckMs = 200;
@@ -13,8 +13,6 @@ const claimBatch = 50;
  * most this much after its time.
  */
 const claimTickMs = 25;
-/** Added to a poll's own time budget in its claim, so a live poll is never claimed twice. */
-const claimMarginMs = 5_000;
 
 export interface DuePollerOptions {
   store: RequestStore;
@@ -41,8 +39,8 @@ export class DuePoller {
 
   constructor(options: DuePollerOptions) {
     this.#options = options;
-    const config = options.target.config;
-    this.#claimMs = config.timeoutMs + (config.longPoll?.maxWaitSeconds ?? 0) * 1000 + claimMarginMs;
+    // Longer than the poll can last, so a live poll is never claimed twice.
+    this.#claimMs = callLeaseMs(options.target.config, true);
   }
 
   start(): void {

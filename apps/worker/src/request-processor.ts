@@ -17,7 +17,7 @@ import {
   type TrackedFacts,
 } from '@aiqum-jobs/core';
 import { pollDelayMs } from './poll-delay.js';
-import type { Target } from './target-clients.js';
+import { callLeaseMs, type Target } from './target-clients.js';
 
 /** What one step of a request decided: it is finished (for this worker), or it runs again at `at`. */
 export type Step =
@@ -30,8 +30,6 @@ const done: Step = { kind: 'done' };
 export const maxSubmitAttempts = 10;
 /** Polls that fail in a row (transport errors, unreadable answers) before the outcome is `unknown`. */
 export const maxConsecutivePollErrors = 10;
-/** Added to a call's own timeout in its limiter lease, so a slow answer never outlives its lease. */
-const leaseMarginMs = 5_000;
 /** Refused by a target limit: retry after the wait the limiter named plus up to this much jitter. */
 const limitJitterMs = 100;
 /** A synchronous answer larger than this is not kept in the record or the event. */
@@ -41,7 +39,7 @@ export interface RequestProcessorOptions {
   store: RequestStore;
   targets: ReadonlyMap<string, Target>;
   logger: Logger;
-  /** Aborted at shutdown: long polls stop at once (the request is re-polled by another worker). */
+  /** Aborted at shutdown: polls stop at once (their requests are due again at once, for another worker). */
   shutdownSignal: AbortSignal;
   /**
    * Aborted when the shutdown timeout has passed: submissions still in flight stop too. A read goes back
@@ -56,9 +54,10 @@ export interface RequestProcessorOptions {
 }
 
 /**
- * One step of a request's life, run each time its queue job is picked up: submit it, or poll its AIQUM
- * Job once. Between steps the request waits in Redis, never in this process. Every outcome goes through
- * `RequestStore.complete`, which happens once per request however many workers race.
+ * A request's life in this worker: `step` submits it, each time its queue job is picked up; `poll` polls its
+ * AIQUM Job once, each time a poller claimed it. Between polls the request waits in Redis, never in this
+ * process. Every outcome goes through `RequestStore.complete`, which happens once per request however many
+ * workers race.
  */
 export class RequestProcessor {
   readonly #store: RequestStore;
@@ -95,7 +94,7 @@ export class RequestProcessor {
     // One command reads the state, takes a call slot and, for a submission, claims it. The claim outlives
     // the call (the client's timeout bounds it), so a live holder is never taken over.
     const token = randomUUID();
-    const submitLeaseMs = target.config.timeoutMs + leaseMarginMs;
+    const submitLeaseMs = callLeaseMs(target.config, false);
     const start = await this.#store.beginStep(spec.requestId, {
       target: target.config.name,
       limits: target.config.limits,

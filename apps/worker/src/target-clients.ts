@@ -2,6 +2,18 @@ import { AiqumClient } from '@aiqum-jobs/aiqum-client';
 import type { Logger, TargetConfig } from '@aiqum-jobs/core';
 import type { Dispatcher } from 'undici';
 
+/** Added to a call's own time budget in its slot lease or poll claim, so a slow answer never outlives it. */
+const leaseMarginMs = 5_000;
+
+/**
+ * How long a call slot or claim on this target is held: the client's timeout, plus the wait of a long poll
+ * when the call is one, plus a margin. A holder that dies loses it after that.
+ */
+export function callLeaseMs(config: TargetConfig, longPoll: boolean): number {
+  const waitMs = longPoll ? (config.longPoll?.maxWaitSeconds ?? 0) * 1000 : 0;
+  return config.timeoutMs + waitMs + leaseMarginMs;
+}
+
 /** A configured AIQUM server and the client that talks to it. */
 export interface Target {
   readonly config: TargetConfig;
