@@ -2,6 +2,16 @@ import { waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { byRequest, type Harness, lunBody, startHarness } from './harness.js';
 
+/** Both targets poll every 200 ms, so the only difference between them is long polling. */
+const everyTwoHundredMs = {
+  initialDelayMs: 200,
+  multiplier: 1,
+  maxDelayMs: 200,
+  jitter: 0,
+  retryAfterMinMs: 100,
+  retryAfterMaxMs: 2_000,
+};
+
 let h: Harness;
 
 beforeAll(async () => {
@@ -13,14 +23,7 @@ beforeAll(async () => {
         scenario: { rules: [{ match: { method: 'POST' }, job: { durationMs: 1_500 } }] },
       },
       target: {
-        poll: {
-          initialDelayMs: 200,
-          multiplier: 1,
-          maxDelayMs: 200,
-          jitter: 0,
-          retryAfterMinMs: 100,
-          retryAfterMaxMs: 2_000,
-        },
+        poll: everyTwoHundredMs,
       },
     },
     {
@@ -32,14 +35,7 @@ beforeAll(async () => {
       },
       target: {
         longPoll: { parameter: 'wait_seconds', maxWaitSeconds: 10 },
-        poll: {
-          initialDelayMs: 200,
-          multiplier: 1,
-          maxDelayMs: 200,
-          jitter: 0,
-          retryAfterMinMs: 100,
-          retryAfterMaxMs: 2_000,
-        },
+        poll: everyTwoHundredMs,
       },
     },
   ]);
