@@ -10,10 +10,10 @@ export type ScriptArgument = string | number;
  */
 export class LuaScript {
   readonly sha: string;
-  readonly #source: string;
+  readonly source: string;
 
   constructor(source: string) {
-    this.#source = source;
+    this.source = source;
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
@@ -26,7 +26,7 @@ export class LuaScript {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return redis.eval(this.#source, keys.length, ...keys, ...args);
+      return redis.eval(this.source, keys.length, ...keys, ...args);
     }
   }
 }

@@ -30,6 +30,7 @@ import {
   type RequestView,
   requestSpecSchema,
 } from './request-spec.js';
+import { ScriptBatcher } from './script-batcher.js';
 import { limiterWindow, type TargetLimits } from './target-limiter.js';
 
 /** A batch as producers see it. Timestamps are epoch milliseconds. */
@@ -243,9 +244,20 @@ export class RequestStore {
   readonly #keys: RedisKeys;
   readonly #retentionSeconds: number;
   readonly #now: () => number;
+  /** The state-machine scripts of this process, sent together when they meet. */
+  readonly #scripts: ScriptBatcher;
 
   constructor(options: RequestStoreOptions) {
     this.#redis = options.redis;
+    this.#scripts = new ScriptBatcher(options.redis, [
+      beginStepScript,
+      requeueSubmissionScript,
+      acceptJobScript,
+      recordPollScript,
+      recordPollErrorScript,
+      claimPollsScript,
+      completeRequestScript,
+    ]);
     this.#keys = options.keys;
     this.#retentionSeconds = options.retentionSeconds;
     this.#now = options.now ?? Date.now;
@@ -366,8 +378,8 @@ export class RequestStore {
    */
   async beginStep(requestId: string, step: StepRequest): Promise<StepStart> {
     const { windowMs, callsPerWindow } = limiterWindow(step.limits);
-    const reply = await beginStepScript.run(
-      this.#redis,
+    const reply = await this.#scripts.run(
+      beginStepScript,
       [
         this.#keys.request(requestId),
         this.#keys.targetInFlight(step.target),
@@ -398,8 +410,8 @@ export class RequestStore {
     return z
       .string()
       .parse(
-        await requeueSubmissionScript.run(
-          this.#redis,
+        await this.#scripts.run(
+          requeueSubmissionScript,
           [this.#keys.request(requestId), this.#slotKey(requestId, slot)],
           [token, slot?.leaseId ?? ''],
         ),
@@ -424,8 +436,8 @@ export class RequestStore {
       submittedAt: new Date(submittedAt).toISOString(),
     };
     const batchKey = spec.batchId ? this.#keys.batch(spec.batchId) : this.#keys.request(spec.requestId);
-    const result = await acceptJobScript.run(
-      this.#redis,
+    const result = await this.#scripts.run(
+      acceptJobScript,
       [
         this.#keys.request(spec.requestId),
         this.#keys.events,
@@ -462,8 +474,8 @@ export class RequestStore {
     const [status, polls] = z
       .tuple([z.string(), z.number()])
       .parse(
-        await recordPollScript.run(
-          this.#redis,
+        await this.#scripts.run(
+          recordPollScript,
           [
             this.#keys.request(requestId),
             this.#keys.targetInFlight(slot.target),
@@ -487,8 +499,8 @@ export class RequestStore {
     const [status, pollErrors] = z
       .tuple([z.string(), z.number()])
       .parse(
-        await recordPollErrorScript.run(
-          this.#redis,
+        await this.#scripts.run(
+          recordPollErrorScript,
           [
             this.#keys.request(requestId),
             this.#keys.targetInFlight(slot.target),
@@ -506,8 +518,8 @@ export class RequestStore {
    */
   async claimPolls(target: string, options: ClaimPollsOptions): Promise<ClaimedPolls> {
     const { windowMs, callsPerWindow } = limiterWindow(options.limits);
-    const reply = await claimPollsScript.run(
-      this.#redis,
+    const reply = await this.#scripts.run(
+      claimPollsScript,
       [this.#keys.targetDue(target), this.#keys.targetInFlight(target), this.#keys.targetRecentCalls(target)],
       [
         options.max,
@@ -618,8 +630,8 @@ export class RequestStore {
     const batchKeys = spec.batchId
       ? [this.#keys.batch(spec.batchId), this.#keys.batchRequests(spec.batchId)]
       : [this.#keys.request(spec.requestId), this.#keys.request(spec.requestId)];
-    const result = await completeRequestScript.run(
-      this.#redis,
+    const result = await this.#scripts.run(
+      completeRequestScript,
       [
         this.#keys.request(spec.requestId),
         this.#keys.events,
