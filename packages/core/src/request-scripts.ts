@@ -1,6 +1,6 @@
 import { LuaScript } from './lua-script.js';
 import { requestOutcomes } from './outcome.js';
-import { limiterReleaseLua, limiterTakeLua, limiterWaitLua, redisNowLua } from './target-limiter.js';
+import { limiterCheckLua, limiterReleaseLua, limiterTakeLua, redisNowLua } from './target-limiter.js';
 
 /**
  * The request state machine's atomic steps. Each is one Lua script: it checks the status it expects and
@@ -62,32 +62,30 @@ const limiterNames = {
  * Returns { verdict, submitAttempts, ms, job, dialect, jobState, submittedAt } (state fields false if unset).
  */
 export const beginStepScript = new LuaScript(`
-local status = redis.call('HGET', KEYS[1], 'status')
+local record = redis.call('HMGET', KEYS[1], 'status', 'submitAttempts', 'submitter', 'submitUntil', 'job', 'dialect', 'jobState', 'submittedAt')
+local status = record[1]
 if not status then return {'missing', 0, 0} end
 if status == 'completed' then return {'completed', 0, 0} end
 if status == 'tracking' then return {'tracking', 0, 0} end
-local attempts = tonumber(redis.call('HGET', KEYS[1], 'submitAttempts') or '0')
-local state = redis.call('HMGET', KEYS[1], 'job', 'dialect', 'jobState', 'submittedAt')
+local attempts = tonumber(record[2] or '0')
 ${redisNowLua}
-local holder = redis.call('HGET', KEYS[1], 'submitter')
-if status == 'submitting' and holder == ARGV[1] then
+local leaseMs = ARGV[4]
+if status == 'submitting' and record[3] == ARGV[1] then
   -- The same command again (resent after a reconnect): its first run claimed and took the slot.
-  local leaseMs = ARGV[4]
-  ${limiterTakeLua({ ...limiterNames, leaseMs: 'leaseMs', leaseId: 'ARGV[8]' })}
-  return {'claimed', attempts, 0, state[1], state[2], state[3], state[4]}
+  ${limiterTakeLua({ ...limiterNames, leaseMs: 'leaseMs', leaseIds: '{ARGV[8]}' })}
+  return {'claimed', attempts, 0, record[5], record[6], record[7], record[8]}
 end
 if status == 'submitting' then
-  local leftMs = tonumber(redis.call('HGET', KEYS[1], 'submitUntil') or '0') - now
+  local leftMs = tonumber(record[4] or '0') - now
   if leftMs > 0 then return {'busy', attempts, leftMs} end
-  if ARGV[3] ~= '1' then return {'interrupted', attempts, 0, state[1], state[2], state[3], state[4]} end
+  if ARGV[3] ~= '1' then return {'interrupted', attempts, 0, record[5], record[6], record[7], record[8]} end
 end
-${limiterWaitLua(limiterNames)}
-if limitWait > 0 then return {'limited', attempts, limitWait} end
-redis.call('HSET', KEYS[1], 'status', 'submitting', 'submitter', ARGV[1], 'submitUntil', now + tonumber(ARGV[2]))
-attempts = redis.call('HINCRBY', KEYS[1], 'submitAttempts', 1)
-local leaseMs = ARGV[4]
-${limiterTakeLua({ ...limiterNames, leaseMs: 'leaseMs', leaseId: 'ARGV[8]' })}
-return {'claimed', attempts, 0, state[1], state[2], state[3], state[4]}
+${limiterCheckLua(limiterNames)}
+if limitFree == 0 then return {'limited', attempts, limitWait} end
+attempts = attempts + 1
+redis.call('HSET', KEYS[1], 'status', 'submitting', 'submitter', ARGV[1], 'submitUntil', now + tonumber(ARGV[2]), 'submitAttempts', attempts)
+${limiterTakeLua({ ...limiterNames, leaseMs: 'leaseMs', leaseIds: '{ARGV[8]}' })}
+return {'claimed', attempts, 0, record[5], record[6], record[7], record[8]}
 `);
 
 /**
@@ -116,10 +114,11 @@ return status
  */
 export const acceptJobScript = new LuaScript(`
 ${limiterReleaseLua('KEYS[4]', 'ARGV[7]')}
-local status = redis.call('HGET', KEYS[1], 'status')
+local record = redis.call('HMGET', KEYS[1], 'status', 'submitter')
+local status = record[1]
 if not status then return 'missing' end
 if status ~= 'submitting' then return status end
-if redis.call('HGET', KEYS[1], 'submitter') ~= ARGV[6] then return 'not-holder' end
+if record[2] ~= ARGV[6] then return 'not-holder' end
 redis.call('HSET', KEYS[1], 'status', 'tracking', 'job', ARGV[1], 'submittedAt', ARGV[2])
 redis.call('HDEL', KEYS[1], 'submitter', 'submitUntil')
 redis.call('ZADD', KEYS[5], ARGV[8], ARGV[9])
@@ -180,22 +179,24 @@ if #due == 0 then
   if #nextDue == 0 then return {-1} end
   return {math.max(1, tonumber(nextDue[2]) - now)}
 end
+${limiterCheckLua(limiterNames2)}
+if limitFree == 0 then return {limitWait} end
+local count = math.min(#due, limitFree)
+local leaseIds, claimed = {}, {}
 local out = {0}
-for index, id in ipairs(due) do
-  ${limiterWaitLua(limiterNames2)}
-  if limitWait > 0 then
-    if #out == 1 then return {limitWait} end
-    break
-  end
-  local leaseMs = ARGV[3]
-  local leaseId = ARGV[7] .. ':' .. index
-  ${limiterTakeLua({ ...limiterNames2, leaseMs: 'leaseMs', leaseId: 'leaseId' })}
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), id)
+for index = 1, count do
+  local id = due[index]
+  leaseIds[index] = ARGV[7] .. ':' .. index
+  table.insert(claimed, now + tonumber(ARGV[2]))
+  table.insert(claimed, id)
   local record = redis.call('HMGET', ARGV[8] .. id, 'status', 'spec', 'job', 'dialect', 'jobState', 'submittedAt', 'polls', 'pollErrors')
   table.insert(out, id)
-  table.insert(out, leaseId)
+  table.insert(out, leaseIds[index])
   for field = 1, 8 do table.insert(out, record[field] or '') end
 end
+redis.call('ZADD', KEYS[1], unpack(claimed))
+local leaseMs = ARGV[3]
+${limiterTakeLua({ ...limiterNames2, leaseMs: 'leaseMs', leaseIds: 'leaseIds' })}
 return out
 `);
 
@@ -218,19 +219,24 @@ redis.call('ZREM', KEYS[6], ARGV[12])
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 'missing' end
 if status == 'completed' then return 'already-completed' end
-local fields = cjson.decode(ARGV[2])
-for name, value in pairs(fields) do redis.call('HSET', KEYS[1], name, value) end
-if ARGV[11] == '1' then redis.call('HINCRBY', KEYS[1], 'polls', 1) end
-redis.call('HSET', KEYS[1], 'status', 'completed', 'outcome', ARGV[1], 'finishedAt', ARGV[4])
+local update = {'status', 'completed', 'outcome', ARGV[1], 'finishedAt', ARGV[4]}
+for name, value in pairs(cjson.decode(ARGV[2])) do
+  table.insert(update, name)
+  table.insert(update, value)
+end
+redis.call('HSET', KEYS[1], unpack(update))
+local polls
+if ARGV[11] == '1' then polls = redis.call('HINCRBY', KEYS[1], 'polls', 1)
+else polls = redis.call('HGET', KEYS[1], 'polls') or '0' end
 redis.call('EXPIRE', KEYS[1], ARGV[6])
-local polls = redis.call('HGET', KEYS[1], 'polls') or '0'
 local event = '{"polls":' .. polls .. ',' .. string.sub(ARGV[3], 2)
 redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[7], '*', 'event', event)
-if ARGV[8] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then
+local total = ARGV[8] == '1' and redis.call('HGET', KEYS[3], 'total')
+if total then
+  total = tonumber(total)
   if status == 'tracking' then redis.call('HINCRBY', KEYS[3], 'tracking', -1) end
   redis.call('HINCRBY', KEYS[3], 'count:' .. ARGV[1], 1)
   local done = redis.call('HINCRBY', KEYS[3], 'done', 1)
-  local total = tonumber(redis.call('HGET', KEYS[3], 'total'))
   if done == total then
     redis.call('HSET', KEYS[3], 'finishedAt', ARGV[4])
     local counts = {}

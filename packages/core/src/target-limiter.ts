@@ -30,30 +30,50 @@ interface LimiterLuaNames {
   windowMs: string;
 }
 
-/** Sets `limitWait` to 0 when a call may start now, else to the milliseconds to wait. Needs `now`. */
-export function limiterWaitLua(names: LimiterLuaNames): string {
+/**
+ * Sets `limitFree` to how many calls may start now and, when none may, `limitWait` to the milliseconds to
+ * wait (else 0). Needs `now`. Checked once for a whole batch of calls, not once per call.
+ */
+export function limiterCheckLua(names: LimiterLuaNames): string {
   return `
 local limitWait = 0
 redis.call('ZREMRANGEBYSCORE', ${names.inFlight}, '-inf', now)
 redis.call('ZREMRANGEBYSCORE', ${names.recent}, '-inf', now - tonumber(${names.windowMs}))
-if redis.call('ZCARD', ${names.inFlight}) >= tonumber(${names.maxConcurrent}) then
+local freeSlots = tonumber(${names.maxConcurrent}) - redis.call('ZCARD', ${names.inFlight})
+local freeCalls = tonumber(${names.callsPerWindow}) - redis.call('ZCARD', ${names.recent})
+local limitFree = math.max(0, math.min(freeSlots, freeCalls))
+if freeSlots <= 0 then
   local first = redis.call('ZRANGE', ${names.inFlight}, 0, 0, 'WITHSCORES')
   limitWait = math.max(1, math.min(tonumber(first[2]) - now, 250))
-elseif redis.call('ZCARD', ${names.recent}) >= tonumber(${names.callsPerWindow}) then
+elseif freeCalls <= 0 then
   local oldest = redis.call('ZRANGE', ${names.recent}, 0, 0, 'WITHSCORES')
   limitWait = math.max(1, tonumber(oldest[2]) + tonumber(${names.windowMs}) - now)
 end`;
 }
 
-/** Takes the slot `leaseId` for `leaseMs`. Needs `now`. */
-export function limiterTakeLua(names: LimiterLuaNames & { leaseMs: string; leaseId: string }): string {
+/**
+ * Takes a slot for each lease id of the Lua list `leaseIds`, each for `leaseMs`: two commands for the
+ * whole list. Needs `now`.
+ */
+export function limiterTakeLua(names: LimiterLuaNames & { leaseMs: string; leaseIds: string }): string {
   return `
-redis.call('ZADD', ${names.inFlight}, now + tonumber(${names.leaseMs}), ${names.leaseId})
-redis.call('ZADD', ${names.recent}, now, ${names.leaseId})
--- Keep the leases key as long as its longest lease: a short call must not drop a long poll's lease.
-local keep = tonumber(${names.leaseMs}) + tonumber(${names.windowMs})
-if redis.call('PTTL', ${names.inFlight}) < keep then redis.call('PEXPIRE', ${names.inFlight}, keep) end
-redis.call('PEXPIRE', ${names.recent}, tonumber(${names.windowMs}) * 2)`;
+do
+  local leases, starts = {}, {}
+  for _, leaseId in ipairs(${names.leaseIds}) do
+    table.insert(leases, now + tonumber(${names.leaseMs}))
+    table.insert(leases, leaseId)
+    table.insert(starts, now)
+    table.insert(starts, leaseId)
+  end
+  if #leases > 0 then
+    redis.call('ZADD', ${names.inFlight}, unpack(leases))
+    redis.call('ZADD', ${names.recent}, unpack(starts))
+    -- Keep the leases key as long as its longest lease: a short call must not drop a long poll's lease.
+    local keep = tonumber(${names.leaseMs}) + tonumber(${names.windowMs})
+    if redis.call('PTTL', ${names.inFlight}) < keep then redis.call('PEXPIRE', ${names.inFlight}, keep) end
+    redis.call('PEXPIRE', ${names.recent}, tonumber(${names.windowMs}) * 2)
+  end
+end`;
 }
 
 /** Releases a slot when a lease id is given (an empty one means the caller held none). */
