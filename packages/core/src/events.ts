@@ -23,12 +23,11 @@ const requestIdentity = {
   metadata: metadata.optional(),
 };
 
-/** AIQUM accepted the call and returned a Job to track. */
+/** AIQUM accepted the call and returned a Job to track; `occurredAt` is when it answered. */
 export const requestAcceptedEventSchema = eventBase.extend({
   type: z.literal('request.accepted'),
   ...requestIdentity,
   job: jobRefSchema,
-  submittedAt: isoTime,
 });
 
 /** The request reached its terminal outcome. Exactly one per request. */

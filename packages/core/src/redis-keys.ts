@@ -10,7 +10,7 @@ export interface RedisKeys {
   request(requestId: string): string;
   /** Hash: one batch's totals and counters. */
   batch(batchId: string): string;
-  /** Sorted set: the requests of a batch, by position in the batch. */
+  /** List: the request ids of a batch, in batch order. */
   batchRequests(batchId: string): string;
   /** String: the answer first given for an `Idempotency-Key`. */
   idempotency(key: string): string;

@@ -41,6 +41,8 @@ export function createRequestQueue(options: RequestQueueOptions): Queue {
     connection: options.connection,
     prefix: options.prefix,
     defaultJobOptions: requestJobOptions(options.retentionSeconds),
+    // BullMQ's own event stream is not read (completion events are ours): keep it short, not 10,000 long.
+    streams: { events: { maxLen: 1_000 } },
   };
   return new Queue(requestQueueName, queueOptions);
 }

@@ -20,11 +20,17 @@ if ARGV[1] == '1' then
   redis.call('EXPIRE', KEYS[1], ARGV[3])
   first = 3
 end
+local ids = {}
 for i = first, #KEYS do
   local at = 4 + (i - first) * 3
   redis.call('HSET', KEYS[i], 'spec', ARGV[at + 1], 'status', 'queued', 'polls', 0, 'submitAttempts', 0)
   redis.call('EXPIRE', KEYS[i], ARGV[at + 2])
-  if first == 3 then redis.call('ZADD', KEYS[2], i - first, ARGV[at]) end
+  table.insert(ids, ARGV[at])
+  -- In chunks: unpack() of a whole batch of 10,000 would overflow Lua's stack.
+  if first == 3 and (#ids == 1000 or i == #KEYS) then
+    redis.call('RPUSH', KEYS[2], unpack(ids))
+    ids = {}
+  end
 end
 if first == 3 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
 return #KEYS - first + 1
@@ -140,7 +146,9 @@ if status ~= 'tracking' then
   if not status then return {'missing', 0} end
   return {status, tonumber(redis.call('HGET', KEYS[1], 'polls') or '0')}
 end
-redis.call('HSET', KEYS[1], 'jobState', ARGV[1], 'dialect', ARGV[2], 'pollErrors', 0)
+redis.call('HSET', KEYS[1], 'jobState', ARGV[1], 'dialect', ARGV[2])
+-- No field means no errors: a tracked record holds one field fewer most of its life.
+redis.call('HDEL', KEYS[1], 'pollErrors')
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
 return {status, redis.call('HINCRBY', KEYS[1], 'polls', 1)}
 `);

@@ -369,7 +369,7 @@ export class RequestStore {
 
   /** Request ids of a batch in submission order, a page at a time. */
   async listBatchRequestIds(batchId: string, offset: number, limit: number): Promise<string[]> {
-    return this.#redis.zrange(this.#keys.batchRequests(batchId), offset, offset + limit - 1);
+    return this.#redis.lrange(this.#keys.batchRequests(batchId), offset, offset + limit - 1);
   }
 
   /**
@@ -433,7 +433,6 @@ export class RequestStore {
       occurredAt: new Date(submittedAt).toISOString(),
       ...identityOf(spec),
       job,
-      submittedAt: new Date(submittedAt).toISOString(),
     };
     const batchKey = spec.batchId ? this.#keys.batch(spec.batchId) : this.#keys.request(spec.requestId);
     const result = await this.#scripts.run(
