@@ -9,6 +9,7 @@ export {
   eventSchema,
   eventStreamField,
   eventTypes,
+  parseEventEntry,
   type RequestAcceptedEvent,
   type RequestCompletedEvent,
   requestAcceptedEventSchema,
@@ -92,6 +93,7 @@ export {
   type TrackedFacts,
 } from './request-store.js';
 export { Secret } from './secret.js';
+export { streamIdSchema } from './stream-id.js';
 export {
   longPollConfigSchema,
   type TargetConfig,
