@@ -1,6 +1,11 @@
 export { type Environment, type LoadConfigOptions, loadSharedConfig, type SharedConfig } from './config.js';
 export { ConfigError } from './config-error.js';
 export {
+  EventStreamTrimmer,
+  type EventStreamTrimmerOptions,
+  type TrimResult,
+} from './event-stream-trimmer.js';
+export {
   type AiqumJobsEvent,
   type BatchCompletedEvent,
   batchCompletedEventSchema,
