@@ -12,6 +12,7 @@ COPY packages/aiqum-simulator/package.json packages/aiqum-simulator/
 COPY packages/subscriber/package.json packages/subscriber/
 COPY packages/test-support/package.json packages/test-support/
 COPY apps/demo/package.json apps/demo/
+COPY apps/example-subscriber/package.json apps/example-subscriber/
 COPY apps/producer/package.json apps/producer/
 COPY apps/worker/package.json apps/worker/
 COPY test/package.json test/
