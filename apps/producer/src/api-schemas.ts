@@ -61,8 +61,3 @@ export const pageQuerySchema = z
 
 /** Ids are UUIDs today; anything outside this shape cannot name a stored request or batch. */
 export const idParamsSchema = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/) });
-
-/** A Redis stream entry id, the cursor of `GET /v1/events` (`after`, `Last-Event-ID`). */
-export const streamIdSchema = z
-  .string()
-  .regex(/^\d{1,20}(-\d{1,20})?$/, 'must be a stream entry id such as 1712345678901-0');

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { type EventType, eventTypes, type Logger, type Secret } from '@aiqum-jobs/core';
+import { type EventType, eventTypes, type Logger, type Secret, streamIdSchema } from '@aiqum-jobs/core';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -10,7 +10,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { z } from 'zod';
-import { type ErrorBody, idParamsSchema, pageQuerySchema, streamIdSchema } from './api-schemas.js';
+import { type ErrorBody, idParamsSchema, pageQuerySchema } from './api-schemas.js';
 import { issuesOfZodError } from './input-issues.js';
 import type { Producer } from './producer.js';
 import { ProducerError, producerErrorCodes } from './producer-error.js';

@@ -7,29 +7,23 @@ import {
   createRedisKeys,
   createRequestQueue,
   type EventType,
-  eventSchema,
-  eventStreamField,
   type Logger,
   maxInputDepth,
   nestsWithin,
   type ParsedRequestInput,
+  parseEventEntry,
   queuePayloads,
   type RequestSpec,
   RequestStore,
   type RequestView,
   requestErrorCodes,
   requestInputSchema,
+  streamIdSchema,
 } from '@aiqum-jobs/core';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
-import {
-  type BatchAnswer,
-  batchAnswerSchema,
-  type SubmitAnswer,
-  streamIdSchema,
-  submitAnswerSchema,
-} from './api-schemas.js';
+import { type BatchAnswer, batchAnswerSchema, type SubmitAnswer, submitAnswerSchema } from './api-schemas.js';
 import { Idempotency } from './idempotency.js';
 import { issuesOfZodError } from './input-issues.js';
 import { type InputIssue, ProducerError, producerErrorCodes } from './producer-error.js';
@@ -300,7 +294,7 @@ class RedisProducer implements Producer {
         for (const [, entries] of reply ?? []) {
           for (const [streamId, fields] of entries) {
             cursor = streamId;
-            const event = decodeEvent(fields);
+            const event = parseEventEntry(fields);
             if (event === undefined) {
               this.#logger.warn({ streamId }, 'skipped an event that does not parse');
               continue;
@@ -501,16 +495,4 @@ function alreadyCompleted(view: RequestView): ProducerError {
     `the request already completed with outcome ${view.outcome ?? 'unknown'}`,
     { details: { outcome: view.outcome } },
   );
-}
-
-function decodeEvent(fields: readonly string[]): AiqumJobsEvent | undefined {
-  const index = fields.indexOf(eventStreamField);
-  const text = index >= 0 ? fields[index + 1] : undefined;
-  if (text === undefined) return undefined;
-  try {
-    const parsed = eventSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }

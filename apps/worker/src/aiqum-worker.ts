@@ -1,5 +1,6 @@
 import {
   createRedisKeys,
+  EventStreamTrimmer,
   type Logger,
   queuePayloads,
   RequestStore,
@@ -138,6 +139,16 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     (target) => new DuePoller({ store, processor, target, capacity: config.concurrency, logger }),
   );
   for (const poller of pollers) poller.start();
+  // Events are trimmed here rather than as they are added, so that no consumer group loses one it needs.
+  const trimmer = new EventStreamTrimmer({
+    redis,
+    keys,
+    retentionSeconds: config.retentionSeconds,
+    maxGroupIdleSeconds: config.maxGroupIdleSeconds,
+    logger,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  trimmer.start();
   logger.info(
     { concurrency: config.concurrency, targets: [...targets.keys()], health: health.url },
     'worker started',
@@ -152,7 +163,11 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       const after = (ms: number) =>
         new Promise<'timeout'>((resolve) => setTimeout(resolve, ms, 'timeout').unref());
       // BullMQ's close() is memoised: a later close(true) returns this same promise and never forces.
-      const workerClosed = Promise.all([worker.close(), ...pollers.map((poller) => poller.stop())]);
+      const workerClosed = Promise.all([
+        worker.close(),
+        ...pollers.map((poller) => poller.stop()),
+        trimmer.stop(),
+      ]);
       if ((await Promise.race([workerClosed, after(config.shutdownTimeoutMs)])) === 'timeout') {
         logger.warn(
           { timeoutMs: config.shutdownTimeoutMs },

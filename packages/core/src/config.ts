@@ -26,6 +26,12 @@ const sharedEnvSchema = z.object({
     .min(60)
     .max(365 * 24 * 3_600)
     .default(7 * 24 * 3_600),
+  AIQUM_JOBS_MAX_GROUP_IDLE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(365 * 24 * 3_600)
+    .default(7 * 24 * 3_600),
   AIQUM_TARGETS_FILE: z.string().min(1).optional(),
   AIQUM_URL: z.string().min(1).optional(),
   AIQUM_USERNAME: z.string().min(1).optional(),
@@ -40,8 +46,13 @@ export interface SharedConfig {
   readonly redisUrl: string;
   /** Hash-tagged prefix of every Redis key. */
   readonly prefix: string;
-  /** How long finished requests, batches and queue jobs are kept, in seconds. */
+  /** How long finished requests, batches, events and queue jobs are kept, in seconds. */
   readonly retentionSeconds: number;
+  /**
+   * A consumer group of the events stream that has received no event for this long no longer keeps
+   * events from being trimmed, in seconds. @defaultValue 604800 (7 days)
+   */
+  readonly maxGroupIdleSeconds: number;
   readonly targets: ReadonlyMap<string, TargetConfig>;
 }
 
@@ -78,6 +89,7 @@ export function loadSharedConfig(env: Environment, options: LoadConfigOptions = 
     redisUrl: vars.REDIS_URL,
     prefix: vars.AIQUM_JOBS_PREFIX,
     retentionSeconds: vars.AIQUM_JOBS_RETENTION_SECONDS,
+    maxGroupIdleSeconds: vars.AIQUM_JOBS_MAX_GROUP_IDLE_SECONDS,
     targets,
   };
 }

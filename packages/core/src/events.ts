@@ -89,3 +89,19 @@ export const eventIds = {
 
 /** Name of the stream entry field that holds the event JSON. */
 export const eventStreamField = 'event';
+
+/**
+ * The event of one stream entry (its field/value list), or undefined when the entry holds no event that
+ * parses: readers skip such an entry rather than stop on it.
+ */
+export function parseEventEntry(fields: readonly string[]): AiqumJobsEvent | undefined {
+  const index = fields.indexOf(eventStreamField);
+  const text = index >= 0 ? fields[index + 1] : undefined;
+  if (text === undefined) return undefined;
+  try {
+    const parsed = eventSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,6 +1,11 @@
 export { type Environment, type LoadConfigOptions, loadSharedConfig, type SharedConfig } from './config.js';
 export { ConfigError } from './config-error.js';
 export {
+  EventStreamTrimmer,
+  type EventStreamTrimmerOptions,
+  type TrimResult,
+} from './event-stream-trimmer.js';
+export {
   type AiqumJobsEvent,
   type BatchCompletedEvent,
   batchCompletedEventSchema,
@@ -9,6 +14,7 @@ export {
   eventSchema,
   eventStreamField,
   eventTypes,
+  parseEventEntry,
   type RequestAcceptedEvent,
   type RequestCompletedEvent,
   requestAcceptedEventSchema,
@@ -92,6 +98,7 @@ export {
   type TrackedFacts,
 } from './request-store.js';
 export { Secret } from './secret.js';
+export { streamIdSchema } from './stream-id.js';
 export {
   longPollConfigSchema,
   type TargetConfig,

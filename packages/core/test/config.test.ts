@@ -30,6 +30,7 @@ describe('loadSharedConfig', () => {
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(config.prefix).toBe('{aiqum-jobs}');
     expect(config.retentionSeconds).toBe(7 * 24 * 3600);
+    expect(config.maxGroupIdleSeconds).toBe(7 * 24 * 3600);
     const target = config.targets.get('default');
     expect(target).toMatchObject({
       name: 'default',
@@ -104,12 +105,14 @@ describe('loadSharedConfig', () => {
       loadSharedConfig({
         REDIS_URL: 'http://nope',
         AIQUM_JOBS_PREFIX: 'aiqum-jobs',
+        AIQUM_JOBS_MAX_GROUP_IDLE_SECONDS: '10',
         AIQUM_INSECURE_TLS: 'maybe',
       }),
     );
     expect(error.problems).toEqual([
       'environment REDIS_URL: must be a redis:// or rediss:// URL',
       expect.stringMatching(/^environment AIQUM_JOBS_PREFIX: must be a Redis Cluster hash tag/),
+      expect.stringMatching(/^environment AIQUM_JOBS_MAX_GROUP_IDLE_SECONDS: Too small/),
       'environment AIQUM_INSECURE_TLS: must be true or false',
     ]);
     expect(error.message).toContain('invalid configuration');
