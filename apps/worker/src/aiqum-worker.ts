@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import {
   createMetricsRegistry,
   createRedisKeys,
@@ -69,9 +68,9 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     maxRetriesPerRequest: 1,
     commandTimeout: metricsCommandTimeoutMs,
   });
-  // The worker's own connection reports Redis errors.
+  // The worker's own connection reports Redis errors; a connection error before ready is retried.
   metricsRedis.on('error', () => {});
-  await once(metricsRedis, 'ready');
+  await new Promise((resolve) => metricsRedis.once('ready', resolve));
   const redisState = new RedisStateMetrics({
     registry,
     redis: metricsRedis,
