@@ -1,5 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { type EventType, eventTypes, type Logger, type Secret, streamIdSchema } from '@aiqum-jobs/core';
+import {
+  BearerTokens,
+  type EventType,
+  eventTypes,
+  type Logger,
+  type Secret,
+  streamIdSchema,
+} from '@aiqum-jobs/core';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -9,11 +15,13 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { type ErrorBody, idParamsSchema, pageQuerySchema } from './api-schemas.js';
 import { issuesOfZodError } from './input-issues.js';
 import type { Producer } from './producer.js';
 import { ProducerError, producerErrorCodes } from './producer-error.js';
+import type { ProducerMetrics } from './producer-metrics.js';
 import { type SseMessage, writeSseStream } from './sse.js';
 
 export interface ProducerServerOptions {
@@ -21,6 +29,12 @@ export interface ProducerServerOptions {
   logger: Logger;
   /** Accepted bearer tokens; empty serves without auth, to loopback clients only. */
   apiTokens: readonly Secret[];
+  /** Served at `/metrics`. */
+  registry: Registry;
+  /** Counts every HTTP request. */
+  metrics: ProducerMetrics;
+  /** When set, `/metrics` asks for `Authorization: Bearer <token>`. @defaultValue open, like `/healthz` */
+  metricsToken?: Secret | undefined;
   /** Largest request body; larger ones get 413. @defaultValue 8 MiB */
   bodyLimitBytes?: number;
   /** Interval of SSE heartbeat comments. @defaultValue 15000 */
@@ -52,7 +66,10 @@ export type ProducerServer = FastifyInstance<
   Logger
 >;
 
-const unauthenticatedRoutes = new Set(['/healthz', '/readyz']);
+/** Outside the API's auth: probes, and the scrape (which has its own opt-in token). */
+const unauthenticatedRoutes = new Set(['/healthz', '/readyz', '/metrics']);
+/** The `route` label of a request that matched no route: never its URL, which is unbounded. */
+const unmatchedRoute = '(unmatched)';
 
 /** The HTTP API. Every route is a thin layer over the {@link Producer} library: one code path. */
 export function buildProducerServer(options: ProducerServerOptions): ProducerServer {
@@ -72,8 +89,9 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
       ),
   });
 
-  const tokenDigests = options.apiTokens.map((token) => sha256(token.reveal()));
-  if (tokenDigests.length === 0) {
+  const apiTokens = new BearerTokens(options.apiTokens);
+  const metricsTokens = new BearerTokens(options.metricsToken ? [options.metricsToken] : []);
+  if (apiTokens.empty) {
     logger.warn(
       'no PRODUCER_API_TOKENS configured: the API accepts unauthenticated requests from loopback only',
     );
@@ -81,18 +99,26 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
 
   app.addHook('onRequest', async (request, reply) => {
     if (unauthenticatedRoutes.has(request.url)) return;
-    if (tokenDigests.length === 0) {
+    if (apiTokens.empty) {
       if (!isLoopbackAddress(request.socket.remoteAddress)) {
         throw new ProducerError(producerErrorCodes.forbidden, 'this API serves loopback clients only');
       }
       return;
     }
-    const match = /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '');
-    if (!match?.[1] || !tokenMatches(match[1], tokenDigests)) {
-      reply.header('www-authenticate', 'Bearer');
-      throw new ProducerError(producerErrorCodes.unauthorized, 'a valid bearer token is required');
-    }
+    if (!apiTokens.accepts(request.headers.authorization)) throw unauthorized(reply);
   });
+
+  const countAnswer = (request: FastifyRequest, reply: FastifyReply) => {
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? unmatchedRoute,
+      status: String(reply.raw.statusCode),
+    };
+    options.metrics.httpRequests.inc(labels);
+    options.metrics.httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
+  };
+  // Event streams take over their reply (no onResponse): they are counted when they end.
+  app.addHook('onResponse', async (request, reply) => countAnswer(request, reply));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = errorAnswer(error);
@@ -113,6 +139,13 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     } catch {
       return reply.code(503).send({ status: 'unavailable', reason: 'Redis does not answer' });
     }
+  });
+
+  app.get('/metrics', async (request, reply) => {
+    if (!metricsTokens.empty && !metricsTokens.accepts(request.headers.authorization)) {
+      throw unauthorized(reply);
+    }
+    return reply.type(options.registry.contentType).send(await options.registry.metrics());
   });
 
   app.post('/v1/requests', async (request, reply) => {
@@ -193,6 +226,7 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     } finally {
       streams.delete(controller);
       controller.abort();
+      countAnswer(request, reply);
     }
   });
 
@@ -274,16 +308,9 @@ function errorAnswer(error: unknown): { status: number; body: ErrorBody } {
   return { status: 500, body: errorBody(producerErrorCodes.internal, 'internal error') };
 }
 
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-/** Hashing first gives equal lengths, so the comparison takes the same time whatever the token. */
-function tokenMatches(given: string, digests: readonly Buffer[]): boolean {
-  const digest = sha256(given);
-  let matched = false;
-  for (const expected of digests) matched = timingSafeEqual(digest, expected) || matched;
-  return matched;
+function unauthorized(reply: FastifyReply): ProducerError {
+  reply.header('www-authenticate', 'Bearer');
+  return new ProducerError(producerErrorCodes.unauthorized, 'a valid bearer token is required');
 }
 
 function isLoopbackAddress(address: string | undefined): boolean {

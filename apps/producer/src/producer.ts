@@ -27,6 +27,7 @@ import { type BatchAnswer, batchAnswerSchema, type SubmitAnswer, submitAnswerSch
 import { Idempotency } from './idempotency.js';
 import { issuesOfZodError } from './input-issues.js';
 import { type InputIssue, ProducerError, producerErrorCodes } from './producer-error.js';
+import type { ProducerMetrics } from './producer-metrics.js';
 
 /** What the producer needs to know of a configured AIQUM target. */
 export interface ProducerTarget {
@@ -48,6 +49,8 @@ export interface ProducerOptions {
   targets: ReadonlyMap<string, ProducerTarget>;
   /** @defaultValue a silent logger */
   logger?: Logger;
+  /** Counts the requests and batches created. @defaultValue none */
+  metrics?: Pick<ProducerMetrics, 'requestsCreated' | 'batchesCreated'>;
   /** @defaultValue `Date.now` */
   now?: () => number;
   /** Longest single XREAD BLOCK of `events()`, in milliseconds. @defaultValue 5000 */
@@ -126,6 +129,7 @@ class RedisProducer implements Producer {
   readonly #idempotency: Idempotency;
   readonly #targets: ReadonlyMap<string, ProducerTarget>;
   readonly #logger: Logger;
+  readonly #metrics: ProducerOptions['metrics'];
   readonly #now: () => number;
   readonly #eventsBlockMs: number;
   readonly #closing = new AbortController();
@@ -155,6 +159,7 @@ class RedisProducer implements Producer {
     });
     this.#targets = options.targets;
     this.#logger = options.logger ?? createLogger({ name: 'aiqum-producer', level: 'silent' });
+    this.#metrics = options.metrics;
     this.#eventsBlockMs = options.eventsBlockMs ?? 5_000;
   }
 
@@ -426,6 +431,15 @@ class RedisProducer implements Producer {
         );
       throw storeUnavailable('enqueue', error, this.#logger);
     }
+    this.#countCreated(specs, batch !== undefined);
+  }
+
+  #countCreated(specs: readonly RequestSpec[], isBatch: boolean): void {
+    if (this.#metrics === undefined) return;
+    const perTarget = new Map<string, number>();
+    for (const spec of specs) perTarget.set(spec.target, (perTarget.get(spec.target) ?? 0) + 1);
+    for (const [target, count] of perTarget) this.#metrics.requestsCreated.inc({ target }, count);
+    if (isBatch) this.#metrics.batchesCreated.inc();
   }
 
   #idempotent<T>(

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import {
   createLogger,
+  createMetricsRegistry,
   createRedisKeys,
   createRequestQueue,
   type RedisKeys,
@@ -14,6 +15,7 @@ import type { Redis } from 'ioredis';
 import {
   buildProducerServer,
   createProducer,
+  createProducerMetrics,
   createProducerRedis,
   type Producer,
   type ProducerServer,
@@ -68,6 +70,7 @@ export interface HarnessOptions {
   heartbeatMs?: number;
   testRedis?: TestRedis;
   idempotencyWaitMs?: number;
+  metricsToken?: string;
 }
 
 export const twoTargets = new Map([
@@ -81,12 +84,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   if (redis.status !== 'ready') await once(redis, 'ready');
   const logs = logSink();
   const logger = createLogger({ name: 'producer-test', level: 'debug', destination: logs.stream });
+  const targets = options.targets ?? twoTargets;
+  const registry = createMetricsRegistry();
+  const metrics = createProducerMetrics(registry, [...targets.keys()]);
   const producer = createProducer({
     redis,
     prefix: testRedis.prefix,
     retentionSeconds: 3600,
-    targets: options.targets ?? twoTargets,
+    targets,
     logger,
+    metrics,
     eventsBlockMs: 1_000,
     ...(options.idempotencyWaitMs === undefined ? {} : { idempotencyWaitMs: options.idempotencyWaitMs }),
   });
@@ -95,6 +102,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger,
     apiTokens: (options.apiTokens ?? [testToken]).map((token) => new Secret(token)),
     bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024,
+    registry,
+    metrics,
+    ...(options.metricsToken === undefined ? {} : { metricsToken: new Secret(options.metricsToken) }),
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
   });
   const keys = createRedisKeys(testRedis.prefix);

@@ -39,6 +39,7 @@ const sharedEnvSchema = z.object({
   AIQUM_PASSWORD_FILE: z.string().min(1).optional(),
   AIQUM_CA_FILE: z.string().min(1).optional(),
   AIQUM_INSECURE_TLS: booleanFromEnv.optional(),
+  AIQUM_JOBS_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 /** What producer and worker share: where Redis is, the key prefix, retention, and the AIQUM targets. */
@@ -54,6 +55,8 @@ export interface SharedConfig {
    */
   readonly maxGroupIdleSeconds: number;
   readonly targets: ReadonlyMap<string, TargetConfig>;
+  /** When set, `/metrics` asks for `Authorization: Bearer <token>`; else it is open, like `/healthz`. */
+  readonly metricsToken?: Secret;
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -91,6 +94,9 @@ export function loadSharedConfig(env: Environment, options: LoadConfigOptions = 
     retentionSeconds: vars.AIQUM_JOBS_RETENTION_SECONDS,
     maxGroupIdleSeconds: vars.AIQUM_JOBS_MAX_GROUP_IDLE_SECONDS,
     targets,
+    ...(vars.AIQUM_JOBS_METRICS_TOKEN === undefined
+      ? {}
+      : { metricsToken: new Secret(vars.AIQUM_JOBS_METRICS_TOKEN) }),
   };
 }
 

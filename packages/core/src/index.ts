@@ -1,3 +1,4 @@
+export { BearerTokens } from './bearer-tokens.js';
 export { type Environment, type LoadConfigOptions, loadSharedConfig, type SharedConfig } from './config.js';
 export { ConfigError } from './config-error.js';
 export {
@@ -29,6 +30,7 @@ export {
   redactedLogPaths,
 } from './logger.js';
 export { LuaScript, type RedisConnection } from './lua-script.js';
+export { createMetricsRegistry } from './metrics-registry.js';
 export {
   outcomeOfJobOutcome,
   type RequestOutcome,
@@ -41,6 +43,7 @@ export {
 export { type PollPolicy, pollPolicySchema } from './poll-policy.js';
 export { createRedisKeys, type RedisKeys } from './redis-keys.js';
 export { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
+export { maxCountedLag, RedisStateMetrics, type RedisStateMetricsOptions } from './redis-state-metrics.js';
 export { type RequestError, requestErrorCodes, requestErrorSchema } from './request-error.js';
 export {
   type BatchInput,

@@ -170,4 +170,15 @@ describe('loadSharedConfig', () => {
     const error = configError(() => loadSharedConfig({ AIQUM_TARGETS_FILE: 'f', AIQUM_URL: 'https://h' }));
     expect(error.problems[0]).toMatch(/either AIQUM_TARGETS_FILE or the single-target shortcut/);
   });
+
+  it('reads an optional metrics token, kept as a secret, and refuses a short one', () => {
+    const shortcut = { AIQUM_URL: 'https://h', AIQUM_USERNAME: 'u', AIQUM_PASSWORD: 'p' };
+    expect(loadSharedConfig(shortcut).metricsToken).toBeUndefined();
+    const config = loadSharedConfig({ ...shortcut, AIQUM_JOBS_METRICS_TOKEN: 'scrape-token-0123456789' });
+    expect(config.metricsToken?.reveal()).toBe('scrape-token-0123456789');
+    expect(inspect(config)).not.toContain('scrape-token-0123456789');
+    expect(
+      configError(() => loadSharedConfig({ ...shortcut, AIQUM_JOBS_METRICS_TOKEN: 'short' })).problems[0],
+    ).toMatch(/AIQUM_JOBS_METRICS_TOKEN.*at least 16 characters/);
+  });
 });

@@ -1,4 +1,5 @@
 export { deleteKeysWithPrefix } from './delete-keys.js';
+export { type MetricSample, metricValue, parseMetricSamples } from './metric-samples.js';
 export { freePort, RedisServer, type RedisServerOptions } from './redis-server.js';
 export { type TestRedis, useTestRedis } from './test-redis.js';
 export { waitUntil } from './wait-until.js';
