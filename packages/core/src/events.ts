@@ -1,5 +1,6 @@
 import { jobRefSchema } from '@aiqum-jobs/aiqum-client';
 import { z } from 'zod';
+import { jsonValueSchema } from './json-value.js';
 import { requestOutcomeSchema, requestOutcomes } from './outcome.js';
 import { requestErrorSchema } from './request-error.js';
 import { requestMethodSchema } from './request-input.js';
@@ -42,7 +43,7 @@ export const requestCompletedEventSchema = eventBase.extend({
   jobResults: z.array(jobResultSchema),
   error: requestErrorSchema.optional(),
   /** Body of a synchronous answer. */
-  response: z.json().optional(),
+  response: jsonValueSchema.optional(),
   createdAt: isoTime,
   submittedAt: isoTime.optional(),
   finishedAt: isoTime,

@@ -20,6 +20,7 @@ export {
   requestAcceptedEventSchema,
   requestCompletedEventSchema,
 } from './events.js';
+export { jsonValueSchema } from './json-value.js';
 export {
   type CreateLoggerOptions,
   createLogger,
