@@ -2,7 +2,7 @@ import {
   type EventType,
   eventSchema,
   eventTypes,
-  requestOutcomes,
+  outcomeCountsSchema,
   requestViewSchema,
   streamIdSchema,
 } from '@aiqum-jobs/core';
@@ -32,7 +32,7 @@ export const batchViewSchema = z.object({
   batchId: z.string(),
   total: z.number().int(),
   byStatus: z.object({ pending: z.number().int(), tracking: z.number().int(), completed: z.number().int() }),
-  byOutcome: z.record(z.enum(requestOutcomes), z.number().int()),
+  byOutcome: outcomeCountsSchema,
   done: z.boolean(),
   createdAt: z.number().int(),
   finishedAt: z.number().int().optional(),

@@ -31,6 +31,7 @@ export {
 } from './logger.js';
 export { LuaScript, type RedisConnection } from './lua-script.js';
 export {
+  outcomeCountsSchema,
   outcomeOfJobOutcome,
   type RequestOutcome,
   type RequestStatus,
