@@ -82,7 +82,7 @@ export const idempotencyKeySchema = z
   .string()
   .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 visible ASCII characters')
   .describe(
-    'the same key with the same body answers the first answer and queues nothing new; with another body, 409',
+    'the same key with the same body gets the first answer again and queues nothing; with another body, 409',
   );
 
 /** Headers of the submissions, by their canonical names. */

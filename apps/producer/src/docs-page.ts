@@ -29,5 +29,6 @@ export function registerDocsPage(
     routePrefix: docsPagePath,
     // No badge from the public validator: the page calls no other host.
     validatorUrl: false,
+    theme: { title: 'aiqum-jobs API' },
   });
 }
