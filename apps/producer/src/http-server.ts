@@ -1,11 +1,4 @@
-import {
-  BearerTokens,
-  type EventType,
-  eventTypes,
-  type Logger,
-  type Secret,
-  streamIdSchema,
-} from '@aiqum-jobs/core';
+import { BearerTokens, type Logger, type Secret } from '@aiqum-jobs/core';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -16,9 +9,22 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import type { Registry } from 'prom-client';
-import { z } from 'zod';
-import { type ErrorBody, idParamsSchema, pageQuerySchema } from './api-schemas.js';
+import type { z } from 'zod';
+import { apiRoutes, isDocsPageAsset } from './api-routes.js';
+import {
+  type ErrorBody,
+  eventsHeadersSchema,
+  eventsQuerySchema,
+  type healthAnswerSchema,
+  idParamsSchema,
+  type notReadyAnswerSchema,
+  pageQuerySchema,
+  type readyAnswerSchema,
+  submitHeadersSchema,
+} from './api-schemas.js';
+import { registerDocsPage } from './docs-page.js';
 import { issuesOfZodError } from './input-issues.js';
+import { buildOpenApiDocument } from './openapi-document.js';
 import type { Producer } from './producer.js';
 import { ProducerError, producerErrorCodes } from './producer-error.js';
 import type { ProducerMetrics } from './producer-metrics.js';
@@ -41,23 +47,6 @@ export interface ProducerServerOptions {
   heartbeatMs?: number;
 }
 
-const idempotencyKeySchema = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 visible ASCII characters')
-  .optional();
-
-const eventsQuerySchema = z
-  .object({
-    batchId: z.string().min(1).max(128).optional(),
-    types: z
-      .string()
-      .transform((value) => value.split(',').filter((type) => type !== ''))
-      .pipe(z.array(z.enum(eventTypes as [EventType, ...EventType[]])))
-      .optional(),
-    after: streamIdSchema.optional(),
-  })
-  .strict();
-
 /** The Fastify instance of the API, typed with the project's pino logger. */
 export type ProducerServer = FastifyInstance<
   RawServerDefault,
@@ -66,10 +55,11 @@ export type ProducerServer = FastifyInstance<
   Logger
 >;
 
-/** Outside the API's auth: probes, and the scrape (which has its own opt-in token). */
-const unauthenticatedRoutes = new Set(['/healthz', '/readyz', '/metrics']);
 /** The `route` label of a request that matched no route: never its URL, which is unbounded. */
 const unmatchedRoute = '(unmatched)';
+
+const publicRoutes = new Set(apiRoutes.filter((route) => !route.authenticated).map((route) => route.url));
+const describedRoutes = new Set(apiRoutes.map((route) => `${route.method} ${route.url}`));
 
 /** The HTTP API. Every route is a thin layer over the {@link Producer} library: one code path. */
 export function buildProducerServer(options: ProducerServerOptions): ProducerServer {
@@ -89,6 +79,19 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
       ),
   });
 
+  // Every route is described in /openapi.json: one without an entry in apiRoutes fails the server's start.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method === 'HEAD' || isDocsPageAsset(route.url) || describedRoutes.has(`${method} ${route.url}`)) {
+        continue;
+      }
+      throw new Error(
+        `${method} ${route.url} is not in apiRoutes (api-routes.ts): describe it there, so /openapi.json stays complete`,
+      );
+    }
+  });
+
   const apiTokens = new BearerTokens(options.apiTokens);
   const metricsTokens = new BearerTokens(options.metricsToken ? [options.metricsToken] : []);
   if (apiTokens.empty) {
@@ -98,7 +101,8 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
   }
 
   app.addHook('onRequest', async (request, reply) => {
-    if (unauthenticatedRoutes.has(request.url)) return;
+    const route = request.routeOptions.url;
+    if (route !== undefined && (publicRoutes.has(route) || isDocsPageAsset(route))) return;
     if (apiTokens.empty) {
       if (!isLoopbackAddress(request.socket.remoteAddress)) {
         throw new ProducerError(producerErrorCodes.forbidden, 'this API serves loopback clients only');
@@ -130,22 +134,31 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     reply.code(404).send(errorBody(producerErrorCodes.notFound, `no route ${request.method} ${request.url}`)),
   );
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-
-  app.get('/readyz', async (_request, reply) => {
-    try {
-      await producer.ping();
-      return { status: 'ready' };
-    } catch {
-      return reply.code(503).send({ status: 'unavailable', reason: 'Redis does not answer' });
-    }
-  });
+  const document = buildOpenApiDocument(apiRoutes);
+  app.get('/openapi.json', async () => document);
+  registerDocsPage(app, document);
 
   app.get('/metrics', async (request, reply) => {
     if (!metricsTokens.empty && !metricsTokens.accepts(request.headers.authorization)) {
       throw unauthorized(reply);
     }
     return reply.type(options.registry.contentType).send(await options.registry.metrics());
+  });
+
+  app.get('/healthz', async (): Promise<z.output<typeof healthAnswerSchema>> => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await producer.ping();
+      const ready: z.output<typeof readyAnswerSchema> = { status: 'ready' };
+      return ready;
+    } catch {
+      const notReady: z.output<typeof notReadyAnswerSchema> = {
+        status: 'unavailable',
+        reason: 'Redis does not answer',
+      };
+      return reply.code(503).send(notReady);
+    }
   });
 
   app.post('/v1/requests', async (request, reply) => {
@@ -206,7 +219,7 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     // A reconnecting EventSource sends the original URL plus Last-Event-ID: the header is the newer cursor.
     const after =
       typeof lastEventId === 'string' && lastEventId !== ''
-        ? parse(streamIdSchema, lastEventId, 'Last-Event-ID')
+        ? parse(eventsHeadersSchema.shape['Last-Event-ID'], lastEventId, 'Last-Event-ID')
         : query.after;
     const controller = new AbortController();
     const events = producer.events({
@@ -250,7 +263,11 @@ async function* toSseMessages(
 }
 
 function idempotencyOf(request: FastifyRequest): { idempotencyKey?: string } {
-  const key = parse(idempotencyKeySchema, request.headers['idempotency-key'], 'Idempotency-Key');
+  const key = parse(
+    submitHeadersSchema.shape['Idempotency-Key'],
+    request.headers['idempotency-key'],
+    'Idempotency-Key',
+  );
   return key === undefined ? {} : { idempotencyKey: key };
 }
 

@@ -21,6 +21,7 @@ export {
   requestAcceptedEventSchema,
   requestCompletedEventSchema,
 } from './events.js';
+export { jsonValueSchema } from './json-value.js';
 export {
   type CreateLoggerOptions,
   createLogger,
@@ -32,6 +33,7 @@ export {
 export { LuaScript, type RedisConnection } from './lua-script.js';
 export { createMetricsRegistry } from './metrics-registry.js';
 export {
+  outcomeCountsSchema,
   outcomeOfJobOutcome,
   type RequestOutcome,
   type RequestStatus,
