@@ -4,13 +4,13 @@ import {
   createLogger,
   createRedisKeys,
   createRequestQueue,
+  type RedisConnection,
   type RedisKeys,
   RequestStore,
   Secret,
 } from '@aiqum-jobs/core';
 import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   buildProducerServer,
   createProducer,
@@ -49,7 +49,7 @@ export function logSink(): LogSink {
 
 export interface Harness {
   testRedis: TestRedis;
-  redis: Redis;
+  redis: RedisConnection;
   producer: Producer;
   server: ProducerServer;
   store: RequestStore;
@@ -77,7 +77,7 @@ export const twoTargets = new Map([
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const testRedis = options.testRedis ?? (await useTestRedis());
-  const redis = createProducerRedis(testRedis.url, { commandTimeoutMs: 2_000 });
+  const redis = createProducerRedis({ kind: 'server', url: testRedis.url }, { commandTimeoutMs: 2_000 });
   if (redis.status !== 'ready') await once(redis, 'ready');
   const logs = logSink();
   const logger = createLogger({ name: 'producer-test', level: 'debug', destination: logs.stream });

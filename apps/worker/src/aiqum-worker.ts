@@ -1,4 +1,5 @@
 import {
+  connectRedis,
   createRedisKeys,
   type Logger,
   queuePayloads,
@@ -7,7 +8,6 @@ import {
   requestQueueName,
 } from '@aiqum-jobs/core';
 import { DelayedError, type Job, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import { DuePoller } from './due-poller.js';
 import { HealthServer } from './health-server.js';
@@ -43,7 +43,7 @@ export interface AiqumWorker extends AsyncDisposable {
  */
 export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promise<AiqumWorker> {
   const { config, logger } = options;
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'aiqum-worker' });
+  const redis = connectRedis(config.redis, { maxRetriesPerRequest: null, connectionName: 'aiqum-worker' });
   redis.on('error', (error) => logger.warn({ err: error.message }, 'Redis connection error'));
   await checkRedisSettings(redis, logger);
   const keys = createRedisKeys(config.prefix);

@@ -1,5 +1,6 @@
 export { type Environment, type LoadConfigOptions, loadSharedConfig, type SharedConfig } from './config.js';
 export { ConfigError } from './config-error.js';
+export { type ConnectRedisOptions, connectRedis, duplicateRedis, isRedisCluster } from './connect-redis.js';
 export {
   type AiqumJobsEvent,
   type BatchCompletedEvent,
@@ -33,6 +34,7 @@ export {
   requestStatusSchema,
 } from './outcome.js';
 export { type PollPolicy, pollPolicySchema } from './poll-policy.js';
+export { type RedisEndpoint, redisClusterNodesSchema } from './redis-endpoint.js';
 export { createRedisKeys, type RedisKeys } from './redis-keys.js';
 export { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
 export { type RequestError, requestErrorCodes, requestErrorSchema } from './request-error.js';

@@ -1,4 +1,5 @@
 export { deleteKeysWithPrefix } from './delete-keys.js';
+export { RedisCluster, type RedisClusterOptions } from './redis-cluster.js';
 export { freePort, RedisServer, type RedisServerOptions } from './redis-server.js';
 export { type TestRedis, useTestRedis } from './test-redis.js';
 export { waitUntil } from './wait-until.js';
