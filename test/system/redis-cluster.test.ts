@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RequestCompletedEvent } from '@aiqum-jobs/core';
+import type { AiqumJobsEvent, RequestCompletedEvent } from '@aiqum-jobs/core';
+import { ProducerApiClient } from '@aiqum-jobs/producer';
 import { waitUntil } from '@aiqum-jobs/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +31,9 @@ beforeAll(async () => {
   pipeline = await PipelineUnderTest.start({
     workers: 3,
     redisCluster: true,
-    target: { limits: { maxConcurrent, maxPerSecond: 2_000 } },
+    // A call timeout far above the simulator's latency: on a loaded machine a timed-out write would end
+    // `unknown`, which is right but not what this test is about.
+    target: { limits: { maxConcurrent, maxPerSecond: 2_000 }, timeoutMs: 30_000 },
     simulator: {
       tls: true,
       scenario: {
@@ -82,23 +85,34 @@ describe('the pipeline on a three-master Redis Cluster', () => {
     const file = join(workDir, 'batch.ndjson');
     writeFileSync(file, `${requests.map((request) => JSON.stringify(request)).join('\n')}\n`);
 
-    // --watch follows the batch over SSE, which reads the events stream on the cluster.
+    // A subscriber follows the events over SSE meanwhile: XREAD BLOCK on a connection of its own.
+    const streamed = followUntilBatchCompleted();
     const submitted = await cli('submit', file, '--watch', '--idempotency-key', 'cluster-batch-1');
     expect(submitted.code, submitted.stderr).toBe(0);
     const batchId = /batch ([0-9a-f-]{36})/.exec(submitted.stdout)?.[1] ?? '';
     expect(batchId, submitted.stdout).not.toBe('');
-    expect(submitted.stdout).toMatch(/succeeded\s+250/);
     // The Idempotency-Key is kept on the cluster too: the same call answers the same batch.
     const replayed = await cli('submit', file, '--idempotency-key', 'cluster-batch-1');
     expect(replayed.code, replayed.stderr).toBe(0);
     expect(JSON.parse(replayed.stdout)).toMatchObject({ batchId, total: 300 });
 
+    const sse = await streamed;
+    expect(sse.filter((event) => event.type === 'batch.completed')).toEqual([
+      expect.objectContaining({ batchId, total: 300 }),
+    ]);
+    const sseCompleted = sse.filter((event) => event.type === 'request.completed');
+    expect(new Set(sseCompleted.map((event) => event.requestId)).size).toBe(300);
+    expect(sseCompleted).toHaveLength(300);
+
     const page = await pipeline.producer.listBatchRequests(batchId, { offset: 0, limit: 300 });
     const requestIds = page?.requests.map((request) => request.requestId) ?? [];
     expect(requestIds).toHaveLength(300);
     const report = await pipeline.report(batchId, requestIds);
+    console.info(`redis cluster batch: ${JSON.stringify(report)}`);
     expect(report).toMatchObject(guaranteesKept(300));
     expect(report.byOutcome).toEqual({ succeeded: 250, warning: 20, failed: 30 });
+    // The summary the operator saw says the same.
+    expect(submitted.stdout).toMatch(/succeeded\s+250/);
 
     // Every LUN's outcome is what the simulator knows happened (its ground truth covers writes that start a
     // job or are rejected; the initiator groups are created synchronously).
@@ -147,6 +161,7 @@ describe('the pipeline on a three-master Redis Cluster', () => {
 
     await pipeline.waitForBatch(batchId, 120_000);
     const report = await pipeline.report(batchId, requestIds);
+    console.info(`redis cluster worker kill: ${JSON.stringify(report)}`);
     expect(report).toMatchObject(guaranteesKept(200));
     // Only a submission the kill interrupted may end unknown; everything else succeeds.
     const unknown = report.byOutcome.unknown ?? 0;
@@ -155,6 +170,18 @@ describe('the pipeline on a three-master Redis Cluster', () => {
     for (const service of pipeline.workers) expect(service.output).not.toMatch(clusterErrors);
   });
 });
+
+/** The events of the API's SSE stream from its start until the first `batch.completed`. */
+async function followUntilBatchCompleted(): Promise<AiqumJobsEvent[]> {
+  const client = new ProducerApiClient({ baseUrl: api.url, token });
+  const controller = new AbortController();
+  const events: AiqumJobsEvent[] = [];
+  for await (const { event } of client.events({ after: '0', signal: controller.signal })) {
+    events.push(event);
+    if (event.type === 'batch.completed') controller.abort();
+  }
+  return events;
+}
 
 async function keyCount(url: string): Promise<number> {
   const redis = new Redis(url);
