@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRedisKeys, type PollPolicy, type RequestInput } from '@aiqum-jobs/core';
+import { createRedisKeys, type PollPolicy, type RedisConnection, type RequestInput } from '@aiqum-jobs/core';
 import { createProducer, createProducerRedis, type Producer } from '@aiqum-jobs/producer';
 import { freePort } from '@aiqum-jobs/test-support';
-import type { Redis } from 'ioredis';
 import { ChildService } from './child-service.js';
 import { bins } from './repo-paths.js';
 
@@ -34,7 +33,7 @@ export class BenchPipeline {
   readonly eventsKey = createRedisKeys(this.prefix).events;
   readonly workers: ChildService[] = [];
   readonly producer: Producer;
-  readonly producerRedis: Redis;
+  readonly producerRedis: RedisConnection;
   readonly #workDir: string;
   readonly #env: Record<string, string>;
   readonly #nodeArgs: string[];
@@ -71,7 +70,10 @@ export class BenchPipeline {
     };
     this.#nodeArgs = options.workerNodeArgs ?? [];
     // A 10,000-request batch is one large MULTI: give it longer than the API's 5 s on a busy machine.
-    this.producerRedis = createProducerRedis(options.redisUrl, { commandTimeoutMs: 120_000 });
+    this.producerRedis = createProducerRedis(
+      { kind: 'server', url: options.redisUrl },
+      { commandTimeoutMs: 120_000 },
+    );
     this.producer = createProducer({
       redis: this.producerRedis,
       prefix: this.prefix,

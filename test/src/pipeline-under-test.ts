@@ -2,10 +2,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Simulator, type SimulatorOptions, startSimulator } from '@aiqum-jobs/aiqum-simulator';
-import { type AiqumJobsEvent, createRedisKeys, eventSchema, type RequestInput } from '@aiqum-jobs/core';
+import {
+  type AiqumJobsEvent,
+  connectRedis,
+  createRedisKeys,
+  eventSchema,
+  type RedisConnection,
+  type RedisEndpoint,
+  type RequestInput,
+} from '@aiqum-jobs/core';
 import { createProducer, createProducerRedis, type Producer } from '@aiqum-jobs/producer';
-import { RedisServer, type RedisServerOptions, waitUntil } from '@aiqum-jobs/test-support';
-import { Redis } from 'ioredis';
+import { RedisCluster, RedisServer, type RedisServerOptions, waitUntil } from '@aiqum-jobs/test-support';
 import { ServiceProcess } from './service-process.js';
 
 export interface PipelineOptions {
@@ -13,6 +20,8 @@ export interface PipelineOptions {
   workers: number;
   /** The Redis of the test's own (its port stays the same across restarts). */
   redis?: Omit<RedisServerOptions, 'port' | 'dir'>;
+  /** Runs on a three-master Redis Cluster instead of one redis-server (which cannot be restarted then). */
+  redisCluster?: boolean;
   simulator?: SimulatorOptions;
   /** Fields of the one target `lab` (limits, poll policy, timeoutMs...). */
   target?: Record<string, unknown>;
@@ -45,10 +54,10 @@ export function guaranteesKept(requests: number): Partial<GuaranteeReport> {
 
 /**
  * The whole pipeline with real processes for fault tests: a redis-server of the test's own (restartable on
- * the same port and files), the simulator over HTTPS, worker processes, and the producer library.
+ * the same port and files) or a Redis Cluster, the simulator over HTTPS, worker processes, and the producer
+ * library.
  */
 export class PipelineUnderTest {
-  redis: RedisServer;
   readonly simulator: Simulator;
   readonly workers: ServiceProcess[] = [];
   /** `aiqum-jobs serve` processes started with `startProducerApi`. */
@@ -56,23 +65,29 @@ export class PipelineUnderTest {
   readonly producer: Producer;
   readonly env: Record<string, string>;
   readonly prefix = '{aiqum-jobs}';
-  readonly #producerRedis: Redis;
+  readonly redisEndpoint: RedisEndpoint;
+  #redis: RedisServer | RedisCluster;
+  readonly #producerRedis: RedisConnection;
   readonly #workDir: string;
   readonly #redisOptions: Omit<RedisServerOptions, 'port' | 'dir'>;
 
   private constructor(init: {
-    redis: RedisServer;
+    redis: RedisServer | RedisCluster;
     simulator: Simulator;
     env: Record<string, string>;
     workDir: string;
     redisOptions: Omit<RedisServerOptions, 'port' | 'dir'>;
   }) {
-    this.redis = init.redis;
+    this.#redis = init.redis;
+    this.redisEndpoint =
+      init.redis instanceof RedisCluster
+        ? { kind: 'cluster', nodes: init.redis.urls }
+        : { kind: 'server', url: init.redis.url };
     this.simulator = init.simulator;
     this.env = init.env;
     this.#workDir = init.workDir;
     this.#redisOptions = init.redisOptions;
-    this.#producerRedis = createProducerRedis(init.redis.url, { commandTimeoutMs: 2_000 });
+    this.#producerRedis = createProducerRedis(this.redisEndpoint, { commandTimeoutMs: 2_000 });
     this.producer = createProducer({
       redis: this.#producerRedis,
       prefix: this.prefix,
@@ -84,7 +99,9 @@ export class PipelineUnderTest {
   static async start(options: PipelineOptions): Promise<PipelineUnderTest> {
     const workDir = mkdtempSync(join(tmpdir(), 'aiqum-jobs-faults-'));
     const redisOptions = options.redis ?? {};
-    const redis = await RedisServer.start({ ...redisOptions, dir: join(workDir, 'redis') });
+    const redis = options.redisCluster
+      ? await RedisCluster.start()
+      : await RedisServer.start({ ...redisOptions, dir: join(workDir, 'redis') });
     const simulator = await startSimulator({ seed: 1, ...options.simulator });
     const targetsFile = join(workDir, 'targets.json');
     writeFileSync(
@@ -112,7 +129,9 @@ export class PipelineUnderTest {
       }),
     );
     const env = {
-      REDIS_URL: redis.url,
+      ...(redis instanceof RedisCluster
+        ? { REDIS_CLUSTER_NODES: redis.urls.join(',') }
+        : { REDIS_URL: redis.url }),
       AIQUM_TARGETS_FILE: targetsFile,
       LAB_PASSWORD: 'admin123',
       LOG_LEVEL: 'warn',
@@ -123,6 +142,12 @@ export class PipelineUnderTest {
     const pipeline = new PipelineUnderTest({ redis, simulator, env, workDir, redisOptions });
     for (let index = 0; index < options.workers; index += 1) await pipeline.startWorker();
     return pipeline;
+  }
+
+  /** The one redis-server; a pipeline on a cluster has none. */
+  get redis(): RedisServer {
+    if (this.#redis instanceof RedisCluster) throw new Error('this pipeline runs on a Redis Cluster');
+    return this.#redis;
   }
 
   async startWorker(): Promise<ServiceProcess> {
@@ -144,7 +169,7 @@ export class PipelineUnderTest {
     this.redis.signal('SIGKILL');
     await this.redis.stopped();
     if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
-    this.redis = await RedisServer.start({ ...this.#redisOptions, port, dir });
+    this.#redis = await RedisServer.start({ ...this.#redisOptions, port, dir });
   }
 
   async submitBatch(requests: RequestInput[]): Promise<{ batchId: string; requestIds: string[] }> {
@@ -166,7 +191,7 @@ export class PipelineUnderTest {
   }
 
   async events(): Promise<AiqumJobsEvent[]> {
-    const redis = new Redis(this.redis.url);
+    const redis = connectRedis(this.redisEndpoint);
     try {
       const entries = await redis.xrange(createRedisKeys(this.prefix).events, '-', '+');
       return entries.map(([, fields]) => eventSchema.parse(JSON.parse(fields[1] ?? '')));
@@ -208,7 +233,7 @@ export class PipelineUnderTest {
   }
 
   async #stalledCount(requestIds: readonly string[]): Promise<number> {
-    const redis = new Redis(this.redis.url);
+    const redis = connectRedis(this.redisEndpoint);
     try {
       const pipeline = redis.pipeline();
       for (const id of requestIds) pipeline.hget(`${this.prefix}:requests:${id}`, 'stc');
@@ -224,7 +249,7 @@ export class PipelineUnderTest {
     await this.producer.close();
     this.#producerRedis.disconnect();
     await this.simulator.close();
-    await this.redis.stop();
+    await this.#redis.stop();
     rmSync(this.#workDir, { recursive: true, force: true });
   }
 }

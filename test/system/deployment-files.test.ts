@@ -53,7 +53,7 @@ describe('deployment files', () => {
   it('configures the worker with settings it accepts', () => {
     const environment = compose.services.worker?.environment ?? {};
     const config = loadWorkerConfig(environment);
-    expect(config.redisUrl).toBe('redis://redis:6379');
+    expect(config.redis).toEqual({ kind: 'server', url: 'redis://redis:6379' });
     expect(config.targets.get('default')?.caFile).toBe('/simulator-state/ca.pem');
     expect(config.health.host).toBe('0.0.0.0');
   });

@@ -6,11 +6,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AiqumClient } from '@aiqum-jobs/aiqum-client';
 import { startSimulator } from '@aiqum-jobs/aiqum-simulator';
-import { createLogger, createRedisKeys, eventSchema } from '@aiqum-jobs/core';
+import {
+  connectRedis,
+  createLogger,
+  createRedisKeys,
+  eventSchema,
+  type RedisEndpoint,
+} from '@aiqum-jobs/core';
 import { loadProducerConfig, startProducerService } from '@aiqum-jobs/producer';
 import { deleteKeysWithPrefix } from '@aiqum-jobs/test-support';
 import { loadWorkerConfig, startAiqumWorker } from '@aiqum-jobs/worker';
-import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { demoBatch, demoScenario } from './demo-batch.js';
 import { localRedis } from './local-redis.js';
@@ -37,7 +42,7 @@ async function main(): Promise<number> {
   const prefix = `{aiqum-jobs-demo-${randomBytes(4).toString('hex')}}`;
   const token = randomBytes(24).toString('hex');
   const env = {
-    REDIS_URL: redis.url,
+    ...redis.env,
     AIQUM_JOBS_PREFIX: prefix,
     AIQUM_URL: simulator.url,
     AIQUM_USERNAME: 'admin',
@@ -66,7 +71,7 @@ async function main(): Promise<number> {
       say(`aiqum-jobs exited with ${code}`);
       return 1;
     }
-    const counts = await batchCounts(redis.url, prefix);
+    const counts = await batchCounts(redis.endpoint, prefix);
     const mismatches = Object.entries(batch.expected).filter(([outcome, count]) => counts[outcome] !== count);
     if (mismatches.length > 0) {
       say(`\nthe batch ended with ${JSON.stringify(counts)}, expected ${JSON.stringify(batch.expected)}`);
@@ -78,7 +83,7 @@ async function main(): Promise<number> {
     await producer.close();
     await worker.close();
     await simulator.close();
-    await deleteKeys(redis.url, prefix);
+    await deleteKeys(redis.endpoint, prefix);
     await redis.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
@@ -95,8 +100,8 @@ async function clusterByName(url: string, caPem: string, name: string): Promise<
 }
 
 /** The one batch.completed event of the demo's prefix: its counts by outcome. */
-async function batchCounts(url: string, prefix: string): Promise<Record<string, number>> {
-  const redis = new Redis(url);
+async function batchCounts(endpoint: RedisEndpoint, prefix: string): Promise<Record<string, number>> {
+  const redis = connectRedis(endpoint);
   try {
     const entries = await redis.xrange(createRedisKeys(prefix).events, '-', '+');
     const batches = entries
@@ -111,8 +116,8 @@ async function batchCounts(url: string, prefix: string): Promise<Record<string, 
   }
 }
 
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url);
+async function deleteKeys(endpoint: RedisEndpoint, prefix: string): Promise<void> {
+  const redis = connectRedis(endpoint);
   try {
     await deleteKeysWithPrefix(redis, prefix);
   } finally {

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisConnection, type RedisEndpoint } from '@aiqum-jobs/core';
 
 export interface ProducerRedisOptions {
   /** How long one command may take before it fails. @defaultValue 5000 */
@@ -6,12 +6,15 @@ export interface ProducerRedisOptions {
 }
 
 /**
- * The producer's Redis connection. Without the offline queue, a command sent while Redis is unreachable
- * fails at once instead of waiting for a reconnection, and the command timeout bounds a Redis that hangs:
- * the API answers 503 quickly and never accepts a request it did not store.
+ * The producer's Redis connection (one server or a cluster). Without the offline queue, a command sent
+ * while Redis is unreachable fails at once instead of waiting for a reconnection, and the command timeout
+ * bounds a Redis that hangs: the API answers 503 quickly and never accepts a request it did not store.
  */
-export function createProducerRedis(url: string, options: ProducerRedisOptions = {}): Redis {
-  const redis = new Redis(url, {
+export function createProducerRedis(
+  endpoint: RedisEndpoint,
+  options: ProducerRedisOptions = {},
+): RedisConnection {
+  const redis = connectRedis(endpoint, {
     enableOfflineQueue: false,
     commandTimeout: options.commandTimeoutMs ?? 5_000,
     maxRetriesPerRequest: 1,

@@ -1,5 +1,4 @@
 import { createLogger, createMetricsRegistry, type Logger, RedisStateMetrics } from '@aiqum-jobs/core';
-import type { Redis } from 'ioredis';
 import { buildProducerServer, type ProducerServer } from './http-server.js';
 import { createProducer, type Producer } from './producer.js';
 import type { ProducerConfig } from './producer-config.js';
@@ -28,7 +27,7 @@ export async function startProducerService(
   options: ProducerServiceOptions = {},
 ): Promise<ProducerService> {
   const logger = options.logger ?? createLogger({ name: 'aiqum-producer' });
-  const redis: Redis = createProducerRedis(config.shared.redisUrl, {
+  const redis = createProducerRedis(config.shared.redis, {
     commandTimeoutMs: config.redisCommandTimeoutMs,
   });
   const targetNames = [...config.shared.targets.keys()];

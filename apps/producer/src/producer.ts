@@ -6,6 +6,7 @@ import {
   createLogger,
   createRedisKeys,
   createRequestQueue,
+  duplicateRedis,
   type EventType,
   type Logger,
   maxInputDepth,
@@ -13,6 +14,7 @@ import {
   type ParsedRequestInput,
   parseEventEntry,
   queuePayloads,
+  type RedisConnection,
   type RequestSpec,
   RequestStore,
   type RequestView,
@@ -21,7 +23,6 @@ import {
   streamIdSchema,
 } from '@aiqum-jobs/core';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { type BatchAnswer, batchAnswerSchema, type SubmitAnswer, submitAnswerSchema } from './api-schemas.js';
 import { Idempotency } from './idempotency.js';
@@ -40,7 +41,7 @@ export interface ProducerOptions {
    * Command connection, owned by the caller (close it after the producer). Create it with
    * `createProducerRedis` so that commands fail fast while Redis is unreachable.
    */
-  redis: Redis;
+  redis: RedisConnection;
   /** The deployment's hash-tagged key prefix, e.g. `{aiqum-jobs}`. */
   prefix: string;
   /** How long finished requests, batches and idempotency keys are kept, in seconds. */
@@ -122,7 +123,7 @@ export function createProducer(options: ProducerOptions): Producer {
 }
 
 class RedisProducer implements Producer {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #keys;
   readonly #store: RequestStore;
   readonly #queue: Queue;
@@ -268,7 +269,7 @@ class RedisProducer implements Producer {
     const after = options.after === undefined ? undefined : parseStreamId(options.after);
     const types = options.types === undefined ? undefined : new Set<string>(options.types);
     // XREAD BLOCK holds its connection, so every subscriber gets one of its own.
-    const connection = this.#redis.duplicate({
+    const connection = duplicateRedis(this.#redis, {
       lazyConnect: true,
       commandTimeout: this.#eventsBlockMs + 10_000,
       // Its socket is destroyed on abort anyway; a short grace keeps ioredis's timer from delaying exit.
@@ -331,7 +332,7 @@ class RedisProducer implements Producer {
     return this.close();
   }
 
-  async #lastStreamId(connection: Redis): Promise<string> {
+  async #lastStreamId(connection: RedisConnection): Promise<string> {
     const [last] = await connection.xrevrange(this.#keys.events, '+', '-', 'COUNT', 1);
     return last?.[0] ?? '0-0';
   }

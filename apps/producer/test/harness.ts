@@ -5,13 +5,13 @@ import {
   createMetricsRegistry,
   createRedisKeys,
   createRequestQueue,
+  type RedisConnection,
   type RedisKeys,
   RequestStore,
   Secret,
 } from '@aiqum-jobs/core';
 import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   buildProducerServer,
   createProducer,
@@ -51,7 +51,7 @@ export function logSink(): LogSink {
 
 export interface Harness {
   testRedis: TestRedis;
-  redis: Redis;
+  redis: RedisConnection;
   producer: Producer;
   server: ProducerServer;
   store: RequestStore;
@@ -80,7 +80,7 @@ export const twoTargets = new Map([
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const testRedis = options.testRedis ?? (await useTestRedis());
-  const redis = createProducerRedis(testRedis.url, { commandTimeoutMs: 2_000 });
+  const redis = createProducerRedis({ kind: 'server', url: testRedis.url }, { commandTimeoutMs: 2_000 });
   if (redis.status !== 'ready') await once(redis, 'ready');
   const logs = logSink();
   const logger = createLogger({ name: 'producer-test', level: 'debug', destination: logs.stream });

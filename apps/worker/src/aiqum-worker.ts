@@ -1,6 +1,8 @@
 import {
+  connectRedis,
   createMetricsRegistry,
   createRedisKeys,
+  duplicateRedis,
   EventStreamTrimmer,
   type Logger,
   queuePayloads,
@@ -9,7 +11,6 @@ import {
   requestQueueName,
 } from '@aiqum-jobs/core';
 import { DelayedError, type Job, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import { DuePoller } from './due-poller.js';
 import { HealthServer } from './health-server.js';
@@ -48,7 +49,7 @@ export interface AiqumWorker extends AsyncDisposable {
  */
 export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promise<AiqumWorker> {
   const { config, logger } = options;
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'aiqum-worker' });
+  const redis = connectRedis(config.redis, { maxRetriesPerRequest: null, connectionName: 'aiqum-worker' });
   redis.on('error', (error) => logger.warn({ err: error.message }, 'Redis connection error'));
   await checkRedisSettings(redis, logger);
   const keys = createRedisKeys(config.prefix);
@@ -63,7 +64,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
   const metrics = createWorkerMetrics(registry, targetNames);
   // Scrapes read Redis on a connection of their own that fails fast, so a scrape while Redis is down
   // answers at once instead of queueing behind the worker's patient connection.
-  const metricsRedis = redis.duplicate({
+  const metricsRedis = duplicateRedis(redis, {
     connectionName: 'aiqum-worker-metrics',
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,

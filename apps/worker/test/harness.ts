@@ -85,7 +85,7 @@ export async function startHarness(setups: TargetSetup[]): Promise<Harness> {
     });
   }
   const config: WorkerConfig = {
-    redisUrl: testRedis.url,
+    redis: { kind: 'server', url: testRedis.url },
     prefix: testRedis.prefix,
     retentionSeconds,
     maxGroupIdleSeconds: 7 * 24 * 3_600,

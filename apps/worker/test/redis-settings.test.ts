@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
-import { createLogger } from '@aiqum-jobs/core';
-import { RedisServer } from '@aiqum-jobs/test-support';
+import { connectRedis, createLogger } from '@aiqum-jobs/core';
+import { RedisCluster, RedisServer } from '@aiqum-jobs/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRedisSettings } from '../src/redis-settings.js';
@@ -43,5 +43,31 @@ describe('checkRedisSettings', () => {
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ level: 40, maxmemoryPolicy: 'allkeys-lru' });
     expect(lines[0]).toContain('set maxmemory-policy noeviction');
+  });
+});
+
+describe('checkRedisSettings on a Redis Cluster', () => {
+  it('checks every master and names the one that may evict', async () => {
+    const cluster = await RedisCluster.start();
+    const connection = connectRedis({ kind: 'cluster', nodes: cluster.urls });
+    try {
+      const evicting = cluster.servers[1];
+      if (!evicting) throw new Error('no second master');
+      const admin = new Redis(evicting.url);
+      await admin.config('SET', 'maxmemory-policy', 'volatile-lru');
+      admin.disconnect();
+      const { logger, lines } = capture();
+      expect(await checkRedisSettings(connection, logger)).toBe('volatile-lru');
+      expect(lines.map((line) => JSON.parse(line))).toEqual([
+        expect.objectContaining({
+          level: 40,
+          maxmemoryPolicy: 'volatile-lru',
+          node: `127.0.0.1:${evicting.port}`,
+        }),
+      ]);
+    } finally {
+      connection.disconnect();
+      await cluster.stop();
+    }
   });
 });

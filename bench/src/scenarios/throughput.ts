@@ -1,3 +1,4 @@
+import { isRedisCluster } from '@aiqum-jobs/core';
 import { BenchPipeline } from '../bench-pipeline.js';
 import { measureBullmqCeiling } from '../bullmq-ceiling.js';
 import { measureStepJobBaseline } from '../bullmq-step-baseline.js';
@@ -67,7 +68,10 @@ export async function runThroughput(
     const counter = await RoundTripCounter.start(
       redis.url,
       new Map([
-        [pipeline.producerRedis.stream?.localPort ?? -1, 'producer'],
+        [
+          isRedisCluster(pipeline.producerRedis) ? -1 : (pipeline.producerRedis.stream?.localPort ?? -1),
+          'producer',
+        ],
         [stream.localPort ?? -1, 'events reader'],
         [redis.admin.stream?.localPort ?? -1, 'ignored'],
       ]),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
+import { type RedisEndpoint, redisClusterNodesSchema } from './redis-endpoint.js';
 import { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
 import { Secret } from './secret.js';
 import {
@@ -16,9 +17,8 @@ const booleanFromEnv = z
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 const sharedEnvSchema = z.object({
-  REDIS_URL: z
-    .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
-    .default('redis://127.0.0.1:6379'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  REDIS_CLUSTER_NODES: redisClusterNodesSchema.optional(),
   AIQUM_JOBS_PREFIX: redisPrefixSchema.default(defaultRedisPrefix),
   AIQUM_JOBS_RETENTION_SECONDS: z.coerce
     .number()
@@ -44,7 +44,8 @@ const sharedEnvSchema = z.object({
 
 /** What producer and worker share: where Redis is, the key prefix, retention, and the AIQUM targets. */
 export interface SharedConfig {
-  readonly redisUrl: string;
+  /** One server (`REDIS_URL`, default `redis://127.0.0.1:6379`) or a cluster (`REDIS_CLUSTER_NODES`). */
+  readonly redis: RedisEndpoint;
   /** Hash-tagged prefix of every Redis key. */
   readonly prefix: string;
   /** How long finished requests, batches, events and queue jobs are kept, in seconds. */
@@ -75,6 +76,11 @@ export function loadSharedConfig(env: Environment, options: LoadConfigOptions = 
   const parsed = sharedEnvSchema.safeParse(env);
   if (!parsed.success) throw ConfigError.fromZod('environment', parsed.error);
   const vars = parsed.data;
+  if (vars.REDIS_URL !== undefined && vars.REDIS_CLUSTER_NODES !== undefined) {
+    throw new ConfigError([
+      'set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both',
+    ]);
+  }
 
   const entries = readTargetEntries(vars, readFile);
   const problems: string[] = [];
@@ -89,7 +95,10 @@ export function loadSharedConfig(env: Environment, options: LoadConfigOptions = 
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
-    redisUrl: vars.REDIS_URL,
+    redis:
+      vars.REDIS_CLUSTER_NODES === undefined
+        ? { kind: 'server', url: vars.REDIS_URL ?? 'redis://127.0.0.1:6379' }
+        : { kind: 'cluster', nodes: vars.REDIS_CLUSTER_NODES },
     prefix: vars.AIQUM_JOBS_PREFIX,
     retentionSeconds: vars.AIQUM_JOBS_RETENTION_SECONDS,
     maxGroupIdleSeconds: vars.AIQUM_JOBS_MAX_GROUP_IDLE_SECONDS,

@@ -1,6 +1,7 @@
 export { BearerTokens } from './bearer-tokens.js';
 export { type Environment, type LoadConfigOptions, loadSharedConfig, type SharedConfig } from './config.js';
 export { ConfigError } from './config-error.js';
+export { type ConnectRedisOptions, connectRedis, duplicateRedis, isRedisCluster } from './connect-redis.js';
 export {
   EventStreamTrimmer,
   type EventStreamTrimmerOptions,
@@ -43,6 +44,7 @@ export {
   requestStatusSchema,
 } from './outcome.js';
 export { type PollPolicy, pollPolicySchema } from './poll-policy.js';
+export { type RedisEndpoint, redisClusterNodesSchema } from './redis-endpoint.js';
 export { createRedisKeys, type RedisKeys } from './redis-keys.js';
 export { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
 export { maxCountedLag, RedisStateMetrics, type RedisStateMetricsOptions } from './redis-state-metrics.js';

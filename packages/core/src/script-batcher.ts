@@ -52,6 +52,7 @@ export class ScriptBatcher {
   async #flush(): Promise<void> {
     while (this.#queue.length > 0) {
       const calls = this.#queue.splice(0, this.#maxCalls);
+      // One script's keys must share a slot on a Redis Cluster: a deployment's keys all do (hash-tagged prefix).
       const keys: string[] = [];
       const args: ScriptArgument[] = [calls.length];
       for (const call of calls) {

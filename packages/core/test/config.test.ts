@@ -27,7 +27,7 @@ describe('loadSharedConfig', () => {
       AIQUM_USERNAME: 'admin',
       AIQUM_PASSWORD: 's3cret!',
     });
-    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.redis).toEqual({ kind: 'server', url: 'redis://127.0.0.1:6379' });
     expect(config.prefix).toBe('{aiqum-jobs}');
     expect(config.retentionSeconds).toBe(7 * 24 * 3600);
     expect(config.maxGroupIdleSeconds).toBe(7 * 24 * 3600);
@@ -180,5 +180,53 @@ describe('loadSharedConfig', () => {
     expect(
       configError(() => loadSharedConfig({ ...shortcut, AIQUM_JOBS_METRICS_TOKEN: 'short' })).problems[0],
     ).toMatch(/AIQUM_JOBS_METRICS_TOKEN.*at least 16 characters/);
+  });
+
+  describe('Redis Cluster', () => {
+    const target = { AIQUM_URL: 'https://h', AIQUM_USERNAME: 'u', AIQUM_PASSWORD: 'p' };
+
+    it("reads REDIS_CLUSTER_NODES as the cluster's seed nodes", () => {
+      const config = loadSharedConfig({
+        ...target,
+        REDIS_CLUSTER_NODES: ' rediss://app:s3cret@10.0.0.1:6379 ,rediss://app:s3cret@10.0.0.2:6380,',
+      });
+      expect(config.redis).toEqual({
+        kind: 'cluster',
+        nodes: ['rediss://app:s3cret@10.0.0.1:6379', 'rediss://app:s3cret@10.0.0.2:6380'],
+      });
+    });
+
+    it('refuses REDIS_URL and REDIS_CLUSTER_NODES together', () => {
+      const error = configError(() =>
+        loadSharedConfig({
+          ...target,
+          REDIS_URL: 'redis://10.0.0.1:6379',
+          REDIS_CLUSTER_NODES: 'redis://10.0.0.1:6379',
+        }),
+      );
+      expect(error.problems).toEqual([
+        'set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both',
+      ]);
+    });
+
+    it('names the node that is not a URL, and nodes that disagree', () => {
+      expect(
+        configError(() => loadSharedConfig({ ...target, REDIS_CLUSTER_NODES: 'redis://a:1,10.0.0.2:6379' }))
+          .problems,
+      ).toEqual([
+        'environment REDIS_CLUSTER_NODES[1]: must be a redis:// or rediss:// URL such as redis://10.0.0.1:6379',
+      ]);
+      expect(configError(() => loadSharedConfig({ ...target, REDIS_CLUSTER_NODES: ' , ' })).problems).toEqual(
+        ['environment REDIS_CLUSTER_NODES: list at least one node URL'],
+      );
+      expect(
+        configError(() =>
+          loadSharedConfig({ ...target, REDIS_CLUSTER_NODES: 'redis://a:1,rediss://b:1,redis://c:1/2' }),
+        ).problems,
+      ).toEqual([
+        'environment REDIS_CLUSTER_NODES: every node must use the same scheme (redis:// or rediss://) and the same credentials',
+        'environment REDIS_CLUSTER_NODES: a Redis Cluster has database 0 only: leave out the /db path',
+      ]);
+    });
   });
 });

@@ -2,11 +2,11 @@ import {
   type AiqumJobsEvent,
   createLogger,
   createRedisKeys,
+  duplicateRedis,
   type Logger,
   parseEventEntry,
   type RedisConnection,
 } from '@aiqum-jobs/core';
-import { Cluster } from 'ioredis';
 import { z } from 'zod';
 import {
   type ParsedSubscribeOptions,
@@ -285,19 +285,11 @@ class GroupSubscription implements Subscription {
  * than a blocked read, and commands queued while it reconnects.
  */
 function duplicateForBlockingReads(redis: RedisConnection, blockMs: number): RedisConnection {
-  const commandTimeout = blockMs + 10_000;
-  if (redis instanceof Cluster) {
-    return redis.duplicate([], {
-      lazyConnect: true,
-      enableOfflineQueue: true,
-      redisOptions: { ...redis.options.redisOptions, commandTimeout },
-    });
-  }
-  return redis.duplicate({
+  return duplicateRedis(redis, {
     lazyConnect: true,
     enableOfflineQueue: true,
     maxRetriesPerRequest: null,
-    commandTimeout,
+    commandTimeout: blockMs + 10_000,
     // Its socket is closed on close() anyway; a short grace keeps ioredis's timer from delaying exit.
     disconnectTimeout: 100,
   });

@@ -1,5 +1,6 @@
 export { deleteKeysWithPrefix } from './delete-keys.js';
 export { type MetricSample, metricValue, parseMetricSamples } from './metric-samples.js';
+export { RedisCluster, type RedisClusterOptions } from './redis-cluster.js';
 export { freePort, RedisServer, type RedisServerOptions } from './redis-server.js';
 export { type TestRedis, useTestRedis } from './test-redis.js';
 export { waitUntil } from './wait-until.js';

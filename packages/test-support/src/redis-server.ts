@@ -22,6 +22,8 @@ export interface RedisServerOptions {
   dir?: string;
   /** @defaultValue a free port */
   port?: number;
+  /** Runs it as a Redis Cluster node whose cluster bus listens on this port. @defaultValue not a cluster node */
+  clusterBusPort?: number;
 }
 
 /** A redis-server process of a test's own, on a free loopback port. */
@@ -51,6 +53,11 @@ export class RedisServer {
     args.push(
       ...(options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
     );
+    if (options.clusterBusPort !== undefined) {
+      // The bus port is set, not left at port + 10,000, which may be past 65,535 or taken.
+      args.push('--cluster-enabled', 'yes', '--cluster-port', String(options.clusterBusPort));
+      args.push('--cluster-config-file', join(dir, 'nodes.conf'));
+    }
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     const exited = new Promise<never>((_, reject) => {
       child.once('error', (error) =>

@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { Cluster, Redis } from 'ioredis';
+import { freePort, RedisServer } from './redis-server.js';
+import { waitUntil } from './wait-until.js';
+
+export interface RedisClusterOptions {
+  /** @defaultValue 3 */
+  masters?: number;
+}
+
+/**
+ * A Redis Cluster of a test's own: masters without replicas on free loopback ports, each a redis-server
+ * in its own temp dir without persistence, joined with `redis-cli --cluster create`.
+ */
+export class RedisCluster {
+  readonly servers: readonly RedisServer[];
+  /** One URL per master, as `REDIS_CLUSTER_NODES` takes them (comma-separated). */
+  readonly urls: readonly string[];
+  readonly #connections: Cluster[] = [];
+
+  private constructor(servers: readonly RedisServer[]) {
+    this.servers = servers;
+    this.urls = servers.map((server) => server.url);
+  }
+
+  static async start(options: RedisClusterOptions = {}): Promise<RedisCluster> {
+    const servers: RedisServer[] = [];
+    try {
+      for (let index = 0; index < (options.masters ?? 3); index += 1) {
+        servers.push(await RedisServer.start({ clusterBusPort: await freePort() }));
+      }
+      await redisCli([
+        '--cluster',
+        'create',
+        ...servers.map((server) => `127.0.0.1:${server.port}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ]);
+      await Promise.all(servers.map(waitForClusterOk));
+    } catch (error) {
+      await Promise.all(servers.map((server) => server.stop()));
+      throw error;
+    }
+    return new RedisCluster(servers);
+  }
+
+  /** A new cluster client; closed by `stop()`. */
+  connect(): Cluster {
+    const cluster = new Cluster(
+      this.servers.map((server) => ({ host: '127.0.0.1', port: server.port })),
+      { redisOptions: { maxRetriesPerRequest: null } },
+    );
+    this.#connections.push(cluster);
+    return cluster;
+  }
+
+  async stop(): Promise<void> {
+    for (const connection of this.#connections) connection.disconnect();
+    await Promise.all(this.servers.map((server) => server.stop()));
+  }
+}
+
+/** Waits until a node says `cluster_state:ok`: every slot is served and the nodes agree. */
+async function waitForClusterOk(server: RedisServer): Promise<void> {
+  const redis = new Redis(server.url);
+  try {
+    await waitUntil(async () => /cluster_state:ok/.test(String(await redis.cluster('INFO'))), {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      what: `cluster_state:ok on port ${server.port}`,
+    });
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function redisCli(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    child.once('error', (error) => reject(new Error(`cannot run redis-cli: ${error.message}`)));
+    child.once('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`redis-cli ${args.join(' ')} exited with ${code}:\n${output}`));
+    });
+  });
+}
