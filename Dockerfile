@@ -29,4 +29,4 @@ COPY --from=build --chown=node:node /app ./
 USER node
 # The producer's HTTP API, the worker's health port, the simulator.
 EXPOSE 8080 8081 8443
-CMD ["node", "apps/worker/bin/aiqum-worker.js"]
+CMD ["node", "--max-old-space-size=192", "apps/worker/bin/aiqum-worker.js"]

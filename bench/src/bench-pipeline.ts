@@ -25,6 +25,12 @@ export interface BenchPipelineOptions {
 }
 
 /**
+ * The worker's heap limit as the Dockerfile and docker-compose.yml run it (see "Running it" in the README):
+ * without it V8 lets the heap of a busy worker grow far past what it keeps alive before collecting.
+ */
+const deployedWorkerNodeArgs = ['--max-old-space-size=192'];
+
+/**
  * The product as deployed: real `aiqum-worker` processes (each with its own event loop and RSS, as in
  * production, and apart from the bench's own work) and the producer library, on a key prefix of its own.
  */
@@ -68,7 +74,7 @@ export class BenchPipeline {
       LOG_LEVEL: 'warn',
       WORKER_CONCURRENCY: String(options.concurrency),
     };
-    this.#nodeArgs = options.workerNodeArgs ?? [];
+    this.#nodeArgs = [...deployedWorkerNodeArgs, ...(options.workerNodeArgs ?? [])];
     // A 10,000-request batch is one large MULTI: give it longer than the API's 5 s on a busy machine.
     this.producerRedis = createProducerRedis(
       { kind: 'server', url: options.redisUrl },

@@ -44,7 +44,8 @@ describe('deployment files', () => {
         expect(compose.services, `${name} depends on ${dependency}`).toHaveProperty(dependency);
       }
       if (!service.build) continue;
-      const script = service.command?.[1];
+      // node [flags] script [args]
+      const script = service.command?.slice(1).find((part) => !part.startsWith('--'));
       expect(service.command?.[0], name).toBe('node');
       expect(script && existsSync(join(root, script)), `${name} runs ${script}`).toBe(true);
     }
