@@ -12,6 +12,8 @@ import {
   notReadyAnswerSchema,
   pageQuerySchema,
   readyAnswerSchema,
+  recentBatchesQuerySchema,
+  recentBatchesSchema,
   submitHeadersSchema,
   submitResponseSchema,
 } from './api-schemas.js';
@@ -23,6 +25,7 @@ export const apiTags = {
   batches: 'Many calls submitted together, and their progress.',
   events: 'Completion events, live.',
   operations: 'Probes and this documentation; no token needed.',
+  dashboard: 'Pages for people, in a browser.',
 } as const;
 
 /** One answer of a route besides its errors. */
@@ -71,6 +74,18 @@ export const docsPagePath = '/docs';
  */
 export function isDocsPageAsset(url: string): boolean {
   return url.startsWith(`${docsPagePath}/`);
+}
+
+/** Where the dashboard is served. */
+export const dashboardPath = '/dashboard';
+
+/**
+ * Whether a route is one of the dashboard's own (its pages, their files, the login, bull-board): served to
+ * browsers, but not an operation of the API, so not in the document. The data its pages show comes from
+ * the API's operations.
+ */
+export function isDashboardRoute(url: string): boolean {
+  return url.startsWith(`${dashboardPath}/`);
 }
 
 const submitErrors = [
@@ -173,6 +188,20 @@ export const apiRoutes: readonly ApiRoute[] = [
   },
   {
     method: 'GET',
+    url: '/v1/batches',
+    operationId: 'listRecentBatches',
+    summary: 'List the recently active batches',
+    description:
+      'The batches that have events among the latest 2,000 of the event stream, the most recent first: ' +
+      'those running or recently ended. A batch whose requests AIQUM has not accepted yet is not among them.',
+    tag: 'batches',
+    authenticated: true,
+    query: recentBatchesQuerySchema,
+    responses: { 200: { description: 'The batches.', body: recentBatchesSchema } },
+    errors: [codes.validationFailed, codes.storeUnavailable],
+  },
+  {
+    method: 'GET',
     url: '/v1/batches/:id',
     operationId: 'getBatch',
     summary: 'Read the progress of a batch',
@@ -271,6 +300,20 @@ export const apiRoutes: readonly ApiRoute[] = [
     description: 'Served from this process, without any other host.',
     tag: 'operations',
     authenticated: false,
+    responses: { 200: { description: 'The page.', mediaType: 'text/html' } },
+    errors: [],
+  },
+  {
+    method: 'GET',
+    url: dashboardPath,
+    operationId: 'dashboard',
+    summary: 'The dashboard',
+    description:
+      'Recently active batches, a live page per batch (`/dashboard/batches/{batchId}`) and the queues ' +
+      '(bull-board, `/dashboard/queues`). A browser without a session is sent to `/dashboard/login`, where ' +
+      'an API token opens a session cookie that can read (GET) but not change anything.',
+    tag: 'dashboard',
+    authenticated: true,
     responses: { 200: { description: 'The page.', mediaType: 'text/html' } },
     errors: [],
   },

@@ -39,6 +39,14 @@ export const batchViewSchema = z.object({
   metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
 });
 
+/** Answer of `GET /v1/batches`. */
+export const recentBatchesSchema = z.object({ batches: z.array(batchViewSchema) });
+
+/** Query of `GET /v1/batches`. */
+export const recentBatchesQuerySchema = z
+  .object({ limit: z.coerce.number().int().min(1).max(100).default(20).describe('most batches listed') })
+  .strict();
+
 export const batchRequestsPageSchema = z.object({
   batchId: z.string(),
   total: z.number().int(),

@@ -1,4 +1,5 @@
 import { BearerTokens, type Logger, type Secret } from '@aiqum-jobs/core';
+import type { Queue } from 'bullmq';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -10,7 +11,7 @@ import Fastify, {
 } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
-import { apiRoutes, isDocsPageAsset } from './api-routes.js';
+import { apiRoutes, isDashboardRoute, isDocsPageAsset } from './api-routes.js';
 import {
   type ErrorBody,
   eventsHeadersSchema,
@@ -20,14 +21,19 @@ import {
   type notReadyAnswerSchema,
   pageQuerySchema,
   type readyAnswerSchema,
+  recentBatchesQuerySchema,
+  type recentBatchesSchema,
   submitHeadersSchema,
 } from './api-schemas.js';
+import { dashboardPublicRoutes, loginRedirectOf, registerDashboard } from './dashboard.js';
+import { DashboardSessions } from './dashboard-sessions.js';
 import { registerDocsPage } from './docs-page.js';
 import { issuesOfZodError } from './input-issues.js';
 import { buildOpenApiDocument } from './openapi-document.js';
 import type { Producer } from './producer.js';
 import { ProducerError, producerErrorCodes } from './producer-error.js';
 import type { ProducerMetrics } from './producer-metrics.js';
+import { readSessionCookie } from './session-cookie.js';
 import { type SseMessage, writeSseStream } from './sse.js';
 
 export interface ProducerServerOptions {
@@ -45,6 +51,10 @@ export interface ProducerServerOptions {
   bodyLimitBytes?: number;
   /** Interval of SSE heartbeat comments. @defaultValue 15000 */
   heartbeatMs?: number;
+  /** BullMQ queues the dashboard shows (bull-board, read-only). @defaultValue none */
+  dashboardQueues?: readonly Queue[];
+  /** Clock of dashboard sessions. @defaultValue `Date.now` */
+  now?: () => number;
 }
 
 /** The Fastify instance of the API, typed with the project's pino logger. */
@@ -58,7 +68,10 @@ export type ProducerServer = FastifyInstance<
 /** The `route` label of a request that matched no route: never its URL, which is unbounded. */
 const unmatchedRoute = '(unmatched)';
 
-const publicRoutes = new Set(apiRoutes.filter((route) => !route.authenticated).map((route) => route.url));
+const publicRoutes = new Set([
+  ...apiRoutes.filter((route) => !route.authenticated).map((route) => route.url),
+  ...dashboardPublicRoutes,
+]);
 const describedRoutes = new Set(apiRoutes.map((route) => `${route.method} ${route.url}`));
 
 /** The HTTP API. Every route is a thin layer over the {@link Producer} library: one code path. */
@@ -83,7 +96,12 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
-      if (method === 'HEAD' || isDocsPageAsset(route.url) || describedRoutes.has(`${method} ${route.url}`)) {
+      if (
+        method === 'HEAD' ||
+        isDocsPageAsset(route.url) ||
+        isDashboardRoute(route.url) ||
+        describedRoutes.has(`${method} ${route.url}`)
+      ) {
         continue;
       }
       throw new Error(
@@ -94,22 +112,34 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
 
   const apiTokens = new BearerTokens(options.apiTokens);
   const metricsTokens = new BearerTokens(options.metricsToken ? [options.metricsToken] : []);
+  const sessions = new DashboardSessions({
+    tokens: apiTokens,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   if (apiTokens.empty) {
     logger.warn(
       'no PRODUCER_API_TOKENS configured: the API accepts unauthenticated requests from loopback only',
     );
   }
 
+  // The hook answers refusals itself: a plugin's own error handler (bull-board's) must not turn them into 500.
   app.addHook('onRequest', async (request, reply) => {
     const route = request.routeOptions.url;
     if (route !== undefined && (publicRoutes.has(route) || isDocsPageAsset(route))) return;
     if (apiTokens.empty) {
-      if (!isLoopbackAddress(request.socket.remoteAddress)) {
-        throw new ProducerError(producerErrorCodes.forbidden, 'this API serves loopback clients only');
-      }
-      return;
+      if (isLoopbackAddress(request.socket.remoteAddress)) return;
+      return refuse(
+        reply,
+        new ProducerError(producerErrorCodes.forbidden, 'this API serves loopback clients only'),
+      );
     }
-    if (!apiTokens.accepts(request.headers.authorization)) throw unauthorized(reply);
+    if (apiTokens.accepts(request.headers.authorization)) return;
+    // A dashboard session reads only: whatever changes something needs the bearer token.
+    const reads = request.method === 'GET' || request.method === 'HEAD';
+    if (reads && sessions.valid(readSessionCookie(request.headers.cookie))) return;
+    const login = loginRedirectOf(request);
+    if (login !== undefined) return reply.redirect(login);
+    return refuse(reply, unauthorized(reply));
   });
 
   const countAnswer = (request: FastifyRequest, reply: FastifyReply) => {
@@ -191,6 +221,11 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     reply.code(202).send(await producer.pollNow(idOf(request))),
   );
 
+  app.get('/v1/batches', async (request): Promise<z.output<typeof recentBatchesSchema>> => {
+    const { limit } = parse(recentBatchesQuerySchema, request.query);
+    return { batches: await producer.recentBatches(limit) };
+  });
+
   app.get('/v1/batches/:id', async (request) => {
     const id = idOf(request);
     return (await producer.getBatch(id)) ?? notFound('batch', id);
@@ -243,6 +278,8 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     }
   });
 
+  registerDashboard(app, { tokens: apiTokens, sessions, queues: options.dashboardQueues ?? [] });
+
   return app;
 }
 
@@ -292,6 +329,12 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, where?: string): 
     issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '),
     { issues },
   );
+}
+
+/** Answers a refusal directly, whatever error handler the route's plugin has. */
+function refuse(reply: FastifyReply, error: ProducerError): FastifyReply {
+  const { status, body } = errorAnswer(error);
+  return reply.code(status).send(body);
 }
 
 function errorBody(code: string, message: string, extra: Partial<ErrorBody['error']> = {}): ErrorBody {

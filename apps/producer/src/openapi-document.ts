@@ -20,6 +20,7 @@ import {
   healthAnswerSchema,
   notReadyAnswerSchema,
   readyAnswerSchema,
+  recentBatchesSchema,
   submitResponseSchema,
 } from './api-schemas.js';
 import { type ProducerErrorCode, producerErrorCodes, statusOfCode } from './producer-error.js';
@@ -88,6 +89,7 @@ const responseComponents: Components = {
   BatchAnswer: batchResponseSchema,
   Request: requestViewSchema,
   Batch: batchViewSchema,
+  RecentBatches: recentBatchesSchema,
   BatchRequestsPage: batchRequestsPageSchema,
   Error: errorBodySchema,
   Health: healthAnswerSchema,

@@ -1,4 +1,10 @@
-import { createLogger, createMetricsRegistry, type Logger, RedisStateMetrics } from '@aiqum-jobs/core';
+import {
+  createLogger,
+  createMetricsRegistry,
+  createRequestQueue,
+  type Logger,
+  RedisStateMetrics,
+} from '@aiqum-jobs/core';
 import { buildProducerServer, type ProducerServer } from './http-server.js';
 import { createProducer, type Producer } from './producer.js';
 import type { ProducerConfig } from './producer-config.js';
@@ -49,6 +55,16 @@ export async function startProducerService(
     logger,
     metrics,
   });
+  // The dashboard's view of the queues; add a queue here to show it in bull-board.
+  const dashboardQueues = [
+    createRequestQueue({
+      connection: redis,
+      prefix: config.shared.prefix,
+      retentionSeconds: config.shared.retentionSeconds,
+    }),
+  ];
+  // Queue errors are the connection's errors; each failing call reports its own.
+  for (const queue of dashboardQueues) queue.on('error', () => {});
   const server = buildProducerServer({
     producer,
     logger,
@@ -57,10 +73,12 @@ export async function startProducerService(
     metrics,
     metricsToken: config.shared.metricsToken,
     bodyLimitBytes: config.bodyLimitBytes,
+    dashboardQueues,
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
   });
   const close = async () => {
     await server.close();
+    await Promise.all(dashboardQueues.map((queue) => queue.close()));
     await producer.close();
     await redisState.close();
     // QUIT lets pending replies arrive; a Redis that is down gets a plain disconnect.

@@ -96,6 +96,11 @@ export interface Producer extends AsyncDisposable {
   submitBatch(input: unknown, options?: SubmitOptions): Promise<BatchAnswer>;
   get(requestId: string): Promise<RequestView | undefined>;
   getBatch(batchId: string): Promise<BatchView | undefined>;
+  /**
+   * The batches of the latest events (the last {@link recentEventsScanned} of the stream), most recent
+   * first: those running or recently ended. A batch whose requests AIQUM has not accepted yet has no events.
+   */
+  recentBatches(limit: number): Promise<BatchView[]>;
   listBatchRequests(
     batchId: string,
     page: { offset: number; limit: number },
@@ -110,6 +115,9 @@ export interface Producer extends AsyncDisposable {
   /** Ends event iterations and closes the queue; the caller's Redis connection stays open. */
   close(): Promise<void>;
 }
+
+/** How many of the latest events `recentBatches` reads to find batches. */
+export const recentEventsScanned = 2_000;
 
 function parseStreamId(value: string): string {
   const parsed = streamIdSchema.safeParse(value);
@@ -197,6 +205,20 @@ class RedisProducer implements Producer {
 
   getBatch(batchId: string): Promise<BatchView | undefined> {
     return this.#guard('getBatch', () => this.#store.getBatch(batchId));
+  }
+
+  recentBatches(limit: number): Promise<BatchView[]> {
+    return this.#guard('recentBatches', async () => {
+      const entries = await this.#redis.xrevrange(this.#keys.events, '+', '-', 'COUNT', recentEventsScanned);
+      const batchIds = new Set<string>();
+      for (const [, fields] of entries) {
+        const batchId = parseEventEntry(fields)?.batchId;
+        if (batchId !== undefined) batchIds.add(batchId);
+        if (batchIds.size === limit) break;
+      }
+      const batches = await Promise.all([...batchIds].map((batchId) => this.#store.getBatch(batchId)));
+      return batches.filter((batch): batch is BatchView => batch !== undefined);
+    });
   }
 
   listBatchRequests(

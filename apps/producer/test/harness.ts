@@ -70,6 +70,8 @@ export interface HarnessOptions {
   heartbeatMs?: number;
   testRedis?: TestRedis;
   idempotencyWaitMs?: number;
+  /** Clock of dashboard sessions. */
+  now?: () => number;
   metricsToken?: string;
 }
 
@@ -97,6 +99,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     eventsBlockMs: 1_000,
     ...(options.idempotencyWaitMs === undefined ? {} : { idempotencyWaitMs: options.idempotencyWaitMs }),
   });
+  const keys = createRedisKeys(testRedis.prefix);
+  const inspector = testRedis.connect();
+  const store = new RequestStore({ redis: inspector, keys, retentionSeconds: 3600 });
+  const queue = createRequestQueue({
+    connection: inspector,
+    prefix: testRedis.prefix,
+    retentionSeconds: 3600,
+  });
   const server = buildProducerServer({
     producer,
     logger,
@@ -105,15 +115,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     registry,
     metrics,
     ...(options.metricsToken === undefined ? {} : { metricsToken: new Secret(options.metricsToken) }),
+    dashboardQueues: [queue],
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
-  });
-  const keys = createRedisKeys(testRedis.prefix);
-  const inspector = testRedis.connect();
-  const store = new RequestStore({ redis: inspector, keys, retentionSeconds: 3600 });
-  const queue = createRequestQueue({
-    connection: inspector,
-    prefix: testRedis.prefix,
-    retentionSeconds: 3600,
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   return {
     testRedis,

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Secret } from './secret.js';
 
 /**
@@ -20,14 +20,42 @@ export class BearerTokens {
   /** True when an `Authorization` header value is `Bearer <one of the tokens>`. */
   accepts(authorization: string | undefined): boolean {
     const match = /^Bearer ([^\s]+)$/i.exec(authorization ?? '');
-    if (!match?.[1]) return false;
-    const digest = sha256(match[1]);
+    return match?.[1] !== undefined && this.#digestOf(match[1]) !== undefined;
+  }
+
+  /**
+   * HMAC-SHA256 of `message` keyed with the digest of `token`, or undefined when `token` is not one of the
+   * tokens: proof, checked by {@link verifies}, that whoever asked for it held a token.
+   */
+  sign(token: string, message: string): Buffer | undefined {
+    const digest = this.#digestOf(token);
+    return digest === undefined ? undefined : hmac(digest, message);
+  }
+
+  /** True when `mac` is what {@link sign} gives for `message` with one of the tokens configured now. */
+  verifies(message: string, mac: Buffer): boolean {
     let matched = false;
-    for (const expected of this.#digests) matched = timingSafeEqual(digest, expected) || matched;
+    for (const digest of this.#digests) {
+      const expected = hmac(digest, message);
+      matched = (mac.length === expected.length && timingSafeEqual(mac, expected)) || matched;
+    }
     return matched;
+  }
+
+  #digestOf(token: string): Buffer | undefined {
+    const given = sha256(token);
+    let found: Buffer | undefined;
+    for (const digest of this.#digests) {
+      if (timingSafeEqual(given, digest)) found = digest;
+    }
+    return found;
   }
 }
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();
+}
+
+function hmac(key: Buffer, message: string): Buffer {
+  return createHmac('sha256', key).update(message).digest();
 }

@@ -1,0 +1,47 @@
+import type { BearerTokens } from '@aiqum-jobs/core';
+
+export interface DashboardSessionsOptions {
+  /** The API's tokens: a session is opened with one of them. */
+  tokens: BearerTokens;
+  /** @defaultValue 12 hours */
+  lifetimeMs?: number;
+  /** @defaultValue `Date.now` */
+  now?: () => number;
+}
+
+/**
+ * Dashboard sessions: a browser logs in with an API token and gets `<expiry>.<HMAC of the expiry, keyed by
+ * the token's digest>`. Nothing is stored, every producer with the same tokens accepts the session, and
+ * removing the token from the configuration ends it.
+ */
+export class DashboardSessions {
+  readonly #tokens: BearerTokens;
+  readonly #now: () => number;
+  readonly lifetimeMs: number;
+
+  constructor(options: DashboardSessionsOptions) {
+    this.#tokens = options.tokens;
+    this.#now = options.now ?? Date.now;
+    this.lifetimeMs = options.lifetimeMs ?? 12 * 60 * 60 * 1000;
+  }
+
+  /** A session for whoever gave `token`; undefined when it is not one of the API's tokens. */
+  open(token: string): string | undefined {
+    const expiresAt = this.#now() + this.lifetimeMs;
+    const mac = this.#tokens.sign(token, sessionMessage(expiresAt));
+    return mac === undefined ? undefined : `${expiresAt}.${mac.toString('base64url')}`;
+  }
+
+  /** True when `session` was opened with a token configured now, and has not expired. */
+  valid(session: string | undefined): boolean {
+    const match = /^(\d{1,15})\.([A-Za-z0-9_-]{43})$/.exec(session ?? '');
+    if (!match?.[1] || !match[2]) return false;
+    const expiresAt = Number(match[1]);
+    if (expiresAt <= this.#now()) return false;
+    return this.#tokens.verifies(sessionMessage(expiresAt), Buffer.from(match[2], 'base64url'));
+  }
+}
+
+function sessionMessage(expiresAt: number): string {
+  return `aiqum-jobs dashboard session until ${expiresAt}`;
+}

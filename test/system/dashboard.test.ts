@@ -1,0 +1,217 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { requestViewSchema } from '@aiqum-jobs/core';
+import { waitUntil } from '@aiqum-jobs/test-support';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { lunRequest, PipelineUnderTest, type ServiceProcess } from '../src/index.js';
+
+/**
+ * The dashboard in a real browser: headless Chromium (the Debian package, driven by playwright-core) against
+ * real producer and worker processes. A batch runs for several seconds; its page, loaded while it runs
+ * through the real login, must show the counts move without a reload, end with the batch's totals, and show
+ * each failure with its AIQUM error. Screenshots go to test/artifacts/ (git-ignored).
+ */
+
+const chromiumPath = '/usr/bin/chromium';
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const artifactsDir = fileURLToPath(new URL('../artifacts/', import.meta.url));
+
+const jobErrorMessage = 'aggregate aggr1 has no space left';
+const scenario = {
+  rules: [
+    {
+      match: { body: { name: '*_err' } },
+      job: { durationMs: { min: 2_000, max: 6_000 }, outcomes: { ERROR: 1 }, message: jobErrorMessage },
+    },
+    // Jobs take seconds, so the page sees the batch run.
+    { match: { method: 'POST' }, job: { durationMs: { min: 3_000, max: 12_000 } } },
+  ],
+};
+const succeeding = 22;
+const jobErrors = 4;
+const rejected = 4;
+const total = succeeding + jobErrors + rejected;
+
+const token = randomBytes(24).toString('hex');
+const bearer = { authorization: `Bearer ${token}` };
+let pipeline: PipelineUnderTest;
+let api: ServiceProcess;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(chromiumPath)) {
+    throw new Error(
+      `the dashboard test drives Chromium at ${chromiumPath}, which is not installed: ` +
+        'apt-get install chromium (.ci/run installs it when missing)',
+    );
+  }
+  mkdirSync(artifactsDir, { recursive: true });
+  pipeline = await PipelineUnderTest.start({ workers: 1, simulator: { scenario } });
+  api = await pipeline.startProducerApi({ PRODUCER_API_TOKENS: token });
+  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await pipeline?.close();
+});
+
+const queuesAnswerSchema = z.object({
+  queues: z.array(z.object({ name: z.string(), readOnlyMode: z.boolean() })),
+});
+const requestsPageSchema = z.object({ requests: z.array(requestViewSchema) });
+
+async function count(page: Page, name: string): Promise<number> {
+  return Number(await page.locator(`#count-${name}`).textContent());
+}
+
+describe('the dashboard in headless Chromium', () => {
+  it('keeps bull-board behind the login: a redirect or 401 without it, 200 with a token', async () => {
+    const page = await fetch(`${api.url}/dashboard/queues`, {
+      headers: { accept: 'text/html' },
+      redirect: 'manual',
+    });
+    expect(page.status).toBe(302);
+    expect(page.headers.get('location')).toBe('/dashboard/login?next=%2Fdashboard%2Fqueues');
+    expect((await fetch(`${api.url}/dashboard/queues/api/queues`)).status).toBe(401);
+
+    const queues = await fetch(`${api.url}/dashboard/queues/api/queues`, { headers: bearer });
+    expect(queues.status).toBe(200);
+    expect(queuesAnswerSchema.parse(await queues.json()).queues).toEqual([
+      expect.objectContaining({ name: 'requests', readOnlyMode: true }),
+    ]);
+  });
+
+  it('shows a running batch live: counts that move without a reload, the totals, the AIQUM errors', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1100 } });
+    const page = await context.newPage();
+    // No page may make the browser contact another site (bull-board links Google Fonts: blocked).
+    const elsewhere = new Set<string>();
+    context.on('request', (request) => {
+      if (!request.url().startsWith(api.url)) elsewhere.add(request.url());
+    });
+    // Chromium reports a request the page's Content-Security-Policy stopped as failed with "csp".
+    context.on('requestfailed', (request) => {
+      if (request.failure()?.errorText === 'csp') elsewhere.delete(request.url());
+    });
+    const policyViolations: string[] = [];
+    page.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) policyViolations.push(message.text());
+    });
+    // Not logged in: the dashboard sends the browser to the login form, which brings it back.
+    await page.goto(`${api.url}/dashboard`);
+    expect(new URL(page.url()).pathname).toBe('/dashboard/login');
+    await page.fill('#token', 'not-the-token-0123456789');
+    await page.click('button[type=submit]');
+    await page.locator('.refused').waitFor({ state: 'visible' });
+    await page.fill('#token', token);
+    await Promise.all([page.waitForURL('**/dashboard'), page.click('button[type=submit]')]);
+    await page.locator('body[data-state="complete"]').waitFor();
+
+    const requests = [
+      ...Array.from({ length: succeeding }, (_, index) => lunRequest(`dash_${index}`)),
+      ...Array.from({ length: jobErrors }, (_, index) => lunRequest(`dash_${index}_err`)),
+      // AIQUM rejects these at once: an SVM it does not have.
+      ...Array.from({ length: rejected }, (_, index) => lunRequest(`dash_${index}_nosvm`, 'vs_none')),
+    ];
+    const submitted = await fetch(`${api.url}/v1/batches`, {
+      method: 'POST',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ requests, metadata: { change: 'CHG-2041', team: 'storage' } }),
+    });
+    expect(submitted.status).toBe(202);
+    const { batchId } = z.object({ batchId: z.string() }).parse(await submitted.json());
+
+    await page.goto(`${api.url}/dashboard/batches/${batchId}`);
+    await page.locator('body[data-state="live"]').waitFor({ timeout: 20_000 });
+    const timeOrigin = await page.evaluate(() => performance.timeOrigin);
+    const first = await count(page, 'completed');
+    expect(first).toBeLessThan(total);
+    expect(await count(page, 'total')).toBe(total);
+    const grown = await waitUntil(
+      async () => {
+        const now = await count(page, 'completed');
+        return now > first ? now : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: 'the completed count to grow' },
+    );
+    expect(grown).toBeGreaterThan(first);
+    // AIQUM's rejections come first; the screenshot waits for a Job to succeed, usually mid-batch.
+    await page.locator('#count-succeeded:not(:text-is("0"))').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: `${artifactsDir}dashboard-batch.png`, fullPage: true });
+
+    await page.locator('body[data-state="complete"]').waitFor({ timeout: 60_000 });
+    // The same document all along: the counts moved through events, not reloads.
+    expect(await page.evaluate(() => performance.timeOrigin)).toBe(timeOrigin);
+    const counts = Object.fromEntries(
+      await Promise.all(
+        ['queued', 'submitting', 'tracking', 'completed', 'succeeded', 'failed', 'warning', 'unknown'].map(
+          async (name) => [name, await count(page, name)] as const,
+        ),
+      ),
+    );
+    expect(counts).toEqual({
+      queued: 0,
+      submitting: 0,
+      tracking: 0,
+      completed: total,
+      succeeded: succeeding,
+      failed: jobErrors + rejected,
+      warning: 0,
+      unknown: 0,
+    });
+    expect(await page.locator('#progress-text').textContent()).toBe(
+      `${total} of ${total} requests completed (100%)`,
+    );
+    expect(await page.locator('#slowest tbody tr').count()).toBe(10);
+
+    // Every failure row shows its request's AIQUM error as the API records it.
+    const answer = await fetch(`${api.url}/v1/batches/${batchId}/requests?limit=100`, { headers: bearer });
+    const failed = requestsPageSchema
+      .parse(await answer.json())
+      .requests.filter((request) => request.outcome === 'failed');
+    expect(failed).toHaveLength(jobErrors + rejected);
+    const jobFailures = failed.filter((request) => request.error?.code === 'AIQUM_JOB_ERROR');
+    expect(jobFailures).toHaveLength(jobErrors);
+    // AIQUM's rejections carry its own error code; its failed Jobs, here, only a message.
+    const rejections = failed.filter((request) => request.error?.httpStatus === 400);
+    expect(rejections.filter((request) => request.error?.aiqumCode !== undefined)).toHaveLength(rejected);
+    const rows = await page.locator('#failures tbody tr').allInnerTexts();
+    expect(rows).toHaveLength(failed.length);
+    for (const request of failed) {
+      const row = rows.find((text) => text.includes(request.requestId.slice(0, 8)));
+      expect(row, request.requestId).toBeDefined();
+      const { code, message, aiqumCode, httpStatus } = request.error ?? {};
+      for (const shown of [code, message, aiqumCode, httpStatus]) {
+        if (shown !== undefined) expect(row).toContain(String(shown));
+      }
+    }
+    expect(rows.filter((row) => row.includes(jobErrorMessage))).toHaveLength(jobErrors);
+
+    expect(policyViolations).toEqual([]);
+
+    // The index lists it among the recently active batches.
+    await page.goto(`${api.url}/dashboard`);
+    await page.locator(`#batches a[href="/dashboard/batches/${batchId}"]`).waitFor();
+
+    // The session cookie of that login opens bull-board as well.
+    const board = await page.goto(`${api.url}/dashboard/queues`, { waitUntil: 'domcontentloaded' });
+    expect(board?.status()).toBe(200);
+    await page.getByText('requests', { exact: true }).first().waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: `${artifactsDir}dashboard-queues.png` });
+    expect([...elsewhere]).toEqual([]);
+    await context.close();
+  });
+});
