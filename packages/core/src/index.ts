@@ -1,5 +1,13 @@
-export { type Environment, type LoadConfigOptions, loadSharedConfig, type SharedConfig } from './config.js';
+export { booleanFromEnv, type LoadConfigOptions, loadSharedConfig, type SharedConfig } from './config.js';
 export { ConfigError } from './config-error.js';
+export {
+  type Environment,
+  type ReadFile,
+  readConfigFile,
+  readFileUtf8,
+  resolveSecret,
+  type SecretSource,
+} from './config-file.js';
 export {
   type AiqumJobsEvent,
   type BatchCompletedEvent,
@@ -101,4 +109,4 @@ export {
   targetNameSchema,
   targetsFileSchema,
 } from './target-config.js';
-export { limiterWindow, type TargetLimits } from './target-limiter.js';
+export { limiterWindow, redisNowLua, type TargetLimits } from './target-limiter.js';
