@@ -1,0 +1,34 @@
+export {
+  type DeadLetter,
+  type DeadLetterPage,
+  DeadLetters,
+  type DeadLettersOptions,
+} from './dead-letters.js';
+export { DeliveryFanOut, type DeliveryFanOutOptions } from './delivery-fan-out.js';
+export {
+  createDeliveryQueue,
+  type DeliveryPayload,
+  type DeliveryQueueOptions,
+  deliveryIdOf,
+  deliveryJobOptions,
+  deliveryQueueName,
+} from './delivery-queue.js';
+export { type DeliveryWorker, type DeliveryWorkerOptions, startDeliveryWorker } from './delivery-worker.js';
+export {
+  type SignWebhookOptions,
+  signWebhook,
+  type VerifyWebhookSignatureOptions,
+  verifyWebhookSignature,
+  webhookHeaders,
+} from './signature.js';
+export {
+  type Subscription,
+  type SubscriptionInput,
+  type SubscriptionView,
+  subscriptionIdSchema,
+  subscriptionInputSchema,
+  viewOfSubscription,
+} from './subscription.js';
+export { type DeleteResult, SubscriptionStore, type SubscriptionStoreOptions } from './subscription-store.js';
+export { type UrlPolicyOptions, WebhookUrlError, WebhookUrlPolicy } from './url-policy.js';
+export { loadWebhookConfig, type WebhookConfig } from './webhook-config.js';
