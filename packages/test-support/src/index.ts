@@ -1,4 +1,11 @@
 export { deleteKeysWithPrefix } from './delete-keys.js';
+export {
+  type HttpReceiver,
+  type ReceivedRequest,
+  type ReceiverAnswer,
+  type Respond,
+  startHttpReceiver,
+} from './http-receiver.js';
 export { freePort, RedisServer, type RedisServerOptions } from './redis-server.js';
 export { type TestRedis, useTestRedis } from './test-redis.js';
 export { waitUntil } from './wait-until.js';

@@ -25,8 +25,8 @@ const forbiddenRanges: ReadonlyArray<readonly [string, number, 'ipv4' | 'ipv6', 
   ['240.0.0.0', 4, 'ipv4', 'reserved'],
   ['::', 128, 'ipv6', 'unspecified'],
   ['::1', 128, 'ipv6', 'loopback'],
-  // IPv4-mapped and NAT64 addresses reach IPv4 hosts by another name.
-  ['::ffff:0:0', 96, 'ipv6', 'reserved'],
+  // NAT64 addresses reach IPv4 hosts by another name. (BlockList checks IPv4-mapped addresses,
+  // ::ffff:a.b.c.d, against the IPv4 ranges by itself.)
   ['64:ff9b::', 96, 'ipv6', 'reserved'],
   ['fc00::', 7, 'ipv6', 'private'],
   ['fe80::', 10, 'ipv6', 'link-local'],

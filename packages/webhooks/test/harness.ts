@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AiqumJobsEvent,
+  createLogger,
+  createRedisKeys,
+  eventSchema,
+  type Logger,
+  type RedisKeys,
+} from '@aiqum-jobs/core';
+import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  createDeliveryQueue,
+  DeadLetters,
+  DeliveryFanOut,
+  type DeliveryWorker,
+  type SubscriptionInput,
+  SubscriptionStore,
+  startDeliveryWorker,
+  type WebhookConfig,
+  WebhookUrlPolicy,
+} from '../src/index.js';
+
+/** Quick retries, a few attempts, and loopback opened explicitly: the receivers listen on 127.0.0.1. */
+export const testWebhookConfig: WebhookConfig = {
+  subscriptions: [],
+  allowPrivate: false,
+  allowedNetworks: ['127.0.0.1/32'],
+  concurrency: 10,
+  maxPerOrigin: 4,
+  timeoutMs: 2_000,
+  maxAttempts: 3,
+  backoffMs: 20,
+  maxDelayMs: 2_000,
+};
+
+export const retentionSeconds = 3_600;
+
+export interface Harness {
+  testRedis: TestRedis;
+  redis: Redis;
+  keys: RedisKeys;
+  queue: Queue;
+  logger: Logger;
+  subscriptions: SubscriptionStore;
+  deadLetters: DeadLetters;
+  fanOut: DeliveryFanOut;
+  subscribe(input: SubscriptionInput): Promise<{ id: string; secret: string }>;
+  startWorker(overrides?: Partial<WebhookConfig>): Promise<DeliveryWorker>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(config: Partial<WebhookConfig> = {}): Promise<Harness> {
+  const testRedis = await useTestRedis();
+  const redis = testRedis.connect();
+  const keys = createRedisKeys(testRedis.prefix);
+  const queue = createDeliveryQueue({ connection: redis, prefix: testRedis.prefix });
+  const logger = createLogger({ name: 'webhooks-test', level: process.env.LOG_LEVEL ?? 'silent' });
+  const merged = { ...testWebhookConfig, ...config };
+  const subscriptions = new SubscriptionStore({
+    redis,
+    keys,
+    configured: merged.subscriptions,
+    urlPolicy: new WebhookUrlPolicy(merged),
+  });
+  const deadLetters = new DeadLetters({ redis, keys, queue, retentionSeconds });
+  const fanOut = new DeliveryFanOut({
+    subscriptions,
+    queue,
+    maxAttempts: merged.maxAttempts,
+    retentionSeconds,
+  });
+  const workers: DeliveryWorker[] = [];
+  return {
+    testRedis,
+    redis,
+    keys,
+    queue,
+    logger,
+    subscriptions,
+    deadLetters,
+    fanOut,
+    async subscribe(input) {
+      const subscription = await subscriptions.create(input);
+      return { id: subscription.id, secret: subscription.secret.reveal() };
+    },
+    async startWorker(overrides = {}) {
+      const worker = await startDeliveryWorker({
+        redis: testRedis.connect(),
+        prefix: testRedis.prefix,
+        retentionSeconds,
+        config: { ...merged, ...overrides },
+        logger,
+      });
+      workers.push(worker);
+      return worker;
+    },
+    async close() {
+      await Promise.all(workers.map((worker) => worker.close()));
+      await queue.close();
+      await testRedis.close();
+    },
+  };
+}
+
+/** A valid `request.completed` event of a new request, optionally in a batch. */
+export function completedEvent(batchId?: string): AiqumJobsEvent {
+  const requestId = randomUUID();
+  const at = new Date().toISOString();
+  return eventSchema.parse({
+    id: `${requestId}:completed`,
+    type: 'request.completed',
+    occurredAt: at,
+    requestId,
+    ...(batchId === undefined ? {} : { batchId }),
+    target: 'lab',
+    method: 'POST',
+    path: '/api/storage-provider/luns',
+    outcome: 'succeeded',
+    jobResults: [{ name: 'lunKey', value: 'lun-1' }],
+    createdAt: at,
+    finishedAt: at,
+    polls: 2,
+  });
+}
+
+/** A valid `batch.completed` event. */
+export function batchCompletedEvent(batchId: string): AiqumJobsEvent {
+  const at = new Date().toISOString();
+  const counts = {
+    succeeded: 1,
+    warning: 0,
+    partial_failure: 0,
+    failed: 0,
+    timed_out: 0,
+    cancelled: 0,
+    unknown: 0,
+  };
+  return eventSchema.parse({
+    id: `${batchId}:completed`,
+    type: 'batch.completed',
+    occurredAt: at,
+    batchId,
+    total: 1,
+    counts,
+    createdAt: at,
+    finishedAt: at,
+  });
+}
