@@ -1,5 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type EventType, eventTypes, type Logger, type Secret } from '@aiqum-jobs/core';
+import {
+  type DeadLetters,
+  type SubscriptionStore,
+  subscriptionInputSchema,
+  viewOfSubscription,
+  WebhookUrlError,
+} from '@aiqum-jobs/webhooks';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -10,7 +17,13 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { z } from 'zod';
-import { type ErrorBody, idParamsSchema, pageQuerySchema, streamIdSchema } from './api-schemas.js';
+import {
+  deadLetterParamsSchema,
+  type ErrorBody,
+  idParamsSchema,
+  pageQuerySchema,
+  streamIdSchema,
+} from './api-schemas.js';
 import { issuesOfZodError } from './input-issues.js';
 import type { Producer } from './producer.js';
 import { ProducerError, producerErrorCodes } from './producer-error.js';
@@ -18,6 +31,8 @@ import { type SseMessage, writeSseStream } from './sse.js';
 
 export interface ProducerServerOptions {
   producer: Producer;
+  /** Webhook subscriptions and their dead letters, behind `/v1/subscriptions`. */
+  webhooks: { subscriptions: SubscriptionStore; deadLetters: DeadLetters };
   logger: Logger;
   /** Accepted bearer tokens; empty serves without auth, to loopback clients only. */
   apiTokens: readonly Secret[];
@@ -57,6 +72,7 @@ const unauthenticatedRoutes = new Set(['/healthz', '/readyz']);
 /** The HTTP API. Every route is a thin layer over the {@link Producer} library: one code path. */
 export function buildProducerServer(options: ProducerServerOptions): ProducerServer {
   const { producer, logger } = options;
+  const { subscriptions, deadLetters } = options.webhooks;
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: options.bodyLimitBytes ?? 8 * 1024 * 1024,
@@ -160,6 +176,73 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     };
     if (next < result.total) links.next = `/v1/batches/${id}/requests?offset=${next}&limit=${page.limit}`;
     return { ...result, links };
+  });
+
+  app.post('/v1/subscriptions', async (request, reply) => {
+    const input = parse(subscriptionInputSchema, request.body);
+    let subscription: Awaited<ReturnType<SubscriptionStore['create']>>;
+    try {
+      subscription = await subscriptions.create(input);
+    } catch (error) {
+      if (!(error instanceof WebhookUrlError)) throw error;
+      throw new ProducerError(producerErrorCodes.validationFailed, `url: ${error.message}`, {
+        issues: [{ path: 'url', message: error.message }],
+      });
+    }
+    const self = `/v1/subscriptions/${subscription.id}`;
+    // The secret is shown this once: later answers never include it.
+    return reply
+      .code(201)
+      .header('location', self)
+      .send({
+        ...viewOfSubscription(subscription),
+        secret: subscription.secret.reveal(),
+        links: { self, deadLetters: `${self}/dead-letters` },
+      });
+  });
+
+  app.get('/v1/subscriptions', async () => ({
+    subscriptions: (await subscriptions.list()).map(viewOfSubscription),
+  }));
+
+  app.get('/v1/subscriptions/:id', async (request) => {
+    const id = idOf(request);
+    const subscription = (await subscriptions.get(id)) ?? notFound('subscription', id);
+    return viewOfSubscription(subscription);
+  });
+
+  app.delete('/v1/subscriptions/:id', async (request, reply) => {
+    const id = idOf(request);
+    const result = await subscriptions.delete(id);
+    if (result === 'not-found') notFound('subscription', id);
+    if (result === 'configured') {
+      throw new ProducerError(
+        producerErrorCodes.subscriptionConfigured,
+        `subscription ${id} comes from WEBHOOKS_FILE: remove it there`,
+      );
+    }
+    return reply.code(204).send();
+  });
+
+  app.get('/v1/subscriptions/:id/dead-letters', async (request) => {
+    const id = idOf(request);
+    const page = parse(pageQuerySchema, request.query);
+    if (!(await subscriptions.get(id))) notFound('subscription', id);
+    const result = await deadLetters.list(id, page);
+    const self = `/v1/subscriptions/${id}/dead-letters`;
+    const links: Record<string, string> = { self: `${self}?offset=${page.offset}&limit=${page.limit}` };
+    const next = page.offset + page.limit;
+    if (next < result.total) links.next = `${self}?offset=${next}&limit=${page.limit}`;
+    return { subscriptionId: id, ...page, ...result, links };
+  });
+
+  app.post('/v1/subscriptions/:id/dead-letters/:deliveryId/replay', async (request, reply) => {
+    const parsed = deadLetterParamsSchema.safeParse(request.params);
+    if (!parsed.success) throw new ProducerError(producerErrorCodes.notFound, 'no such dead letter');
+    const { id, deliveryId } = parsed.data;
+    if (!(await subscriptions.get(id))) notFound('subscription', id);
+    if (!(await deadLetters.replay(id, deliveryId))) notFound('dead letter', deliveryId);
+    return reply.code(202).send({ deliveryId, status: 'queued' });
   });
 
   const streams = new Set<AbortController>();

@@ -8,6 +8,7 @@ import {
   Secret,
   type SharedConfig,
 } from '@aiqum-jobs/core';
+import { loadWebhookConfig, type WebhookConfig } from '@aiqum-jobs/webhooks';
 import { z } from 'zod';
 
 const producerEnvSchema = z.object({
@@ -48,6 +49,8 @@ export interface ProducerConfig {
   readonly redisCommandTimeoutMs: number;
   /** pino level of the API's logs. @defaultValue `info` */
   readonly logLevel: LogLevel;
+  /** Static subscriptions and the URL allowlist that `POST /v1/subscriptions` checks. */
+  readonly webhooks: WebhookConfig;
 }
 
 const loopbackHosts = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -74,5 +77,6 @@ export function loadProducerConfig(env: Environment, options: LoadConfigOptions 
     bodyLimitBytes: vars.PRODUCER_BODY_LIMIT_BYTES,
     redisCommandTimeoutMs: vars.PRODUCER_REDIS_COMMAND_TIMEOUT_MS,
     logLevel: vars.LOG_LEVEL,
+    webhooks: loadWebhookConfig(env, options),
   };
 }

@@ -1,4 +1,5 @@
-import { createLogger, type Logger } from '@aiqum-jobs/core';
+import { createLogger, createRedisKeys, type Logger } from '@aiqum-jobs/core';
+import { createDeliveryQueue, DeadLetters, SubscriptionStore, WebhookUrlPolicy } from '@aiqum-jobs/webhooks';
 import type { Redis } from 'ioredis';
 import { buildProducerServer, type ProducerServer } from './http-server.js';
 import { createProducer, type Producer } from './producer.js';
@@ -37,8 +38,25 @@ export async function startProducerService(
     targets: config.shared.targets,
     logger,
   });
+  const keys = createRedisKeys(config.shared.prefix);
+  const deliveryQueue = createDeliveryQueue({ connection: redis, prefix: config.shared.prefix });
+  const webhooks = {
+    subscriptions: new SubscriptionStore({
+      redis,
+      keys,
+      configured: config.webhooks.subscriptions,
+      urlPolicy: new WebhookUrlPolicy(config.webhooks),
+    }),
+    deadLetters: new DeadLetters({
+      redis,
+      keys,
+      queue: deliveryQueue,
+      retentionSeconds: config.shared.retentionSeconds,
+    }),
+  };
   const server = buildProducerServer({
     producer,
+    webhooks,
     logger,
     apiTokens: config.apiTokens,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -47,6 +65,7 @@ export async function startProducerService(
   const close = async () => {
     await server.close();
     await producer.close();
+    await deliveryQueue.close();
     // QUIT lets pending replies arrive; a Redis that is down gets a plain disconnect.
     await redis.quit().catch(() => redis.disconnect());
   };

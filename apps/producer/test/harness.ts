@@ -9,6 +9,14 @@ import {
   Secret,
 } from '@aiqum-jobs/core';
 import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import {
+  createDeliveryQueue,
+  DeadLetters,
+  type Subscription,
+  SubscriptionStore,
+  type UrlPolicyOptions,
+  WebhookUrlPolicy,
+} from '@aiqum-jobs/webhooks';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
@@ -54,6 +62,8 @@ export interface Harness {
   server: ProducerServer;
   store: RequestStore;
   queue: Queue;
+  /** The webhook delivery queue. */
+  deliveryQueue: Queue;
   keys: RedisKeys;
   logs: LogSink;
   /** Everything a rejected request must leave unchanged. */
@@ -68,6 +78,10 @@ export interface HarnessOptions {
   heartbeatMs?: number;
   testRedis?: TestRedis;
   idempotencyWaitMs?: number;
+  /** The allowlist of webhook URLs. @defaultValue closed: no loopback, no private addresses */
+  urlPolicy?: UrlPolicyOptions;
+  /** Subscriptions of the configuration file. */
+  configuredSubscriptions?: Subscription[];
 }
 
 export const twoTargets = new Map([
@@ -90,14 +104,25 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     eventsBlockMs: 1_000,
     ...(options.idempotencyWaitMs === undefined ? {} : { idempotencyWaitMs: options.idempotencyWaitMs }),
   });
+  const keys = createRedisKeys(testRedis.prefix);
+  const deliveryQueue = createDeliveryQueue({ connection: redis, prefix: testRedis.prefix });
+  const webhooks = {
+    subscriptions: new SubscriptionStore({
+      redis,
+      keys,
+      configured: options.configuredSubscriptions ?? [],
+      urlPolicy: new WebhookUrlPolicy(options.urlPolicy ?? { allowPrivate: false, allowedNetworks: [] }),
+    }),
+    deadLetters: new DeadLetters({ redis, keys, queue: deliveryQueue, retentionSeconds: 3600 }),
+  };
   const server = buildProducerServer({
     producer,
+    webhooks,
     logger,
     apiTokens: (options.apiTokens ?? [testToken]).map((token) => new Secret(token)),
     bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024,
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
   });
-  const keys = createRedisKeys(testRedis.prefix);
   const inspector = testRedis.connect();
   const store = new RequestStore({ redis: inspector, keys, retentionSeconds: 3600 });
   const queue = createRequestQueue({
@@ -112,6 +137,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     server,
     store,
     queue,
+    deliveryQueue,
     keys,
     logs,
     async footprint() {
@@ -125,6 +151,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await server.close();
       await producer.close();
       await queue.close();
+      await deliveryQueue.close();
       redis.disconnect();
       await testRedis.close();
     },
