@@ -10,6 +10,7 @@ COPY packages/core/package.json packages/core/
 COPY packages/aiqum-client/package.json packages/aiqum-client/
 COPY packages/aiqum-simulator/package.json packages/aiqum-simulator/
 COPY packages/test-support/package.json packages/test-support/
+COPY packages/webhooks/package.json packages/webhooks/
 COPY apps/demo/package.json apps/demo/
 COPY apps/producer/package.json apps/producer/
 COPY apps/worker/package.json apps/worker/

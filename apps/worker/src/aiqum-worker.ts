@@ -6,6 +6,7 @@ import {
   requestErrorCodes,
   requestQueueName,
 } from '@aiqum-jobs/core';
+import { startDeliveryWorker } from '@aiqum-jobs/webhooks';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
@@ -39,7 +40,8 @@ export interface AiqumWorker extends AsyncDisposable {
 
 /**
  * Starts one worker process's share of the pipeline: a BullMQ worker on the request queue whose every job
- * run is one step of a request (submit, or one poll), with the per-target limits shared through Redis.
+ * run is one step of a request (submit, or one poll), with the per-target limits shared through Redis; and
+ * its share of webhook deliveries.
  */
 export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promise<AiqumWorker> {
   const { config, logger } = options;
@@ -138,8 +140,22 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     (target) => new DuePoller({ store, processor, target, capacity: config.concurrency, logger }),
   );
   for (const poller of pollers) poller.start();
+  const deliveries = await startDeliveryWorker({
+    redis,
+    prefix: config.prefix,
+    retentionSeconds: config.retentionSeconds,
+    config: config.webhooks,
+    logger: logger.child({ component: 'webhooks' }),
+    abortSignal: hardStop.signal,
+    ...(options.now ? { now: options.now } : {}),
+  });
   logger.info(
-    { concurrency: config.concurrency, targets: [...targets.keys()], health: health.url },
+    {
+      concurrency: config.concurrency,
+      targets: [...targets.keys()],
+      webhookConcurrency: config.webhooks.concurrency,
+      health: health.url,
+    },
     'worker started',
   );
 
@@ -152,7 +168,11 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       const after = (ms: number) =>
         new Promise<'timeout'>((resolve) => setTimeout(resolve, ms, 'timeout').unref());
       // BullMQ's close() is memoised: a later close(true) returns this same promise and never forces.
-      const workerClosed = Promise.all([worker.close(), ...pollers.map((poller) => poller.stop())]);
+      const workerClosed = Promise.all([
+        worker.close(),
+        deliveries.close(),
+        ...pollers.map((poller) => poller.stop()),
+      ]);
       if ((await Promise.race([workerClosed, after(config.shutdownTimeoutMs)])) === 'timeout') {
         logger.warn(
           { timeoutMs: config.shutdownTimeoutMs },
