@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  commaListFromEnv,
   type Environment,
   type LoadConfigOptions,
   type LogLevel,
@@ -14,16 +15,7 @@ import { z } from 'zod';
 const producerEnvSchema = z.object({
   PRODUCER_HOST: z.string().min(1).default('127.0.0.1'),
   PRODUCER_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
-  PRODUCER_API_TOKENS: z
-    .string()
-    .optional()
-    .transform((value) =>
-      (value ?? '')
-        .split(',')
-        .map((token) => token.trim())
-        .filter((token) => token !== ''),
-    )
-    .pipe(z.array(z.string().min(16, 'each token is at least 16 characters'))),
+  PRODUCER_API_TOKENS: commaListFromEnv(z.string().min(16, 'each token is at least 16 characters')),
   PRODUCER_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()

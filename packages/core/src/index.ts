@@ -1,4 +1,10 @@
-export { booleanFromEnv, type LoadConfigOptions, loadSharedConfig, type SharedConfig } from './config.js';
+export {
+  booleanFromEnv,
+  commaListFromEnv,
+  type LoadConfigOptions,
+  loadSharedConfig,
+  type SharedConfig,
+} from './config.js';
 export { ConfigError } from './config-error.js';
 export {
   type Environment,

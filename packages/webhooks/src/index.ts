@@ -5,14 +5,7 @@ export {
   type DeadLettersOptions,
 } from './dead-letters.js';
 export { DeliveryFanOut, type DeliveryFanOutOptions } from './delivery-fan-out.js';
-export {
-  createDeliveryQueue,
-  type DeliveryPayload,
-  type DeliveryQueueOptions,
-  deliveryIdOf,
-  deliveryJobOptions,
-  deliveryQueueName,
-} from './delivery-queue.js';
+export { createDeliveryQueue, type DeliveryQueueOptions } from './delivery-queue.js';
 export { type DeliveryWorker, type DeliveryWorkerOptions, startDeliveryWorker } from './delivery-worker.js';
 export {
   type SignWebhookOptions,
@@ -25,7 +18,6 @@ export {
   type Subscription,
   type SubscriptionInput,
   type SubscriptionView,
-  subscriptionIdSchema,
   subscriptionInputSchema,
   viewOfSubscription,
 } from './subscription.js';

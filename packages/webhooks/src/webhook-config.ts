@@ -1,6 +1,7 @@
 import {
   booleanFromEnv,
   ConfigError,
+  commaListFromEnv,
   type Environment,
   eventTypes,
   type LoadConfigOptions,
@@ -20,22 +21,11 @@ import { parseNetwork } from './url-policy.js';
 const webhookEnvSchema = z.object({
   WEBHOOKS_FILE: z.string().min(1).optional(),
   WEBHOOK_ALLOW_PRIVATE: booleanFromEnv.default(false),
-  WEBHOOK_ALLOWED_NETWORKS: z
-    .string()
-    .optional()
-    .transform((value) =>
-      (value ?? '')
-        .split(',')
-        .map((network) => network.trim())
-        .filter((network) => network !== ''),
-    )
-    .pipe(
-      z.array(
-        z.string().refine((network) => parseNetwork(network) !== undefined, {
-          error: (issue) => `${String(issue.input)} is not a CIDR such as 10.20.0.0/16 or an IP address`,
-        }),
-      ),
-    ),
+  WEBHOOK_ALLOWED_NETWORKS: commaListFromEnv(
+    z.string().refine((network) => parseNetwork(network) !== undefined, {
+      error: (issue) => `${String(issue.input)} is not a CIDR such as 10.20.0.0/16 or an IP address`,
+    }),
+  ),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(20),
   WEBHOOK_MAX_PER_ORIGIN: z.coerce.number().int().min(1).max(1_000).default(4),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
