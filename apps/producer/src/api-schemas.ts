@@ -59,14 +59,13 @@ export const pageQuerySchema = z
   })
   .strict();
 
-/** `/v1/subscriptions/:id/dead-letters/:deliveryId/replay`; delivery ids are `<subscriptionId>:<eventId>`. */
-export const deadLetterParamsSchema = z.object({
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
-  deliveryId: z.string().regex(/^[A-Za-z0-9_:.-]{1,200}$/),
-});
-
 /** Ids are UUIDs today; anything outside this shape cannot name a stored request or batch. */
 export const idParamsSchema = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/) });
+
+/** `/v1/subscriptions/:id/dead-letters/:deliveryId/replay`; delivery ids are `<subscriptionId>:<eventId>`. */
+export const deadLetterParamsSchema = idParamsSchema.extend({
+  deliveryId: z.string().regex(/^[A-Za-z0-9_:.-]{1,200}$/),
+});
 
 /** A Redis stream entry id, the cursor of `GET /v1/events` (`after`, `Last-Event-ID`). */
 export const streamIdSchema = z

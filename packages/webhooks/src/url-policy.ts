@@ -182,6 +182,6 @@ export class WebhookUrlPolicy {
 }
 
 /** The host of a URL without the brackets of an IPv6 literal. */
-export function hostOf(url: URL): string {
+function hostOf(url: URL): string {
   return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
 }
