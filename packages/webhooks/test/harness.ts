@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import {
   type AiqumJobsEvent,
   createLogger,
@@ -43,6 +44,8 @@ export interface Harness {
   keys: RedisKeys;
   queue: Queue;
   logger: Logger;
+  /** Everything the workers logged (at debug level). */
+  logs(): string;
   subscriptions: SubscriptionStore;
   deadLetters: DeadLetters;
   fanOut: DeliveryFanOut;
@@ -56,7 +59,14 @@ export async function startHarness(config: Partial<WebhookConfig> = {}): Promise
   const redis = testRedis.connect();
   const keys = createRedisKeys(testRedis.prefix);
   const queue = createDeliveryQueue({ connection: redis, prefix: testRedis.prefix });
-  const logger = createLogger({ name: 'webhooks-test', level: process.env.LOG_LEVEL ?? 'silent' });
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logLines.push(chunk.toString('utf8'));
+      callback();
+    },
+  });
+  const logger = createLogger({ name: 'webhooks-test', level: 'debug', destination: sink });
   const merged = { ...testWebhookConfig, ...config };
   const subscriptions = new SubscriptionStore({
     redis,
@@ -78,6 +88,7 @@ export async function startHarness(config: Partial<WebhookConfig> = {}): Promise
     keys,
     queue,
     logger,
+    logs: () => logLines.join(''),
     subscriptions,
     deadLetters,
     fanOut,
