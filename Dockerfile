@@ -9,9 +9,11 @@ COPY package.json package-lock.json turbo.json tsconfig.base.json vitest.shared.
 COPY packages/core/package.json packages/core/
 COPY packages/aiqum-client/package.json packages/aiqum-client/
 COPY packages/aiqum-simulator/package.json packages/aiqum-simulator/
+COPY packages/subscriber/package.json packages/subscriber/
 COPY packages/test-support/package.json packages/test-support/
 COPY packages/webhooks/package.json packages/webhooks/
 COPY apps/demo/package.json apps/demo/
+COPY apps/example-subscriber/package.json apps/example-subscriber/
 COPY apps/producer/package.json apps/producer/
 COPY apps/worker/package.json apps/worker/
 COPY test/package.json test/

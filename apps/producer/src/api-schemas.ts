@@ -1,4 +1,11 @@
-import { requestOutcomes, requestViewSchema } from '@aiqum-jobs/core';
+import {
+  type EventType,
+  eventSchema,
+  eventTypes,
+  outcomeCountsSchema,
+  requestViewSchema,
+  streamIdSchema,
+} from '@aiqum-jobs/core';
 import { z } from 'zod';
 
 /**
@@ -25,7 +32,7 @@ export const batchViewSchema = z.object({
   batchId: z.string(),
   total: z.number().int(),
   byStatus: z.object({ pending: z.number().int(), tracking: z.number().int(), completed: z.number().int() }),
-  byOutcome: z.record(z.enum(requestOutcomes), z.number().int()),
+  byOutcome: outcomeCountsSchema,
   done: z.boolean(),
   createdAt: z.number().int(),
   finishedAt: z.number().int().optional(),
@@ -51,23 +58,75 @@ export const errorBodySchema = z.object({
 });
 export type ErrorBody = z.output<typeof errorBodySchema>;
 
+export const healthAnswerSchema = z.object({ status: z.literal('ok') });
+export const readyAnswerSchema = z.object({ status: z.literal('ready') });
+export const notReadyAnswerSchema = z.object({ status: z.literal('unavailable'), reason: z.string() });
+
 /** Query of `GET /v1/batches/:id/requests`. */
 export const pageQuerySchema = z
   .object({
-    offset: z.coerce.number().int().min(0).default(0),
-    limit: z.coerce.number().int().min(1).max(1_000).default(100),
+    offset: z.coerce.number().int().min(0).default(0).describe('index of the first request of the page'),
+    limit: z.coerce.number().int().min(1).max(1_000).default(100).describe('most requests in the page'),
   })
   .strict();
 
 /** Ids are UUIDs today; anything outside this shape cannot name a stored request or batch. */
-export const idParamsSchema = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/) });
+export const idParamsSchema = z.object({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,128}$/)
+    .describe('the id the submission answered with'),
+});
 
 /** `/v1/subscriptions/:id/dead-letters/:deliveryId/replay`; delivery ids are `<subscriptionId>:<eventId>`. */
 export const deadLetterParamsSchema = idParamsSchema.extend({
-  deliveryId: z.string().regex(/^[A-Za-z0-9_:.-]{1,200}$/),
+  deliveryId: z
+    .string()
+    .regex(/^[A-Za-z0-9_:.-]{1,200}$/)
+    .describe("the dead letter's id, `<subscriptionId>:<eventId>`"),
 });
 
-/** A Redis stream entry id, the cursor of `GET /v1/events` (`after`, `Last-Event-ID`). */
-export const streamIdSchema = z
+export const idempotencyKeySchema = z
   .string()
-  .regex(/^\d{1,20}(-\d{1,20})?$/, 'must be a stream entry id such as 1712345678901-0');
+  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 visible ASCII characters')
+  .describe(
+    'the same key with the same body gets the first answer again and queues nothing; with another body, 409',
+  );
+
+/** Headers of the submissions, by their canonical names. */
+export const submitHeadersSchema = z.object({ 'Idempotency-Key': idempotencyKeySchema.optional() });
+
+/** Query of `GET /v1/events`. */
+export const eventsQuerySchema = z
+  .object({
+    batchId: z.string().min(1).max(128).optional().describe('only the events of this batch'),
+    types: z
+      .string()
+      .transform((value) => value.split(',').filter((type) => type !== ''))
+      .pipe(z.array(z.enum(eventTypes as [EventType, ...EventType[]])))
+      .optional()
+      .describe(`comma-separated event types (${eventTypes.join(', ')}); every type when left out`),
+    after: streamIdSchema
+      .optional()
+      .describe(
+        'stream entry id to resume after; 0 replays the retained stream; only new events when left out',
+      ),
+  })
+  .strict();
+
+/** Headers of `GET /v1/events`. */
+export const eventsHeadersSchema = z.object({
+  'Last-Event-ID': streamIdSchema
+    .optional()
+    .describe('resume after this stream entry id; sent by a reconnecting EventSource, it wins over `after`'),
+});
+
+/**
+ * One message of `GET /v1/events`, with its `data` line parsed: `id` is the stream entry id, `event` the
+ * event's type, or `error` when the stream ends by a failure (then `data` is an error body).
+ */
+export const eventStreamMessageSchema = z.object({
+  id: streamIdSchema.optional(),
+  event: z.union([z.enum(eventTypes as [EventType, ...EventType[]]), z.literal('error')]),
+  data: z.union([eventSchema, errorBodySchema]),
+});

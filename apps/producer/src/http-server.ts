@@ -1,5 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { type EventType, eventTypes, type Logger, type Secret } from '@aiqum-jobs/core';
+import { BearerTokens, type Logger, type Secret } from '@aiqum-jobs/core';
 import {
   type DeadLetters,
   type SubscriptionStore,
@@ -16,17 +15,27 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
-import { z } from 'zod';
+import type { Registry } from 'prom-client';
+import type { z } from 'zod';
+import { apiRoutes, isDocsPageAsset } from './api-routes.js';
 import {
   deadLetterParamsSchema,
   type ErrorBody,
+  eventsHeadersSchema,
+  eventsQuerySchema,
+  type healthAnswerSchema,
   idParamsSchema,
+  type notReadyAnswerSchema,
   pageQuerySchema,
-  streamIdSchema,
+  type readyAnswerSchema,
+  submitHeadersSchema,
 } from './api-schemas.js';
+import { registerDocsPage } from './docs-page.js';
 import { issuesOfZodError } from './input-issues.js';
+import { buildOpenApiDocument } from './openapi-document.js';
 import type { Producer } from './producer.js';
 import { ProducerError, producerErrorCodes } from './producer-error.js';
+import type { ProducerMetrics } from './producer-metrics.js';
 import { type SseMessage, writeSseStream } from './sse.js';
 
 export interface ProducerServerOptions {
@@ -36,28 +45,17 @@ export interface ProducerServerOptions {
   logger: Logger;
   /** Accepted bearer tokens; empty serves without auth, to loopback clients only. */
   apiTokens: readonly Secret[];
+  /** Served at `/metrics`. */
+  registry: Registry;
+  /** Counts every HTTP request. */
+  metrics: ProducerMetrics;
+  /** When set, `/metrics` asks for `Authorization: Bearer <token>`. @defaultValue open, like `/healthz` */
+  metricsToken?: Secret | undefined;
   /** Largest request body; larger ones get 413. @defaultValue 8 MiB */
   bodyLimitBytes?: number;
   /** Interval of SSE heartbeat comments. @defaultValue 15000 */
   heartbeatMs?: number;
 }
-
-const idempotencyKeySchema = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 visible ASCII characters')
-  .optional();
-
-const eventsQuerySchema = z
-  .object({
-    batchId: z.string().min(1).max(128).optional(),
-    types: z
-      .string()
-      .transform((value) => value.split(',').filter((type) => type !== ''))
-      .pipe(z.array(z.enum(eventTypes as [EventType, ...EventType[]])))
-      .optional(),
-    after: streamIdSchema.optional(),
-  })
-  .strict();
 
 /** The Fastify instance of the API, typed with the project's pino logger. */
 export type ProducerServer = FastifyInstance<
@@ -67,7 +65,11 @@ export type ProducerServer = FastifyInstance<
   Logger
 >;
 
-const unauthenticatedRoutes = new Set(['/healthz', '/readyz']);
+/** The `route` label of a request that matched no route: never its URL, which is unbounded. */
+const unmatchedRoute = '(unmatched)';
+
+const publicRoutes = new Set(apiRoutes.filter((route) => !route.authenticated).map((route) => route.url));
+const describedRoutes = new Set(apiRoutes.map((route) => `${route.method} ${route.url}`));
 
 /** The HTTP API. Every route is a thin layer over the {@link Producer} library: one code path. */
 export function buildProducerServer(options: ProducerServerOptions): ProducerServer {
@@ -88,27 +90,50 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
       ),
   });
 
-  const tokenDigests = options.apiTokens.map((token) => sha256(token.reveal()));
-  if (tokenDigests.length === 0) {
+  // Every route is described in /openapi.json: one without an entry in apiRoutes fails the server's start.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method === 'HEAD' || isDocsPageAsset(route.url) || describedRoutes.has(`${method} ${route.url}`)) {
+        continue;
+      }
+      throw new Error(
+        `${method} ${route.url} is not in apiRoutes (api-routes.ts): describe it there, so /openapi.json stays complete`,
+      );
+    }
+  });
+
+  const apiTokens = new BearerTokens(options.apiTokens);
+  const metricsTokens = new BearerTokens(options.metricsToken ? [options.metricsToken] : []);
+  if (apiTokens.empty) {
     logger.warn(
       'no PRODUCER_API_TOKENS configured: the API accepts unauthenticated requests from loopback only',
     );
   }
 
   app.addHook('onRequest', async (request, reply) => {
-    if (unauthenticatedRoutes.has(request.url)) return;
-    if (tokenDigests.length === 0) {
+    const route = request.routeOptions.url;
+    if (route !== undefined && (publicRoutes.has(route) || isDocsPageAsset(route))) return;
+    if (apiTokens.empty) {
       if (!isLoopbackAddress(request.socket.remoteAddress)) {
         throw new ProducerError(producerErrorCodes.forbidden, 'this API serves loopback clients only');
       }
       return;
     }
-    const match = /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '');
-    if (!match?.[1] || !tokenMatches(match[1], tokenDigests)) {
-      reply.header('www-authenticate', 'Bearer');
-      throw new ProducerError(producerErrorCodes.unauthorized, 'a valid bearer token is required');
-    }
+    if (!apiTokens.accepts(request.headers.authorization)) throw unauthorized(reply);
   });
+
+  const countAnswer = (request: FastifyRequest, reply: FastifyReply) => {
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? unmatchedRoute,
+      status: String(reply.raw.statusCode),
+    };
+    options.metrics.httpRequests.inc(labels);
+    options.metrics.httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
+  };
+  // Event streams take over their reply (no onResponse): they are counted when they end.
+  app.addHook('onResponse', async (request, reply) => countAnswer(request, reply));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = errorAnswer(error);
@@ -120,14 +145,30 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     reply.code(404).send(errorBody(producerErrorCodes.notFound, `no route ${request.method} ${request.url}`)),
   );
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  const document = buildOpenApiDocument(apiRoutes);
+  app.get('/openapi.json', async () => document);
+  registerDocsPage(app, document);
+
+  app.get('/metrics', async (request, reply) => {
+    if (!metricsTokens.empty && !metricsTokens.accepts(request.headers.authorization)) {
+      throw unauthorized(reply);
+    }
+    return reply.type(options.registry.contentType).send(await options.registry.metrics());
+  });
+
+  app.get('/healthz', async (): Promise<z.output<typeof healthAnswerSchema>> => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
     try {
       await producer.ping();
-      return { status: 'ready' };
+      const ready: z.output<typeof readyAnswerSchema> = { status: 'ready' };
+      return ready;
     } catch {
-      return reply.code(503).send({ status: 'unavailable', reason: 'Redis does not answer' });
+      const notReady: z.output<typeof notReadyAnswerSchema> = {
+        status: 'unavailable',
+        reason: 'Redis does not answer',
+      };
+      return reply.code(503).send(notReady);
     }
   });
 
@@ -256,7 +297,7 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     // A reconnecting EventSource sends the original URL plus Last-Event-ID: the header is the newer cursor.
     const after =
       typeof lastEventId === 'string' && lastEventId !== ''
-        ? parse(streamIdSchema, lastEventId, 'Last-Event-ID')
+        ? parse(eventsHeadersSchema.shape['Last-Event-ID'], lastEventId, 'Last-Event-ID')
         : query.after;
     const controller = new AbortController();
     const events = producer.events({
@@ -276,6 +317,7 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     } finally {
       streams.delete(controller);
       controller.abort();
+      countAnswer(request, reply);
     }
   });
 
@@ -299,7 +341,11 @@ async function* toSseMessages(
 }
 
 function idempotencyOf(request: FastifyRequest): { idempotencyKey?: string } {
-  const key = parse(idempotencyKeySchema, request.headers['idempotency-key'], 'Idempotency-Key');
+  const key = parse(
+    submitHeadersSchema.shape['Idempotency-Key'],
+    request.headers['idempotency-key'],
+    'Idempotency-Key',
+  );
   return key === undefined ? {} : { idempotencyKey: key };
 }
 
@@ -357,16 +403,9 @@ function errorAnswer(error: unknown): { status: number; body: ErrorBody } {
   return { status: 500, body: errorBody(producerErrorCodes.internal, 'internal error') };
 }
 
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-/** Hashing first gives equal lengths, so the comparison takes the same time whatever the token. */
-function tokenMatches(given: string, digests: readonly Buffer[]): boolean {
-  const digest = sha256(given);
-  let matched = false;
-  for (const expected of digests) matched = timingSafeEqual(digest, expected) || matched;
-  return matched;
+function unauthorized(reply: FastifyReply): ProducerError {
+  reply.header('www-authenticate', 'Bearer');
+  return new ProducerError(producerErrorCodes.unauthorized, 'a valid bearer token is required');
 }
 
 function isLoopbackAddress(address: string | undefined): boolean {

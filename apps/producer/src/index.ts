@@ -34,6 +34,7 @@ export {
   type ProducerErrorCode,
   producerErrorCodes,
 } from './producer-error.js';
+export { createProducerMetrics, type ProducerMetrics } from './producer-metrics.js';
 export { createProducerRedis, type ProducerRedisOptions } from './producer-redis.js';
 export {
   type ProducerService,

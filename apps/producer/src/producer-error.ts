@@ -18,7 +18,8 @@ export const producerErrorCodes = {
 
 export type ProducerErrorCode = (typeof producerErrorCodes)[keyof typeof producerErrorCodes];
 
-const statusOfCode: Record<ProducerErrorCode, number> = {
+/** The HTTP status that goes with each code. */
+export const statusOfCode: Record<ProducerErrorCode, number> = {
   VALIDATION_FAILED: 400,
   UNKNOWN_TARGET: 400,
   NOT_FOUND: 404,

@@ -1,9 +1,16 @@
-import { createLogger, createRedisKeys, type Logger } from '@aiqum-jobs/core';
+import {
+  createLogger,
+  createMetricsRegistry,
+  createRedisKeys,
+  type Logger,
+  RedisStateMetrics,
+} from '@aiqum-jobs/core';
 import { createDeliveryQueue, DeadLetters, SubscriptionStore, WebhookUrlPolicy } from '@aiqum-jobs/webhooks';
 import type { Redis } from 'ioredis';
 import { buildProducerServer, type ProducerServer } from './http-server.js';
 import { createProducer, type Producer } from './producer.js';
 import type { ProducerConfig } from './producer-config.js';
+import { createProducerMetrics } from './producer-metrics.js';
 import { createProducerRedis } from './producer-redis.js';
 
 export interface ProducerService extends AsyncDisposable {
@@ -31,12 +38,24 @@ export async function startProducerService(
   const redis: Redis = createProducerRedis(config.shared.redisUrl, {
     commandTimeoutMs: config.redisCommandTimeoutMs,
   });
+  const targetNames = [...config.shared.targets.keys()];
+  const registry = createMetricsRegistry();
+  const metrics = createProducerMetrics(registry, targetNames);
+  // The producer's connection already fails fast while Redis is down, as scrapes need.
+  const redisState = new RedisStateMetrics({
+    registry,
+    redis,
+    prefix: config.shared.prefix,
+    targets: targetNames,
+    logger,
+  });
   const producer = createProducer({
     redis,
     prefix: config.shared.prefix,
     retentionSeconds: config.shared.retentionSeconds,
     targets: config.shared.targets,
     logger,
+    metrics,
   });
   const keys = createRedisKeys(config.shared.prefix);
   const deliveryQueue = createDeliveryQueue({ connection: redis, prefix: config.shared.prefix });
@@ -59,6 +78,9 @@ export async function startProducerService(
     webhooks,
     logger,
     apiTokens: config.apiTokens,
+    registry,
+    metrics,
+    metricsToken: config.shared.metricsToken,
     bodyLimitBytes: config.bodyLimitBytes,
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
   });
@@ -66,6 +88,7 @@ export async function startProducerService(
     await server.close();
     await producer.close();
     await deliveryQueue.close();
+    await redisState.close();
     // QUIT lets pending replies arrive; a Redis that is down gets a plain disconnect.
     await redis.quit().catch(() => redis.disconnect());
   };

@@ -7,32 +7,27 @@ import {
   createRedisKeys,
   createRequestQueue,
   type EventType,
-  eventSchema,
-  eventStreamField,
   type Logger,
   maxInputDepth,
   nestsWithin,
   type ParsedRequestInput,
+  parseEventEntry,
   queuePayloads,
   type RequestSpec,
   RequestStore,
   type RequestView,
   requestErrorCodes,
   requestInputSchema,
+  streamIdSchema,
 } from '@aiqum-jobs/core';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
-import {
-  type BatchAnswer,
-  batchAnswerSchema,
-  type SubmitAnswer,
-  streamIdSchema,
-  submitAnswerSchema,
-} from './api-schemas.js';
+import { type BatchAnswer, batchAnswerSchema, type SubmitAnswer, submitAnswerSchema } from './api-schemas.js';
 import { Idempotency } from './idempotency.js';
 import { issuesOfZodError } from './input-issues.js';
 import { type InputIssue, ProducerError, producerErrorCodes } from './producer-error.js';
+import type { ProducerMetrics } from './producer-metrics.js';
 
 /** What the producer needs to know of a configured AIQUM target. */
 export interface ProducerTarget {
@@ -54,6 +49,8 @@ export interface ProducerOptions {
   targets: ReadonlyMap<string, ProducerTarget>;
   /** @defaultValue a silent logger */
   logger?: Logger;
+  /** Counts the requests and batches created. @defaultValue none */
+  metrics?: Pick<ProducerMetrics, 'requestsCreated' | 'batchesCreated'>;
   /** @defaultValue `Date.now` */
   now?: () => number;
   /** Longest single XREAD BLOCK of `events()`, in milliseconds. @defaultValue 5000 */
@@ -132,6 +129,7 @@ class RedisProducer implements Producer {
   readonly #idempotency: Idempotency;
   readonly #targets: ReadonlyMap<string, ProducerTarget>;
   readonly #logger: Logger;
+  readonly #metrics: ProducerOptions['metrics'];
   readonly #now: () => number;
   readonly #eventsBlockMs: number;
   readonly #closing = new AbortController();
@@ -161,6 +159,7 @@ class RedisProducer implements Producer {
     });
     this.#targets = options.targets;
     this.#logger = options.logger ?? createLogger({ name: 'aiqum-producer', level: 'silent' });
+    this.#metrics = options.metrics;
     this.#eventsBlockMs = options.eventsBlockMs ?? 5_000;
   }
 
@@ -300,7 +299,7 @@ class RedisProducer implements Producer {
         for (const [, entries] of reply ?? []) {
           for (const [streamId, fields] of entries) {
             cursor = streamId;
-            const event = decodeEvent(fields);
+            const event = parseEventEntry(fields);
             if (event === undefined) {
               this.#logger.warn({ streamId }, 'skipped an event that does not parse');
               continue;
@@ -432,6 +431,15 @@ class RedisProducer implements Producer {
         );
       throw storeUnavailable('enqueue', error, this.#logger);
     }
+    this.#countCreated(specs, batch !== undefined);
+  }
+
+  #countCreated(specs: readonly RequestSpec[], isBatch: boolean): void {
+    if (this.#metrics === undefined) return;
+    const perTarget = new Map<string, number>();
+    for (const spec of specs) perTarget.set(spec.target, (perTarget.get(spec.target) ?? 0) + 1);
+    for (const [target, count] of perTarget) this.#metrics.requestsCreated.inc({ target }, count);
+    if (isBatch) this.#metrics.batchesCreated.inc();
   }
 
   #idempotent<T>(
@@ -501,16 +509,4 @@ function alreadyCompleted(view: RequestView): ProducerError {
     `the request already completed with outcome ${view.outcome ?? 'unknown'}`,
     { details: { outcome: view.outcome } },
   );
-}
-
-function decodeEvent(fields: readonly string[]): AiqumJobsEvent | undefined {
-  const index = fields.indexOf(eventStreamField);
-  const text = index >= 0 ? fields[index + 1] : undefined;
-  if (text === undefined) return undefined;
-  try {
-    const parsed = eventSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }

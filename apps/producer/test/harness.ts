@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import {
   createLogger,
+  createMetricsRegistry,
   createRedisKeys,
   createRequestQueue,
   type RedisKeys,
@@ -22,9 +23,11 @@ import type { Redis } from 'ioredis';
 import {
   buildProducerServer,
   createProducer,
+  createProducerMetrics,
   createProducerRedis,
   type Producer,
   type ProducerServer,
+  type ProducerServerOptions,
 } from '../src/index.js';
 
 export const testToken = 'test-token-0123456789abcdef';
@@ -64,6 +67,8 @@ export interface Harness {
   queue: Queue;
   /** The webhook delivery queue. */
   deliveryQueue: Queue;
+  /** The subscriptions and dead letters the server was built with. */
+  webhooks: ProducerServerOptions['webhooks'];
   keys: RedisKeys;
   logs: LogSink;
   /** Everything a rejected request must leave unchanged. */
@@ -78,6 +83,7 @@ export interface HarnessOptions {
   heartbeatMs?: number;
   testRedis?: TestRedis;
   idempotencyWaitMs?: number;
+  metricsToken?: string;
   /** The allowlist of webhook URLs. @defaultValue closed: no loopback, no private addresses */
   urlPolicy?: UrlPolicyOptions;
   /** Subscriptions of the configuration file. */
@@ -95,12 +101,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   if (redis.status !== 'ready') await once(redis, 'ready');
   const logs = logSink();
   const logger = createLogger({ name: 'producer-test', level: 'debug', destination: logs.stream });
+  const targets = options.targets ?? twoTargets;
+  const registry = createMetricsRegistry();
+  const metrics = createProducerMetrics(registry, [...targets.keys()]);
   const producer = createProducer({
     redis,
     prefix: testRedis.prefix,
     retentionSeconds: 3600,
-    targets: options.targets ?? twoTargets,
+    targets,
     logger,
+    metrics,
     eventsBlockMs: 1_000,
     ...(options.idempotencyWaitMs === undefined ? {} : { idempotencyWaitMs: options.idempotencyWaitMs }),
   });
@@ -121,6 +131,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger,
     apiTokens: (options.apiTokens ?? [testToken]).map((token) => new Secret(token)),
     bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024,
+    registry,
+    metrics,
+    ...(options.metricsToken === undefined ? {} : { metricsToken: new Secret(options.metricsToken) }),
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
   });
   const inspector = testRedis.connect();
@@ -138,6 +151,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     store,
     queue,
     deliveryQueue,
+    webhooks,
     keys,
     logs,
     async footprint() {

@@ -1,9 +1,11 @@
 import {
+  createMetricsRegistry,
   createRedisKeys,
+  EventStreamTrimmer,
   type Logger,
   queuePayloads,
+  RedisStateMetrics,
   RequestStore,
-  requestErrorCodes,
   requestQueueName,
 } from '@aiqum-jobs/core';
 import { startDeliveryWorker } from '@aiqum-jobs/webhooks';
@@ -16,11 +18,14 @@ import { checkRedisSettings } from './redis-settings.js';
 import { RequestProcessor } from './request-processor.js';
 import { closeTargetClients, createTargetClients } from './target-clients.js';
 import type { WorkerConfig } from './worker-config.js';
+import { createWorkerMetrics } from './worker-metrics.js';
 
 /** A stalled request (its worker died) is taken over this many times before it ends as `unknown`. */
 const maxStalledCount = 20;
 /** After the shutdown timeout aborts the calls in flight, how long their steps get to record the result. */
 const hardStopGraceMs = 2_000;
+/** Longest wait for one Redis command of a metrics scrape. */
+const metricsCommandTimeoutMs = 2_000;
 
 export interface StartAiqumWorkerOptions {
   config: WorkerConfig;
@@ -55,9 +60,31 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     retentionSeconds: config.retentionSeconds,
     ...(options.now ? { now: options.now } : {}),
   });
+  const registry = createMetricsRegistry();
+  const targetNames = [...config.targets.keys()];
+  const metrics = createWorkerMetrics(registry, targetNames);
+  // Scrapes read Redis on a connection of their own that fails fast, so a scrape while Redis is down
+  // answers at once instead of queueing behind the worker's patient connection.
+  const metricsRedis = redis.duplicate({
+    connectionName: 'aiqum-worker-metrics',
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: metricsCommandTimeoutMs,
+  });
+  // The worker's own connection reports Redis errors; a connection error before ready is retried.
+  metricsRedis.on('error', () => {});
+  await new Promise((resolve) => metricsRedis.once('ready', resolve));
+  const redisState = new RedisStateMetrics({
+    registry,
+    redis: metricsRedis,
+    prefix: config.prefix,
+    targets: targetNames,
+    logger,
+  });
   const targets = createTargetClients({
     targets: config.targets,
     logger,
+    aiqumResponses: metrics.aiqumResponses,
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
   });
   const shutdown = new AbortController();
@@ -66,6 +93,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     store,
     targets,
     logger,
+    metrics,
     shutdownSignal: shutdown.signal,
     hardStopSignal: hardStop.signal,
     ...(options.now ? { now: options.now } : {}),
@@ -107,24 +135,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       logger.error({ jobId: job.id }, 'failed queue job has no valid request payload');
       return;
     }
-    const view = await store.getState(parsed.data.requestId);
-    if (!view || view.status === 'completed') return;
-    logger.error(
-      { requestId: parsed.data.requestId, err: error.message },
-      'request failed inside the worker',
-    );
-    await store.complete(
-      parsed.data,
-      { job: view.job, dialect: view.dialect, submittedAt: view.submittedAt },
-      {
-        outcome: 'unknown',
-        ...(view.jobState ? { jobState: view.jobState } : {}),
-        error: {
-          code: requestErrorCodes.internal,
-          message: `the worker gave up on this request: ${error.message}`,
-        },
-      },
-    );
+    await processor.giveUp(parsed.data, error);
   }
 
   let closing = false;
@@ -132,6 +143,8 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     host: config.health.host,
     port: config.health.port,
     ready: async () => !closing && (await redis.ping()) === 'PONG',
+    metrics: registry,
+    metricsToken: config.metricsToken,
   });
   void worker.run().catch((error: unknown) => logger.error({ err: String(error) }, 'worker stopped'));
   await worker.waitUntilReady();
@@ -149,6 +162,16 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     abortSignal: hardStop.signal,
     ...(options.now ? { now: options.now } : {}),
   });
+  // Events are trimmed here rather than as they are added, so that no consumer group loses one it needs.
+  const trimmer = new EventStreamTrimmer({
+    redis,
+    keys,
+    retentionSeconds: config.retentionSeconds,
+    maxGroupIdleSeconds: config.maxGroupIdleSeconds,
+    logger,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  trimmer.start();
   logger.info(
     {
       concurrency: config.concurrency,
@@ -172,6 +195,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
         worker.close(),
         deliveries.close(),
         ...pollers.map((poller) => poller.stop()),
+        trimmer.stop(),
       ]);
       if ((await Promise.race([workerClosed, after(config.shutdownTimeoutMs)])) === 'timeout') {
         logger.warn(
@@ -185,6 +209,8 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
         }
       }
       await health.close();
+      await redisState.close();
+      metricsRedis.disconnect();
       await closeTargetClients(targets);
       await redis.quit();
       logger.info('worker stopped');

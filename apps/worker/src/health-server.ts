@@ -1,14 +1,23 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BearerTokens, type Secret } from '@aiqum-jobs/core';
+import type { Registry } from 'prom-client';
 
 export interface HealthServerOptions {
   host: string;
   port: number;
   /** True when the process can do its work (Redis answers and it is not shutting down). */
   ready: () => Promise<boolean>;
+  /** Served at `/metrics`. */
+  metrics: Registry;
+  /** When set, `/metrics` asks for `Authorization: Bearer <token>`. @defaultValue open, like `/healthz` */
+  metricsToken?: Secret | undefined;
 }
 
-/** `/healthz` (the process runs) and `/readyz` (it can work) on a small HTTP port of its own. */
+/**
+ * `/healthz` (the process runs), `/readyz` (it can work) and `/metrics` (Prometheus) on a small HTTP port
+ * of its own.
+ */
 export class HealthServer {
   readonly #server: Server;
 
@@ -17,6 +26,7 @@ export class HealthServer {
   }
 
   static async start(options: HealthServerOptions): Promise<HealthServer> {
+    const metricsTokens = new BearerTokens(options.metricsToken ? [options.metricsToken] : []);
     const server = createServer((request, response) => {
       const reply = (status: number, body: object) => {
         response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -27,6 +37,17 @@ export class HealthServer {
         options.ready().then(
           (ready) => reply(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' }),
           () => reply(503, { status: 'not ready' }),
+        );
+        return;
+      }
+      if (request.url === '/metrics') {
+        if (!metricsTokens.empty && !metricsTokens.accepts(request.headers.authorization)) {
+          response.setHeader('www-authenticate', 'Bearer');
+          return reply(401, { error: 'a valid bearer token is required' });
+        }
+        options.metrics.metrics().then(
+          (text) => response.writeHead(200, { 'content-type': options.metrics.contentType }).end(text),
+          () => reply(500, { error: 'metrics could not be collected' }),
         );
         return;
       }

@@ -18,6 +18,7 @@ import {
 } from '@aiqum-jobs/core';
 import { pollDelayMs } from './poll-delay.js';
 import { callLeaseMs, type Target } from './target-clients.js';
+import type { WorkerMetrics } from './worker-metrics.js';
 
 /** What one step of a request decided: it is finished (for this worker), or it runs again at `at`. */
 export type Step =
@@ -39,6 +40,7 @@ export interface RequestProcessorOptions {
   store: RequestStore;
   targets: ReadonlyMap<string, Target>;
   logger: Logger;
+  metrics: WorkerMetrics;
   /** Aborted at shutdown: polls stop at once (their requests are due again at once, for another worker). */
   shutdownSignal: AbortSignal;
   /**
@@ -63,6 +65,7 @@ export class RequestProcessor {
   readonly #store: RequestStore;
   readonly #targets: ReadonlyMap<string, Target>;
   readonly #logger: Logger;
+  readonly #metrics: WorkerMetrics;
   readonly #shutdownSignal: AbortSignal;
   readonly #hardStopSignal: AbortSignal | undefined;
   readonly #now: () => number;
@@ -72,6 +75,7 @@ export class RequestProcessor {
     this.#store = options.store;
     this.#targets = options.targets;
     this.#logger = options.logger;
+    this.#metrics = options.metrics;
     this.#shutdownSignal = options.shutdownSignal;
     this.#hardStopSignal = options.hardStopSignal;
     this.#now = options.now ?? Date.now;
@@ -155,6 +159,7 @@ export class RequestProcessor {
     const headers = { 'X-Correlation-Id': spec.requestId };
     const signal = this.#hardStopSignal ? { signal: this.#hardStopSignal } : {};
     let result: Awaited<ReturnType<Target['client']['submit']>>;
+    const callEnded = this.#metrics.submitDuration.startTimer({ target: target.config.name });
     try {
       if (spec.method === 'GET') {
         const body = await target.client.get(spec.path, { headers, ...signal });
@@ -169,6 +174,7 @@ export class RequestProcessor {
         });
       }
     } catch (error) {
+      callEnded();
       return this.#submissionFailed(
         spec,
         view,
@@ -177,6 +183,7 @@ export class RequestProcessor {
         error,
       );
     }
+    callEnded();
 
     if (result.kind === 'sync') {
       return this.#complete(
@@ -232,6 +239,21 @@ export class RequestProcessor {
       target,
       claim.slot,
     );
+  }
+
+  /** A request whose queue job failed for good (internal errors, or stalled too often) still gets its one outcome. */
+  async giveUp(spec: RequestSpec, error: Error): Promise<void> {
+    const view = await this.#store.getState(spec.requestId);
+    if (!view || view.status === 'completed') return;
+    this.#logger.error({ requestId: spec.requestId, err: error.message }, 'request failed inside the worker');
+    await this.#complete(spec, factsOf(view), {
+      outcome: 'unknown',
+      ...(view.jobState ? { jobState: view.jobState } : {}),
+      error: {
+        code: requestErrorCodes.internal,
+        message: `the worker gave up on this request: ${error.message}`,
+      },
+    });
   }
 
   async #submissionFailed(
@@ -317,6 +339,7 @@ export class RequestProcessor {
         : undefined;
 
     let snapshot: JobSnapshot;
+    const callEnded = this.#metrics.pollDuration.startTimer({ target: target.config.name });
     try {
       snapshot = await target.client.getJob(job, {
         ...(longPollSeconds === undefined ? {} : { longPollSeconds }),
@@ -324,9 +347,11 @@ export class RequestProcessor {
         signal: this.#shutdownSignal,
       });
     } catch (error) {
+      callEnded();
       await this.#pollFailed(spec, view, counts.pollErrors + 1, target, error, slot);
       return;
     }
+    callEnded();
 
     const jobState = jobStateOf(snapshot);
     const dialect = snapshot.phase === 'gone' ? view.dialect : snapshot.dialect;
@@ -458,6 +483,9 @@ export class RequestProcessor {
   ): Promise<Step> {
     const recording = options === undefined ? {} : 'leaseId' in options ? { slot: options } : options;
     const result = await this.#store.complete(spec, facts, completion, recording);
+    if (result === 'completed') {
+      this.#metrics.requestsCompleted.inc({ outcome: completion.outcome, target: spec.target });
+    }
     const log = { requestId: spec.requestId, batchId: spec.batchId, outcome: completion.outcome, result };
     if (completion.error) this.#logger.info({ ...log, error: completion.error }, 'request completed');
     else this.#logger.info(log, 'request completed');

@@ -1,6 +1,7 @@
 import { AiqumClient } from '@aiqum-jobs/aiqum-client';
 import type { Logger, TargetConfig } from '@aiqum-jobs/core';
 import type { Dispatcher } from 'undici';
+import type { WorkerMetrics } from './worker-metrics.js';
 
 /** Added to a call's own time budget in its slot lease or poll claim, so a slow answer never outlives it. */
 const leaseMarginMs = 5_000;
@@ -23,6 +24,8 @@ export interface Target {
 export interface TargetClientsOptions {
   targets: ReadonlyMap<string, TargetConfig>;
   logger: Logger;
+  /** Counts each client's HTTP answers by status. */
+  aiqumResponses: WorkerMetrics['aiqumResponses'];
   /** Replaces each client's own connection pool; tests inject one. */
   dispatcher?: Dispatcher;
 }
@@ -49,6 +52,7 @@ export function createTargetClients(options: TargetClientsOptions): Map<string, 
       timeoutMs: config.timeoutMs,
       retry: { maxRetries: 0 },
       logger,
+      onResponse: ({ status }) => options.aiqumResponses.inc({ target: config.name, status: String(status) }),
       ...(config.longPoll ? { longPoll: config.longPoll } : {}),
     });
     targets.set(config.name, { config, client });

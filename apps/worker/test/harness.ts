@@ -89,6 +89,7 @@ export async function startHarness(setups: TargetSetup[]): Promise<Harness> {
     redisUrl: testRedis.url,
     prefix: testRedis.prefix,
     retentionSeconds,
+    maxGroupIdleSeconds: 7 * 24 * 3_600,
     targets,
     concurrency: 20,
     health: { host: '127.0.0.1', port: 0 },

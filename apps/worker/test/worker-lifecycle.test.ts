@@ -113,6 +113,28 @@ describe('worker lifecycle', () => {
     }
   });
 
+  it('trims events older than the retention at start, except those a consumer group has not read', async () => {
+    const h = await startHarness([{ name: 'lab' }]);
+    try {
+      // 250 entries two retentions old; the group "billing" has read up to the 150th.
+      const oldMs = Date.now() - 2 * h.config.retentionSeconds * 1_000;
+      const old = Array.from({ length: 250 }, (_, index) => `${oldMs}-${index}`);
+      const pipeline = h.redis.pipeline();
+      for (const id of old) pipeline.xadd(h.keys.events, id, 'event', '{}');
+      await pipeline.exec();
+      await h.redis.xgroup('CREATE', h.keys.events, 'billing', old[149] ?? '');
+      await h.startWorker();
+      await waitUntil(async () => (await h.redis.xlen(h.keys.events)) < old.length, {
+        what: 'the worker to trim the events stream',
+      });
+      const left = (await h.redis.xrange(h.keys.events, '-', '+')).map(([id]) => id);
+      expect(left).not.toContain(old[0]);
+      expect(left).toEqual(expect.arrayContaining(old.slice(150)));
+    } finally {
+      await h.close();
+    }
+  });
+
   it('refuses bad configuration with a clear message', () => {
     const base = { AIQUM_URL: 'https://aiqum.example.com', AIQUM_USERNAME: 'u', AIQUM_PASSWORD: 'p' };
     expect(loadWorkerConfig(base)).toMatchObject({ concurrency: 50, lockMs: 15_000, health: { port: 8081 } });

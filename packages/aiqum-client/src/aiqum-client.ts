@@ -176,6 +176,7 @@ export class AiqumClient implements AsyncDisposable {
       sleep: this.#sleep,
       now: this.#now,
       random: this.#random,
+      onResponse: config.onResponse,
     });
   }
 

@@ -1,10 +1,14 @@
 import type { BaseLogger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
+import type { HttpMethod } from './http-method.js';
 import { retryPolicySchema } from './retry-policy.js';
 
 /** Waits `ms`, rejecting early when `signal` aborts. */
 export type SleepFunction = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+/** Sees one HTTP answer of AIQUM; called synchronously, it must not throw. */
+export type ResponseObserver = (response: { method: HttpMethod; status: number }) => void;
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
 const hasMethods =
@@ -101,6 +105,12 @@ export const aiqumClientOptionsSchema = z.strictObject({
    * @defaultValue `Math.random`
    */
   random: z.custom<() => number>(isFunction, { message: 'random must be a function' }).optional(),
+  /**
+   * Called with every HTTP answer AIQUM gives, each retry's included and whatever its status, e.g. to
+   * count statuses. Calls that get no answer (connection errors, timeouts) are not seen.
+   * @defaultValue none
+   */
+  onResponse: z.custom<ResponseObserver>(isFunction, { message: 'onResponse must be a function' }).optional(),
   /**
    * Long polling of AIQUM jobs. Public documentation confirms it exists but names neither the query
    * parameter nor its limit (see the server's `/docs/api/`), so both are configuration and it is off

@@ -6,7 +6,7 @@ export {
   type SubmitResult,
 } from './aiqum-client.js';
 export { parseApiPath } from './api-path.js';
-export type { AiqumClientOptions, SleepFunction } from './client-options.js';
+export type { AiqumClientOptions, ResponseObserver, SleepFunction } from './client-options.js';
 export {
   AiqumAbortError,
   AiqumApiError,

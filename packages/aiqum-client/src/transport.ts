@@ -1,7 +1,7 @@
 import type { BaseLogger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { abortableSleep } from './abortable-sleep.js';
-import type { SleepFunction } from './client-options.js';
+import type { ResponseObserver, SleepFunction } from './client-options.js';
 import {
   AiqumAbortError,
   AiqumApiError,
@@ -23,6 +23,7 @@ export interface TransportOptions {
   sleep: SleepFunction;
   now: () => number;
   random: () => number;
+  onResponse?: ResponseObserver | undefined;
 }
 
 export interface Call {
@@ -162,6 +163,7 @@ export class Transport {
       );
       throw failure;
     }
+    this.#options.onResponse?.({ method: call.method, status: result.status });
     logger.debug(
       {
         ...context,

@@ -8,6 +8,7 @@ import {
   resolveSecret,
 } from './config-file.js';
 import { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
+import { Secret } from './secret.js';
 import {
   type TargetConfig,
   type TargetFileEntry,
@@ -45,6 +46,12 @@ const sharedEnvSchema = z.object({
     .min(60)
     .max(365 * 24 * 3_600)
     .default(7 * 24 * 3_600),
+  AIQUM_JOBS_MAX_GROUP_IDLE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(365 * 24 * 3_600)
+    .default(7 * 24 * 3_600),
   AIQUM_TARGETS_FILE: z.string().min(1).optional(),
   AIQUM_URL: z.string().min(1).optional(),
   AIQUM_USERNAME: z.string().min(1).optional(),
@@ -52,6 +59,7 @@ const sharedEnvSchema = z.object({
   AIQUM_PASSWORD_FILE: z.string().min(1).optional(),
   AIQUM_CA_FILE: z.string().min(1).optional(),
   AIQUM_INSECURE_TLS: booleanFromEnv.optional(),
+  AIQUM_JOBS_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 /** What producer and worker share: where Redis is, the key prefix, retention, and the AIQUM targets. */
@@ -59,9 +67,16 @@ export interface SharedConfig {
   readonly redisUrl: string;
   /** Hash-tagged prefix of every Redis key. */
   readonly prefix: string;
-  /** How long finished requests, batches and queue jobs are kept, in seconds. */
+  /** How long finished requests, batches, events and queue jobs are kept, in seconds. */
   readonly retentionSeconds: number;
+  /**
+   * A consumer group of the events stream that has received no event for this long no longer keeps
+   * events from being trimmed, in seconds. @defaultValue 604800 (7 days)
+   */
+  readonly maxGroupIdleSeconds: number;
   readonly targets: ReadonlyMap<string, TargetConfig>;
+  /** When set, `/metrics` asks for `Authorization: Bearer <token>`; else it is open, like `/healthz`. */
+  readonly metricsToken?: Secret;
 }
 
 export interface LoadConfigOptions {
@@ -95,7 +110,11 @@ export function loadSharedConfig(env: Environment, options: LoadConfigOptions = 
     redisUrl: vars.REDIS_URL,
     prefix: vars.AIQUM_JOBS_PREFIX,
     retentionSeconds: vars.AIQUM_JOBS_RETENTION_SECONDS,
+    maxGroupIdleSeconds: vars.AIQUM_JOBS_MAX_GROUP_IDLE_SECONDS,
     targets,
+    ...(vars.AIQUM_JOBS_METRICS_TOKEN === undefined
+      ? {}
+      : { metricsToken: new Secret(vars.AIQUM_JOBS_METRICS_TOKEN) }),
   };
 }
 

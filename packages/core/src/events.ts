@@ -1,6 +1,7 @@
 import { jobRefSchema } from '@aiqum-jobs/aiqum-client';
 import { z } from 'zod';
-import { requestOutcomeSchema, requestOutcomes } from './outcome.js';
+import { jsonValueSchema } from './json-value.js';
+import { outcomeCountsSchema, requestOutcomeSchema } from './outcome.js';
 import { requestErrorSchema } from './request-error.js';
 import { requestMethodSchema } from './request-input.js';
 import { jobDialectSchema, jobResultSchema, jobStateSchema } from './request-spec.js';
@@ -42,26 +43,19 @@ export const requestCompletedEventSchema = eventBase.extend({
   jobResults: z.array(jobResultSchema),
   error: requestErrorSchema.optional(),
   /** Body of a synchronous answer. */
-  response: z.json().optional(),
+  response: jsonValueSchema.optional(),
   createdAt: isoTime,
   submittedAt: isoTime.optional(),
   finishedAt: isoTime,
   polls: z.number().int(),
 });
 
-const outcomeCounts = z.object(
-  Object.fromEntries(requestOutcomes.map((outcome) => [outcome, z.number().int()])) as Record<
-    (typeof requestOutcomes)[number],
-    z.ZodNumber
-  >,
-);
-
 /** The last request of a batch reached its outcome. Exactly one per batch. */
 export const batchCompletedEventSchema = eventBase.extend({
   type: z.literal('batch.completed'),
   batchId: z.string(),
   total: z.number().int(),
-  counts: outcomeCounts,
+  counts: outcomeCountsSchema,
   createdAt: isoTime,
   finishedAt: isoTime,
   metadata: metadata.optional(),
@@ -89,3 +83,19 @@ export const eventIds = {
 
 /** Name of the stream entry field that holds the event JSON. */
 export const eventStreamField = 'event';
+
+/**
+ * The event of one stream entry (its field/value list), or undefined when the entry holds no event that
+ * parses: readers skip such an entry rather than stop on it.
+ */
+export function parseEventEntry(fields: readonly string[]): AiqumJobsEvent | undefined {
+  const index = fields.indexOf(eventStreamField);
+  const text = index >= 0 ? fields[index + 1] : undefined;
+  if (text === undefined) return undefined;
+  try {
+    const parsed = eventSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

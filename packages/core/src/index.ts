@@ -1,3 +1,4 @@
+export { BearerTokens } from './bearer-tokens.js';
 export {
   booleanFromEnv,
   commaListFromEnv,
@@ -15,6 +16,11 @@ export {
   type SecretSource,
 } from './config-file.js';
 export {
+  EventStreamTrimmer,
+  type EventStreamTrimmerOptions,
+  type TrimResult,
+} from './event-stream-trimmer.js';
+export {
   type AiqumJobsEvent,
   type BatchCompletedEvent,
   batchCompletedEventSchema,
@@ -23,11 +29,13 @@ export {
   eventSchema,
   eventStreamField,
   eventTypes,
+  parseEventEntry,
   type RequestAcceptedEvent,
   type RequestCompletedEvent,
   requestAcceptedEventSchema,
   requestCompletedEventSchema,
 } from './events.js';
+export { jsonValueSchema } from './json-value.js';
 export {
   type CreateLoggerOptions,
   createLogger,
@@ -37,7 +45,9 @@ export {
   redactedLogPaths,
 } from './logger.js';
 export { LuaScript, type RedisConnection } from './lua-script.js';
+export { createMetricsRegistry } from './metrics-registry.js';
 export {
+  outcomeCountsSchema,
   outcomeOfJobOutcome,
   type RequestOutcome,
   type RequestStatus,
@@ -49,6 +59,7 @@ export {
 export { type PollPolicy, pollPolicySchema } from './poll-policy.js';
 export { createRedisKeys, type RedisKeys } from './redis-keys.js';
 export { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
+export { maxCountedLag, RedisStateMetrics, type RedisStateMetricsOptions } from './redis-state-metrics.js';
 export { type RequestError, requestErrorCodes, requestErrorSchema } from './request-error.js';
 export {
   type BatchInput,
@@ -106,6 +117,7 @@ export {
   type TrackedFacts,
 } from './request-store.js';
 export { Secret } from './secret.js';
+export { streamIdSchema } from './stream-id.js';
 export {
   longPollConfigSchema,
   type TargetConfig,

@@ -17,6 +17,14 @@ export const requestOutcomes = [
 export const requestOutcomeSchema = z.enum(requestOutcomes);
 export type RequestOutcome = z.output<typeof requestOutcomeSchema>;
 
+/** A count for every outcome (of a batch's requests). */
+export const outcomeCountsSchema = z.object(
+  Object.fromEntries(requestOutcomes.map((outcome) => [outcome, z.number().int()])) as Record<
+    RequestOutcome,
+    z.ZodNumber
+  >,
+);
+
 /** Where a request is in its life: queued → submitting → tracking → completed. */
 export const requestStatuses = ['queued', 'submitting', 'tracking', 'completed'] as const;
 export const requestStatusSchema = z.enum(requestStatuses);

@@ -6,6 +6,8 @@ export interface RedisKeys {
   readonly prefix: string;
   /** Stream of every event (`request.accepted`, `request.completed`, `batch.completed`). */
   readonly events: string;
+  /** String: held by the worker that trims the events stream, so one trims at a time. */
+  readonly eventsTrimLock: string;
   /** Hash: one request's record. */
   request(requestId: string): string;
   /** Hash: one batch's totals and counters. */
@@ -32,6 +34,7 @@ export function createRedisKeys(prefix: string): RedisKeys {
   return {
     prefix,
     events: `${prefix}:events`,
+    eventsTrimLock: `${prefix}:events:trim-lock`,
     request: (requestId) => `${prefix}:request:${requestId}`,
     batch: (batchId) => `${prefix}:batch:${batchId}`,
     batchRequests: (batchId) => `${prefix}:batch:${batchId}:requests`,

@@ -1,5 +1,6 @@
 import { parseApiPath } from '@aiqum-jobs/aiqum-client';
 import { z } from 'zod';
+import { jsonValueSchema } from './json-value.js';
 import { targetNameSchema } from './target-config.js';
 
 /** Largest JSON body one request may carry to AIQUM, serialised. */
@@ -73,8 +74,7 @@ export const requestInputSchema = z
     /** Relative path under `/api/`, query allowed; never a scheme, host, `..` or control character. */
     path: apiPathSchema,
     /** JSON body sent to AIQUM. */
-    body: z
-      .json()
+    body: jsonValueSchema
       .optional()
       .refine(
         (body) => body === undefined || Buffer.byteLength(JSON.stringify(body)) <= maxRequestBodyBytes,

@@ -114,22 +114,22 @@ return status
  * submitting → tracking by the claim holder: AIQUM returned a Job. Releases the call slot, records the Job,
  * schedules its first poll in the target's due set, counts it as tracked in its batch and appends
  * \`request.accepted\`. KEYS: request, events, batch (the request key again when there is no batch), target
- * in-flight leases, target due set. ARGV: job JSON, submittedAt, event JSON, stream MINID, has batch
- * '1'/'0', claim token, lease id ('' for none), first poll time ms, request id.
+ * in-flight leases, target due set. ARGV: job JSON, submittedAt, event JSON, has batch '1'/'0',
+ * claim token, lease id ('' for none), first poll time ms, request id.
  * Returns the status after the call, or 'not-holder' when another claim took over.
  */
 export const acceptJobScript = new LuaScript(`
-${limiterReleaseLua('KEYS[4]', 'ARGV[7]')}
+${limiterReleaseLua('KEYS[4]', 'ARGV[6]')}
 local record = redis.call('HMGET', KEYS[1], 'status', 'submitter')
 local status = record[1]
 if not status then return 'missing' end
 if status ~= 'submitting' then return status end
-if record[2] ~= ARGV[6] then return 'not-holder' end
+if record[2] ~= ARGV[5] then return 'not-holder' end
 redis.call('HSET', KEYS[1], 'status', 'tracking', 'job', ARGV[1], 'submittedAt', ARGV[2])
 redis.call('HDEL', KEYS[1], 'submitter', 'submitUntil')
-redis.call('ZADD', KEYS[5], ARGV[8], ARGV[9])
-if ARGV[5] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HINCRBY', KEYS[3], 'tracking', 1) end
-redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[4], '*', 'event', ARGV[3])
+redis.call('ZADD', KEYS[5], ARGV[7], ARGV[8])
+if ARGV[4] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HINCRBY', KEYS[3], 'tracking', 1) end
+redis.call('XADD', KEYS[2], '*', 'event', ARGV[3])
 return 'tracking'
 `);
 
@@ -212,18 +212,18 @@ const outcomeList = requestOutcomes.map((outcome) => `'${outcome}'`).join(', ');
 
 /**
  * Any status → completed, exactly once. Releases the caller's call slot, writes the outcome (counting the
- * poll that saw the end, when ARGV[11] is '1'), appends \`request.completed\` (the caller's event JSON with
+ * poll that saw the end, when ARGV[10] is '1'), appends \`request.completed\` (the caller's event JSON with
  * the record's poll count put first), counts the outcome in its batch, and for the last request of a batch
  * appends \`batch.completed\`. Sets the retention expiry.
  * Takes the request out of its target's due set.
  * KEYS: request, events, batch, batch requests (the request key twice more when there is no batch), target
  * in-flight leases (the request key when there is no slot), target due set.
- * ARGV: outcome, fields JSON (flat: name → string), event JSON, now ms, now ISO, retention s, MINID,
+ * ARGV: outcome, fields JSON (flat: name → string), event JSON, now ms, now ISO, retention s,
  *       has batch '1'/'0', batch id, lease id ('' for none), count a poll '1'/'0', request id.
  */
 export const completeRequestScript = new LuaScript(`
-${limiterReleaseLua('KEYS[5]', 'ARGV[10]')}
-redis.call('ZREM', KEYS[6], ARGV[12])
+${limiterReleaseLua('KEYS[5]', 'ARGV[9]')}
+redis.call('ZREM', KEYS[6], ARGV[11])
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 'missing' end
 if status == 'completed' then return 'already-completed' end
@@ -234,12 +234,12 @@ for name, value in pairs(cjson.decode(ARGV[2])) do
 end
 redis.call('HSET', KEYS[1], unpack(update))
 local polls
-if ARGV[11] == '1' then polls = redis.call('HINCRBY', KEYS[1], 'polls', 1)
+if ARGV[10] == '1' then polls = redis.call('HINCRBY', KEYS[1], 'polls', 1)
 else polls = redis.call('HGET', KEYS[1], 'polls') or '0' end
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 local event = '{"polls":' .. polls .. ',' .. string.sub(ARGV[3], 2)
-redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[7], '*', 'event', event)
-local total = ARGV[8] == '1' and redis.call('HGET', KEYS[3], 'total')
+redis.call('XADD', KEYS[2], '*', 'event', event)
+local total = ARGV[7] == '1' and redis.call('HGET', KEYS[3], 'total')
 if total then
   total = tonumber(total)
   if status == 'tracking' then redis.call('HINCRBY', KEYS[3], 'tracking', -1) end
@@ -251,13 +251,13 @@ if total then
     for _, outcome in ipairs({${outcomeList}}) do
       table.insert(counts, '"' .. outcome .. '":' .. (redis.call('HGET', KEYS[3], 'count:' .. outcome) or '0'))
     end
-    local batchEvent = '{"id":' .. cjson.encode(ARGV[9] .. ':completed')
-      .. ',"type":"batch.completed","occurredAt":"' .. ARGV[5] .. '","batchId":' .. cjson.encode(ARGV[9])
+    local batchEvent = '{"id":' .. cjson.encode(ARGV[8] .. ':completed')
+      .. ',"type":"batch.completed","occurredAt":"' .. ARGV[5] .. '","batchId":' .. cjson.encode(ARGV[8])
       .. ',"total":' .. total .. ',"counts":{' .. table.concat(counts, ',') .. '}'
       .. ',"createdAt":"' .. redis.call('HGET', KEYS[3], 'createdAtIso') .. '","finishedAt":"' .. ARGV[5] .. '"'
     local metadata = redis.call('HGET', KEYS[3], 'metadata')
     if metadata then batchEvent = batchEvent .. ',"metadata":' .. metadata end
-    redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[7], '*', 'event', batchEvent .. '}')
+    redis.call('XADD', KEYS[2], '*', 'event', batchEvent .. '}')
     redis.call('EXPIRE', KEYS[3], ARGV[6])
     redis.call('EXPIRE', KEYS[4], ARGV[6])
   end

@@ -1,5 +1,6 @@
 import { jobRefSchema } from '@aiqum-jobs/aiqum-client';
 import { z } from 'zod';
+import { jsonValueSchema } from './json-value.js';
 import { requestOutcomeSchema, requestStatusSchema } from './outcome.js';
 import { requestErrorSchema } from './request-error.js';
 import { requestMethodSchema } from './request-input.js';
@@ -16,7 +17,7 @@ export const requestSpecSchema = z.object({
   target: z.string().min(1),
   method: requestMethodSchema,
   path: z.string().min(1),
-  body: z.json().optional(),
+  body: jsonValueSchema.optional(),
   /** Epoch milliseconds. */
   createdAt: z.number().int(),
   /** Epoch milliseconds after which the request ends as `timed_out`. */
@@ -63,7 +64,7 @@ export const requestViewSchema = requestSpecSchema.omit({ body: true }).extend({
   jobResults: z.array(jobResultSchema),
   error: requestErrorSchema.optional(),
   /** Body of a synchronous answer (200/201/204). */
-  response: z.json().optional(),
+  response: jsonValueSchema.optional(),
   submittedAt: z.number().int().optional(),
   finishedAt: z.number().int().optional(),
   polls: z.number().int(),

@@ -232,7 +232,7 @@ const batchHashSchema = z.object({
 export interface RequestStoreOptions {
   redis: RedisConnection;
   keys: RedisKeys;
-  /** How long finished requests, batches and events are kept, in seconds. */
+  /** How long finished requests and batches are kept, in seconds (events: see `EventStreamTrimmer`). */
   retentionSeconds: number;
   /** @defaultValue `Date.now` */
   now?: () => number;
@@ -448,7 +448,6 @@ export class RequestStore {
         JSON.stringify(job),
         submittedAt,
         JSON.stringify(event),
-        this.#minStreamId(),
         spec.batchId ? '1' : '0',
         token,
         slot?.leaseId ?? '',
@@ -645,7 +644,6 @@ export class RequestStore {
         now,
         nowIso,
         this.#retentionSeconds,
-        this.#minStreamId(),
         spec.batchId ? '1' : '0',
         spec.batchId ?? '',
         options.slot?.leaseId ?? '',
@@ -663,11 +661,6 @@ export class RequestStore {
 
   #ttlUntil(deadlineAt: number): number {
     return Math.max(1, Math.ceil((deadlineAt - this.#now()) / 1000)) + this.#retentionSeconds;
-  }
-
-  /** Stream entries older than the retention are trimmed as new ones are added. */
-  #minStreamId(): string {
-    return `${Math.max(0, this.#now() - this.#retentionSeconds * 1000)}-0`;
   }
 }
 

@@ -30,6 +30,7 @@ describe('loadSharedConfig', () => {
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(config.prefix).toBe('{aiqum-jobs}');
     expect(config.retentionSeconds).toBe(7 * 24 * 3600);
+    expect(config.maxGroupIdleSeconds).toBe(7 * 24 * 3600);
     const target = config.targets.get('default');
     expect(target).toMatchObject({
       name: 'default',
@@ -104,12 +105,14 @@ describe('loadSharedConfig', () => {
       loadSharedConfig({
         REDIS_URL: 'http://nope',
         AIQUM_JOBS_PREFIX: 'aiqum-jobs',
+        AIQUM_JOBS_MAX_GROUP_IDLE_SECONDS: '10',
         AIQUM_INSECURE_TLS: 'maybe',
       }),
     );
     expect(error.problems).toEqual([
       'environment REDIS_URL: must be a redis:// or rediss:// URL',
       expect.stringMatching(/^environment AIQUM_JOBS_PREFIX: must be a Redis Cluster hash tag/),
+      expect.stringMatching(/^environment AIQUM_JOBS_MAX_GROUP_IDLE_SECONDS: Too small/),
       'environment AIQUM_INSECURE_TLS: must be true or false',
     ]);
     expect(error.message).toContain('invalid configuration');
@@ -166,5 +169,16 @@ describe('loadSharedConfig', () => {
   it('refuses the targets file and the shortcut together', () => {
     const error = configError(() => loadSharedConfig({ AIQUM_TARGETS_FILE: 'f', AIQUM_URL: 'https://h' }));
     expect(error.problems[0]).toMatch(/either AIQUM_TARGETS_FILE or the single-target shortcut/);
+  });
+
+  it('reads an optional metrics token, kept as a secret, and refuses a short one', () => {
+    const shortcut = { AIQUM_URL: 'https://h', AIQUM_USERNAME: 'u', AIQUM_PASSWORD: 'p' };
+    expect(loadSharedConfig(shortcut).metricsToken).toBeUndefined();
+    const config = loadSharedConfig({ ...shortcut, AIQUM_JOBS_METRICS_TOKEN: 'scrape-token-0123456789' });
+    expect(config.metricsToken?.reveal()).toBe('scrape-token-0123456789');
+    expect(inspect(config)).not.toContain('scrape-token-0123456789');
+    expect(
+      configError(() => loadSharedConfig({ ...shortcut, AIQUM_JOBS_METRICS_TOKEN: 'short' })).problems[0],
+    ).toMatch(/AIQUM_JOBS_METRICS_TOKEN.*at least 16 characters/);
   });
 });

@@ -378,4 +378,19 @@ describe('RequestStore', () => {
     expect(await store.getMany(requests.map((request) => request.requestId))).toEqual([undefined, undefined]);
     expect(await store.getBatch(batchId)).toBeUndefined();
   });
+
+  it('never trims the events stream as it appends: old entries wait for the trimmer', async () => {
+    const ownKeys = createRedisKeys(`${testRedis.prefix}:untrimmed`);
+    const ownStore = new RequestStore({ redis, keys: ownKeys, retentionSeconds: 60 });
+    // Far more than one stream node of entries older than the retention, which a MINID ~ would drop.
+    const oldMs = Date.now() - 3_600_000;
+    const pipeline = redis.pipeline();
+    for (let index = 0; index < 300; index += 1)
+      pipeline.xadd(ownKeys.events, `${oldMs}-${index}`, 'event', '{}');
+    await pipeline.exec();
+    const request = spec();
+    await ownStore.create([request]);
+    expect(await ownStore.complete(request, {}, { outcome: 'cancelled' })).toBe('completed');
+    expect(await redis.xlen(ownKeys.events)).toBe(301);
+  });
 });

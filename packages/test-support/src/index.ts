@@ -6,6 +6,7 @@ export {
   type Respond,
   startHttpReceiver,
 } from './http-receiver.js';
+export { type MetricSample, metricValue, parseMetricSamples } from './metric-samples.js';
 export { freePort, RedisServer, type RedisServerOptions } from './redis-server.js';
 export { type TestRedis, useTestRedis } from './test-redis.js';
 export { waitUntil } from './wait-until.js';

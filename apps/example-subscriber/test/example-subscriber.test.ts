@@ -1,0 +1,108 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { createRedisKeys, type RequestSpec, RequestStore } from '@aiqum-jobs/core';
+import { type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../bin/aiqum-example-subscriber.js', import.meta.url));
+
+let testRedis: TestRedis;
+let redis: Redis;
+
+beforeAll(async () => {
+  testRedis = await useTestRedis();
+  redis = testRedis.connect();
+});
+afterAll(() => testRedis.close());
+
+function spec(overrides: Partial<RequestSpec> = {}): RequestSpec {
+  const now = Date.now();
+  return {
+    requestId: randomUUID(),
+    target: 'lab',
+    method: 'POST',
+    path: '/api/storage-provider/luns',
+    createdAt: now,
+    deadlineAt: now + 60_000,
+    retryAmbiguous: false,
+    ...overrides,
+  };
+}
+
+/** The built example as a child process; its standard output, line by line. */
+function startExample(env: Record<string, string>): {
+  child: ChildProcess;
+  lines: () => string[];
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, [bin], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  void exited.then((code) => {
+    if (code !== 0) process.stderr.write(`example subscriber exited with ${code}:\n${stderr}`);
+  });
+  return { child, lines: () => stdout.split('\n').filter(Boolean), exited };
+}
+
+describe('aiqum-example-subscriber', () => {
+  it('prints one line per completion written by the request store, then stops on SIGTERM with nothing pending', async () => {
+    const keys = createRedisKeys(testRedis.prefix);
+    const store = new RequestStore({ redis, keys, retentionSeconds: 3_600 });
+    const batchId = randomUUID();
+    const [ok, rejected] = [spec({ batchId }), spec({ batchId })];
+    if (!ok || !rejected) throw new Error('no specs');
+    await store.create([ok, rejected], { batchId });
+    await store.complete(ok, {}, { outcome: 'succeeded' });
+    await store.complete(
+      rejected,
+      {},
+      { outcome: 'failed', error: { code: 'AIQUM_CONFLICT', message: 'duplicate name', httpStatus: 409 } },
+    );
+
+    const example = startExample({
+      REDIS_URL: testRedis.url,
+      AIQUM_JOBS_PREFIX: testRedis.prefix,
+      SUBSCRIBER_GROUP: 'printer',
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      // A group created now starts at the retained history: the completions written before it are printed.
+      await waitUntil(() => example.lines().length >= 3 || undefined, { what: 'three lines' });
+      const late = spec();
+      await store.create([late]);
+      await store.complete(late, {}, { outcome: 'cancelled' });
+      await waitUntil(() => example.lines().length >= 4 || undefined, {
+        what: 'the line of a later completion',
+      });
+
+      const lines = example.lines().map((line) => line.split(' '));
+      expect(lines.map((fields) => fields.slice(1, 4))).toEqual([
+        ['request.completed', ok.requestId, 'succeeded'],
+        ['request.completed', rejected.requestId, 'failed'],
+        ['batch.completed', batchId, 'total=2'],
+        ['request.completed', late.requestId, 'cancelled'],
+      ]);
+      expect(lines[1]).toContain('error=AIQUM_CONFLICT');
+      expect(lines[2]).toEqual(expect.arrayContaining(['succeeded=1', 'failed=1']));
+
+      example.child.kill('SIGTERM');
+      expect(await example.exited).toBe(0);
+      const [pending] = (await redis.xpending(keys.events, 'printer')) as [number];
+      expect(pending).toBe(0);
+    } finally {
+      example.child.kill('SIGKILL');
+    }
+  });
+});

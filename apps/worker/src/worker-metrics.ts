@@ -1,0 +1,77 @@
+import { requestOutcomes } from '@aiqum-jobs/core';
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** Seconds: from a quick AIQUM answer to a long poll's wait. */
+const callDurationBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * What one webhook delivery attempt came to: `delivered` (the receiver answered 2xx), `failed` (it will be
+ * tried again), `dead_lettered` (it failed for the last time and waits for an operator).
+ */
+export const webhookDeliveryResults = ['delivered', 'failed', 'dead_lettered'] as const;
+export type WebhookDeliveryResult = (typeof webhookDeliveryResults)[number];
+
+/** The worker process's own metrics. Label values are configured target names, never request ids. */
+export interface WorkerMetrics {
+  /**
+   * Requests this process completed (it made the one transition that ends a request), by outcome;
+   * `cancelled` requests are ended by the producer API and not counted here.
+   */
+  readonly requestsCompleted: Counter<'outcome' | 'target'>;
+  /** Time AIQUM took to answer a submission (the call, whatever its result). */
+  readonly submitDuration: Histogram<'target'>;
+  /** Time AIQUM took to answer a poll of a Job, a long poll's wait included. */
+  readonly pollDuration: Histogram<'target'>;
+  /** HTTP answers of AIQUM by status code, every retry's included. */
+  readonly aiqumResponses: Counter<'target' | 'status'>;
+  /** Webhook delivery attempts; `result` is one of {@link webhookDeliveryResults}. */
+  readonly webhookDeliveries: Counter<'result'>;
+}
+
+/** Registers the worker's metrics, each series of a known label set at 0 so that rates work at once. */
+export function createWorkerMetrics(registry: Registry, targets: readonly string[]): WorkerMetrics {
+  const registers = [registry];
+  const metrics: WorkerMetrics = {
+    requestsCompleted: new Counter({
+      name: 'aiqum_jobs_requests_completed_total',
+      help: 'Requests completed by this process, by outcome and target',
+      labelNames: ['outcome', 'target'],
+      registers,
+    }),
+    submitDuration: new Histogram({
+      name: 'aiqum_jobs_submit_duration_seconds',
+      help: 'Duration of AIQUM submission calls, by target',
+      labelNames: ['target'],
+      buckets: callDurationBuckets,
+      registers,
+    }),
+    pollDuration: new Histogram({
+      name: 'aiqum_jobs_poll_duration_seconds',
+      help: 'Duration of AIQUM job polls (long polls included), by target',
+      labelNames: ['target'],
+      buckets: callDurationBuckets,
+      registers,
+    }),
+    aiqumResponses: new Counter({
+      name: 'aiqum_jobs_aiqum_responses_total',
+      help: 'HTTP responses of AIQUM (retries included), by target and status code',
+      labelNames: ['target', 'status'],
+      registers,
+    }),
+    webhookDeliveries: new Counter({
+      name: 'aiqum_jobs_webhook_deliveries_total',
+      help: 'Webhook delivery attempts, by result (delivered, failed, dead_lettered)',
+      labelNames: ['result'],
+      registers,
+    }),
+  };
+  // Cancellations are made by the producer API, never by a worker.
+  const workerOutcomes = requestOutcomes.filter((outcome) => outcome !== 'cancelled');
+  for (const target of targets) {
+    for (const outcome of workerOutcomes) metrics.requestsCompleted.inc({ outcome, target }, 0);
+    metrics.submitDuration.zero({ target });
+    metrics.pollDuration.zero({ target });
+  }
+  for (const result of webhookDeliveryResults) metrics.webhookDeliveries.inc({ result }, 0);
+  return metrics;
+}

@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Logger } from './logger.js';
+import type { RedisConnection } from './lua-script.js';
+import type { RedisKeys } from './redis-keys.js';
+import { compareStreamIds, nextStreamId, streamIdTime } from './stream-id.js';
+
+export interface EventStreamTrimmerOptions {
+  redis: RedisConnection;
+  keys: RedisKeys;
+  /** Events older than this are trimmed once no active consumer group needs them, in seconds. */
+  retentionSeconds: number;
+  /** A group that has received no event for this long no longer holds trimming back, in seconds. */
+  maxGroupIdleSeconds: number;
+  logger: Logger;
+  /** How often `start()` trims; with several trimmers on one deployment, one trims per interval. @defaultValue 60000 */
+  intervalMs?: number;
+  /** @defaultValue `Date.now` */
+  now?: () => number;
+}
+
+/** What one trim did. */
+export interface TrimResult {
+  /** Entries before this id were trimmed (whole stream nodes of them: `XTRIM MINID ~`). */
+  minId: string;
+  trimmed: number;
+  /** Active groups that kept `minId` below the retention: they still have these events pending or unread. */
+  holdingGroups: string[];
+  /** Groups idle beyond `maxGroupIdleSeconds`, whose pending and unread events were not protected. */
+  idleGroups: string[];
+}
+
+/** `XINFO GROUPS` / `XINFO CONSUMERS` rows: flat lists of field names and values. */
+const infoRowsSchema = z.array(
+  z.array(z.unknown()).transform((flat) => {
+    const row: Record<string, unknown> = {};
+    for (let index = 0; index + 1 < flat.length; index += 2) row[String(flat[index])] = flat[index + 1];
+    return row;
+  }),
+);
+const groupInfoSchema = z.object({
+  name: z.string(),
+  consumers: z.number(),
+  pending: z.number(),
+  'last-delivered-id': z.string(),
+});
+const consumerInfoSchema = z.object({ idle: z.number() });
+/** `XPENDING key group`: count, smallest and largest pending id, per-consumer counts. */
+const pendingSummarySchema = z.tuple([z.number(), z.string().nullable()], z.unknown());
+
+type GroupInfo = z.output<typeof groupInfoSchema>;
+
+/**
+ * Trims the events stream without taking an event from a consumer group that still needs it. Entries go
+ * once they are older than the retention and every active group has read and acknowledged them:
+ * `XTRIM MINID ~ <min(now - retention, each group's oldest pending id, each group's last-delivered id + 1)>`.
+ * A group whose consumers received nothing for longer than `maxGroupIdleSeconds` (a group without
+ * consumers: since its last-delivered entry was added) counts as abandoned and holds nothing back, so it
+ * cannot make Redis grow forever; each trim names it in a warning.
+ */
+export class EventStreamTrimmer {
+  readonly #redis: RedisConnection;
+  readonly #keys: RedisKeys;
+  readonly #retentionMs: number;
+  readonly #maxGroupIdleMs: number;
+  readonly #logger: Logger;
+  readonly #intervalMs: number;
+  readonly #now: () => number;
+  readonly #lockToken = randomUUID();
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> | undefined;
+  #stopped = false;
+
+  constructor(options: EventStreamTrimmerOptions) {
+    this.#redis = options.redis;
+    this.#keys = options.keys;
+    this.#retentionMs = options.retentionSeconds * 1_000;
+    this.#maxGroupIdleMs = options.maxGroupIdleSeconds * 1_000;
+    this.#logger = options.logger;
+    this.#intervalMs = options.intervalMs ?? 60_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Trims now, then every interval, until `stop()`. A failed trim is logged and tried again next time. */
+  start(): void {
+    if (this.#timer !== undefined || this.#running !== undefined || this.#stopped) return;
+    const tick = () => {
+      this.#running = this.trimIfFirst()
+        .catch((error: unknown) => this.#logger.warn({ err: String(error) }, 'cannot trim the events stream'))
+        .finally(() => {
+          this.#running = undefined;
+          if (!this.#stopped) this.#timer = setTimeout(tick, this.#intervalMs);
+        });
+    };
+    tick();
+  }
+
+  /** Stops trimming and waits for a trim in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  /**
+   * Trims unless another trimmer of this deployment did within the last half interval (a short lock, so
+   * that of many workers one does the work); undefined when it left the trim to the other.
+   */
+  async trimIfFirst(): Promise<TrimResult | undefined> {
+    const lockMs = Math.max(1, Math.floor(this.#intervalMs / 2));
+    const locked = await this.#redis.set(this.#keys.eventsTrimLock, this.#lockToken, 'PX', lockMs, 'NX');
+    if (locked !== 'OK') return undefined;
+    return this.trim();
+  }
+
+  /** One trim (no lock: running it in several processes at once is harmless, only wasted work). */
+  async trim(): Promise<TrimResult> {
+    const now = this.#now();
+    const stream = this.#keys.events;
+    let minId = `${Math.max(0, now - this.#retentionMs)}-0`;
+    const holdingGroups: string[] = [];
+    const idleGroups: string[] = [];
+    if ((await this.#redis.exists(stream)) === 0) return { minId, trimmed: 0, holdingGroups, idleGroups };
+    const groups = infoRowsSchema.parse(await this.#redis.xinfo('GROUPS', stream));
+    for (const row of groups) {
+      const group = groupInfoSchema.parse(row);
+      const idleMs = await this.#idleMs(group, now);
+      if (idleMs > this.#maxGroupIdleMs) {
+        idleGroups.push(group.name);
+        this.#logger.warn(
+          {
+            group: group.name,
+            idleSeconds: Math.round(idleMs / 1_000),
+            maxGroupIdleSeconds: this.#maxGroupIdleMs / 1_000,
+          },
+          'consumer group of the events stream idle too long: its unread and pending events may be trimmed (XGROUP DESTROY it if it is abandoned)',
+        );
+        continue;
+      }
+      const needed = await this.#oldestNeeded(group);
+      if (compareStreamIds(needed, minId) < 0) {
+        minId = needed;
+        holdingGroups.push(group.name);
+      }
+    }
+    let trimmed = 0;
+    // Each XTRIM ~ removes at most 100 stream nodes' worth; a backlog freed at once takes a few.
+    for (;;) {
+      const removed = await this.#redis.xtrim(stream, 'MINID', '~', minId);
+      trimmed += removed;
+      if (removed === 0) break;
+    }
+    if (trimmed > 0) this.#logger.debug({ minId, trimmed, holdingGroups }, 'trimmed the events stream');
+    return { minId, trimmed, holdingGroups, idleGroups };
+  }
+
+  /** How long since a consumer of the group last received an event. */
+  async #idleMs(group: GroupInfo, now: number): Promise<number> {
+    if (group.consumers === 0) return now - streamIdTime(group['last-delivered-id']);
+    const consumers = infoRowsSchema.parse(
+      await this.#redis.xinfo('CONSUMERS', this.#keys.events, group.name),
+    );
+    return Math.min(...consumers.map((row) => consumerInfoSchema.parse(row).idle));
+  }
+
+  /** The oldest entry the group still needs: its oldest pending one, else the first it has not read. */
+  async #oldestNeeded(group: GroupInfo): Promise<string> {
+    const unread = nextStreamId(group['last-delivered-id']);
+    if (group.pending === 0) return unread;
+    const [, oldestPending] = pendingSummarySchema.parse(
+      await this.#redis.xpending(this.#keys.events, group.name),
+    );
+    return oldestPending !== null && compareStreamIds(oldestPending, unread) < 0 ? oldestPending : unread;
+  }
+}

@@ -1,0 +1,7 @@
+import { z } from 'zod';
+
+/**
+ * Any JSON value: a body sent to AIQUM, or the body of its synchronous answer. One shared instance, so the
+ * API document names its recursive definition once (`JsonValue`) instead of repeating it at every use.
+ */
+export const jsonValueSchema = z.json();

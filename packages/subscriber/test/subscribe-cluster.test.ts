@@ -1,0 +1,111 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, createRedisKeys, EventStreamTrimmer, RequestStore } from '@aiqum-jobs/core';
+import { freePort, waitUntil } from '@aiqum-jobs/test-support';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Delivery, subscribe } from '../src/index.js';
+
+// A one-node Redis Cluster (every slot on one master) is enough to run the ioredis Cluster client's paths.
+let server: ChildProcess;
+let dir: string;
+let node: Redis;
+let cluster: Cluster;
+const silent = createLogger({ name: 'subscriber-cluster-test', level: 'silent' });
+
+beforeAll(async () => {
+  const port = await freePort();
+  dir = mkdtempSync(join(tmpdir(), 'aiqum-jobs-cluster-'));
+  server = spawn(
+    'redis-server',
+    [
+      ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+      ...['--cluster-enabled', 'yes', '--cluster-port', String(await freePort())],
+      // Without an announced address, CLUSTER SLOTS names the node by an empty host.
+      ...['--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-announce-ip', '127.0.0.1'],
+    ],
+    { stdio: 'ignore' },
+  );
+  node = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: null });
+  // Refused connections are expected while the server starts; ioredis retries them.
+  node.on('error', () => {});
+  await node.cluster('ADDSLOTSRANGE', 0, 16_383);
+  await waitUntil(async () => /cluster_state:ok/.test(await node.cluster('INFO')), {
+    what: 'cluster_state:ok',
+  });
+  cluster = new Cluster([{ host: '127.0.0.1', port }], { redisOptions: { maxRetriesPerRequest: null } });
+});
+afterAll(() => {
+  cluster?.disconnect();
+  node?.disconnect();
+  server?.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('subscribe on a Redis Cluster', () => {
+  it('delivers and acknowledges events, ends a blocked read on close(), and trims without CROSSSLOT', async () => {
+    const prefix = `{cluster-${randomUUID().slice(0, 8)}}`;
+    const keys = createRedisKeys(prefix);
+    const store = new RequestStore({ redis: cluster, keys, retentionSeconds: 3_600 });
+    const now = Date.now();
+    const spec = {
+      requestId: randomUUID(),
+      target: 'lab',
+      method: 'POST' as const,
+      path: '/api/storage-provider/luns',
+      createdAt: now,
+      deadlineAt: now + 60_000,
+      retryAmbiguous: false,
+    };
+    await store.create([spec]);
+    await store.complete(spec, {}, { outcome: 'succeeded' });
+
+    const subscription = subscribe({
+      redis: cluster,
+      prefix,
+      group: 'billing',
+      consumer: 'c1',
+      logger: silent,
+    });
+    const deliveries: Delivery[] = [];
+    for await (const delivery of subscription) {
+      deliveries.push(delivery);
+      await subscription.close();
+    }
+    expect(deliveries.map((delivery) => delivery.event)).toEqual([
+      expect.objectContaining({ type: 'request.completed', requestId: spec.requestId }),
+    ]);
+    expect(((await cluster.xpending(keys.events, 'billing')) as unknown[])[0]).toBe(0);
+
+    const blocked = subscribe({
+      redis: cluster,
+      prefix,
+      group: 'audit',
+      consumer: 'c1',
+      startId: '$',
+      blockMs: 30_000,
+      logger: silent,
+    });
+    const run = (async () => {
+      for await (const _delivery of blocked);
+    })();
+    await waitUntil(async () => String(await node.client('LIST')).includes('cmd=xreadgroup') || undefined, {
+      what: 'a blocked XREADGROUP',
+    });
+    await blocked.close();
+    await run;
+
+    const trimmer = new EventStreamTrimmer({
+      redis: cluster,
+      keys,
+      retentionSeconds: 3_600,
+      maxGroupIdleSeconds: 3_600,
+      logger: silent,
+    });
+    expect(await trimmer.trimIfFirst()).toMatchObject({ trimmed: 0, idleGroups: [] });
+    expect(await cluster.xlen(keys.events)).toBe(1);
+  });
+});
