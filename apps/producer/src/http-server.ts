@@ -19,6 +19,7 @@ import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { apiRoutes, isDocsPageAsset } from './api-routes.js';
 import {
+  type deadLetterPageSchema,
   deadLetterParamsSchema,
   type ErrorBody,
   eventsHeadersSchema,
@@ -28,7 +29,10 @@ import {
   type notReadyAnswerSchema,
   pageQuerySchema,
   type readyAnswerSchema,
+  type replayAnswerSchema,
   submitHeadersSchema,
+  type subscriptionCreatedSchema,
+  type subscriptionListSchema,
 } from './api-schemas.js';
 import { registerDocsPage } from './docs-page.js';
 import { issuesOfZodError } from './input-issues.js';
@@ -232,19 +236,20 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     }
     const self = `/v1/subscriptions/${subscription.id}`;
     // The secret is shown this once: later answers never include it.
-    return reply
-      .code(201)
-      .header('location', self)
-      .send({
-        ...viewOfSubscription(subscription),
-        secret: subscription.secret.reveal(),
-        links: { self, deadLetters: `${self}/dead-letters` },
-      });
+    const created: z.output<typeof subscriptionCreatedSchema> = {
+      ...viewOfSubscription(subscription),
+      secret: subscription.secret.reveal(),
+      links: { self, deadLetters: `${self}/dead-letters` },
+    };
+    return reply.code(201).header('location', self).send(created);
   });
 
-  app.get('/v1/subscriptions', async () => ({
-    subscriptions: (await subscriptions.list()).map(viewOfSubscription),
-  }));
+  app.get(
+    '/v1/subscriptions',
+    async (): Promise<z.output<typeof subscriptionListSchema>> => ({
+      subscriptions: (await subscriptions.list()).map(viewOfSubscription),
+    }),
+  );
 
   app.get('/v1/subscriptions/:id', async (request) => {
     const id = idOf(request);
@@ -265,17 +270,20 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     return reply.code(204).send();
   });
 
-  app.get('/v1/subscriptions/:id/dead-letters', async (request) => {
-    const id = idOf(request);
-    const page = parse(pageQuerySchema, request.query);
-    if (!(await subscriptions.get(id))) notFound('subscription', id);
-    const result = await deadLetters.list(id, page);
-    const self = `/v1/subscriptions/${id}/dead-letters`;
-    const links: Record<string, string> = { self: `${self}?offset=${page.offset}&limit=${page.limit}` };
-    const next = page.offset + page.limit;
-    if (next < result.total) links.next = `${self}?offset=${next}&limit=${page.limit}`;
-    return { subscriptionId: id, ...page, ...result, links };
-  });
+  app.get(
+    '/v1/subscriptions/:id/dead-letters',
+    async (request): Promise<z.output<typeof deadLetterPageSchema>> => {
+      const id = idOf(request);
+      const page = parse(pageQuerySchema, request.query);
+      if (!(await subscriptions.get(id))) notFound('subscription', id);
+      const result = await deadLetters.list(id, page);
+      const self = `/v1/subscriptions/${id}/dead-letters`;
+      const links: Record<string, string> = { self: `${self}?offset=${page.offset}&limit=${page.limit}` };
+      const next = page.offset + page.limit;
+      if (next < result.total) links.next = `${self}?offset=${next}&limit=${page.limit}`;
+      return { subscriptionId: id, ...page, ...result, links };
+    },
+  );
 
   app.post('/v1/subscriptions/:id/dead-letters/:deliveryId/replay', async (request, reply) => {
     const parsed = deadLetterParamsSchema.safeParse(request.params);
@@ -283,7 +291,8 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     const { id, deliveryId } = parsed.data;
     if (!(await subscriptions.get(id))) notFound('subscription', id);
     if (!(await deadLetters.replay(id, deliveryId))) notFound('dead letter', deliveryId);
-    return reply.code(202).send({ deliveryId, status: 'queued' });
+    const queued: z.output<typeof replayAnswerSchema> = { deliveryId, status: 'queued' };
+    return reply.code(202).send(queued);
   });
 
   const streams = new Set<AbortController>();

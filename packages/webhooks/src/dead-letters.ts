@@ -1,19 +1,18 @@
-import type { AiqumJobsEvent, RedisConnection, RedisKeys } from '@aiqum-jobs/core';
+import { eventSchema, type RedisConnection, type RedisKeys } from '@aiqum-jobs/core';
 import type { Job, Queue } from 'bullmq';
+import { z } from 'zod';
 import { type DeliveryPayload, deliveryPayloadSchema } from './delivery-queue.js';
 
 /** A delivery that used up its attempts, or that its receiver refused for good. */
-export interface DeadLetter {
-  /** `<subscriptionId>:<eventId>`: give it to `replay`. */
-  deliveryId: string;
-  subscriptionId: string;
-  event: AiqumJobsEvent;
-  /** Attempts made. */
-  attempts: number;
-  /** Why the last attempt failed, e.g. `answered 500`. */
-  lastError: string;
-  failedAt: string;
-}
+export const deadLetterSchema = z.object({
+  deliveryId: z.string().describe('`<subscriptionId>:<eventId>`: the id to replay it by'),
+  subscriptionId: z.string(),
+  event: eventSchema,
+  attempts: z.number().int().describe('attempts made'),
+  lastError: z.string().describe('why the last attempt failed, e.g. `answered 500`'),
+  failedAt: z.string().describe('when the last attempt failed'),
+});
+export type DeadLetter = z.output<typeof deadLetterSchema>;
 
 export interface DeadLetterPage {
   /** Dead letters of the subscription kept now. */
@@ -89,13 +88,16 @@ export class DeadLetters {
 
   /** The failed job of a dead letter; an index entry whose job is gone is dropped. */
   async #failedJob(subscriptionId: string, deliveryId: string): Promise<FailedDelivery | undefined> {
-    const job = await this.#queue.getJob(deliveryId);
+    const state = await this.#queue.getJobState(deliveryId);
+    if (state !== 'failed' && state !== 'unknown') return undefined;
+    // Read once failed: a job read before its last attempt ended would lack that attempt and its error.
+    const job = state === 'failed' ? await this.#queue.getJob(deliveryId) : undefined;
     const parsed = job ? deliveryPayloadSchema.safeParse(job.data) : undefined;
     if (!job || !parsed?.success || parsed.data.subscriptionId !== subscriptionId) {
       await this.#redis.zrem(this.#keys.webhookDeadLetters(subscriptionId), deliveryId);
       return undefined;
     }
-    return (await job.isFailed()) ? { deliveryId, job, payload: parsed.data } : undefined;
+    return { deliveryId, job, payload: parsed.data };
   }
 }
 

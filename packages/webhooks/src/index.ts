@@ -3,6 +3,7 @@ export {
   type DeadLetterPage,
   DeadLetters,
   type DeadLettersOptions,
+  deadLetterSchema,
 } from './dead-letters.js';
 export { DeliveryFanOut, type DeliveryFanOutOptions } from './delivery-fan-out.js';
 export { createDeliveryQueue, type DeliveryQueueOptions } from './delivery-queue.js';
@@ -19,6 +20,7 @@ export {
   type SubscriptionInput,
   type SubscriptionView,
   subscriptionInputSchema,
+  subscriptionViewSchema,
   viewOfSubscription,
 } from './subscription.js';
 export { type DeleteResult, SubscriptionStore, type SubscriptionStoreOptions } from './subscription-store.js';

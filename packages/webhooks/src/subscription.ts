@@ -62,11 +62,21 @@ export interface Subscription {
 }
 
 /** What the API shows of a subscription: everything but the secret. */
-export type SubscriptionView = Omit<Subscription, 'secret'>;
+export const subscriptionViewSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  types: z.array(z.enum(eventTypes as [EventType, ...EventType[]])).describe('the event types delivered'),
+  batchId: z.string().optional().describe('only events of this batch are delivered'),
+  createdAt: z.string().optional().describe('when it was made through the API; none for WEBHOOKS_FILE ones'),
+  source: z
+    .enum(['api', 'config'])
+    .describe('`api`: made with `POST /v1/subscriptions`; `config`: from `WEBHOOKS_FILE`, read-only'),
+});
+export type SubscriptionView = z.output<typeof subscriptionViewSchema>;
 
 export function viewOfSubscription(subscription: Subscription): SubscriptionView {
-  const { secret: _secret, ...view } = subscription;
-  return view;
+  const { secret: _secret, types, ...view } = subscription;
+  return { ...view, types: [...types] };
 }
 
 /** Whether an event goes to a subscription: its type is subscribed to and, with a batch filter, it is of that batch. */
