@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import {
   createMetricsRegistry,
   createRedisKeys,
@@ -8,7 +9,7 @@ import {
   RequestStore,
   requestQueueName,
 } from '@aiqum-jobs/core';
-import { startDeliveryWorker } from '@aiqum-jobs/webhooks';
+import { startDeliveryWorker, startFanOutConsumer } from '@aiqum-jobs/webhooks';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
@@ -46,7 +47,7 @@ export interface AiqumWorker extends AsyncDisposable {
 /**
  * Starts one worker process's share of the pipeline: a BullMQ worker on the request queue whose every job
  * run is one step of a request (submit, or one poll), with the per-target limits shared through Redis; and
- * its share of webhook deliveries.
+ * its share of webhooks: the fan-out of events into deliveries, and the deliveries.
  */
 export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promise<AiqumWorker> {
   const { config, logger } = options;
@@ -153,14 +154,25 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     (target) => new DuePoller({ store, processor, target, capacity: config.concurrency, logger }),
   );
   for (const poller of pollers) poller.start();
+  const webhookLogger = logger.child({ component: 'webhooks' });
   const deliveries = await startDeliveryWorker({
     redis,
     prefix: config.prefix,
     retentionSeconds: config.retentionSeconds,
     config: config.webhooks,
-    logger: logger.child({ component: 'webhooks' }),
+    logger: webhookLogger,
     abortSignal: hardStop.signal,
+    onAttempt: (result) => metrics.webhookDeliveries.inc({ result }),
     ...(options.now ? { now: options.now } : {}),
+  });
+  // Always on: subscriptions made through the API start getting events without a restart.
+  const fanOut = startFanOutConsumer({
+    redis,
+    prefix: config.prefix,
+    retentionSeconds: config.retentionSeconds,
+    config: config.webhooks,
+    consumer: `${hostname()}:${process.pid}`,
+    logger: webhookLogger,
   });
   // Events are trimmed here rather than as they are added, so that no consumer group loses one it needs.
   const trimmer = new EventStreamTrimmer({
@@ -194,6 +206,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       const workerClosed = Promise.all([
         worker.close(),
         deliveries.close(),
+        fanOut.close(),
         ...pollers.map((poller) => poller.stop()),
         trimmer.stop(),
       ]);

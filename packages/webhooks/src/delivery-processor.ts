@@ -9,6 +9,13 @@ import type { OriginLimiter } from './origin-limiter.js';
 import { signWebhook, webhookHeaders } from './signature.js';
 import type { SubscriptionStore } from './subscription-store.js';
 
+/**
+ * What one delivery attempt came to: `delivered` (the receiver answered 2xx), `failed` (it will be tried
+ * again), `dead_lettered` (it failed for the last time and waits for an operator).
+ */
+export const deliveryAttemptResults = ['delivered', 'failed', 'dead_lettered'] as const;
+export type DeliveryAttemptResult = (typeof deliveryAttemptResults)[number];
+
 export interface DeliveryProcessorOptions {
   subscriptions: SubscriptionStore;
   deadLetters: DeadLetters;
@@ -20,6 +27,8 @@ export interface DeliveryProcessorOptions {
   logger: Logger;
   /** Aborts the calls in flight, e.g. when the worker stops for good. */
   abortSignal?: AbortSignal;
+  /** Called once per attempt with what it came to (not when a delivery waits for a slot, or is dropped). */
+  onAttempt?: (result: DeliveryAttemptResult) => void;
   /** @defaultValue `Date.now` */
   now?: () => number;
 }
@@ -80,15 +89,18 @@ export class DeliveryProcessor {
     const context = { deliveryId, subscriptionId, eventId: event.id, origin, attempt };
     if (result.kind === 'delivered') {
       logger.debug({ ...context, status: result.status }, 'webhook delivered');
+      this.#options.onAttempt?.('delivered');
       return;
     }
     const failure = { ...context, status: result.status, reason: result.reason };
     if (result.retryable && attempt < (job.opts.attempts ?? 1)) {
       logger.info(failure, 'webhook delivery failed; it will be retried');
+      this.#options.onAttempt?.('failed');
       throw new DeliveryRetryError(result.reason, result.retryAfterMs);
     }
     await deadLetters.record(subscriptionId, deliveryId);
     logger.warn(failure, 'webhook delivery dead-lettered');
+    this.#options.onAttempt?.('dead_lettered');
     throw new UnrecoverableError(result.reason);
   }
 }

@@ -3,7 +3,7 @@ import { type Job, Worker } from 'bullmq';
 import type { Dispatcher } from 'undici';
 import { DeadLetters } from './dead-letters.js';
 import { deliveryBackoff } from './delivery-backoff.js';
-import { DeliveryProcessor } from './delivery-processor.js';
+import { type DeliveryAttemptResult, DeliveryProcessor } from './delivery-processor.js';
 import { createDeliveryQueue, deliveryQueueName } from './delivery-queue.js';
 import { OriginLimiter } from './origin-limiter.js';
 import { SubscriptionStore } from './subscription-store.js';
@@ -30,6 +30,8 @@ export interface DeliveryWorkerOptions {
   dispatcher?: Dispatcher;
   /** Aborts the calls in flight, e.g. when the worker stops for good. */
   abortSignal?: AbortSignal;
+  /** Called once per delivery attempt with what it came to, e.g. to count them. */
+  onAttempt?: (result: DeliveryAttemptResult) => void;
   /** @defaultValue `Date.now` */
   now?: () => number;
 }
@@ -59,6 +61,7 @@ export async function startDeliveryWorker(options: DeliveryWorkerOptions): Promi
     timeoutMs: config.timeoutMs,
     logger,
     ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+    ...(options.onAttempt ? { onAttempt: options.onAttempt } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
   const worker = new Worker(deliveryQueueName, (job: Job, token?: string) => processor.process(job, token), {

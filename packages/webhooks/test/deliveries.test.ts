@@ -128,6 +128,7 @@ describe('webhook deliveries', () => {
     const counts = await settled(h, 1);
     expect(counts.completed).toBe(1);
     expect(hooks.requests).toHaveLength(6);
+    expect(h.attempts).toEqual(['failed', 'failed', 'failed', 'failed', 'failed', 'delivered']);
     for (const request of hooks.requests) expect(header(request, webhookHeaders.eventId)).toBe(event.id);
     expect((await h.deadLetters.list(subscription.id, { offset: 0, limit: 10 })).total).toBe(0);
   });
@@ -172,6 +173,7 @@ describe('webhook deliveries', () => {
     const [deliveryId = ''] = await h.fanOut.enqueueDeliveries(event);
     expect((await settled(h, 1)).failed).toBe(1);
     expect(hooks.requests).toHaveLength(3);
+    expect(h.attempts).toEqual(['failed', 'failed', 'dead_lettered']);
 
     const page = await h.deadLetters.list(subscription.id, { offset: 0, limit: 10 });
     expect(page).toMatchObject({
@@ -187,6 +189,7 @@ describe('webhook deliveries', () => {
     expect(await h.deadLetters.replay(subscription.id, deliveryId)).toBe(true);
     expect((await settled(h, 1)).completed).toBe(1);
     expect(hooks.requests).toHaveLength(4);
+    expect(h.attempts).toEqual(['failed', 'failed', 'dead_lettered', 'delivered']);
     expect(
       header(hooks.requests[3] ?? { headers: {}, url: '', method: '', body: '' }, webhookHeaders.eventId),
     ).toBe(event.id);
@@ -207,6 +210,8 @@ describe('webhook deliveries', () => {
     await settled(h, 18);
     expect(busy.requests).toHaveLength(18);
     expect(busy.maxConcurrent).toBe(2);
+    // Waiting for a slot is not an attempt.
+    expect(h.attempts).toEqual(Array(18).fill('delivered'));
     expect(await h.redis.zcard(h.keys.webhookOriginInFlight(busy.url))).toBe(0);
   });
 
@@ -220,6 +225,7 @@ describe('webhook deliveries', () => {
     await h.fanOut.enqueueDeliveries(completedEvent());
     expect((await settled(h, 2)).failed).toBe(2);
     expect(hooks.requests).toHaveLength(0);
+    expect(h.attempts).toEqual(['dead_lettered', 'dead_lettered']);
     for (const { id } of [byName, byAddress]) {
       const [deadLetter] = (await h.deadLetters.list(id, { offset: 0, limit: 10 })).deadLetters;
       expect(deadLetter?.attempts).toBe(1);
@@ -236,5 +242,6 @@ describe('webhook deliveries', () => {
     await h.startWorker();
     expect((await settled(h, 1)).completed).toBe(1);
     expect(hooks.requests).toHaveLength(0);
+    expect(h.attempts).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import {
   createLogger,
   createRedisKeys,
   eventSchema,
+  eventStreamField,
   type Logger,
   type RedisKeys,
 } from '@aiqum-jobs/core';
@@ -14,11 +15,14 @@ import type { Redis } from 'ioredis';
 import {
   createDeliveryQueue,
   DeadLetters,
+  type DeliveryAttemptResult,
   DeliveryFanOut,
   type DeliveryWorker,
+  type FanOutConsumer,
   type SubscriptionInput,
   SubscriptionStore,
   startDeliveryWorker,
+  startFanOutConsumer,
   type WebhookConfig,
   WebhookUrlPolicy,
 } from '../src/index.js';
@@ -51,6 +55,12 @@ export interface Harness {
   fanOut: DeliveryFanOut;
   subscribe(input: SubscriptionInput): Promise<{ id: string; secret: string }>;
   startWorker(overrides?: Partial<WebhookConfig>): Promise<DeliveryWorker>;
+  /** What every attempt of the workers came to, in order. */
+  attempts: DeliveryAttemptResult[];
+  /** Starts a consumer of the events stream that fans events out, as `aiqum-worker` does. */
+  startFanOut(options?: { consumer?: string; claimIdleMs?: number }): FanOutConsumer;
+  /** Adds an event to the events stream, as the request store does. */
+  appendEvent(event: AiqumJobsEvent): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -82,6 +92,8 @@ export async function startHarness(config: Partial<WebhookConfig> = {}): Promise
     retentionSeconds,
   });
   const workers: DeliveryWorker[] = [];
+  const fanOuts: FanOutConsumer[] = [];
+  const attempts: DeliveryAttemptResult[] = [];
   return {
     testRedis,
     redis,
@@ -103,11 +115,30 @@ export async function startHarness(config: Partial<WebhookConfig> = {}): Promise
         retentionSeconds,
         config: { ...merged, ...overrides },
         logger,
+        onAttempt: (result) => attempts.push(result),
       });
       workers.push(worker);
       return worker;
     },
+    attempts,
+    startFanOut(options = {}) {
+      const fanOut = startFanOutConsumer({
+        redis: testRedis.connect(),
+        prefix: testRedis.prefix,
+        retentionSeconds,
+        config: merged,
+        consumer: options.consumer ?? 'test-consumer',
+        logger,
+        ...(options.claimIdleMs === undefined ? {} : { claimIdleMs: options.claimIdleMs }),
+      });
+      fanOuts.push(fanOut);
+      return fanOut;
+    },
+    async appendEvent(event) {
+      return (await redis.xadd(keys.events, '*', eventStreamField, JSON.stringify(event))) ?? '';
+    },
     async close() {
+      await Promise.all(fanOuts.map((fanOut) => fanOut.close()));
       await Promise.all(workers.map((worker) => worker.close()));
       await queue.close();
       await testRedis.close();
