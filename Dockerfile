@@ -11,6 +11,7 @@ COPY packages/aiqum-client/package.json packages/aiqum-client/
 COPY packages/aiqum-simulator/package.json packages/aiqum-simulator/
 COPY packages/subscriber/package.json packages/subscriber/
 COPY packages/test-support/package.json packages/test-support/
+COPY packages/webhooks/package.json packages/webhooks/
 COPY apps/demo/package.json apps/demo/
 COPY apps/example-subscriber/package.json apps/example-subscriber/
 COPY apps/producer/package.json apps/producer/

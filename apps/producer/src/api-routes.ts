@@ -1,9 +1,12 @@
 import { batchInputSchema, requestInputSchema, requestViewSchema } from '@aiqum-jobs/core';
+import { subscriptionInputSchema, subscriptionViewSchema } from '@aiqum-jobs/webhooks';
 import type { z } from 'zod';
 import {
   batchRequestsPageSchema,
   batchResponseSchema,
   batchViewSchema,
+  deadLetterPageSchema,
+  deadLetterParamsSchema,
   eventStreamMessageSchema,
   eventsHeadersSchema,
   eventsQuerySchema,
@@ -14,8 +17,11 @@ import {
   readyAnswerSchema,
   recentBatchesQuerySchema,
   recentBatchesSchema,
+  replayAnswerSchema,
   submitHeadersSchema,
   submitResponseSchema,
+  subscriptionCreatedSchema,
+  subscriptionListSchema,
 } from './api-schemas.js';
 import { producerErrorCodes as codes, type ProducerErrorCode } from './producer-error.js';
 
@@ -24,6 +30,7 @@ export const apiTags = {
   requests: 'One AIQUM API call: queue it, read it, cancel it, poll its job now.',
   batches: 'Many calls submitted together, and their progress.',
   events: 'Completion events, live.',
+  webhooks: 'Subscriptions that get events as signed HTTP POSTs, and their dead letters.',
   operations: 'Probes and this documentation; no token needed.',
   dashboard: 'Pages for people, in a browser.',
 } as const;
@@ -33,7 +40,10 @@ export interface ApiResponse {
   description: string;
   /** @defaultValue application/json */
   mediaType?: 'application/json' | 'text/event-stream' | 'text/html' | 'text/plain';
-  /** Schema of the body (of one message, for an event stream); left out for a body described in words. */
+  /**
+   * Schema of the body (of one message, for an event stream); left out for a body described in words.
+   * A 204 answer has no body, and no media type either.
+   */
   body?: z.ZodType;
   /** Response headers by name, with what they hold. */
   headers?: Readonly<Record<string, string>>;
@@ -245,6 +255,93 @@ export const apiRoutes: readonly ApiRoute[] = [
       },
     },
     errors: [codes.validationFailed],
+  },
+  {
+    method: 'POST',
+    url: '/v1/subscriptions',
+    operationId: 'createSubscription',
+    summary: 'Subscribe a URL to events',
+    description:
+      'Each matching event is POSTed to `url`, signed with the secret (see the README). The URL must pass ' +
+      'the allowlist (no loopback, private, link-local or reserved address unless allowed by ' +
+      '`WEBHOOK_ALLOW_PRIVATE` or `WEBHOOK_ALLOWED_NETWORKS`); a refused one is a 400 that says why. The ' +
+      'secret is generated when left out, and shown in this answer only.',
+    tag: 'webhooks',
+    authenticated: true,
+    body: { schema: subscriptionInputSchema, description: 'where to deliver, and which events' },
+    responses: {
+      201: {
+        description: 'Subscribed, with the secret.',
+        body: subscriptionCreatedSchema,
+        headers: { Location: 'the URL of the subscription' },
+      },
+    },
+    errors: [codes.validationFailed, codes.bodyTooLarge, codes.unsupportedMediaType],
+  },
+  {
+    method: 'GET',
+    url: '/v1/subscriptions',
+    operationId: 'listSubscriptions',
+    summary: 'List the subscriptions',
+    description: 'Those of `WEBHOOKS_FILE` first, then those made through the API, oldest first; no secrets.',
+    tag: 'webhooks',
+    authenticated: true,
+    responses: { 200: { description: 'Every subscription.', body: subscriptionListSchema } },
+    errors: [],
+  },
+  {
+    method: 'GET',
+    url: '/v1/subscriptions/:id',
+    operationId: 'getSubscription',
+    summary: 'Read a subscription',
+    tag: 'webhooks',
+    authenticated: true,
+    params: idParamsSchema,
+    responses: {
+      200: { description: 'The subscription, without its secret.', body: subscriptionViewSchema },
+    },
+    errors: [codes.notFound],
+  },
+  {
+    method: 'DELETE',
+    url: '/v1/subscriptions/:id',
+    operationId: 'deleteSubscription',
+    summary: 'Delete a subscription',
+    description:
+      'With its dead letters; deliveries still queued for it are dropped. 409 `SUBSCRIPTION_CONFIGURED` for ' +
+      'one of `WEBHOOKS_FILE`: remove it there.',
+    tag: 'webhooks',
+    authenticated: true,
+    params: idParamsSchema,
+    responses: { 204: { description: 'Deleted.' } },
+    errors: [codes.notFound, codes.subscriptionConfigured],
+  },
+  {
+    method: 'GET',
+    url: '/v1/subscriptions/:id/dead-letters',
+    operationId: 'listDeadLetters',
+    summary: 'List the dead letters of a subscription',
+    description:
+      'Deliveries that used up their attempts (`WEBHOOK_MAX_ATTEMPTS`) or that the receiver refused for ' +
+      'good, kept for `AIQUM_JOBS_RETENTION_SECONDS`; newest first, one page at a time.',
+    tag: 'webhooks',
+    authenticated: true,
+    params: idParamsSchema,
+    query: pageQuerySchema,
+    responses: { 200: { description: 'One page of dead letters.', body: deadLetterPageSchema } },
+    errors: [codes.validationFailed, codes.notFound],
+  },
+  {
+    method: 'POST',
+    url: '/v1/subscriptions/:id/dead-letters/:deliveryId/replay',
+    operationId: 'replayDeadLetter',
+    summary: 'Deliver a dead letter again',
+    description: 'Queues it again with a fresh set of attempts and takes it off the list.',
+    tag: 'webhooks',
+    authenticated: true,
+    params: deadLetterParamsSchema,
+    responses: { 202: { description: 'Queued for delivery.', body: replayAnswerSchema } },
+    errors: [codes.notFound],
   },
   {
     method: 'GET',

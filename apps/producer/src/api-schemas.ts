@@ -6,6 +6,7 @@ import {
   requestViewSchema,
   streamIdSchema,
 } from '@aiqum-jobs/core';
+import { deadLetterSchema, subscriptionViewSchema } from '@aiqum-jobs/webhooks';
 import { z } from 'zod';
 
 /**
@@ -56,6 +57,25 @@ export const batchRequestsPageSchema = z.object({
   links: linksSchema,
 });
 
+/** The answer of `POST /v1/subscriptions`: the only one that shows the secret. */
+export const subscriptionCreatedSchema = subscriptionViewSchema.extend({
+  secret: z.string().describe('the key of the signatures; no later answer shows it'),
+  links: linksSchema,
+});
+
+export const subscriptionListSchema = z.object({ subscriptions: z.array(subscriptionViewSchema) });
+
+export const deadLetterPageSchema = z.object({
+  subscriptionId: z.string(),
+  total: z.number().int(),
+  offset: z.number().int(),
+  limit: z.number().int(),
+  deadLetters: z.array(deadLetterSchema).describe('newest first'),
+  links: linksSchema,
+});
+
+export const replayAnswerSchema = z.object({ deliveryId: z.string(), status: z.literal('queued') });
+
 export const errorBodySchema = z.object({
   error: z.object({
     code: z.string(),
@@ -70,20 +90,28 @@ export const healthAnswerSchema = z.object({ status: z.literal('ok') });
 export const readyAnswerSchema = z.object({ status: z.literal('ready') });
 export const notReadyAnswerSchema = z.object({ status: z.literal('unavailable'), reason: z.string() });
 
-/** Query of `GET /v1/batches/:id/requests`. */
+/** Query of the paged lists: `GET /v1/batches/:id/requests`, `GET /v1/subscriptions/:id/dead-letters`. */
 export const pageQuerySchema = z
   .object({
-    offset: z.coerce.number().int().min(0).default(0).describe('index of the first request of the page'),
-    limit: z.coerce.number().int().min(1).max(1_000).default(100).describe('most requests in the page'),
+    offset: z.coerce.number().int().min(0).default(0).describe('index of the first entry of the page'),
+    limit: z.coerce.number().int().min(1).max(1_000).default(100).describe('most entries in the page'),
   })
   .strict();
 
-/** Ids are UUIDs today; anything outside this shape cannot name a stored request or batch. */
+/** Ids are UUIDs today; anything outside this shape cannot name a stored request, batch or subscription. */
 export const idParamsSchema = z.object({
   id: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,128}$/)
-    .describe('the id the submission answered with'),
+    .describe('the id its creation answered with'),
+});
+
+/** `/v1/subscriptions/:id/dead-letters/:deliveryId/replay`; delivery ids are `<subscriptionId>:<eventId>`. */
+export const deadLetterParamsSchema = idParamsSchema.extend({
+  deliveryId: z
+    .string()
+    .regex(/^[A-Za-z0-9_:.-]{1,200}$/)
+    .describe("the dead letter's id, `<subscriptionId>:<eventId>`"),
 });
 
 export const idempotencyKeySchema = z

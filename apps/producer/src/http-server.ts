@@ -1,4 +1,11 @@
 import { BearerTokens, type Logger, type Secret } from '@aiqum-jobs/core';
+import {
+  type DeadLetters,
+  type SubscriptionStore,
+  subscriptionInputSchema,
+  viewOfSubscription,
+  WebhookUrlError,
+} from '@aiqum-jobs/webhooks';
 import type { Queue } from 'bullmq';
 import Fastify, {
   type FastifyError,
@@ -13,6 +20,8 @@ import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { apiRoutes, isDashboardRoute, isDocsPageAsset } from './api-routes.js';
 import {
+  type deadLetterPageSchema,
+  deadLetterParamsSchema,
   type ErrorBody,
   eventsHeadersSchema,
   eventsQuerySchema,
@@ -23,7 +32,10 @@ import {
   type readyAnswerSchema,
   recentBatchesQuerySchema,
   type recentBatchesSchema,
+  type replayAnswerSchema,
   submitHeadersSchema,
+  type subscriptionCreatedSchema,
+  type subscriptionListSchema,
 } from './api-schemas.js';
 import { dashboardPublicRoutes, loginRedirectOf, registerDashboard } from './dashboard.js';
 import { DashboardSessions } from './dashboard-sessions.js';
@@ -38,6 +50,8 @@ import { type SseMessage, writeSseStream } from './sse.js';
 
 export interface ProducerServerOptions {
   producer: Producer;
+  /** Webhook subscriptions and their dead letters, behind `/v1/subscriptions`. */
+  webhooks: { subscriptions: SubscriptionStore; deadLetters: DeadLetters };
   logger: Logger;
   /** Accepted bearer tokens; empty serves without auth, to loopback clients only. */
   apiTokens: readonly Secret[];
@@ -77,6 +91,7 @@ const describedRoutes = new Set(apiRoutes.map((route) => `${route.method} ${rout
 /** The HTTP API. Every route is a thin layer over the {@link Producer} library: one code path. */
 export function buildProducerServer(options: ProducerServerOptions): ProducerServer {
   const { producer, logger } = options;
+  const { subscriptions, deadLetters } = options.webhooks;
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: options.bodyLimitBytes ?? 8 * 1024 * 1024,
@@ -241,6 +256,78 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     };
     if (next < result.total) links.next = `/v1/batches/${id}/requests?offset=${next}&limit=${page.limit}`;
     return { ...result, links };
+  });
+
+  app.post('/v1/subscriptions', async (request, reply) => {
+    const input = parse(subscriptionInputSchema, request.body);
+    let subscription: Awaited<ReturnType<SubscriptionStore['create']>>;
+    try {
+      subscription = await subscriptions.create(input);
+    } catch (error) {
+      if (!(error instanceof WebhookUrlError)) throw error;
+      throw new ProducerError(producerErrorCodes.validationFailed, `url: ${error.message}`, {
+        issues: [{ path: 'url', message: error.message }],
+      });
+    }
+    const self = `/v1/subscriptions/${subscription.id}`;
+    // The secret is shown this once: later answers never include it.
+    const created: z.output<typeof subscriptionCreatedSchema> = {
+      ...viewOfSubscription(subscription),
+      secret: subscription.secret.reveal(),
+      links: { self, deadLetters: `${self}/dead-letters` },
+    };
+    return reply.code(201).header('location', self).send(created);
+  });
+
+  app.get(
+    '/v1/subscriptions',
+    async (): Promise<z.output<typeof subscriptionListSchema>> => ({
+      subscriptions: (await subscriptions.list()).map(viewOfSubscription),
+    }),
+  );
+
+  app.get('/v1/subscriptions/:id', async (request) => {
+    const id = idOf(request);
+    const subscription = (await subscriptions.get(id)) ?? notFound('subscription', id);
+    return viewOfSubscription(subscription);
+  });
+
+  app.delete('/v1/subscriptions/:id', async (request, reply) => {
+    const id = idOf(request);
+    const result = await subscriptions.delete(id);
+    if (result === 'not-found') notFound('subscription', id);
+    if (result === 'configured') {
+      throw new ProducerError(
+        producerErrorCodes.subscriptionConfigured,
+        `subscription ${id} comes from WEBHOOKS_FILE: remove it there`,
+      );
+    }
+    return reply.code(204).send();
+  });
+
+  app.get(
+    '/v1/subscriptions/:id/dead-letters',
+    async (request): Promise<z.output<typeof deadLetterPageSchema>> => {
+      const id = idOf(request);
+      const page = parse(pageQuerySchema, request.query);
+      if (!(await subscriptions.get(id))) notFound('subscription', id);
+      const result = await deadLetters.list(id, page);
+      const self = `/v1/subscriptions/${id}/dead-letters`;
+      const links: Record<string, string> = { self: `${self}?offset=${page.offset}&limit=${page.limit}` };
+      const next = page.offset + page.limit;
+      if (next < result.total) links.next = `${self}?offset=${next}&limit=${page.limit}`;
+      return { subscriptionId: id, ...page, ...result, links };
+    },
+  );
+
+  app.post('/v1/subscriptions/:id/dead-letters/:deliveryId/replay', async (request, reply) => {
+    const parsed = deadLetterParamsSchema.safeParse(request.params);
+    if (!parsed.success) throw new ProducerError(producerErrorCodes.notFound, 'no such dead letter');
+    const { id, deliveryId } = parsed.data;
+    if (!(await subscriptions.get(id))) notFound('subscription', id);
+    if (!(await deadLetters.replay(id, deliveryId))) notFound('dead letter', deliveryId);
+    const queued: z.output<typeof replayAnswerSchema> = { deliveryId, status: 'queued' };
+    return reply.code(202).send(queued);
   });
 
   const streams = new Set<AbortController>();

@@ -9,19 +9,24 @@ import {
   requestInputSchema,
   requestViewSchema,
 } from '@aiqum-jobs/core';
+import { subscriptionInputSchema, subscriptionViewSchema } from '@aiqum-jobs/webhooks';
 import { z } from 'zod';
 import { type ApiResponse, type ApiRoute, apiTags } from './api-routes.js';
 import {
   batchRequestsPageSchema,
   batchResponseSchema,
   batchViewSchema,
+  deadLetterPageSchema,
   errorBodySchema,
   eventStreamMessageSchema,
   healthAnswerSchema,
   notReadyAnswerSchema,
   readyAnswerSchema,
   recentBatchesSchema,
+  replayAnswerSchema,
   submitResponseSchema,
+  subscriptionCreatedSchema,
+  subscriptionListSchema,
 } from './api-schemas.js';
 import { type ProducerErrorCode, producerErrorCodes, statusOfCode } from './producer-error.js';
 
@@ -40,7 +45,8 @@ interface Header {
 interface Response {
   description: string;
   headers?: Record<string, Header>;
-  content: Record<string, MediaType>;
+  /** Left out of a 204 answer, which has no body. */
+  content?: Record<string, MediaType>;
 }
 interface Parameter {
   name: string;
@@ -80,6 +86,7 @@ type Components = Readonly<Record<string, z.ZodType>>;
 const requestComponents: Components = {
   RequestInput: requestInputSchema,
   BatchInput: batchInputSchema,
+  SubscriptionInput: subscriptionInputSchema,
   JsonValue: jsonValueSchema,
 };
 
@@ -91,6 +98,11 @@ const responseComponents: Components = {
   Batch: batchViewSchema,
   RecentBatches: recentBatchesSchema,
   BatchRequestsPage: batchRequestsPageSchema,
+  Subscription: subscriptionViewSchema,
+  SubscriptionCreated: subscriptionCreatedSchema,
+  SubscriptionList: subscriptionListSchema,
+  DeadLetterPage: deadLetterPageSchema,
+  ReplayAnswer: replayAnswerSchema,
   Error: errorBodySchema,
   Health: healthAnswerSchema,
   Ready: readyAnswerSchema,
@@ -107,8 +119,10 @@ const errorStatusMeanings: Readonly<Record<number, string>> = {
   400: 'The input is invalid; `error.issues` names each problem.',
   401: 'No valid bearer token.',
   403: 'No tokens are configured, and the client is not on loopback.',
-  404: 'No such request or batch.',
-  409: 'Conflicts with the state of the request, or with an earlier use of the `Idempotency-Key`.',
+  404: 'No such request, batch, subscription or dead letter.',
+  409:
+    'Conflicts with the state of the request, with an earlier use of the `Idempotency-Key`, or with a ' +
+    'subscription of `WEBHOOKS_FILE`.',
   413: 'The body is larger than `PRODUCER_BODY_LIMIT_BYTES`.',
   415: 'The body is not JSON.',
   500: 'An unexpected failure; the producer log has it.',
@@ -163,7 +177,7 @@ function operationOf(route: ApiRoute): Operation {
   ];
   const responses: Record<string, Response> = {};
   for (const [status, response] of Object.entries(route.responses)) {
-    responses[status] = responseOf(response, `the ${status} answer of ${where}`);
+    responses[status] = responseOf(Number(status), response, `the ${status} answer of ${where}`);
   }
   Object.assign(responses, errorResponses(route));
   return {
@@ -190,7 +204,7 @@ function operationOf(route: ApiRoute): Operation {
   };
 }
 
-function responseOf(response: ApiResponse, where: string): Response {
+function responseOf(status: number, response: ApiResponse, where: string): Response {
   const mediaType: MediaType =
     response.body === undefined ? {} : { schema: componentRef(responseComponents, response.body, where) };
   const headers = Object.entries(response.headers ?? {});
@@ -203,7 +217,7 @@ function responseOf(response: ApiResponse, where: string): Response {
             headers.map(([name, description]) => [name, { description, schema: { type: 'string' } }]),
           ),
         }),
-    content: { [response.mediaType ?? 'application/json']: mediaType },
+    ...(status === 204 ? {} : { content: { [response.mediaType ?? 'application/json']: mediaType } }),
   };
 }
 

@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  commaListFromEnv,
   type Environment,
   type LoadConfigOptions,
   type LogLevel,
@@ -8,21 +9,13 @@ import {
   Secret,
   type SharedConfig,
 } from '@aiqum-jobs/core';
+import { loadWebhookConfig, type WebhookConfig } from '@aiqum-jobs/webhooks';
 import { z } from 'zod';
 
 const producerEnvSchema = z.object({
   PRODUCER_HOST: z.string().min(1).default('127.0.0.1'),
   PRODUCER_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
-  PRODUCER_API_TOKENS: z
-    .string()
-    .optional()
-    .transform((value) =>
-      (value ?? '')
-        .split(',')
-        .map((token) => token.trim())
-        .filter((token) => token !== ''),
-    )
-    .pipe(z.array(z.string().min(16, 'each token is at least 16 characters'))),
+  PRODUCER_API_TOKENS: commaListFromEnv(z.string().min(16, 'each token is at least 16 characters')),
   PRODUCER_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -48,6 +41,8 @@ export interface ProducerConfig {
   readonly redisCommandTimeoutMs: number;
   /** pino level of the API's logs. @defaultValue `info` */
   readonly logLevel: LogLevel;
+  /** Static subscriptions and the URL allowlist that `POST /v1/subscriptions` checks. */
+  readonly webhooks: WebhookConfig;
 }
 
 const loopbackHosts = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -74,5 +69,6 @@ export function loadProducerConfig(env: Environment, options: LoadConfigOptions 
     bodyLimitBytes: vars.PRODUCER_BODY_LIMIT_BYTES,
     redisCommandTimeoutMs: vars.PRODUCER_REDIS_COMMAND_TIMEOUT_MS,
     logLevel: vars.LOG_LEVEL,
+    webhooks: loadWebhookConfig(env, options),
   };
 }

@@ -11,6 +11,7 @@ export const producerErrorCodes = {
   idempotencyInProgress: 'IDEMPOTENCY_IN_PROGRESS',
   requestCompleted: 'REQUEST_COMPLETED',
   notPollable: 'NOT_POLLABLE',
+  subscriptionConfigured: 'SUBSCRIPTION_CONFIGURED',
   storeUnavailable: 'STORE_UNAVAILABLE',
   internal: 'INTERNAL_ERROR',
 } as const;
@@ -30,6 +31,7 @@ export const statusOfCode: Record<ProducerErrorCode, number> = {
   IDEMPOTENCY_IN_PROGRESS: 409,
   REQUEST_COMPLETED: 409,
   NOT_POLLABLE: 409,
+  SUBSCRIPTION_CONFIGURED: 409,
   STORE_UNAVAILABLE: 503,
   INTERNAL_ERROR: 500,
 };

@@ -1,10 +1,12 @@
 import {
   createLogger,
   createMetricsRegistry,
+  createRedisKeys,
   createRequestQueue,
   type Logger,
   RedisStateMetrics,
 } from '@aiqum-jobs/core';
+import { createDeliveryQueue, DeadLetters, SubscriptionStore, WebhookUrlPolicy } from '@aiqum-jobs/webhooks';
 import { buildProducerServer, type ProducerServer } from './http-server.js';
 import { createProducer, type Producer } from './producer.js';
 import type { ProducerConfig } from './producer-config.js';
@@ -55,6 +57,8 @@ export async function startProducerService(
     logger,
     metrics,
   });
+  const keys = createRedisKeys(config.shared.prefix);
+  const deliveryQueue = createDeliveryQueue({ connection: redis, prefix: config.shared.prefix });
   // The dashboard's view of the queues; add a queue here to show it in bull-board.
   const dashboardQueues = [
     createRequestQueue({
@@ -62,11 +66,27 @@ export async function startProducerService(
       prefix: config.shared.prefix,
       retentionSeconds: config.shared.retentionSeconds,
     }),
+    deliveryQueue,
   ];
   // Queue errors are the connection's errors; each failing call reports its own.
   for (const queue of dashboardQueues) queue.on('error', () => {});
+  const webhooks = {
+    subscriptions: new SubscriptionStore({
+      redis,
+      keys,
+      configured: config.webhooks.subscriptions,
+      urlPolicy: new WebhookUrlPolicy(config.webhooks),
+    }),
+    deadLetters: new DeadLetters({
+      redis,
+      keys,
+      queue: deliveryQueue,
+      retentionSeconds: config.shared.retentionSeconds,
+    }),
+  };
   const server = buildProducerServer({
     producer,
+    webhooks,
     logger,
     apiTokens: config.apiTokens,
     registry,

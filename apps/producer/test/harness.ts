@@ -11,6 +11,14 @@ import {
   Secret,
 } from '@aiqum-jobs/core';
 import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import {
+  createDeliveryQueue,
+  DeadLetters,
+  type Subscription,
+  SubscriptionStore,
+  type UrlPolicyOptions,
+  WebhookUrlPolicy,
+} from '@aiqum-jobs/webhooks';
 import type { Queue } from 'bullmq';
 import {
   buildProducerServer,
@@ -19,6 +27,7 @@ import {
   createProducerRedis,
   type Producer,
   type ProducerServer,
+  type ProducerServerOptions,
 } from '../src/index.js';
 
 export const testToken = 'test-token-0123456789abcdef';
@@ -56,6 +65,10 @@ export interface Harness {
   server: ProducerServer;
   store: RequestStore;
   queue: Queue;
+  /** The webhook delivery queue. */
+  deliveryQueue: Queue;
+  /** The subscriptions and dead letters the server was built with. */
+  webhooks: ProducerServerOptions['webhooks'];
   keys: RedisKeys;
   logs: LogSink;
   /** Everything a rejected request must leave unchanged. */
@@ -73,6 +86,10 @@ export interface HarnessOptions {
   /** Clock of dashboard sessions. */
   now?: () => number;
   metricsToken?: string;
+  /** The allowlist of webhook URLs. @defaultValue closed: no loopback, no private addresses */
+  urlPolicy?: UrlPolicyOptions;
+  /** Subscriptions of the configuration file. */
+  configuredSubscriptions?: Subscription[];
 }
 
 export const twoTargets = new Map([
@@ -107,8 +124,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     prefix: testRedis.prefix,
     retentionSeconds: 3600,
   });
+  const deliveryQueue = createDeliveryQueue({ connection: redis, prefix: testRedis.prefix });
+  const webhooks = {
+    subscriptions: new SubscriptionStore({
+      redis,
+      keys,
+      configured: options.configuredSubscriptions ?? [],
+      urlPolicy: new WebhookUrlPolicy(options.urlPolicy ?? { allowPrivate: false, allowedNetworks: [] }),
+    }),
+    deadLetters: new DeadLetters({ redis, keys, queue: deliveryQueue, retentionSeconds: 3600 }),
+  };
   const server = buildProducerServer({
     producer,
+    webhooks,
     logger,
     apiTokens: (options.apiTokens ?? [testToken]).map((token) => new Secret(token)),
     bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024,
@@ -126,6 +154,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     server,
     store,
     queue,
+    deliveryQueue,
+    webhooks,
     keys,
     logs,
     async footprint() {
@@ -139,6 +169,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await server.close();
       await producer.close();
       await queue.close();
+      await deliveryQueue.close();
       redis.disconnect();
       await testRedis.close();
     },

@@ -1,4 +1,6 @@
-import { createMetricsRegistry, type RequestView } from '@aiqum-jobs/core';
+import { createLogger, createMetricsRegistry, eventSchema, type RequestView, Secret } from '@aiqum-jobs/core';
+import { startHttpReceiver, waitUntil } from '@aiqum-jobs/test-support';
+import { DeliveryFanOut, loadWebhookConfig, startDeliveryWorker } from '@aiqum-jobs/webhooks';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -14,7 +16,19 @@ let baseUrl: string;
 let document: OpenApiDocument;
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({
+    // Loopback opened for the receiver of the dead-letter test.
+    urlPolicy: { allowPrivate: false, allowedNetworks: ['127.0.0.1'] },
+    configuredSubscriptions: [
+      {
+        id: 'from-file',
+        url: 'https://hooks.example.com/aiqum',
+        types: ['batch.completed'],
+        secret: new Secret('configured-secret-0123456789'),
+        source: 'config',
+      },
+    ],
+  });
   baseUrl = await h.server.listen({ host: '127.0.0.1', port: 0 });
   const response = await fetch(`${baseUrl}/openapi.json`);
   expect(response.status).toBe(200);
@@ -107,7 +121,7 @@ describe('GET /openapi.json', () => {
     ]) {
       expect(schemas[name], name).toBeDefined();
     }
-    const stream = document.paths['/v1/events']?.get?.responses['200']?.content['text/event-stream'];
+    const stream = document.paths['/v1/events']?.get?.responses['200']?.content?.['text/event-stream'];
     expect(stream?.schema).toEqual({ $ref: '#/components/schemas/EventStreamMessage' });
     const submit = document.paths['/v1/requests']?.post;
     expect(submit?.parameters?.map((parameter) => [parameter.in, parameter.name])).toEqual([
@@ -132,6 +146,7 @@ describe('a route outside the table', () => {
     const registry = createMetricsRegistry();
     const options = {
       producer: h.producer,
+      webhooks: h.webhooks,
       logger: h.server.log,
       apiTokens: [],
       registry,
@@ -181,7 +196,7 @@ describe('what the API answers matches the document', () => {
     const response = operation?.responses[String(answer.status)];
     expect(response, `${route} ${answer.status} is documented`).toBeDefined();
     expect(answer.headers.get('content-type')).toContain(mediaType);
-    const ref = response?.content[mediaType]?.schema?.$ref ?? '';
+    const ref = response?.content?.[mediaType]?.schema?.$ref ?? '';
     const validate = validatorOf(ref);
     expect(validate(answer.body), `${route} ${answer.status}: ${ajv.errorsText(validate.errors)}`).toBe(true);
   }
@@ -298,6 +313,99 @@ describe('what the API answers matches the document', () => {
 
     expectDocumented('GET /healthz', await call('get', '/healthz', { token: null }));
     expectDocumented('GET /readyz', await call('get', '/readyz', { token: null }));
+  });
+
+  it('for subscriptions and their dead letters', async () => {
+    const receiver = await startHttpReceiver(() => ({ status: 410 }));
+    const worker = await startDeliveryWorker({
+      redis: h.testRedis.connect(),
+      prefix: h.testRedis.prefix,
+      retentionSeconds: 3_600,
+      config: loadWebhookConfig({ WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1' }),
+      logger: createLogger({ name: 'openapi-test', level: 'silent' }),
+    });
+    try {
+      const input = { url: `${receiver.url}/hook`, types: ['request.completed'], batchId: 'oa-batch' };
+      expectValidBody('POST /v1/subscriptions', input);
+      const created = await call('post', '/v1/subscriptions', { body: input });
+      expectDocumented('POST /v1/subscriptions', created);
+      const { id } = created.body as { id: string };
+      expectDocumented('GET /v1/subscriptions', await call('get', '/v1/subscriptions'));
+      for (const subscriptionId of [id, 'from-file']) {
+        expectDocumented(
+          'GET /v1/subscriptions/{id}',
+          await call('get', `/v1/subscriptions/${subscriptionId}`),
+        );
+      }
+
+      // A delivery the receiver refuses for good becomes a dead letter; then it is replayed.
+      const fanOut = new DeliveryFanOut({
+        subscriptions: h.webhooks.subscriptions,
+        queue: h.deliveryQueue,
+        maxAttempts: 3,
+        retentionSeconds: 3_600,
+      });
+      const at = new Date().toISOString();
+      const [deliveryId] = await fanOut.enqueueDeliveries(
+        eventSchema.parse({
+          id: 'oa-r1:completed',
+          type: 'request.completed',
+          occurredAt: at,
+          requestId: 'oa-r1',
+          batchId: 'oa-batch',
+          target: 'lab',
+          method: 'POST',
+          path: '/api/storage-provider/luns',
+          outcome: 'failed',
+          error: { code: 'AIQUM_BAD_REQUEST', message: 'no such SVM', httpStatus: 400 },
+          jobResults: [],
+          createdAt: at,
+          finishedAt: at,
+          polls: 0,
+        }),
+      );
+      const deadLetters = `/v1/subscriptions/${id}/dead-letters`;
+      const listed = await waitUntil(
+        async () => {
+          const answer = await call('get', deadLetters);
+          return (answer.body as { total: number }).total === 1 && answer;
+        },
+        { what: 'a dead letter' },
+      );
+      expectDocumented('GET /v1/subscriptions/{id}/dead-letters', listed);
+      receiver.respondWith(() => ({}));
+      const replay = 'POST /v1/subscriptions/{id}/dead-letters/{deliveryId}/replay';
+      expectDocumented(replay, await call('post', `${deadLetters}/${deliveryId}/replay`));
+
+      const errors = [
+        [
+          'POST /v1/subscriptions',
+          await call('post', '/v1/subscriptions', { body: { url: 'http://10.1.2.3/' } }),
+          400,
+        ],
+        ['GET /v1/subscriptions/{id}', await call('get', '/v1/subscriptions/nope'), 404],
+        ['DELETE /v1/subscriptions/{id}', await call('delete', '/v1/subscriptions/from-file'), 409],
+        ['GET /v1/subscriptions/{id}/dead-letters', await call('get', `${deadLetters}?offset=-1`), 400],
+        [replay, await call('post', `${deadLetters}/${id}:nope:completed/replay`), 404],
+      ] as const;
+      for (const [route, answer, status] of errors) {
+        expect(answer.status, route).toBe(status);
+        expectDocumented(route, answer);
+      }
+
+      const deleted = await fetch(`${baseUrl}/v1/subscriptions/${id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${testToken}` },
+      });
+      expect(deleted.status).toBe(204);
+      expect(await deleted.text()).toBe('');
+      const documented = document.paths['/v1/subscriptions/{id}']?.delete?.responses['204'];
+      expect(documented).toBeDefined();
+      expect(documented?.content).toBeUndefined();
+    } finally {
+      await worker.close();
+      await receiver.close();
+    }
   });
 
   it('for the event stream: every message of a batch, with its data parsed', async () => {

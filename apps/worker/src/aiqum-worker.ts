@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import {
   connectRedis,
   createMetricsRegistry,
@@ -10,6 +11,7 @@ import {
   RequestStore,
   requestQueueName,
 } from '@aiqum-jobs/core';
+import { startDeliveryWorker, startFanOutConsumer } from '@aiqum-jobs/webhooks';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Dispatcher } from 'undici';
 import { DuePoller } from './due-poller.js';
@@ -45,7 +47,8 @@ export interface AiqumWorker extends AsyncDisposable {
 
 /**
  * Starts one worker process's share of the pipeline: a BullMQ worker on the request queue whose every job
- * run is one step of a request (submit, or one poll), with the per-target limits shared through Redis.
+ * run is one step of a request (submit, or one poll), with the per-target limits shared through Redis; and
+ * its share of webhooks: the fan-out of events into deliveries, and the deliveries.
  */
 export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promise<AiqumWorker> {
   const { config, logger } = options;
@@ -152,6 +155,26 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     (target) => new DuePoller({ store, processor, target, capacity: config.concurrency, logger }),
   );
   for (const poller of pollers) poller.start();
+  const webhookLogger = logger.child({ component: 'webhooks' });
+  const deliveries = await startDeliveryWorker({
+    redis,
+    prefix: config.prefix,
+    retentionSeconds: config.retentionSeconds,
+    config: config.webhooks,
+    logger: webhookLogger,
+    abortSignal: hardStop.signal,
+    onAttempt: (result) => metrics.webhookDeliveries.inc({ result }),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  // Always on: subscriptions made through the API start getting events without a restart.
+  const fanOut = startFanOutConsumer({
+    redis,
+    prefix: config.prefix,
+    retentionSeconds: config.retentionSeconds,
+    config: config.webhooks,
+    consumer: `${hostname()}:${process.pid}`,
+    logger: webhookLogger,
+  });
   // Events are trimmed here rather than as they are added, so that no consumer group loses one it needs.
   const trimmer = new EventStreamTrimmer({
     redis,
@@ -163,7 +186,12 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
   });
   trimmer.start();
   logger.info(
-    { concurrency: config.concurrency, targets: [...targets.keys()], health: health.url },
+    {
+      concurrency: config.concurrency,
+      targets: [...targets.keys()],
+      webhookConcurrency: config.webhooks.concurrency,
+      health: health.url,
+    },
     'worker started',
   );
 
@@ -178,6 +206,8 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       // BullMQ's close() is memoised: a later close(true) returns this same promise and never forces.
       const workerClosed = Promise.all([
         worker.close(),
+        deliveries.close(),
+        fanOut.close(),
         ...pollers.map((poller) => poller.stop()),
         trimmer.stop(),
       ]);

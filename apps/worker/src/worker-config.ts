@@ -7,6 +7,7 @@ import {
   logLevelSchema,
   type SharedConfig,
 } from '@aiqum-jobs/core';
+import { loadWebhookConfig, type WebhookConfig } from '@aiqum-jobs/webhooks';
 import { z } from 'zod';
 
 const workerEnvSchema = z.object({
@@ -34,6 +35,8 @@ export interface WorkerConfig extends SharedConfig {
   /** How long shutdown waits for calls in flight before it gives up on them. @defaultValue 10000 */
   readonly shutdownTimeoutMs: number;
   readonly logLevel: LogLevel;
+  /** Webhook subscriptions of the configuration file, the URL allowlist and how deliveries are made. */
+  readonly webhooks: WebhookConfig;
 }
 
 /** Reads and validates the worker's configuration once, at start-up. */
@@ -50,5 +53,6 @@ export function loadWorkerConfig(env: Environment, options: LoadConfigOptions = 
     stalledIntervalMs: vars.WORKER_STALLED_INTERVAL_MS,
     shutdownTimeoutMs: vars.WORKER_SHUTDOWN_TIMEOUT_MS,
     logLevel: vars.LOG_LEVEL,
+    webhooks: loadWebhookConfig(env, options),
   };
 }

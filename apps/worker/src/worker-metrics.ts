@@ -1,15 +1,9 @@
 import { requestOutcomes } from '@aiqum-jobs/core';
+import { deliveryAttemptResults } from '@aiqum-jobs/webhooks';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 /** Seconds: from a quick AIQUM answer to a long poll's wait. */
 const callDurationBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-
-/**
- * What one webhook delivery attempt came to: `delivered` (the receiver answered 2xx), `failed` (it will be
- * tried again), `dead_lettered` (it failed for the last time and waits for an operator).
- */
-export const webhookDeliveryResults = ['delivered', 'failed', 'dead_lettered'] as const;
-export type WebhookDeliveryResult = (typeof webhookDeliveryResults)[number];
 
 /** The worker process's own metrics. Label values are configured target names, never request ids. */
 export interface WorkerMetrics {
@@ -24,7 +18,7 @@ export interface WorkerMetrics {
   readonly pollDuration: Histogram<'target'>;
   /** HTTP answers of AIQUM by status code, every retry's included. */
   readonly aiqumResponses: Counter<'target' | 'status'>;
-  /** Webhook delivery attempts; `result` is one of {@link webhookDeliveryResults}. */
+  /** Webhook delivery attempts; `result` is one of `deliveryAttemptResults` (`@aiqum-jobs/webhooks`). */
   readonly webhookDeliveries: Counter<'result'>;
 }
 
@@ -72,6 +66,6 @@ export function createWorkerMetrics(registry: Registry, targets: readonly string
     metrics.submitDuration.zero({ target });
     metrics.pollDuration.zero({ target });
   }
-  for (const result of webhookDeliveryResults) metrics.webhookDeliveries.inc({ result }, 0);
+  for (const result of deliveryAttemptResults) metrics.webhookDeliveries.inc({ result }, 0);
   return metrics;
 }

@@ -16,6 +16,7 @@ import {
   type TargetConfig,
 } from '@aiqum-jobs/core';
 import { type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
+import { loadWebhookConfig } from '@aiqum-jobs/webhooks';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type AiqumWorker, startAiqumWorker, type WorkerConfig } from '../src/index.js';
@@ -96,6 +97,7 @@ export async function startHarness(setups: TargetSetup[]): Promise<Harness> {
     stalledIntervalMs: 1_000,
     shutdownTimeoutMs: 5_000,
     logLevel: 'silent',
+    webhooks: loadWebhookConfig({}),
   };
   const workers: AiqumWorker[] = [];
 

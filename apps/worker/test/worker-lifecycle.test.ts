@@ -140,5 +140,7 @@ describe('worker lifecycle', () => {
     expect(loadWorkerConfig(base)).toMatchObject({ concurrency: 50, lockMs: 15_000, health: { port: 8081 } });
     expect(() => loadWorkerConfig({ ...base, WORKER_CONCURRENCY: '0' })).toThrow(ConfigError);
     expect(() => loadWorkerConfig({ ...base, WORKER_CONCURRENCY: 'lots' })).toThrow(/WORKER_CONCURRENCY/);
+    expect(loadWorkerConfig({ ...base, WEBHOOK_CONCURRENCY: '5' }).webhooks.concurrency).toBe(5);
+    expect(() => loadWorkerConfig({ ...base, WEBHOOK_CONCURRENCY: '0' })).toThrow(/WEBHOOK_CONCURRENCY/);
   });
 });

@@ -30,6 +30,6 @@ export type { HttpMethod, WriteMethod } from './http-method.js';
 export { type JobRef, jobRefSchema } from './job-ref.js';
 export type { JobDialect, JobOutcome, JobSnapshot } from './job-snapshot.js';
 export { type ListOptions, maxPageSize } from './paginate.js';
-export type { RetryPolicyOptions } from './retry-policy.js';
+export { parseRetryAfter, type RetryPolicyOptions } from './retry-policy.js';
 export type { CaOption } from './tls.js';
 export type { WaitPolicy } from './wait-for-job.js';

@@ -1,7 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
+import {
+  type Environment,
+  type ReadFile,
+  readConfigFile,
+  readFileUtf8,
+  resolveSecret,
+} from './config-file.js';
 import { type RedisEndpoint, redisClusterNodesSchema } from './redis-endpoint.js';
 import { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
 import { Secret } from './secret.js';
@@ -12,9 +17,24 @@ import {
   targetsFileSchema,
 } from './target-config.js';
 
-const booleanFromEnv = z
+/** A boolean environment variable: true/false, 1/0 or yes/no. */
+export const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+/** A comma-separated environment variable: its non-empty items, trimmed, each checked by `item`. */
+export function commaListFromEnv<T extends z.ZodType<unknown, string>>(item: T) {
+  return z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== ''),
+    )
+    .pipe(z.array(item));
+}
 
 const sharedEnvSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
@@ -60,11 +80,9 @@ export interface SharedConfig {
   readonly metricsToken?: Secret;
 }
 
-export type Environment = Readonly<Record<string, string | undefined>>;
-
 export interface LoadConfigOptions {
   /** Reads a file as UTF-8; tests inject it. @defaultValue `fs.readFileSync` */
-  readFile?: (path: string) => string;
+  readFile?: ReadFile;
 }
 
 /**
@@ -72,7 +90,7 @@ export interface LoadConfigOptions {
  * one {@link ConfigError}; a value that parses here is never checked again deeper in the code.
  */
 export function loadSharedConfig(env: Environment, options: LoadConfigOptions = {}): SharedConfig {
-  const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
+  const readFile = options.readFile ?? readFileUtf8;
   const parsed = sharedEnvSchema.safeParse(env);
   if (!parsed.success) throw ConfigError.fromZod('environment', parsed.error);
   const vars = parsed.data;
@@ -109,10 +127,7 @@ export function loadSharedConfig(env: Environment, options: LoadConfigOptions = 
   };
 }
 
-function readTargetEntries(
-  vars: z.output<typeof sharedEnvSchema>,
-  readFile: (path: string) => string,
-): TargetFileEntry[] {
+function readTargetEntries(vars: z.output<typeof sharedEnvSchema>, readFile: ReadFile): TargetFileEntry[] {
   const shortcutUsed = [
     vars.AIQUM_URL,
     vars.AIQUM_USERNAME,
@@ -124,7 +139,9 @@ function readTargetEntries(
       'set either AIQUM_TARGETS_FILE or the single-target shortcut (AIQUM_URL, AIQUM_USERNAME, AIQUM_PASSWORD...), not both',
     ]);
   }
-  if (vars.AIQUM_TARGETS_FILE) return readTargetsFile(vars.AIQUM_TARGETS_FILE, readFile);
+  if (vars.AIQUM_TARGETS_FILE) {
+    return readConfigFile('AIQUM_TARGETS_FILE', vars.AIQUM_TARGETS_FILE, targetsFileSchema, readFile).targets;
+  }
   if (!shortcutUsed) {
     throw new ConfigError([
       'no AIQUM target configured: set AIQUM_TARGETS_FILE, or AIQUM_URL with AIQUM_USERNAME and AIQUM_PASSWORD',
@@ -149,47 +166,10 @@ function readTargetEntries(
   return [shortcut.data];
 }
 
-function readTargetsFile(path: string, readFile: (path: string) => string): TargetFileEntry[] {
-  let text: string;
-  try {
-    text = readFile(path);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError([`AIQUM_TARGETS_FILE ${path}: cannot be read (${reason})`]);
-  }
-  let document: unknown;
-  try {
-    // YAML 1.2 is a superset of JSON, so one parser reads both formats.
-    document = parseYaml(text);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError([`AIQUM_TARGETS_FILE ${path}: is neither valid JSON nor YAML (${reason})`]);
-  }
-  const parsed = targetsFileSchema.safeParse(document);
-  if (!parsed.success) throw ConfigError.fromZod(`AIQUM_TARGETS_FILE ${path}`, parsed.error);
-  return parsed.data.targets;
-}
-
-function resolveTarget(
-  entry: TargetFileEntry,
-  env: Environment,
-  readFile: (path: string) => string,
-): TargetConfig {
+function resolveTarget(entry: TargetFileEntry, env: Environment, readFile: ReadFile): TargetConfig {
   const { password, passwordFile, passwordEnv, ...rest } = entry;
-  let value: string | undefined = password;
-  if (passwordFile !== undefined) {
-    try {
-      value = readFile(passwordFile).replace(/\r?\n$/, '');
-    } catch {
-      throw new Error(`passwordFile ${passwordFile} cannot be read`);
-    }
-  }
-  if (passwordEnv !== undefined) {
-    value = env[passwordEnv];
-    if (value === undefined || value === '') throw new Error(`passwordEnv ${passwordEnv} is not set`);
-  }
-  if (value === undefined || value === '') throw new Error('the password is empty');
-  return { ...rest, password: new Secret(value) };
+  const source = { value: password, file: passwordFile, env: passwordEnv };
+  return { ...rest, password: resolveSecret('password', source, env, readFile) };
 }
 
 const shortcutVariables: Readonly<Record<string, string>> = {

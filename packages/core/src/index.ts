@@ -1,6 +1,20 @@
 export { BearerTokens } from './bearer-tokens.js';
-export { type Environment, type LoadConfigOptions, loadSharedConfig, type SharedConfig } from './config.js';
+export {
+  booleanFromEnv,
+  commaListFromEnv,
+  type LoadConfigOptions,
+  loadSharedConfig,
+  type SharedConfig,
+} from './config.js';
 export { ConfigError } from './config-error.js';
+export {
+  type Environment,
+  type ReadFile,
+  readConfigFile,
+  readFileUtf8,
+  resolveSecret,
+  type SecretSource,
+} from './config-file.js';
 export { type ConnectRedisOptions, connectRedis, duplicateRedis, isRedisCluster } from './connect-redis.js';
 export {
   EventStreamTrimmer,
@@ -115,4 +129,4 @@ export {
   targetNameSchema,
   targetsFileSchema,
 } from './target-config.js';
-export { limiterWindow, type TargetLimits } from './target-limiter.js';
+export { limiterWindow, redisNowLua, type TargetLimits } from './target-limiter.js';

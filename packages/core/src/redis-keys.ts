@@ -22,6 +22,12 @@ export interface RedisKeys {
   targetRecentCalls(target: string): string;
   /** Sorted set: the tracked requests of one target, scored by the time of their next poll. */
   targetDue(target: string): string;
+  /** Hash: webhook subscriptions made through the API, by id (the JSON record, secret included). */
+  readonly webhookSubscriptions: string;
+  /** Sorted set: the dead-lettered deliveries of one webhook subscription, scored by when they failed. */
+  webhookDeadLetters(subscriptionId: string): string;
+  /** Sorted set: leases of webhook deliveries in flight to one URL origin, scored by lease expiry. */
+  webhookOriginInFlight(origin: string): string;
 }
 
 export function createRedisKeys(prefix: string): RedisKeys {
@@ -36,5 +42,8 @@ export function createRedisKeys(prefix: string): RedisKeys {
     targetInFlight: (target) => `${prefix}:target:${target}:in-flight`,
     targetRecentCalls: (target) => `${prefix}:target:${target}:recent-calls`,
     targetDue: (target) => `${prefix}:target:${target}:due`,
+    webhookSubscriptions: `${prefix}:webhook-subscriptions`,
+    webhookDeadLetters: (subscriptionId) => `${prefix}:webhook-subscription:${subscriptionId}:dead-letters`,
+    webhookOriginInFlight: (origin) => `${prefix}:webhook-origin:${origin}:in-flight`,
   };
 }

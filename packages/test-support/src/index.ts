@@ -1,4 +1,11 @@
 export { deleteKeysWithPrefix } from './delete-keys.js';
+export {
+  type HttpReceiver,
+  type ReceivedRequest,
+  type ReceiverAnswer,
+  type Respond,
+  startHttpReceiver,
+} from './http-receiver.js';
 export { type MetricSample, metricValue, parseMetricSamples } from './metric-samples.js';
 export { RedisCluster, type RedisClusterOptions } from './redis-cluster.js';
 export { freePort, RedisServer, type RedisServerOptions } from './redis-server.js';

@@ -1,0 +1,100 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { eventTypes, type RedisConnection, type RedisKeys, Secret } from '@aiqum-jobs/core';
+import { type Subscription, type SubscriptionInput, storedSubscriptionSchema } from './subscription.js';
+import type { WebhookUrlPolicy } from './url-policy.js';
+
+export interface SubscriptionStoreOptions {
+  redis: RedisConnection;
+  keys: RedisKeys;
+  /** Subscriptions of the configuration file: listed with the others, never changed through the store. */
+  configured: readonly Subscription[];
+  /** Checks the URL of every subscription made through the store. */
+  urlPolicy: WebhookUrlPolicy;
+  /** @defaultValue `Date.now` */
+  now?: () => number;
+}
+
+export type DeleteResult = 'deleted' | 'not-found' | 'configured';
+
+/**
+ * Webhook subscriptions: those of the configuration file, and those made through the API, kept in one
+ * Redis hash (id to JSON record). Every event reads the whole hash, which suits tens of subscriptions,
+ * not tens of thousands.
+ */
+export class SubscriptionStore {
+  readonly #redis: RedisConnection;
+  readonly #keys: RedisKeys;
+  readonly #configured: ReadonlyMap<string, Subscription>;
+  readonly #urlPolicy: WebhookUrlPolicy;
+  readonly #now: () => number;
+
+  constructor(options: SubscriptionStoreOptions) {
+    this.#redis = options.redis;
+    this.#keys = options.keys;
+    this.#configured = new Map(options.configured.map((subscription) => [subscription.id, subscription]));
+    this.#urlPolicy = options.urlPolicy;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Checks the URL against the allowlist (a `WebhookUrlError` says why it is refused), then stores the
+   * subscription with a new id, and a generated secret when the input has none.
+   */
+  async create(input: SubscriptionInput): Promise<Subscription> {
+    await this.#urlPolicy.check(input.url);
+    const record = storedSubscriptionSchema.parse({
+      id: randomUUID(),
+      url: input.url,
+      types: input.types ?? [...eventTypes],
+      ...(input.batchId === undefined ? {} : { batchId: input.batchId }),
+      secret: input.secret ?? randomBytes(32).toString('base64url'),
+      createdAt: new Date(this.#now()).toISOString(),
+    });
+    await this.#redis.hset(this.#keys.webhookSubscriptions, record.id, JSON.stringify(record));
+    return subscriptionOfRecord(record);
+  }
+
+  async get(id: string): Promise<Subscription | undefined> {
+    const configured = this.#configured.get(id);
+    if (configured) return configured;
+    const json = await this.#redis.hget(this.#keys.webhookSubscriptions, id);
+    return json === null ? undefined : subscriptionOfRecord(parseRecord(json));
+  }
+
+  /** The configured subscriptions first, then those of the API, oldest first. */
+  async list(): Promise<Subscription[]> {
+    const records = Object.values(await this.#redis.hgetall(this.#keys.webhookSubscriptions))
+      .map(parseRecord)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return [...this.#configured.values(), ...records.map(subscriptionOfRecord)];
+  }
+
+  /**
+   * Deletes a subscription made through the API with its dead-letter index. Deliveries still queued for it
+   * are dropped when their turn comes.
+   */
+  async delete(id: string): Promise<DeleteResult> {
+    if (this.#configured.has(id)) return 'configured';
+    const [[, removed] = []] =
+      (await this.#redis
+        .multi()
+        .hdel(this.#keys.webhookSubscriptions, id)
+        .del(this.#keys.webhookDeadLetters(id))
+        .exec()) ?? [];
+    return removed === 1 ? 'deleted' : 'not-found';
+  }
+}
+
+function parseRecord(json: string) {
+  return storedSubscriptionSchema.parse(JSON.parse(json));
+}
+
+function subscriptionOfRecord(record: ReturnType<typeof parseRecord>): Subscription {
+  const { secret, batchId, ...rest } = record;
+  return {
+    ...rest,
+    ...(batchId === undefined ? {} : { batchId }),
+    secret: new Secret(secret),
+    source: 'api',
+  };
+}
