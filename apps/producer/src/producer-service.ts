@@ -5,8 +5,15 @@ import {
   createRequestQueue,
   type Logger,
   RedisStateMetrics,
+  requestQueueName,
 } from '@aiqum-jobs/core';
-import { createDeliveryQueue, DeadLetters, SubscriptionStore, WebhookUrlPolicy } from '@aiqum-jobs/webhooks';
+import {
+  createDeliveryQueue,
+  DeadLetters,
+  deliveryQueueName,
+  SubscriptionStore,
+  WebhookUrlPolicy,
+} from '@aiqum-jobs/webhooks';
 import { buildProducerServer, type ProducerServer } from './http-server.js';
 import { createProducer, type Producer } from './producer.js';
 import type { ProducerConfig } from './producer-config.js';
@@ -47,6 +54,7 @@ export async function startProducerService(
     redis,
     prefix: config.shared.prefix,
     targets: targetNames,
+    queues: [requestQueueName, deliveryQueueName],
     logger,
   });
   const producer = createProducer({

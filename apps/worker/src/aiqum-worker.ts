@@ -11,7 +11,7 @@ import {
   RequestStore,
   requestQueueName,
 } from '@aiqum-jobs/core';
-import { startDeliveryWorker, startFanOutConsumer } from '@aiqum-jobs/webhooks';
+import { deliveryQueueName, startDeliveryWorker, startFanOutConsumer } from '@aiqum-jobs/webhooks';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Dispatcher } from 'undici';
 import { DuePoller } from './due-poller.js';
@@ -81,6 +81,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     redis: metricsRedis,
     prefix: config.prefix,
     targets: targetNames,
+    queues: [requestQueueName, deliveryQueueName],
     logger,
   });
   const targets = createTargetClients({

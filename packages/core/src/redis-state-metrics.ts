@@ -47,13 +47,16 @@ export interface RedisStateMetricsOptions {
   prefix: string;
   /** Configured target names: the label values of `aiqum_jobs_requests_tracked`. */
   targets: readonly string[];
+  /** The BullMQ queues whose depths `aiqum_jobs_queue_jobs` reports. @defaultValue the requests queue */
+  queues?: readonly string[];
   logger: Logger;
 }
 
 /** What one scrape read from Redis. */
 interface RedisState {
   tracked: ReadonlyMap<string, number>;
-  jobs: Readonly<Record<string, number>>;
+  /** Job counts by queue, then by state. */
+  jobs: ReadonlyMap<string, Readonly<Record<string, number>>>;
   streamEntries: number;
   groupLags: ReadonlyMap<string, number>;
 }
@@ -69,7 +72,7 @@ export class RedisStateMetrics {
   readonly #keys: RedisKeys;
   readonly #targets: readonly string[];
   readonly #logger: Logger;
-  readonly #queue: Queue;
+  readonly #queues: readonly Queue[];
   #reading: Promise<RedisState | undefined> | undefined;
   #down = false;
 
@@ -79,8 +82,11 @@ export class RedisStateMetrics {
     this.#targets = options.targets;
     this.#logger = options.logger;
     // Read only: job counts. Its errors are the connection's, reported by the scrape that meets them.
-    this.#queue = new Queue(requestQueueName, { connection: options.redis, prefix: options.prefix });
-    this.#queue.on('error', () => {});
+    this.#queues = (options.queues ?? [requestQueueName]).map((name) => {
+      const queue = new Queue(name, { connection: options.redis, prefix: options.prefix });
+      queue.on('error', () => {});
+      return queue;
+    });
 
     const read = () => this.#read();
     const registers = [options.registry];
@@ -111,8 +117,8 @@ export class RedisStateMetrics {
       async collect() {
         const state = await read();
         clear(this);
-        for (const [name, count] of Object.entries(state?.jobs ?? {})) {
-          this.set({ queue: requestQueueName, state: name }, count);
+        for (const [queue, counts] of state?.jobs ?? []) {
+          for (const [name, count] of Object.entries(counts)) this.set({ queue, state: name }, count);
         }
       },
     });
@@ -139,9 +145,9 @@ export class RedisStateMetrics {
     });
   }
 
-  /** Closes the queue handle; the connection is the caller's. */
+  /** Closes the queue handles; the connection is the caller's. */
   async close(): Promise<void> {
-    await this.#queue.close();
+    await Promise.all(this.#queues.map((queue) => queue.close()));
   }
 
   /** The gauges of one scrape are collected together: they share one read. */
@@ -160,13 +166,15 @@ export class RedisStateMetrics {
             async (target) => [target, await this.#redis.zcard(this.#keys.targetDue(target))] as const,
           ),
         ),
-        this.#queue.getJobCounts(...queueStates),
+        Promise.all(
+          this.#queues.map(async (queue) => [queue.name, await queue.getJobCounts(...queueStates)] as const),
+        ),
         this.#redis.xlen(this.#keys.events),
         this.#groupLags(),
       ]);
       if (this.#down) this.#logger.info('metrics read Redis again');
       this.#down = false;
-      return { tracked: new Map(tracked), jobs, streamEntries, groupLags };
+      return { tracked: new Map(tracked), jobs: new Map(jobs), streamEntries, groupLags };
     } catch (error) {
       // Once per outage: scrapes come every few seconds.
       if (!this.#down) {

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { RedisServer, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
@@ -55,15 +56,18 @@ describe('Redis state metrics', () => {
     const redis = testRedis.connect();
     const keys = createRedisKeys(testRedis.prefix);
     const queue = createRequestQueue({ connection: redis, prefix: testRedis.prefix, retentionSeconds: 60 });
+    const second = new Queue('second', { connection: redis, prefix: testRedis.prefix });
     const registry = createMetricsRegistry();
     const state = new RedisStateMetrics({
       registry,
       redis,
       prefix: testRedis.prefix,
       targets: ['lab', 'prod'],
+      queues: ['requests', 'second'],
       logger: createLogger({ name: 'test', level: 'silent' }),
     });
     try {
+      await second.add('delivery', { n: 0 });
       await redis.zadd(keys.targetDue('lab'), 1, 'r1', 2, 'r2', 3, 'r3');
       await redis.zadd(keys.targetDue('prod'), 1, 'r4');
       await queue.add('request', { n: 1 });
@@ -88,6 +92,10 @@ describe('Redis state metrics', () => {
         { labels: { queue: 'requests', state: 'delayed' }, value: 2 },
         { labels: { queue: 'requests', state: 'active' }, value: 0 },
         { labels: { queue: 'requests', state: 'failed' }, value: 0 },
+        { labels: { queue: 'second', state: 'waiting' }, value: 1 },
+        { labels: { queue: 'second', state: 'delayed' }, value: 0 },
+        { labels: { queue: 'second', state: 'active' }, value: 0 },
+        { labels: { queue: 'second', state: 'failed' }, value: 0 },
       ]);
       expect(await samples(registry, 'aiqum_jobs_event_stream_entries')).toEqual([{ labels: {}, value: 6 }]);
       expect(await samples(registry, 'aiqum_jobs_event_stream_group_lag')).toEqual([
@@ -108,6 +116,7 @@ describe('Redis state metrics', () => {
     } finally {
       await state.close();
       await queue.close();
+      await second.close();
       await testRedis.close();
     }
   });

@@ -7,7 +7,7 @@ export {
 } from './dead-letters.js';
 export { DeliveryFanOut, type DeliveryFanOutOptions } from './delivery-fan-out.js';
 export { type DeliveryAttemptResult, deliveryAttemptResults } from './delivery-processor.js';
-export { createDeliveryQueue, type DeliveryQueueOptions } from './delivery-queue.js';
+export { createDeliveryQueue, type DeliveryQueueOptions, deliveryQueueName } from './delivery-queue.js';
 export { type DeliveryWorker, type DeliveryWorkerOptions, startDeliveryWorker } from './delivery-worker.js';
 export {
   type FanOutConsumer,
