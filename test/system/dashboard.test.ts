@@ -91,6 +91,7 @@ describe('the dashboard in headless Chromium', () => {
     expect(queues.status).toBe(200);
     expect(queuesAnswerSchema.parse(await queues.json()).queues).toEqual([
       expect.objectContaining({ name: 'requests', readOnlyMode: true }),
+      expect.objectContaining({ name: 'webhooks', readOnlyMode: true }),
     ]);
   });
 
