@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import type { RequestView } from '@aiqum-jobs/core';
-import { waitUntil } from '@aiqum-jobs/test-support';
+import { freePort, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { guaranteesKept, lunRequest, PipelineUnderTest, ServiceProcess } from '../src/index.js';
+import { bins, guaranteesKept, lunRequest, PipelineUnderTest, ServiceProcess } from '../src/index.js';
 
 // The bounded run is part of `npm test`; `AIQUM_JOBS_SOAK=1` runs the full scenario of docs/RELIABILITY.md.
 const soak = process.env.AIQUM_JOBS_SOAK === '1';
@@ -47,6 +49,23 @@ async function batchRequests(batchId: string): Promise<RequestView[]> {
 }
 
 describe('graceful shutdown', () => {
+  it('a SIGTERM that comes while the worker is still starting closes it cleanly (exit 0)', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [bins.worker], {
+      env: { PATH: process.env.PATH ?? '', ...pipeline.env, WORKER_HEALTH_PORT: String(port) },
+      stdio: 'ignore',
+    });
+    const exited = once(child, 'exit');
+    // /healthz answers as soon as the health server listens, before the rest of the worker has started.
+    await waitUntil(
+      async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok || undefined,
+      { timeoutMs: 20_000, intervalMs: 5, what: 'the worker to listen' },
+    );
+    child.kill('SIGTERM');
+    const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+  });
+
   it(`SIGTERM during a busy batch (${terminations} times) loses nothing, strands nothing, submits nothing twice`, async () => {
     const requests = Array.from({ length: requestCount }, (_, index) =>
       lunRequest(`lun_term_${index}`, index % 2 === 0 ? 'vs1' : 'vs2'),

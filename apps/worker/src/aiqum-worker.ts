@@ -142,10 +142,12 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
   }
 
   let closing = false;
+  // Ready once everything below has started: a worker is not handed work (or signals) half started.
+  let started = false;
   const health = await HealthServer.start({
     host: config.health.host,
     port: config.health.port,
-    ready: async () => !closing && (await redis.ping()) === 'PONG',
+    ready: async () => started && !closing && (await redis.ping()) === 'PONG',
     metrics: registry,
     metricsToken: config.metricsToken,
   });
@@ -186,6 +188,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     ...(options.now ? { now: options.now } : {}),
   });
   trimmer.start();
+  started = true;
   logger.info(
     {
       concurrency: config.concurrency,

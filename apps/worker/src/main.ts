@@ -12,17 +12,23 @@ try {
 }
 
 const logger = createLogger({ name: 'aiqum-worker', level: config.logLevel });
-const worker = await startAiqumWorker({ config, logger });
+// Signals are handled from the first moment: one that comes while the worker is still starting (its
+// health server may already answer ready) closes it once started, instead of killing it mid-start.
+const started = startAiqumWorker({ config, logger });
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     logger.info({ signal }, 'shutting down');
-    worker.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: String(error) }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    started
+      .then((worker) => worker.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: String(error) }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   });
 }
+
+await started;
