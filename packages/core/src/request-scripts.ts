@@ -36,21 +36,22 @@ if first == 3 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
 return #KEYS - first + 1
 `);
 
-const limiterNames2 = {
-  inFlight: 'KEYS[2]',
-  recent: 'KEYS[3]',
-  maxConcurrent: 'ARGV[4]',
-  callsPerWindow: 'ARGV[5]',
-  windowMs: 'ARGV[6]',
-};
+/**
+ * The limiter's Lua names in a script whose KEYS[2] and KEYS[3] are the target's in-flight leases and recent
+ * calls, and whose limits are three ARGVs from `firstLimitArg` on: max concurrent, calls per window, window ms.
+ */
+function limiterNamesFrom(firstLimitArg: number) {
+  return {
+    inFlight: 'KEYS[2]',
+    recent: 'KEYS[3]',
+    maxConcurrent: `ARGV[${firstLimitArg}]`,
+    callsPerWindow: `ARGV[${firstLimitArg + 1}]`,
+    windowMs: `ARGV[${firstLimitArg + 2}]`,
+  };
+}
 
-const limiterNames = {
-  inFlight: 'KEYS[2]',
-  recent: 'KEYS[3]',
-  maxConcurrent: 'ARGV[5]',
-  callsPerWindow: 'ARGV[6]',
-  windowMs: 'ARGV[7]',
-};
+const stepLimiterNames = limiterNamesFrom(5);
+const claimLimiterNames = limiterNamesFrom(4);
 
 /**
  * Begins one step of a request, in one command: reads its state, takes a call slot on its target, and for a
@@ -78,7 +79,7 @@ ${redisNowLua}
 local leaseMs = ARGV[4]
 if status == 'submitting' and record[3] == ARGV[1] then
   -- The same command again (resent after a reconnect): its first run claimed and took the slot.
-  ${limiterTakeLua({ ...limiterNames, leaseMs: 'leaseMs', leaseIds: '{ARGV[8]}' })}
+  ${limiterTakeLua({ ...stepLimiterNames, leaseMs: 'leaseMs', leaseIds: '{ARGV[8]}' })}
   return {'claimed', attempts, 0, record[5], record[6], record[7], record[8]}
 end
 if status == 'submitting' then
@@ -86,11 +87,11 @@ if status == 'submitting' then
   if leftMs > 0 then return {'busy', attempts, leftMs} end
   if ARGV[3] ~= '1' then return {'interrupted', attempts, 0, record[5], record[6], record[7], record[8]} end
 end
-${limiterCheckLua(limiterNames)}
+${limiterCheckLua(stepLimiterNames)}
 if limitFree == 0 then return {'limited', attempts, limitWait} end
 attempts = attempts + 1
 redis.call('HSET', KEYS[1], 'status', 'submitting', 'submitter', ARGV[1], 'submitUntil', now + tonumber(ARGV[2]), 'submitAttempts', attempts)
-${limiterTakeLua({ ...limiterNames, leaseMs: 'leaseMs', leaseIds: '{ARGV[8]}' })}
+${limiterTakeLua({ ...stepLimiterNames, leaseMs: 'leaseMs', leaseIds: '{ARGV[8]}' })}
 return {'claimed', attempts, 0, record[5], record[6], record[7], record[8]}
 `);
 
@@ -187,7 +188,7 @@ if #due == 0 then
   if #nextDue == 0 then return {-1} end
   return {math.max(1, tonumber(nextDue[2]) - now)}
 end
-${limiterCheckLua(limiterNames2)}
+${limiterCheckLua(claimLimiterNames)}
 if limitFree == 0 then return {limitWait} end
 local count = math.min(#due, limitFree)
 local leaseIds, claimed = {}, {}
@@ -204,7 +205,7 @@ for index = 1, count do
 end
 redis.call('ZADD', KEYS[1], unpack(claimed))
 local leaseMs = ARGV[3]
-${limiterTakeLua({ ...limiterNames2, leaseMs: 'leaseMs', leaseIds: 'leaseIds' })}
+${limiterTakeLua({ ...claimLimiterNames, leaseMs: 'leaseMs', leaseIds: 'leaseIds' })}
 return out
 `);
 
