@@ -47,7 +47,8 @@ export interface AiqumWorker extends AsyncDisposable {
 
 /**
  * Starts one worker process's share of the pipeline: a BullMQ worker on the request queue whose every job
- * run is one step of a request (submit, or one poll), with the per-target limits shared through Redis; and
+ * run is one submission, and one poller per target that claims the due polls of tracked Jobs, all within the
+ * per-target limits shared through Redis; the trimmer of the events stream; and
  * its share of webhooks: the fan-out of events into deliveries, and the deliveries.
  */
 export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promise<AiqumWorker> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger, RequestStore } from '@aiqum-jobs/core';
+import type { ClaimedPolls, Logger, RequestStore } from '@aiqum-jobs/core';
 import type { RequestProcessor } from './request-processor.js';
 import { callLeaseMs, type Target } from './target-clients.js';
 
@@ -63,7 +63,7 @@ export class DuePoller {
         await this.#sleep(idleCheckMs);
         continue;
       }
-      let claimed: Awaited<ReturnType<RequestStore['claimPolls']>>;
+      let claimed: ClaimedPolls;
       try {
         claimed = await store.claimPolls(target.config.name, {
           limits: target.config.limits,

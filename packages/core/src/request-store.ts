@@ -107,7 +107,7 @@ export interface ClaimedPolls {
 export interface StepRequest {
   target: string;
   limits: TargetLimits;
-  /** Lease id of the call slot taken with `claimed` or `poll`. */
+  /** Lease id of the call slot taken with `claimed`. */
   leaseId: string;
   /** Claim token of a submission. */
   token: string;
