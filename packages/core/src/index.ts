@@ -61,7 +61,7 @@ export { type PollPolicy, pollPolicySchema } from './poll-policy.js';
 export { type RedisEndpoint, redisClusterNodesSchema } from './redis-endpoint.js';
 export { createRedisKeys, type RedisKeys } from './redis-keys.js';
 export { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
-export { maxCountedLag, RedisStateMetrics, type RedisStateMetricsOptions } from './redis-state-metrics.js';
+export { RedisStateMetrics, type RedisStateMetricsOptions } from './redis-state-metrics.js';
 export { type RequestError, requestErrorCodes, requestErrorSchema } from './request-error.js';
 export {
   type BatchInput,
@@ -115,7 +115,6 @@ export {
   type RequestStoreOptions,
   type StepRequest,
   type StepStart,
-  stepVerdicts,
   type TrackedFacts,
 } from './request-store.js';
 export { Secret } from './secret.js';
@@ -129,4 +128,4 @@ export {
   targetNameSchema,
   targetsFileSchema,
 } from './target-config.js';
-export { limiterWindow, redisNowLua, type TargetLimits } from './target-limiter.js';
+export { redisNowLua, type TargetLimits } from './target-limiter.js';

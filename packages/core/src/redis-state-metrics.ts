@@ -13,7 +13,7 @@ const queueStates = ['waiting', 'delayed', 'active', 'failed'] as const;
  * Most entries counted for a consumer group whose lag Redis cannot report: counting reads the entries, so
  * a scrape stays cheap however far a group is behind, and a larger lag is reported as this.
  */
-export const maxCountedLag = 10_000;
+const maxCountedLag = 10_000;
 
 /** Counts the entries after an id, at most ARGV[2]. KEYS: stream. ARGV: id, limit. */
 const countEntriesAfter = new LuaScript(`

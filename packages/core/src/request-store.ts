@@ -119,7 +119,7 @@ export interface StepRequest {
   submitLeaseMs: number;
 }
 
-export const stepVerdicts = [
+const stepVerdicts = [
   'missing',
   'completed',
   'tracking',

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { Cluster, Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { freePort, RedisServer } from './redis-server.js';
 import { waitUntil } from './wait-until.js';
 
@@ -16,7 +16,6 @@ export class RedisCluster {
   readonly servers: readonly RedisServer[];
   /** One URL per master, as `REDIS_CLUSTER_NODES` takes them (comma-separated). */
   readonly urls: readonly string[];
-  readonly #connections: Cluster[] = [];
 
   private constructor(servers: readonly RedisServer[]) {
     this.servers = servers;
@@ -45,18 +44,7 @@ export class RedisCluster {
     return new RedisCluster(servers);
   }
 
-  /** A new cluster client; closed by `stop()`. */
-  connect(): Cluster {
-    const cluster = new Cluster(
-      this.servers.map((server) => ({ host: '127.0.0.1', port: server.port })),
-      { redisOptions: { maxRetriesPerRequest: null } },
-    );
-    this.#connections.push(cluster);
-    return cluster;
-  }
-
   async stop(): Promise<void> {
-    for (const connection of this.#connections) connection.disconnect();
     await Promise.all(this.servers.map((server) => server.stop()));
   }
 }
