@@ -1,6 +1,6 @@
 import {
-  type EventType,
   eventSchema,
+  eventTypeSchema,
   eventTypes,
   outcomeCountsSchema,
   requestViewSchema,
@@ -131,7 +131,7 @@ export const eventsQuerySchema = z
     types: z
       .string()
       .transform((value) => value.split(',').filter((type) => type !== ''))
-      .pipe(z.array(z.enum(eventTypes as [EventType, ...EventType[]])))
+      .pipe(z.array(eventTypeSchema))
       .optional()
       .describe(`comma-separated event types (${eventTypes.join(', ')}); every type when left out`),
     after: streamIdSchema
@@ -155,6 +155,6 @@ export const eventsHeadersSchema = z.object({
  */
 export const eventStreamMessageSchema = z.object({
   id: streamIdSchema.optional(),
-  event: z.union([z.enum(eventTypes as [EventType, ...EventType[]]), z.literal('error')]),
+  event: z.union([eventTypeSchema, z.literal('error')]),
   data: z.union([eventSchema, errorBodySchema]),
 });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { type Environment, type EventType, eventTypes } from '@aiqum-jobs/core';
+import { type Environment, eventTypeSchema, eventTypes } from '@aiqum-jobs/core';
 import { z } from 'zod';
 import { ApiError, ProducerApiClient } from './api-client.js';
 import { serve } from './main.js';
@@ -37,7 +37,7 @@ const clientEnvSchema = z.object({
 const typesSchema = z
   .string()
   .transform((value) => value.split(',').filter((type) => type !== ''))
-  .pipe(z.array(z.enum(eventTypes as [EventType, ...EventType[]])));
+  .pipe(z.array(eventTypeSchema));
 
 class UsageError extends Error {}
 

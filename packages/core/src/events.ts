@@ -73,6 +73,8 @@ export type RequestCompletedEvent = z.output<typeof requestCompletedEventSchema>
 export type BatchCompletedEvent = z.output<typeof batchCompletedEventSchema>;
 export type EventType = AiqumJobsEvent['type'];
 export const eventTypes: readonly EventType[] = ['request.accepted', 'request.completed', 'batch.completed'];
+/** One event type, as inputs name it (query strings, CLI flags, subscriptions). */
+export const eventTypeSchema = z.enum(eventTypes as [EventType, ...EventType[]]);
 
 /** Stable event ids: derived from what the event is about, never from when it was written. */
 export const eventIds = {

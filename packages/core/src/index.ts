@@ -29,6 +29,7 @@ export {
   eventIds,
   eventSchema,
   eventStreamField,
+  eventTypeSchema,
   eventTypes,
   parseEventEntry,
   type RequestAcceptedEvent,

@@ -1,4 +1,4 @@
-import { type AiqumJobsEvent, type EventType, eventTypes, type Secret } from '@aiqum-jobs/core';
+import { type AiqumJobsEvent, type EventType, eventTypeSchema, type Secret } from '@aiqum-jobs/core';
 import { z } from 'zod';
 
 /** Subscription ids go into Redis keys, job ids and URLs: letters, digits, `_` and `-` only. */
@@ -19,7 +19,7 @@ export const webhookUrlSchema = z
   }, 'must not contain credentials: receivers check the signature instead');
 
 export const eventTypesSchema = z
-  .array(z.enum(eventTypes as [EventType, ...EventType[]]))
+  .array(eventTypeSchema)
   .min(1, 'list at least one event type, or leave types out for all of them');
 
 const batchIdSchema = z.string().min(1).max(128);
@@ -65,7 +65,7 @@ export interface Subscription {
 export const subscriptionViewSchema = z.object({
   id: z.string(),
   url: z.string(),
-  types: z.array(z.enum(eventTypes as [EventType, ...EventType[]])).describe('the event types delivered'),
+  types: z.array(eventTypeSchema).describe('the event types delivered'),
   batchId: z.string().optional().describe('only events of this batch are delivered'),
   createdAt: z.string().optional().describe('when it was made through the API; none for WEBHOOKS_FILE ones'),
   source: z
