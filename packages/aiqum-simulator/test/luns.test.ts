@@ -26,9 +26,6 @@ describe('LUN writes (docs dialect)', () => {
       href: `/api/management-server/jobs/${encodeURIComponent(key)}`,
     });
 
-    const first = await call(sim, 'GET', `/api/management-server/jobs/${encodeURIComponent(key)}`);
-    expect(obj(first.body).state).toBe('RUNNING');
-
     const job = await waitForJob(sim, key);
     expect(job).toMatchObject({ key, name: 'Provision LUN', state: 'NORMAL', status: 'NORMAL' });
     expect(job.complete_time).toEqual(expect.any(String));
@@ -52,6 +49,27 @@ describe('LUN writes (docs dialect)', () => {
     });
     const listed = await call(sim, 'GET', '/api/storage-provider/luns?name=*lun_new1');
     expect(records(listed.body).map((r) => r.key)).toEqual([lunKey]);
+  });
+
+  it('shows the job RUNNING until its end on the simulator clock, then NORMAL', async () => {
+    // A clock of the test's own: on the wall clock, a loaded machine could let a 50 ms job end before the
+    // first GET arrives.
+    let now = Date.parse('2025-01-01T00:00:00Z');
+    await using clocked = await startSimulator({
+      tls: false,
+      now: () => now,
+      scenario: { rules: [{ match: { path: '**' }, job: { durationMs: 50 } }] },
+    });
+    const posted = await call(clocked, 'POST', '/api/storage-provider/luns', {
+      body: lunBody('lun_clocked1', {
+        volume: { name: 'vol_clocked1' },
+        lun_maps: [{ igroup: { name: 'ig_linux_vs1' }, logical_unit_number: 3 }],
+      }),
+    });
+    const href = `/api/management-server/jobs/${encodeURIComponent(jobKeyOf(posted.body))}`;
+    expect(obj((await call(clocked, 'GET', href)).body).state).toBe('RUNNING');
+    now += 50;
+    expect(obj((await call(clocked, 'GET', href)).body).state).toBe('NORMAL');
   });
 
   it('validates the body with zod and names the offending field', async () => {
