@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Logger } from './logger.js';
 import type { RedisConnection } from './lua-script.js';
 import type { RedisKeys } from './redis-keys.js';
+import { infoRowsSchema, readStreamGroups, type StreamGroup } from './stream-groups.js';
 import { compareStreamIds, nextStreamId, streamIdTime } from './stream-id.js';
 
 export interface EventStreamTrimmerOptions {
@@ -30,25 +31,9 @@ export interface TrimResult {
   idleGroups: string[];
 }
 
-/** `XINFO GROUPS` / `XINFO CONSUMERS` rows: flat lists of field names and values. */
-const infoRowsSchema = z.array(
-  z.array(z.unknown()).transform((flat) => {
-    const row: Record<string, unknown> = {};
-    for (let index = 0; index + 1 < flat.length; index += 2) row[String(flat[index])] = flat[index + 1];
-    return row;
-  }),
-);
-const groupInfoSchema = z.object({
-  name: z.string(),
-  consumers: z.number(),
-  pending: z.number(),
-  'last-delivered-id': z.string(),
-});
 const consumerInfoSchema = z.object({ idle: z.number() });
 /** `XPENDING key group`: count, smallest and largest pending id, per-consumer counts. */
 const pendingSummarySchema = z.tuple([z.number(), z.string().nullable()], z.unknown());
-
-type GroupInfo = z.output<typeof groupInfoSchema>;
 
 /**
  * Trims the events stream without taking an event from a consumer group that still needs it. Entries go
@@ -120,10 +105,7 @@ export class EventStreamTrimmer {
     let minId = `${Math.max(0, now - this.#retentionMs)}-0`;
     const holdingGroups: string[] = [];
     const idleGroups: string[] = [];
-    if ((await this.#redis.exists(stream)) === 0) return { minId, trimmed: 0, holdingGroups, idleGroups };
-    const groups = infoRowsSchema.parse(await this.#redis.xinfo('GROUPS', stream));
-    for (const row of groups) {
-      const group = groupInfoSchema.parse(row);
+    for (const group of await readStreamGroups(this.#redis, stream)) {
       const idleMs = await this.#idleMs(group, now);
       if (idleMs > this.#maxGroupIdleMs) {
         idleGroups.push(group.name);
@@ -155,7 +137,7 @@ export class EventStreamTrimmer {
   }
 
   /** How long since a consumer of the group last received an event. */
-  async #idleMs(group: GroupInfo, now: number): Promise<number> {
+  async #idleMs(group: StreamGroup, now: number): Promise<number> {
     if (group.consumers === 0) return now - streamIdTime(group['last-delivered-id']);
     const consumers = infoRowsSchema.parse(
       await this.#redis.xinfo('CONSUMERS', this.#keys.events, group.name),
@@ -164,7 +146,7 @@ export class EventStreamTrimmer {
   }
 
   /** The oldest entry the group still needs: its oldest pending one, else the first it has not read. */
-  async #oldestNeeded(group: GroupInfo): Promise<string> {
+  async #oldestNeeded(group: StreamGroup): Promise<string> {
     const unread = nextStreamId(group['last-delivered-id']);
     if (group.pending === 0) return unread;
     const [, oldestPending] = pendingSummarySchema.parse(

@@ -5,6 +5,7 @@ import type { Logger } from './logger.js';
 import { LuaScript, type RedisConnection } from './lua-script.js';
 import { createRedisKeys, type RedisKeys } from './redis-keys.js';
 import { requestQueueName } from './request-queue.js';
+import { readStreamGroups } from './stream-groups.js';
 
 /** Queue job states reported by `aiqum_jobs_queue_jobs`. */
 const queueStates = ['waiting', 'delayed', 'active', 'failed'] as const;
@@ -28,13 +29,6 @@ while count < limit do
 end
 return count
 `);
-
-/** The fields of one XINFO GROUPS entry that matter here; `lag` is nil when Redis cannot compute it. */
-const groupInfoSchema = z.object({
-  name: z.string(),
-  'last-delivered-id': z.string(),
-  lag: z.number().int().nonnegative().nullable().optional(),
-});
 
 export interface RedisStateMetricsOptions {
   registry: Registry;
@@ -190,18 +184,8 @@ export class RedisStateMetrics {
 
   async #groupLags(): Promise<Map<string, number>> {
     const stream = this.#keys.events;
-    let reply: unknown;
-    try {
-      reply = await this.#redis.xinfo('GROUPS', stream);
-    } catch (error) {
-      // No stream yet: no groups.
-      if (error instanceof Error && /no such key/i.test(error.message)) return new Map();
-      throw error;
-    }
-    const groups = z.array(z.array(z.unknown())).parse(reply);
     const lags = new Map<string, number>();
-    for (const fields of groups) {
-      const group = groupInfoSchema.parse(pairsToObject(fields));
+    for (const group of await readStreamGroups(this.#redis, stream)) {
       const lag =
         group.lag ??
         z
@@ -220,12 +204,4 @@ export class RedisStateMetrics {
 function clear(gauge: Gauge<string>): void {
   gauge.reset();
   gauge.remove({});
-}
-
-/** `[name, value, name, value...]` as Redis replies it, as an object. */
-function pairsToObject(fields: readonly unknown[]): Record<string, unknown> {
-  const object: Record<string, unknown> = {};
-  for (let index = 0; index + 1 < fields.length; index += 2)
-    object[String(fields[index])] = fields[index + 1];
-  return object;
 }
