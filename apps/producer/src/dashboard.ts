@@ -7,6 +7,7 @@ import type { Queue } from 'bullmq';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { dashboardPath } from './api-routes.js';
+import { idParamsSchema } from './api-schemas.js';
 import type { DashboardSessions } from './dashboard-sessions.js';
 import type { ProducerServer } from './http-server.js';
 import { ProducerError, producerErrorCodes } from './producer-error.js';
@@ -66,7 +67,7 @@ function pageHeaders(inlineStyles: boolean): Record<string, string> {
 
 const loginFormSchema = z.object({ token: z.string().max(1_024) });
 const assetParamsSchema = z.object({ name: z.string() });
-const batchParamsSchema = z.object({ batchId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/) });
+const batchParamsSchema = z.object({ batchId: idParamsSchema.shape.id });
 /** Only a path of the dashboard: a login can never send the browser anywhere else. */
 const nextSchema = z
   .string()

@@ -250,12 +250,7 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     const id = idOf(request);
     const page = parse(pageQuerySchema, request.query);
     const result = (await producer.listBatchRequests(id, page)) ?? notFound('batch', id);
-    const next = page.offset + page.limit;
-    const links: Record<string, string> = {
-      self: `/v1/batches/${id}/requests?offset=${page.offset}&limit=${page.limit}`,
-    };
-    if (next < result.total) links.next = `/v1/batches/${id}/requests?offset=${next}&limit=${page.limit}`;
-    return { ...result, links };
+    return { ...result, links: pageLinks(`/v1/batches/${id}/requests`, page, result.total) };
   });
 
   app.post('/v1/subscriptions', async (request, reply) => {
@@ -312,10 +307,7 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
       const page = parse(pageQuerySchema, request.query);
       if (!(await subscriptions.get(id))) notFound('subscription', id);
       const result = await deadLetters.list(id, page);
-      const self = `/v1/subscriptions/${id}/dead-letters`;
-      const links: Record<string, string> = { self: `${self}?offset=${page.offset}&limit=${page.limit}` };
-      const next = page.offset + page.limit;
-      if (next < result.total) links.next = `${self}?offset=${next}&limit=${page.limit}`;
+      const links = pageLinks(`/v1/subscriptions/${id}/dead-letters`, page, result.total);
       return { subscriptionId: id, ...page, ...result, links };
     },
   );
@@ -453,6 +445,18 @@ function errorAnswer(error: unknown): { status: number; body: ErrorBody } {
     };
   }
   return { status: 500, body: errorBody(producerErrorCodes.internal, 'internal error') };
+}
+
+/** `self` and, while more remain, `next` of one page of a list. */
+function pageLinks(
+  path: string,
+  page: { offset: number; limit: number },
+  total: number,
+): Record<string, string> {
+  const links: Record<string, string> = { self: `${path}?offset=${page.offset}&limit=${page.limit}` };
+  const next = page.offset + page.limit;
+  if (next < total) links.next = `${path}?offset=${next}&limit=${page.limit}`;
+  return links;
 }
 
 function unauthorized(reply: FastifyReply): ProducerError {
