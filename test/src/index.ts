@@ -1,5 +1,4 @@
 export { ApiProbe, type ProbeAnswer, type ProbeAudit } from './api-probe.js';
-export { lunRequest } from './lun-request.js';
 export {
   type GuaranteeReport,
   guaranteesKept,

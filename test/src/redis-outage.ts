@@ -1,7 +1,6 @@
-import { waitUntil } from '@aiqum-jobs/test-support';
+import { lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { expect } from 'vitest';
 import { ApiProbe, type ProbeAnswer, type ProbeAudit } from './api-probe.js';
-import { lunRequest } from './lun-request.js';
 import {
   type GuaranteeReport,
   guaranteesKept,
@@ -56,7 +55,7 @@ export async function runThroughRedisOutage(
   options: { requestCount: number; svm: string; batchTimeoutMs: number; outage: () => Promise<void> },
 ): Promise<RedisOutageRun> {
   const { requestCount } = options;
-  const request = (name: string) => lunRequest(name, options.svm);
+  const request = (name: string) => lunRequest(name, { svm: options.svm });
   const requests = Array.from({ length: requestCount }, (_, index) => request(`lun_${index}`));
   const { batchId, requestIds } = await pipeline.submitBatch(requests);
   const workers = [...pipeline.workers];

@@ -1,8 +1,9 @@
 import type { RequestInput } from '@aiqum-jobs/core';
+import { lunRequest } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { judge, SimulatorReader } from '../src/ground-truth.js';
-import { guaranteesKept, lunRequest, PipelineUnderTest } from '../src/index.js';
+import { guaranteesKept, PipelineUnderTest } from '../src/index.js';
 
 // The bounded run is part of `npm test`; `AIQUM_JOBS_SOAK=1` runs the full scenario of docs/RELIABILITY.md.
 const soak = process.env.AIQUM_JOBS_SOAK === '1';
@@ -96,7 +97,7 @@ function chaosBatch(): RequestInput[] {
     const prefix = ['lun', 'lun', 'lun', 'lun', 'warn', 'partial', 'error', 'lun', 'rejected'][kind] ?? 'lun';
     // Every 25th LUN repeats the previous LUN's name: one of the two jobs fails on the duplicate.
     const name = index % 25 === 1 ? `lun_chaos_${index - 1}` : `${prefix}_chaos_${index}`;
-    return lunRequest(name, prefix === 'rejected' ? 'no_such_svm' : 'vs1');
+    return lunRequest(name, { svm: prefix === 'rejected' ? 'no_such_svm' : 'vs1', seed: 4 });
   });
 }
 

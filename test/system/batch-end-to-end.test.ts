@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Simulator, startSimulator } from '@aiqum-jobs/aiqum-simulator';
 import { createRedisKeys, eventSchema, type RequestCompletedEvent } from '@aiqum-jobs/core';
-import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import { igroupRequest, lunRequest, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bins, lunRequest, runCommand, ServiceProcess } from '../src/index.js';
+import { bins, runCommand, ServiceProcess } from '../src/index.js';
 
 const maxConcurrent = 4;
 const scenario = {
@@ -39,7 +39,7 @@ beforeAll(async () => {
   redis = await useTestRedis();
   simulators = [
     await startSimulator({ dialect: 'docs', seed: 11, scenario }),
-    await startSimulator({ dialect: '9.7', seed: 12, scenario }),
+    await startSimulator({ seed: 12, scenario }),
   ];
   workDir = mkdtempSync(join(tmpdir(), 'aiqum-jobs-system-'));
   const targetsFile = join(workDir, 'targets.json');
@@ -47,7 +47,7 @@ beforeAll(async () => {
     targetsFile,
     JSON.stringify({
       targets: simulators.map((simulator, index) => ({
-        name: index === 0 ? 'lab-docs' : 'lab-97',
+        name: index === 0 ? 'lab-docs' : 'lab-spec',
         url: simulator.url,
         username: 'admin',
         passwordEnv: 'LAB_PASSWORD',
@@ -85,18 +85,15 @@ describe('a batch of 200 requests through real producer and worker processes', (
     const add = (count: number, make: (index: number) => object) => {
       for (let index = 0; index < count; index += 1) requests.push(make(requests.length));
     };
-    const target = (index: number) => (index % 2 === 0 ? 'lab-docs' : 'lab-97');
-    add(160, (i) => ({ target: target(i), ...lunRequest(`lun_${i}`) }));
-    add(10, (i) => ({ target: target(i), ...lunRequest(`lun_${i}_warn`) }));
-    add(10, (i) => ({ target: target(i), ...lunRequest(`lun_${i}_partial`) }));
-    add(10, (i) => ({ target: target(i), ...lunRequest(`lun_${i}_err`) }));
-    add(5, (i) => ({ target: target(i), ...lunRequest(`lun_${i}`, 'vs_none') }));
-    add(5, (i) => ({
-      target: target(i),
-      method: 'POST',
-      path: '/api/datacenter/protocols/san/igroups',
-      body: { name: `ig_${i}`, os_type: 'linux', svm: { name: 'vs1' } },
-    }));
+    // Keys are per server: each request carries those of its target's inventory.
+    const target = (index: number) => (index % 2 === 0 ? 'lab-docs' : 'lab-spec');
+    const seed = (index: number) => (index % 2 === 0 ? 11 : 12);
+    add(160, (i) => ({ target: target(i), ...lunRequest(`lun_${i}`, { seed: seed(i) }) }));
+    add(10, (i) => ({ target: target(i), ...lunRequest(`lun_${i}_warn`, { seed: seed(i) }) }));
+    add(10, (i) => ({ target: target(i), ...lunRequest(`lun_${i}_partial`, { seed: seed(i) }) }));
+    add(10, (i) => ({ target: target(i), ...lunRequest(`lun_${i}_err`, { seed: seed(i) }) }));
+    add(5, (i) => ({ target: target(i), ...lunRequest(`lun_${i}`, { svm: 'vs_none', seed: seed(i) }) }));
+    add(5, (i) => ({ target: target(i), ...igroupRequest(`ig_${i}`, { seed: seed(i) }) }));
     expect(requests).toHaveLength(200);
     // NDJSON, as an operator's tooling would write it.
     const file = join(workDir, 'batch.ndjson');

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { requestViewSchema } from '@aiqum-jobs/core';
-import { waitUntil } from '@aiqum-jobs/test-support';
+import { lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { lunRequest, PipelineUnderTest, type ServiceProcess } from '../src/index.js';
+import { PipelineUnderTest, type ServiceProcess } from '../src/index.js';
 
 /**
  * The dashboard in a real browser: headless Chromium (the Debian package, driven by playwright-core) against
@@ -125,7 +125,9 @@ describe('the dashboard in headless Chromium', () => {
       ...Array.from({ length: succeeding }, (_, index) => lunRequest(`dash_${index}`)),
       ...Array.from({ length: jobErrors }, (_, index) => lunRequest(`dash_${index}_err`)),
       // AIQUM rejects these at once: an SVM it does not have.
-      ...Array.from({ length: rejected }, (_, index) => lunRequest(`dash_${index}_nosvm`, 'vs_none')),
+      ...Array.from({ length: rejected }, (_, index) =>
+        lunRequest(`dash_${index}_nosvm`, { svm: 'vs_none' }),
+      ),
     ];
     const submitted = await fetch(`${api.url}/v1/batches`, {
       method: 'POST',

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { RequestView } from '@aiqum-jobs/core';
-import { freePort, waitUntil } from '@aiqum-jobs/test-support';
+import { freePort, lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bins, guaranteesKept, lunRequest, PipelineUnderTest, ServiceProcess } from '../src/index.js';
+import { bins, guaranteesKept, PipelineUnderTest, ServiceProcess } from '../src/index.js';
 
 // The bounded run is part of `npm test`; `AIQUM_JOBS_SOAK=1` runs the full scenario of docs/RELIABILITY.md.
 const soak = process.env.AIQUM_JOBS_SOAK === '1';
@@ -22,11 +22,11 @@ beforeAll(async () => {
     target: {
       limits: { maxConcurrent: 40, maxPerSecond: 2_000 },
       // Jobs are tracked with long polls, so a SIGTERM always finds polls held open on the server.
-      longPoll: { parameter: 'wait_seconds', maxWaitSeconds: 5 },
+      longPoll: { parameter: 'poll_timeout', lastModifiedParameter: 'last_modified', maxWaitSeconds: 5 },
     },
     simulator: {
       tls: true,
-      longPollParam: 'wait_seconds',
+      longPoll: true,
       scenario: {
         rules: [
           // Slow writes, so a SIGTERM always finds submissions in flight; jobs long enough to be long-polled.
@@ -68,7 +68,7 @@ describe('graceful shutdown', () => {
 
   it(`SIGTERM during a busy batch (${terminations} times) loses nothing, strands nothing, submits nothing twice`, async () => {
     const requests = Array.from({ length: requestCount }, (_, index) =>
-      lunRequest(`lun_term_${index}`, index % 2 === 0 ? 'vs1' : 'vs2'),
+      lunRequest(`lun_term_${index}`, { svm: index % 2 === 0 ? 'vs1' : 'vs2' }),
     );
     const { batchId, requestIds } = await pipeline.submitBatch(requests);
 

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { createRedisKeys } from '@aiqum-jobs/core';
-import { metricValue, parseMetricSamples } from '@aiqum-jobs/test-support';
+import { lunRequest, metricValue, parseMetricSamples } from '@aiqum-jobs/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lunRequest, PipelineUnderTest, type ServiceProcess } from '../src/index.js';
+import { PipelineUnderTest, type ServiceProcess } from '../src/index.js';
 
 const scrapeToken = 'scrape-token-0123456789';
 const scrape = { authorization: `Bearer ${scrapeToken}` };

@@ -4,18 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AiqumJobsEvent, RequestCompletedEvent } from '@aiqum-jobs/core';
 import { ProducerApiClient } from '@aiqum-jobs/producer';
-import { waitUntil } from '@aiqum-jobs/test-support';
+import { igroupRequest, lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { judge, SimulatorReader } from '../src/ground-truth.js';
-import {
-  bins,
-  guaranteesKept,
-  lunRequest,
-  PipelineUnderTest,
-  runCommand,
-  type ServiceProcess,
-} from '../src/index.js';
+import { bins, guaranteesKept, PipelineUnderTest, runCommand, type ServiceProcess } from '../src/index.js';
 
 const maxConcurrent = 6;
 const token = randomBytes(24).toString('hex');
@@ -75,12 +68,8 @@ describe('the pipeline on a three-master Redis Cluster', () => {
       ...Array.from({ length: 240 }, (_, i) => lunRequest(`lun_${i}`)),
       ...Array.from({ length: 20 }, (_, i) => lunRequest(`lun_${i}_warn`)),
       ...Array.from({ length: 20 }, (_, i) => lunRequest(`lun_${i}_err`)),
-      ...Array.from({ length: 10 }, (_, i) => lunRequest(`lun_${i}_rejected`, 'vs_none')),
-      ...Array.from({ length: 10 }, (_, i) => ({
-        method: 'POST',
-        path: '/api/datacenter/protocols/san/igroups',
-        body: { name: `ig_${i}`, os_type: 'linux', svm: { name: 'vs1' } },
-      })),
+      ...Array.from({ length: 10 }, (_, i) => lunRequest(`lun_${i}_rejected`, { svm: 'vs_none' })),
+      ...Array.from({ length: 10 }, (_, i) => igroupRequest(`ig_${i}`)),
     ];
     const file = join(workDir, 'batch.ndjson');
     writeFileSync(file, `${requests.map((request) => JSON.stringify(request)).join('\n')}\n`);

@@ -1,6 +1,7 @@
 import type { RequestCompletedEvent, RequestInput } from '@aiqum-jobs/core';
+import { lunRequest } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { guaranteesKept, lunRequest, PipelineUnderTest } from '../src/index.js';
+import { guaranteesKept, PipelineUnderTest } from '../src/index.js';
 
 /**
  * AIQUM answers that break the schema, through real worker processes: each request ends with a clear

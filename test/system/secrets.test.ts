@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Simulator, startSimulator } from '@aiqum-jobs/aiqum-simulator';
 import { createRedisKeys, type RequestView } from '@aiqum-jobs/core';
-import { type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
+import { lunRequest, type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lunRequest, ServiceProcess } from '../src/index.js';
+import { ServiceProcess } from '../src/index.js';
 
 /**
  * A whole batch through real producer and worker processes, logging at debug, against one AIQUM reached
@@ -94,7 +94,7 @@ describe('secrets never leave the processes', () => {
     const requests: object[] = [];
     const writes = (target: string, count: number, svm = 'vs1') => {
       for (let index = 0; index < count; index += 1) {
-        requests.push({ target, ...lunRequest(`lun_${target}_${svm}_${index}`, svm) });
+        requests.push({ target, ...lunRequest(`lun_${target}_${svm}_${index}`, { svm, seed: 21 }) });
       }
     };
     const reads = (target: string, count: number) => {

@@ -1,7 +1,7 @@
-import { type HttpReceiver, startHttpReceiver, waitUntil } from '@aiqum-jobs/test-support';
+import { type HttpReceiver, lunRequest, startHttpReceiver, waitUntil } from '@aiqum-jobs/test-support';
 import { verifyWebhookSignature, webhookHeaders } from '@aiqum-jobs/webhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lunRequest, PipelineUnderTest, type ServiceProcess } from '../src/index.js';
+import { PipelineUnderTest, type ServiceProcess } from '../src/index.js';
 
 let pipeline: PipelineUnderTest;
 let api: ServiceProcess;

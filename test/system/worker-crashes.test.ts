@@ -1,8 +1,9 @@
 import { createRequestQueue } from '@aiqum-jobs/core';
+import { lunRequest } from '@aiqum-jobs/test-support';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { guaranteesKept, lunRequest, PipelineUnderTest } from '../src/index.js';
+import { guaranteesKept, PipelineUnderTest } from '../src/index.js';
 
 // The bounded run is part of `npm test`; `AIQUM_JOBS_SOAK=1` runs the full scenario of docs/RELIABILITY.md.
 const soak = process.env.AIQUM_JOBS_SOAK === '1';
@@ -69,7 +70,9 @@ afterAll(async () => {
 describe('worker crashes', () => {
   it(`loses nothing and submits nothing twice while workers are SIGKILLed ${kills} times`, async () => {
     const requests = Array.from({ length: requestCount }, (_, index) =>
-      lunRequest(`${index % 10 === 0 ? 'instant' : 'lun'}_${index}`, index % 2 === 0 ? 'vs1' : 'vs2'),
+      lunRequest(`${index % 10 === 0 ? 'instant' : 'lun'}_${index}`, {
+        svm: index % 2 === 0 ? 'vs1' : 'vs2',
+      }),
     );
     const { batchId, requestIds } = await pipeline.submitBatch(requests);
 

@@ -144,8 +144,11 @@ async function printSummary(
     for (const request of page.requests) {
       if (request.outcome === 'succeeded' || listed >= maxListed) continue;
       listed += 1;
-      const error = request.error ? `${request.error.code}: ${request.error.message}` : '';
-      out.write(`${request.requestId}  ${(request.outcome ?? '').padEnd(16)}${error}\n`);
+      // A warning or partial failure carries no error: AIQUM's reason is its job's failing task.
+      const reason = request.error
+        ? `${request.error.code}: ${request.error.message}`
+        : (request.jobState?.message ?? '');
+      out.write(`${request.requestId}  ${(request.outcome ?? '').padEnd(16)}${reason}\n`);
     }
   }
   if (unsuccessful > listed) out.write(`... and ${unsuccessful - listed} more\n`);

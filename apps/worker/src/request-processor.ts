@@ -365,13 +365,8 @@ export class RequestProcessor {
         jobState,
         jobResults: snapshot.results,
       };
-      if (snapshot.outcome === 'ERROR') {
-        completion.error = {
-          code: 'AIQUM_JOB_ERROR',
-          message: snapshot.message ?? 'the AIQUM job ended in ERROR without a message',
-          ...(snapshot.code === undefined ? {} : { aiqumCode: snapshot.code }),
-        };
-      }
+      const jobError = jobErrorOf(snapshot);
+      if (jobError) completion.error = jobError;
       await this.#complete(spec, facts, completion, ended);
       return;
     }
@@ -521,6 +516,26 @@ function jobStateOf(snapshot: JobSnapshot): JobState {
   if (snapshot.message !== undefined) state.message = snapshot.message;
   if (snapshot.code !== undefined) state.code = snapshot.code;
   return state;
+}
+
+/** Why a terminal Job did not do what was asked, in AIQUM's words (its failing task's `failure_reason`). */
+function jobErrorOf(snapshot: JobSnapshot & { phase: 'terminal' }): RequestError | undefined {
+  const aiqumCode = snapshot.code === undefined ? {} : { aiqumCode: snapshot.code };
+  if (snapshot.outcome === 'ERROR') {
+    return {
+      code: requestErrorCodes.jobError,
+      message: snapshot.message ?? 'the AIQUM job ended in error without a failure reason',
+      ...aiqumCode,
+    };
+  }
+  if (snapshot.outcome === 'ABORTED') {
+    return {
+      code: requestErrorCodes.jobAborted,
+      message: snapshot.message ?? 'the AIQUM job was aborted',
+      ...aiqumCode,
+    };
+  }
+  return undefined;
 }
 
 function retryAfterOf(error: AiqumError): number | undefined {

@@ -15,7 +15,7 @@ import {
   Secret,
   type TargetConfig,
 } from '@aiqum-jobs/core';
-import { type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
+import { lunRequest, type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
 import { loadWebhookConfig } from '@aiqum-jobs/webhooks';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -157,15 +157,11 @@ export async function startHarness(setups: TargetSetup[]): Promise<Harness> {
   };
 }
 
-/** A valid LUN create body for the simulator's seeded inventory. */
-export function lunBody(name: string, svm = 'vs1') {
-  return {
-    name,
-    os_type: 'linux',
-    space: { size: 1024 * 1024 * 1024 },
-    svm: { name: svm },
-    performance_service_level: { name: 'Value' },
-  };
+/** A valid LUN create body (keys, as AIQUM takes them) for the inventory of a simulator with `seed`. */
+export function lunBody(name: string, seed: number, svm = 'vs1') {
+  const { body } = lunRequest(name, { seed, svm });
+  if (body === undefined) throw new Error('lunRequest made no body');
+  return body;
 }
 
 /** The ids of the clusters a simulator serves through its gateway. */

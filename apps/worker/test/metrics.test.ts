@@ -42,11 +42,11 @@ describe('worker metrics', () => {
         target: 'lab',
         method: 'POST' as const,
         path: luns,
-        body: lunBody(name),
+        body: lunBody(name, 1),
       })),
-      { target: 'lab', method: 'POST', path: luns, body: lunBody('lun_err1') },
+      { target: 'lab', method: 'POST', path: luns, body: lunBody('lun_err1', 1) },
       // The simulator rejects an SVM it does not know: 4xx, no job.
-      { target: 'lab', method: 'POST', path: luns, body: lunBody('lun_m4', 'no-such-svm') },
+      { target: 'lab', method: 'POST', path: luns, body: lunBody('lun_m4', 1, 'no-such-svm') },
     ]);
     const completed = await h.waitForCompleted(5);
     const outcomes = completed.map((event) => event.outcome).sort();
@@ -95,7 +95,7 @@ describe('worker metrics', () => {
         target: 'lab',
         method: 'POST',
         path: luns,
-        body: lunBody(name),
+        body: lunBody(name, 1),
       })),
     );
     const tracked = await waitUntil(

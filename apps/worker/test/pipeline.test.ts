@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { waitUntil } from '@aiqum-jobs/test-support';
+import { igroupRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { byRequest, gatewayClusters, type Harness, lunBody, startHarness } from './harness.js';
 
@@ -33,7 +33,30 @@ beforeAll(async () => {
         },
       },
     },
-    { name: 'v97', simulator: { dialect: '9.7', seed: 8, ontapJobPurgeSeconds: 1 } },
+    {
+      name: 'spec',
+      simulator: {
+        seed: 8,
+        ontapJobPurgeSeconds: 1,
+        scenario: {
+          rules: [
+            {
+              match: { method: 'POST', body: { name: 'err_*' } },
+              job: {
+                durationMs: 200,
+                outcomes: { ERROR: 1 },
+                message: 'Aggregate aggr1_01 is out of space.',
+              },
+            },
+            {
+              match: { method: 'POST', body: { name: 'abort_*' } },
+              job: { durationMs: 400, outcomes: { ABORTED: 1 } },
+            },
+            { match: { method: 'POST' }, job: { durationMs: { min: 100, max: 600 } } },
+          ],
+        },
+      },
+    },
   ]);
   await h.startWorker();
 });
@@ -41,27 +64,32 @@ afterAll(() => h.close());
 
 describe('the pipeline, end to end against the simulator', () => {
   it('ends a mixed batch with one request.completed per request, the right outcomes and one batch.completed', async () => {
-    const v97 = h.simulators.get('v97');
-    if (!v97) throw new Error('no v97 simulator');
-    const [cluster] = await gatewayClusters(v97);
+    const specSimulator = h.simulators.get('spec');
+    if (!specSimulator) throw new Error('no spec simulator');
+    const [cluster] = await gatewayClusters(specSimulator);
     const batchId = randomUUID();
     const specs = await h.enqueue(
       [
-        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('ok_lun1') },
-        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('err_lun') },
-        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('warn_lun') },
-        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('part_lun') },
+        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('ok_lun1', 7) },
+        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('err_lun', 7) },
+        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('warn_lun', 7) },
+        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('part_lun', 7) },
         { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: { name: 'bad' } },
         {
           target: 'docs',
           method: 'POST',
           path: '/api/datacenter/protocols/san/igroups',
-          body: { name: 'ig_pipeline', os_type: 'linux', svm: { name: 'vs1' } },
+          body: igroupRequest('ig_pipeline', { seed: 7 }).body,
         },
         { target: 'docs', method: 'GET', path: '/api/datacenter/svm/svms?name=vs1' },
-        { target: 'v97', method: 'POST', path: '/api/v2/storage-provider/luns', body: lunBody('ok_lun97') },
         {
-          target: 'v97',
+          target: 'spec',
+          method: 'POST',
+          path: '/api/v2/storage-provider/luns',
+          body: lunBody('ok_spec', 8),
+        },
+        {
+          target: 'spec',
           method: 'POST',
           path: `/api/gateways/${cluster}/storage/volumes`,
           body: {
@@ -114,8 +142,8 @@ describe('the pipeline, end to end against the simulator', () => {
     expect(completed.get(specs[5]?.requestId ?? '')?.response).toMatchObject({ name: 'ig_pipeline' });
     expect(completed.get(specs[6]?.requestId ?? '')?.response).toMatchObject({ num_records: 1 });
     expect(completed.get(specs[7]?.requestId ?? '')).toMatchObject({
-      dialect: '9.7',
-      jobState: { state: 'completed', status: 'normal' },
+      dialect: 'spec',
+      jobState: { phase: 'terminal', state: 'completed', status: 'normal', outcome: 'NORMAL' },
     });
     expect(completed.get(specs[8]?.requestId ?? '')).toMatchObject({
       dialect: 'ontap',
@@ -148,12 +176,32 @@ describe('the pipeline, end to end against the simulator', () => {
     // Every call carried its request id, and no write went to AIQUM twice.
     const docsStats = h.simulators.get('docs')?.stats();
     for (const spec of specs.slice(0, 6)) expect(docsStats?.submissions[spec.requestId]).toBe(1);
-    expect(v97.stats().submissions[specs[7]?.requestId ?? '']).toBe(1);
+    expect(specSimulator.stats().submissions[specs[7]?.requestId ?? '']).toBe(1);
+  });
+
+  it("ends a failed job with its task's failure reason and an aborted job as failed with its own code", async () => {
+    const specs = await h.enqueue([
+      { target: 'spec', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('err_spec', 8) },
+      { target: 'spec', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('abort_spec', 8) },
+    ]);
+    const completed = byRequest(await h.waitForCompleted(2));
+    expect(completed.get(specs[0]?.requestId ?? '')).toMatchObject({
+      outcome: 'failed',
+      jobState: { phase: 'terminal', state: 'completed', status: 'error', outcome: 'ERROR' },
+      error: { code: 'AIQUM_JOB_ERROR', message: 'Aggregate aggr1_01 is out of space.' },
+    });
+    const aborted = completed.get(specs[1]?.requestId ?? '');
+    expect(aborted).toMatchObject({
+      outcome: 'failed',
+      jobState: { phase: 'terminal', state: 'aborted', outcome: 'ABORTED' },
+      error: { code: 'AIQUM_JOB_ABORTED' },
+    });
+    expect(aborted?.error?.message).toMatch(/abort/i);
   });
 
   it('ends an ambiguous write (connection reset after AIQUM processed it) as unknown, never resubmitted', async () => {
     const [spec] = await h.enqueue([
-      { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('reset_lun') },
+      { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('reset_lun', 7) },
     ]);
     const completed = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
     expect(completed).toMatchObject({ outcome: 'unknown', error: { code: 'SUBMISSION_AMBIGUOUS' } });
@@ -167,7 +215,7 @@ describe('the pipeline, end to end against the simulator', () => {
         target: 'docs',
         method: 'POST',
         path: '/api/storage-provider/luns',
-        body: lunBody('slow_lun'),
+        body: lunBody('slow_lun', 7),
         deadlineAt: now + 1_500,
       },
     ]);
@@ -181,12 +229,12 @@ describe('the pipeline, end to end against the simulator', () => {
   });
 
   it('reports an ONTAP job purged before its end was seen as unknown, never as success', async () => {
-    const v97 = h.simulators.get('v97');
-    if (!v97) throw new Error('no v97 simulator');
-    const [cluster] = await gatewayClusters(v97);
+    const specSimulator = h.simulators.get('spec');
+    if (!specSimulator) throw new Error('no spec simulator');
+    const [cluster] = await gatewayClusters(specSimulator);
     const [spec] = await h.enqueue([
       {
-        target: 'v97',
+        target: 'spec',
         method: 'POST',
         path: `/api/gateways/${cluster}/storage/volumes`,
         body: {
@@ -214,7 +262,7 @@ describe('the pipeline, end to end against the simulator', () => {
       target: 'docs',
       method: 'POST' as const,
       path: '/api/storage-provider/luns',
-      body: lunBody('interrupted_lun'),
+      body: lunBody('interrupted_lun', 7),
       createdAt: now,
       deadlineAt: now + 60_000,
       retryAmbiguous: false,
@@ -222,7 +270,7 @@ describe('the pipeline, end to end against the simulator', () => {
     const resubmittable = {
       ...interrupted,
       requestId: randomUUID(),
-      body: lunBody('resubmit_lun'),
+      body: lunBody('resubmit_lun', 7),
       retryAmbiguous: true,
     };
     // A worker claimed both submissions and died before AIQUM's answer was recorded; its claims' leases
@@ -261,7 +309,7 @@ describe('the pipeline, end to end against the simulator', () => {
 
   it('stops polling a request that was cancelled while tracked', async () => {
     const [spec] = await h.enqueue([
-      { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('slow_cancel') },
+      { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('slow_cancel', 7) },
     ]);
     if (!spec) throw new Error('no spec');
     const view = await waitUntil(async () => {

@@ -30,11 +30,11 @@ beforeAll(async () => {
       name: 'long',
       simulator: {
         seed: 4,
-        longPollParam: 'wait_seconds',
+        longPoll: true,
         scenario: { rules: [{ match: { method: 'POST' }, job: { durationMs: 1_500 } }] },
       },
       target: {
-        longPoll: { parameter: 'wait_seconds', maxWaitSeconds: 10 },
+        longPoll: { parameter: 'poll_timeout', lastModifiedParameter: 'last_modified', maxWaitSeconds: 10 },
         poll: everyTwoHundredMs,
       },
     },
@@ -54,7 +54,7 @@ describe('polling', () => {
         target: 'interval',
         method: 'POST',
         path: '/api/storage-provider/luns',
-        body: lunBody('interval_lun'),
+        body: lunBody('interval_lun', 3),
       },
     ]);
     const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
@@ -67,7 +67,7 @@ describe('polling', () => {
 
   it('with long polling, sees the end of a job in one GET', async () => {
     const [spec] = await h.enqueue([
-      { target: 'long', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('long_lun') },
+      { target: 'long', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('long_lun', 4) },
     ]);
     const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
     expect(event.outcome).toBe('succeeded');
@@ -92,7 +92,7 @@ describe('polling', () => {
         target: 'interval',
         method: 'POST',
         path: '/api/storage-provider/luns',
-        body: lunBody('retry_after_lun'),
+        body: lunBody('retry_after_lun', 3),
       },
     ]);
     await waitUntil(() => (simulator.stats().faults['503'] ?? 0) >= 2 || undefined, {

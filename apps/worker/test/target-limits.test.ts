@@ -32,7 +32,7 @@ describe('per-target limits', () => {
         target: 'small',
         method: 'POST' as const,
         path: '/api/storage-provider/luns',
-        body: lunBody(`limit_lun_${index}`),
+        body: lunBody(`limit_lun_${index}`, 5),
       })),
     );
     const completed = await h.waitForCompleted(specs.length, 60_000);

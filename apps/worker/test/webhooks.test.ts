@@ -34,7 +34,7 @@ describe('webhooks of aiqum-worker', () => {
       });
       await subscriptions.create({ url: `${receiver.url}/refuses`, types: ['request.completed'] });
       const worker = await h.startWorker({ webhooks });
-      await h.enqueue([{ target: 'lab', method: 'POST', path: luns, body: lunBody('hooked') }]);
+      await h.enqueue([{ target: 'lab', method: 'POST', path: luns, body: lunBody('hooked', 1) }]);
       const [completed] = await h.waitForCompleted(1);
       if (!completed) throw new Error('no completion event');
 

@@ -26,10 +26,12 @@ describe('worker lifecycle', () => {
       {
         name: 'long',
         simulator: {
-          longPollParam: 'wait_seconds',
+          longPoll: true,
           scenario: { rules: [{ match: { method: 'POST' }, job: { durationMs: 2_500 } }] },
         },
-        target: { longPoll: { parameter: 'wait_seconds', maxWaitSeconds: 30 } },
+        target: {
+          longPoll: { parameter: 'poll_timeout', lastModifiedParameter: 'last_modified', maxWaitSeconds: 30 },
+        },
       },
     ]);
     try {
@@ -39,7 +41,7 @@ describe('worker lifecycle', () => {
           target: 'long',
           method: 'POST',
           path: '/api/storage-provider/luns',
-          body: lunBody('handover'),
+          body: lunBody('handover', 1),
         },
       ]);
       const simulator = h.simulators.get('long');
@@ -78,8 +80,8 @@ describe('worker lifecycle', () => {
     try {
       const worker = await h.startWorker({ shutdownTimeoutMs: 300 });
       const specs = await h.enqueue([
-        { target: 'slow', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('stop_1') },
-        { target: 'slow', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('stop_2') },
+        { target: 'slow', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('stop_1', 1) },
+        { target: 'slow', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('stop_2', 1) },
         { target: 'slow', method: 'GET', path: '/api/datacenter/svm/svms' },
       ]);
       await waitUntil(

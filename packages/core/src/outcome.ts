@@ -30,10 +30,14 @@ export const requestStatuses = ['queued', 'submitting', 'tracking', 'completed']
 export const requestStatusSchema = z.enum(requestStatuses);
 export type RequestStatus = z.output<typeof requestStatusSchema>;
 
-/** The outcome that a terminal AIQUM Job outcome maps to. */
+/**
+ * The outcome that a terminal AIQUM Job outcome maps to. A Job an administrator aborted did not do what was
+ * asked: `failed`, told apart from a Job that ended in error by its error code (`AIQUM_JOB_ABORTED`).
+ */
 export const outcomeOfJobOutcome = {
   NORMAL: 'succeeded',
   WARNING: 'warning',
   PARTIAL_FAILURES: 'partial_failure',
   ERROR: 'failed',
+  ABORTED: 'failed',
 } as const satisfies Record<string, RequestOutcome>;

@@ -17,6 +17,10 @@ export type RequestError = z.output<typeof requestErrorSchema>;
 
 /** Codes of errors that aiqum-jobs itself decides, beside those of the AIQUM client. */
 export const requestErrorCodes = {
+  /** The AIQUM Job ended with status `error`; the message is its failing task's `failure_reason`. */
+  jobError: 'AIQUM_JOB_ERROR',
+  /** The AIQUM Job was aborted (state `aborted`), e.g. by an administrator; the message says why if AIQUM did. */
+  jobAborted: 'AIQUM_JOB_ABORTED',
   /** The write may have reached AIQUM but no answer was seen (a crash, a reset, a timeout). */
   submissionAmbiguous: 'SUBMISSION_AMBIGUOUS',
   /** The AIQUM Job answered 404 after it had been seen: finished and purged, or lost. */

@@ -37,14 +37,14 @@ export const requestSpecSchema = z.object({
 export type RequestSpec = z.output<typeof requestSpecSchema>;
 
 /** Which vocabulary an AIQUM Job spoke (see the client's job snapshot). */
-export const jobDialectSchema = z.enum(['docs', '9.7', 'ontap']);
+export const jobDialectSchema = z.enum(['spec', 'docs', 'ontap']);
 
 /** The last thing an AIQUM Job said about itself. */
 export const jobStateSchema = z.object({
   phase: z.enum(['running', 'terminal', 'gone']),
   state: z.string().optional(),
   status: z.string().optional(),
-  outcome: z.enum(['NORMAL', 'WARNING', 'PARTIAL_FAILURES', 'ERROR']).optional(),
+  outcome: z.enum(['NORMAL', 'WARNING', 'PARTIAL_FAILURES', 'ERROR', 'ABORTED']).optional(),
   message: z.string().optional(),
   code: z.union([z.string(), z.number()]).optional(),
 });

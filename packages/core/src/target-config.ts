@@ -18,12 +18,26 @@ export const targetLimitsSchema = z
   })
   .strict();
 
+/**
+ * Long polling of AIQUM Jobs, off unless configured. Unified Manager's API specification has no long poll;
+ * the only documented one (ONTAP Select Deploy's, which AIQUM's docs page copies) takes `poll_timeout`
+ * (1-120 s) and `last_modified`, and answers on any change of the job. Names stay configurable for servers
+ * that differ.
+ */
 export const longPollConfigSchema = z
   .object({
-    /** Query parameter that asks AIQUM to hold a job poll open (not named by public docs). */
-    parameter: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'must be a plain query parameter name'),
-    /** Longest wait one long poll may ask for, in seconds. @defaultValue 30 */
-    maxWaitSeconds: z.number().int().min(1).max(600).default(30),
+    /** Query parameter holding the wait in seconds. @defaultValue `poll_timeout` */
+    parameter: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'must be a plain query parameter name')
+      .default('poll_timeout'),
+    /** Query parameter of the last change the caller has seen. @defaultValue `last_modified` */
+    lastModifiedParameter: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'must be a plain query parameter name')
+      .default('last_modified'),
+    /** Longest wait one long poll may ask for, in seconds (Deploy's limit is 120). @defaultValue 30 */
+    maxWaitSeconds: z.number().int().min(1).max(120).default(30),
   })
   .strict();
 

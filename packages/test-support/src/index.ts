@@ -1,3 +1,10 @@
+export {
+  type AiqumRequestOptions,
+  type AiqumWrite,
+  igroupRequest,
+  lunRequest,
+  missingKey,
+} from './aiqum-requests.js';
 export { deleteKeysWithPrefix } from './delete-keys.js';
 export {
   type HttpReceiver,
