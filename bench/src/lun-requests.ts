@@ -1,4 +1,5 @@
 import type { RequestInput } from '@aiqum-jobs/core';
+import { lunRequest } from '@aiqum-jobs/test-support';
 
 /** `count` LUN creations with unique names (the headline AIQUM call), all on target `lab`. */
 export function lunRequests(count: number, namePrefix: string): RequestInput[] {
@@ -9,13 +10,10 @@ export function lunRequests(count: number, namePrefix: string): RequestInput[] {
   }));
 }
 
-/** The body of one LUN creation; SVMs alternate so the simulator's inventory stays realistic. */
+/**
+ * The body of one LUN creation, with the keys of the bench simulator's inventory (seed 1); SVMs alternate so
+ * the simulator's inventory stays realistic.
+ */
 export function lunBody(name: string, index: number): NonNullable<RequestInput['body']> {
-  return {
-    name,
-    os_type: 'linux',
-    space: { size: 1_073_741_824 },
-    svm: { name: index % 2 === 0 ? 'vs1' : 'vs2' },
-    performance_service_level: { name: 'Value' },
-  };
+  return lunRequest(name, { svm: index % 2 === 0 ? 'vs1' : 'vs2' }).body;
 }

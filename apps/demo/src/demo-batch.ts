@@ -1,5 +1,6 @@
 import type { ScenarioInput } from '@aiqum-jobs/aiqum-simulator';
 import type { RequestInput } from '@aiqum-jobs/core';
+import type { DemoInventory } from './demo-inventory.js';
 
 const gib = 1024 ** 3;
 
@@ -36,11 +37,13 @@ export interface DemoBatch {
 }
 
 /**
- * A realistic provisioning batch, everything named as an operator would name it: LUNs and file shares on
- * SVMs and service levels by name, two SVMs, initiator groups (synchronous), lookups, ONTAP volumes
- * through the gateway, and a few calls AIQUM rejects or ends with a warning, partial failure or error.
+ * A realistic provisioning batch with the keys Unified Manager's writes take (looked up by name first): LUNs
+ * and file shares on two SVMs at three service levels, two SVMs, initiator groups (synchronous), lookups,
+ * ONTAP volumes through the gateway (ONTAP takes names), and a few calls AIQUM rejects or ends with a
+ * warning, partial failure or error.
  */
-export function demoBatch(gatewayClusterUuid: string): DemoBatch {
+export function demoBatch(inventory: DemoInventory): DemoBatch {
+  const { svmKeys, serviceLevelKeys } = inventory;
   const luns: RequestInput[] = ['db01', 'db02', 'db03', 'web01', 'web02', 'log01', 'log02', 'app01'].map(
     (name, index) => ({
       method: 'POST',
@@ -49,10 +52,14 @@ export function demoBatch(gatewayClusterUuid: string): DemoBatch {
         name: `lun_${name}`,
         os_type: 'linux',
         space: { size: (index + 1) * 10 * gib },
-        svm: { name: index % 2 === 0 ? 'vs1' : 'vs2' },
-        performance_service_level: { name: index < 3 ? 'Extreme Performance' : 'Performance' },
+        svm: { key: index % 2 === 0 ? svmKeys.vs1 : svmKeys.vs2 },
+        performance_service_level: {
+          key: index < 3 ? serviceLevelKeys['Extreme Performance'] : serviceLevelKeys.Performance,
+        },
         ...(index % 2 === 0
-          ? { lun_maps: [{ igroup: { name: 'ig_linux_vs1' }, logical_unit_number: index }] }
+          ? {
+              lun_maps: [{ igroup: { key: inventory.igroupKeys.ig_linux_vs1 }, logical_unit_number: index }],
+            }
           : {}),
       },
       metadata: { kind: 'lun', ticket: 'CHG-1042' },
@@ -66,8 +73,8 @@ export function demoBatch(gatewayClusterUuid: string): DemoBatch {
         name,
         os_type: 'linux',
         space: { size: 500 * gib },
-        svm: { name: 'vs1' },
-        performance_service_level: { name: 'Value' },
+        svm: { key: svmKeys.vs1 },
+        performance_service_level: { key: serviceLevelKeys.Value },
       },
       metadata: { kind: 'lun', ticket: 'CHG-1042' },
     }),
@@ -77,22 +84,22 @@ export function demoBatch(gatewayClusterUuid: string): DemoBatch {
     path: '/api/storage-provider/file-shares',
     body: {
       name: `fs_${name}`,
-      svm: { name: index % 2 === 0 ? 'vs1' : 'vs2' },
+      svm: { key: index % 2 === 0 ? svmKeys.vs1 : svmKeys.vs2 },
       space: { size: 100 * gib },
-      performance_service_level: { name: 'Value' },
+      performance_service_level: { key: serviceLevelKeys.Value },
     },
     metadata: { kind: 'file-share', ticket: 'CHG-1043' },
   }));
   const svms: RequestInput[] = ['vs_finance', 'vs_research'].map((name) => ({
     method: 'POST',
     path: '/api/datacenter/svm/svms',
-    body: { name, cluster: { name: 'cluster-02' } },
+    body: { name, cluster: { key: inventory.clusterKeys['cluster-02'] } },
     metadata: { kind: 'svm', ticket: 'CHG-1044' },
   }));
   const igroups: RequestInput[] = ['ig_oracle_vs1', 'ig_esx_vs1'].map((name, index) => ({
     method: 'POST',
     path: '/api/datacenter/protocols/san/igroups',
-    body: { name, os_type: index === 0 ? 'linux' : 'vmware', svm: { name: 'vs1' } },
+    body: { name, os_type: index === 0 ? 'linux' : 'vmware', protocol: 'iscsi', svm: { key: svmKeys.vs1 } },
     metadata: { kind: 'igroup' },
   }));
   const lookups: RequestInput[] = [
@@ -101,7 +108,7 @@ export function demoBatch(gatewayClusterUuid: string): DemoBatch {
   ];
   const volumes: RequestInput[] = ['vol_backup01', 'vol_backup02', 'vol_backup03'].map((name) => ({
     method: 'POST',
-    path: `/api/gateways/${gatewayClusterUuid}/storage/volumes`,
+    path: `/api/gateways/${inventory.gatewayClusterUuid}/storage/volumes`,
     body: { name, svm: { name: 'vs1' }, aggregates: [{ name: 'aggr1_01' }], size: 50 * gib },
     metadata: { kind: 'ontap-volume' },
   }));
@@ -113,19 +120,19 @@ export function demoBatch(gatewayClusterUuid: string): DemoBatch {
         name: 'lun_nowhere',
         os_type: 'linux',
         space: { size: gib },
-        svm: { name: 'vs_missing' },
-        performance_service_level: { name: 'Value' },
+        svm: { key: `${svmKeys.vs1}-deleted` },
+        performance_service_level: { key: serviceLevelKeys.Value },
       },
-      metadata: { kind: 'lun', note: 'unknown SVM: AIQUM answers 400' },
+      metadata: { kind: 'lun', note: 'an SVM key that names nothing: AIQUM answers 400' },
     },
     {
       method: 'POST',
       path: '/api/storage-provider/file-shares',
       body: {
         name: 'fs_tiny',
-        svm: { name: 'vs1' },
+        svm: { key: svmKeys.vs1 },
         space: { size: -1 },
-        performance_service_level: { name: 'Value' },
+        performance_service_level: { key: serviceLevelKeys.Value },
       },
       metadata: { kind: 'file-share', note: 'negative size: AIQUM answers 400' },
     },
