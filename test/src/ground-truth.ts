@@ -7,7 +7,7 @@ const jobTruthSchema = z.object({
   kind: z.enum(['aiqum', 'ontap']),
   id: z.string(),
   settled: z.boolean(),
-  outcome: z.enum(['NORMAL', 'WARNING', 'PARTIAL_FAILURES', 'ERROR']).nullable(),
+  outcome: z.enum(['NORMAL', 'WARNING', 'PARTIAL_FAILURES', 'ERROR', 'ABORTED']).nullable(),
   results: z.array(z.object({ name: z.string(), value: z.string() })),
   responseFault: z.string().nullable(),
   purged: z.boolean(),
