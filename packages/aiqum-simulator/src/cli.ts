@@ -2,7 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { type SimulatorOptions, simulatorOptionsSchema, userRoles } from './simulator-options.js';
+import {
+  authErrorBodies,
+  dialects,
+  type SimulatorOptions,
+  simulatorOptionsSchema,
+  userRoles,
+} from './simulator-options.js';
 import { startSimulator } from './start-simulator.js';
 
 const usage = `Usage: aiqum-simulator [options]
@@ -11,12 +17,15 @@ const usage = `Usage: aiqum-simulator [options]
   --host HOST                address to listen on (default 127.0.0.1)
   --http                     plain HTTP instead of HTTPS
   --tls-names A,B            more names for the certificate (e.g. a container service name)
-  --dialect docs|9.7         job state dialect (default docs)
+  --dialect spec|docs        job state dialect: spec (running/completed, as Unified Manager's
+                             specification) or docs (RUNNING/NORMAL..., a robustness scenario) (default spec)
   --users u:pass:role,...    users; roles: ${userRoles.join(', ')}
   --seed N                   seed for inventory, job outcomes and faults (default 1)
   --scenario FILE            JSON scenario file
-  --long-poll-param NAME     long-poll query parameter (default wait_seconds)
-  --long-poll-max SECONDS    longest long poll (default 60)
+  --long-poll                long polls of a job in Deploy's style: poll_timeout=1..120 and last_modified
+                             (default off: unknown query parameters change nothing)
+  --auth-error-body json|text|empty
+                             what 401 and 403 answers carry (default json: an AIQUM error body)
   --ontap-purge-seconds N    seconds before a finished ONTAP job is purged (default 300)
   --state-dir DIR            where to write ca.pem (default a new temporary directory)
   --log-level LEVEL          pino level for logs on stderr (default warn)
@@ -45,8 +54,8 @@ async function optionsFromArgs(
       users: { type: 'string' },
       seed: { type: 'string' },
       scenario: { type: 'string' },
-      'long-poll-param': { type: 'string' },
-      'long-poll-max': { type: 'string' },
+      'long-poll': { type: 'boolean', default: false },
+      'auth-error-body': { type: 'string' },
       'ontap-purge-seconds': { type: 'string' },
       'state-dir': { type: 'string' },
       'log-level': { type: 'string', default: 'warn' },
@@ -67,7 +76,7 @@ async function optionsFromArgs(
   if (values['tls-names'] !== undefined) options.tlsNames = values['tls-names'].split(',').filter(Boolean);
   if (values.dialect !== undefined) {
     options.dialect = parse(
-      z.enum(['docs', '9.7'], { error: '--dialect must be docs or 9.7' }),
+      z.enum(dialects, { error: `--dialect must be ${dialects.join(' or ')}` }),
       values.dialect,
     );
   }
@@ -102,11 +111,11 @@ async function optionsFromArgs(
       throw new UsageError(`--scenario ${values.scenario} is not valid JSON`);
     }
   }
-  if (values['long-poll-param'] !== undefined) options.longPollParam = values['long-poll-param'];
-  if (values['long-poll-max'] !== undefined) {
-    options.longPollMaxSeconds = parse(
-      z.coerce.number().nonnegative('--long-poll-max must be ≥ 0'),
-      values['long-poll-max'],
+  if (values['long-poll']) options.longPoll = true;
+  if (values['auth-error-body'] !== undefined) {
+    options.authErrorBody = parse(
+      z.enum(authErrorBodies, { error: `--auth-error-body must be one of ${authErrorBodies.join(', ')}` }),
+      values['auth-error-body'],
     );
   }
   if (values['ontap-purge-seconds'] !== undefined) {

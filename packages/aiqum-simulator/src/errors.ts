@@ -1,47 +1,45 @@
-/** The body AIQUM (like ONTAP) sends with every error. */
+/** The body AIQUM (like ONTAP) sends with every error: SPEC's `error_response`, whose `code` is a string. */
 export interface ErrorBody {
-  error: { message: string; code: string | number; target?: string };
+  error: { message: string; code: string; target?: string };
 }
 
-/**
- * Stable error codes. Some are strings and some numbers on purpose: AIQUM and ONTAP send both forms,
- * and clients must accept either.
- */
+/** Stable error codes, strings as SPEC's `error_response` types them. */
 export const errorCodes = {
   notAuthenticated: '6',
   forbidden: '7',
-  notFound: 4,
+  notFound: '4',
   methodNotAllowed: '3',
-  badJson: 262_179,
+  badJson: '262179',
   unsupportedMediaType: '262180',
   bodyTooLarge: '262181',
-  invalidField: 262_185,
-  missingReference: 2,
-  duplicateName: 917_927,
+  invalidField: '262185',
+  missingReference: '2',
+  duplicateName: '917927',
   tooManyRequests: '429',
-  serverError: 500,
+  serverError: '500',
   unavailable: '503',
   ontapEntryNotFound: '4',
-  jobFailed: 13_001,
+  jobFailed: '13001',
 } as const;
 
 /** An error the router turns into an HTTP answer with an {@link ErrorBody}. */
 export class HttpError extends Error {
   readonly status: number;
-  readonly code: string | number;
+  readonly code: string;
   readonly target: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     status: number,
     message: string,
+    // ONTAP's job codes are numbers (the gateway answers a failed job with its code): the body's is a string.
     code: string | number,
     options: { target?: string | undefined; headers?: Record<string, string> } = {},
   ) {
     super(message);
     this.name = 'HttpError';
     this.status = status;
-    this.code = code;
+    this.code = String(code);
     this.target = options.target;
     this.headers = options.headers ?? {};
   }
@@ -51,7 +49,7 @@ export class HttpError extends Error {
   }
 }
 
-export function errorBody(message: string, code: string | number, target?: string): ErrorBody {
+export function errorBody(message: string, code: string, target?: string): ErrorBody {
   return { error: target === undefined ? { message, code } : { message, code, target } };
 }
 
@@ -76,9 +74,9 @@ export function missingReference(target: string, value: string): HttpError {
 
 /** Thrown by a job's effect when it ends: the job fails with this message and changes nothing. */
 export class JobFailure extends Error {
-  readonly code: number;
+  readonly code: string;
 
-  constructor(message: string, code: number = errorCodes.jobFailed) {
+  constructor(message: string, code: string = errorCodes.jobFailed) {
     super(message);
     this.name = 'JobFailure';
     this.code = code;

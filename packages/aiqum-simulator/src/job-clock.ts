@@ -8,20 +8,20 @@ interface Entry {
 const maxTimerDelayMs = 2_147_483_647;
 
 /**
- * Drives job ends with a min-heap of end times and ONE timer for the earliest, so 100,000 live jobs
+ * Drives job ends (and the start of an abort) with a min-heap of times and ONE timer for the earliest, so 100,000 live jobs
  * cost no timer each. `settle()` may also be called at any time (every request does) so results stay
  * consistent when the timer is late.
  */
 export class JobClock {
   readonly #heap: Entry[] = [];
   readonly #now: () => number;
-  readonly #onDue: (id: string) => void;
+  readonly #onDue: (id: string, at: number) => void;
   #seq = 0;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #closed = false;
 
-  constructor(now: () => number, onDue: (id: string) => void) {
+  constructor(now: () => number, onDue: (id: string, at: number) => void) {
     this.#now = now;
     this.#onDue = onDue;
   }
@@ -40,7 +40,7 @@ export class JobClock {
     const now = this.#now();
     for (let top = this.#heap[0]; top !== undefined && top.at <= now; top = this.#heap[0]) {
       this.#pop();
-      this.#onDue(top.id);
+      this.#onDue(top.id, top.at);
     }
     this.#arm();
   }

@@ -29,9 +29,10 @@ export function ontapJobRecord(job: SimJob, now: number): OntapJobRecord {
     return { ...base, state: queued ? 'queued' : 'running', message: queued ? 'Queued' : 'Running', code: 0 };
   }
   const end_time = new Date(job.endTime).toISOString();
-  if (job.outcome === 'ERROR') {
+  // ONTAP has no aborted job: one aborted behind the gateway is a failure.
+  if (job.outcome === 'ERROR' || job.outcome === 'ABORTED') {
     const message = job.message ?? 'failed';
-    const code = job.errorCode ?? 1;
+    const code = Number(job.errorCode ?? 1);
     return { ...base, state: 'failure', message, code, end_time, error: { message, code: String(code) } };
   }
   return { ...base, state: 'success', message: 'success', code: 0, end_time };

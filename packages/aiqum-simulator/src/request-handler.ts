@@ -3,8 +3,14 @@ import type { Authenticator } from './auth.js';
 import { errorBody, errorCodes, HttpError } from './errors.js';
 import type { SimJob } from './job-store.js';
 import type { Reply, RequestContext, Route, RouteMatch, Router } from './router.js';
-import { drawFaults, type FaultPlan, type JobRule, type ResponseFault } from './scenario.js';
-import { sendReply } from './send-reply.js';
+import {
+  type AnswerFault,
+  drawFaults,
+  type FaultPlan,
+  type JobRule,
+  type ResponseFault,
+} from './scenario.js';
+import { type PlainReply, sendPlain, sendReply } from './send-reply.js';
 import type { SimulatorUser } from './simulator-options.js';
 import type { SimulatorState } from './simulator-state.js';
 import { waitUntil } from './wait.js';
@@ -65,6 +71,12 @@ function errorReply(error: HttpError): Reply {
   return { status: error.status, body: error.body(), headers: { ...error.headers } };
 }
 
+/** A 401 or 403 without a JSON body, for the `authErrorBody` option's `text` and `empty`. */
+function plainAuthReply(error: HttpError, body: 'text' | 'empty'): PlainReply {
+  const text = body === 'empty' ? '' : error.status === 401 ? 'Unauthorized' : 'Forbidden';
+  return { status: error.status, text, headers: { ...error.headers } };
+}
+
 /** The request pipeline: body → settle due jobs → route → auth → pre-processing faults → handler → response faults. */
 export class RequestHandler {
   readonly #state: SimulatorState;
@@ -103,10 +115,10 @@ export class RequestHandler {
     raw: Buffer | undefined | null,
     admin: boolean,
   ):
-    | { reply: Reply }
+    | { refusal: HttpError }
     | { user: SimulatorUser; route: Route; params: Record<string, string>; raw: Buffer | undefined } {
     const user = this.#auth.authenticate(req.headers.authorization);
-    const refuse = (error: HttpError) => ({ reply: errorReply(error) });
+    const refuse = (error: HttpError) => ({ refusal: error });
     if (!user) {
       return refuse(
         new HttpError(401, 'Authentication required', errorCodes.notAuthenticated, {
@@ -147,6 +159,15 @@ export class RequestHandler {
       status = fault === 'reset' ? 'reset' : reply.status;
       sendReply(res, reply, fault);
     };
+    const refuse = (error: HttpError): void => {
+      const { authErrorBody } = state.options;
+      if (authErrorBody !== 'json' && (error.status === 401 || error.status === 403)) {
+        status = error.status;
+        sendPlain(res, plainAuthReply(error, authErrorBody));
+      } else {
+        answer(errorReply(error));
+      }
+    };
     try {
       const raw = await readBody(req);
       const method = req.method ?? 'GET';
@@ -161,8 +182,8 @@ export class RequestHandler {
       if (match.kind === 'found') routeKey = `${method} ${match.route.template}`;
       const admin = !counted;
       const admitted = this.#admit(req, method, rawPath, match, raw, admin);
-      if ('reply' in admitted) {
-        answer(admitted.reply);
+      if ('refusal' in admitted) {
+        refuse(admitted.refusal);
         return;
       }
       const { user, route, params } = admitted;
@@ -186,7 +207,8 @@ export class RequestHandler {
       }
       const correlationHeader = req.headers['x-correlation-id'];
       const correlationId = Array.isArray(correlationHeader) ? correlationHeader[0] : correlationHeader;
-      const write = method !== 'GET' && !admin && correlationId !== undefined ? correlationId : undefined;
+      const isWrite = method !== 'GET' && !admin;
+      const write = isWrite && correlationId !== undefined ? correlationId : undefined;
       if (plan.status) {
         state.stats.fault(String(plan.status.status));
         if (write !== undefined) {
@@ -228,12 +250,18 @@ export class RequestHandler {
         if (!(error instanceof HttpError)) throw error;
         reply = errorReply(error);
       }
-      if (plan.responseFault) {
-        state.stats.fault(plan.responseFault);
-        for (const job of createdJobs) job.responseFault = plan.responseFault;
+      // A status after processing replaces the real answer, so it also takes the place of a response fault.
+      const afterProcessing = isWrite ? plan.afterProcessing : undefined;
+      const answerFault: AnswerFault | undefined =
+        afterProcessing === undefined ? plan.responseFault : `${afterProcessing}`;
+      if (answerFault !== undefined) {
+        state.stats.fault(
+          afterProcessing === undefined ? answerFault : `${afterProcessing}-after-processing`,
+        );
+        for (const job of createdJobs) job.responseFault = answerFault;
         if (write !== undefined) {
           state.stats.writeFault(write, {
-            fault: plan.responseFault,
+            fault: answerFault,
             processed: true,
             status: reply.status,
             at: new Date(state.options.now()).toISOString(),
@@ -248,11 +276,13 @@ export class RequestHandler {
       // Checked first so that, at the usual levels, every request does not build a log object to drop.
       if (state.logger.isLevelEnabled('debug')) {
         state.logger.debug(
-          { method, path, status: reply.status, correlationId, fault: plan.responseFault },
+          { method, path, status: reply.status, correlationId, fault: answerFault },
           'request',
         );
       }
-      answer(reply, plan.responseFault);
+      if (afterProcessing !== undefined)
+        answer(faultReply({ status: afterProcessing, retryAfterSeconds: undefined }));
+      else answer(reply, plan.responseFault);
     } finally {
       if (counted) {
         state.stats.leave();

@@ -2,8 +2,12 @@ import picomatch from 'picomatch';
 import { z } from 'zod';
 import type { Random } from './random.js';
 
-/** A job's possible outcomes, in the docs dialect's names. */
-export const jobOutcomes = ['NORMAL', 'WARNING', 'PARTIAL_FAILURES', 'ERROR'] as const;
+/**
+ * A job's possible outcomes, in the docs dialect's names. ABORTED: an administrator aborts the job halfway
+ * through its run (it shows `aborting`, then `aborted`) and it changes nothing. Last, so that adding it
+ * moved no earlier scenario's draws.
+ */
+export const jobOutcomes = ['NORMAL', 'WARNING', 'PARTIAL_FAILURES', 'ERROR', 'ABORTED'] as const;
 export type JobOutcome = (typeof jobOutcomes)[number];
 
 const rangeSchema = z.union([
@@ -32,6 +36,7 @@ export const scenarioRuleSchema = z.strictObject({
     .strictObject({
       durationMs: rangeSchema.optional(),
       outcomes: z.partialRecord(z.enum(jobOutcomes), z.number().nonnegative()).optional(),
+      /** The failing task's `failure_reason` of an ERROR or ABORTED job (and the docs dialect's `message`). */
       message: z.string().optional(),
       /**
        * Reported as the AIQUM job's `state` and `status` for its whole life instead of the dialect's
@@ -59,6 +64,21 @@ export const scenarioRuleSchema = z.strictObject({
       truncatedJsonRate: rateSchema.default(0),
       /** Share of processed writes whose answer leaves the job's `key`/`uuid` out: the job runs untraceable. */
       missingJobReferenceRate: rateSchema.default(0),
+      /**
+       * Statuses answered to a write AFTER it was processed (its job created), instead of its real answer,
+       * each with its share of writes: what a proxy or a crashing server answers to a write that took effect.
+       */
+      afterProcessing: z
+        .array(
+          z.strictObject({
+            status: z.union([z.literal(500), z.literal(502), z.literal(504)]),
+            rate: rateSchema,
+          }),
+        )
+        .refine((list) => list.reduce((sum, s) => sum + s.rate, 0) <= 1, {
+          message: 'the rates must add up to at most 1',
+        })
+        .default([]),
     })
     .optional(),
 });
@@ -75,12 +95,18 @@ export type JobRule = NonNullable<Rule['job']>;
 export type FaultRule = NonNullable<Rule['faults']>;
 
 export type ResponseFault = 'reset' | 'malformedJson' | 'truncatedJson' | 'missingJobReference';
+/** A status answered to a write after it was processed. */
+export type AfterProcessingStatus = 500 | 502 | 504;
+/** What spoiled or replaced the answer of a processed write: a response fault, or a status (`'502'`). */
+export type AnswerFault = ResponseFault | `${AfterProcessingStatus}`;
 
 /** What the PRNG decided for one request. */
 export interface FaultPlan {
   status?: { status: number; retryAfterSeconds: number | undefined };
   latencyMs: number;
   responseFault?: ResponseFault;
+  /** Answered instead of a processed write's answer (writes only; it replaces any response fault). */
+  afterProcessing?: AfterProcessingStatus;
 }
 
 /** What the PRNG decided for one job. */
@@ -162,13 +188,15 @@ function drawRange(range: Range, random: Random): number {
 }
 
 /**
- * Decides a request's faults. Always draws the same count of numbers, whatever the outcome, so one
- * request's luck never shifts the draws of the requests after it.
+ * Decides a request's faults. Always draws the same count of numbers for a rule, whatever the outcome, so
+ * one request's luck never shifts the draws of the requests after it; a rule without `afterProcessing`
+ * draws as it did before that list existed, so existing seeds replay unchanged.
  */
 export function drawFaults(faults: FaultRule | undefined, random: Random): FaultPlan {
   if (!faults) return { latencyMs: 0 };
   const [statusDraw, latencyDraw, responseDraw] = [random.next(), random.next(), random.next()];
   const latencyValue = faults.latencyMs === undefined ? 0 : drawRange(faults.latencyMs, random);
+  const afterDraw = faults.afterProcessing.length > 0 ? random.next() : undefined;
   const plan: FaultPlan = {
     latencyMs: latencyDraw < (faults.latencyRate ?? 1) ? latencyValue : 0,
   };
@@ -192,6 +220,16 @@ export function drawFaults(faults: FaultRule | undefined, random: Random): Fault
     if (responseDraw < cumulative) {
       plan.responseFault = fault;
       break;
+    }
+  }
+  if (afterDraw !== undefined) {
+    cumulative = 0;
+    for (const s of faults.afterProcessing) {
+      cumulative += s.rate;
+      if (afterDraw < cumulative) {
+        plan.afterProcessing = s.status;
+        break;
+      }
     }
   }
   return plan;

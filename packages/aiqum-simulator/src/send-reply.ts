@@ -2,6 +2,23 @@ import type { ServerResponse } from 'node:http';
 import type { Reply } from './router.js';
 import type { ResponseFault } from './scenario.js';
 
+/** An answer without a JSON body: `text` as text/plain, or no body at all when it is empty. */
+export interface PlainReply {
+  status: number;
+  text: string;
+  headers?: Record<string, string>;
+}
+
+/** Writes an answer whose body is not JSON. */
+export function sendPlain(res: ServerResponse, reply: PlainReply): void {
+  res.writeHead(reply.status, {
+    ...reply.headers,
+    ...(reply.text === '' ? {} : { 'content-type': 'text/plain; charset=utf-8' }),
+    'content-length': String(Buffer.byteLength(reply.text)),
+  });
+  res.end(reply.text);
+}
+
 /**
  * Writes a JSON reply, or spoils it on purpose. `reset` drops the connection without an answer;
  * `malformedJson` sends a complete body that is not JSON; `truncatedJson` promises the full length,

@@ -20,8 +20,22 @@ export interface SimulatorUser {
   role: UserRole;
 }
 
-/** `docs`: job `state` is RUNNING then NORMAL/WARNING/PARTIAL_FAILURES/ERROR. `9.7`: `state` running/completed, `status` the outcome. */
-export type Dialect = 'docs' | '9.7';
+/**
+ * How AIQUM job records spell their lifecycle. `spec`: as Unified Manager's API specification and every
+ * NetApp client: `state` running (aborting) then completed (aborted), `status` normal/warning/
+ * partial_failures/error in lower case. `docs`: the copy error of NetApp's documentation page, kept as a
+ * robustness scenario: `state` RUNNING then NORMAL/WARNING/PARTIAL_FAILURES/ERROR/ABORTED, `status`
+ * mirroring it, and a job-level `message`.
+ */
+export const dialects = ['spec', 'docs'] as const;
+export type Dialect = (typeof dialects)[number];
+
+/**
+ * What 401 and 403 answers carry. `json`: an AIQUM error body. `text`: a short text/plain line. `empty`:
+ * no body at all. No source says what a real server sends; some send no JSON.
+ */
+export const authErrorBodies = ['json', 'text', 'empty'] as const;
+export type AuthErrorBody = (typeof authErrorBodies)[number];
 
 export const defaultUsers: readonly SimulatorUser[] = [
   { username: 'admin', password: 'admin123', role: 'application_admin' },
@@ -38,7 +52,7 @@ export interface SimulatorOptions {
   tls?: boolean;
   /** More names the certificate is valid for, e.g. a container's service name. @defaultValue none */
   tlsNames?: string[];
-  /** How job records spell their state. @defaultValue `docs` */
+  /** How job records spell their state. @defaultValue `spec` */
   dialect?: Dialect;
   /** Who may log in. @defaultValue admin/admin123 (application_admin), storage/storage123 (storage_admin), operator/operator123 (operator) */
   users?: SimulatorUser[];
@@ -46,10 +60,16 @@ export interface SimulatorOptions {
   seed?: number;
   /** Rules for job durations, outcomes and faults. @defaultValue no rules */
   scenario?: ScenarioInput;
-  /** Query parameter of a job long poll. @defaultValue `wait_seconds` */
-  longPollParam?: string;
-  /** Longest long poll, in seconds; longer requests are capped. @defaultValue `60` */
-  longPollMaxSeconds?: number;
+  /**
+   * Long polling of `GET management-server/jobs/{key}` in ONTAP Select Deploy's style (the only documented
+   * one; Unified Manager's specification has none): `poll_timeout=N` (integer 1..120) holds the answer
+   * until the job's state changes after `last_modified` (ISO 8601 date-time; absent = when the request
+   * arrived), answering at once when the job has ended or changed since then, else after N seconds. Off,
+   * the parameters are unknown ones and change nothing. @defaultValue `false`
+   */
+  longPoll?: boolean;
+  /** What 401 and 403 answers carry. @defaultValue `json` */
+  authErrorBody?: AuthErrorBody;
   /** Seconds after its end that an ONTAP job is purged (polls then 404). @defaultValue `300` */
   ontapJobPurgeSeconds?: number;
   /** Directory for `ca.pem`. @defaultValue a new temporary directory, removed on close */
@@ -65,7 +85,7 @@ export const simulatorOptionsSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   tls: z.boolean().default(true),
   tlsNames: z.array(z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'not a host name or IP address')).default([]),
-  dialect: z.enum(['docs', '9.7']).default('docs'),
+  dialect: z.enum(dialects).default('spec'),
   users: z
     .array(userSchema)
     .min(1)
@@ -75,8 +95,8 @@ export const simulatorOptionsSchema = z.strictObject({
     .default(() => defaultUsers.map((u) => ({ ...u }))),
   seed: z.number().int().default(1),
   scenario: scenarioSchema.default({ rules: [] }),
-  longPollParam: z.string().min(1).default('wait_seconds'),
-  longPollMaxSeconds: z.number().nonnegative().default(60),
+  longPoll: z.boolean().default(false),
+  authErrorBody: z.enum(authErrorBodies).default('json'),
   ontapJobPurgeSeconds: z.number().nonnegative().default(300),
   stateDir: z.string().min(1).optional(),
   logger: z

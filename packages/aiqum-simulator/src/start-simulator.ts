@@ -71,7 +71,10 @@ export async function startSimulator(input: SimulatorOptions = {}): Promise<Simu
   });
   const { port } = server.address() as AddressInfo;
   const url = `${options.tls ? 'https' : 'http'}://${formatHost(options.host)}:${port}`;
-  logger.info({ url, caFile, dialect: options.dialect, seed: options.seed }, 'aiqum-simulator listening');
+  logger.info(
+    { url, caFile, dialect: options.dialect, longPoll: options.longPoll, seed: options.seed },
+    'aiqum-simulator listening',
+  );
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

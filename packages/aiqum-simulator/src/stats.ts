@@ -10,17 +10,23 @@ export interface SimulatorStats {
   polls: Record<string, number>;
   peakConcurrentRequests: number;
   jobs: { byState: JobCounts; total: number };
-  /** Fault name (`429`, `503`, `latency`, `reset`, `malformedJson`, `truncatedJson`) → count. */
+  /**
+   * Fault name → count: `429`, `503`... (before processing), `502-after-processing`... (a status answered
+   * to a processed write), `latency`, `reset`, `malformedJson`, `truncatedJson`, `missingJobReference`.
+   */
   faults: Record<string, number>;
 }
 
-/** A fault injected into a write: before processing (a status), or into the answer of a processed write. */
+/**
+ * A fault injected into a write: a status before processing, or, after processing, a status answered
+ * instead of the real answer (`afterProcessing`) or a spoiled answer.
+ */
 export interface WriteFault {
-  /** `500`, `502`, `503`, `504`, `429`... or `reset`, `malformedJson`, `truncatedJson`. */
+  /** `500`, `502`, `503`, `504`, `429`... or `reset`, `malformedJson`, `truncatedJson`, `missingJobReference`. */
   fault: string;
-  /** Whether the write was processed (an answer fault) or turned away before (a status fault). */
+  /** Whether the write was processed (its job, if any, created) before the fault struck. */
   processed: boolean;
-  /** The status the write was processed with, when it was. */
+  /** The status the write was processed with (what it would have answered), when it was. */
   status: number | null;
   at: string;
 }

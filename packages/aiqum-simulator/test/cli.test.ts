@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -31,6 +32,11 @@ describe('aiqum-simulator CLI', () => {
         stateDir,
         '--users',
         'alice:s3cret-pw:application_admin,bob:hunter2:operator',
+        '--long-poll',
+        '--dialect',
+        'docs',
+        '--auth-error-body',
+        'empty',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -49,14 +55,27 @@ describe('aiqum-simulator CLI', () => {
     expect(text).toContain('bob:operator');
     expect(text).not.toContain('s3cret-pw');
     expect(text).not.toContain('hunter2');
-    expect(await readFile(join(stateDir, 'ca.pem'), 'utf8')).toContain('BEGIN CERTIFICATE');
+    const ca = await readFile(join(stateDir, 'ca.pem'), 'utf8');
+    expect(ca).toContain('BEGIN CERTIFICATE');
+    const dispatcher = new Agent({ connect: { ca } });
+    const refused = await request(`${url}/api/management-server/jobs`, { dispatcher });
+    expect(refused.statusCode).toBe(401);
+    expect(await refused.body.text()).toBe('');
+    await dispatcher.close();
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
 
   it('rejects bad flags with a message on stderr and exit code 2', async () => {
-    for (const args of [['--bogus'], ['--dialect', 'v3'], ['--port', 'abc'], ['--users', 'x:y:root']]) {
+    for (const args of [
+      ['--bogus'],
+      ['--dialect', '9.7'],
+      ['--auth-error-body', 'xml'],
+      ['--long-poll-param', 'wait_seconds'],
+      ['--port', 'abc'],
+      ['--users', 'x:y:root'],
+    ]) {
       const failure = await run(process.execPath, [bin, ...args]).then(
         () => undefined,
         (error: { code?: number; stderr?: string }) => error,

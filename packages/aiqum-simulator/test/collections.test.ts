@@ -151,7 +151,7 @@ describe('collections', () => {
     );
     expect(byKey.map((j) => j.key)).toEqual([keys[0]]);
     const running = records(
-      (await call(sim, 'GET', '/api/management-server/jobs?state=RUNNING|NORMAL')).body,
+      (await call(sim, 'GET', '/api/management-server/jobs?state=running|completed')).body,
     );
     expect(running).toHaveLength(25);
   });

@@ -15,7 +15,7 @@ describe('auth and errors', () => {
     const none = await call(sim, 'GET', '/api/datacenter/cluster/clusters', { user: null });
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Basic realm="AIQUM"');
-    expect(obj(none.body).error).toMatchObject({ message: expect.any(String), code: expect.anything() });
+    expect(obj(none.body).error).toEqual({ message: expect.any(String), code: '6' });
     const wrong = await fetch(`${sim.url}/api/datacenter/cluster/clusters`, {
       headers: { authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` },
     });
@@ -29,7 +29,7 @@ describe('auth and errors', () => {
       body: lunBody('op'),
     });
     expect(write.status).toBe(403);
-    expect(obj(write.body).error).toMatchObject({ code: expect.anything() });
+    expect(obj(write.body).error).toEqual({ message: expect.any(String), code: '7' });
     expect((await call(sim, 'GET', '/_sim/stats', { user: 'storage' })).status).toBe(403);
     expect((await call(sim, 'GET', '/_sim/stats', { user: 'admin' })).status).toBe(200);
     const storageWrite = await call(sim, 'POST', '/api/storage-provider/luns', {
@@ -39,10 +39,10 @@ describe('auth and errors', () => {
     expect(storageWrite.status).toBe(202);
   });
 
-  it('answers 404, 405 and 400 with error bodies, codes as numbers and as strings', async () => {
+  it('answers 404, 405 and 400 with error bodies whose codes are strings', async () => {
     const unknown = await call(sim, 'GET', '/api/nothing/here');
     expect(unknown.status).toBe(404);
-    expect(typeof obj(obj(unknown.body).error).code).toBe('number');
+    expect(obj(unknown.body).error).toEqual({ code: '4', message: expect.any(String) });
     const missing = await call(sim, 'GET', '/api/storage-provider/luns/no-such-key');
     expect(missing.status).toBe(404);
 
@@ -53,7 +53,7 @@ describe('auth and errors', () => {
 
     const badJson = await call(sim, 'POST', '/api/storage-provider/luns', { body: '{"name": ' });
     expect(badJson.status).toBe(400);
-    expect(obj(badJson.body).error).toMatchObject({ target: 'body', code: expect.any(Number) });
+    expect(obj(badJson.body).error).toEqual({ target: 'body', code: '262179', message: expect.any(String) });
 
     const noBody = await call(sim, 'POST', '/api/storage-provider/luns');
     expect(noBody.status).toBe(400);
@@ -69,6 +69,37 @@ describe('auth and errors', () => {
     expect(stats.requests['GET /api/storage-provider/luns/{key}']).toEqual({ '404': 1 });
     expect(stats.requests['PUT (unmatched)']).toEqual({ '405': 1 });
     expect(stats.peakConcurrentRequests).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('auth errors without a JSON body (authErrorBody)', () => {
+  it('answers 401 and 403 as text/plain with `text`, and with no body at all with `empty`', async () => {
+    for (const authErrorBody of ['text', 'empty'] as const) {
+      await using sim = await startSimulator({ tls: false, authErrorBody });
+      const operator = sim.users.find((u) => u.role === 'operator');
+      if (!operator) throw new Error('no operator');
+      const none = await fetch(`${sim.url}/api/datacenter/cluster/clusters`);
+      const refused = await fetch(`${sim.url}/api/storage-provider/luns`, {
+        method: 'POST',
+        headers: { authorization: basicAuth(operator), 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect([none.status, refused.status]).toEqual([401, 403]);
+      expect(none.headers.get('www-authenticate')).toBe('Basic realm="AIQUM"');
+      for (const answer of [none, refused]) {
+        const text = await answer.text();
+        if (authErrorBody === 'empty') {
+          expect(text).toBe('');
+          expect(answer.headers.get('content-type')).toBeNull();
+        } else {
+          expect(answer.headers.get('content-type')).toMatch(/^text\/plain/);
+          expect(text).toMatch(/^(Unauthorized|Forbidden)$/);
+        }
+      }
+      // Other errors keep their JSON body.
+      const missing = await call(sim, 'GET', '/api/nothing/here');
+      expect(obj(missing.body).error).toMatchObject({ code: '4' });
+    }
   });
 });
 

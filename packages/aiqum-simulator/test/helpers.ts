@@ -70,19 +70,31 @@ export function jobKeyOf(value: unknown): string {
   return key;
 }
 
-/** Long-polls a job until it ends (the simulator answers as soon as it does). */
+/**
+ * Waits until a job has ended, as the ground truth shows it (`/_sim/` requests count as no poll), then
+ * GETs its record once: the simulator long-polls only when asked to, and a job may report a state no rule
+ * of a client's knows all its life.
+ */
 export async function waitForJob(
   sim: Simulator,
   key: string,
-  seconds = 10,
+  timeoutMs = 10_000,
 ): Promise<Record<string, unknown>> {
-  const result = await call(
-    sim,
-    'GET',
-    `/api/management-server/jobs/${encodeURIComponent(key)}?wait_seconds=${seconds}`,
-  );
+  const deadline = Date.now() + timeoutMs;
+  while (obj((await call(sim, 'GET', `/_sim/jobs/${encodeURIComponent(key)}`)).body).settled !== true) {
+    if (Date.now() > deadline) throw new Error(`job ${key} did not end within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const result = await call(sim, 'GET', `/api/management-server/jobs/${encodeURIComponent(key)}`);
   if (result.status !== 200) throw new Error(`poll answered ${result.status}`);
   return obj(result.body);
+}
+
+/** Why a job failed: the `failure_reason` of its task whose status is `error`. */
+export function failureReasonOf(job: Record<string, unknown>): unknown {
+  const tasks = job.task_reports;
+  if (!Array.isArray(tasks)) throw new Error('expected task_reports');
+  return tasks.map(obj).find((task) => task.status === 'error')?.failure_reason;
 }
 
 export const lunBody = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({

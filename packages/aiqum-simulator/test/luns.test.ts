@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../src/index.js';
-import { call, jobKeyOf, lunBody, obj, records, waitForJob } from './helpers.js';
+import { call, failureReasonOf, jobKeyOf, lunBody, obj, records, waitForJob } from './helpers.js';
 
-describe('LUN writes (docs dialect)', () => {
+describe('LUN writes', () => {
   let sim: Simulator;
   beforeAll(async () => {
     sim = await startSimulator({
@@ -27,7 +27,7 @@ describe('LUN writes (docs dialect)', () => {
     });
 
     const job = await waitForJob(sim, key);
-    expect(job).toMatchObject({ key, name: 'Provision LUN', state: 'NORMAL', status: 'NORMAL' });
+    expect(job).toMatchObject({ key, name: 'Provision LUN', state: 'completed', status: 'normal' });
     expect(job.complete_time).toEqual(expect.any(String));
     const results = job.job_results as Array<{ name: string; value: string }>;
     const lunKey = results.find((r) => r.name === 'lunKey')?.value;
@@ -51,7 +51,7 @@ describe('LUN writes (docs dialect)', () => {
     expect(records(listed.body).map((r) => r.key)).toEqual([lunKey]);
   });
 
-  it('shows the job RUNNING until its end on the simulator clock, then NORMAL', async () => {
+  it('shows the job running until its end on the simulator clock, then completed', async () => {
     // A clock of the test's own: on the wall clock, a loaded machine could let a 50 ms job end before the
     // first GET arrives.
     let now = Date.parse('2025-01-01T00:00:00Z');
@@ -67,9 +67,15 @@ describe('LUN writes (docs dialect)', () => {
       }),
     });
     const href = `/api/management-server/jobs/${encodeURIComponent(jobKeyOf(posted.body))}`;
-    expect(obj((await call(clocked, 'GET', href)).body).state).toBe('RUNNING');
+    expect(obj((await call(clocked, 'GET', href)).body)).toMatchObject({
+      state: 'running',
+      status: 'normal',
+    });
     now += 50;
-    expect(obj((await call(clocked, 'GET', href)).body).state).toBe('NORMAL');
+    expect(obj((await call(clocked, 'GET', href)).body)).toMatchObject({
+      state: 'completed',
+      status: 'normal',
+    });
   });
 
   it('validates the body with zod and names the offending field', async () => {
@@ -104,8 +110,9 @@ describe('LUN writes (docs dialect)', () => {
     });
     expect(posted.status).toBe(202);
     const job = await waitForJob(sim, jobKeyOf(posted.body));
-    expect(job.state).toBe('ERROR');
-    expect(job.message).toContain('already exists');
+    expect(job).toMatchObject({ state: 'completed', status: 'error' });
+    expect(job.message).toBeUndefined();
+    expect(failureReasonOf(job)).toContain('already exists');
     expect(job.job_results).toEqual([]);
     expect(records((await call(sim, 'GET', '/api/storage-provider/luns')).body)).toHaveLength(before);
   });
@@ -121,7 +128,7 @@ describe('LUN writes (docs dialect)', () => {
       body: { space: { size: 5 * 1024 ** 3 }, performance_service_level: { name: 'Extreme Performance' } },
     });
     expect(patched.status).toBe(202);
-    expect((await waitForJob(sim, jobKeyOf(patched.body))).state).toBe('NORMAL');
+    expect((await waitForJob(sim, jobKeyOf(patched.body))).state).toBe('completed');
     expect((await call(sim, 'GET', path)).body).toMatchObject({
       space: { size: 5 * 1024 ** 3 },
       assigned_performance_service_level: { name: 'Extreme Performance' },
@@ -183,11 +190,9 @@ describe('LUN writes (docs dialect)', () => {
     const again = await call(sim, 'DELETE', path);
     expect([deleted.status, again.status]).toEqual([202, 202]);
     expect(await results(deleted)).toEqual([{ name: 'fileshareKey', value: shareKey }]);
-    expect(await waitForJob(sim, jobKeyOf(again.body))).toMatchObject({
-      state: 'ERROR',
-      message: 'File share "fs_changed" no longer exists.',
-      job_results: [],
-    });
+    const gone = await waitForJob(sim, jobKeyOf(again.body));
+    expect(gone).toMatchObject({ state: 'completed', status: 'error', job_results: [] });
+    expect(failureReasonOf(gone)).toBe('File share "fs_changed" no longer exists.');
     expect((await call(sim, 'GET', path)).status).toBe(404);
     expect((await call(sim, 'GET', volumePath)).status).toBe(404);
     expect((await call(sim, 'DELETE', path)).status).toBe(404);
@@ -205,10 +210,9 @@ describe('LUN writes (docs dialect)', () => {
     const removed = await call(sim, 'DELETE', endpointPath);
     const removedAgain = await call(sim, 'DELETE', endpointPath);
     expect(await results(removed)).toEqual([{ name: 'accessEndpointKey', value: endpointKey }]);
-    expect(await waitForJob(sim, jobKeyOf(removedAgain.body))).toMatchObject({
-      state: 'ERROR',
-      message: 'Access endpoint "ae_gone" no longer exists.',
-    });
+    const endpointGone = await waitForJob(sim, jobKeyOf(removedAgain.body));
+    expect(endpointGone).toMatchObject({ state: 'completed', status: 'error' });
+    expect(failureReasonOf(endpointGone)).toBe('Access endpoint "ae_gone" no longer exists.');
     expect((await call(sim, 'GET', endpointPath)).status).toBe(404);
     expect((await call(sim, 'DELETE', endpointPath)).status).toBe(404);
   });
@@ -299,17 +303,18 @@ describe('job links', () => {
   });
 });
 
-describe('the 9.7 dialect', () => {
-  it('reports running/normal while running, then completed with the outcome as status', async () => {
+describe('the docs dialect (opt-in)', () => {
+  it('reports RUNNING, then the outcome as state and status, with a job-level message', async () => {
     await using sim = await startSimulator({
       tls: false,
-      dialect: '9.7',
+      dialect: 'docs',
       scenario: {
         rules: [
           {
             match: { body: { name: 'bad-*' } },
             job: { durationMs: 30, outcomes: { ERROR: 1 }, message: 'disk on fire' },
           },
+          { job: { durationMs: 30 } },
         ],
       },
     });
@@ -319,17 +324,18 @@ describe('the 9.7 dialect', () => {
       'GET',
       `/api/v2/management-server/jobs/${encodeURIComponent(jobKeyOf(ok.body))}`,
     );
-    expect(running.body).toMatchObject({ state: 'running', status: 'normal' });
-    expect(await waitForJob(sim, jobKeyOf(ok.body))).toMatchObject({ state: 'completed', status: 'normal' });
+    expect(running.body).toMatchObject({ state: 'RUNNING', status: 'RUNNING' });
+    expect(await waitForJob(sim, jobKeyOf(ok.body))).toMatchObject({ state: 'NORMAL', status: 'NORMAL' });
 
     const bad = await call(sim, 'POST', '/api/v2/storage-provider/luns', { body: lunBody('bad-1') });
     const failed = await waitForJob(sim, jobKeyOf(bad.body));
     expect(failed).toMatchObject({
-      state: 'completed',
-      status: 'error',
+      state: 'ERROR',
+      status: 'ERROR',
       message: 'disk on fire',
       job_results: [],
     });
+    expect(failureReasonOf(failed)).toBe('disk on fire');
     expect(records((await call(sim, 'GET', '/api/storage-provider/luns?name=*bad-1')).body)).toEqual([]);
   });
 });

@@ -41,10 +41,13 @@ describe('scale', () => {
     expect(timersAfter - timersBefore).toBeLessThanOrEqual(2);
 
     now += 60_001;
-    const res = await request(`${sim.url}/api/management-server/jobs?state=NORMAL&max_records=1`, {
-      headers: { authorization: basicAuth(admin) },
-      dispatcher,
-    });
+    const res = await request(
+      `${sim.url}/api/management-server/jobs?state=completed&status=normal&max_records=1`,
+      {
+        headers: { authorization: basicAuth(admin) },
+        dispatcher,
+      },
+    );
     const page = (await res.body.json()) as { total_records: number };
     // Same name everywhere: the first job creates the LUN, every later one fails as a duplicate.
     expect(page.total_records).toBe(1);
