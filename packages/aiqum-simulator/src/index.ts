@@ -12,6 +12,7 @@ export {
   type ScenarioInput,
   scenarioSchema,
 } from './scenario.js';
+export { type SeedInventoryKeys, seedInventoryKeys } from './seed-inventory-keys.js';
 export {
   type Dialect,
   defaultUsers,

@@ -5,12 +5,28 @@ export interface ClusterRecord extends Keyed {
   uuid: string;
   management_ip: string;
   version: { full: string; generation: number; major: number; minor: number };
-  nodes: Array<{ name: string }>;
+  nodes: Ref[];
+}
+
+export interface NodeRecord extends Keyed {
+  uuid: string;
+  model: string;
+  serial_number: string;
+  system_id: string;
+  location: string;
+  vendor: string;
+  health: boolean;
+  uptime: number;
+  is_all_flash_optimized: boolean;
+  version: ClusterRecord['version'];
+  ha: { partners: Ref[] };
+  performance_capacity: { used: number };
+  cluster: Ref;
 }
 
 export interface SvmRecord extends Keyed {
   uuid: string;
-  state: 'running';
+  state: 'running' | 'stopped';
   subtype: 'default';
   language: string;
   cluster: Ref;
@@ -18,7 +34,7 @@ export interface SvmRecord extends Keyed {
 
 export interface AggregateRecord extends Keyed {
   uuid: string;
-  node: { name: string };
+  node: Ref;
   space: { size: number; available: number };
   cluster: Ref;
 }
@@ -33,22 +49,50 @@ export interface VolumeRecord extends Keyed {
   aggregates: Ref[];
 }
 
+/** As SPEC's `performance_service_level`. */
 export interface PerformanceServiceLevelRecord extends Keyed {
   description: string;
   system_defined: boolean;
-  expected_iops: number;
-  peak_iops: number;
-  absolute_min_iops: number;
-  expected_latency: number;
-  peak_iops_allocation_policy: 'allocated_space';
+  iops: {
+    absolute_min_iops: number;
+    expected_iops_per_tb: number;
+    peak_iops_per_tb: number;
+    peak_iops_allocation_policy: 'used_space' | 'allocated_space';
+  };
+  latency: { expected: number };
 }
 
+export type EfficiencyMode = 'inline' | 'background' | 'none';
+
 export interface StorageEfficiencyPolicyRecord extends Keyed {
+  description: string;
   system_defined: boolean;
-  deduplication: 'inline' | 'none';
-  compaction: 'inline' | 'none';
-  compression: 'inline' | 'none';
+  deduplication: EfficiencyMode;
+  compression: EfficiencyMode;
   space_thin_provisioned: boolean;
+}
+
+export interface ExportRule {
+  index: number;
+  clients: Array<{ match: string }>;
+  protocols: string[];
+  ro_rule: string[];
+  rw_rule: string[];
+}
+
+export interface ExportPolicyRecord extends Keyed {
+  id: number;
+  rules: ExportRule[];
+  svm: Ref;
+  cluster: Ref;
+}
+
+/** A cluster Unified Manager monitors (`management-server/admin/datasources/clusters`); never its password. */
+export interface DatasourceRecord extends Keyed {
+  address: string;
+  port: number;
+  protocol: 'https' | 'http';
+  username: string;
 }
 
 export interface IgroupRecord extends Keyed {
@@ -73,6 +117,7 @@ export interface LunRecord extends Keyed {
   assigned_performance_service_level: Ref;
   assigned_storage_efficiency_policy: Ref;
   lun_maps: LunMap[];
+  operational_state: 'online' | 'offline';
   svm: Ref;
   cluster: Ref;
 }
@@ -82,9 +127,16 @@ export interface FileShareRecord extends Keyed {
   space: { size: number };
   assigned_performance_service_level: Ref;
   assigned_storage_efficiency_policy: Ref;
-  access_control: { export_policy?: { name: string } };
+  mountpoint: string;
+  operational_state: 'online' | 'offline';
+  access_control: { export_policy?: Ref; acl?: ShareAcl[] };
   svm: Ref;
   cluster: Ref;
+}
+
+export interface ShareAcl {
+  permission: 'no_access' | 'read' | 'change' | 'full_control';
+  user_or_group: string;
 }
 
 export interface AccessEndpointRecord extends Keyed {
@@ -100,29 +152,35 @@ export interface AccessEndpointRecord extends Keyed {
 /** Collection paths, unversioned; `/api/v2/...` answers the same. */
 export const resourcePaths = {
   clusters: '/api/datacenter/cluster/clusters',
+  nodes: '/api/datacenter/cluster/nodes',
   svms: '/api/datacenter/svm/svms',
   aggregates: '/api/datacenter/storage/aggregates',
   volumes: '/api/datacenter/storage/volumes',
   igroups: '/api/datacenter/protocols/san/igroups',
+  exportPolicies: '/api/datacenter/protocols/nfs/export-policies',
   performanceServiceLevels: '/api/storage-provider/performance-service-levels',
   storageEfficiencyPolicies: '/api/storage-provider/storage-efficiency-policies',
   fileShares: '/api/storage-provider/file-shares',
   luns: '/api/storage-provider/luns',
   accessEndpoints: '/api/storage-provider/access-endpoints',
+  datasources: '/api/management-server/admin/datasources/clusters',
 } as const;
 
 /** The simulated data centre. Writes change it when their job ends. */
 export interface Inventory {
   readonly clusters: Collection<ClusterRecord>;
+  readonly nodes: Collection<NodeRecord>;
   readonly svms: Collection<SvmRecord>;
   readonly aggregates: Collection<AggregateRecord>;
   readonly volumes: Collection<VolumeRecord>;
   readonly igroups: Collection<IgroupRecord>;
+  readonly exportPolicies: Collection<ExportPolicyRecord>;
   readonly performanceServiceLevels: Collection<PerformanceServiceLevelRecord>;
   readonly storageEfficiencyPolicies: Collection<StorageEfficiencyPolicyRecord>;
   readonly fileShares: Collection<FileShareRecord>;
   readonly luns: Collection<LunRecord>;
   readonly accessEndpoints: Collection<AccessEndpointRecord>;
+  readonly datasources: Collection<DatasourceRecord>;
   /** Makes fresh, seeded UUIDs for new objects. */
   readonly ids: Random;
 }
@@ -138,30 +196,72 @@ export function createInventory(seed: number): Inventory {
   const ids = createRandom(seed, 'inventory');
   const inv: Inventory = {
     clusters: new Collection(resourcePaths.clusters),
+    nodes: new Collection(resourcePaths.nodes),
     svms: new Collection(resourcePaths.svms),
     aggregates: new Collection(resourcePaths.aggregates),
     volumes: new Collection(resourcePaths.volumes),
     igroups: new Collection(resourcePaths.igroups),
+    exportPolicies: new Collection(resourcePaths.exportPolicies),
     performanceServiceLevels: new Collection(resourcePaths.performanceServiceLevels),
     storageEfficiencyPolicies: new Collection(resourcePaths.storageEfficiencyPolicies),
     fileShares: new Collection(resourcePaths.fileShares),
     luns: new Collection(resourcePaths.luns),
     accessEndpoints: new Collection(resourcePaths.accessEndpoints),
+    datasources: new Collection(resourcePaths.datasources),
     ids,
   };
 
+  const version = { full: 'NetApp Release 9.14.1', generation: 9, major: 14, minor: 1 };
   const clusters = ['cluster-01', 'cluster-02'].map((name, i) => {
     const uuid = ids.uuid();
     const key = objectKey(uuid, 'cluster', uuid);
-    return inv.clusters.add({
+    const cluster = inv.clusters.add({
       key,
       uuid,
       name,
       management_ip: `10.10.${i + 1}.10`,
-      version: { full: 'NetApp Release 9.14.1', generation: 9, major: 14, minor: 1 },
-      nodes: [{ name: `${name}-01` }, { name: `${name}-02` }],
+      version,
+      nodes: [],
       _links: inv.clusters.links(key),
     });
+    const nodes = [1, 2].map((n) => {
+      const nodeUuid = ids.uuid();
+      const nodeKey = objectKey(uuid, 'cluster_node', nodeUuid);
+      return inv.nodes.add({
+        key: nodeKey,
+        uuid: nodeUuid,
+        name: `${name}-0${n}`,
+        model: 'AFF-A400',
+        serial_number: String(ids.int(100_000_000, 999_999_999)),
+        system_id: String(ids.int(500_000_000, 599_999_999)),
+        location: `rack ${i + 1}`,
+        vendor: 'NetApp',
+        health: true,
+        uptime: ids.int(86_400, 86_400 * 400),
+        is_all_flash_optimized: true,
+        version,
+        ha: { partners: [] },
+        performance_capacity: { used: ids.int(5, 80) },
+        cluster: refOf(cluster),
+        _links: inv.nodes.links(nodeKey),
+      });
+    });
+    const [first, second] = nodes;
+    if (first && second) {
+      first.ha.partners = [refOf(second)];
+      second.ha.partners = [refOf(first)];
+    }
+    cluster.nodes = nodes.map(refOf);
+    inv.datasources.add({
+      key,
+      name,
+      address: cluster.management_ip,
+      port: 443,
+      protocol: 'https',
+      username: 'admin',
+      _links: inv.datasources.links(key),
+    });
+    return cluster;
   });
 
   const _aggregates = clusters.flatMap((cluster, c) =>
@@ -169,11 +269,12 @@ export function createInventory(seed: number): Inventory {
       const uuid = ids.uuid();
       const key = objectKey(cluster.uuid, 'aggregate', uuid);
       const size = ids.int(20, 60) * 1024 * gib;
+      const node = cluster.nodes[n - 1] ?? requireSeed('node');
       return inv.aggregates.add({
         key,
         uuid,
         name: `aggr${n}_0${c + 1}`,
-        node: { name: `${cluster.name}-0${n}` },
+        node,
         space: { size, available: Math.floor(size * 0.6) },
         cluster: refOf(cluster),
         _links: inv.aggregates.links(key),
@@ -197,6 +298,12 @@ export function createInventory(seed: number): Inventory {
     });
   });
 
+  for (const svm of svms) addExportPolicy(inv, svm, 'default', [openRule(1)]);
+  for (const svm of [svms[0], svms[2]]) {
+    if (svm)
+      addExportPolicy(inv, svm, 'ep_hosts', [{ ...openRule(1), clients: [{ match: '10.30.0.0/16' }] }]);
+  }
+
   const psls = [
     ['Extreme Performance', 6144, 12288, 1000, 1],
     ['Performance', 2048, 4096, 500, 2],
@@ -209,11 +316,13 @@ export function createInventory(seed: number): Inventory {
       name,
       description: `System-defined ${name} service level`,
       system_defined: true,
-      expected_iops: expected,
-      peak_iops: peak,
-      absolute_min_iops: min,
-      expected_latency: latency,
-      peak_iops_allocation_policy: 'allocated_space',
+      iops: {
+        absolute_min_iops: min,
+        expected_iops_per_tb: expected,
+        peak_iops_per_tb: peak,
+        peak_iops_allocation_policy: 'allocated_space',
+      },
+      latency: { expected: latency },
       _links: inv.performanceServiceLevels.links(key),
     });
   }
@@ -225,9 +334,9 @@ export function createInventory(seed: number): Inventory {
     inv.storageEfficiencyPolicies.add({
       key,
       name,
+      description: `System-defined ${name} storage efficiency policy`,
       system_defined: true,
       deduplication: mode,
-      compaction: mode,
       compression: mode,
       space_thin_provisioned: mode === 'inline',
       _links: inv.storageEfficiencyPolicies.links(key),
@@ -295,7 +404,9 @@ export function createInventory(seed: number): Inventory {
       size,
       psl: psl[pslIndex] ?? requireSeed('performance service level'),
       sep: sep[0] ?? requireSeed('storage efficiency policy'),
-      exportPolicy: 'default',
+      exportPolicy: inv.exportPolicies.findByName('default', (p) => p.svm.key === svm.key),
+      mountpoint: `/${name}`,
+      acl: [],
     });
   }
 
@@ -372,6 +483,7 @@ export function addLun(inv: Inventory, lun: NewLun): LunRecord {
     assigned_performance_service_level: refOf(lun.psl),
     assigned_storage_efficiency_policy: refOf(lun.sep),
     lun_maps: lun.lunMaps,
+    operational_state: 'online',
     svm: refOf(lun.svm),
     cluster: lun.svm.cluster,
     _links: inv.luns.links(key),
@@ -384,7 +496,9 @@ export interface NewFileShare {
   size: number;
   psl: Keyed;
   sep: Keyed;
-  exportPolicy: string | undefined;
+  exportPolicy: Keyed | undefined;
+  mountpoint: string;
+  acl: ShareAcl[];
 }
 
 /** A file share is a volume seen through the storage provider: it shares the volume's key and name. */
@@ -397,7 +511,12 @@ export function addFileShare(inv: Inventory, share: NewFileShare): FileShareReco
     space: { size: share.size },
     assigned_performance_service_level: refOf(share.psl),
     assigned_storage_efficiency_policy: refOf(share.sep),
-    access_control: share.exportPolicy === undefined ? {} : { export_policy: { name: share.exportPolicy } },
+    mountpoint: share.mountpoint,
+    operational_state: 'online',
+    access_control: {
+      ...(share.exportPolicy ? { export_policy: refOf(share.exportPolicy) } : {}),
+      ...(share.acl.length > 0 ? { acl: share.acl } : {}),
+    },
     svm: refOf(share.svm),
     cluster: share.svm.cluster,
     _links: inv.fileShares.links(key),
@@ -428,5 +547,36 @@ export function addAccessEndpoint(inv: Inventory, endpoint: NewAccessEndpoint): 
     ...(endpoint.lun ? { lun: endpoint.lun } : {}),
     ...(endpoint.fileshare ? { fileshare: endpoint.fileshare } : {}),
     _links: inv.accessEndpoints.links(key),
+  });
+}
+
+/** Everyone may read over NFS: the rule of an SVM's `default` policy in the seed. */
+function openRule(index: number): ExportRule {
+  return {
+    index,
+    clients: [{ match: '0.0.0.0/0' }],
+    protocols: ['nfs3', 'nfs4'],
+    ro_rule: ['sys'],
+    rw_rule: ['sys'],
+  };
+}
+
+export function addExportPolicy(
+  inv: Inventory,
+  svm: SvmRecord,
+  name: string,
+  rules: ExportRule[],
+): ExportPolicyRecord {
+  // ONTAP numbers an SVM's policies from 1 up; the key carries the number as a real one does.
+  const id = inv.exportPolicies.values().filter((p) => p.svm.key === svm.key).length + 1;
+  const key = `${clusterUuidOf(svm)}:type=export_policy,svm_uuid=${svm.uuid},policy_id=${id}`;
+  return inv.exportPolicies.add({
+    key,
+    name,
+    id,
+    rules,
+    svm: refOf(svm),
+    cluster: svm.cluster,
+    _links: inv.exportPolicies.links(key),
   });
 }

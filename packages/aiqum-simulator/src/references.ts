@@ -2,10 +2,21 @@ import { z } from 'zod';
 import type { Collection, Keyed } from './collection.js';
 import { invalidField, missingReference, notFound } from './errors.js';
 
-/** A reference in a write body: by `key` or by `name`. */
-export const refSchema = z
-  .object({ key: z.string().min(1).optional(), name: z.string().min(1).optional() })
-  .refine((r) => r.key !== undefined || r.name !== undefined, { message: 'give "key" or "name"' });
+/**
+ * A reference in a write body: `{key}`, as the specification's writes take them. A body that names the
+ * object instead (`{name: ...}`) is refused with the target `<field>.key`: NetApp's own clients look
+ * every name up first and send the key.
+ */
+export const refSchema = z.object({
+  key: z
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? 'a key is required: give "key" (look the object up by name first), not a name'
+          : 'must be a string',
+    })
+    .min(1, 'a key is required'),
+});
 
 export type RefInput = z.output<typeof refSchema>;
 
@@ -16,15 +27,9 @@ export function resolveRef<T extends Keyed>(
   target: string,
   where: (record: T) => boolean = () => true,
 ): T {
-  if (ref.key !== undefined) {
-    const found = collection.get(ref.key);
-    if (found && where(found)) return found;
-    throw missingReference(`${target}.key`, ref.key);
-  }
-  const name = ref.name ?? '';
-  const found = collection.findByName(name, where);
-  if (found) return found;
-  throw missingReference(`${target}.name`, name);
+  const found = collection.get(ref.key);
+  if (found && where(found)) return found;
+  throw missingReference(`${target}.key`, ref.key);
 }
 
 /** The record a path's `{key}` names, or 404. */
@@ -42,4 +47,23 @@ export function requireKey<T extends Keyed>(
 export function requireSomeField(body: object): void {
   if (Object.values(body).every((v) => v === undefined))
     throw invalidField('body', 'Give at least one field to change');
+}
+
+/**
+ * LUN and file-share PATCHes change one property per call (SPEC); NetApp's clients send one PATCH per
+ * property. None or several is a 400 whose target names the property that is one too many.
+ */
+export function requireOneField(body: Record<string, unknown>): string {
+  const given = Object.entries(body)
+    .filter(([, value]) => value !== undefined)
+    .map(([name]) => name);
+  const [first, second] = given;
+  if (first === undefined) throw invalidField('body', 'Give the one property to change');
+  if (second !== undefined) {
+    throw invalidField(
+      second,
+      `Only one property can be modified per request; this one gives ${given.map((g) => `"${g}"`).join(', ')}`,
+    );
+  }
+  return first;
 }

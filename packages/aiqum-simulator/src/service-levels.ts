@@ -2,6 +2,10 @@ import { type Ref, refOf } from './collection.js';
 import type { Inventory, PerformanceServiceLevelRecord, StorageEfficiencyPolicyRecord } from './inventory.js';
 import { type RefInput, resolveRef } from './references.js';
 
+function missingDefault(): never {
+  throw new Error('the inventory has no "Default" storage efficiency policy');
+}
+
 /** The performance service level and storage efficiency policy a create names; the policy defaults to "Default". */
 export function resolveServiceLevels(
   inv: Inventory,
@@ -13,11 +17,9 @@ export function resolveServiceLevels(
       body.performance_service_level,
       'performance_service_level',
     ),
-    sep: resolveRef(
-      inv.storageEfficiencyPolicies,
-      body.storage_efficiency_policy ?? { name: 'Default' },
-      'storage_efficiency_policy',
-    ),
+    sep: body.storage_efficiency_policy
+      ? resolveRef(inv.storageEfficiencyPolicies, body.storage_efficiency_policy, 'storage_efficiency_policy')
+      : (inv.storageEfficiencyPolicies.findByName('Default') ?? missingDefault()),
   };
 }
 

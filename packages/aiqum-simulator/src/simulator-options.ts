@@ -72,6 +72,10 @@ export interface SimulatorOptions {
   authErrorBody?: AuthErrorBody;
   /** Seconds after its end that an ONTAP job is purged (polls then 404). @defaultValue `300` */
   ontapJobPurgeSeconds?: number;
+  /** Page size of a datacenter collection GET without `max_records` (SPEC: 100; capped at 1000). @defaultValue `100` */
+  defaultPageSize?: number;
+  /** The ONTAP API gateway is enabled; `false` answers every `/api/gateways` call as a server with it disabled. @defaultValue `true` */
+  gateway?: boolean;
   /** Directory for `ca.pem`. @defaultValue a new temporary directory, removed on close */
   stateDir?: string;
   /** Where the simulator logs. @defaultValue a silent pino logger */
@@ -98,6 +102,8 @@ export const simulatorOptionsSchema = z.strictObject({
   longPoll: z.boolean().default(false),
   authErrorBody: z.enum(authErrorBodies).default('json'),
   ontapJobPurgeSeconds: z.number().nonnegative().default(300),
+  defaultPageSize: z.number().int().min(1).max(1000).default(100),
+  gateway: z.boolean().default(true),
   stateDir: z.string().min(1).optional(),
   logger: z
     .custom<Logger>((v) => typeof v === 'object' && v !== null && 'info' in v && 'child' in v)

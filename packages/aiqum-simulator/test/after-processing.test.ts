@@ -65,7 +65,10 @@ async function answers(
   });
   const seen: number[] = [];
   for (let i = 0; i < 40; i++) {
-    seen.push((await call(sim, 'POST', '/api/storage-provider/luns', { body: lunBody(`draw_${i}`) })).status);
+    seen.push(
+      (await call(sim, 'POST', '/api/storage-provider/luns', { body: lunBody(`draw_${i}`, {}, seed) }))
+        .status,
+    );
   }
   return seen;
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../src/index.js';
+import { type Simulator, seedInventoryKeys, startSimulator } from '../src/index.js';
 import { call, jobKeyOf, lunBody, obj, records } from './helpers.js';
 
 describe('collections', () => {
@@ -115,7 +115,7 @@ describe('collections', () => {
       await Promise.all(
         names.slice(i, i + 50).map(async (name) => {
           const created = await call(sim, 'POST', '/api/datacenter/protocols/san/igroups', {
-            body: { name, os_type: 'linux', svm: { name: 'vs4' } },
+            body: { name, os_type: 'linux', svm: { key: seedInventoryKeys(7).svms.vs4 } },
           });
           expect(created.status).toBe(201);
         }),
@@ -135,7 +135,7 @@ describe('collections', () => {
     for (let i = 0; i < 25; i++) {
       keys.push(
         jobKeyOf(
-          (await call(sim, 'POST', '/api/storage-provider/luns', { body: lunBody(`list_${i}`) })).body,
+          (await call(sim, 'POST', '/api/storage-provider/luns', { body: lunBody(`list_${i}`, {}, 7) })).body,
         ),
       );
     }

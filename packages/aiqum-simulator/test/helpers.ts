@@ -1,4 +1,4 @@
-import type { Simulator, SimulatorUser } from '../src/index.js';
+import { type Simulator, type SimulatorUser, seedInventoryKeys } from '../src/index.js';
 
 export interface CallResult {
   status: number;
@@ -97,11 +97,22 @@ export function failureReasonOf(job: Record<string, unknown>): unknown {
   return tasks.map(obj).find((task) => task.status === 'error')?.failure_reason;
 }
 
-export const lunBody = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-  name,
-  os_type: 'linux',
-  space: { size: 1024 ** 3 },
-  svm: { name: 'vs1' },
-  performance_service_level: { name: 'Value' },
-  ...extra,
-});
+/** The keys of a simulator's seeded objects (write bodies take keys), for the default seed. */
+export const keys = seedInventoryKeys();
+
+/** A LUN POST in SVM vs1 with the Value service level, in a new volume `AIQUM_vol_<name>`; `seed` as the simulator's. */
+export const lunBody = (
+  name: string,
+  extra: Record<string, unknown> = {},
+  seed = 1,
+): Record<string, unknown> => {
+  const seeded = seed === 1 ? keys : seedInventoryKeys(seed);
+  return {
+    name,
+    os_type: 'linux',
+    space: { size: 1024 ** 3 },
+    svm: { key: seeded.svms.vs1 },
+    performance_service_level: { key: seeded.performanceServiceLevels.Value },
+    ...extra,
+  };
+};

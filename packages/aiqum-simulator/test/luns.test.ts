@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../src/index.js';
-import { call, failureReasonOf, jobKeyOf, lunBody, obj, records, waitForJob } from './helpers.js';
+import { call, failureReasonOf, jobKeyOf, keys, lunBody, obj, records, waitForJob } from './helpers.js';
 
 describe('LUN writes', () => {
   let sim: Simulator;
@@ -15,8 +15,8 @@ describe('LUN writes', () => {
   it('POST answers 202 with a job, which ends NORMAL with lunKey, and the LUN appears', async () => {
     const posted = await call(sim, 'POST', '/api/storage-provider/luns', {
       body: lunBody('lun_new1', {
-        volume: { name: 'vol_new1' },
-        lun_maps: [{ igroup: { name: 'ig_linux_vs1' }, logical_unit_number: 3 }],
+        volume: { name_tag: 'new1' },
+        lun_maps: [{ igroup: { key: keys.igroups.ig_linux_vs1 }, logical_unit_number: 3 }],
       }),
     });
     expect(posted.status).toBe(202);
@@ -38,8 +38,8 @@ describe('LUN writes', () => {
     expect(lun.status).toBe(200);
     expect(lun.body).toMatchObject({
       key: lunKey,
-      name: '/vol/vol_new1/lun_new1',
-      volume: { name: 'vol_new1' },
+      name: '/vol/AIQUM_new1/lun_new1',
+      volume: { name: 'AIQUM_new1' },
       space: { size: 1024 ** 3 },
       assigned_performance_service_level: { name: 'Value' },
       assigned_storage_efficiency_policy: { name: 'Default' },
@@ -62,8 +62,8 @@ describe('LUN writes', () => {
     });
     const posted = await call(clocked, 'POST', '/api/storage-provider/luns', {
       body: lunBody('lun_clocked1', {
-        volume: { name: 'vol_clocked1' },
-        lun_maps: [{ igroup: { name: 'ig_linux_vs1' }, logical_unit_number: 3 }],
+        volume: { name_tag: 'clocked1' },
+        lun_maps: [{ igroup: { key: keys.igroups.ig_linux_vs1 }, logical_unit_number: 3 }],
       }),
     });
     const href = `/api/management-server/jobs/${encodeURIComponent(jobKeyOf(posted.body))}`;
@@ -86,10 +86,10 @@ describe('LUN writes', () => {
     expect(obj(obj(badSize.body).error).target).toBe('space.size');
 
     const noSvm = await call(sim, 'POST', '/api/storage-provider/luns', {
-      body: lunBody('x', { svm: { name: 'nope' } }),
+      body: lunBody('x', { svm: { key: 'nope' } }),
     });
     expect(noSvm.status).toBe(400);
-    expect(obj(noSvm.body).error).toMatchObject({ target: 'svm.name', code: expect.anything() });
+    expect(obj(noSvm.body).error).toMatchObject({ target: 'svm.key', code: expect.anything() });
 
     const noPsl = await call(sim, 'POST', '/api/storage-provider/luns', {
       body: lunBody('x', { performance_service_level: { key: 'missing' } }),
@@ -97,16 +97,16 @@ describe('LUN writes', () => {
     expect(obj(obj(noPsl.body).error).target).toBe('performance_service_level.key');
 
     const foreignIgroup = await call(sim, 'POST', '/api/storage-provider/luns', {
-      body: lunBody('x', { lun_maps: [{ igroup: { name: 'ig_linux_vs3' } }] }),
+      body: lunBody('x', { lun_maps: [{ igroup: { key: keys.igroups.ig_linux_vs3 } }] }),
     });
-    expect(obj(obj(foreignIgroup.body).error).target).toBe('lun_maps.0.igroup.name');
+    expect(obj(obj(foreignIgroup.body).error).target).toBe('lun_maps.0.igroup.key');
     expect(sim.stats().jobs.total).toBe(1);
   });
 
   it('fails the JOB, not the request, on a duplicate name, and changes nothing', async () => {
     const before = records((await call(sim, 'GET', '/api/storage-provider/luns')).body).length;
     const posted = await call(sim, 'POST', '/api/storage-provider/luns', {
-      body: lunBody('lun_db01', { volume: { name: 'vol_db01' } }),
+      body: lunBody('lun_db01', { volume: { key: keys.volumes.vol_db01 } }),
     });
     expect(posted.status).toBe(202);
     const job = await waitForJob(sim, jobKeyOf(posted.body));
@@ -124,11 +124,13 @@ describe('LUN writes', () => {
     const key = String(lun?.key);
     const path = `/api/storage-provider/luns/${encodeURIComponent(key)}`;
 
-    const patched = await call(sim, 'PATCH', path, {
-      body: { space: { size: 5 * 1024 ** 3 }, performance_service_level: { name: 'Extreme Performance' } },
-    });
+    const patched = await call(sim, 'PATCH', path, { body: { space: { size: 5 * 1024 ** 3 } } });
     expect(patched.status).toBe(202);
     expect((await waitForJob(sim, jobKeyOf(patched.body))).state).toBe('completed');
+    const reassigned = await call(sim, 'PATCH', path, {
+      body: { performance_service_level: { key: keys.performanceServiceLevels['Extreme Performance'] } },
+    });
+    expect((await waitForJob(sim, jobKeyOf(reassigned.body))).state).toBe('completed');
     expect((await call(sim, 'GET', path)).body).toMatchObject({
       space: { size: 5 * 1024 ** 3 },
       assigned_performance_service_level: { name: 'Extreme Performance' },
@@ -152,9 +154,9 @@ describe('LUN writes', () => {
     const created = await call(sim, 'POST', '/api/storage-provider/file-shares', {
       body: {
         name: 'fs_changed',
-        svm: { name: 'vs1' },
+        svm: { key: keys.svms.vs1 },
         space: { size: 1024 ** 3 },
-        performance_service_level: { name: 'Value' },
+        performance_service_level: { key: keys.performanceServiceLevels.Value },
       },
     });
     const createdResults = await results(created);
@@ -167,23 +169,24 @@ describe('LUN writes', () => {
       assigned_storage_efficiency_policy: { name: 'Default' },
     });
 
-    const patched = await call(sim, 'PATCH', path, {
-      body: {
-        space: { size: 2 * 1024 ** 3 },
-        performance_service_level: { name: 'Extreme Performance' },
-        storage_efficiency_policy: { name: 'None' },
-      },
-    });
-    expect(await results(patched)).toEqual([{ name: 'fileshareKey', value: shareKey }]);
+    // One property per PATCH, as A97 sends them.
+    for (const body of [
+      { space: { size: 2 * 1024 ** 3 } },
+      { performance_service_level: { key: keys.performanceServiceLevels['Extreme Performance'] } },
+      { storage_efficiency_policy: { key: keys.storageEfficiencyPolicies.None } },
+    ]) {
+      const patched = await call(sim, 'PATCH', path, { body });
+      expect(await results(patched)).toEqual([{ name: 'fileshareKey', value: shareKey }]);
+    }
     expect((await call(sim, 'GET', path)).body).toMatchObject({
       space: { size: 2 * 1024 ** 3 },
       assigned_performance_service_level: { name: 'Extreme Performance' },
       assigned_storage_efficiency_policy: { name: 'None' },
     });
     expect((await call(sim, 'GET', volumePath)).body).toMatchObject({ size: 2 * 1024 ** 3 });
-    const badRef = await call(sim, 'PATCH', path, { body: { storage_efficiency_policy: { name: 'nope' } } });
+    const badRef = await call(sim, 'PATCH', path, { body: { storage_efficiency_policy: { key: 'nope' } } });
     expect(badRef.status).toBe(400);
-    expect(obj(obj(badRef.body).error).target).toBe('storage_efficiency_policy.name');
+    expect(obj(obj(badRef.body).error).target).toBe('storage_efficiency_policy.key');
 
     // Both accepted while the share exists; the second job finds it gone.
     const deleted = await call(sim, 'DELETE', path);
@@ -201,7 +204,7 @@ describe('LUN writes', () => {
       body: {
         name: 'ae_gone',
         ip: { address: '10.0.0.10' },
-        svm: { name: 'vs1' },
+        svm: { key: keys.svms.vs1 },
         data_protocols: ['iscsi'],
       },
     });
@@ -222,7 +225,7 @@ describe('LUN writes', () => {
       body: {
         name: 'ig_new',
         os_type: 'linux',
-        svm: { name: 'vs2' },
+        svm: { key: keys.svms.vs2 },
         initiators: [{ name: 'iqn.2000-01.x:1' }],
       },
     });
@@ -233,7 +236,7 @@ describe('LUN writes', () => {
       (await call(sim, 'GET', `/api/datacenter/protocols/san/igroups/${encodeURIComponent(key)}`)).status,
     ).toBe(200);
     const again = await call(sim, 'POST', '/api/datacenter/protocols/san/igroups', {
-      body: { name: 'ig_new', os_type: 'linux', svm: { name: 'vs2' } },
+      body: { name: 'ig_new', os_type: 'linux', svm: { key: keys.svms.vs2 } },
     });
     expect(again.status).toBe(400);
     expect(obj(obj(again.body).error).target).toBe('name');
@@ -243,9 +246,9 @@ describe('LUN writes', () => {
     const share = await call(sim, 'POST', '/api/storage-provider/file-shares', {
       body: {
         name: 'fs_new',
-        svm: { name: 'vs2' },
+        svm: { key: keys.svms.vs2 },
         space: { size: 10 * 1024 ** 3 },
-        performance_service_level: { name: 'Performance' },
+        performance_service_level: { key: keys.performanceServiceLevels.Performance },
       },
     });
     const shareJob = await waitForJob(sim, jobKeyOf(share.body));
@@ -260,13 +263,18 @@ describe('LUN writes', () => {
     ).toEqual(['fs_new']);
 
     const endpoint = await call(sim, 'POST', '/api/storage-provider/access-endpoints', {
-      body: { name: 'ae_new', ip: { address: '10.0.0.9' }, svm: { name: 'vs2' }, data_protocols: ['nfs'] },
+      body: {
+        name: 'ae_new',
+        ip: { address: '10.0.0.9' },
+        svm: { key: keys.svms.vs2 },
+        data_protocols: ['nfs'],
+      },
     });
     const endpointJob = await waitForJob(sim, jobKeyOf(endpoint.body));
     expect((endpointJob.job_results as Array<{ name: string }>)[0]?.name).toBe('accessEndpointKey');
 
     const svm = await call(sim, 'POST', '/api/datacenter/svm/svms', {
-      body: { name: 'vs_new', cluster: { name: 'cluster-02' } },
+      body: { name: 'vs_new', cluster: { key: keys.clusters['cluster-02'] } },
     });
     const svmJob = await waitForJob(sim, jobKeyOf(svm.body));
     expect((svmJob.job_results as Array<{ name: string }>)[0]?.name).toBe('svmKey');
@@ -276,7 +284,7 @@ describe('LUN writes', () => {
       ),
     ).toEqual(['vs3', 'vs4', 'vs_new']);
     const badIp = await call(sim, 'POST', '/api/storage-provider/access-endpoints', {
-      body: { name: 'ae_bad', ip: { address: 'nope' }, svm: { name: 'vs2' }, data_protocols: ['nfs'] },
+      body: { name: 'ae_bad', ip: { address: 'nope' }, svm: { key: keys.svms.vs2 }, data_protocols: ['nfs'] },
     });
     expect(obj(obj(badIp.body).error).target).toBe('ip.address');
   });

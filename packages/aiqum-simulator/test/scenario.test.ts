@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ScenarioInput, type Simulator, startSimulator } from '../src/index.js';
-import { basicAuth, call, jobKeyOf, lunBody, obj, records, waitForJob } from './helpers.js';
+import { basicAuth, call, jobKeyOf, keys, lunBody, obj, records, waitForJob } from './helpers.js';
 
 const lunCount = async (sim: Simulator): Promise<number> =>
   records((await call(sim, 'GET', '/api/storage-provider/luns')).body).length;
@@ -173,7 +173,7 @@ describe('scenario faults', () => {
       scenario: {
         rules: [
           {
-            match: { method: 'POST', body: { name: 'slow-*', 'svm.name': 'vs1' } },
+            match: { method: 'POST', body: { name: 'slow-*', 'svm.key': keys.svms.vs1 ?? '' } },
             job: { durationMs: 60_000 },
           },
           { job: { durationMs: 10 } },
@@ -186,7 +186,7 @@ describe('scenario faults', () => {
     const fastOtherSvm = jobKeyOf(
       (
         await call(sim, 'POST', '/api/storage-provider/luns', {
-          body: lunBody('slow-2', { svm: { name: 'vs2' } }),
+          body: lunBody('slow-2', { svm: { key: keys.svms.vs2 } }),
         })
       ).body,
     );
@@ -234,7 +234,9 @@ async function replay(seed: number): Promise<unknown[]> {
   });
   const seen: unknown[] = [];
   for (let i = 0; i < 30; i++) {
-    const answer = await call(sim, 'POST', '/api/storage-provider/luns', { body: lunBody(`det_${i}`) });
+    const answer = await call(sim, 'POST', '/api/storage-provider/luns', {
+      body: lunBody(`det_${i}`, {}, seed),
+    });
     if (answer.status !== 202) {
       seen.push(answer.status);
       continue;
@@ -311,7 +313,7 @@ describe('ground truth of what a client was told', () => {
     expect(turnedAway.status).toBe(502);
     sim.setScenario({ rules: [{ match: { method: 'POST' }, faults: { malformedJsonRate: 1 } }] });
     const rejected = await call(sim, 'POST', '/api/storage-provider/luns', {
-      body: lunBody('rejected', { svm: { name: 'no_such_svm' } }),
+      body: lunBody('rejected', { svm: { key: 'no_such_svm' } }),
       headers: { 'x-correlation-id': 'corr-rejected' },
     });
     expect(rejected.status).toBe(400);

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { acceptJob } from '../accept-job.js';
 import { refOf } from '../collection.js';
-import { errorCodes, JobFailure } from '../errors.js';
+import { errorCodes, JobFailure, noLongerExists } from '../errors.js';
 import { addAccessEndpoint, resourcePaths } from '../inventory.js';
-import { refSchema, resolveRef } from '../references.js';
+import { refSchema, requireKey, requireSomeField, resolveRef } from '../references.js';
 import { parseBody } from '../request-body.js';
 import type { Route } from '../router.js';
 import type { SimulatorState } from '../simulator-state.js';
@@ -18,7 +18,11 @@ const createSchema = z.object({
   fileshare: refSchema.optional(),
 });
 
-/** Access endpoints (LIFs): create and delete are asynchronous (202 + job). */
+const patchSchema = z.object({
+  ip: z.object({ address: z.ipv4(), netmask: z.ipv4().optional() }).optional(),
+});
+
+/** Access endpoints (LIFs): create, change and delete are asynchronous (202 + job). */
 export function accessEndpointRoutes(state: SimulatorState): Route[] {
   const path = resourcePaths.accessEndpoints;
   return [
@@ -53,6 +57,27 @@ export function accessEndpointRoutes(state: SimulatorState): Route[] {
               ...(fileshare ? { fileshare } : {}),
             });
             return [{ name: 'accessEndpointKey', value: endpoint.key }];
+          },
+        });
+      },
+    },
+    {
+      method: 'PATCH',
+      template: `${path}/{key}`,
+      handler: (ctx) => {
+        const inv = state.inventory;
+        const endpoint = requireKey(inv.accessEndpoints, ctx.params.key, 'Access endpoint');
+        const body = parseBody(patchSchema, ctx.body);
+        requireSomeField(body);
+        return acceptJob(state, ctx, {
+          name: 'Modify Access Endpoint',
+          type: 'access_endpoint_modify',
+          effect: () => {
+            const current = inv.accessEndpoints.get(endpoint.key);
+            if (!current) throw noLongerExists('Access endpoint', endpoint);
+            if (body.ip)
+              current.ip = { address: body.ip.address, netmask: body.ip.netmask ?? current.ip.netmask };
+            return [{ name: 'accessEndpointKey', value: current.key }];
           },
         });
       },

@@ -1,8 +1,18 @@
 import { z } from 'zod';
 import { acceptJob } from '../accept-job.js';
-import { errorCodes, JobFailure, noLongerExists } from '../errors.js';
-import { addFileShare, addVolume, resourcePaths } from '../inventory.js';
-import { refSchema, requireKey, requireSomeField, resolveRef } from '../references.js';
+import { refOf } from '../collection.js';
+import { errorCodes, JobFailure, missingReference, noLongerExists } from '../errors.js';
+import {
+  addExportPolicy,
+  addFileShare,
+  addVolume,
+  type ExportPolicyRecord,
+  type ExportRule,
+  type Inventory,
+  resourcePaths,
+  type SvmRecord,
+} from '../inventory.js';
+import { refSchema, requireKey, requireOneField, resolveRef } from '../references.js';
 import { parseBody } from '../request-body.js';
 import type { Route } from '../router.js';
 import { resolveServiceLevels, serviceLevelChanges } from '../service-levels.js';
@@ -10,6 +20,75 @@ import type { SimulatorState } from '../simulator-state.js';
 import { asyncDeleteRoute } from './async-delete-route.js';
 
 const sizeSchema = z.object({ size: z.number().int().positive() });
+const authFlavours = z.enum([
+  'any',
+  'none',
+  'never',
+  'krb5',
+  'krb5i',
+  'krb5p',
+  'kerberos5',
+  'kerberos5i',
+  'kerberos5p',
+  'ntlm',
+  'sys',
+]);
+
+/** A97 sends a rule's index as the text of its list input ("1"). */
+const ruleIndexSchema = z.preprocess(
+  (v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
+  z.number().int().min(1),
+);
+
+const ruleSchema = z.object({
+  index: ruleIndexSchema.optional(),
+  clients: z.array(z.object({ match: z.string().min(1) })).min(1),
+  protocols: z.array(z.enum(['any', 'nfs', 'nfs3', 'nfs4', 'cifs'])).default([]),
+  ro_rule: z.array(authFlavours).min(1),
+  rw_rule: z.array(authFlavours).min(1),
+});
+
+/**
+ * `export_policy`: `{key}` of an existing policy of the SVM, or `{rules, "name-tag"}` for a new one (SPEC's
+ * `export_policy_provision`). Anything else (a name) is refused with the target `export_policy.key`.
+ */
+const exportPolicySchema = z
+  .object({
+    key: z.string().min(1).optional(),
+    rules: z.array(ruleSchema).min(1).optional(),
+    'name-tag': z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and "_" only')
+      .optional(),
+  })
+  .superRefine((policy, ctx) => {
+    if (policy.key === undefined && policy.rules === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['key'],
+        message: 'a key is required: give "key" (an existing policy) or "rules" (a new one), not a name',
+      });
+    }
+    if (policy.key !== undefined && policy.rules !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['rules'], message: 'give "key" or "rules", not both' });
+    }
+  });
+
+const aclSchema = z.array(
+  z.object({
+    permission: z
+      .string()
+      .transform((s) => s.toLowerCase())
+      .pipe(z.enum(['no_access', 'read', 'change', 'full_control'])),
+    user_or_group: z.string().min(1),
+  }),
+);
+
+const accessControlSchema = z.object({
+  export_policy: exportPolicySchema.optional(),
+  acl: aclSchema.optional(),
+  active_directory_mapping: refSchema.optional(),
+});
 
 const createSchema = z.object({
   name: z
@@ -17,16 +96,61 @@ const createSchema = z.object({
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and "_" only, not starting with a digit'),
   svm: refSchema,
   space: sizeSchema,
+  mountpoint: z
+    .string()
+    .regex(/^\/\S*$/, 'a path starting with "/"')
+    .optional(),
+  aggregate: refSchema.optional(),
   performance_service_level: refSchema,
   storage_efficiency_policy: refSchema.optional(),
-  access_control: z.object({ export_policy: z.object({ name: z.string().min(1) }).optional() }).optional(),
+  access_control: accessControlSchema.optional(),
 });
 
 const patchSchema = z.object({
   space: sizeSchema.optional(),
   performance_service_level: refSchema.optional(),
   storage_efficiency_policy: refSchema.optional(),
+  access_control: accessControlSchema.omit({ active_directory_mapping: true }).optional(),
+  operational_state: z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .pipe(z.enum(['online', 'offline']))
+    .optional(),
 });
+
+type ExportPolicyInput = z.output<typeof exportPolicySchema>;
+
+/**
+ * What a request's export policy becomes when its job ends: the existing policy (checked now, so that a
+ * bad key is a 400), or a new policy of the SVM made from the rules. Inferred: the new policy is named
+ * after its name-tag, else `AIQUM_<share>` (no source shows the name Unified Manager gives it).
+ */
+function exportPolicyOf(
+  inv: Inventory,
+  input: ExportPolicyInput | undefined,
+  svm: SvmRecord,
+  shareName: string,
+): (() => ExportPolicyRecord) | undefined {
+  if (!input) return undefined;
+  if (input.key !== undefined) {
+    const policy = resolveRef(
+      inv.exportPolicies,
+      { key: input.key },
+      'access_control.export_policy',
+      (p) => p.svm.key === svm.key,
+    );
+    return () => {
+      const current = inv.exportPolicies.get(policy.key);
+      if (!current) throw noLongerExists('Export policy', policy);
+      return current;
+    };
+  }
+  const name = input['name-tag'] ?? `AIQUM_${shareName}`;
+  const rules: ExportRule[] = (input.rules ?? []).map((rule, i) => ({ ...rule, index: rule.index ?? i + 1 }));
+  return () =>
+    inv.exportPolicies.findByName(name, (p) => p.svm.key === svm.key) ??
+    addExportPolicy(inv, svm, name, rules);
+}
 
 /** File shares: create, change and delete are asynchronous (202 + job). */
 export function fileShareRoutes(state: SimulatorState): Route[] {
@@ -40,6 +164,13 @@ export function fileShareRoutes(state: SimulatorState): Route[] {
         const inv = state.inventory;
         const svm = resolveRef(inv.svms, body.svm, 'svm');
         const { psl, sep } = resolveServiceLevels(inv, body);
+        const aggregate =
+          body.aggregate &&
+          resolveRef(inv.aggregates, body.aggregate, 'aggregate', (a) => a.cluster.key === svm.cluster.key);
+        const exportPolicy = exportPolicyOf(inv, body.access_control?.export_policy, svm, body.name);
+        const adMapping = body.access_control?.active_directory_mapping;
+        // No Active Directory mapping is simulated: every key names nothing.
+        if (adMapping) throw missingReference('access_control.active_directory_mapping.key', adMapping.key);
         return acceptJob(state, ctx, {
           name: 'Provision File Share',
           type: 'fileshare_provision',
@@ -50,14 +181,17 @@ export function fileShareRoutes(state: SimulatorState): Route[] {
                 errorCodes.duplicateName,
               );
             }
-            const volume = addVolume(inv, svm, body.name, body.space.size);
+            const policy = exportPolicy?.();
+            const volume = addVolume(inv, svm, body.name, body.space.size, aggregate);
             const share = addFileShare(inv, {
               svm,
               volume,
               size: body.space.size,
               psl,
               sep,
-              exportPolicy: body.access_control?.export_policy?.name,
+              exportPolicy: policy,
+              mountpoint: body.mountpoint ?? `/${body.name}`,
+              acl: body.access_control?.acl ?? [],
             });
             return [
               { name: 'fileshareKey', value: share.key },
@@ -74,8 +208,10 @@ export function fileShareRoutes(state: SimulatorState): Route[] {
         const inv = state.inventory;
         const share = requireKey(inv.fileShares, ctx.params.key, 'File share');
         const body = parseBody(patchSchema, ctx.body);
-        requireSomeField(body);
+        requireOneField(body);
+        const svm = requireKey(inv.svms, share.svm.key, 'SVM');
         const assignServiceLevels = serviceLevelChanges(inv, body);
+        const exportPolicy = exportPolicyOf(inv, body.access_control?.export_policy, svm, share.name);
         return acceptJob(state, ctx, {
           name: 'Modify File Share',
           type: 'fileshare_modify',
@@ -88,6 +224,9 @@ export function fileShareRoutes(state: SimulatorState): Route[] {
               if (volume) volume.size = body.space.size;
             }
             assignServiceLevels(current);
+            if (exportPolicy) current.access_control.export_policy = refOf(exportPolicy());
+            if (body.access_control?.acl) current.access_control.acl = body.access_control.acl;
+            if (body.operational_state) current.operational_state = body.operational_state;
             return [{ name: 'fileshareKey', value: current.key }];
           },
         });

@@ -6,7 +6,7 @@ import { errorCodes, HttpError, invalidField, JobFailure } from '../errors.js';
 import { addVolume, type ClusterRecord, type VolumeRecord } from '../inventory.js';
 import { ontapJobHref, ontapJobRecord } from '../ontap-job-record.js';
 import { parseBody } from '../request-body.js';
-import type { Route } from '../router.js';
+import type { Route, RouteHandler } from '../router.js';
 import type { SimulatorState } from '../simulator-state.js';
 
 /** ONTAP's longest `return_timeout`. */
@@ -53,8 +53,40 @@ function parseReturnTimeout(query: URLSearchParams): number {
   return seconds;
 }
 
+/**
+ * Sources (DOC) say only that the gateway is enabled or disabled in General > Feature Settings, not what a
+ * call to a disabled gateway answers. 403 is chosen: the server knows the path and refuses it by a setting
+ * (not 404, "no such path"), and no retry can help (not 503, which clients retry).
+ */
+function gatewayDisabled(): HttpError {
+  return new HttpError(
+    403,
+    'The API Gateway is disabled: enable it in General > Feature Settings > API Gateway.',
+    errorCodes.forbidden,
+  );
+}
+
+/** Everyone may read through the gateway; only application administrators may write through it (DOC). */
+function guard(state: SimulatorState, handler: RouteHandler): RouteHandler {
+  return (ctx) => {
+    if (!state.options.gateway) throw gatewayDisabled();
+    if (ctx.method !== 'GET' && ctx.user.role !== 'application_admin') {
+      throw new HttpError(
+        403,
+        `User "${ctx.user.username}" may not ${ctx.method} through the API Gateway: application administrators only.`,
+        errorCodes.forbidden,
+      );
+    }
+    return handler(ctx);
+  };
+}
+
 /** The ONTAP pass-through: clusters, volume create (ONTAP job) and ONTAP job polls. */
 export function gatewayRoutes(state: SimulatorState): Route[] {
+  return ontapRoutes(state).map((route) => ({ ...route, handler: guard(state, route.handler) }));
+}
+
+function ontapRoutes(state: SimulatorState): Route[] {
   const cluster = (uuid: string | undefined): ClusterRecord => {
     const found = state.inventory.clusters.values().find((c) => c.uuid === uuid);
     if (!found) throw ontapNotFound(`Cluster "${uuid}" is not managed by this server`, 'cluster');
@@ -70,6 +102,7 @@ export function gatewayRoutes(state: SimulatorState): Route[] {
           state.inventory.clusters.values().map((c) => ({
             uuid: c.uuid,
             name: c.name,
+            ip_address: c.management_ip,
             _links: { self: { href: `/api/gateways/${c.uuid}` } },
           })),
           { path: ctx.rawPath, query: ctx.query },

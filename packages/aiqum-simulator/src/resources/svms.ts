@@ -1,26 +1,57 @@
 import { z } from 'zod';
 import { acceptJob } from '../accept-job.js';
 import { refOf } from '../collection.js';
-import { errorCodes, JobFailure } from '../errors.js';
-import { objectKey, resourcePaths } from '../inventory.js';
-import { refSchema, resolveRef } from '../references.js';
+import { conflict } from '../conflict.js';
+import { errorCodes, invalidField, JobFailure, noLongerExists } from '../errors.js';
+import { type Inventory, objectKey, resourcePaths, type SvmRecord } from '../inventory.js';
+import { refSchema, requireKey, requireSomeField, resolveRef } from '../references.js';
 import { parseBody } from '../request-body.js';
 import type { Route } from '../router.js';
 import type { SimulatorState } from '../simulator-state.js';
 
+const svmName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'not a valid SVM name');
+
+// A97 sends more (dns, nis, ldap, ip_interfaces, routes, ipspace by name): accepted and not simulated.
 const createSchema = z.object({
-  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'not a valid SVM name'),
+  name: svmName,
   cluster: refSchema,
   language: z.string().min(1).default('c.utf_8'),
   aggregates: z.array(refSchema).optional(),
 });
 
-/** SVM create is asynchronous (202 + job). */
+const patchSchema = z.object({
+  name: svmName.optional(),
+  language: z.string().min(1).optional(),
+  state: z.enum(['running', 'stopped']).optional(),
+});
+
+/** Everything that lives in an SVM, so that a DELETE without force can say what must go first. */
+function contentsOf(inv: Inventory, svm: SvmRecord) {
+  const inSvm = (r: { svm: { key: string } }): boolean => r.svm.key === svm.key;
+  return {
+    volumes: inv.volumes.values().filter(inSvm),
+    luns: inv.luns.values().filter(inSvm),
+    fileShares: inv.fileShares.values().filter(inSvm),
+    igroups: inv.igroups.values().filter(inSvm),
+    exportPolicies: inv.exportPolicies.values().filter(inSvm),
+    accessEndpoints: inv.accessEndpoints.values().filter(inSvm),
+  };
+}
+
+function parseForce(query: URLSearchParams): boolean {
+  const raw = query.get('force');
+  if (raw === null || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw invalidField('force', '"force" must be true or false');
+}
+
+/** SVMs: create, change and delete are asynchronous (202 + job). */
 export function svmRoutes(state: SimulatorState): Route[] {
+  const path = resourcePaths.svms;
   return [
     {
       method: 'POST',
-      template: resourcePaths.svms,
+      template: path,
       handler: (ctx) => {
         const body = parseBody(createSchema, ctx.body);
         const inv = state.inventory;
@@ -51,6 +82,73 @@ export function svmRoutes(state: SimulatorState): Route[] {
               _links: inv.svms.links(key),
             });
             return [{ name: 'svmKey', value: key }];
+          },
+        });
+      },
+    },
+    {
+      method: 'PATCH',
+      template: `${path}/{key}`,
+      handler: (ctx) => {
+        const inv = state.inventory;
+        const svm = requireKey(inv.svms, ctx.params.key, 'SVM');
+        const body = parseBody(patchSchema, ctx.body);
+        requireSomeField(body);
+        return acceptJob(state, ctx, {
+          name: 'Modify SVM',
+          type: 'svm_modify',
+          effect: () => {
+            const current = inv.svms.get(svm.key);
+            if (!current) throw noLongerExists('SVM', svm);
+            const renamed = body.name ?? current.name;
+            if (
+              renamed !== current.name &&
+              inv.svms.findByName(renamed, (s) => s.cluster.key === current.cluster.key)
+            ) {
+              throw new JobFailure(`An SVM named "${renamed}" already exists.`, errorCodes.duplicateName);
+            }
+            // Added again under its key: the collection re-indexes the name.
+            inv.svms.add({
+              ...current,
+              name: renamed,
+              language: body.language ?? current.language,
+              state: body.state ?? current.state,
+            });
+            return [{ name: 'svmKey', value: current.key }];
+          },
+        });
+      },
+    },
+    {
+      method: 'DELETE',
+      template: `${path}/{key}`,
+      handler: (ctx) => {
+        const inv = state.inventory;
+        const svm = requireKey(inv.svms, ctx.params.key, 'SVM');
+        const force = parseForce(ctx.query);
+        if (!force && contentsOf(inv, svm).volumes.length > 0) {
+          throw conflict(
+            `SVM "${svm.name}" still has volumes: delete them first, or delete with force=true.`,
+            'force',
+          );
+        }
+        return acceptJob(state, ctx, {
+          name: 'Delete SVM',
+          type: 'svm_delete',
+          effect: () => {
+            if (!inv.svms.get(svm.key)) throw noLongerExists('SVM', svm);
+            const contents = contentsOf(inv, svm);
+            if (!force && contents.volumes.length > 0) {
+              throw new JobFailure(`SVM "${svm.name}" has volumes again.`);
+            }
+            for (const r of contents.luns) inv.luns.delete(r.key);
+            for (const r of contents.fileShares) inv.fileShares.delete(r.key);
+            for (const r of contents.volumes) inv.volumes.delete(r.key);
+            for (const r of contents.igroups) inv.igroups.delete(r.key);
+            for (const r of contents.exportPolicies) inv.exportPolicies.delete(r.key);
+            for (const r of contents.accessEndpoints) inv.accessEndpoints.delete(r.key);
+            inv.svms.delete(svm.key);
+            return [{ name: 'svmKey', value: svm.key }];
           },
         });
       },
