@@ -31,34 +31,34 @@ describe('getJob normalization', () => {
     ],
     ['docs ERROR', { state: 'ERROR' }, { dialect: 'docs', phase: 'terminal', outcome: 'ERROR' }],
     [
-      '9.7 completed/normal',
+      'spec completed/normal',
       { state: 'completed', status: 'normal' },
-      { dialect: '9.7', phase: 'terminal', outcome: 'NORMAL' },
+      { dialect: 'spec', phase: 'terminal', outcome: 'NORMAL' },
     ],
     [
       'older COMPLETED/NORMAL',
       { state: 'COMPLETED', status: 'NORMAL' },
-      { dialect: '9.7', phase: 'terminal', outcome: 'NORMAL' },
+      { dialect: 'spec', phase: 'terminal', outcome: 'NORMAL' },
     ],
     [
-      '9.7 completed/error',
+      'spec completed/error',
       { state: 'completed', status: 'error' },
-      { dialect: '9.7', phase: 'terminal', outcome: 'ERROR' },
+      { dialect: 'spec', phase: 'terminal', outcome: 'ERROR' },
     ],
     [
-      '9.7 completed/partial_failures',
+      'spec completed/partial_failures',
       { state: 'Completed', status: 'Partial_Failures' },
-      { dialect: '9.7', phase: 'terminal', outcome: 'PARTIAL_FAILURES' },
+      { dialect: 'spec', phase: 'terminal', outcome: 'PARTIAL_FAILURES' },
     ],
     [
-      '9.7 running with status normal',
+      'spec running with status normal',
       { state: 'running', status: 'normal' },
-      { phase: 'running', dialect: '9.7' },
+      { phase: 'running', dialect: 'spec' },
     ],
     [
       'upper RUNNING with status NORMAL',
       { state: 'RUNNING', status: 'NORMAL' },
-      { phase: 'running', dialect: '9.7' },
+      { phase: 'running', dialect: 'spec' },
     ],
     ['docs RUNNING', { state: 'RUNNING' }, { phase: 'running', dialect: 'docs' }],
     [
@@ -66,6 +66,19 @@ describe('getJob normalization', () => {
       { state: 'RUNNING', status: 'RUNNING' },
       { phase: 'running', dialect: 'docs' },
     ],
+    ['spec aborting', { state: 'aborting', status: 'normal' }, { phase: 'running', dialect: 'spec' }],
+    ['spec waiting', { state: 'waiting', status: 'normal' }, { phase: 'running', dialect: 'spec' }],
+    [
+      'spec aborted (status error)',
+      { state: 'aborted', status: 'error' },
+      { phase: 'terminal', dialect: 'spec', outcome: 'ABORTED' },
+    ],
+    [
+      'spec aborted even with status normal',
+      { state: 'aborted', status: 'normal' },
+      { phase: 'terminal', dialect: 'spec', outcome: 'ABORTED' },
+    ],
+    ['docs ABORTED', { state: 'ABORTED' }, { phase: 'terminal', dialect: 'docs', outcome: 'ABORTED' }],
     ['queued', { state: 'queued' }, { phase: 'running' }],
     ['IN_PROGRESS', { state: 'IN_PROGRESS' }, { phase: 'running' }],
     ['not_started', { state: 'not_started' }, { phase: 'running' }],
@@ -99,12 +112,72 @@ describe('getJob normalization', () => {
     });
   });
 
+  const failing = (status: string) => ({
+    key: 'k:1',
+    state: 'completed',
+    status,
+    task_reports: [
+      { key: 't1', name: 'validate', state: 'completed', status: 'normal', failure_reason: '' },
+      { key: 't2', name: 'create lun', state: 'completed', status: 'error', failure_reason: 'No space left' },
+      { key: 't3', name: 'map lun', state: 'completed', status: 'warning', failure_reason: 'Skipped' },
+    ],
+  });
+
+  it.each([
+    ['error', 'ERROR'],
+    ['partial_failures', 'PARTIAL_FAILURES'],
+    ['warning', 'WARNING'],
+  ])("a job ending %s takes its message from the error task's failure_reason", async (status, outcome) => {
+    h = harness();
+    answer(href, failing(status));
+    const snapshot = await h.client.getJob(aiqumRef);
+    expect(snapshot).toMatchObject({ phase: 'terminal', dialect: 'spec', outcome, message: 'No space left' });
+  });
+
+  it('without an error task, the first non-empty failure_reason is the message', async () => {
+    h = harness();
+    answer(href, {
+      state: 'aborted',
+      status: 'error',
+      task_reports: [
+        { status: 'normal' },
+        { status: 'normal', failure_reason: null },
+        { failure_reason: 'The job was aborted by user admin.' },
+        { status: 'warning', failure_reason: 'later reason' },
+      ],
+    });
+    await expect(h.client.getJob(aiqumRef)).resolves.toMatchObject({
+      outcome: 'ABORTED',
+      message: 'The job was aborted by user admin.',
+    });
+  });
+
+  it('a failure_reason wins over a job-level message; the job-level one is the fallback', async () => {
+    h = harness();
+    answer(href, { ...failing('error'), message: 'job-level' });
+    answer(href, { state: 'ERROR', message: 'docs message', task_reports: [{ status: 'error' }] });
+    answer(href, { state: 'completed', status: 'error', error: { message: 'nested', code: 'E1' } });
+    expect(await h.client.getJob(aiqumRef)).toMatchObject({ message: 'No space left' });
+    expect(await h.client.getJob(aiqumRef)).toMatchObject({ outcome: 'ERROR', message: 'docs message' });
+    expect(await h.client.getJob(aiqumRef)).toMatchObject({ message: 'nested', code: 'E1' });
+  });
+
+  it('a failed job without any reason has no message; a NORMAL job ignores task reasons', async () => {
+    h = harness();
+    answer(href, { state: 'completed', status: 'error', task_reports: [{ status: 'error' }] });
+    answer(href, { state: 'completed', status: 'normal', task_reports: [{ failure_reason: 'stale' }] });
+    expect(await h.client.getJob(aiqumRef)).not.toHaveProperty('message');
+    expect(await h.client.getJob(aiqumRef)).not.toHaveProperty('message');
+  });
+
   it.each([
     ['an unknown state', { state: 'exploded' }],
     ['no state', { key: 'k:1' }],
     ['completed without status', { state: 'completed' }],
     ['completed with an unknown status', { state: 'completed', status: 'done' }],
+    ['completed with status aborted', { state: 'completed', status: 'aborted' }],
     ['a malformed job_results', { state: 'NORMAL', job_results: 'lunKey=1' }],
+    ['a malformed task_reports', { state: 'completed', status: 'error', task_reports: 'failed' }],
   ])('%s is a validation error, never a finished job', async (_name, body) => {
     h = harness();
     answer(href, body);
