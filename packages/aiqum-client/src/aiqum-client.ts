@@ -12,9 +12,10 @@ import {
   AiqumResponseValidationError,
 } from './errors.js';
 import type { WriteMethod } from './http-method.js';
-import { type JobRef, jobRefFromAccepted, jobRefSchema } from './job-ref.js';
+import { hasJobReference, type JobRef, jobRefFromAccepted, jobRefSchema } from './job-ref.js';
 import { goneSnapshot, type JobSnapshot, normalizeJob } from './job-snapshot.js';
 import { type ListOptions, paginate } from './paginate.js';
+import { answersWithoutJob } from './result-routes.js';
 import { createOwnedAgent, tlsConnectOptions } from './tls.js';
 import { parseJsonBody, Transport } from './transport.js';
 import { type WaitPolicy, waitForJob } from './wait-for-job.js';
@@ -77,10 +78,13 @@ interface ResultBase {
   requestId: string | undefined;
 }
 
-/** What a write produced: an asynchronous job to track, or an immediate result. */
+/**
+ * What a write produced: an asynchronous job to track, or an immediate result. A `sync` 202 is a route that
+ * answers "accepted" with its result and no job (data placement).
+ */
 export type SubmitResult =
   | (ResultBase & { kind: 'job'; status: 202; job: JobRef })
-  | (ResultBase & { kind: 'sync'; status: 200 | 201 | 204 });
+  | (ResultBase & { kind: 'sync'; status: 200 | 201 | 202 | 204 });
 
 export interface GetJobOptions {
   /** Ask for a long poll of this many seconds; ignored unless the client has `longPoll` configured. */
@@ -181,7 +185,8 @@ export class AiqumClient implements AsyncDisposable {
   }
 
   /**
-   * Sends one write, exactly once. A 202 names a job to track; 200/201/204 are immediate results.
+   * Sends one write, exactly once. A 202 names a job to track (except on data placement, whose 202 is the
+   * result); 200/201/204 are immediate results.
    * On failure, the error's `ambiguous` says whether the write may have taken effect.
    */
   async submit(request: SubmitRequest): Promise<SubmitResult> {
@@ -205,6 +210,9 @@ export class AiqumClient implements AsyncDisposable {
     const base = { headers: result.headers, requestId: result.requestId };
     if (result.status === 202) {
       const accepted = parseJsonBody(result, call);
+      if (answersWithoutJob(method, path) && !hasJobReference(accepted)) {
+        return { ...base, kind: 'sync', status: 202, body: accepted };
+      }
       return {
         ...base,
         kind: 'job',
