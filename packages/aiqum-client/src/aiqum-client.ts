@@ -4,7 +4,12 @@ import { type BaseLogger, pino } from 'pino';
 import type { Agent, Dispatcher } from 'undici';
 import { z } from 'zod';
 import { parseApiPath } from './api-path.js';
-import { type AiqumClientOptions, aiqumClientOptionsSchema, type SleepFunction } from './client-options.js';
+import {
+  type AiqumClientOptions,
+  aiqumClientOptionsSchema,
+  type ResolvedClientOptions,
+  type SleepFunction,
+} from './client-options.js';
 import {
   AiqumConfigurationError,
   AiqumInvalidRequestError,
@@ -87,8 +92,17 @@ export type SubmitResult =
   | (ResultBase & { kind: 'sync'; status: 200 | 201 | 202 | 204 });
 
 export interface GetJobOptions {
-  /** Ask for a long poll of this many seconds; ignored unless the client has `longPoll` configured. */
+  /**
+   * Ask for a long poll of this many seconds, capped to 1..`longPoll.maxWaitSeconds`; ignored unless the
+   * client has `longPoll` configured, for ONTAP jobs, and when not above 0. The call's timeout grows by it.
+   */
   longPollSeconds?: number;
+  /**
+   * With a long poll: answer as soon as the job changed after this moment (an ISO 8601 date-time with an
+   * offset, or a Date), sent as `longPoll.lastModifiedParameter`.
+   * @defaultValue not sent (the server waits for a change after the request arrived)
+   */
+  lastModified?: string | Date;
   /**
    * Whether the job is known to have existed (e.g. its ref came from `submit`). Then a 404 means the job
    * finished and was purged, or was lost: a `gone` snapshot. When false a 404 throws `AiqumNotFoundError`.
@@ -121,6 +135,28 @@ function toJsonText(body: unknown, call: { method: string; path: string }): stri
   }
 }
 
+const isoDateTimeSchema = z.iso.datetime({ offset: true });
+
+/** `lastModified` as the ISO text to send; refused before sending when it is not a date-time. */
+function parseLastModified(
+  value: string | Date | undefined,
+  call: { method: string; path: string },
+): string | undefined {
+  if (value === undefined) return undefined;
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime()))
+      throw new AiqumInvalidRequestError('lastModified is an invalid Date', call);
+    return value.toISOString();
+  }
+  if (!isoDateTimeSchema.safeParse(value).success) {
+    throw new AiqumInvalidRequestError(
+      `lastModified ${JSON.stringify(value)} is not an ISO 8601 date-time with an offset`,
+      call,
+    );
+  }
+  return value;
+}
+
 const isSyncStatus = (status: number): status is 200 | 201 | 204 =>
   status === 200 || status === 201 || status === 204;
 
@@ -134,7 +170,7 @@ export class AiqumClient implements AsyncDisposable {
   readonly #sleep: SleepFunction;
   readonly #now: () => number;
   readonly #random: () => number;
-  readonly #longPoll: { parameter: string; maxWaitSeconds: number } | undefined;
+  readonly #longPoll: ResolvedClientOptions['longPoll'];
 
   constructor(options: AiqumClientOptions) {
     const parsed = aiqumClientOptionsSchema.safeParse(options);
@@ -239,13 +275,19 @@ export class AiqumClient implements AsyncDisposable {
       throw new AiqumInvalidRequestError(`invalid job reference: ${z.prettifyError(parsedRef.error)}`);
     }
     const jobPath = parseApiPath(parsedRef.data.href);
+    const lastModified = parseLastModified(options.lastModified, { method: 'GET', path: jobPath });
     let path = jobPath;
     let extraTimeoutMs = 0;
     const wanted = options.longPollSeconds;
     // ONTAP jobs have no long poll of this kind; AIQUM's is used only where configured.
     if (wanted !== undefined && wanted > 0 && this.#longPoll && ref.kind === 'aiqum') {
-      const seconds = Math.min(Math.floor(wanted), this.#longPoll.maxWaitSeconds);
-      path = `${jobPath}${jobPath.includes('?') ? '&' : '?'}${encodeURIComponent(this.#longPoll.parameter)}=${seconds}`;
+      const { parameter, maxWaitSeconds, lastModifiedParameter } = this.#longPoll;
+      const seconds = Math.min(maxWaitSeconds, Math.max(1, Math.floor(wanted)));
+      const query = [`${encodeURIComponent(parameter)}=${seconds}`];
+      if (lastModified !== undefined) {
+        query.push(`${encodeURIComponent(lastModifiedParameter)}=${encodeURIComponent(lastModified)}`);
+      }
+      path = `${jobPath}${jobPath.includes('?') ? '&' : '?'}${query.join('&')}`;
       extraTimeoutMs = seconds * 1000;
     }
     const headers = parseCallerHeaders(options.headers, { method: 'GET', path });

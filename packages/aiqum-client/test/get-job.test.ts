@@ -254,30 +254,70 @@ describe('getJob normalization', () => {
 });
 
 describe('long polling', () => {
-  it('adds the configured parameter, capped at maxWaitSeconds', async () => {
-    h = harness({ longPoll: { parameter: 'wait_time', maxWaitSeconds: 30 } });
-    answer(`${href}?wait_time=30`, { state: 'NORMAL' });
-    answer(`${href}?wait_time=10`, { state: 'NORMAL' });
-    await h.client.getJob(aiqumRef, { longPollSeconds: 120 });
-    await h.client.getJob(aiqumRef, { longPollSeconds: 10 });
+  it('longPoll: {} turns on Deploy-style defaults: poll_timeout capped at 120, no last_modified unless given', async () => {
+    h = harness({ longPoll: {} });
+    answer(`${href}?poll_timeout=120`, { state: 'completed', status: 'normal' });
+    answer(`${href}?poll_timeout=30`, { state: 'completed', status: 'normal' });
+    await h.client.getJob(aiqumRef, { longPollSeconds: 600 });
+    await h.client.getJob(aiqumRef, { longPollSeconds: 30 });
   });
 
-  it('does a standard poll when long polling is not configured, and for ONTAP jobs', async () => {
-    h = harness({ longPoll: { parameter: 'wait_time', maxWaitSeconds: 30 } });
+  it('clamps the seconds to 1..maxWaitSeconds and sends whole seconds', async () => {
+    h = harness({ longPoll: { maxWaitSeconds: 30 } });
+    answer(`${href}?poll_timeout=30`, { state: 'running', status: 'normal' });
+    answer(`${href}?poll_timeout=1`, { state: 'running', status: 'normal' });
+    answer(`${href}?poll_timeout=7`, { state: 'running', status: 'normal' });
+    await h.client.getJob(aiqumRef, { longPollSeconds: 31 });
+    await h.client.getJob(aiqumRef, { longPollSeconds: 0.4 });
+    await h.client.getJob(aiqumRef, { longPollSeconds: 7.9 });
+  });
+
+  it('sends lastModified (a Date or ISO text) under the configured names', async () => {
+    h = harness({ longPoll: { parameter: 'wait_time', lastModifiedParameter: 'since', maxWaitSeconds: 60 } });
+    answer(`${href}?wait_time=10&since=2024-05-01T10%3A00%3A00.000Z`, { state: 'running' });
+    answer(`${href}?wait_time=10&since=2024-05-01T12%3A00%3A00.5%2B02%3A00`, { state: 'running' });
+    await h.client.getJob(aiqumRef, { longPollSeconds: 10, lastModified: new Date('2024-05-01T10:00:00Z') });
+    await h.client.getJob(aiqumRef, { longPollSeconds: 10, lastModified: '2024-05-01T12:00:00.5+02:00' });
+  });
+
+  it.each([
+    ['a date without time', '2024-05-01'],
+    ['a date-time without offset', '2024-05-01T10:00:00'],
+    ['an invalid Date', new Date('nope')],
+  ])('refuses lastModified that is %s before sending', async (_name, lastModified) => {
+    h = harness({ longPoll: {} });
+    const error = await rejection(h.client.getJob(aiqumRef, { longPollSeconds: 5, lastModified }));
+    expect(error).toMatchObject({ code: 'AIQUM_INVALID_REQUEST' });
+  });
+
+  it('does a standard poll when long polling is not configured, for ONTAP jobs, and for 0 seconds', async () => {
+    h = harness({ longPoll: {} });
     answer(ontapHref, { state: 'running' });
+    answer(href, { state: 'running', status: 'normal' });
     await h.client.getJob(ontapRef, { longPollSeconds: 10 });
+    await h.client.getJob(aiqumRef, { longPollSeconds: 0 });
     await h.finish();
 
     h = harness();
     answer(href, { state: 'running' });
-    await h.client.getJob(aiqumRef, { longPollSeconds: 10 });
+    await h.client.getJob(aiqumRef, { longPollSeconds: 10, lastModified: new Date() });
+  });
+
+  it.each([
+    ['maxWaitSeconds 0', { maxWaitSeconds: 0 }],
+    ['maxWaitSeconds 121', { maxWaitSeconds: 121 }],
+    ['a parameter that is not a name', { parameter: 'a=b' }],
+    ['an unknown key', { wait_seconds: 10 }],
+  ])('refuses longPoll with %s', (_name, longPoll) => {
+    h = harness();
+    expect(() => harness({ longPoll: longPoll as never })).toThrow(/invalid AIQUM client options/);
   });
 
   it('extends the call timeout by the long-poll wait', async () => {
-    h = harness({ timeoutMs: 20, longPoll: { parameter: 'wait_time', maxWaitSeconds: 30 } });
+    h = harness({ timeoutMs: 20, longPoll: {} });
     h.pool
-      .intercept({ path: `${href}?wait_time=1`, method: 'GET' })
-      .reply(200, { state: 'NORMAL' })
+      .intercept({ path: `${href}?poll_timeout=1`, method: 'GET' })
+      .reply(200, { state: 'completed', status: 'normal' })
       .delay(100);
     await expect(h.client.getJob(aiqumRef, { longPollSeconds: 1 })).resolves.toMatchObject({
       phase: 'terminal',
