@@ -7,6 +7,11 @@ import {
 import { Agent, request } from 'undici';
 import { z } from 'zod';
 import { AiqumClient, type AiqumClientOptions, type JobRef, type JobSnapshot } from '../../src/index.js';
+import { checkSpecContractInThisFile, watchSimulator } from './spec-contract-check.js';
+
+// Every contract test file imports this module: each answer its simulators give is checked against the
+// AIQUM API specification, and a test fails on any mismatch.
+checkSpecContractInThisFile();
 
 export const gib = 1024 ** 3;
 
@@ -29,9 +34,14 @@ export function adjustableClock(): AdjustableClock {
   };
 }
 
-/** A simulator over HTTPS (its own CA) unless the test says otherwise. */
-export function startHttpsSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  return startSimulator({ tls: true, ...options });
+/**
+ * A simulator over HTTPS (its own CA) unless the test says otherwise, whose answers are checked against the
+ * specification (its jobs against the docs page's vocabulary when started with the `docs` dialect).
+ */
+export async function startHttpsSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const sim = await startSimulator({ tls: true, ...options });
+  watchSimulator(sim.url, options.dialect === 'docs' ? 'docs' : 'spec');
+  return sim;
 }
 
 export function userOf(sim: Simulator, username: string): SimulatorUser {

@@ -17,6 +17,7 @@ import {
   quickWait,
   startHttpsSimulator,
 } from './contract-helpers.js';
+import { expectOffSpecAnswer } from './spec-contract-check.js';
 
 const lunsPath = '/api/storage-provider/luns';
 const svmsPath = '/api/datacenter/svm/svms';
@@ -195,6 +196,7 @@ describe('contract: retries against simulator faults', () => {
         { job: { durationMs: 100 } },
       ],
     });
+    expectOffSpecAnswer('POST', lunsPath, 'the injected fault answers 202 with a body that is not JSON');
     await using client = clientFor(sim);
     const error = await rejection(
       client.submit({
