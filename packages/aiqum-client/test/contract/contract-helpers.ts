@@ -84,6 +84,25 @@ export async function findOne(client: AiqumClient, path: string, name: string): 
   return found[0];
 }
 
+/** The references a LUN POST takes, as keys. */
+export interface LunReferences {
+  svm: { key: string };
+  performance_service_level: { key: string };
+}
+
+/**
+ * Writes take references by key (SPEC); like NetApp's clients, look each one up by name first.
+ */
+export async function lunReferences(
+  sim: Simulator,
+  names: { svm: string; psl: string } = { svm: 'vs1', psl: 'Value' },
+): Promise<LunReferences> {
+  await using client = clientFor(sim);
+  const svm = await findOne(client, '/api/datacenter/svm/svms', names.svm);
+  const psl = await findOne(client, '/api/storage-provider/performance-service-levels', names.psl);
+  return { svm: { key: svm.key }, performance_service_level: { key: psl.key } };
+}
+
 export function resultOf(snapshot: JobSnapshot, name: string): string | undefined {
   return snapshot.results.find((result) => result.name === name)?.value;
 }

@@ -14,6 +14,8 @@ import {
   gib,
   groundTruth,
   keyedRecord,
+  type LunReferences,
+  lunReferences,
   quickWait,
   startHttpsSimulator,
 } from './contract-helpers.js';
@@ -24,18 +26,14 @@ const svmsPath = '/api/datacenter/svm/svms';
 const jobPollRoute = 'GET /api/management-server/jobs/{key}';
 const baseScenario: ScenarioInput = { rules: [{ job: { durationMs: 100 } }] };
 
-const lunBody = (name: string) => ({
-  name,
-  os_type: 'linux',
-  space: { size: gib },
-  svm: { name: 'vs1' },
-  performance_service_level: { name: 'Value' },
-});
+let references: LunReferences;
+const lunBody = (name: string) => ({ name, os_type: 'linux', space: { size: gib }, ...references });
 
 describe('contract: retries against simulator faults', () => {
   let sim: Simulator;
   beforeAll(async () => {
     sim = await startHttpsSimulator();
+    references = await lunReferences(sim);
   });
   beforeEach(() => {
     sim.setScenario(baseScenario);

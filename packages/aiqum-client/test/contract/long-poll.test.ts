@@ -1,7 +1,14 @@
 import type { ScenarioInput, Simulator } from '@aiqum-jobs/aiqum-simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AiqumClient, JobRef } from '../../src/index.js';
-import { clientFor, gib, groundTruth, startHttpsSimulator } from './contract-helpers.js';
+import {
+  clientFor,
+  gib,
+  groundTruth,
+  type LunReferences,
+  lunReferences,
+  startHttpsSimulator,
+} from './contract-helpers.js';
 
 // The client's defaults are Deploy's names. MERGE: the simulator of this branch predates its `longPoll: true`
 // option (Deploy's poll_timeout/last_modified); until the branches meet, it is pointed at the same name.
@@ -10,8 +17,10 @@ const scenario: ScenarioInput = { rules: [{ job: { durationMs: 1_500 } }] };
 
 describe('contract: long polling', () => {
   let sim: Simulator;
+  let references: LunReferences;
   beforeAll(async () => {
     sim = await startHttpsSimulator({ ...simulatorLongPoll, scenario });
+    references = await lunReferences(sim);
   });
   afterAll(() => sim.close());
 
@@ -23,8 +32,7 @@ describe('contract: long polling', () => {
         name,
         os_type: 'linux',
         space: { size: gib },
-        svm: { name: 'vs1' },
-        performance_service_level: { name: 'Value' },
+        ...references,
       },
       headers: { 'X-Correlation-Id': name },
     });

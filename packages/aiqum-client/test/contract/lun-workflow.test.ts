@@ -10,6 +10,7 @@ import {
   gib,
   groundTruth,
   keyedRecord,
+  lunReferences,
   quickWait,
   resultOf,
   startHttpsSimulator,
@@ -149,8 +150,7 @@ describe.each(['docs', 'spec'] as const)('contract: LUN provisioning, %s dialect
         name: `lun_v2_${dialect}`,
         os_type: 'linux',
         space: { size: gib },
-        svm: { name: 'vs2' },
-        performance_service_level: { name: 'Performance' },
+        ...(await lunReferences(sim, { svm: 'vs2', psl: 'Performance' })),
       },
     });
     if (submitted.kind !== 'job' || submitted.job.kind !== 'aiqum') throw new Error('expected an AIQUM job');
@@ -197,8 +197,7 @@ describe.each(['docs', 'spec'] as const)('contract: LUN provisioning, %s dialect
         name: 'lun_fail_1',
         os_type: 'linux',
         space: { size: gib },
-        svm: { name: 'vs1' },
-        performance_service_level: { name: 'Value' },
+        ...(await lunReferences(sim)),
       },
       headers: { 'X-Correlation-Id': correlationId },
     });
