@@ -4,7 +4,12 @@ import { type BaseLogger, pino } from 'pino';
 import type { Agent, Dispatcher } from 'undici';
 import { z } from 'zod';
 import { parseApiPath } from './api-path.js';
-import { type AiqumClientOptions, aiqumClientOptionsSchema, type SleepFunction } from './client-options.js';
+import {
+  type AiqumClientOptions,
+  aiqumClientOptionsSchema,
+  type ResolvedClientOptions,
+  type SleepFunction,
+} from './client-options.js';
 import {
   AiqumConfigurationError,
   AiqumInvalidRequestError,
@@ -12,9 +17,10 @@ import {
   AiqumResponseValidationError,
 } from './errors.js';
 import type { WriteMethod } from './http-method.js';
-import { type JobRef, jobRefFromAccepted, jobRefSchema } from './job-ref.js';
+import { hasJobReference, type JobRef, jobRefFromAccepted, jobRefSchema } from './job-ref.js';
 import { goneSnapshot, type JobSnapshot, normalizeJob } from './job-snapshot.js';
 import { type ListOptions, paginate } from './paginate.js';
+import { answersWithoutJob } from './result-routes.js';
 import { createOwnedAgent, tlsConnectOptions } from './tls.js';
 import { parseJsonBody, Transport } from './transport.js';
 import { type WaitPolicy, waitForJob } from './wait-for-job.js';
@@ -77,14 +83,26 @@ interface ResultBase {
   requestId: string | undefined;
 }
 
-/** What a write produced: an asynchronous job to track, or an immediate result. */
+/**
+ * What a write produced: an asynchronous job to track, or an immediate result. A `sync` 202 is a route that
+ * answers "accepted" with its result and no job (data placement).
+ */
 export type SubmitResult =
   | (ResultBase & { kind: 'job'; status: 202; job: JobRef })
-  | (ResultBase & { kind: 'sync'; status: 200 | 201 | 204 });
+  | (ResultBase & { kind: 'sync'; status: 200 | 201 | 202 | 204 });
 
 export interface GetJobOptions {
-  /** Ask for a long poll of this many seconds; ignored unless the client has `longPoll` configured. */
+  /**
+   * Ask for a long poll of this many seconds, capped to 1..`longPoll.maxWaitSeconds`; ignored unless the
+   * client has `longPoll` configured, for ONTAP jobs, and when not above 0. The call's timeout grows by it.
+   */
   longPollSeconds?: number;
+  /**
+   * With a long poll: answer as soon as the job changed after this moment (an ISO 8601 date-time with an
+   * offset, or a Date), sent as `longPoll.lastModifiedParameter`.
+   * @defaultValue not sent (the server waits for a change after the request arrived)
+   */
+  lastModified?: string | Date;
   /**
    * Whether the job is known to have existed (e.g. its ref came from `submit`). Then a 404 means the job
    * finished and was purged, or was lost: a `gone` snapshot. When false a 404 throws `AiqumNotFoundError`.
@@ -117,6 +135,28 @@ function toJsonText(body: unknown, call: { method: string; path: string }): stri
   }
 }
 
+const isoDateTimeSchema = z.iso.datetime({ offset: true });
+
+/** `lastModified` as the ISO text to send; refused before sending when it is not a date-time. */
+function parseLastModified(
+  value: string | Date | undefined,
+  call: { method: string; path: string },
+): string | undefined {
+  if (value === undefined) return undefined;
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime()))
+      throw new AiqumInvalidRequestError('lastModified is an invalid Date', call);
+    return value.toISOString();
+  }
+  if (!isoDateTimeSchema.safeParse(value).success) {
+    throw new AiqumInvalidRequestError(
+      `lastModified ${JSON.stringify(value)} is not an ISO 8601 date-time with an offset`,
+      call,
+    );
+  }
+  return value;
+}
+
 const isSyncStatus = (status: number): status is 200 | 201 | 204 =>
   status === 200 || status === 201 || status === 204;
 
@@ -130,7 +170,7 @@ export class AiqumClient implements AsyncDisposable {
   readonly #sleep: SleepFunction;
   readonly #now: () => number;
   readonly #random: () => number;
-  readonly #longPoll: { parameter: string; maxWaitSeconds: number } | undefined;
+  readonly #longPoll: ResolvedClientOptions['longPoll'];
 
   constructor(options: AiqumClientOptions) {
     const parsed = aiqumClientOptionsSchema.safeParse(options);
@@ -181,7 +221,8 @@ export class AiqumClient implements AsyncDisposable {
   }
 
   /**
-   * Sends one write, exactly once. A 202 names a job to track; 200/201/204 are immediate results.
+   * Sends one write, exactly once. A 202 names a job to track (except on data placement, whose 202 is the
+   * result); 200/201/204 are immediate results.
    * On failure, the error's `ambiguous` says whether the write may have taken effect.
    */
   async submit(request: SubmitRequest): Promise<SubmitResult> {
@@ -205,6 +246,9 @@ export class AiqumClient implements AsyncDisposable {
     const base = { headers: result.headers, requestId: result.requestId };
     if (result.status === 202) {
       const accepted = parseJsonBody(result, call);
+      if (answersWithoutJob(method, path) && !hasJobReference(accepted)) {
+        return { ...base, kind: 'sync', status: 202, body: accepted };
+      }
       return {
         ...base,
         kind: 'job',
@@ -231,13 +275,19 @@ export class AiqumClient implements AsyncDisposable {
       throw new AiqumInvalidRequestError(`invalid job reference: ${z.prettifyError(parsedRef.error)}`);
     }
     const jobPath = parseApiPath(parsedRef.data.href);
+    const lastModified = parseLastModified(options.lastModified, { method: 'GET', path: jobPath });
     let path = jobPath;
     let extraTimeoutMs = 0;
     const wanted = options.longPollSeconds;
     // ONTAP jobs have no long poll of this kind; AIQUM's is used only where configured.
     if (wanted !== undefined && wanted > 0 && this.#longPoll && ref.kind === 'aiqum') {
-      const seconds = Math.min(Math.floor(wanted), this.#longPoll.maxWaitSeconds);
-      path = `${jobPath}${jobPath.includes('?') ? '&' : '?'}${encodeURIComponent(this.#longPoll.parameter)}=${seconds}`;
+      const { parameter, maxWaitSeconds, lastModifiedParameter } = this.#longPoll;
+      const seconds = Math.min(maxWaitSeconds, Math.max(1, Math.floor(wanted)));
+      const query = [`${encodeURIComponent(parameter)}=${seconds}`];
+      if (lastModified !== undefined) {
+        query.push(`${encodeURIComponent(lastModifiedParameter)}=${encodeURIComponent(lastModified)}`);
+      }
+      path = `${jobPath}${jobPath.includes('?') ? '&' : '?'}${query.join('&')}`;
       extraTimeoutMs = seconds * 1000;
     }
     const headers = parseCallerHeaders(options.headers, { method: 'GET', path });

@@ -18,6 +18,8 @@ const hasMethods =
     value !== null &&
     names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function');
 
+const queryParameterName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'not a query parameter name');
+
 const baseUrlSchema = z.string().transform((value, context) => {
   let url: URL;
   try {
@@ -112,17 +114,28 @@ export const aiqumClientOptionsSchema = z.strictObject({
    */
   onResponse: z.custom<ResponseObserver>(isFunction, { message: 'onResponse must be a function' }).optional(),
   /**
-   * Long polling of AIQUM jobs. Public documentation confirms it exists but names neither the query
-   * parameter nor its limit (see the server's `/docs/api/`), so both are configuration and it is off
-   * unless configured.
+   * Long polling of AIQUM jobs, Deploy style. Unified Manager's API specification has no long poll; its
+   * documentation page copies ONTAP Select Deploy's (`poll_timeout` 1-120 s, `last_modified`), whose names
+   * are the defaults here. `longPoll: {}` turns it on with them; it is off unless configured.
    * @defaultValue undefined (standard polls only)
    */
   longPoll: z
     .strictObject({
-      /** Query parameter that asks AIQUM to hold the answer, as named in the server's API docs. */
-      parameter: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/),
-      /** Longest wait the server accepts, in seconds. */
-      maxWaitSeconds: z.number().int().positive(),
+      /**
+       * Query parameter that asks the server to hold the answer, in seconds.
+       * @defaultValue 'poll_timeout'
+       */
+      parameter: queryParameterName.default('poll_timeout'),
+      /**
+       * Longest wait the server accepts, in seconds (1-120); longer requests are capped to it.
+       * @defaultValue 120
+       */
+      maxWaitSeconds: z.number().int().min(1).max(120).default(120),
+      /**
+       * Query parameter carrying `lastModified`: the server answers once the job changed after it.
+       * @defaultValue 'last_modified'
+       */
+      lastModifiedParameter: queryParameterName.default('last_modified'),
     })
     .optional(),
 });

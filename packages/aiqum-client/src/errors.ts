@@ -59,6 +59,10 @@ function describeCall(context: AiqumErrorContext): string {
 /** The error object AIQUM and ONTAP put in a failed answer: `{"error": {"message", "code", "target"}}`. */
 export interface AiqumErrorBody {
   message?: string;
+  /**
+   * Exactly as the server sent it: a string per the specification (`"262179"`, leading zeros and all), a
+   * number from servers that send one. Never converted, so compare it as the type you expect.
+   */
   code?: string | number;
   target?: string;
 }

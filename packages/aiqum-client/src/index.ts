@@ -26,6 +26,7 @@ export {
   AiqumServerError,
   AiqumTimeoutError,
 } from './errors.js';
+export { exactFilterValue } from './filter-value.js';
 export type { HttpMethod, WriteMethod } from './http-method.js';
 export { type JobRef, jobRefSchema } from './job-ref.js';
 export type { JobDialect, JobOutcome, JobSnapshot } from './job-snapshot.js';

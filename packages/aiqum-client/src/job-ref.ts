@@ -33,6 +33,11 @@ const acceptedBodySchema = z.union([
   z.object({ job_key: z.string().min(1) }),
 ]);
 
+/** Whether a 202 body names a job in any of the shapes `jobRefFromAccepted` reads. */
+export function hasJobReference(body: unknown): boolean {
+  return acceptedBodySchema.safeParse(body).success;
+}
+
 export interface AcceptedContext {
   method: string;
   /** The submitted path; its API version prefix (`/api/v2`) is reused for the job path. */

@@ -2,13 +2,18 @@ import { z } from 'zod';
 import { AiqumResponseValidationError } from './errors.js';
 import type { JobRef } from './job-ref.js';
 
-export type JobOutcome = 'NORMAL' | 'WARNING' | 'PARTIAL_FAILURES' | 'ERROR';
+/**
+ * How a job ended. `ABORTED`: an administrator aborted it (`state: aborted`); like `ERROR`, nothing it was
+ * asked to do can be assumed done.
+ */
+export type JobOutcome = 'NORMAL' | 'WARNING' | 'PARTIAL_FAILURES' | 'ERROR' | 'ABORTED';
 
 /**
- * Which vocabulary the job used: `docs` (state is the outcome), `9.7` (state `completed` plus a status,
- * as NetApp's 9.7 modules read it) or `ontap` (an ONTAP job through the gateway API).
+ * Which vocabulary the job used: `spec` (Unified Manager's API specification and NetApp's clients: a
+ * lifecycle `state` running/completed/aborted plus an outcome `status`), `docs` (the documentation page's
+ * copy of ONTAP Select Deploy: `state` is the outcome) or `ontap` (an ONTAP job through the gateway API).
  */
-export type JobDialect = 'docs' | '9.7' | 'ontap';
+export type JobDialect = 'spec' | 'docs' | 'ontap';
 
 interface SnapshotBase {
   ref: JobRef;
@@ -18,7 +23,13 @@ interface SnapshotBase {
   status?: string;
   /** `job_results`, values as strings (e.g. `lunKey`). */
   results: Array<{ name: string; value: string }>;
+  /**
+   * Why the job failed, was aborted or warned: the `failure_reason` of its failing task (AIQUM jobs have no
+   * job-level message), else a job-level `message`/`error.message` where a server sends one (docs dialect,
+   * ONTAP jobs).
+   */
   message?: string;
+  /** The job-level `code` or `error.code`, exactly as sent. */
   code?: string | number;
   /** The parsed answer body. */
   raw: unknown;
@@ -35,8 +46,12 @@ export type JobSnapshot =
   | (SnapshotBase & { phase: 'terminal'; dialect: JobDialect; outcome: JobOutcome })
   | (SnapshotBase & { phase: 'gone' });
 
-const outcomes: readonly JobOutcome[] = ['NORMAL', 'WARNING', 'PARTIAL_FAILURES', 'ERROR'];
+// The outcomes a `status` (or a docs-dialect `state`) can name; ABORTED is only ever a lifecycle state.
+const statusOutcomes: readonly JobOutcome[] = ['NORMAL', 'WARNING', 'PARTIAL_FAILURES', 'ERROR'];
+// `aborting` is the lifecycle state of a job an administrator is aborting; tasks show `queued`, `waiting`.
 const runningStates = new Set([
+  'aborting',
+  'waiting',
   'queued',
   'scheduled',
   'pending',
@@ -49,6 +64,11 @@ const runningStates = new Set([
 const ontapRunningStates = new Set(['queued', 'running', 'paused']);
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+// Every field optional: only `status` and `failure_reason` are read, and a server may leave any out.
+const taskReportSchema = z.looseObject({
+  status: z.string().nullish(),
+  failure_reason: z.string().nullish(),
+});
 const jobBodySchema = z.looseObject({
   state: z.string().optional(),
   status: z.string().optional(),
@@ -61,21 +81,33 @@ const jobBodySchema = z.looseObject({
     .array(z.looseObject({ name: z.string(), value: z.union([scalar, z.undefined()]) }))
     .nullable()
     .optional(),
+  task_reports: z.array(taskReportSchema).nullish(),
 });
 
 function asOutcome(value: string | undefined): JobOutcome | undefined {
   const upper = value?.toUpperCase();
-  return outcomes.find((outcome) => outcome === upper);
+  return statusOutcomes.find((outcome) => outcome === upper);
 }
 
 /**
- * A running job does not say its dialect outright. The 9.7 vocabulary pairs a lifecycle `state` with an
- * outcome `status` (`running` + `normal`); the documented one has an upper-case state that `status`, if
+ * A running or aborted job does not say its dialect outright. The specification pairs a lifecycle `state`
+ * with an outcome `status` (`running` + `normal`); the docs page has an upper-case state that `status`, if
  * present, repeats.
  */
-function runningDialect(state: string | undefined, status: string | undefined): JobDialect {
+function dialectOf(state: string | undefined, status: string | undefined): JobDialect {
   const upperCase = state !== undefined && state === state.toUpperCase();
-  return upperCase && (status === undefined || status.toUpperCase() === state) ? 'docs' : '9.7';
+  return upperCase && (status === undefined || status.toUpperCase() === state) ? 'docs' : 'spec';
+}
+
+type TaskReport = z.output<typeof taskReportSchema>;
+
+/** The reason of the task whose status is `error`, else the first non-empty reason of any task. */
+function failureReason(tasks: TaskReport[]): string | undefined {
+  const reasons = tasks.filter(
+    (task) => typeof task.failure_reason === 'string' && task.failure_reason !== '',
+  );
+  const failed = reasons.find((task) => task.status?.toLowerCase() === 'error');
+  return (failed ?? reasons[0])?.failure_reason ?? undefined;
 }
 
 export interface PollContext {
@@ -103,8 +135,8 @@ export function normalizeJob(ref: JobRef, body: unknown, context: PollContext): 
   };
   if (job.state !== undefined) base.state = job.state;
   if (job.status !== undefined) base.status = job.status;
-  const message = job.message ?? job.error?.message;
-  if (message !== undefined) base.message = message;
+  const jobMessage = job.message ?? job.error?.message;
+  if (jobMessage !== undefined) base.message = jobMessage;
   const code = job.code ?? job.error?.code;
   if (code !== undefined) base.code = code;
   if (context.retryAfterMs !== undefined) base.retryAfterMs = context.retryAfterMs;
@@ -125,10 +157,19 @@ export function normalizeJob(ref: JobRef, body: unknown, context: PollContext): 
     if (state === 'failure') return { ...base, phase: 'terminal', dialect: 'ontap', outcome: 'ERROR' };
     return unknownState(describedState);
   }
-  // Checked before anything else: a 9.7 job that is still running may already carry `status: "normal"`.
+  // A job that did not end well says why in its failing task; a job-level message is only a fallback.
+  const terminal = (dialect: JobDialect, outcome: JobOutcome): JobSnapshot => {
+    const reason = outcome === 'NORMAL' ? undefined : failureReason(job.task_reports ?? []);
+    return reason === undefined
+      ? { ...base, phase: 'terminal', dialect, outcome }
+      : { ...base, message: reason, phase: 'terminal', dialect, outcome };
+  };
+  // Checked before anything else: a spec job that is still running already carries `status: "normal"`.
   if (state !== undefined && runningStates.has(state)) {
-    return { ...base, phase: 'running', dialect: runningDialect(job.state, job.status) };
+    return { ...base, phase: 'running', dialect: dialectOf(job.state, job.status) };
   }
+  // Aborted whatever its status says (the specification gives none for it): the work did not complete.
+  if (state === 'aborted') return terminal(dialectOf(job.state, job.status), 'ABORTED');
   if (state === 'completed') {
     const outcome = asOutcome(job.status);
     if (outcome === undefined) {
@@ -136,10 +177,10 @@ export function normalizeJob(ref: JobRef, body: unknown, context: PollContext): 
         `state "completed" with ${job.status === undefined ? 'no status' : `unknown status ${JSON.stringify(job.status)}`}`,
       );
     }
-    return { ...base, phase: 'terminal', dialect: '9.7', outcome };
+    return terminal('spec', outcome);
   }
   const outcome = asOutcome(job.state);
-  if (outcome !== undefined) return { ...base, phase: 'terminal', dialect: 'docs', outcome };
+  if (outcome !== undefined) return terminal('docs', outcome);
   return unknownState(describedState);
 }
 

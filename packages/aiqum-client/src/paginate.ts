@@ -30,8 +30,9 @@ const listOptionsSchema = z.strictObject({
 
 export interface ListOptions<T> {
   /**
-   * Query filters, e.g. `{ 'svm.name': 'vs1', state: 'online|offline', name: 'lun*' }`; `|` (or) and `*`
-   * (wildcard) are AIQUM filter syntax and sent as they are.
+   * Query filters, e.g. `{ 'svm.name': 'vs1', state: 'online|offline', name: 'lun*' }`. Values are AIQUM
+   * filter syntax (`|` or, `*` wildcard, `!`, `<`, `>`, `..`) and sent as they are; to match a value
+   * literally (a name or key holding `,`, `|`, `*`, spaces...), pass it through `exactFilterValue`.
    * @defaultValue no filters
    */
   filters?: Record<string, string | number | boolean>;

@@ -120,6 +120,50 @@ describe('submit: 202 shapes', () => {
   });
 });
 
+describe('submit: a 202 that is a result', () => {
+  const recommendation = { key: 'c1:type=aggregate,uuid=a1', name: 'aggr1', uuid: 'a1' };
+
+  it.each([
+    '/api/storage-provider/data-placement',
+    '/api/storage-provider/data-placement/balance',
+    '/api/v2/storage-provider/data-placement',
+    '/api/v2/storage-provider/data-placement/balance',
+  ])('POST %s answering 202 without a job is a sync result', async (path) => {
+    h = harness();
+    h.pool.intercept({ path, method: 'POST' }).reply(202, recommendation);
+    const result = await h.client.submit({ method: 'POST', path, body: { capacity: '1000G' } });
+    expect(result).toMatchObject({ kind: 'sync', status: 202, body: recommendation });
+    expect(result).not.toHaveProperty('job');
+  });
+
+  it('a data-placement 202 that does name a job is still tracked as a job', async () => {
+    h = harness();
+    const path = '/api/storage-provider/data-placement';
+    h.pool.intercept({ path, method: 'POST' }).reply(202, { job: { key } });
+    const result = await h.client.submit({ method: 'POST', path, body: {} });
+    expect(result).toMatchObject({ kind: 'job', job: { kind: 'aiqum', key } });
+  });
+
+  it.each([
+    ['another route', '/api/storage-provider/luns'],
+    ['a route that only starts like data placement', '/api/storage-provider/data-placement-x'],
+    ['a sub-route other than balance', '/api/storage-provider/data-placement/other'],
+  ])('a 202 without a job on %s stays ambiguous', async (_name, path) => {
+    h = harness();
+    h.pool.intercept({ path, method: 'POST' }).reply(202, recommendation);
+    const error = await rejection(h.client.submit({ method: 'POST', path, body: {} }));
+    expect(error).toMatchObject({ code: 'AIQUM_RESPONSE_INVALID', ambiguous: true, status: 202 });
+  });
+
+  it('a data-placement 202 whose body is not JSON stays ambiguous', async () => {
+    h = harness();
+    const path = '/api/storage-provider/data-placement';
+    h.pool.intercept({ path, method: 'POST' }).reply(202, 'oops');
+    const error = await rejection(h.client.submit({ method: 'POST', path, body: {} }));
+    expect(error).toMatchObject({ code: 'AIQUM_RESPONSE_INVALID', ambiguous: true });
+  });
+});
+
 describe('submit: synchronous answers', () => {
   it.each([
     [201, { records: [{ key: 'ig:1' }] }, { records: [{ key: 'ig:1' }] }],

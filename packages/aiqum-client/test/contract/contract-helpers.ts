@@ -7,6 +7,11 @@ import {
 import { Agent, request } from 'undici';
 import { z } from 'zod';
 import { AiqumClient, type AiqumClientOptions, type JobRef, type JobSnapshot } from '../../src/index.js';
+import { checkSpecContractInThisFile, watchSimulator } from './spec-contract-check.js';
+
+// Every contract test file imports this module: each answer its simulators give is checked against the
+// AIQUM API specification, and a test fails on any mismatch.
+checkSpecContractInThisFile();
 
 export const gib = 1024 ** 3;
 
@@ -29,9 +34,14 @@ export function adjustableClock(): AdjustableClock {
   };
 }
 
-/** A simulator over HTTPS (its own CA) unless the test says otherwise. */
-export function startHttpsSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  return startSimulator({ tls: true, ...options });
+/**
+ * A simulator over HTTPS (its own CA) unless the test says otherwise, whose answers are checked against the
+ * specification (its jobs against the docs page's vocabulary when started with the `docs` dialect).
+ */
+export async function startHttpsSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const sim = await startSimulator({ tls: true, ...options });
+  watchSimulator(sim.url, options.dialect === 'docs' ? 'docs' : 'spec');
+  return sim;
 }
 
 export function userOf(sim: Simulator, username: string): SimulatorUser {
@@ -72,6 +82,25 @@ export async function findOne(client: AiqumClient, path: string, name: string): 
     throw new Error(`expected one record named ${name} at ${path}, got ${found.length}`);
   }
   return found[0];
+}
+
+/** The references a LUN POST takes, as keys. */
+export interface LunReferences {
+  svm: { key: string };
+  performance_service_level: { key: string };
+}
+
+/**
+ * Writes take references by key (SPEC); like NetApp's clients, look each one up by name first.
+ */
+export async function lunReferences(
+  sim: Simulator,
+  names: { svm: string; psl: string } = { svm: 'vs1', psl: 'Value' },
+): Promise<LunReferences> {
+  await using client = clientFor(sim);
+  const svm = await findOne(client, '/api/datacenter/svm/svms', names.svm);
+  const psl = await findOne(client, '/api/storage-provider/performance-service-levels', names.psl);
+  return { svm: { key: svm.key }, performance_service_level: { key: psl.key } };
 }
 
 export function resultOf(snapshot: JobSnapshot, name: string): string | undefined {

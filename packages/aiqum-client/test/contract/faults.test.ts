@@ -14,27 +14,26 @@ import {
   gib,
   groundTruth,
   keyedRecord,
+  type LunReferences,
+  lunReferences,
   quickWait,
   startHttpsSimulator,
 } from './contract-helpers.js';
+import { expectOffSpecAnswer } from './spec-contract-check.js';
 
 const lunsPath = '/api/storage-provider/luns';
 const svmsPath = '/api/datacenter/svm/svms';
 const jobPollRoute = 'GET /api/management-server/jobs/{key}';
 const baseScenario: ScenarioInput = { rules: [{ job: { durationMs: 100 } }] };
 
-const lunBody = (name: string) => ({
-  name,
-  os_type: 'linux',
-  space: { size: gib },
-  svm: { name: 'vs1' },
-  performance_service_level: { name: 'Value' },
-});
+let references: LunReferences;
+const lunBody = (name: string) => ({ name, os_type: 'linux', space: { size: gib }, ...references });
 
 describe('contract: retries against simulator faults', () => {
   let sim: Simulator;
   beforeAll(async () => {
     sim = await startHttpsSimulator();
+    references = await lunReferences(sim);
   });
   beforeEach(() => {
     sim.setScenario(baseScenario);
@@ -195,6 +194,7 @@ describe('contract: retries against simulator faults', () => {
         { job: { durationMs: 100 } },
       ],
     });
+    expectOffSpecAnswer('POST', lunsPath, 'the injected fault answers 202 with a body that is not JSON');
     await using client = clientFor(sim);
     const error = await rejection(
       client.submit({

@@ -7,16 +7,25 @@ import {
   AiqumPermissionDeniedError,
 } from '../../src/index.js';
 import { capturedLogger, rejection } from '../helpers.js';
-import { clientFor, collect, gib, keyedRecord, startHttpsSimulator, userOf } from './contract-helpers.js';
+import {
+  clientFor,
+  collect,
+  gib,
+  keyedRecord,
+  type LunReferences,
+  lunReferences,
+  startHttpsSimulator,
+  userOf,
+} from './contract-helpers.js';
 
 const lunsPath = '/api/storage-provider/luns';
 
+let references: LunReferences;
 const lunBody = (name: string, extra: Record<string, unknown> = {}) => ({
   name,
   os_type: 'linux',
   space: { size: gib },
-  svm: { name: 'vs1' },
-  performance_service_level: { name: 'Value' },
+  ...references,
   ...extra,
 });
 
@@ -26,6 +35,7 @@ describe('contract: writes and errors', () => {
   beforeAll(async () => {
     sim = await startHttpsSimulator({});
     client = clientFor(sim);
+    references = await lunReferences(sim);
   });
   afterAll(async () => {
     await client.close();
@@ -36,12 +46,12 @@ describe('contract: writes and errors', () => {
     const result = await client.submit({
       method: 'POST',
       path: '/api/datacenter/protocols/san/igroups',
-      body: { name: 'ig_contract', os_type: 'linux', svm: { name: 'vs1' } },
+      body: { name: 'ig_contract', os_type: 'linux', svm: references.svm },
     });
     expect(result).toMatchObject({
       kind: 'sync',
       status: 201,
-      body: { name: 'ig_contract', os_type: 'linux', svm: { name: 'vs1' } },
+      body: { name: 'ig_contract', os_type: 'linux', svm: references.svm },
     });
     const body = keyedRecord.parse(result.body);
     const listed = await collect(
