@@ -10,9 +10,8 @@ import {
   startHttpsSimulator,
 } from './contract-helpers.js';
 
-// The client's defaults are Deploy's names. MERGE: the simulator of this branch predates its `longPoll: true`
-// option (Deploy's poll_timeout/last_modified); until the branches meet, it is pointed at the same name.
-const simulatorLongPoll = { longPollParam: 'poll_timeout', longPollMaxSeconds: 120 };
+// The simulator's opt-in long poll is Deploy's (poll_timeout, last_modified), as are the client's defaults.
+const simulatorLongPoll = { longPoll: true };
 const scenario: ScenarioInput = { rules: [{ job: { durationMs: 1_500 } }] };
 
 describe('contract: long polling', () => {

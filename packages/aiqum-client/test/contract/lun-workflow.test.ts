@@ -26,8 +26,6 @@ const runningSpelling = {
   docs: { state: 'RUNNING', status: 'RUNNING' },
   spec: { state: 'running', status: 'normal' },
 } as const;
-// MERGE: this branch's simulator still calls the spec dialect '9.7'; the new one names it 'spec'.
-const simulatorDialect = { docs: 'docs', spec: '9.7' } as const;
 
 describe.each(['docs', 'spec'] as const)('contract: LUN provisioning, %s dialect', (dialect) => {
   const clock = adjustableClock();
@@ -35,7 +33,7 @@ describe.each(['docs', 'spec'] as const)('contract: LUN provisioning, %s dialect
   let client: AiqumClient;
   beforeAll(async () => {
     sim = await startHttpsSimulator({
-      dialect: simulatorDialect[dialect],
+      dialect,
       now: clock.now,
       scenario: {
         rules: [
@@ -130,7 +128,7 @@ describe.each(['docs', 'spec'] as const)('contract: LUN provisioning, %s dialect
     expect(lunKey).toMatch(/:type=lun,uuid=/);
 
     const found = await collect(
-      client.list(lunsPath, { filters: { name: `/vol/vol_${name}/${name}` }, schema: keyedRecord }),
+      client.list(lunsPath, { filters: { name: `/vol/AIQUM_vol_${name}/${name}` }, schema: keyedRecord }),
     );
     expect(found.map((lun) => lun.key)).toEqual([lunKey]);
 

@@ -96,18 +96,21 @@ function ontapRoutes(state: SimulatorState): Route[] {
     {
       method: 'GET',
       template: '/api/gateways',
-      handler: (ctx) => ({
-        status: 200,
-        body: queryCollection(
+      handler: (ctx) => {
+        const page = queryCollection(
           state.inventory.clusters.values().map((c) => ({
             uuid: c.uuid,
             name: c.name,
             ip_address: c.management_ip,
+            type: 'ONTAP',
             _links: { self: { href: `/api/gateways/${c.uuid}` } },
           })),
           { path: ctx.rawPath, query: ctx.query },
-        ),
-      }),
+        );
+        // SPEC's gateways_service_response spells the list's own self link as a plain string.
+        const { self, ...links } = page._links;
+        return { status: 200, body: { ...page, _links: { ...links, self: self.href } } };
+      },
     },
     {
       method: 'GET',
