@@ -19,7 +19,7 @@ export interface BenchPipelineOptions {
   concurrency: number;
   limits: { maxConcurrent: number; maxPerSecond: number };
   poll: Partial<PollPolicy>;
-  longPoll?: { parameter: string; maxWaitSeconds: number };
+  longPoll?: { parameter: string; lastModifiedParameter: string; maxWaitSeconds: number };
   /** Extra `node` flags of the worker processes, e.g. `--cpu-prof`. */
   workerNodeArgs?: string[];
 }

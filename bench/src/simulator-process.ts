@@ -50,11 +50,11 @@ export class SimulatorProcess {
     this.service = service;
   }
 
-  static async start(options: { longPollParam?: string } = {}): Promise<SimulatorProcess> {
+  static async start(options: { longPoll?: boolean } = {}): Promise<SimulatorProcess> {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const args = ['--http', '--port', String(port), '--seed', '1', '--log-level', 'warn'];
-    if (options.longPollParam) args.push('--long-poll-param', options.longPollParam);
+    if (options.longPoll) args.push('--long-poll');
     const service = await ChildService.start({
       name: 'aiqum-simulator',
       script: bins.simulator,

@@ -17,7 +17,6 @@ export function latencySizes(quick: boolean): LatencySizes {
 /** The interval policy of the interval run: one poll a second, no backoff, no jitter. */
 const intervalMs = 1_000;
 const longPollWaitSeconds = 30;
-const longPollParameter = 'wait_seconds';
 
 export interface LatencyRun {
   mode: 'interval' | 'long poll';
@@ -40,7 +39,7 @@ export async function runLatency(
   context: ScenarioContext,
   sizes: LatencySizes = latencySizes(context.quick),
 ): Promise<ScenarioOutcome> {
-  const simulator = await SimulatorProcess.start({ longPollParam: longPollParameter });
+  const simulator = await SimulatorProcess.start({ longPoll: true });
   await simulator.setScenario({
     rules: [{ match: { method: 'POST' }, job: { durationMs: { min: 1_000, max: 10_000 } } }],
   });
@@ -77,7 +76,7 @@ export async function runLatency(
         workers: 1,
         simulatorJobDurationMs: '1,000–10,000',
         intervalPolicy: { initialDelayMs: intervalMs, multiplier: 1, maxDelayMs: intervalMs, jitter: 0 },
-        longPoll: { parameter: longPollParameter, maxWaitSeconds: longPollWaitSeconds },
+        longPoll: { parameter: 'poll_timeout', maxWaitSeconds: longPollWaitSeconds },
       },
       results: { interval, longPoll },
       tables: [
@@ -120,7 +119,13 @@ async function measure(
     limits: { maxConcurrent: Math.min(slots, 1_000), maxPerSecond: 10_000 },
     poll: { initialDelayMs: intervalMs, multiplier: 1, maxDelayMs: intervalMs, jitter: 0 },
     ...(mode === 'long poll'
-      ? { longPoll: { parameter: longPollParameter, maxWaitSeconds: longPollWaitSeconds } }
+      ? {
+          longPoll: {
+            parameter: 'poll_timeout',
+            lastModifiedParameter: 'last_modified',
+            maxWaitSeconds: longPollWaitSeconds,
+          },
+        }
       : {}),
   });
   const stream = await CompletionStream.start(redis.url, pipeline.eventsKey);

@@ -51,7 +51,7 @@ describe('loadSharedConfig', () => {
       '    username: svc',
       '    passwordFile: /run/secrets/lab',
       '    caFile: /etc/ssl/lab-ca.pem',
-      '    longPoll: { parameter: wait_seconds, maxWaitSeconds: 20 }',
+      '    longPoll: { maxWaitSeconds: 20 }',
       '    limits: { maxConcurrent: 3, maxPerSecond: 5 }',
       '    poll: { initialDelayMs: 500, maxDelayMs: 10000 }',
       '  - name: prod',
@@ -67,7 +67,11 @@ describe('loadSharedConfig', () => {
     expect([...config.targets.keys()]).toEqual(['lab', 'prod']);
     const lab = config.targets.get('lab');
     expect(lab?.password.reveal()).toBe('l4b-pass');
-    expect(lab?.longPoll).toEqual({ parameter: 'wait_seconds', maxWaitSeconds: 20 });
+    expect(lab?.longPoll).toEqual({
+      parameter: 'poll_timeout',
+      lastModifiedParameter: 'last_modified',
+      maxWaitSeconds: 20,
+    });
     expect(lab?.limits).toEqual({ maxConcurrent: 3, maxPerSecond: 5 });
     expect(lab?.poll).toMatchObject({ initialDelayMs: 500, maxDelayMs: 10000, multiplier: 1.5 });
     expect(config.targets.get('prod')?.password.reveal()).toBe('p4ss');

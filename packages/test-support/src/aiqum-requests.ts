@@ -4,7 +4,7 @@ import { seedInventoryKeys } from '@aiqum-jobs/aiqum-simulator';
 export type AiqumWrite = {
   method: 'POST';
   path: string;
-  body: { [field: string]: string | number | { key: string } };
+  body: { [field: string]: string | number | { key: string } | { size: number } };
 };
 
 export interface AiqumRequestOptions {
