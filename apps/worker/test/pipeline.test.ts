@@ -184,7 +184,10 @@ describe('the pipeline, end to end against the simulator', () => {
       { target: 'spec', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('err_spec', 8) },
       { target: 'spec', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('abort_spec', 8) },
     ]);
-    const completed = byRequest(await h.waitForCompleted(2));
+    const completed = await waitUntil(async () => {
+      const found = byRequest(await h.completed());
+      return specs.every((spec) => found.has(spec.requestId)) ? found : undefined;
+    });
     expect(completed.get(specs[0]?.requestId ?? '')).toMatchObject({
       outcome: 'failed',
       jobState: { phase: 'terminal', state: 'completed', status: 'error', outcome: 'ERROR' },
