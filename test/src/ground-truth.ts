@@ -129,6 +129,15 @@ export const verdicts: readonly Verdict[] = [
     check: (_, truth) => `${truth.submissions} submissions, ${truth.records.length} jobs`,
   },
   {
+    category: 'unknowable: 500/502/504 answered after the write was processed',
+    applies: (truth) => unknowableStatuses.has(Number(onlyJob(truth)?.responseFault)),
+    check: (completed, truth) =>
+      expectUnknown(completed, requestErrorCodes.submissionAmbiguous) ??
+      (completed.error?.httpStatus === Number(onlyJob(truth)?.responseFault)
+        ? undefined
+        : `the write was answered ${onlyJob(truth)?.responseFault}, the request names ${completed.error?.httpStatus}`),
+  },
+  {
     category: 'unknowable: the answer to the write that started the job was spoiled',
     applies: (truth) => onlyJob(truth)?.responseFault != null,
     check: (completed) => expectUnknown(completed, requestErrorCodes.submissionAmbiguous),
@@ -164,7 +173,11 @@ export const verdicts: readonly Verdict[] = [
     category: 'unknowable: the answer to a rejected write was spoiled',
     applies: (truth) => {
       const last = lastWriteFault(truth);
-      return truth.submissions === 1 && last?.processed === true && spoilingFaults.has(last.fault);
+      return (
+        truth.submissions === 1 &&
+        last?.processed === true &&
+        (spoilingFaults.has(last.fault) || unknowableStatuses.has(Number(last.fault)))
+      );
     },
     check: (completed) => expectUnknown(completed, requestErrorCodes.submissionAmbiguous),
   },

@@ -51,7 +51,30 @@ beforeAll(async () => {
         job: { durationMs: { min: 0, max: 3_000 }, outcomes: { ERROR: 1 } },
       },
       { match: { method: 'POST' }, job: { durationMs: { min: 0, max: 3_000 } } },
-      // Faults on every AIQUM call, writes and job polls alike (the first matching rule with `faults`).
+      // Writes that AIQUM processed (the job runs) but answered 500/502/504: a worker that resent them
+      // would make a second job, which the duplicate-submission verdict catches.
+      {
+        match: { method: 'POST', path: '/api/storage-provider/**' },
+        faults: {
+          statuses: [
+            { status: 500, rate: 0.025 },
+            { status: 502, rate: 0.025 },
+            { status: 503, rate: 0.025, retryAfterSeconds: 1 },
+            { status: 504, rate: 0.025 },
+            { status: 429, rate: 0.05, retryAfterSeconds: 1 },
+          ],
+          afterProcessing: [
+            { status: 500, rate: 0.02 },
+            { status: 502, rate: 0.02 },
+            { status: 504, rate: 0.02 },
+          ],
+          resetRate: 0.01,
+          malformedJsonRate: 0.01,
+          latencyMs: { min: 500, max: 3_000 },
+          latencyRate: 0.03,
+        },
+      },
+      // Faults on every other AIQUM call, job polls and gateway writes alike (the first matching rule with `faults`).
       {
         match: { path: '/api/**' },
         faults: {
@@ -134,6 +157,14 @@ describe('AIQUM chaos', () => {
     for (const fault of ['500', '502', '503', '504', '429', 'reset', 'malformedJson', 'latency']) {
       expect(faults[fault] ?? 0, fault).toBeGreaterThan(0);
     }
+    // Writes answered 5xx after AIQUM had started their job ended unknown, each submitted once (the
+    // duplicate-submission verdict finds none, and there is no mismatch).
+    for (const status of ['500', '502', '504']) {
+      expect(faults[`${status}-after-processing`] ?? 0, `${status} after processing`).toBeGreaterThan(0);
+    }
+    expect(byCategory['unknowable: 500/502/504 answered after the write was processed'] ?? 0).toBeGreaterThan(
+      0,
+    );
     // Both sides of the early purge happened: some ONTAP ends were seen in time, some were missed.
     expect(byCategory['unknowable: ONTAP job purged before any poll saw its end'] ?? 0).toBeGreaterThan(0);
     expect(report.unknownCodes.JOB_GONE ?? 0).toBe(

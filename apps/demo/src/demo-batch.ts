@@ -12,11 +12,19 @@ export const demoScenario: ScenarioInput = {
   rules: [
     {
       match: { body: { name: '*_warn' } },
-      job: { durationMs: { min: 500, max: 2_500 }, outcomes: { WARNING: 1 } },
+      job: {
+        durationMs: { min: 500, max: 2_500 },
+        outcomes: { WARNING: 1 },
+        message: "The LUN was created, but its volume is over 90% of its aggregate's committed space",
+      },
     },
     {
       match: { body: { name: '*_partial' } },
-      job: { durationMs: { min: 500, max: 2_500 }, outcomes: { PARTIAL_FAILURES: 1 } },
+      job: {
+        durationMs: { min: 500, max: 2_500 },
+        outcomes: { PARTIAL_FAILURES: 1 },
+        message: 'The LUN was created, but mapping it to igroup ig_linux_vs1 failed',
+      },
     },
     {
       match: { body: { name: '*_err' } },

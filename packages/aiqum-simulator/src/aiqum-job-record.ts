@@ -92,7 +92,8 @@ function lifecycle(job: SimJob, phase: Phase, dialect: Dialect): { state: string
 }
 
 /** The outcomes whose operation task reports why: it failed, was aborted, or failed in part. */
-const failedOutcomes = new Set<SimJob['outcome']>(['ERROR', 'ABORTED', 'PARTIAL_FAILURES']);
+// Inferred: SPEC gives a task only `failure_reason` to say what went wrong, so a warning is said there too.
+const failedOutcomes = new Set<SimJob['outcome']>(['WARNING', 'ERROR', 'ABORTED', 'PARTIAL_FAILURES']);
 
 /**
  * Two tasks, as AIQUM's provisioning jobs report them: checks for the first fifth of the run, then the
