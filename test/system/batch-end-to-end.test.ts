@@ -136,8 +136,12 @@ describe('a batch of 200 requests through real producer and worker processes', (
         unknown: 0,
       },
     });
-    // The summary the operator saw says the same.
+    // The summary the operator saw says the same, with AIQUM's reason beside each request that failed.
     expect(result.stdout).toMatch(/succeeded\s+165/);
+    const summaryLines = result.stdout.split('\n');
+    expect(summaryLines.filter((line) => /\bfailed\s+AIQUM_JOB_ERROR: no space$/.test(line))).toHaveLength(
+      10,
+    );
 
     for (const simulator of simulators) {
       const stats = simulator.stats();

@@ -29,8 +29,13 @@ const chromiumArgs = [
 const artifactsDir = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
 const jobErrorMessage = 'aggregate aggr1 has no space left';
+const abortMessage = 'The job was aborted by user admin.';
 const scenario = {
   rules: [
+    {
+      match: { body: { name: '*_abort' } },
+      job: { durationMs: { min: 2_000, max: 6_000 }, outcomes: { ABORTED: 1 }, message: abortMessage },
+    },
     {
       match: { body: { name: '*_err' } },
       job: { durationMs: { min: 2_000, max: 6_000 }, outcomes: { ERROR: 1 }, message: jobErrorMessage },
@@ -41,8 +46,9 @@ const scenario = {
 };
 const succeeding = 22;
 const jobErrors = 4;
+const aborted = 2;
 const rejected = 4;
-const total = succeeding + jobErrors + rejected;
+const total = succeeding + jobErrors + aborted + rejected;
 
 const token = randomBytes(24).toString('hex');
 const bearer = { authorization: `Bearer ${token}` };
@@ -124,6 +130,7 @@ describe('the dashboard in headless Chromium', () => {
     const requests = [
       ...Array.from({ length: succeeding }, (_, index) => lunRequest(`dash_${index}`)),
       ...Array.from({ length: jobErrors }, (_, index) => lunRequest(`dash_${index}_err`)),
+      ...Array.from({ length: aborted }, (_, index) => lunRequest(`dash_${index}_abort`)),
       // AIQUM rejects these at once: an SVM it does not have.
       ...Array.from({ length: rejected }, (_, index) =>
         lunRequest(`dash_${index}_nosvm`, { svm: 'vs_none' }),
@@ -171,7 +178,7 @@ describe('the dashboard in headless Chromium', () => {
       tracking: 0,
       completed: total,
       succeeded: succeeding,
-      failed: jobErrors + rejected,
+      failed: jobErrors + aborted + rejected,
       warning: 0,
       unknown: 0,
     });
@@ -185,9 +192,11 @@ describe('the dashboard in headless Chromium', () => {
     const failed = requestsPageSchema
       .parse(await answer.json())
       .requests.filter((request) => request.outcome === 'failed');
-    expect(failed).toHaveLength(jobErrors + rejected);
+    expect(failed).toHaveLength(jobErrors + aborted + rejected);
     const jobFailures = failed.filter((request) => request.error?.code === 'AIQUM_JOB_ERROR');
     expect(jobFailures).toHaveLength(jobErrors);
+    const abortedJobs = failed.filter((request) => request.error?.code === 'AIQUM_JOB_ABORTED');
+    expect(abortedJobs).toHaveLength(aborted);
     // AIQUM's rejections carry its own error code; its failed Jobs, here, only a message.
     const rejections = failed.filter((request) => request.error?.httpStatus === 400);
     expect(rejections.filter((request) => request.error?.aiqumCode !== undefined)).toHaveLength(rejected);
@@ -202,6 +211,7 @@ describe('the dashboard in headless Chromium', () => {
       }
     }
     expect(rows.filter((row) => row.includes(jobErrorMessage))).toHaveLength(jobErrors);
+    expect(rows.filter((row) => row.includes(abortMessage))).toHaveLength(aborted);
 
     expect(policyViolations).toEqual([]);
 

@@ -27,6 +27,8 @@ const usage = `Usage: aiqum-simulator [options]
   --auth-error-body json|text|empty
                              what 401 and 403 answers carry (default json: an AIQUM error body)
   --ontap-purge-seconds N    seconds before a finished ONTAP job is purged (default 300)
+  --default-page-size N      records per page of a datacenter collection without max_records (default 100)
+  --no-gateway               the API Gateway switched off (its calls answer 403)
   --state-dir DIR            where to write ca.pem (default a new temporary directory)
   --log-level LEVEL          pino level for logs on stderr (default warn)
   --help                     show this help
@@ -57,6 +59,8 @@ async function optionsFromArgs(
       'long-poll': { type: 'boolean', default: false },
       'auth-error-body': { type: 'string' },
       'ontap-purge-seconds': { type: 'string' },
+      'default-page-size': { type: 'string' },
+      'no-gateway': { type: 'boolean', default: false },
       'state-dir': { type: 'string' },
       'log-level': { type: 'string', default: 'warn' },
       help: { type: 'boolean', default: false },
@@ -112,6 +116,15 @@ async function optionsFromArgs(
     }
   }
   if (values['long-poll']) options.longPoll = true;
+  if (values['no-gateway']) options.gateway = false;
+  if (values['default-page-size'] !== undefined) {
+    options.defaultPageSize = parse(
+      integer('--default-page-size')
+        .min(1, '--default-page-size must be 1-1000')
+        .max(1_000, '--default-page-size must be 1-1000'),
+      values['default-page-size'],
+    );
+  }
   if (values['auth-error-body'] !== undefined) {
     options.authErrorBody = parse(
       z.enum(authErrorBodies, { error: `--auth-error-body must be one of ${authErrorBodies.join(', ')}` }),

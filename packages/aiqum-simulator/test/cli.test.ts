@@ -37,6 +37,7 @@ describe('aiqum-simulator CLI', () => {
         'docs',
         '--auth-error-body',
         'empty',
+        '--no-gateway',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -61,6 +62,10 @@ describe('aiqum-simulator CLI', () => {
     const refused = await request(`${url}/api/management-server/jobs`, { dispatcher });
     expect(refused.statusCode).toBe(401);
     expect(await refused.body.text()).toBe('');
+    const alice = `Basic ${Buffer.from('alice:s3cret-pw').toString('base64')}`;
+    const gateways = await request(`${url}/api/gateways`, { dispatcher, headers: { authorization: alice } });
+    expect(gateways.statusCode).toBe(403);
+    await gateways.body.dump();
     await dispatcher.close();
 
     child.kill('SIGTERM');
@@ -74,6 +79,7 @@ describe('aiqum-simulator CLI', () => {
       ['--auth-error-body', 'xml'],
       ['--long-poll-param', 'wait_seconds'],
       ['--port', 'abc'],
+      ['--default-page-size', '0'],
       ['--users', 'x:y:root'],
     ]) {
       const failure = await run(process.execPath, [bin, ...args]).then(
