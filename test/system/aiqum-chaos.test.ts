@@ -16,6 +16,21 @@ let clusterUuid: string;
 
 const gatewaysSchema = z.object({ records: z.array(z.object({ uuid: z.string(), name: z.string() })) });
 
+/** Faults before processing and spoiled answers, on writes and polls alike. */
+const everyCallFaults = {
+  statuses: [
+    { status: 500, rate: 0.025 },
+    { status: 502, rate: 0.025 },
+    { status: 503, rate: 0.025, retryAfterSeconds: 1 },
+    { status: 504, rate: 0.025 },
+    { status: 429, rate: 0.05, retryAfterSeconds: 1 },
+  ],
+  resetRate: 0.01,
+  malformedJsonRate: 0.01,
+  latencyMs: { min: 500, max: 3_000 },
+  latencyRate: 0.03,
+};
+
 beforeAll(async () => {
   pipeline = await PipelineUnderTest.start({
     workers: 2,
@@ -56,41 +71,16 @@ beforeAll(async () => {
       {
         match: { method: 'POST', path: '/api/storage-provider/**' },
         faults: {
-          statuses: [
-            { status: 500, rate: 0.025 },
-            { status: 502, rate: 0.025 },
-            { status: 503, rate: 0.025, retryAfterSeconds: 1 },
-            { status: 504, rate: 0.025 },
-            { status: 429, rate: 0.05, retryAfterSeconds: 1 },
-          ],
+          ...everyCallFaults,
           afterProcessing: [
             { status: 500, rate: 0.02 },
             { status: 502, rate: 0.02 },
             { status: 504, rate: 0.02 },
           ],
-          resetRate: 0.01,
-          malformedJsonRate: 0.01,
-          latencyMs: { min: 500, max: 3_000 },
-          latencyRate: 0.03,
         },
       },
       // Faults on every other AIQUM call, job polls and gateway writes alike (the first matching rule with `faults`).
-      {
-        match: { path: '/api/**' },
-        faults: {
-          statuses: [
-            { status: 500, rate: 0.025 },
-            { status: 502, rate: 0.025 },
-            { status: 503, rate: 0.025, retryAfterSeconds: 1 },
-            { status: 504, rate: 0.025 },
-            { status: 429, rate: 0.05, retryAfterSeconds: 1 },
-          ],
-          resetRate: 0.01,
-          malformedJsonRate: 0.01,
-          latencyMs: { min: 500, max: 3_000 },
-          latencyRate: 0.03,
-        },
-      },
+      { match: { path: '/api/**' }, faults: everyCallFaults },
     ],
   });
 }, 60_000);
