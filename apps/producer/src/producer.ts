@@ -405,6 +405,7 @@ class RedisProducer implements Producer {
       };
       if (batchId !== undefined) spec.batchId = batchId;
       if (input.body !== undefined) spec.body = input.body;
+      if (input.object !== undefined) spec.object = input.object;
       if (input.poll !== undefined) spec.poll = input.poll;
       if (input.metadata !== undefined) spec.metadata = input.metadata;
       specs.push(spec);

@@ -1,6 +1,7 @@
 import { jobRefSchema } from '@aiqum-jobs/aiqum-client';
 import { z } from 'zod';
 import { jsonValueSchema } from './json-value.js';
+import { resolvedReferenceSchema } from './name-references.js';
 import { outcomeCountsSchema, requestOutcomeSchema } from './outcome.js';
 import { requestErrorSchema } from './request-error.js';
 import { requestMethodSchema } from './request-input.js';
@@ -29,6 +30,8 @@ export const requestAcceptedEventSchema = eventBase.extend({
   type: z.literal('request.accepted'),
   ...requestIdentity,
   job: jobRefSchema,
+  /** The names the worker looked up, and the keys it sent in their place. */
+  resolved: z.array(resolvedReferenceSchema).optional(),
 });
 
 /** The request reached its terminal outcome. Exactly one per request. */
@@ -41,6 +44,8 @@ export const requestCompletedEventSchema = eventBase.extend({
   /** The Job's last state seen: its terminal state, or for `timed_out` the state it was in. */
   jobState: jobStateSchema.optional(),
   jobResults: z.array(jobResultSchema),
+  /** The names the worker looked up, and the keys it sent in their place. */
+  resolved: z.array(resolvedReferenceSchema).optional(),
   error: requestErrorSchema.optional(),
   /** Body of a synchronous answer. */
   response: jsonValueSchema.optional(),

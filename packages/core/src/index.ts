@@ -49,6 +49,18 @@ export {
 export { LuaScript, type RedisConnection } from './lua-script.js';
 export { createMetricsRegistry } from './metrics-registry.js';
 export {
+  applyResolvedReferences,
+  type FoundReference,
+  findNameReferences,
+  type NameReference,
+  nameReferenceSchema,
+  type ObjectKindName,
+  objectKinds,
+  pathKeyPlaceholder,
+  type ResolvedReference,
+  resolvedReferenceSchema,
+} from './name-references.js';
+export {
   outcomeCountsSchema,
   outcomeOfJobOutcome,
   type RequestOutcome,
@@ -120,6 +132,7 @@ export {
 } from './request-store.js';
 export { Secret } from './secret.js';
 export { streamIdSchema } from './stream-id.js';
+export { TargetCallGate } from './target-call-gate.js';
 export {
   longPollConfigSchema,
   type TargetConfig,

@@ -11,6 +11,19 @@ export const requestErrorSchema = z.object({
   aiqumCode: z.union([z.string(), z.number()]).optional(),
   /** AIQUM's `error.target`: the field it rejected. */
   aiqumTarget: z.string().optional(),
+  /** The field of the request a name lookup failed for (`svm`, `lun_maps.0.igroup`, `path`). */
+  field: z.string().optional(),
+  /** The objects an ambiguous name matched, so the caller can qualify it. */
+  candidates: z
+    .array(
+      z.object({
+        key: z.string(),
+        name: z.string(),
+        svm: z.string().optional(),
+        cluster: z.string().optional(),
+      }),
+    )
+    .optional(),
 });
 
 export type RequestError = z.output<typeof requestErrorSchema>;
@@ -31,6 +44,10 @@ export const requestErrorCodes = {
   cancelled: 'CANCELLED',
   /** The request names a target that is no longer configured. */
   unknownTarget: 'UNKNOWN_TARGET',
+  /** A name in the request matches no object of its kind; nothing was submitted. */
+  nameNotFound: 'NAME_NOT_FOUND',
+  /** A name in the request matches more than one object; nothing was submitted. */
+  nameAmbiguous: 'NAME_AMBIGUOUS',
   /** The worker gave up after repeated internal failures (see the worker log). */
   internal: 'INTERNAL_ERROR',
 } as const;

@@ -1,6 +1,7 @@
 import { parseApiPath } from '@aiqum-jobs/aiqum-client';
 import { z } from 'zod';
 import { jsonValueSchema } from './json-value.js';
+import { findNameReferences } from './name-references.js';
 import { targetNameSchema } from './target-config.js';
 
 /** Largest JSON body one request may carry to AIQUM, serialised. */
@@ -73,13 +74,21 @@ export const requestInputSchema = z
     method: requestMethodSchema,
     /** Relative path under `/api/`, query allowed; never a scheme, host, `..` or control character. */
     path: apiPathSchema,
-    /** JSON body sent to AIQUM. */
+    /**
+     * JSON body sent to AIQUM. Where Unified Manager takes a key, an object may be named instead
+     * (`"svm": {"name": "vs1", "cluster": {"name": "cluster-01"}}`): the worker looks it up and sends its key.
+     */
     body: jsonValueSchema
       .optional()
       .refine(
         (body) => body === undefined || Buffer.byteLength(JSON.stringify(body)) <= maxRequestBodyBytes,
         `body is at most ${maxRequestBodyBytes} bytes of JSON`,
       ),
+    /**
+     * The object a path ending in `/{key}` names, by name and qualifiers (`{"name": "/vol/vol1/lun1", "svm":
+     * {"name": "vs1"}}`): the worker looks its key up and puts it in the path.
+     */
+    object: jsonValueSchema.optional(),
     /** Seconds from acceptance after which the request ends as `timed_out`. */
     deadlineSeconds: z.number().int().min(1).max(maxDeadlineSeconds).optional(),
     poll: pollOverridesSchema.optional(),
@@ -95,6 +104,9 @@ export const requestInputSchema = z
   .refine((request) => request.method !== 'GET' || request.body === undefined, {
     message: 'a GET request has no body',
     path: ['body'],
+  })
+  .superRefine((request, context) => {
+    for (const issue of findNameReferences(request).issues) context.addIssue({ code: 'custom', ...issue });
   });
 
 export type RequestInput = z.input<typeof requestInputSchema>;

@@ -116,8 +116,8 @@ return status
  * schedules its first poll in the target's due set, counts it as tracked in its batch and appends
  * \`request.accepted\`. KEYS: request, events, batch (the request key again when there is no batch), target
  * in-flight leases, target due set. ARGV: job JSON, submittedAt, event JSON, has batch '1'/'0',
- * claim token, lease id ('' for none), first poll time ms, request id.
- * Returns the status after the call, or 'not-holder' when another claim took over.
+ * claim token, lease id ('' for none), first poll time ms, request id, resolved references JSON ('' for
+ * none). Returns the status after the call, or 'not-holder' when another claim took over.
  */
 export const acceptJobScript = new LuaScript(`
 ${limiterReleaseLua('KEYS[4]', 'ARGV[6]')}
@@ -127,6 +127,7 @@ if not status then return 'missing' end
 if status ~= 'submitting' then return status end
 if record[2] ~= ARGV[5] then return 'not-holder' end
 redis.call('HSET', KEYS[1], 'status', 'tracking', 'job', ARGV[1], 'submittedAt', ARGV[2])
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'resolved', ARGV[9]) end
 redis.call('HDEL', KEYS[1], 'submitter', 'submitUntil')
 redis.call('ZADD', KEYS[5], ARGV[7], ARGV[8])
 if ARGV[4] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HINCRBY', KEYS[3], 'tracking', 1) end
@@ -178,7 +179,8 @@ return {status, redis.call('HINCRBY', KEYS[1], 'pollErrors', 1)}
  * needs no command of its own before its call. KEYS: target due set, target in-flight leases, target recent
  * calls. ARGV: max claims, claim ms, slot lease ms, max concurrent, calls per window, window ms, lease id
  * prefix, request key prefix. Returns { ms: 0 with claims, else until the next due poll or a free slot (-1:
- * none due), then per claim: request id, lease id, status, spec, job, dialect, jobState, submittedAt, polls, pollErrors }.
+ * none due), then per claim: request id, lease id, status, spec, job, dialect, jobState, submittedAt, resolved,
+ * polls, pollErrors }.
  */
 export const claimPollsScript = new LuaScript(`
 ${redisNowLua}
@@ -198,10 +200,10 @@ for index = 1, count do
   leaseIds[index] = ARGV[7] .. ':' .. index
   table.insert(claimed, now + tonumber(ARGV[2]))
   table.insert(claimed, id)
-  local record = redis.call('HMGET', ARGV[8] .. id, 'status', 'spec', 'job', 'dialect', 'jobState', 'submittedAt', 'polls', 'pollErrors')
+  local record = redis.call('HMGET', ARGV[8] .. id, 'status', 'spec', 'job', 'dialect', 'jobState', 'submittedAt', 'resolved', 'polls', 'pollErrors')
   table.insert(out, id)
   table.insert(out, leaseIds[index])
-  for field = 1, 8 do table.insert(out, record[field] or '') end
+  for field = 1, 9 do table.insert(out, record[field] or '') end
 end
 redis.call('ZADD', KEYS[1], unpack(claimed))
 local leaseMs = ARGV[3]

@@ -1,6 +1,7 @@
 import { jobRefSchema } from '@aiqum-jobs/aiqum-client';
 import { z } from 'zod';
 import { jsonValueSchema } from './json-value.js';
+import { resolvedReferenceSchema } from './name-references.js';
 import { requestOutcomeSchema, requestStatusSchema } from './outcome.js';
 import { requestErrorSchema } from './request-error.js';
 import { requestMethodSchema } from './request-input.js';
@@ -18,6 +19,8 @@ export const requestSpecSchema = z.object({
   method: requestMethodSchema,
   path: z.string().min(1),
   body: jsonValueSchema.optional(),
+  /** The object a path ending in `/{key}` names, by name (looked up by the worker). */
+  object: jsonValueSchema.optional(),
   /** Epoch milliseconds. */
   createdAt: z.number().int(),
   /** Epoch milliseconds after which the request ends as `timed_out`. */
@@ -63,6 +66,8 @@ export const requestViewSchema = requestSpecSchema.omit({ body: true }).extend({
   jobState: jobStateSchema.optional(),
   jobResults: z.array(jobResultSchema),
   error: requestErrorSchema.optional(),
+  /** The names the worker looked up, and the keys it sent in their place. */
+  resolved: z.array(resolvedReferenceSchema).optional(),
   /** Body of a synchronous answer (200/201/204). */
   response: jsonValueSchema.optional(),
   submittedAt: z.number().int().optional(),

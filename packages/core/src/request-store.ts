@@ -2,6 +2,7 @@ import { type JobRef, jobRefSchema } from '@aiqum-jobs/aiqum-client';
 import { z } from 'zod';
 import { eventIds, type RequestAcceptedEvent, type RequestCompletedEvent } from './events.js';
 import type { RedisConnection } from './lua-script.js';
+import { type ResolvedReference, resolvedReferenceSchema } from './name-references.js';
 import {
   type RequestOutcome,
   requestOutcomeSchema,
@@ -64,6 +65,8 @@ export type RequestIdentity = Pick<
 /** What `complete` needs to know of the request besides its identity (from the record or the worker). */
 export interface TrackedFacts {
   job?: JobRef | undefined;
+  /** The names looked up before the submission, and the keys sent in their place. */
+  resolved?: ResolvedReference[] | undefined;
   dialect?: JobDialectName | undefined;
   submittedAt?: number | undefined;
 }
@@ -166,6 +169,7 @@ const requestHashSchema = z.object({
   jobResults: jsonField(z.array(jobResultSchema)).optional(),
   error: jsonField(requestErrorSchema).optional(),
   response: jsonField(z.json()).optional(),
+  resolved: jsonField(z.array(resolvedReferenceSchema)).optional(),
   submittedAt: optionalInt,
   finishedAt: optionalInt,
   polls: z.coerce.number().int().default(0),
@@ -200,6 +204,7 @@ const claimedRecordSchema = z.object({
   dialect: z.union([emptyAsUndefined, jobDialectSchema]),
   jobState: z.union([emptyAsUndefined, jsonField(jobStateSchema)]),
   submittedAt: z.union([emptyAsUndefined, z.coerce.number().int()]),
+  resolved: z.union([emptyAsUndefined, jsonField(z.array(resolvedReferenceSchema))]),
   polls: z.coerce.number().int().default(0),
   pollErrors: z.coerce.number().int().default(0),
 });
@@ -426,6 +431,7 @@ export class RequestStore {
     token: string,
     slot: CallSlot | undefined,
     firstPollAt: number,
+    resolved: readonly ResolvedReference[] = [],
   ): Promise<string> {
     const event: RequestAcceptedEvent = {
       id: eventIds.requestAccepted(spec.requestId),
@@ -433,6 +439,7 @@ export class RequestStore {
       occurredAt: new Date(submittedAt).toISOString(),
       ...identityOf(spec),
       job,
+      ...(resolved.length > 0 ? { resolved: [...resolved] } : {}),
     };
     const batchKey = spec.batchId ? this.#keys.batch(spec.batchId) : this.#keys.request(spec.requestId);
     const result = await this.#scripts.run(
@@ -453,6 +460,7 @@ export class RequestStore {
         slot?.leaseId ?? '',
         Math.round(firstPollAt),
         spec.requestId,
+        resolved.length > 0 ? JSON.stringify(resolved) : '',
       ],
     );
     return z.string().parse(result);
@@ -532,10 +540,20 @@ export class RequestStore {
     );
     const [ms, ...flat] = claimReplySchema.parse(reply);
     const claims: ClaimedPoll[] = [];
-    for (let index = 0; index + 9 < flat.length; index += 10) {
-      const [requestId, leaseId, status, spec, job, dialect, jobState, submittedAt, polls, pollErrors] = flat
-        .slice(index, index + 10)
-        .map(String);
+    for (let index = 0; index + 10 < flat.length; index += 11) {
+      const [
+        requestId,
+        leaseId,
+        status,
+        spec,
+        job,
+        dialect,
+        jobState,
+        submittedAt,
+        resolved,
+        polls,
+        pollErrors,
+      ] = flat.slice(index, index + 11).map(String);
       const parsed = claimedRecordSchema.safeParse({
         status,
         spec,
@@ -543,6 +561,7 @@ export class RequestStore {
         dialect,
         jobState,
         submittedAt,
+        resolved,
         polls,
         pollErrors,
       });
@@ -607,6 +626,10 @@ export class RequestStore {
       finishedAt: nowIso,
     };
     if (facts.job) event.job = facts.job;
+    if (facts.resolved && facts.resolved.length > 0) {
+      event.resolved = facts.resolved;
+      fields.resolved = JSON.stringify(facts.resolved);
+    }
     if (facts.dialect) {
       event.dialect = facts.dialect;
       fields.dialect = facts.dialect;
@@ -692,6 +715,7 @@ function decodeRequest(hash: Record<string, string>): RequestView | undefined {
   if (record.jobState !== undefined) view.jobState = record.jobState;
   if (record.error !== undefined) view.error = record.error;
   if (record.response !== undefined) view.response = record.response;
+  if (record.resolved !== undefined) view.resolved = record.resolved;
   if (record.submittedAt !== undefined) view.submittedAt = record.submittedAt;
   if (record.finishedAt !== undefined) view.finishedAt = record.finishedAt;
   return view;

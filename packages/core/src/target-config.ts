@@ -73,6 +73,12 @@ export const targetFileEntrySchema = z
       retryAfterMinMs: 500,
       retryAfterMaxMs: 120_000,
     }),
+    /**
+     * How long a name looked up before a submission (an SVM, a service level...) is reused by this worker
+     * for other requests to this target, in seconds; a name that matched nothing is never remembered.
+     * @defaultValue 60
+     */
+    nameCacheSeconds: z.number().int().min(0).max(3_600).default(60),
     /** Deadline of a request that sets none, in seconds. @defaultValue 21600 (6 hours) */
     defaultDeadlineSeconds: z
       .number()
