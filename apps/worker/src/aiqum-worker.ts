@@ -10,6 +10,7 @@ import {
   RedisStateMetrics,
   RequestStore,
   requestQueueName,
+  TargetCallGate,
 } from '@aiqum-jobs/core';
 import { deliveryQueueName, startDeliveryWorker, startFanOutConsumer } from '@aiqum-jobs/webhooks';
 import { DelayedError, type Job, Worker } from 'bullmq';
@@ -88,6 +89,8 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
   const targets = createTargetClients({
     targets: config.targets,
     logger,
+    gate: new TargetCallGate(redis, keys),
+    ...(options.now ? { now: options.now } : {}),
     aiqumResponses: metrics.aiqumResponses,
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
   });

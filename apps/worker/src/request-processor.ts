@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { AiqumAbortError, AiqumApiError, AiqumError, type JobSnapshot } from '@aiqum-jobs/aiqum-client';
 import {
+  applyResolvedReferences,
   type CallSlot,
   type ClaimedPoll,
   type Completion,
+  findNameReferences,
   type JobState,
   type Logger,
   outcomeOfJobOutcome,
@@ -12,6 +14,7 @@ import {
   type RequestSpec,
   type RequestState,
   type RequestStore,
+  type ResolvedReference,
   requestErrorCodes,
   type StepStart,
   type TrackedFacts,
@@ -95,6 +98,10 @@ export class RequestProcessor {
         },
       });
     }
+    // Names are looked up before the submission's slot is taken (a lookup takes a slot of its own), and
+    // mostly come from the target's cache: no call at all.
+    const sent = await this.#resolveNames(spec, target);
+    if (!('body' in sent)) return sent.step;
     // One command reads the state, takes a call slot and, for a submission, claims it. The claim outlives
     // the call (the client's timeout bounds it), so a live holder is never taken over.
     const token = randomUUID();
@@ -130,8 +137,48 @@ export class RequestProcessor {
           },
         });
       case 'claimed':
-        return this.#submit(spec, start, target, token, slot);
+        return this.#submit(spec, start, target, token, slot, sent);
     }
+  }
+
+  /**
+   * The path and body to send: the request's own, with every object it names replaced by the key a lookup
+   * found. A name that matches nothing or several objects ends the request `failed` before anything is
+   * submitted; a lookup the target's limits or a transient failure holds up is tried again later.
+   */
+  async #resolveNames(spec: RequestSpec, target: Target): Promise<Sent | { step: Step }> {
+    const unchanged: Sent = { path: spec.path, body: spec.body, resolved: [] };
+    // Past the deadline the submission step ends the request as timed out; no lookup is needed for that.
+    if (this.#now() >= spec.deadlineAt) return unchanged;
+    const { references } = findNameReferences(spec);
+    if (references.length === 0) return unchanged;
+    const resolution = await target.resolver.resolve(references, this.#shutdownSignal);
+    if (resolution.kind === 'resolved') {
+      return { ...applyResolvedReferences(spec, resolution.resolved), resolved: resolution.resolved };
+    }
+    if (resolution.kind === 'later') {
+      if (resolution.error) {
+        this.#logger.warn(
+          { requestId: spec.requestId, error: resolution.error },
+          'name lookup failed; retrying',
+        );
+      }
+      const delay = resolution.error
+        ? pollDelayMs({
+            policy: policyOf(target, spec),
+            polls: 0,
+            retryAfterMs: resolution.afterMs > 0 ? resolution.afterMs : undefined,
+            ontap: false,
+            random: this.#random(),
+          })
+        : resolution.afterMs + this.#random() * limitJitterMs;
+      return { step: this.#again(Math.min(this.#now() + delay, spec.deadlineAt), 'name lookup') };
+    }
+    const view = await this.#store.getState(spec.requestId);
+    if (!view || view.status === 'completed') return { step: done };
+    return {
+      step: await this.#complete(spec, factsOf(view), { outcome: 'failed', error: resolution.error }),
+    };
   }
 
   async #submit(
@@ -140,8 +187,9 @@ export class RequestProcessor {
     target: Target,
     token: string,
     slot: CallSlot,
+    sent: Sent,
   ): Promise<Step> {
-    const view = start.state;
+    const view = { ...start.state, resolved: sent.resolved };
     if (this.#now() >= spec.deadlineAt) {
       return this.#complete(
         spec,
@@ -167,8 +215,8 @@ export class RequestProcessor {
       } else {
         result = await target.client.submit({
           method: spec.method,
-          path: spec.path,
-          body: spec.body,
+          path: sent.path,
+          body: sent.body,
           headers,
           ...signal,
         });
@@ -205,7 +253,15 @@ export class RequestProcessor {
             random: this.#random(),
           });
     const firstPollAt = Math.min(submittedAt + delay, spec.deadlineAt);
-    const status = await this.#store.acceptJob(spec, result.job, submittedAt, token, slot, firstPollAt);
+    const status = await this.#store.acceptJob(
+      spec,
+      result.job,
+      submittedAt,
+      token,
+      slot,
+      firstPollAt,
+      sent.resolved,
+    );
     if (status !== 'tracking') {
       this.#logger.warn(
         { requestId: spec.requestId, job: result.job, status },
@@ -229,6 +285,7 @@ export class RequestProcessor {
     const target = this.#targets.get(record.spec.target);
     if (!target) throw new Error(`no target ${record.spec.target} for a claimed poll`);
     const state: StepState = { job: record.job };
+    if (record.resolved) state.resolved = record.resolved;
     if (record.dialect) state.dialect = record.dialect;
     if (record.jobState) state.jobState = record.jobState;
     if (record.submittedAt !== undefined) state.submittedAt = record.submittedAt;
@@ -355,7 +412,7 @@ export class RequestProcessor {
 
     const jobState = jobStateOf(snapshot);
     const dialect = snapshot.phase === 'gone' ? view.dialect : snapshot.dialect;
-    const facts: TrackedFacts = { job, dialect, submittedAt: view.submittedAt };
+    const facts: TrackedFacts = { job, dialect, submittedAt: view.submittedAt, resolved: view.resolved };
     // A poll that sees the end is recorded by the terminal transition itself, one command.
     const ended = { slot, countPoll: true };
 
@@ -493,10 +550,17 @@ export class RequestProcessor {
 }
 
 /** What a step knows of the request's state: `beginStep` reads it, without the status. */
-type StepState = Omit<RequestState, 'status'>;
+type StepState = Omit<RequestState, 'status'> & { resolved?: ResolvedReference[] };
+
+/** What is sent for a request: its path and body with names replaced by keys, and those replacements. */
+interface Sent {
+  path: string;
+  body: RequestSpec['body'];
+  resolved: ResolvedReference[];
+}
 
 function factsOf(view: StepState): TrackedFacts {
-  return { job: view.job, dialect: view.dialect, submittedAt: view.submittedAt };
+  return { job: view.job, dialect: view.dialect, submittedAt: view.submittedAt, resolved: view.resolved };
 }
 
 /** The target's poll policy with the request's overrides, kept consistent. */

@@ -1,6 +1,7 @@
 import { AiqumClient } from '@aiqum-jobs/aiqum-client';
-import type { Logger, TargetConfig } from '@aiqum-jobs/core';
+import type { Logger, TargetCallGate, TargetConfig } from '@aiqum-jobs/core';
 import type { Dispatcher } from 'undici';
+import { NameResolver } from './name-resolver.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 /** Added to a call's own time budget in its slot lease or poll claim, so a slow answer never outlives it. */
@@ -15,15 +16,20 @@ export function callLeaseMs(config: TargetConfig, longPoll: boolean): number {
   return config.timeoutMs + waitMs + leaseMarginMs;
 }
 
-/** A configured AIQUM server and the client that talks to it. */
+/** A configured AIQUM server, the client that talks to it, and the names it has looked up there. */
 export interface Target {
   readonly config: TargetConfig;
   readonly client: AiqumClient;
+  readonly resolver: NameResolver;
 }
 
 export interface TargetClientsOptions {
   targets: ReadonlyMap<string, TargetConfig>;
   logger: Logger;
+  /** Call slots for name lookups, under the targets' shared limits. */
+  gate: TargetCallGate;
+  /** Clock of the name caches. @defaultValue `Date.now` */
+  now?: () => number;
   /** Counts each client's HTTP answers by status. */
   aiqumResponses: WorkerMetrics['aiqumResponses'];
   /** Replaces each client's own connection pool; tests inject one. */
@@ -55,7 +61,15 @@ export function createTargetClients(options: TargetClientsOptions): Map<string, 
       onResponse: ({ status }) => options.aiqumResponses.inc({ target: config.name, status: String(status) }),
       ...(config.longPoll ? { longPoll: config.longPoll } : {}),
     });
-    targets.set(config.name, { config, client });
+    const resolver = new NameResolver({
+      client,
+      config,
+      gate: options.gate,
+      logger,
+      leaseMs: callLeaseMs(config, false),
+      ...(options.now ? { now: options.now } : {}),
+    });
+    targets.set(config.name, { config, client, resolver });
   }
   return targets;
 }

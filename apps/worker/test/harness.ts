@@ -81,6 +81,7 @@ export async function startHarness(setups: TargetSetup[]): Promise<Harness> {
       limits: { maxConcurrent: 20, maxPerSecond: 1_000 },
       poll: testPollPolicy,
       defaultDeadlineSeconds: 60,
+      nameCacheSeconds: 60,
       timeoutMs: 5_000,
       ...setup.target,
     });

@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+import { AiqumApiError, type AiqumClient, AiqumError, exactFilterValue } from '@aiqum-jobs/aiqum-client';
+import {
+  type FoundReference,
+  type Logger,
+  objectKinds,
+  type RequestError,
+  type ResolvedReference,
+  requestErrorCodes,
+  type TargetCallGate,
+  type TargetConfig,
+} from '@aiqum-jobs/core';
+import { z } from 'zod';
+
+/** Enough to tell a caller which objects an ambiguous name matched. */
+const maxCandidates = 10;
+
+const candidateSchema = z.looseObject({
+  key: z.string().min(1),
+  name: z.string().optional(),
+  svm: z.looseObject({ name: z.string().optional() }).optional(),
+  cluster: z.looseObject({ name: z.string().optional() }).optional(),
+});
+type Candidate = z.output<typeof candidateSchema>;
+
+/** What a lookup found: a key, or why there is none. */
+type LookupResult =
+  | { kind: 'found'; key: string }
+  | { kind: 'none' }
+  | { kind: 'many'; candidates: Candidate[] }
+  /** The target's limits leave no call slot now. */
+  | { kind: 'limited'; waitMs: number }
+  | { kind: 'error'; error: AiqumError };
+
+/** The outcome of resolving one request's references. */
+export type Resolution =
+  | { kind: 'resolved'; resolved: ResolvedReference[] }
+  /** A name matches nothing or several objects, or AIQUM refused the lookup: nothing may be submitted. */
+  | { kind: 'failed'; error: RequestError }
+  /** Try again later: the target's limits, or a lookup that failed for a transient reason. */
+  | { kind: 'later'; afterMs: number; error?: RequestError };
+
+export interface NameResolverOptions {
+  client: AiqumClient;
+  config: TargetConfig;
+  gate: TargetCallGate;
+  logger: Logger;
+  /** Lease of a lookup's call slot: the client's timeout and a margin. */
+  leaseMs: number;
+  now?: () => number;
+}
+
+function describeReference(found: FoundReference): string {
+  const { name, svm, cluster } = found.reference;
+  const qualifiers = [svm ? `SVM "${svm.name}"` : '', cluster ? `cluster "${cluster.name}"` : '']
+    .filter(Boolean)
+    .join(' on ');
+  const label = objectKinds[found.kind].label;
+  if (name === undefined) return `the ${label} of ${qualifiers}`;
+  return `${label} "${name}"${qualifiers ? ` of ${qualifiers}` : ''}`;
+}
+
+function describeCandidate(candidate: Candidate): string {
+  const where = [candidate.svm?.name ? `SVM ${candidate.svm.name}` : '', candidate.cluster?.name ?? '']
+    .filter(Boolean)
+    .join(', cluster ');
+  return `${candidate.name ?? '(no name)'}${where ? ` (${where})` : ''} key ${candidate.key}`;
+}
+
+/**
+ * Looks names up on one target, the way NetApp's own clients do before each write: one filtered GET of the
+ * object's collection, exact values. Found keys are remembered for `nameCacheSeconds`, and a lookup already
+ * under way is shared, so a batch of thousands of writes naming a few SVMs costs a few GETs. A name that
+ * matched nothing is never remembered: an object made a minute ago must be found. Every lookup takes a call
+ * slot under the target's limits, like any other call.
+ */
+export class NameResolver {
+  readonly #client: AiqumClient;
+  readonly #config: TargetConfig;
+  readonly #gate: TargetCallGate;
+  readonly #logger: Logger;
+  readonly #leaseMs: number;
+  readonly #now: () => number;
+  readonly #cache = new Map<string, { key: string; until: number }>();
+  readonly #inFlight = new Map<string, Promise<LookupResult>>();
+
+  constructor(options: NameResolverOptions) {
+    this.#client = options.client;
+    this.#config = options.config;
+    this.#gate = options.gate;
+    this.#logger = options.logger;
+    this.#leaseMs = options.leaseMs;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Looks up every reference of a request; the first that cannot be resolved decides. */
+  async resolve(references: readonly FoundReference[], signal?: AbortSignal): Promise<Resolution> {
+    const results = await Promise.all(references.map((found) => this.#lookup(found, signal)));
+    const resolved: ResolvedReference[] = [];
+    for (const [index, result] of results.entries()) {
+      const found = references[index];
+      if (found === undefined) continue;
+      const what = describeReference(found);
+      switch (result.kind) {
+        case 'found':
+          resolved.push({
+            field: found.field,
+            kind: found.kind,
+            reference: found.reference,
+            key: result.key,
+          });
+          break;
+        case 'none':
+          return {
+            kind: 'failed',
+            error: {
+              code: requestErrorCodes.nameNotFound,
+              message: `${found.field}: no ${what} exists on target ${this.#config.name}; nothing was submitted`,
+              field: found.field,
+            },
+          };
+        case 'many':
+          return {
+            kind: 'failed',
+            error: {
+              code: requestErrorCodes.nameAmbiguous,
+              message: `${found.field}: ${what} matches ${result.candidates.length === maxCandidates ? 'at least ' : ''}${result.candidates.length} objects (${result.candidates.map(describeCandidate).join('; ')}); qualify it with ${objectKinds[found.kind].qualifiers.join(' or ')}, or give its key. Nothing was submitted`,
+              field: found.field,
+              candidates: result.candidates.map((candidate) => ({
+                key: candidate.key,
+                name: candidate.name ?? '',
+                ...(candidate.svm?.name ? { svm: candidate.svm.name } : {}),
+                ...(candidate.cluster?.name ? { cluster: candidate.cluster.name } : {}),
+              })),
+            },
+          };
+        case 'limited':
+          return { kind: 'later', afterMs: result.waitMs };
+        case 'error': {
+          const error = lookupError(found, what, result.error);
+          if (result.error.retryable) {
+            return { kind: 'later', afterMs: retryAfterOf(result.error) ?? 0, error };
+          }
+          return { kind: 'failed', error };
+        }
+      }
+    }
+    return { kind: 'resolved', resolved };
+  }
+
+  #lookup(found: FoundReference, signal: AbortSignal | undefined): Promise<LookupResult> {
+    const cacheKey = JSON.stringify([
+      found.kind,
+      found.reference.name,
+      found.reference.svm?.name,
+      found.reference.cluster?.name,
+    ]);
+    const cached = this.#cache.get(cacheKey);
+    if (cached && cached.until > this.#now()) return Promise.resolve({ kind: 'found', key: cached.key });
+    const running = this.#inFlight.get(cacheKey);
+    if (running) return running;
+    const lookup = this.#fetch(found, signal)
+      .then((result) => {
+        if (result.kind === 'found' && this.#config.nameCacheSeconds > 0) {
+          this.#cache.set(cacheKey, {
+            key: result.key,
+            until: this.#now() + this.#config.nameCacheSeconds * 1000,
+          });
+        }
+        return result;
+      })
+      .finally(() => this.#inFlight.delete(cacheKey));
+    this.#inFlight.set(cacheKey, lookup);
+    return lookup;
+  }
+
+  async #fetch(found: FoundReference, signal: AbortSignal | undefined): Promise<LookupResult> {
+    const leaseId = `lookup:${randomUUID()}`;
+    const slot = await this.#gate.take(this.#config.name, this.#config.limits, leaseId, this.#leaseMs);
+    if (!slot.taken) return { kind: 'limited', waitMs: slot.waitMs };
+    const { name, svm, cluster } = found.reference;
+    const filters: Record<string, string> = {};
+    if (name !== undefined) filters.name = exactFilterValue(name);
+    if (svm !== undefined) filters['svm.name'] = exactFilterValue(svm.name);
+    if (cluster !== undefined) filters['cluster.name'] = exactFilterValue(cluster.name);
+    const candidates: Candidate[] = [];
+    try {
+      for await (const record of this.#client.list(objectKinds[found.kind].collection, {
+        filters,
+        schema: candidateSchema,
+        pageSize: maxCandidates,
+        ...(signal ? { signal } : {}),
+      })) {
+        candidates.push(record);
+        if (candidates.length >= maxCandidates) break;
+      }
+    } catch (error) {
+      if (!(error instanceof AiqumError)) throw error;
+      this.#logger.warn(
+        { field: found.field, kind: found.kind, error: error.toJSON() },
+        'name lookup failed',
+      );
+      return { kind: 'error', error };
+    } finally {
+      await this.#gate.release(this.#config.name, leaseId);
+    }
+    const [only] = candidates;
+    if (only === undefined) return { kind: 'none' };
+    if (candidates.length > 1) return { kind: 'many', candidates };
+    return { kind: 'found', key: only.key };
+  }
+}
+
+function lookupError(found: FoundReference, what: string, error: AiqumError): RequestError {
+  const described: RequestError = {
+    code: error.code,
+    message: `${found.field}: looking up ${what} failed: ${error.message}`,
+    field: found.field,
+  };
+  if (error instanceof AiqumApiError) {
+    described.httpStatus = error.status;
+    if (error.error.code !== undefined) described.aiqumCode = error.error.code;
+  }
+  return described;
+}
+
+function retryAfterOf(error: AiqumError): number | undefined {
+  return error instanceof AiqumApiError ? error.retryAfterMs : undefined;
+}

@@ -1,0 +1,191 @@
+import { seedInventoryKeys } from '@aiqum-jobs/aiqum-simulator';
+import { waitUntil } from '@aiqum-jobs/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { byRequest, type Harness, startHarness } from './harness.js';
+
+const seed = 31;
+const keys = seedInventoryKeys(seed);
+const luns = '/api/storage-provider/luns';
+const gib = 1024 ** 3;
+
+/** A LUN written as a change ticket says it: every object by name. */
+function lunByName(
+  name: string,
+  svm: Record<string, unknown> = { name: 'vs1', cluster: { name: 'cluster-01' } },
+) {
+  return {
+    name,
+    os_type: 'linux',
+    space: { size: gib },
+    svm,
+    performance_service_level: { name: 'Extreme Performance' },
+    storage_efficiency_policy: { name: 'Default' },
+    lun_maps: [{ igroup: { name: 'ig_linux_vs1' }, logical_unit_number: 3 }],
+  };
+}
+
+const lookups = (h: Harness, route: string): number =>
+  Object.values(h.simulators.get('lab')?.stats().requests[`GET ${route}`] ?? {}).reduce((a, b) => a + b, 0);
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness([
+    {
+      name: 'lab',
+      simulator: { seed, scenario: { rules: [{ match: { method: 'POST' }, job: { durationMs: 100 } }] } },
+    },
+  ]);
+  await h.startWorker();
+});
+afterAll(() => h.close());
+
+describe('writes by name', () => {
+  it('looks every name up once for a batch, sends keys only, and shows what it sent', async () => {
+    const before = lookups(h, '/api/datacenter/svm/svms');
+    const specs = await h.enqueue(
+      Array.from({ length: 20 }, (_, index) => ({
+        target: 'lab',
+        method: 'POST' as const,
+        path: luns,
+        body: lunByName(`byname_${index}`),
+      })),
+    );
+    const completed = await waitUntil(async () => {
+      const found = byRequest(await h.completed());
+      return specs.every((spec) => found.has(spec.requestId)) ? found : undefined;
+    });
+    for (const spec of specs) {
+      const event = completed.get(spec.requestId);
+      expect(event?.outcome, JSON.stringify(event?.error)).toBe('succeeded');
+    }
+    const event = completed.get(specs[0]?.requestId ?? '');
+    expect(event?.resolved).toEqual([
+      {
+        field: 'svm',
+        kind: 'svm',
+        reference: { name: 'vs1', cluster: { name: 'cluster-01' } },
+        key: keys.svms.vs1,
+      },
+      {
+        field: 'performance_service_level',
+        kind: 'performanceServiceLevel',
+        reference: { name: 'Extreme Performance' },
+        key: keys.performanceServiceLevels['Extreme Performance'],
+      },
+      {
+        field: 'storage_efficiency_policy',
+        kind: 'storageEfficiencyPolicy',
+        reference: { name: 'Default' },
+        key: keys.storageEfficiencyPolicies.Default,
+      },
+      {
+        field: 'lun_maps.0.igroup',
+        kind: 'igroup',
+        // The igroup inherits the LUN's SVM: it must be in it.
+        reference: { name: 'ig_linux_vs1', svm: { name: 'vs1' }, cluster: { name: 'cluster-01' } },
+        key: keys.igroups.ig_linux_vs1,
+      },
+    ]);
+    // The record keeps them too, for the API.
+    expect((await h.store.get(specs[0]?.requestId ?? ''))?.resolved).toEqual(event?.resolved);
+    // Twenty writes naming one SVM: one lookup of it (the others waited for it or found it cached).
+    expect(lookups(h, '/api/datacenter/svm/svms') - before).toBe(1);
+    // The simulator refuses names, so every LUN it made proves its write carried keys; each was sent once.
+    const stats = h.simulators.get('lab')?.stats();
+    for (const spec of specs) expect(stats?.submissions[spec.requestId]).toBe(1);
+  });
+
+  it('ends an unknown name failed, naming the field and the name, and submits nothing', async () => {
+    const [spec] = await h.enqueue([
+      { target: 'lab', method: 'POST', path: luns, body: lunByName('nowhere', { name: 'vs_nowhere' }) },
+    ]);
+    const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
+    expect(event).toMatchObject({ outcome: 'failed', error: { code: 'NAME_NOT_FOUND', field: 'svm' } });
+    expect(event.error?.message).toContain('vs_nowhere');
+    expect(h.simulators.get('lab')?.stats().submissions[spec?.requestId ?? '']).toBeUndefined();
+  });
+
+  it('ends an ambiguous name failed with its candidates, and a qualified one succeeds', async () => {
+    // A second SVM named vs1, on cluster-02: "vs1" alone no longer says which.
+    const sim = h.simulators.get('lab');
+    if (!sim) throw new Error('no simulator');
+    const admin = sim.users.find((user) => user.role === 'application_admin');
+    const authorization = `Basic ${Buffer.from(`${admin?.username}:${admin?.password}`).toString('base64')}`;
+    const created = await fetch(`${sim.url}/api/datacenter/svm/svms`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'vs1', cluster: { key: keys.clusters['cluster-02'] } }),
+    });
+    expect(created.status).toBe(202);
+    await waitUntil(async () => {
+      const answer = await fetch(`${sim.url}/api/datacenter/svm/svms?name=vs1`, {
+        headers: { authorization },
+      });
+      const body = (await answer.json()) as { num_records: number };
+      return body.num_records === 2 || undefined;
+    });
+    const [ambiguous, qualified] = await h.enqueue([
+      { target: 'lab', method: 'POST', path: luns, body: lunByName('which_vs1', { name: 'vs1' }) },
+      { target: 'lab', method: 'POST', path: luns, body: lunByName('this_vs1') },
+    ]);
+    const completed = await waitUntil(async () => {
+      const found = byRequest(await h.completed());
+      const a = found.get(ambiguous?.requestId ?? '');
+      const b = found.get(qualified?.requestId ?? '');
+      return a && b ? { a, b } : undefined;
+    });
+    expect(completed.a).toMatchObject({ outcome: 'failed', error: { code: 'NAME_AMBIGUOUS', field: 'svm' } });
+    expect(completed.a.error?.candidates?.map((candidate) => candidate.cluster).sort()).toEqual([
+      'cluster-01',
+      'cluster-02',
+    ]);
+    expect(sim.stats().submissions[ambiguous?.requestId ?? '']).toBeUndefined();
+    expect(completed.b.outcome).toBe('succeeded');
+  });
+
+  it('names the object of a path: PATCH /luns/{key} given the LUN by name', async () => {
+    const [spec] = await h.enqueue([
+      {
+        target: 'lab',
+        method: 'PATCH',
+        path: `${luns}/{key}`,
+        object: { name: '/vol/vol_db01/lun_db01', svm: { name: 'vs1' } },
+        body: { space: { size: 200 * gib } },
+      },
+    ]);
+    const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
+    expect(event.outcome, JSON.stringify(event.error)).toBe('succeeded');
+    expect(event.resolved?.[0]).toMatchObject({ field: 'path', kind: 'lun' });
+    expect(event.path).toBe(`${luns}/{key}`);
+  });
+
+  it('retries a lookup that AIQUM answers 503, and the request succeeds', async () => {
+    const sim = h.simulators.get('lab');
+    if (!sim) throw new Error('no simulator');
+    sim.setScenario({
+      rules: [
+        {
+          match: { method: 'GET', path: '/api/datacenter/storage/volumes' },
+          faults: { statuses: [{ status: 503, rate: 1, retryAfterSeconds: 1 }] },
+        },
+        { match: { method: 'PATCH' }, job: { durationMs: 100 } },
+      ],
+    });
+    const [spec] = await h.enqueue([
+      {
+        target: 'lab',
+        method: 'POST',
+        path: luns,
+        body: { ...lunByName('in_volume'), volume: { name: 'vol_db01' } },
+      },
+    ]);
+    await waitUntil(() => (sim.stats().faults['503'] ?? 0) >= 2 || undefined, { what: 'two 503 answers' });
+    sim.setScenario({ rules: [{ match: { method: 'POST' }, job: { durationMs: 100 } }] });
+    const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
+    expect(event.outcome, JSON.stringify(event.error)).toBe('succeeded');
+    expect(event.resolved?.find((reference) => reference.field === 'volume')?.key).toBe(
+      keys.volumes.vol_db01,
+    );
+  });
+});
