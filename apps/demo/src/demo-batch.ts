@@ -1,6 +1,5 @@
 import type { ScenarioInput } from '@aiqum-jobs/aiqum-simulator';
 import type { RequestInput } from '@aiqum-jobs/core';
-import type { DemoInventory } from './demo-inventory.js';
 
 const gib = 1024 ** 3;
 
@@ -45,13 +44,15 @@ export interface DemoBatch {
 }
 
 /**
- * A realistic provisioning batch with the keys Unified Manager's writes take (looked up by name first): LUNs
- * and file shares on two SVMs at three service levels, two SVMs, initiator groups (synchronous), lookups,
- * ONTAP volumes through the gateway (ONTAP takes names), and a few calls AIQUM rejects or ends with a
- * warning, partial failure or error.
+ * A realistic provisioning batch written as a change ticket names things: LUNs and file shares on SVMs of
+ * cluster-01 at three service levels, LUNs mapped to an initiator group, file shares exported with the SVM's
+ * export policy, a LUN resized by name, two SVMs on cluster-02, initiator groups (synchronous), lookups,
+ * ONTAP volumes through the gateway, and a few calls that fail (an SVM that does not exist, a negative size)
+ * or end with a warning, partial failure or error. Unified Manager takes keys: the worker looks every name
+ * up and sends keys.
  */
-export function demoBatch(inventory: DemoInventory): DemoBatch {
-  const { svmKeys, serviceLevelKeys } = inventory;
+export function demoBatch(gatewayClusterUuid: string): DemoBatch {
+  const svm = (name: string) => ({ name, cluster: { name: 'cluster-01' } });
   const luns: RequestInput[] = ['db01', 'db02', 'db03', 'web01', 'web02', 'log01', 'log02', 'app01'].map(
     (name, index) => ({
       method: 'POST',
@@ -60,14 +61,12 @@ export function demoBatch(inventory: DemoInventory): DemoBatch {
         name: `lun_${name}`,
         os_type: 'linux',
         space: { size: (index + 1) * 10 * gib },
-        svm: { key: index % 2 === 0 ? svmKeys.vs1 : svmKeys.vs2 },
-        performance_service_level: {
-          key: index < 3 ? serviceLevelKeys['Extreme Performance'] : serviceLevelKeys.Performance,
-        },
+        svm: svm(index % 2 === 0 ? 'vs1' : 'vs2'),
+        performance_service_level: { name: index < 3 ? 'Extreme Performance' : 'Performance' },
+        storage_efficiency_policy: { name: 'Default' },
+        // The initiator group is looked up in the LUN's SVM.
         ...(index % 2 === 0
-          ? {
-              lun_maps: [{ igroup: { key: inventory.igroupKeys.ig_linux_vs1 }, logical_unit_number: index }],
-            }
+          ? { lun_maps: [{ igroup: { name: 'ig_linux_vs1' }, logical_unit_number: index }] }
           : {}),
       },
       metadata: { kind: 'lun', ticket: 'CHG-1042' },
@@ -81,33 +80,42 @@ export function demoBatch(inventory: DemoInventory): DemoBatch {
         name,
         os_type: 'linux',
         space: { size: 500 * gib },
-        svm: { key: svmKeys.vs1 },
-        performance_service_level: { key: serviceLevelKeys.Value },
+        svm: svm('vs1'),
+        performance_service_level: { name: 'Value' },
       },
       metadata: { kind: 'lun', ticket: 'CHG-1042' },
     }),
   );
+  const resize: RequestInput = {
+    method: 'PATCH',
+    path: '/api/storage-provider/luns/{key}',
+    object: { name: '/vol/vol_db01/lun_db02', svm: svm('vs1') },
+    body: { space: { size: 200 * gib } },
+    metadata: { kind: 'lun-resize', ticket: 'CHG-1045' },
+  };
   const fileShares: RequestInput[] = ['userhome', 'projects', 'scratch', 'builds'].map((name, index) => ({
     method: 'POST',
     path: '/api/storage-provider/file-shares',
     body: {
       name: `fs_${name}`,
-      svm: { key: index % 2 === 0 ? svmKeys.vs1 : svmKeys.vs2 },
+      svm: svm(index % 2 === 0 ? 'vs1' : 'vs2'),
       space: { size: 100 * gib },
-      performance_service_level: { key: serviceLevelKeys.Value },
+      performance_service_level: { name: 'Value' },
+      // The export policy is looked up in the share's SVM.
+      access_control: { export_policy: { name: 'default' } },
     },
     metadata: { kind: 'file-share', ticket: 'CHG-1043' },
   }));
   const svms: RequestInput[] = ['vs_finance', 'vs_research'].map((name) => ({
     method: 'POST',
     path: '/api/datacenter/svm/svms',
-    body: { name, cluster: { key: inventory.clusterKeys['cluster-02'] } },
+    body: { name, cluster: { name: 'cluster-02' } },
     metadata: { kind: 'svm', ticket: 'CHG-1044' },
   }));
   const igroups: RequestInput[] = ['ig_oracle_vs1', 'ig_esx_vs1'].map((name, index) => ({
     method: 'POST',
     path: '/api/datacenter/protocols/san/igroups',
-    body: { name, os_type: index === 0 ? 'linux' : 'vmware', protocol: 'iscsi', svm: { key: svmKeys.vs1 } },
+    body: { name, os_type: index === 0 ? 'linux' : 'vmware', protocol: 'iscsi', svm: svm('vs1') },
     metadata: { kind: 'igroup' },
   }));
   const lookups: RequestInput[] = [
@@ -116,7 +124,7 @@ export function demoBatch(inventory: DemoInventory): DemoBatch {
   ];
   const volumes: RequestInput[] = ['vol_backup01', 'vol_backup02', 'vol_backup03'].map((name) => ({
     method: 'POST',
-    path: `/api/gateways/${inventory.gatewayClusterUuid}/storage/volumes`,
+    path: `/api/gateways/${gatewayClusterUuid}/storage/volumes`,
     body: { name, svm: { name: 'vs1' }, aggregates: [{ name: 'aggr1_01' }], size: 50 * gib },
     metadata: { kind: 'ontap-volume' },
   }));
@@ -128,19 +136,19 @@ export function demoBatch(inventory: DemoInventory): DemoBatch {
         name: 'lun_nowhere',
         os_type: 'linux',
         space: { size: gib },
-        svm: { key: `${svmKeys.vs1}-deleted` },
-        performance_service_level: { key: serviceLevelKeys.Value },
+        svm: svm('vs_missing'),
+        performance_service_level: { name: 'Value' },
       },
-      metadata: { kind: 'lun', note: 'an SVM key that names nothing: AIQUM answers 400' },
+      metadata: { kind: 'lun', note: 'an SVM that does not exist: NAME_NOT_FOUND, nothing reaches AIQUM' },
     },
     {
       method: 'POST',
       path: '/api/storage-provider/file-shares',
       body: {
         name: 'fs_tiny',
-        svm: { key: svmKeys.vs1 },
+        svm: svm('vs1'),
         space: { size: -1 },
-        performance_service_level: { key: serviceLevelKeys.Value },
+        performance_service_level: { name: 'Value' },
       },
       metadata: { kind: 'file-share', note: 'negative size: AIQUM answers 400' },
     },
@@ -148,6 +156,7 @@ export function demoBatch(inventory: DemoInventory): DemoBatch {
   const requests = [
     ...luns,
     ...lunOutcomes,
+    resize,
     ...fileShares,
     ...svms,
     ...igroups,
@@ -159,7 +168,7 @@ export function demoBatch(inventory: DemoInventory): DemoBatch {
     requests,
     expected: {
       succeeded:
-        luns.length + fileShares.length + svms.length + igroups.length + lookups.length + volumes.length,
+        luns.length + 1 + fileShares.length + svms.length + igroups.length + lookups.length + volumes.length,
       warning: 1,
       partial_failure: 1,
       failed: 1 + rejected.length,

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AiqumClient } from '@aiqum-jobs/aiqum-client';
 import { startSimulator } from '@aiqum-jobs/aiqum-simulator';
 import {
   connectRedis,
@@ -15,8 +16,8 @@ import {
 import { loadProducerConfig, startProducerService } from '@aiqum-jobs/producer';
 import { deleteKeysWithPrefix } from '@aiqum-jobs/test-support';
 import { loadWorkerConfig, startAiqumWorker } from '@aiqum-jobs/worker';
+import { z } from 'zod';
 import { demoBatch, demoScenario } from './demo-batch.js';
-import { lookUpDemoInventory } from './demo-inventory.js';
 import { localRedis } from './local-redis.js';
 
 const cli = fileURLToPath(new URL('../../producer/bin/aiqum-jobs.js', import.meta.url));
@@ -56,8 +57,8 @@ async function main(): Promise<number> {
   const producer = await startProducerService(loadProducerConfig(env), { logger });
   say(`producer API: ${producer.url}; worker health: ${worker.healthUrl}`);
   try {
-    // Unified Manager's writes take keys: the demo looks them up by name first, as NetApp's clients do.
-    const batch = demoBatch(await lookUpDemoInventory(simulator.url, simulator.caPem ?? ''));
+    // The batch names everything; only the ONTAP gateway's path needs the cluster's uuid.
+    const batch = demoBatch(await clusterByName(simulator.url, simulator.caPem ?? '', 'cluster-01'));
     const file = join(workDir, 'batch.json');
     writeFileSync(file, JSON.stringify(batch.requests, null, 2));
     say(`\nsubmitting ${batch.requests.length} requests: aiqum-jobs submit ${file} --watch\n`);
@@ -86,6 +87,16 @@ async function main(): Promise<number> {
     await redis.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+async function clusterByName(url: string, caPem: string, name: string): Promise<string> {
+  await using client = new AiqumClient({ baseUrl: url, username: 'admin', password: 'admin123', ca: caPem });
+  for await (const cluster of client.list('/api/gateways', {
+    schema: z.looseObject({ uuid: z.string(), name: z.string() }),
+  })) {
+    if (cluster.name === name) return cluster.uuid;
+  }
+  throw new Error(`the simulator has no cluster ${name}`);
 }
 
 /** The one batch.completed event of the demo's prefix: its counts by outcome. */

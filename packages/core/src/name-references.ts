@@ -9,16 +9,37 @@ import { z } from 'zod';
 /** A qualifier of a name: the SVM or cluster the object belongs to, by name. */
 const qualifierSchema = z.strictObject({ name: z.string().min(1).max(255) });
 
-/** An object by name, with the qualifiers that make it unique (`cluster` for an SVM, `svm` for a LUN...). */
-export const nameReferenceSchema = z.strictObject({
-  name: z.string().min(1).max(1_024),
-  svm: qualifierSchema.optional(),
+/** An SVM as a qualifier: its name, and its cluster when the SVM's name alone is not unique. */
+const svmQualifierSchema = z.strictObject({
+  name: z.string().min(1).max(255),
   cluster: qualifierSchema.optional(),
 });
+
+/**
+ * An object by name, with the qualifiers that make it unique (`cluster` for an SVM, `svm` for a LUN...). An
+ * SVM qualifier may carry its own cluster (`"svm": {"name": "vs1", "cluster": {"name": "cluster-01"}}`),
+ * the same as a `cluster` beside it.
+ */
+export const nameReferenceSchema = z
+  .strictObject({
+    name: z.string().min(1).max(1_024),
+    svm: svmQualifierSchema.optional(),
+    cluster: qualifierSchema.optional(),
+  })
+  .transform(({ svm, cluster, ...rest }) => ({
+    ...rest,
+    ...(svm ? { svm: { name: svm.name } } : {}),
+    ...(cluster ?? svm?.cluster ? { cluster: cluster ?? svm?.cluster } : {}),
+  }));
 export type NameReference = z.output<typeof nameReferenceSchema>;
 
 /** An Active Directory mapping has no name: it is the one of its SVM. */
-const svmOnlyReferenceSchema = z.strictObject({ svm: qualifierSchema, cluster: qualifierSchema.optional() });
+const svmOnlyReferenceSchema = z
+  .strictObject({ svm: svmQualifierSchema, cluster: qualifierSchema.optional() })
+  .transform(({ svm, cluster }) => ({
+    svm: { name: svm.name },
+    ...(cluster ?? svm.cluster ? { cluster: cluster ?? svm.cluster } : {}),
+  }));
 
 interface ObjectKind {
   /** What the object is called in messages. */
