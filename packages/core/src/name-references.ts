@@ -29,7 +29,7 @@ export const nameReferenceSchema = z
   .transform(({ svm, cluster, ...rest }) => ({
     ...rest,
     ...(svm ? { svm: { name: svm.name } } : {}),
-    ...(cluster ?? svm?.cluster ? { cluster: cluster ?? svm?.cluster } : {}),
+    ...((cluster ?? svm?.cluster) ? { cluster: cluster ?? svm?.cluster } : {}),
   }));
 export type NameReference = z.output<typeof nameReferenceSchema>;
 
@@ -38,7 +38,7 @@ const svmOnlyReferenceSchema = z
   .strictObject({ svm: svmQualifierSchema, cluster: qualifierSchema.optional() })
   .transform(({ svm, cluster }) => ({
     svm: { name: svm.name },
-    ...(cluster ?? svm.cluster ? { cluster: cluster ?? svm.cluster } : {}),
+    ...((cluster ?? svm.cluster) ? { cluster: cluster ?? svm.cluster } : {}),
   }));
 
 interface ObjectKind {
