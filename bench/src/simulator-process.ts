@@ -83,6 +83,11 @@ export class SimulatorProcess {
     return groundTruthSchema.parse(await this.#call('GET', `/_sim/jobs/${encodeURIComponent(key)}`));
   }
 
+  /** A call to the simulated AIQUM API as its application administrator; a non-2xx answer throws. */
+  async call(method: string, path: string, body?: unknown): Promise<unknown> {
+    return this.#call(method, path, body);
+  }
+
   async close(): Promise<void> {
     await this.service.stop();
   }

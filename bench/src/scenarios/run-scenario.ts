@@ -2,6 +2,7 @@ import type { ScenarioName } from '../bench-options.js';
 import type { ScenarioOutcome } from '../report.js';
 import { runCapacity } from './capacity.js';
 import { runLatency } from './latency.js';
+import { runNames } from './names.js';
 import { runPeers } from './peers.js';
 import type { ScenarioContext } from './scenario-context.js';
 import { runThroughput } from './throughput.js';
@@ -16,5 +17,7 @@ export function runScenario(name: ScenarioName, context: ScenarioContext): Promi
       return runLatency(context);
     case 'peers':
       return runPeers(context);
+    case 'names':
+      return runNames(context);
   }
 }

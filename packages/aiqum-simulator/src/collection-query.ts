@@ -61,13 +61,15 @@ function order(value: Scalar, bound: string): number {
   return text < bound ? -1 : text > bound ? 1 : 0;
 }
 
-/** Splits on `|` outside double quotes. */
+/** Splits on `|` outside double quotes; `\"` inside quotes is a quote character, not the end of the quotes. */
 function alternativesOf(pattern: string): string[] {
   const parts: string[] = [];
   let current = '';
   let quoted = false;
+  let previous = '';
   for (const char of pattern) {
-    if (char === '"') quoted = !quoted;
+    if (char === '"' && !(quoted && previous === '\\')) quoted = !quoted;
+    previous = char;
     if (char === '|' && !quoted) {
       parts.push(current);
       current = '';
@@ -78,12 +80,13 @@ function alternativesOf(pattern: string): string[] {
 }
 
 /**
- * One alternative of a filter: `"literal"` (quoted: no operator applies), `!x` (not x), `<x`, `>x`, `<=x`,
- * `>=x`, `a..b` (inclusive range), `a*b` (wildcard), else an exact value.
+ * One alternative of a filter: `"literal"` (quoted: no operator applies; `\"` is an embedded quote, SPEC's
+ * only escape), `!x` (not x), `<x`, `>x`, `<=x`, `>=x`, `a..b` (inclusive range), `a*b` (wildcard), else an
+ * exact value.
  */
 function alternativeTest(alt: string): Test {
-  if (alt.length >= 2 && alt.startsWith('"') && alt.endsWith('"')) {
-    const literal = alt.slice(1, -1);
+  if (alt.length >= 2 && alt.startsWith('"') && alt.endsWith('"') && !alt.endsWith('\\"')) {
+    const literal = alt.slice(1, -1).replaceAll('\\"', '"');
     return (value) => String(value) === literal;
   }
   if (alt.startsWith('!')) {

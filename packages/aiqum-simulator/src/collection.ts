@@ -9,12 +9,16 @@ export interface Ref {
   _links: Links;
 }
 
-export interface Keyed {
+/** A record with a key; most also have a name (an Active Directory mapping has none). */
+export interface Addressable {
+  readonly key: string;
+  _links: Links;
+}
+
+export interface Keyed extends Addressable {
   // Read-only because the collection indexes records by key and name: a record is renamed by adding its
   // renamed copy under the same key, which keeps the index right.
-  readonly key: string;
   readonly name: string;
-  _links: Links;
 }
 
 interface Entry<T> {
@@ -28,7 +32,7 @@ interface Entry<T> {
  * name makes `findByName` (run by every create, to refuse duplicates) independent of the collection's
  * size: a run creating tens of thousands of LUNs must not be quadratic.
  */
-export class Collection<T extends Keyed> {
+export class Collection<T extends Addressable> {
   readonly path: string;
   readonly #records = new Map<string, Entry<T>>();
   /** Name → the entries of that name, in insertion order (by `seq`). */
@@ -80,9 +84,11 @@ export class Collection<T extends Keyed> {
   }
 
   #index(entry: Entry<T>): void {
-    const bucket = this.#byName.get(entry.record.name);
+    const name = nameOf(entry.record);
+    if (name === undefined) return;
+    const bucket = this.#byName.get(name);
     if (!bucket) {
-      this.#byName.set(entry.record.name, [entry]);
+      this.#byName.set(name, [entry]);
       return;
     }
     // Appended, except for a renamed record, which goes back to its place among the records of its new name.
@@ -92,12 +98,19 @@ export class Collection<T extends Keyed> {
   }
 
   #unindex(entry: Entry<T>): void {
-    const bucket = this.#byName.get(entry.record.name);
+    const name = nameOf(entry.record);
+    if (name === undefined) return;
+    const bucket = this.#byName.get(name);
     if (!bucket) return;
     const at = bucket.indexOf(entry);
     if (at >= 0) bucket.splice(at, 1);
-    if (bucket.length === 0) this.#byName.delete(entry.record.name);
+    if (bucket.length === 0) this.#byName.delete(name);
   }
+}
+
+function nameOf(record: Addressable): string | undefined {
+  const { name } = record as { name?: unknown };
+  return typeof name === 'string' ? name : undefined;
 }
 
 export function refOf(record: Keyed): Ref {

@@ -1,4 +1,4 @@
-import { Collection, type Keyed, type Ref, refOf } from './collection.js';
+import { type Addressable, Collection, type Keyed, type Ref, refOf } from './collection.js';
 import { createRandom, type Random } from './random.js';
 
 export interface ClusterRecord extends Keyed {
@@ -129,7 +129,7 @@ export interface FileShareRecord extends Keyed {
   assigned_storage_efficiency_policy: Ref;
   mountpoint: string;
   operational_state: 'online' | 'offline';
-  access_control: { export_policy?: Ref; acl?: ShareAcl[] };
+  access_control: { export_policy?: Ref; acl?: ShareAcl[]; active_directory_mapping?: Addressable };
   svm: Ref;
   cluster: Ref;
 }
@@ -149,6 +149,19 @@ export interface AccessEndpointRecord extends Keyed {
   fileshare?: Ref;
 }
 
+/**
+ * As SPEC's `active_directory_mappings`: the Active Directory an SVM's CIFS server joins, at most one per SVM;
+ * it has no name (NetApp's clients find it by `svm.name`), and its password is never answered. `cluster`
+ * is the simulator's: SPEC's record has none, and the collection filters by `cluster.name` as the others.
+ */
+export interface ActiveDirectoryMappingRecord extends Addressable {
+  dns: string;
+  domain: string;
+  username: string;
+  svm: Ref & { uuid: string };
+  cluster: Ref;
+}
+
 /** Collection paths, unversioned; `/api/v2/...` answers the same. */
 export const resourcePaths = {
   clusters: '/api/datacenter/cluster/clusters',
@@ -163,6 +176,7 @@ export const resourcePaths = {
   fileShares: '/api/storage-provider/file-shares',
   luns: '/api/storage-provider/luns',
   accessEndpoints: '/api/storage-provider/access-endpoints',
+  activeDirectoryMappings: '/api/storage-provider/active-directories-mappings',
   datasources: '/api/management-server/admin/datasources/clusters',
 } as const;
 
@@ -180,6 +194,7 @@ export interface Inventory {
   readonly fileShares: Collection<FileShareRecord>;
   readonly luns: Collection<LunRecord>;
   readonly accessEndpoints: Collection<AccessEndpointRecord>;
+  readonly activeDirectoryMappings: Collection<ActiveDirectoryMappingRecord>;
   readonly datasources: Collection<DatasourceRecord>;
   /** Makes fresh, seeded UUIDs for new objects. */
   readonly ids: Random;
@@ -207,6 +222,7 @@ export function createInventory(seed: number): Inventory {
     fileShares: new Collection(resourcePaths.fileShares),
     luns: new Collection(resourcePaths.luns),
     accessEndpoints: new Collection(resourcePaths.accessEndpoints),
+    activeDirectoryMappings: new Collection(resourcePaths.activeDirectoryMappings),
     datasources: new Collection(resourcePaths.datasources),
     ids,
   };
@@ -423,7 +439,42 @@ export function createInventory(seed: number): Inventory {
       protocols: [...protocols],
     });
   }
+
+  // Keys from a stream of their own, so that the mappings leave every other seeded key as it was.
+  const mappingIds = createRandom(seed, 'active-directory-mappings');
+  for (const [svmIndex, domain, dns] of [
+    [0, 'lab.example.com', '10.20.0.53'],
+    [2, 'emea.example.com', '10.20.2.53'],
+  ] as const) {
+    const svm = svms[svmIndex] ?? requireSeed('svm');
+    addActiveDirectoryMapping(inv, { svm, dns, domain, username: 'Administrator' }, mappingIds.uuid());
+  }
   return inv;
+}
+
+export interface NewActiveDirectoryMapping {
+  svm: SvmRecord;
+  dns: string;
+  domain: string;
+  username: string;
+}
+
+/** SPEC's mapping keys are UUIDs of their own (`3b648c1b-d965-03b7-20da-61b791a6263c`), not ONTAP keys. */
+export function addActiveDirectoryMapping(
+  inv: Inventory,
+  mapping: NewActiveDirectoryMapping,
+  key: string = inv.ids.uuid(),
+): ActiveDirectoryMappingRecord {
+  const { svm } = mapping;
+  return inv.activeDirectoryMappings.add({
+    key,
+    dns: mapping.dns,
+    domain: mapping.domain,
+    username: mapping.username,
+    svm: { ...refOf(svm), uuid: svm.uuid },
+    cluster: svm.cluster,
+    _links: inv.activeDirectoryMappings.links(key),
+  });
 }
 
 function requireSeed(what: string): never {
@@ -499,6 +550,7 @@ export interface NewFileShare {
   exportPolicy: Keyed | undefined;
   mountpoint: string;
   acl: ShareAcl[];
+  activeDirectoryMapping?: Addressable | undefined;
 }
 
 /** A file share is a volume seen through the storage provider: it shares the volume's key and name. */
@@ -516,6 +568,14 @@ export function addFileShare(inv: Inventory, share: NewFileShare): FileShareReco
     access_control: {
       ...(share.exportPolicy ? { export_policy: refOf(share.exportPolicy) } : {}),
       ...(share.acl.length > 0 ? { acl: share.acl } : {}),
+      ...(share.activeDirectoryMapping
+        ? {
+            active_directory_mapping: {
+              key: share.activeDirectoryMapping.key,
+              _links: share.activeDirectoryMapping._links,
+            },
+          }
+        : {}),
     },
     svm: refOf(share.svm),
     cluster: share.svm.cluster,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Collection, Keyed } from './collection.js';
+import type { Addressable, Collection } from './collection.js';
 import { invalidField, missingReference, notFound } from './errors.js';
 
 /**
@@ -21,7 +21,7 @@ export const refSchema = z.object({
 export type RefInput = z.output<typeof refSchema>;
 
 /** Finds the referenced record (within `where`) or answers 400 naming the field. */
-export function resolveRef<T extends Keyed>(
+export function resolveRef<T extends Addressable>(
   collection: Collection<T>,
   ref: RefInput,
   target: string,
@@ -33,7 +33,7 @@ export function resolveRef<T extends Keyed>(
 }
 
 /** The record a path's `{key}` names, or 404. */
-export function requireKey<T extends Keyed>(
+export function requireKey<T extends Addressable>(
   collection: Collection<T>,
   key: string | undefined,
   label: string,

@@ -12,6 +12,8 @@ export interface SeedInventoryKeys {
   exportPolicies: Record<string, string>;
   performanceServiceLevels: Record<string, string>;
   storageEfficiencyPolicies: Record<string, string>;
+  /** By SVM name (a mapping has no name of its own; the seed gives vs1 and vs3 one each). */
+  activeDirectoryMappings: Record<string, string>;
 }
 
 function byName(collection: Collection<Keyed>): Record<string, string> {
@@ -36,5 +38,8 @@ export function seedInventoryKeys(seed = 1): SeedInventoryKeys {
     ),
     performanceServiceLevels: byName(inv.performanceServiceLevels),
     storageEfficiencyPolicies: byName(inv.storageEfficiencyPolicies),
+    activeDirectoryMappings: Object.fromEntries(
+      inv.activeDirectoryMappings.values().map((m) => [m.svm.name, m.key]),
+    ),
   };
 }

@@ -1,6 +1,7 @@
 import type { Route } from '../router.js';
 import type { SimulatorState } from '../simulator-state.js';
 import { accessEndpointRoutes } from './access-endpoints.js';
+import { activeDirectoryMappingRoutes } from './active-directory-mappings.js';
 import { adminRoutes } from './admin.js';
 import { dataPlacementRoutes } from './data-placement.js';
 import { datasourceRoutes } from './datasources.js';
@@ -21,6 +22,7 @@ export function allRoutes(state: SimulatorState): Route[] {
     ...lunRoutes(state),
     ...fileShareRoutes(state),
     ...accessEndpointRoutes(state),
+    ...activeDirectoryMappingRoutes(state),
     ...svmRoutes(state),
     ...igroupRoutes(state),
     ...performanceServiceLevelRoutes(state),

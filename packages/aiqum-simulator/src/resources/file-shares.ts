@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { acceptJob } from '../accept-job.js';
 import { refOf } from '../collection.js';
-import { errorCodes, JobFailure, missingReference, noLongerExists } from '../errors.js';
+import { errorCodes, JobFailure, noLongerExists } from '../errors.js';
 import {
   addExportPolicy,
   addFileShare,
@@ -168,9 +168,16 @@ export function fileShareRoutes(state: SimulatorState): Route[] {
           body.aggregate &&
           resolveRef(inv.aggregates, body.aggregate, 'aggregate', (a) => a.cluster.key === svm.cluster.key);
         const exportPolicy = exportPolicyOf(inv, body.access_control?.export_policy, svm, body.name);
-        const adMapping = body.access_control?.active_directory_mapping;
-        // No Active Directory mapping is simulated: every key names nothing.
-        if (adMapping) throw missingReference('access_control.active_directory_mapping.key', adMapping.key);
+        const adMappingRef = body.access_control?.active_directory_mapping;
+        // The mapping must be the share's SVM's: a CIFS share joins its SVM's Active Directory.
+        const adMapping =
+          adMappingRef &&
+          resolveRef(
+            inv.activeDirectoryMappings,
+            adMappingRef,
+            'access_control.active_directory_mapping',
+            (m) => m.svm.key === svm.key,
+          );
         return acceptJob(state, ctx, {
           name: 'Provision File Share',
           type: 'fileshare_provision',
@@ -192,6 +199,7 @@ export function fileShareRoutes(state: SimulatorState): Route[] {
               exportPolicy: policy,
               mountpoint: body.mountpoint ?? `/${body.name}`,
               acl: body.access_control?.acl ?? [],
+              activeDirectoryMapping: adMapping,
             });
             return [
               { name: 'fileshareKey', value: share.key },

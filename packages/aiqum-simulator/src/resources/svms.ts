@@ -35,6 +35,7 @@ function contentsOf(inv: Inventory, svm: SvmRecord) {
     igroups: inv.igroups.values().filter(inSvm),
     exportPolicies: inv.exportPolicies.values().filter(inSvm),
     accessEndpoints: inv.accessEndpoints.values().filter(inSvm),
+    activeDirectoryMappings: inv.activeDirectoryMappings.values().filter(inSvm),
   };
 }
 
@@ -147,6 +148,7 @@ export function svmRoutes(state: SimulatorState): Route[] {
             for (const r of contents.igroups) inv.igroups.delete(r.key);
             for (const r of contents.exportPolicies) inv.exportPolicies.delete(r.key);
             for (const r of contents.accessEndpoints) inv.accessEndpoints.delete(r.key);
+            for (const r of contents.activeDirectoryMappings) inv.activeDirectoryMappings.delete(r.key);
             inv.svms.delete(svm.key);
             return [{ name: 'svmKey', value: svm.key }];
           },
