@@ -121,3 +121,18 @@ describe('requests by name', () => {
     }
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('describes object in a request, resolved in a request and its events, and the fields of a name error', async () => {
+    const document = (await h.server.inject({ url: '/openapi.json' })).json();
+    const schemas = document.components.schemas;
+    expect(schemas.RequestInput.properties.object).toBeDefined();
+    expect(schemas.Request.properties.object).toBeDefined();
+    expect(schemas.Request.properties.resolved.type).toBe('array');
+    expect(schemas.RequestCompletedEvent.properties.resolved.type).toBe('array');
+    expect(schemas.RequestAcceptedEvent.properties.resolved.type).toBe('array');
+    expect(Object.keys(schemas.Request.properties.error.properties)).toEqual(
+      expect.arrayContaining(['field', 'candidates']),
+    );
+  });
+});
