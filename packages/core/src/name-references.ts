@@ -175,6 +175,19 @@ export interface ReferenceIssue {
 
 const qualifierLabels = { svm: 'an SVM', cluster: 'a cluster' } as const;
 
+// The fields a reference may not carry are refused one by one before these parse what it may.
+const byNameReferenceSchema = z.object({
+  name: nameReferenceSchema.shape.name,
+  svm: qualifierSchema.optional(),
+  cluster: qualifierSchema.optional(),
+});
+/** An Active Directory mapping has no name: it is the one of its SVM. */
+const bySvmReferenceSchema = z.object({
+  name: z.never().optional(),
+  svm: qualifierSchema,
+  cluster: qualifierSchema.optional(),
+});
+
 /** The write a path goes to (its collection, or one object of it), and whether it ends in `/{key}`. */
 function writeOf(path: string) {
   const pathPart = path.split('?')[0] ?? path;
@@ -255,12 +268,7 @@ function readReference(
           : `${article} ${label} is given by "key", or named by ${naming}: not "${field}"`,
     });
   }
-  const schema = z.object({
-    name: bySvmOnly ? z.never().optional() : nameReferenceSchema.shape.name,
-    svm: bySvmOnly ? qualifierSchema : qualifierSchema.optional(),
-    cluster: qualifierSchema.optional(),
-  });
-  const parsed = schema.safeParse(value);
+  const parsed = (bySvmOnly ? bySvmReferenceSchema : byNameReferenceSchema).safeParse(value);
   for (const issue of parsed.error?.issues ?? []) {
     const path = [...at, ...issue.path.map((step) => (typeof step === 'symbol' ? String(step) : step))];
     if (unknown.includes(String(issue.path[0]))) continue; // reported above
@@ -340,7 +348,9 @@ export function findNameReferences(request: { path: string; body?: unknown; obje
     references.push({ field, kind, reference });
   };
 
-  if (hasKeyPlaceholder && write && request.object !== undefined) {
+  if (hasKeyPlaceholder && write && isObject(request.object) && 'key' in request.object) {
+    issues.push({ path: ['object', 'key'], message: 'a key goes in the path itself, in place of {key}' });
+  } else if (hasKeyPlaceholder && write && request.object !== undefined) {
     read(['object'], 'path', write.pathKey, request.object);
   }
   for (const { field, kind, newObjectFields } of write?.fields ?? []) {

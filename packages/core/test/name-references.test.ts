@@ -258,6 +258,9 @@ describe('findNameReferences: the object of a path ending in /{key}', () => {
     expect(issuesOf({ path: '/api/management-server/jobs/{key}', object: { name: 'j' } })).toEqual([
       'path: objects under /api/management-server/jobs cannot be named: give their key',
     ]);
+    expect(issuesOf({ path: `${luns}/{key}`, object: { key: 'lun-key' } })).toEqual([
+      'object.key: a key goes in the path itself, in place of {key}',
+    ]);
     expect(issuesOf({ path: `${luns}/{key}`, object: { name: 'l', uuid: 'u' } })).toEqual([
       'object.uuid: a LUN is given by "key", or named by "name", "svm", "cluster": not "uuid"',
     ]);
