@@ -6,6 +6,7 @@ import {
   fetchJson,
   formatDuration,
   formatMetadata,
+  formatResolved,
   formatTime,
   outcomes,
   showMessage,
@@ -47,6 +48,7 @@ function fromView(view) {
     finishedAt: view.finishedAt,
     error: view.error,
     jobState: view.jobState,
+    resolved: view.resolved,
   };
 }
 
@@ -58,7 +60,7 @@ function fromEvent(event) {
     path: event.path,
     metadata: event.metadata,
   };
-  if (event.type === 'request.accepted') return { ...identity, status: 'tracking' };
+  if (event.type === 'request.accepted') return { ...identity, status: 'tracking', resolved: event.resolved };
   return {
     ...identity,
     status: 'completed',
@@ -67,6 +69,7 @@ function fromEvent(event) {
     finishedAt: Date.parse(event.finishedAt),
     error: event.error,
     jobState: event.jobState,
+    resolved: event.resolved,
   };
 }
 
@@ -197,6 +200,14 @@ function callCell(request) {
   ]);
 }
 
+/** The names the request looked up, and the keys sent in their place: one line each. */
+function namesCell(request) {
+  const lines = (request.resolved ?? []).map((reference) =>
+    el('span', { textContent: formatResolved(reference), className: 'sub' }),
+  );
+  return el('td', { className: 'names' }, lines);
+}
+
 function renderSlowest() {
   const now = Date.now();
   const timed = [...requests.values()]
@@ -212,6 +223,7 @@ function renderSlowest() {
           requestCell(request),
           callCell(request),
           el('td', {}, [stateBadge(request)]),
+          namesCell(request),
           el('td', { textContent: formatDuration(ms), className: 'number' }),
         ]),
       ),
@@ -235,10 +247,15 @@ function renderFailures() {
         requestCell(request),
         callCell(request),
         el('td', {}, [stateBadge(request)]),
-        el('td', { textContent: error.code ?? '', className: 'code' }),
+        // A name that matched nothing or too much: the field it stood in.
+        el('td', { className: 'code' }, [
+          error.code ?? '',
+          ...(error.field === undefined ? [] : [el('span', { textContent: error.field, className: 'sub' })]),
+        ]),
         el('td', { textContent: String(error.aiqumCode ?? request.jobState?.code ?? ''), className: 'code' }),
         el('td', { textContent: String(error.httpStatus ?? '') }),
         el('td', { textContent: error.message ?? request.jobState?.message ?? '' }),
+        namesCell(request),
       ]);
     }),
   );

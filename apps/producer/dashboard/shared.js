@@ -59,3 +59,13 @@ export function formatMetadata(metadata) {
     .map(([key, value]) => `${key}=${value}`)
     .join(' ');
 }
+
+/** A name the worker looked up, as one line: `lun_maps.0.igroup: ig_db (svm vs1) → <key>`. */
+export function formatResolved({ field, reference, key }) {
+  const qualifiers = ['svm', 'cluster']
+    .filter((qualifier) => typeof reference?.[qualifier]?.name === 'string')
+    .map((qualifier) => `${qualifier} ${reference[qualifier].name}`);
+  const name = typeof reference?.name === 'string' ? reference.name : '';
+  const within = qualifiers.length > 0 ? `${name === '' ? '' : ' '}(${qualifiers.join(', ')})` : '';
+  return `${field}: ${name}${within} → ${key}`;
+}

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ApiError, ProducerApiClient } from './api-client.js';
 import { serve } from './main.js';
 import { parseRequestFile } from './request-file.js';
+import { resolvedLine } from './resolved-lines.js';
 import { type CliOutput, watchBatch } from './watch-batch.js';
 
 export interface CliContext {
@@ -20,7 +21,7 @@ const usage = `usage: aiqum-jobs <command>
   serve                                  run the HTTP API (PRODUCER_* and shared settings from the environment)
   submit FILE [--watch] [--idempotency-key KEY]
                                          queue the requests of FILE (JSON array, batch object or NDJSON)
-  status ID                              show a request, or else a batch
+  status ID                              show a request (at a terminal, with the names it looked up), or else a batch
   events --follow [--batch ID] [--types T1,T2] [--after STREAM_ID]
                                          print events as JSON lines as they happen
   cancel ID                              cancel a request
@@ -110,7 +111,13 @@ async function dispatch(argv: readonly string[], context: CliContext): Promise<n
     case 'status': {
       const id = needArgument('an ID');
       try {
-        print(await client.getRequest(id));
+        const request = await client.getRequest(id);
+        print(request);
+        // A person at a terminal also gets the names looked up; a pipe gets JSON alone.
+        if (context.stdout.isTTY && request.resolved && request.resolved.length > 0) {
+          context.stdout.write('\nnames looked up:\n');
+          for (const reference of request.resolved) context.stdout.write(`  ${resolvedLine(reference)}\n`);
+        }
       } catch (error) {
         if (!(error instanceof ApiError && error.status === 404)) throw error;
         print(await client.getBatch(id));

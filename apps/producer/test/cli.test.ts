@@ -9,7 +9,7 @@ import { type Harness, lunRequest, startHarness, testToken } from './harness.js'
 /** Collects what the CLI writes and lets a test wait until some text appears. */
 class Capture {
   text = '';
-  readonly isTTY = false;
+  constructor(readonly isTTY = false) {}
   #waiters: Array<{ pattern: RegExp; resolve: (match: RegExpMatchArray) => void }> = [];
 
   write(chunk: string): boolean {
@@ -50,8 +50,8 @@ function file(name: string, content: string): string {
   return path;
 }
 
-async function cli(argv: string[], context: { env?: Record<string, string> } = {}) {
-  const stdout = new Capture();
+async function cli(argv: string[], context: { env?: Record<string, string>; tty?: boolean } = {}) {
+  const stdout = new Capture(context.tty);
   const stderr = new Capture();
   const code = await runCli(argv, { env: context.env ?? env, stdout, stderr, watchIntervalMs: 20 });
   return { code, stdout: stdout.text, stderr: stderr.text };
@@ -75,7 +75,15 @@ describe('aiqum-jobs submit FILE --watch', () => {
     // No worker runs here: complete the requests the way one would.
     await h.store.complete(first, {}, { outcome: 'succeeded' });
     await stdout.waitFor(/progress: 1\/3 done, succeeded 1/);
-    await h.store.complete(second, {}, { outcome: 'succeeded' });
+    const nameNotFound = 'lun_maps.0.igroup: no initiator group "ig_db" on SVM "vs1"; candidates: "ig_db2"';
+    await h.store.complete(
+      second,
+      {},
+      {
+        outcome: 'failed',
+        error: { code: 'NAME_NOT_FOUND', message: nameNotFound, field: 'lun_maps.0.igroup' },
+      },
+    );
     await h.store.complete(
       third,
       {},
@@ -88,11 +96,12 @@ describe('aiqum-jobs submit FILE --watch', () => {
     expect(await running).toBe(0);
     expect(stderr.text).toBe('');
     expect(stdout.text).toContain(`batch ${batchId} complete`);
-    expect(stdout.text).toMatch(/succeeded\s+2\n/);
-    expect(stdout.text).toMatch(/failed\s+1\n/);
+    expect(stdout.text).toMatch(/succeeded\s+1\n/);
+    expect(stdout.text).toMatch(/failed\s+2\n/);
     expect(stdout.text).toMatch(/total\s+3\n/);
     expect(stdout.text).toContain(`${third.requestId}  failed`);
     expect(stdout.text).toContain('AIQUM_BAD_REQUEST: size is too small');
+    expect(stdout.text).toContain(`${second.requestId}  failed          NAME_NOT_FOUND: ${nameNotFound}\n`);
     expect(stdout.text).not.toContain(first.requestId);
   });
 
@@ -135,6 +144,58 @@ describe('aiqum-jobs status, cancel and errors', () => {
     const again = await cli(['cancel', requestId]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('REQUEST_COMPLETED');
+  });
+
+  it('shows the names a request looked up and the keys sent, at a terminal', async () => {
+    const byName = {
+      ...lunRequest,
+      body: {
+        name: 'db01',
+        svm: { name: 'vs1', cluster: { name: 'cluster-01' } },
+        lun_maps: [{ igroup: { name: 'ig_db' } }],
+      },
+    };
+    const [requestId = ''] = (await h.producer.submitBatch({ requests: [byName] })).requestIds;
+    const spec = (await h.store.getMany([requestId]))[0] as RequestSpec;
+    const resolved = [
+      {
+        field: 'svm',
+        kind: 'svm',
+        reference: { name: 'vs1', cluster: { name: 'cluster-01' } },
+        key: 'svm-1',
+      },
+      {
+        field: 'lun_maps.0.igroup',
+        kind: 'igroup',
+        reference: { name: 'ig_db', svm: { name: 'vs1' }, cluster: { name: 'cluster-01' } },
+        key: 'ig-1',
+      },
+      {
+        field: 'access_control.active_directory_mapping',
+        kind: 'activeDirectoryMapping',
+        reference: { svm: { name: 'vs1' } },
+        key: 'ad-\u001b[31m',
+      },
+    ];
+    // As the worker does: the keys it sent are facts of the completion.
+    await h.store.complete(spec, { resolved }, { outcome: 'succeeded' });
+
+    const piped = await cli(['status', requestId]);
+    expect(JSON.parse(piped.stdout)).toMatchObject({ requestId, outcome: 'succeeded', resolved });
+
+    const terminal = await cli(['status', requestId], { tty: true });
+    expect(terminal.code).toBe(0);
+    const lines = terminal.stdout.slice(terminal.stdout.indexOf('\nnames looked up:\n'));
+    expect(lines).toBe(
+      [
+        '',
+        'names looked up:',
+        '  svm: SVM "vs1" (cluster "cluster-01") → "svm-1"',
+        '  lun_maps.0.igroup: initiator group "ig_db" (svm "vs1", cluster "cluster-01") → "ig-1"',
+        '  access_control.active_directory_mapping: Active Directory mapping (svm "vs1") → "ad-\\u001b[31m"',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('exits non-zero when the API is unreachable or refuses the token', async () => {

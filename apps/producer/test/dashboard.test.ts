@@ -255,3 +255,30 @@ describe('dashboard sessions', () => {
     expect(sessions(token).valid('garbage')).toBe(false);
   });
 });
+
+describe("the batch page's names looked up", () => {
+  // The page's own module, as the browser loads it (it touches the DOM only when called to).
+  const shared = '../dashboard/shared.js';
+  type Format = (reference: { field: string; reference: object; key: string }) => string;
+
+  it('shows each name with its qualifiers, and the key sent in its place', async () => {
+    const { formatResolved } = (await import(shared)) as { formatResolved: Format };
+    expect(
+      formatResolved({
+        field: 'lun_maps.0.igroup',
+        reference: { name: 'ig_db', svm: { name: 'vs1' }, cluster: { name: 'cluster-01' } },
+        key: 'ig-1',
+      }),
+    ).toBe('lun_maps.0.igroup: ig_db (svm vs1, cluster cluster-01) → ig-1');
+    expect(formatResolved({ field: 'path', reference: { name: 'Gold' }, key: 'psl-1' })).toBe(
+      'path: Gold → psl-1',
+    );
+    expect(
+      formatResolved({
+        field: 'access_control.active_directory_mapping',
+        reference: { svm: { name: 'vs1' } },
+        key: 'ad-1',
+      }),
+    ).toBe('access_control.active_directory_mapping: (svm vs1) → ad-1');
+  });
+});

@@ -128,6 +128,7 @@ async function expectStored(requestId: string, input: ParsedRequestInput, batchI
   };
   if (batchId !== undefined) expected.batchId = batchId;
   if (input.body !== undefined) expected.body = input.body;
+  if (input.object !== undefined) expected.object = input.object;
   if (input.poll !== undefined) expected.poll = input.poll;
   if (input.metadata !== undefined) expected.metadata = input.metadata;
   expect(spec).toEqual(expected);
@@ -236,7 +237,51 @@ const metadata = fc.dictionary(
   { maxKeys: 4 },
 );
 
+/** A reference by name (with qualifiers), by key, or anything else in its place. */
+const shortName = fc.oneof(fc.string({ minLength: 1, maxLength: 12 }), oddString);
+const reference = fc.oneof(
+  fc.record(
+    { name: shortName, svm: fc.record({ name: shortName }), cluster: fc.record({ name: shortName }) },
+    { requiredKeys: ['name'] },
+  ),
+  fc.record({ svm: fc.record({ name: shortName }) }),
+  fc.record({ key: shortName }),
+  anyJson,
+);
+
+/** Writes whose bodies and paths may name objects, gateway calls, and `{key}` paths that may not. */
+const byNameRequest = fc.record(
+  {
+    target: fc.constantFrom('lab', 'prod'),
+    method: fc.constantFrom('POST', 'PATCH', 'DELETE'),
+    path: fc.constantFrom(
+      '/api/storage-provider/luns',
+      '/api/v2/storage-provider/file-shares',
+      '/api/storage-provider/luns/{key}',
+      '/api/storage-provider/performance-service-levels/{key}?x=1',
+      '/api/management-server/jobs/{key}',
+      '/api/gateways/4ea7a442-86d1-11e0-ae1c-123478563412/storage/luns',
+    ),
+    body: fc.record(
+      {
+        svm: reference,
+        volume: reference,
+        performance_service_level: reference,
+        lun_maps: fc.oneof(fc.array(fc.record({ igroup: reference }), { maxLength: 3 }), anyJson),
+        access_control: fc.record(
+          { export_policy: reference, active_directory_mapping: reference },
+          { requiredKeys: [] },
+        ),
+      },
+      { requiredKeys: [] },
+    ),
+    object: reference,
+  },
+  { requiredKeys: ['target', 'method', 'path'] },
+);
+
 const validRequest = fc.oneof(
+  byNameRequest,
   fc.record(
     {
       target: fc.constantFrom('lab', 'prod'),
@@ -263,7 +308,17 @@ const validRequest = fc.oneof(
   ),
 );
 
-const fields = ['target', 'method', 'path', 'body', 'deadlineSeconds', 'retryAmbiguous', 'metadata', 'poll'];
+const fields = [
+  'target',
+  'method',
+  'path',
+  'body',
+  'object',
+  'deadlineSeconds',
+  'retryAmbiguous',
+  'metadata',
+  'poll',
+];
 const wrongValue = fc.oneof(
   anyJson,
   oddString,

@@ -9,37 +9,13 @@ import { z } from 'zod';
 /** A qualifier of a name: the SVM or cluster the object belongs to, by name. */
 const qualifierSchema = z.strictObject({ name: z.string().min(1).max(255) });
 
-/** An SVM as a qualifier: its name, and its cluster when the SVM's name alone is not unique. */
-const svmQualifierSchema = z.strictObject({
-  name: z.string().min(1).max(255),
+/** An object by name, with the qualifiers that make it unique (`cluster` for an SVM, `svm` for a LUN...). */
+export const nameReferenceSchema = z.strictObject({
+  name: z.string().min(1).max(1_024),
+  svm: qualifierSchema.optional(),
   cluster: qualifierSchema.optional(),
 });
-
-/**
- * An object by name, with the qualifiers that make it unique (`cluster` for an SVM, `svm` for a LUN...). An
- * SVM qualifier may carry its own cluster (`"svm": {"name": "vs1", "cluster": {"name": "cluster-01"}}`),
- * the same as a `cluster` beside it.
- */
-export const nameReferenceSchema = z
-  .strictObject({
-    name: z.string().min(1).max(1_024),
-    svm: svmQualifierSchema.optional(),
-    cluster: qualifierSchema.optional(),
-  })
-  .transform(({ svm, cluster, ...rest }) => ({
-    ...rest,
-    ...(svm ? { svm: { name: svm.name } } : {}),
-    ...((cluster ?? svm?.cluster) ? { cluster: cluster ?? svm?.cluster } : {}),
-  }));
 export type NameReference = z.output<typeof nameReferenceSchema>;
-
-/** An Active Directory mapping has no name: it is the one of its SVM. */
-const svmOnlyReferenceSchema = z
-  .strictObject({ svm: svmQualifierSchema, cluster: qualifierSchema.optional() })
-  .transform(({ svm, cluster }) => ({
-    svm: { name: svm.name },
-    ...((cluster ?? svm.cluster) ? { cluster: cluster ?? svm.cluster } : {}),
-  }));
 
 interface ObjectKind {
   /** What the object is called in messages. */
@@ -85,6 +61,8 @@ export const objectKinds = {
   activeDirectoryMapping: {
     label: 'Active Directory mapping',
     collection: '/api/storage-provider/active-directories-mappings',
+    // The specification names no cluster filter for mappings: a server that ignores it answers every SVM of
+    // that name, which ends the request NAME_AMBIGUOUS rather than picking one.
     qualifiers: ['svm', 'cluster'],
     bySvmOnly: true,
   },
@@ -107,11 +85,14 @@ interface ReferenceField {
   /** Dotted path in the body, e.g. `access_control.export_policy` or `lun_maps[].igroup`. */
   field: string;
   kind: ObjectKindName;
+  /** Fields that make the value a description of a new object, sent as it is (`volume.name_tag`). */
+  newObjectFields?: readonly string[];
 }
 
 /**
- * The writes whose bodies may name objects, by collection (`/api/v2/` is the same), and the kind of object
- * a `{key}` at the end of their path names.
+ * The writes whose bodies may name objects, by collection (`/api/v2/` is the same; the body of a write to
+ * one of its objects, `.../luns/<key>` or `.../luns/{key}`, too), and the kind of object a `{key}` at the
+ * end of their path names.
  */
 const writes: ReadonlyArray<{ collection: string; pathKey: ObjectKindName; fields: ReferenceField[] }> = [
   {
@@ -119,7 +100,7 @@ const writes: ReadonlyArray<{ collection: string; pathKey: ObjectKindName; field
     pathKey: 'lun',
     fields: [
       { field: 'svm', kind: 'svm' },
-      { field: 'volume', kind: 'volume' },
+      { field: 'volume', kind: 'volume', newObjectFields: ['name_tag'] },
       { field: 'aggregate', kind: 'aggregate' },
       { field: 'performance_service_level', kind: 'performanceServiceLevel' },
       { field: 'storage_efficiency_policy', kind: 'storageEfficiencyPolicy' },
@@ -134,7 +115,7 @@ const writes: ReadonlyArray<{ collection: string; pathKey: ObjectKindName; field
       { field: 'aggregate', kind: 'aggregate' },
       { field: 'performance_service_level', kind: 'performanceServiceLevel' },
       { field: 'storage_efficiency_policy', kind: 'storageEfficiencyPolicy' },
-      { field: 'access_control.export_policy', kind: 'exportPolicy' },
+      { field: 'access_control.export_policy', kind: 'exportPolicy', newObjectFields: ['rules', 'name-tag'] },
       { field: 'access_control.active_directory_mapping', kind: 'activeDirectoryMapping' },
     ],
   },
@@ -194,12 +175,38 @@ export interface ReferenceIssue {
   message: string;
 }
 
-function collectionOf(path: string): { collection: string; hasKeyPlaceholder: boolean } {
+const qualifierLabels = { svm: 'an SVM', cluster: 'a cluster' } as const;
+
+/**
+ * An SVM as a qualifier: its name, and its cluster when the SVM's name alone is not unique
+ * (`"svm": {"name": "vs1", "cluster": {"name": "cluster-01"}}`, the same as a `cluster` beside it).
+ */
+const svmQualifierSchema = z.strictObject({
+  name: qualifierSchema.shape.name,
+  cluster: qualifierSchema.optional(),
+});
+
+// The fields a reference may not carry are refused one by one before these parse what it may.
+const byNameReferenceSchema = z.object({
+  name: nameReferenceSchema.shape.name,
+  svm: svmQualifierSchema.optional(),
+  cluster: qualifierSchema.optional(),
+});
+/** An Active Directory mapping has no name: it is the one of its SVM. */
+const bySvmReferenceSchema = z.object({
+  name: z.never().optional(),
+  svm: svmQualifierSchema,
+  cluster: qualifierSchema.optional(),
+});
+
+/** The write a path goes to (its collection, or one object of it), and whether it ends in `/{key}`. */
+function writeOf(path: string) {
   const pathPart = path.split('?')[0] ?? path;
   const unversioned = pathPart.replace(/^\/api\/v\d+\//, '/api/');
+  const parent = unversioned.slice(0, unversioned.lastIndexOf('/'));
   const hasKeyPlaceholder = unversioned.endsWith(`/${pathKeyPlaceholder}`);
-  const collection = hasKeyPlaceholder ? unversioned.slice(0, -pathKeyPlaceholder.length - 1) : unversioned;
-  return { collection, hasKeyPlaceholder };
+  const write = writes.find(({ collection }) => collection === unversioned || collection === parent);
+  return { write, hasKeyPlaceholder, collection: hasKeyPlaceholder ? parent : unversioned };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -229,10 +236,85 @@ function valuesAt(body: unknown, field: string): Array<{ path: Array<string | nu
 }
 
 /**
+ * The name and qualifiers of one reference at `at`, or nothing when it gives a key, describes a new object
+ * (`newObjectFields`) or is malformed (its problems are added to `issues`).
+ */
+function readReference(
+  at: Array<string | number>,
+  kind: ObjectKindName,
+  value: unknown,
+  newObjectFields: readonly string[],
+  issues: ReferenceIssue[],
+): FoundReference['reference'] | undefined {
+  const { label, qualifiers, bySvmOnly }: ObjectKind = objectKinds[kind];
+  const namedBy: readonly string[] = bySvmOnly ? qualifiers : ['name', ...qualifiers];
+  const naming = namedBy.map((field) => `"${field}"`).join(', ');
+  const article = /^([aeiouAEIOU]|SVM)/.test(label) ? 'an' : 'a';
+  if (!isObject(value)) {
+    issues.push({ path: at, message: `must be an object: {"key": ...}, or ${naming}` });
+    return undefined;
+  }
+  if ('key' in value) {
+    if (typeof value.key !== 'string' || value.key === '') {
+      issues.push({ path: [...at, 'key'], message: 'must be a non-empty string' });
+    }
+    for (const field of ['name', 'svm', 'cluster'].filter((field) => field in value)) {
+      issues.push({
+        path: [...at, field],
+        message: 'give either "key" or the name with its qualifiers, not both',
+      });
+    }
+    return undefined;
+  }
+  if (!('name' in value) && newObjectFields.some((field) => field in value)) return undefined;
+
+  const before = issues.length;
+  const unknown = Object.keys(value).filter((field) => !namedBy.includes(field));
+  for (const field of unknown) {
+    issues.push({
+      path: [...at, field],
+      message:
+        field === 'svm' || field === 'cluster'
+          ? `${article} ${label} is not qualified by ${qualifierLabels[field]}`
+          : `${article} ${label} is given by "key", or named by ${naming}: not "${field}"`,
+    });
+  }
+  const parsed = (bySvmOnly ? bySvmReferenceSchema : byNameReferenceSchema).safeParse(value);
+  for (const issue of parsed.error?.issues ?? []) {
+    const path = [...at, ...issue.path.map((step) => (typeof step === 'symbol' ? String(step) : step))];
+    if (unknown.includes(String(issue.path[0]))) continue; // reported above
+    if (issue.code !== 'unrecognized_keys') {
+      const missing = issue.path.length === 1 && value[String(issue.path[0])] === undefined;
+      issues.push({
+        path,
+        message: missing
+          ? `missing: ${article} ${label} is given by "key", or named by ${naming}`
+          : issue.message,
+      });
+      continue;
+    }
+    for (const key of issue.keys) {
+      issues.push({
+        path: [...path, key],
+        message: 'a qualifier is {"name": ...}, and an SVM may add its {"cluster": ...}',
+      });
+    }
+  }
+  if (!parsed.success || issues.length > before) return undefined;
+  const reference: FoundReference['reference'] = {};
+  if (parsed.data.name !== undefined) reference.name = parsed.data.name;
+  if (parsed.data.svm !== undefined) reference.svm = { name: parsed.data.svm.name };
+  const cluster = parsed.data.cluster ?? parsed.data.svm?.cluster;
+  if (cluster !== undefined) reference.cluster = cluster;
+  return reference;
+}
+
+/**
  * The name references of a request, with every problem of their shape. A reference that gives `key` is
- * sent as it is; one that gives `name` (and its qualifiers) is looked up. A reference without a qualifier
- * its kind takes inherits it from the body's own `svm` when that is named: an igroup mapped to a LUN, or an
- * export policy of a file share, belongs to the SVM of the LUN or the share.
+ * sent as it is, and so is the description of a new object (`volume.name_tag`, an export policy's `rules`);
+ * one that gives `name` (and its qualifiers) is looked up. A reference without a qualifier its kind takes
+ * inherits it from the body's own `svm` when that is named: an igroup mapped to a LUN, or an export policy
+ * of a file share, belongs to the SVM of the LUN or the share, and an aggregate to its cluster.
  */
 export function findNameReferences(request: { path: string; body?: unknown; object?: unknown }): {
   references: FoundReference[];
@@ -240,104 +322,55 @@ export function findNameReferences(request: { path: string; body?: unknown; obje
 } {
   const references: FoundReference[] = [];
   const issues: ReferenceIssue[] = [];
-  const { collection, hasKeyPlaceholder } = collectionOf(request.path);
-  const write = writes.find((candidate) => candidate.collection === collection);
+  const { write, hasKeyPlaceholder, collection } = writeOf(request.path);
 
-  if (hasKeyPlaceholder !== (request.object !== undefined)) {
-    issues.push({
-      path: hasKeyPlaceholder ? ['object'] : ['path'],
-      message: hasKeyPlaceholder
-        ? `a path ending in /${pathKeyPlaceholder} needs "object": the object it names, by name`
-        : `"object" names the object of a path ending in /${pathKeyPlaceholder}`,
-    });
-  }
   if (hasKeyPlaceholder && !write) {
     issues.push({ path: ['path'], message: `objects under ${collection} cannot be named: give their key` });
+  } else if (hasKeyPlaceholder && request.object === undefined) {
+    issues.push({
+      path: ['object'],
+      message: `a path ending in /${pathKeyPlaceholder} needs "object": the object it names, by name`,
+    });
+  } else if (!hasKeyPlaceholder && request.object !== undefined) {
+    issues.push({
+      path: ['path'],
+      message: `"object" names the object of a path ending in /${pathKeyPlaceholder}`,
+    });
   }
 
   const bodySvm = isObject(request.body) ? nameReferenceSchema.safeParse(request.body.svm) : undefined;
-  const inherited: Partial<Pick<NameReference, 'svm' | 'cluster'>> = bodySvm?.success
-    ? {
-        svm: { name: bodySvm.data.name },
-        ...(bodySvm.data.cluster ? { cluster: bodySvm.data.cluster } : {}),
-      }
-    : {};
+  const inherited = bodySvm?.success ? bodySvm.data : undefined;
 
-  const take = (path: Array<string | number>, field: string, kind: ObjectKindName, value: unknown) => {
-    const objectKind: ObjectKind = objectKinds[kind];
-    if (!isObject(value)) {
-      issues.push({ path, message: `must be an object: {"key": ...} or {"name": ...}` });
-      return;
-    }
-    if ('key' in value) {
-      if (typeof value.key !== 'string' || value.key === '') {
-        issues.push({ path: [...path, 'key'], message: 'must be a non-empty string' });
-      } else if (Object.keys(value).some((name) => name !== 'key' && name !== '_links')) {
-        issues.push({ path, message: 'give either "key" or "name" (with its qualifiers), not both' });
-      }
-      return;
-    }
-    const schema = objectKind.bySvmOnly ? svmOnlyReferenceSchema : nameReferenceSchema;
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        issues.push({
-          path: [...path, ...issue.path.map((step) => (typeof step === 'symbol' ? String(step) : step))],
-          message:
-            issue.code === 'unrecognized_keys'
-              ? `a ${objectKind.label} is named by ${objectKind.bySvmOnly ? '' : '"name", '}${objectKind.qualifiers.map((q) => `"${q}"`).join(' and ') || 'nothing else'}: ${issue.message}`
-              : issue.message,
-        });
-      }
-      return;
-    }
-    const given = parsed.data;
-    for (const qualifier of ['svm', 'cluster'] as const) {
-      if (given[qualifier] !== undefined && !objectKind.qualifiers.includes(qualifier)) {
-        issues.push({
-          path: [...path, qualifier],
-          message: `a ${objectKind.label} is not qualified by ${qualifier === 'svm' ? 'an SVM' : 'a cluster'}`,
-        });
+  const read = (
+    at: Array<string | number>,
+    field: string,
+    kind: ObjectKindName,
+    value: unknown,
+    newObjectFields: readonly string[] = [],
+  ) => {
+    const reference = readReference(at, kind, value, newObjectFields, issues);
+    if (!reference) return;
+    const takes: readonly string[] = objectKinds[kind].qualifiers;
+    if (inherited && field !== 'svm') {
+      if (takes.includes('svm') && !reference.svm) reference.svm = { name: inherited.name };
+      if (takes.includes('cluster') && !reference.cluster && inherited.cluster) {
+        reference.cluster = inherited.cluster;
       }
     }
-    const reference: FoundReference['reference'] = { ...given };
-    if (
-      field !== 'svm' &&
-      objectKind.qualifiers.includes('svm') &&
-      reference.svm === undefined &&
-      inherited.svm
-    ) {
-      reference.svm = inherited.svm;
-      if (reference.cluster === undefined && inherited.cluster) reference.cluster = inherited.cluster;
-    }
-    if (
-      field !== 'svm' &&
-      kind !== 'svm' &&
-      objectKind.qualifiers.includes('cluster') &&
-      reference.cluster === undefined &&
-      inherited.cluster
-    ) {
-      reference.cluster = inherited.cluster;
-    }
-    references.push({ field: path.map(String).join('.') || field, kind, reference });
+    references.push({ field, kind, reference });
   };
 
-  if (hasKeyPlaceholder && write && request.object !== undefined) {
-    take(['object'], 'path', write.pathKey, request.object);
-    const last = references.at(-1);
-    if (last?.field === 'object') last.field = 'path';
+  if (hasKeyPlaceholder && write && isObject(request.object) && 'key' in request.object) {
+    issues.push({ path: ['object', 'key'], message: 'a key goes in the path itself, in place of {key}' });
+  } else if (hasKeyPlaceholder && write && request.object !== undefined) {
+    read(['object'], 'path', write.pathKey, request.object);
   }
-  for (const { field, kind } of write?.fields ?? []) {
+  for (const { field, kind, newObjectFields } of write?.fields ?? []) {
     for (const { path, value } of valuesAt(request.body, field)) {
-      take(['body', ...path], field, kind, value);
+      read(['body', ...path], path.join('.'), kind, value, newObjectFields);
     }
   }
-  return {
-    references: references.map((found) =>
-      found.field.startsWith('body.') ? { ...found, field: found.field.slice('body.'.length) } : found,
-    ),
-    issues,
-  };
+  return { references, issues };
 }
 
 function withKeyAt(value: unknown, path: readonly string[], key: string): unknown {
@@ -360,7 +393,11 @@ export function applyResolvedReferences<Body>(
   let body: unknown = request.body;
   for (const reference of resolved) {
     if (reference.field === 'path') {
-      path = path.replace(`/${pathKeyPlaceholder}`, `/${encodeURIComponent(reference.key)}`);
+      const queryAt = path.indexOf('?');
+      const [pathPart, query] = queryAt === -1 ? [path, ''] : [path.slice(0, queryAt), path.slice(queryAt)];
+      if (pathPart.endsWith(`/${pathKeyPlaceholder}`)) {
+        path = `${pathPart.slice(0, -pathKeyPlaceholder.length)}${encodeURIComponent(reference.key)}${query}`;
+      }
     } else {
       body = withKeyAt(body, reference.field.split('.'), reference.key);
     }
