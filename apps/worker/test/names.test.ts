@@ -8,11 +8,10 @@ const keys = seedInventoryKeys(seed);
 const luns = '/api/storage-provider/luns';
 const gib = 1024 ** 3;
 
+const vs1OfCluster01 = { name: 'vs1', cluster: { name: 'cluster-01' } };
+
 /** A LUN written as a change ticket says it: every object by name. */
-function lunByName(
-  name: string,
-  svm: Record<string, unknown> = { name: 'vs1', cluster: { name: 'cluster-01' } },
-) {
+function lunByName(name: string, svm: { name: string; cluster?: { name: string } } = vs1OfCluster01) {
   return {
     name,
     os_type: 'linux',
