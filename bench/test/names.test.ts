@@ -49,8 +49,12 @@ describe('names scenario', () => {
     // Written with keys: every request succeeds and nothing is looked up.
     expect(keys.outcomes).toEqual({ succeeded: 60 });
     expect(keys.lookupGets + keys.warmUpLookupGets).toBe(0);
-    // Written by name: every request ends (succeeded once the worker resolves names, failed before).
-    expect(Object.values(names.outcomes).reduce((a, b) => a + b, 0)).toBe(60);
+    // Written by name: the worker resolves every name, and the warm-up looked each one up (6 SVMs and 3
+    // service levels, each at most once per worker), so the timed batch needs at most a few.
+    expect(names.outcomes).toEqual({ succeeded: 60 });
+    expect(names.warmUpLookupGets).toBeGreaterThanOrEqual(1);
+    expect(names.warmUpLookupGets).toBeLessThanOrEqual(9);
+    expect(names.lookupGets).toBeLessThanOrEqual(9 - names.warmUpLookupGets);
     expect(result.markdown).toContain('| AIQUM lookup GETs / request |');
     console.info(
       `bench names (tiny): ${JSON.stringify(report.results.names.outcomes)}, ratio ${report.results.ratio}`,
