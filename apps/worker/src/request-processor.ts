@@ -175,7 +175,11 @@ export class RequestProcessor {
       return { step: this.#again(Math.min(this.#now() + delay, spec.deadlineAt), 'name lookup') };
     }
     const view = await this.#store.getState(spec.requestId);
-    if (!view || view.status === 'completed') return { step: done };
+    // Only a request still waiting for its submission ends here: a queue job run again after its request was
+    // submitted (a stalled job) must not end a tracked request because a name no longer resolves, and an
+    // interrupted submission is judged by the submission step.
+    if (view?.status === 'submitting') return unchanged;
+    if (view?.status !== 'queued') return { step: done };
     return {
       step: await this.#complete(spec, factsOf(view), { outcome: 'failed', error: resolution.error }),
     };

@@ -32,7 +32,15 @@ beforeAll(async () => {
   h = await startHarness([
     {
       name: 'lab',
-      simulator: { seed, scenario: { rules: [{ match: { method: 'POST' }, job: { durationMs: 100 } }] } },
+      simulator: {
+        seed,
+        scenario: {
+          rules: [
+            { match: { method: 'POST', body: { name: 'slow_*' } }, job: { durationMs: 3_000 } },
+            { match: { method: 'POST' }, job: { durationMs: 100 } },
+          ],
+        },
+      },
     },
   ]);
   await h.startWorker();
@@ -157,6 +165,28 @@ describe('writes by name', () => {
     expect(event.outcome, JSON.stringify(event.error)).toBe('succeeded');
     expect(event.resolved?.[0]).toMatchObject({ field: 'path', kind: 'lun' });
     expect(event.path).toBe(`${luns}/{key}`);
+  });
+
+  it('never ends a tracked request because its queue job ran again and a name no longer resolves', async () => {
+    const [spec] = await h.enqueue([
+      { target: 'lab', method: 'POST', path: luns, body: lunByName('slow_1') },
+    ]);
+    if (!spec) throw new Error('no spec');
+    await waitUntil(async () => (await h.store.get(spec.requestId))?.status === 'tracking' || undefined);
+    // A stalled queue job runs again, here with a name that now matches nothing.
+    const rerun = await h.queue.add(
+      'request',
+      { ...spec, body: lunByName('slow_1', { name: 'vs_deleted_since' }) },
+      { jobId: `${spec.requestId}-rerun` },
+    );
+    // A finished queue job is removed (its state is then unknown).
+    await waitUntil(
+      async () => ['completed', 'unknown'].includes(await h.queue.getJobState(rerun.id ?? '')) || undefined,
+      { what: 'the re-run queue job' },
+    );
+    expect((await h.store.get(spec.requestId))?.status).toBe('tracking');
+    const event = await waitUntil(async () => byRequest(await h.completed()).get(spec.requestId));
+    expect(event.outcome).toBe('succeeded');
   });
 
   it('retries a lookup that AIQUM answers 503, and the request succeeds', async () => {
