@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AiqumApiError, type AiqumClient, AiqumError, exactFilterValue } from '@aiqum-jobs/aiqum-client';
+import { AiqumAbortError, type AiqumClient, AiqumError, exactFilterValue } from '@aiqum-jobs/aiqum-client';
 import {
   type FoundReference,
   type Logger,
@@ -11,9 +11,12 @@ import {
   type TargetConfig,
 } from '@aiqum-jobs/core';
 import { z } from 'zod';
+import { describeError, retryAfterOf } from './aiqum-error-facts.js';
 
 /** Enough to tell a caller which objects an ambiguous name matched. */
 const maxCandidates = 10;
+/** Names remembered per target at most; the oldest go first (a path by name adds one per object). */
+const maxCachedNames = 10_000;
 
 const candidateSchema = z.looseObject({
   key: z.string().min(1),
@@ -51,8 +54,11 @@ export interface NameResolverOptions {
 }
 
 function describeReference(found: FoundReference): string {
-  const { name, svm, cluster } = found.reference;
-  const qualifiers = [svm ? `SVM "${svm.name}"` : '', cluster ? `cluster "${cluster.name}"` : '']
+  const { name, svm, cluster, svmKey } = found.reference;
+  const qualifiers = [
+    svm ? `SVM "${svm.name}"` : svmKey ? `SVM key "${svmKey}"` : '',
+    cluster ? `cluster "${cluster.name}"` : '',
+  ]
     .filter(Boolean)
     .join(' on ');
   const label = objectKinds[found.kind].label;
@@ -97,9 +103,8 @@ export class NameResolver {
   async resolve(references: readonly FoundReference[], signal?: AbortSignal): Promise<Resolution> {
     const results = await Promise.all(references.map((found) => this.#lookup(found, signal)));
     const resolved: ResolvedReference[] = [];
-    for (const [index, result] of results.entries()) {
-      const found = references[index];
-      if (found === undefined) continue;
+    for (const [index, found] of references.entries()) {
+      const result: LookupResult = results[index] ?? { kind: 'none' };
       const what = describeReference(found);
       switch (result.kind) {
         case 'found':
@@ -124,7 +129,7 @@ export class NameResolver {
             kind: 'failed',
             error: {
               code: requestErrorCodes.nameAmbiguous,
-              message: `${found.field}: ${what} matches ${result.candidates.length === maxCandidates ? 'at least ' : ''}${result.candidates.length} objects (${result.candidates.map(describeCandidate).join('; ')}); qualify it with ${objectKinds[found.kind].qualifiers.join(' or ')}, or give its key. Nothing was submitted`,
+              message: `${found.field}: ${what} matches ${result.candidates.length === maxCandidates ? 'at least ' : ''}${result.candidates.length} objects (${result.candidates.map(describeCandidate).join('; ')}); ${qualifyHint(found)}. Nothing was submitted`,
               field: found.field,
               candidates: result.candidates.map((candidate) => ({
                 key: candidate.key,
@@ -137,7 +142,13 @@ export class NameResolver {
         case 'limited':
           return { kind: 'later', afterMs: result.waitMs };
         case 'error': {
-          const error = lookupError(found, what, result.error);
+          // A lookup cut by the worker's shutdown is another worker's to do again, not the request's end.
+          if (result.error instanceof AiqumAbortError) return { kind: 'later', afterMs: 0 };
+          const error: RequestError = {
+            ...describeError(result.error),
+            message: `${found.field}: looking up ${what} failed: ${result.error.message}`,
+            field: found.field,
+          };
           if (result.error.retryable) {
             return { kind: 'later', afterMs: retryAfterOf(result.error) ?? 0, error };
           }
@@ -149,24 +160,17 @@ export class NameResolver {
   }
 
   #lookup(found: FoundReference, signal: AbortSignal | undefined): Promise<LookupResult> {
-    const cacheKey = JSON.stringify([
-      found.kind,
-      found.reference.name,
-      found.reference.svm?.name,
-      found.reference.cluster?.name,
-    ]);
+    const { name, svm, cluster, svmKey } = found.reference;
+    const cacheKey = JSON.stringify([found.kind, name, svm?.name, cluster?.name, svmKey]);
     const cached = this.#cache.get(cacheKey);
     if (cached && cached.until > this.#now()) return Promise.resolve({ kind: 'found', key: cached.key });
+    if (cached) this.#cache.delete(cacheKey);
     const running = this.#inFlight.get(cacheKey);
     if (running) return running;
     const lookup = this.#fetch(found, signal)
       .then((result) => {
-        if (result.kind === 'found' && this.#config.nameCacheSeconds > 0) {
-          this.#cache.set(cacheKey, {
-            key: result.key,
-            until: this.#now() + this.#config.nameCacheSeconds * 1000,
-          });
-        }
+        if (result.kind === 'found' && this.#config.nameCacheSeconds > 0)
+          this.#remember(cacheKey, result.key);
         return result;
       })
       .finally(() => this.#inFlight.delete(cacheKey));
@@ -174,15 +178,30 @@ export class NameResolver {
     return lookup;
   }
 
+  #remember(cacheKey: string, key: string): void {
+    // A Map keeps insertion order: the first entry is the oldest.
+    if (this.#cache.size >= maxCachedNames) {
+      const oldest = this.#cache.keys().next();
+      if (!oldest.done) this.#cache.delete(oldest.value);
+    }
+    this.#cache.set(cacheKey, { key, until: this.#now() + this.#config.nameCacheSeconds * 1000 });
+  }
+
   async #fetch(found: FoundReference, signal: AbortSignal | undefined): Promise<LookupResult> {
+    const { name, svm, cluster, svmKey } = found.reference;
+    const filters: Record<string, string> = {};
+    try {
+      if (name !== undefined) filters.name = exactFilterValue(name);
+      if (svm !== undefined) filters['svm.name'] = exactFilterValue(svm.name);
+      if (svmKey !== undefined) filters['svm.key'] = exactFilterValue(svmKey);
+      if (cluster !== undefined) filters['cluster.name'] = exactFilterValue(cluster.name);
+    } catch (error) {
+      if (!(error instanceof AiqumError)) throw error;
+      return { kind: 'error', error };
+    }
     const leaseId = `lookup:${randomUUID()}`;
     const slot = await this.#gate.take(this.#config.name, this.#config.limits, leaseId, this.#leaseMs);
     if (!slot.taken) return { kind: 'limited', waitMs: slot.waitMs };
-    const { name, svm, cluster } = found.reference;
-    const filters: Record<string, string> = {};
-    if (name !== undefined) filters.name = exactFilterValue(name);
-    if (svm !== undefined) filters['svm.name'] = exactFilterValue(svm.name);
-    if (cluster !== undefined) filters['cluster.name'] = exactFilterValue(cluster.name);
     const candidates: Candidate[] = [];
     try {
       for await (const record of this.#client.list(objectKinds[found.kind].collection, {
@@ -191,7 +210,8 @@ export class NameResolver {
         pageSize: maxCandidates,
         ...(signal ? { signal } : {}),
       })) {
-        candidates.push(record);
+        // A server that ignores a filter must not make another object's key look like the one asked for.
+        if (matches(record, found)) candidates.push(record);
         if (candidates.length >= maxCandidates) break;
       }
     } catch (error) {
@@ -211,19 +231,23 @@ export class NameResolver {
   }
 }
 
-function lookupError(found: FoundReference, what: string, error: AiqumError): RequestError {
-  const described: RequestError = {
-    code: error.code,
-    message: `${found.field}: looking up ${what} failed: ${error.message}`,
-    field: found.field,
-  };
-  if (error instanceof AiqumApiError) {
-    described.httpStatus = error.status;
-    if (error.error.code !== undefined) described.aiqumCode = error.error.code;
-  }
-  return described;
+/** Whether a record the server returned is the one named: each field it shows must equal the reference's. */
+function matches(record: Candidate, found: FoundReference): boolean {
+  const { name, svm, cluster } = found.reference;
+  if (name !== undefined && record.name !== undefined && record.name !== name) return false;
+  if (svm !== undefined && record.svm?.name !== undefined && record.svm.name !== svm.name) return false;
+  return !(
+    cluster !== undefined &&
+    record.cluster?.name !== undefined &&
+    record.cluster.name !== cluster.name
+  );
 }
 
-function retryAfterOf(error: AiqumError): number | undefined {
-  return error instanceof AiqumApiError ? error.retryAfterMs : undefined;
+/** How to make an ambiguous reference name one object. */
+function qualifyHint(found: FoundReference): string {
+  const qualifiers: readonly string[] = objectKinds[found.kind].qualifiers;
+  const missing = qualifiers.filter(
+    (qualifier) => found.reference[qualifier as 'svm' | 'cluster'] === undefined,
+  );
+  return missing.length > 0 ? `qualify it with ${missing.join(' or ')}, or give its key` : 'give its key';
 }

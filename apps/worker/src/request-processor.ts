@@ -19,6 +19,7 @@ import {
   type StepStart,
   type TrackedFacts,
 } from '@aiqum-jobs/core';
+import { describeError, retryAfterOf } from './aiqum-error-facts.js';
 import { pollDelayMs } from './poll-delay.js';
 import { callLeaseMs, type Target } from './target-clients.js';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -101,7 +102,7 @@ export class RequestProcessor {
     // Names are looked up before the submission's slot is taken (a lookup takes a slot of its own), and
     // mostly come from the target's cache: no call at all.
     const sent = await this.#resolveNames(spec, target);
-    if (!('body' in sent)) return sent.step;
+    if ('step' in sent) return sent.step;
     // One command reads the state, takes a call slot and, for a submission, claims it. The claim outlives
     // the call (the client's timeout bounds it), so a live holder is never taken over.
     const token = randomUUID();
@@ -137,16 +138,29 @@ export class RequestProcessor {
           },
         });
       case 'claimed':
+        // Ended under the claim, so no other run of this request can submit it meanwhile.
+        if ('nameError' in sent) {
+          return this.#complete(
+            spec,
+            factsOf(start.state),
+            { outcome: 'failed', error: sent.nameError },
+            slot,
+          );
+        }
         return this.#submit(spec, start, target, token, slot, sent);
     }
   }
 
   /**
    * The path and body to send: the request's own, with every object it names replaced by the key a lookup
-   * found. A name that matches nothing or several objects ends the request `failed` before anything is
-   * submitted; a lookup the target's limits or a transient failure holds up is tried again later.
+   * found. A name that matches nothing or several objects is the request's error, which ends it `failed`
+   * once its submission is claimed (nothing is submitted); a lookup the target's limits, a transient failure
+   * or the worker's shutdown holds up is tried again later.
    */
-  async #resolveNames(spec: RequestSpec, target: Target): Promise<Sent | { step: Step }> {
+  async #resolveNames(
+    spec: RequestSpec,
+    target: Target,
+  ): Promise<Sent | { step: Step } | { nameError: RequestError }> {
     const unchanged: Sent = { path: spec.path, body: spec.body, resolved: [] };
     // Past the deadline the submission step ends the request as timed out; no lookup is needed for that.
     if (this.#now() >= spec.deadlineAt) return unchanged;
@@ -174,15 +188,7 @@ export class RequestProcessor {
         : resolution.afterMs + this.#random() * limitJitterMs;
       return { step: this.#again(Math.min(this.#now() + delay, spec.deadlineAt), 'name lookup') };
     }
-    const view = await this.#store.getState(spec.requestId);
-    // Only a request still waiting for its submission ends here: a queue job run again after its request was
-    // submitted (a stalled job) must not end a tracked request because a name no longer resolves, and an
-    // interrupted submission is judged by the submission step.
-    if (view?.status === 'submitting') return unchanged;
-    if (view?.status !== 'queued') return { step: done };
-    return {
-      step: await this.#complete(spec, factsOf(view), { outcome: 'failed', error: resolution.error }),
-    };
+    return { nameError: resolution.error };
   }
 
   async #submit(
@@ -214,7 +220,7 @@ export class RequestProcessor {
     const callEnded = this.#metrics.submitDuration.startTimer({ target: target.config.name });
     try {
       if (spec.method === 'GET') {
-        const body = await target.client.get(spec.path, { headers, ...signal });
+        const body = await target.client.get(sent.path, { headers, ...signal });
         result = { kind: 'sync', status: 200, body, headers: {}, requestId: undefined };
       } else {
         result = await target.client.submit({
@@ -604,21 +610,6 @@ function jobErrorOf(snapshot: JobSnapshot & { phase: 'terminal' }): RequestError
     };
   }
   return undefined;
-}
-
-function retryAfterOf(error: AiqumError): number | undefined {
-  return 'retryAfterMs' in error && typeof error.retryAfterMs === 'number' ? error.retryAfterMs : undefined;
-}
-
-/** An error as a request records it: the client's stable code and message, AIQUM's own code and target. */
-function describeError(error: AiqumError): RequestError {
-  const described: RequestError = { code: error.code, message: error.message };
-  if (error instanceof AiqumApiError) {
-    described.httpStatus = error.status;
-    if (error.error.code !== undefined) described.aiqumCode = error.error.code;
-    if (error.error.target !== undefined) described.aiqumTarget = error.error.target;
-  }
-  return described;
 }
 
 function keptResponse(body: unknown): unknown {

@@ -1,6 +1,7 @@
 import { seedInventoryKeys } from '@aiqum-jobs/aiqum-simulator';
 import { waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AiqumWorker } from '../src/index.js';
 import { byRequest, type Harness, startHarness } from './harness.js';
 
 const seed = 31;
@@ -27,6 +28,7 @@ const lookups = (h: Harness, route: string): number =>
   Object.values(h.simulators.get('lab')?.stats().requests[`GET ${route}`] ?? {}).reduce((a, b) => a + b, 0);
 
 let h: Harness;
+let firstWorker: AiqumWorker;
 
 beforeAll(async () => {
   h = await startHarness([
@@ -43,7 +45,7 @@ beforeAll(async () => {
       },
     },
   ]);
-  await h.startWorker();
+  firstWorker = await h.startWorker();
 });
 afterAll(() => h.close());
 
@@ -189,6 +191,37 @@ describe('writes by name', () => {
     expect(event.outcome).toBe('succeeded');
   });
 
+  it('reads an object by name (GET of a path ending in /{key}) and sends its key in the path', async () => {
+    const [spec] = await h.enqueue([
+      {
+        target: 'lab',
+        method: 'GET',
+        path: '/api/datacenter/svm/svms/{key}',
+        object: { name: 'vs3', cluster: { name: 'cluster-02' } },
+      },
+    ]);
+    const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
+    expect(event.outcome, JSON.stringify(event.error)).toBe('succeeded');
+    expect(event.response).toMatchObject({ key: keys.svms.vs3, name: 'vs3' });
+  });
+
+  it("looks a LUN map's igroup up in the LUN's SVM when that SVM is given by key", async () => {
+    const [spec] = await h.enqueue([
+      {
+        target: 'lab',
+        method: 'POST',
+        path: luns,
+        body: { ...lunByName('svm_by_key'), svm: { key: keys.svms.vs1 ?? '' } },
+      },
+    ]);
+    const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
+    expect(event.outcome, JSON.stringify(event.error)).toBe('succeeded');
+    expect(event.resolved?.find((reference) => reference.field === 'lun_maps.0.igroup')).toMatchObject({
+      reference: { name: 'ig_linux_vs1', svmKey: keys.svms.vs1 },
+      key: keys.igroups.ig_linux_vs1,
+    });
+  });
+
   it('retries a lookup that AIQUM answers 503, and the request succeeds', async () => {
     const sim = h.simulators.get('lab');
     if (!sim) throw new Error('no simulator');
@@ -216,5 +249,37 @@ describe('writes by name', () => {
     expect(event.resolved?.find((reference) => reference.field === 'volume')?.key).toBe(
       keys.volumes.vol_db01,
     );
+  });
+
+  it('leaves a request whose lookup a shutdown cut to the next worker, which submits it', async () => {
+    const sim = h.simulators.get('lab');
+    if (!sim) throw new Error('no simulator');
+    const jobRules = [{ match: { method: 'POST' }, job: { durationMs: 100 } }];
+    // vs2 was never looked up: its lookup is the slow one the shutdown cuts.
+    sim.setScenario({
+      rules: [
+        { match: { method: 'GET', path: '/api/datacenter/svm/svms' }, faults: { latencyMs: 3_000 } },
+        ...jobRules,
+      ],
+    });
+    const [spec] = await h.enqueue([
+      {
+        target: 'lab',
+        method: 'POST',
+        path: luns,
+        // vs2 has no ig_linux_vs1: this LUN is mapped to nothing.
+        body: {
+          ...lunByName('after_shutdown', { name: 'vs2', cluster: { name: 'cluster-01' } }),
+          lun_maps: [],
+        },
+      },
+    ]);
+    await waitUntil(() => (sim.stats().faults.latency ?? 0) >= 1 || undefined, { what: 'the slow lookup' });
+    await firstWorker.close();
+    sim.setScenario({ rules: jobRules });
+    expect((await h.store.get(spec?.requestId ?? ''))?.status).toBe('queued');
+    await h.startWorker();
+    const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
+    expect(event.outcome, JSON.stringify(event.error)).toBe('succeeded');
   });
 });

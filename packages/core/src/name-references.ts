@@ -6,12 +6,27 @@ import { z } from 'zod';
  * clients make. This module is the one table of where names may stand and how each is looked up.
  */
 
+/**
+ * A name as a lookup can match it exactly. Unified Manager's filters quote a value with operators in it and
+ * escape its quotes with a backslash, but give no way to escape a backslash: such a name is refused here
+ * rather than looked up wrongly.
+ */
+const exactName = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine(
+      (name) => !name.includes('\\'),
+      'a name with a backslash cannot be looked up exactly: give the key',
+    );
+
 /** A qualifier of a name: the SVM or cluster the object belongs to, by name. */
-const qualifierSchema = z.strictObject({ name: z.string().min(1).max(255) });
+const qualifierSchema = z.strictObject({ name: exactName(255) });
 
 /** An object by name, with the qualifiers that make it unique (`cluster` for an SVM, `svm` for a LUN...). */
 export const nameReferenceSchema = z.strictObject({
-  name: z.string().min(1).max(1_024),
+  name: exactName(1_024),
   svm: qualifierSchema.optional(),
   cluster: qualifierSchema.optional(),
 });
@@ -156,7 +171,13 @@ export interface FoundReference {
   field: string;
   kind: ObjectKindName;
   /** Name and qualifiers (an Active Directory mapping has only its SVM), after inheritance. */
-  reference: { name?: string; svm?: { name: string } | undefined; cluster?: { name: string } | undefined };
+  reference: {
+    name?: string;
+    svm?: { name: string } | undefined;
+    cluster?: { name: string } | undefined;
+    /** The key of the body's own `svm`, inherited by an object looked up in it when that SVM is given by key. */
+    svmKey?: string | undefined;
+  };
 }
 
 /** A reference after its lookup: exactly what was sent in its place. */
@@ -340,6 +361,10 @@ export function findNameReferences(request: { path: string; body?: unknown; obje
 
   const bodySvm = isObject(request.body) ? nameReferenceSchema.safeParse(request.body.svm) : undefined;
   const inherited = bodySvm?.success ? bodySvm.data : undefined;
+  const bodySvmKey =
+    isObject(request.body) && isObject(request.body.svm) && typeof request.body.svm.key === 'string'
+      ? request.body.svm.key
+      : undefined;
 
   const read = (
     at: Array<string | number>,
@@ -357,6 +382,7 @@ export function findNameReferences(request: { path: string; body?: unknown; obje
         reference.cluster = inherited.cluster;
       }
     }
+    if (bodySvmKey !== undefined && takes.includes('svm') && !reference.svm) reference.svmKey = bodySvmKey;
     references.push({ field, kind, reference });
   };
 

@@ -279,6 +279,12 @@ describe('requestInputSchema checks references at enqueue', () => {
     ]);
   });
 
+  it('refuses a name with a backslash, which no filter can match exactly', () => {
+    expect(issuesOf({ path: luns, body: { svm: { name: 'vs\\1' } } })).toEqual([
+      'body.svm.name: a name with a backslash cannot be looked up exactly: give the key',
+    ]);
+  });
+
   it('takes a request by name, with object', () => {
     // An SVM qualifier may carry its cluster, the same as a cluster beside it.
     const nested = { path: `${luns}/{key}`, object: { name: '/vol/v/db01', svm: vs1 } };
