@@ -87,7 +87,7 @@ export interface ExportPolicyRecord extends Keyed {
   cluster: Ref;
 }
 
-/** A cluster Unified Manager monitors (`management-server/admin/datasources/clusters`); never its password. */
+/** A cluster Unified Manager monitors (`admin/datasources/clusters`); never its password. */
 export interface DatasourceRecord extends Keyed {
   address: string;
   port: number;
@@ -177,7 +177,7 @@ export const resourcePaths = {
   luns: '/api/storage-provider/luns',
   accessEndpoints: '/api/storage-provider/access-endpoints',
   activeDirectoryMappings: '/api/storage-provider/active-directories-mappings',
-  datasources: '/api/management-server/admin/datasources/clusters',
+  datasources: '/api/admin/datasources/clusters',
 } as const;
 
 /** The simulated data centre. Writes change it when their job ends. */

@@ -135,7 +135,12 @@ export class RequestHandler {
         }),
       );
     }
-    if ((admin && user.role !== 'application_admin') || (method !== 'GET' && user.role === 'operator')) {
+    // Roles (AIQUM-API.md): an operator reads; a storage administrator also writes under storage-provider;
+    // everything else (datacenter, admin, the gateway, the simulator's own API) is for application administrators.
+    const write = method !== 'GET';
+    const storageProviderWrite = write && normalizePath(rawPath).startsWith('/api/storage-provider/');
+    const applicationAdminOnly = admin || (write && !storageProviderWrite);
+    if ((applicationAdminOnly && user.role !== 'application_admin') || (write && user.role === 'operator')) {
       return refuse(
         new HttpError(403, `User "${user.username}" may not ${method} ${rawPath}`, errorCodes.forbidden),
       );

@@ -231,13 +231,52 @@ describe('synchronous catalogue writes and 409s', () => {
   });
 
   it('lets only application administrators write datasources', async () => {
-    const path = '/api/management-server/admin/datasources/clusters';
+    const path = '/api/admin/datasources/clusters';
     const listed = records((await call(sim, 'GET', path, { user: 'operator' })).body);
     expect(listed.map((d) => d.address)).toEqual(['10.10.1.10', '10.10.2.10']);
     const body = { address: '10.1.1.1', username: 'a', password: 'b' };
     expect((await call(sim, 'POST', path, { user: 'storage', body })).status).toBe(403);
     expect((await call(sim, 'POST', path, { body })).status).toBe(201);
     expect(errorOf(await call(sim, 'POST', path, { body })).target).toBe('address');
+  });
+
+  it('lets storage administrators write under storage-provider only', async () => {
+    const svm = { name: 'vs_by_storage', cluster: { key: keys.clusters['cluster-01'] } };
+    expect((await call(sim, 'POST', '/api/datacenter/svm/svms', { user: 'storage', body: svm })).status).toBe(
+      403,
+    );
+    const igroup = {
+      name: 'ig_by_storage',
+      os_type: 'linux',
+      protocol: 'iscsi',
+      svm: { key: keys.svms.vs1 },
+    };
+    expect(
+      (await call(sim, 'POST', '/api/datacenter/protocols/san/igroups', { user: 'storage', body: igroup }))
+        .status,
+    ).toBe(403);
+    const sep = {
+      name: 'sep_by_storage',
+      compression: 'none',
+      deduplication: 'none',
+      space_thin_provisioned: true,
+    };
+    expect(
+      (
+        await call(sim, 'POST', '/api/storage-provider/storage-efficiency-policies', {
+          user: 'storage',
+          body: sep,
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await call(sim, 'POST', '/api/storage-provider/storage-efficiency-policies', {
+          user: 'operator',
+          body: sep,
+        })
+      ).status,
+    ).toBe(403);
   });
 });
 

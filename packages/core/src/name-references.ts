@@ -159,7 +159,6 @@ const writes: ReadonlyArray<{ collection: string; pathKey: ObjectKindName; field
     pathKey: 'storageEfficiencyPolicy',
     fields: [],
   },
-  { collection: '/api/management-server/admin/datasources/clusters', pathKey: 'cluster', fields: [] },
 ];
 
 /** The placeholder a path ends with when its object is given by name in `object`. */

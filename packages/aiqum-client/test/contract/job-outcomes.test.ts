@@ -91,6 +91,8 @@ describe('contract: how jobs end, as the specification has them', () => {
     expect(snapshot).toMatchObject({ phase: 'terminal', outcome: 'ABORTED', state: 'aborted' });
     expect(snapshot.message).toBe(reasons.aborted);
     expect(states.slice(0, -1).every((state) => state === 'running' || state === 'aborting')).toBe(true);
+    // The abort starts halfway through the 300 ms job; polled every 20 ms, `aborting` is seen before the end.
+    expect(states).toContain('aborting');
   });
 
   it('says why a job ended with a warning, and keeps its results', async () => {

@@ -4,11 +4,8 @@ import { errorCodes, HttpError } from '../errors.js';
 import { objectKey, resourcePaths } from '../inventory.js';
 import { requireKey, requireSomeField } from '../references.js';
 import { parseBody } from '../request-body.js';
-import type { RequestContext, Route } from '../router.js';
+import type { Route } from '../router.js';
 import type { SimulatorState } from '../simulator-state.js';
-
-/** A97 (9.7) calls the collection `/api/v2/admin/datasources/clusters`; later servers put it under management-server. */
-const legacyPath = '/api/admin/datasources/clusters';
 
 const createSchema = z.object({
   address: z.string().min(1),
@@ -25,19 +22,9 @@ const patchSchema = z.object({
   protocol: z.enum(['https', 'http']).optional(),
 });
 
-function requireApplicationAdmin(ctx: RequestContext): void {
-  if (ctx.user.role !== 'application_admin') {
-    throw new HttpError(
-      403,
-      `User "${ctx.user.username}" may not ${ctx.method} ${ctx.rawPath}`,
-      errorCodes.forbidden,
-    );
-  }
-}
-
 /**
  * The clusters Unified Manager monitors: synchronous POST 201 (the record, never the password), PATCH 200,
- * DELETE 200; application administrators only. A97 finds one by listing them and matching `address`.
+ * DELETE 200 (writes for application administrators, as every write outside storage-provider). A97 finds one by listing them and matching `address`.
  */
 export function datasourceRoutes(state: SimulatorState): Route[] {
   const routes = (path: string): Route[] => [
@@ -65,7 +52,6 @@ export function datasourceRoutes(state: SimulatorState): Route[] {
       method: 'POST',
       template: path,
       handler: (ctx) => {
-        requireApplicationAdmin(ctx);
         const body = parseBody(createSchema, ctx.body);
         const inv = state.inventory;
         if (inv.datasources.values().some((d) => d.address === body.address)) {
@@ -91,7 +77,6 @@ export function datasourceRoutes(state: SimulatorState): Route[] {
       method: 'PATCH',
       template: `${path}/{key}`,
       handler: (ctx) => {
-        requireApplicationAdmin(ctx);
         const inv = state.inventory;
         const current = requireKey(inv.datasources, ctx.params.key, 'Cluster');
         const body = parseBody(patchSchema, ctx.body);
@@ -109,7 +94,6 @@ export function datasourceRoutes(state: SimulatorState): Route[] {
       method: 'DELETE',
       template: `${path}/{key}`,
       handler: (ctx) => {
-        requireApplicationAdmin(ctx);
         const inv = state.inventory;
         const current = requireKey(inv.datasources, ctx.params.key, 'Cluster');
         inv.datasources.delete(current.key);
@@ -117,5 +101,5 @@ export function datasourceRoutes(state: SimulatorState): Route[] {
       },
     },
   ];
-  return [...routes(resourcePaths.datasources), ...routes(legacyPath)];
+  return routes(resourcePaths.datasources);
 }
