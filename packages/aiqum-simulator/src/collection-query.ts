@@ -15,6 +15,8 @@ const controlParams = new Set([
 
 /** The parameter of a free-text search, on the collections that have one. */
 const searchParam = 'query';
+/** Not a filter on a collection that takes `query=`. */
+const searchParams: ReadonlySet<string> = new Set([searchParam]);
 
 export interface CollectionPage<T> {
   records: T[];
@@ -27,8 +29,6 @@ export interface CollectionQueryOptions {
   /** Path and query the caller used, for `_links`. */
   path: string;
   query: URLSearchParams;
-  /** Extra parameters that are not filters (such as the long-poll parameter). */
-  ignore?: ReadonlySet<string>;
   /** Page size without `max_records`. @defaultValue {@link maxRecordsCap} */
   defaultMaxRecords?: number;
   /** `query=<text>` keeps the records whose name contains the text (case-insensitive). @defaultValue false */
@@ -167,12 +167,12 @@ export function queryCollection<T extends object>(
   options: CollectionQueryOptions,
 ): CollectionPage<T> {
   const { query } = options;
-  const ignore = new Set(options.ignore);
-  if (options.searchable) ignore.add(searchParam);
-  const filters = filterParams(query, ignore).map(([name, pattern]) => ({
-    parts: name.split('.'),
-    matches: valueMatcher(pattern),
-  }));
+  const filters = filterParams(query, options.searchable ? searchParams : undefined).map(
+    ([name, pattern]) => ({
+      parts: name.split('.'),
+      matches: valueMatcher(pattern),
+    }),
+  );
   const pageSize = options.defaultMaxRecords ?? maxRecordsCap;
   const limit = Math.min(parseNonNegativeInt(query, 'max_records', pageSize), maxRecordsCap);
   const offset = parseNonNegativeInt(query, 'offset', 0);
