@@ -96,6 +96,19 @@ describe('a batch written by name', () => {
           },
         }),
       ),
+      // Every SVM has an export policy named default: it is looked up in the share's SVM, given here by key.
+      {
+        target: 'lab',
+        method: 'POST',
+        path: '/api/storage-provider/file-shares',
+        body: {
+          name: 'fs_svm_by_key',
+          space: { size: gib },
+          svm: { key: keys.svms.vs1 ?? '' },
+          performance_service_level: { name: 'Value' },
+          access_control: { export_policy: { name: 'default' } },
+        },
+      },
       {
         target: 'lab',
         method: 'POST',
@@ -107,19 +120,25 @@ describe('a batch written by name', () => {
       lun('lun_no_svm', { name: 'vs_nowhere' }),
       lun('lun_no_level', vs1, { performance_service_level: { name: 'Platinum' } }),
     ];
-    // Every SVM has an export policy named default: without its SVM the name says nothing.
-    const ambiguous: RequestInput = {
-      target: 'lab',
+    // A second SVM named vs1, on cluster-02, made by name through the pipeline: "vs1" alone says nothing now.
+    const svmMade = await fetch(`${api.url}/v1/requests`, {
       method: 'POST',
-      path: '/api/storage-provider/file-shares',
-      body: {
-        name: 'fs_which',
-        space: { size: gib },
-        svm: { key: keys.svms.vs1 ?? '' },
-        performance_service_level: { name: 'Value' },
-        access_control: { export_policy: { name: 'default' } },
-      },
-    };
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        target: 'lab',
+        method: 'POST',
+        path: '/api/datacenter/svm/svms',
+        body: { name: 'vs1', cluster: { name: 'cluster-02' } },
+      }),
+    });
+    const { requestId: svmRequestId } = (await svmMade.json()) as { requestId: string };
+    const svmEvent = await waitUntil(async () =>
+      (await pipeline.events()).find(
+        (event) => event.type === 'request.completed' && event.requestId === svmRequestId,
+      ),
+    );
+    expect(svmEvent.type === 'request.completed' && svmEvent.outcome).toBe('succeeded');
+    const ambiguous = lun('lun_which_vs1', { name: 'vs1' });
     const requests = [...good, ...unknownNames, ambiguous];
     const submitted = await fetch(`${api.url}/v1/batches`, {
       method: 'POST',
@@ -157,6 +176,10 @@ describe('a batch written by name', () => {
       expect(event.resolved?.length ?? 0).toBeGreaterThanOrEqual(1);
     }
     expect(mismatches).toEqual([]);
+    const byKeyShare = completed.get(requestIds[good.length - 2] ?? '');
+    expect(byKeyShare?.resolved?.find((r) => r.field === 'access_control.export_policy')?.key).toBe(
+      keys.exportPolicies['vs1/default'],
+    );
     const igroup = completed.get(requestIds[good.length - 1] ?? '');
     expect(igroup).toMatchObject({ outcome: 'succeeded', response: { name: 'ig_by_name' } });
     expect(igroup?.resolved?.[0]?.key).toBe(keys.svms.vs1);
