@@ -25,9 +25,21 @@ function byName(collection: Collection<Keyed>): Record<string, string> {
  * match a simulator in another process): write bodies take keys, and tests, demos and benchmarks name
  * the seeded objects through this.
  */
-export function seedInventoryKeys(seed = 1): SeedInventoryKeys {
+export function seedInventoryKeys(seed = 1): Readonly<SeedInventoryKeys> {
+  let keys = keysBySeed.get(seed);
+  if (keys === undefined) {
+    keys = buildKeys(seed);
+    keysBySeed.set(seed, keys);
+  }
+  return keys;
+}
+
+// Built once per seed: request builders call this for every request of a bench run of 100,000.
+const keysBySeed = new Map<number, Readonly<SeedInventoryKeys>>();
+
+function buildKeys(seed: number): Readonly<SeedInventoryKeys> {
   const inv = createInventory(seed);
-  return {
+  return Object.freeze({
     clusters: byName(inv.clusters),
     svms: byName(inv.svms),
     aggregates: byName(inv.aggregates),
@@ -41,5 +53,5 @@ export function seedInventoryKeys(seed = 1): SeedInventoryKeys {
     activeDirectoryMappings: Object.fromEntries(
       inv.activeDirectoryMappings.values().map((m) => [m.svm.name, m.key]),
     ),
-  };
+  });
 }

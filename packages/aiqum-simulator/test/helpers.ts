@@ -106,7 +106,7 @@ export const lunBody = (
   extra: Record<string, unknown> = {},
   seed = 1,
 ): Record<string, unknown> => {
-  const seeded = seed === 1 ? keys : seedInventoryKeys(seed);
+  const seeded = seedInventoryKeys(seed);
   return {
     name,
     os_type: 'linux',

@@ -1,4 +1,4 @@
-import { type SeedInventoryKeys, seedInventoryKeys } from '@aiqum-jobs/aiqum-simulator';
+import { seedInventoryKeys } from '@aiqum-jobs/aiqum-simulator';
 
 /** A write as aiqum-jobs takes it (structurally a core `RequestInput`; this package does not depend on core). */
 export type AiqumWrite = {
@@ -19,7 +19,7 @@ export interface AiqumRequestOptions {
  * pick a job's outcome by `name`.
  */
 export function lunRequest(name: string, options: AiqumRequestOptions = {}): AiqumWrite {
-  const keys = inventoryKeys(options.seed ?? 1);
+  const keys = seedInventoryKeys(options.seed ?? 1);
   return {
     method: 'POST',
     path: '/api/storage-provider/luns',
@@ -44,19 +44,7 @@ export function igroupRequest(name: string, options: AiqumRequestOptions = {}): 
 
 function svmKey(options: AiqumRequestOptions): string {
   const svm = options.svm ?? 'vs1';
-  return inventoryKeys(options.seed ?? 1).svms[svm] ?? missingKey('vserver', svm);
-}
-
-// Building a seeded inventory for every request would dominate a bench run of 100,000 requests.
-const keysBySeed = new Map<number, SeedInventoryKeys>();
-
-function inventoryKeys(seed: number): SeedInventoryKeys {
-  let keys = keysBySeed.get(seed);
-  if (keys === undefined) {
-    keys = seedInventoryKeys(seed);
-    keysBySeed.set(seed, keys);
-  }
-  return keys;
+  return seedInventoryKeys(options.seed ?? 1).svms[svm] ?? missingKey('vserver', svm);
 }
 
 /** A well-formed key that names no object, as a stale or mistyped key would. */
