@@ -200,39 +200,37 @@ export function drawFaults(faults: FaultRule | undefined, random: Random): Fault
   const plan: FaultPlan = {
     latencyMs: latencyDraw < (faults.latencyRate ?? 1) ? latencyValue : 0,
   };
-  let cumulative = 0;
-  for (const s of faults.statuses) {
-    cumulative += s.rate;
-    if (statusDraw < cumulative) {
-      plan.status = { status: s.status, retryAfterSeconds: s.retryAfterSeconds };
-      break;
-    }
-  }
+  const status = pickByRate(
+    statusDraw,
+    faults.statuses.map((s) => [s, s.rate]),
+  );
+  if (status) plan.status = { status: status.status, retryAfterSeconds: status.retryAfterSeconds };
   const responseFaults: Array<[ResponseFault, number]> = [
     ['reset', faults.resetRate],
     ['malformedJson', faults.malformedJsonRate],
     ['truncatedJson', faults.truncatedJsonRate],
     ['missingJobReference', faults.missingJobReferenceRate],
   ];
-  cumulative = 0;
-  for (const [fault, rate] of responseFaults) {
-    cumulative += rate;
-    if (responseDraw < cumulative) {
-      plan.responseFault = fault;
-      break;
-    }
-  }
+  const responseFault = pickByRate(responseDraw, responseFaults);
+  if (responseFault) plan.responseFault = responseFault;
   if (afterDraw !== undefined) {
-    cumulative = 0;
-    for (const s of faults.afterProcessing) {
-      cumulative += s.rate;
-      if (afterDraw < cumulative) {
-        plan.afterProcessing = s.status;
-        break;
-      }
-    }
+    const after = pickByRate(
+      afterDraw,
+      faults.afterProcessing.map((s) => [s.status, s.rate]),
+    );
+    if (after) plan.afterProcessing = after;
   }
   return plan;
+}
+
+/** The first entry whose cumulative rate exceeds `draw` (in [0, 1)); none when the rates add up to less. */
+function pickByRate<T>(draw: number, entries: ReadonlyArray<readonly [T, number]>): T | undefined {
+  let cumulative = 0;
+  for (const [value, rate] of entries) {
+    cumulative += rate;
+    if (draw < cumulative) return value;
+  }
+  return undefined;
 }
 
 const defaultDuration: Range = { min: 200, max: 800 };
@@ -243,14 +241,10 @@ export function drawJobPlan(job: JobRule | undefined, random: Random): JobPlan {
   const durationMs = drawRange(job?.durationMs ?? defaultDuration, random);
   const weights = job?.outcomes ?? { NORMAL: 1 };
   const total = jobOutcomes.reduce((sum, o) => sum + (weights[o] ?? 0), 0);
-  let outcome: JobOutcome = 'NORMAL';
-  let cumulative = 0;
-  for (const o of jobOutcomes) {
-    cumulative += (weights[o] ?? 0) / (total || 1);
-    if (outcomeDraw < cumulative) {
-      outcome = o;
-      break;
-    }
-  }
+  const outcome =
+    pickByRate(
+      outcomeDraw,
+      jobOutcomes.map((o) => [o, (weights[o] ?? 0) / (total || 1)]),
+    ) ?? 'NORMAL';
   return { durationMs, outcome, message: job?.message, state: job?.state };
 }
