@@ -1,8 +1,8 @@
 import { defineConfig, mergeConfig } from 'vitest/config';
 import { packageTestConfig } from '../vitest.shared.js';
 
-// System tests start real processes; run their files one at a time so they do not compete for 2 cores.
+// System tests start real processes: a batch of hundreds of requests takes longer than a unit test.
 export default mergeConfig(
   packageTestConfig,
-  defineConfig({ test: { include: ['system/**/*.test.ts'], fileParallelism: false, testTimeout: 120_000 } }),
+  defineConfig({ test: { include: ['system/**/*.test.ts'], testTimeout: 120_000 } }),
 );
