@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import { Writable } from 'node:stream';
 import {
   createLogger,
   createMetricsRegistry,
@@ -10,7 +9,7 @@ import {
   RequestStore,
   Secret,
 } from '@aiqum-jobs/core';
-import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import { type LogSink, logSink, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import {
   createDeliveryQueue,
   DeadLetters,
@@ -31,32 +30,6 @@ import {
 } from '../src/index.js';
 
 export const testToken = 'test-token-0123456789abcdef';
-
-export interface LogSink {
-  stream: Writable;
-  lines(): Array<Record<string, unknown>>;
-  text(): string;
-}
-
-export function logSink(): LogSink {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk.toString('utf8'));
-      callback();
-    },
-  });
-  const text = () => chunks.join('');
-  return {
-    stream,
-    text,
-    lines: () =>
-      text()
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
-}
 
 export interface Harness {
   testRedis: TestRedis;
@@ -102,7 +75,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const redis = createProducerRedis({ kind: 'server', url: testRedis.url }, { commandTimeoutMs: 2_000 });
   if (redis.status !== 'ready') await once(redis, 'ready');
   const logs = logSink();
-  const logger = createLogger({ name: 'producer-test', level: 'debug', destination: logs.stream });
+  const logger = createLogger({ name: 'producer-test', level: 'debug', destination: logs.destination });
   const targets = options.targets ?? twoTargets;
   const registry = createMetricsRegistry();
   const metrics = createProducerMetrics(registry, [...targets.keys()]);

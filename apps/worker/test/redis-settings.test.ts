@@ -1,6 +1,5 @@
-import { Writable } from 'node:stream';
 import { connectRedis, createLogger } from '@aiqum-jobs/core';
-import { RedisCluster, RedisServer } from '@aiqum-jobs/test-support';
+import { logSink, RedisCluster, RedisServer } from '@aiqum-jobs/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRedisSettings } from '../src/redis-settings.js';
@@ -18,14 +17,8 @@ afterAll(async () => {
 });
 
 function capture() {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  return { logger: createLogger({ name: 'test', destination }), lines };
+  const sink = logSink();
+  return { logger: createLogger({ name: 'test', destination: sink.destination }), ...sink };
 }
 
 describe('checkRedisSettings', () => {
@@ -33,16 +26,16 @@ describe('checkRedisSettings', () => {
     await redis.config('SET', 'maxmemory-policy', 'noeviction');
     const { logger, lines } = capture();
     expect(await checkRedisSettings(redis, logger)).toBe('noeviction');
-    expect(lines).toEqual([]);
+    expect(lines()).toEqual([]);
   });
 
   it('warns clearly when Redis may evict requests', async () => {
     await redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
-    const { logger, lines } = capture();
+    const { logger, lines, text } = capture();
     expect(await checkRedisSettings(redis, logger)).toBe('allkeys-lru');
-    expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ level: 40, maxmemoryPolicy: 'allkeys-lru' });
-    expect(lines[0]).toContain('set maxmemory-policy noeviction');
+    expect(lines()).toHaveLength(1);
+    expect(lines()[0]).toMatchObject({ level: 40, maxmemoryPolicy: 'allkeys-lru' });
+    expect(text()).toContain('set maxmemory-policy noeviction');
   });
 });
 
@@ -58,7 +51,7 @@ describe('checkRedisSettings on a Redis Cluster', () => {
       admin.disconnect();
       const { logger, lines } = capture();
       expect(await checkRedisSettings(connection, logger)).toBe('volatile-lru');
-      expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect(lines()).toEqual([
         expect.objectContaining({
           level: 40,
           maxmemoryPolicy: 'volatile-lru',

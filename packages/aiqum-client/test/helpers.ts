@@ -1,5 +1,5 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { type LogSink, logSink } from '@aiqum-jobs/test-support';
+import { type Logger, pino } from 'pino';
 import { MockAgent } from 'undici';
 import { AiqumClient, type AiqumClientOptions } from '../src/index.js';
 
@@ -48,18 +48,9 @@ export function harness(overrides: Partial<AiqumClientOptions> = {}): Harness {
 }
 
 /** A pino logger at trace level whose lines the test can read. */
-export function capturedLogger(): { logger: ReturnType<typeof pino>; lines: () => string[] } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk.toString('utf8'));
-      callback();
-    },
-  });
-  return {
-    logger: pino({ level: 'trace' }, stream),
-    lines: () => chunks.join('').split('\n').filter(Boolean),
-  };
+export function capturedLogger(): LogSink & { logger: Logger } {
+  const sink = logSink();
+  return { ...sink, logger: pino({ level: 'trace' }, sink.destination) };
 }
 
 /** Runs `promise`, expecting a rejection, and returns the error. */

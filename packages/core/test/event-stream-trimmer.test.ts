@@ -1,5 +1,4 @@
-import { Writable } from 'node:stream';
-import { type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
+import { logSink, type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, createRedisKeys, EventStreamTrimmer, type RedisKeys } from '../src/index.js';
@@ -39,21 +38,15 @@ async function ids(keys: RedisKeys): Promise<string[]> {
 }
 
 function trimmerOf(keys: RedisKeys, overrides: { maxGroupIdleSeconds?: number } = {}) {
-  const chunks: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk.toString('utf8'));
-      callback();
-    },
-  });
+  const logs = logSink();
   const trimmer = new EventStreamTrimmer({
     redis,
     keys,
     retentionSeconds,
     maxGroupIdleSeconds: overrides.maxGroupIdleSeconds ?? 7 * 24 * 3_600,
-    logger: createLogger({ name: 'trimmer-test', level: 'debug', destination }),
+    logger: createLogger({ name: 'trimmer-test', level: 'debug', destination: logs.destination }),
   });
-  return { trimmer, logs: () => chunks.join('') };
+  return { trimmer, logs };
 }
 
 describe('EventStreamTrimmer', () => {
@@ -114,11 +107,7 @@ describe('EventStreamTrimmer', () => {
     expect(result.trimmed).toBeGreaterThan(0);
     expect(await ids(keys)).not.toContain(old[0]);
     expect(await ids(keys)).toEqual(expect.arrayContaining(fresh));
-    const warning = logs()
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .find((line) => line.group === 'forgotten');
+    const warning = logs.lines().find((line) => line.group === 'forgotten');
     expect(warning).toMatchObject({ level: 40, msg: expect.stringContaining('idle too long') });
   });
 

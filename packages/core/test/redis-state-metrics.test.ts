@@ -1,6 +1,5 @@
 import { once } from 'node:events';
-import { Writable } from 'node:stream';
-import { RedisServer, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
+import { logSink, RedisServer, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
@@ -21,25 +20,6 @@ async function samples(registry: Registry, name: string): Promise<Sample[]> {
   const metric = metrics.find((candidate) => candidate.name === name);
   if (!metric) throw new Error(`no metric ${name}`);
   return metric.values.map(({ labels, value }) => ({ labels: { ...labels }, value }));
-}
-
-function logLines(): { stream: Writable; lines: () => Array<{ level: number; msg: string }> } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk.toString('utf8'));
-      callback();
-    },
-  });
-  return {
-    stream,
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as { level: number; msg: string }),
-  };
 }
 
 /** A connection like the ones scrapes read on: it fails at once while Redis is down. */
@@ -144,14 +124,14 @@ describe('Redis state metrics', () => {
   it('while Redis is down, scrapes still answer: redis_up 0, the Redis gauges left out, one warning', async () => {
     let server = await RedisServer.start();
     const redis = await failFast(server.url);
-    const log = logLines();
+    const log = logSink();
     const registry = createMetricsRegistry();
     const state = new RedisStateMetrics({
       registry,
       redis,
       prefix: '{metrics-down}',
       targets: ['lab'],
-      logger: createLogger({ name: 'test', level: 'info', destination: log.stream }),
+      logger: createLogger({ name: 'test', level: 'info', destination: log.destination }),
     });
     try {
       await redis.zadd(createRedisKeys('{metrics-down}').targetDue('lab'), 1, 'r1');

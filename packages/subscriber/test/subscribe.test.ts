@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import {
   type AiqumJobsEvent,
   ConfigError,
@@ -9,7 +8,13 @@ import {
   type RedisKeys,
   RequestStore,
 } from '@aiqum-jobs/core';
-import { deleteKeysWithPrefix, type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
+import {
+  deleteKeysWithPrefix,
+  logSink,
+  type TestRedis,
+  useTestRedis,
+  waitUntil,
+} from '@aiqum-jobs/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Delivery, type SubscribeOptions, type Subscription, subscribe } from '../src/index.js';
@@ -157,16 +162,8 @@ describe('subscribe', () => {
     const inA = await complete(2, batchA);
     await complete(1, randomUUID());
     await complete(1);
-    const lines: string[] = [];
-    const logger = createLogger({
-      name: 'subscriber-test',
-      destination: new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-          callback();
-        },
-      }),
-    });
+    const logs = logSink();
+    const logger = createLogger({ name: 'subscriber-test', destination: logs.destination });
     const subscription = subscribe(
       options(prefix, { types: ['request.completed'], batchId: batchA, logger }),
     );
@@ -187,7 +184,7 @@ describe('subscribe', () => {
     expect(deliveries.map((delivery) => [delivery.event.type, requestIdOf(delivery.event)])).toEqual(
       inA.map((id) => ['request.completed', id]),
     );
-    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toContainEqual(
+    expect(logs.lines()).toContainEqual(
       expect.objectContaining({ level: 40, msg: expect.stringContaining('not a valid event') }),
     );
   });

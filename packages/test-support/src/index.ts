@@ -13,6 +13,7 @@ export {
   type Respond,
   startHttpReceiver,
 } from './http-receiver.js';
+export { type LogLine, type LogSink, logSink } from './log-sink.js';
 export { type MetricSample, metricValue, parseMetricSamples } from './metric-samples.js';
 export { RedisCluster, type RedisClusterOptions } from './redis-cluster.js';
 export { freePort, RedisServer, type RedisServerOptions } from './redis-server.js';

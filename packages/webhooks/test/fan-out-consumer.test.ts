@@ -77,7 +77,7 @@ describe('the fan-out consumer', () => {
     h.startFanOut();
     const event = completedEvent();
     await h.appendEvent(event);
-    await waitUntil(() => h?.logs().includes('webhook fan-out failed'), { what: 'a failed fan-out' });
+    await waitUntil(() => h?.logs.text().includes('webhook fan-out failed'), { what: 'a failed fan-out' });
     expect(await pending(h)).toBe(1);
     expect(hooks.requests).toHaveLength(0);
 

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import {
   type AiqumJobsEvent,
   createLogger,
@@ -9,7 +8,7 @@ import {
   type Logger,
   type RedisKeys,
 } from '@aiqum-jobs/core';
-import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import { type LogSink, logSink, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
@@ -49,7 +48,7 @@ export interface Harness {
   queue: Queue;
   logger: Logger;
   /** Everything the workers logged (at debug level). */
-  logs(): string;
+  logs: LogSink;
   subscriptions: SubscriptionStore;
   deadLetters: DeadLetters;
   fanOut: DeliveryFanOut;
@@ -69,14 +68,8 @@ export async function startHarness(config: Partial<WebhookConfig> = {}): Promise
   const redis = testRedis.connect();
   const keys = createRedisKeys(testRedis.prefix);
   const queue = createDeliveryQueue({ connection: redis, prefix: testRedis.prefix });
-  const logLines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logLines.push(chunk.toString('utf8'));
-      callback();
-    },
-  });
-  const logger = createLogger({ name: 'webhooks-test', level: 'debug', destination: sink });
+  const logs = logSink();
+  const logger = createLogger({ name: 'webhooks-test', level: 'debug', destination: logs.destination });
   const merged = { ...testWebhookConfig, ...config };
   const subscriptions = new SubscriptionStore({
     redis,
@@ -100,7 +93,7 @@ export async function startHarness(config: Partial<WebhookConfig> = {}): Promise
     keys,
     queue,
     logger,
-    logs: () => logLines.join(''),
+    logs,
     subscriptions,
     deadLetters,
     fanOut,

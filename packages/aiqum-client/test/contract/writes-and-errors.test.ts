@@ -84,14 +84,14 @@ describe('contract: writes and errors', () => {
   it('a wrong password is an authentication error; neither password nor Authorization leaks', async () => {
     const admin = userOf(sim, 'admin');
     const wrongPassword = 'Wr0ng-Pa55word-7c1e';
-    const { logger, lines } = capturedLogger();
+    const { logger, lines, text } = capturedLogger();
     await using intruder = clientFor(sim, { password: wrongPassword, logger });
     const error = await rejection(collect(intruder.list('/api/datacenter/svm/svms')));
     expect(error).toBeInstanceOf(AiqumAuthenticationError);
     expect(error).toMatchObject({ code: 'AIQUM_UNAUTHORIZED', status: 401, retryable: false });
 
     const authorization = Buffer.from(`${admin.username}:${wrongPassword}`).toString('base64');
-    const seen = [String(error), JSON.stringify(error), (error as Error).stack ?? '', ...lines()].join('\n');
+    const seen = [String(error), JSON.stringify(error), (error as Error).stack ?? '', text()].join('\n');
     expect(lines().length).toBeGreaterThan(0);
     expect(seen).not.toContain(wrongPassword);
     expect(seen).not.toContain(authorization);
@@ -100,7 +100,7 @@ describe('contract: writes and errors', () => {
   it('an operator writing is denied; its credentials leak nowhere either', async () => {
     sim.reset();
     const operator = userOf(sim, 'operator');
-    const { logger, lines } = capturedLogger();
+    const { logger, lines, text } = capturedLogger();
     await using operatorClient = clientFor(sim, {
       username: operator.username,
       password: operator.password,
@@ -114,7 +114,7 @@ describe('contract: writes and errors', () => {
     expect(sim.stats().requests[`POST ${lunsPath}`]).toEqual({ '403': 1 });
 
     const authorization = Buffer.from(`${operator.username}:${operator.password}`).toString('base64');
-    const seen = [String(error), JSON.stringify(error), (error as Error).stack ?? '', ...lines()].join('\n');
+    const seen = [String(error), JSON.stringify(error), (error as Error).stack ?? '', text()].join('\n');
     expect(lines().length).toBeGreaterThan(0);
     expect(seen).not.toContain(operator.password);
     expect(seen).not.toContain(authorization);
