@@ -6,13 +6,22 @@ import {
   type AiqumJobsEvent,
   connectRedis,
   createRedisKeys,
+  type EventType,
   eventSchema,
+  eventStreamField,
   type RedisConnection,
   type RedisEndpoint,
   type RequestInput,
 } from '@aiqum-jobs/core';
 import { createProducer, createProducerRedis, type Producer } from '@aiqum-jobs/producer';
-import { RedisCluster, RedisServer, type RedisServerOptions, waitUntil } from '@aiqum-jobs/test-support';
+import {
+  type EventFilter,
+  RedisCluster,
+  RedisServer,
+  type RedisServerOptions,
+  readEvents,
+  waitUntil,
+} from '@aiqum-jobs/test-support';
 import { ServiceProcess } from './service-process.js';
 
 export interface PipelineOptions {
@@ -190,11 +199,14 @@ export class PipelineUnderTest {
     );
   }
 
-  async events(): Promise<AiqumJobsEvent[]> {
+  /** The events of the stream that pass `filter` (all by default). */
+  async events<Type extends EventType = EventType>(
+    filter: EventFilter<Type> = {},
+  ): Promise<Array<Extract<AiqumJobsEvent, { type: Type }>>> {
     const redis = connectRedis(this.redisEndpoint);
     try {
-      const entries = await redis.xrange(createRedisKeys(this.prefix).events, '-', '+');
-      return entries.map(([, fields]) => eventSchema.parse(JSON.parse(fields[1] ?? '')));
+      const key = createRedisKeys(this.prefix).events;
+      return await readEvents(redis, { key, field: eventStreamField, schema: eventSchema }, filter);
     } finally {
       redis.disconnect();
     }

@@ -123,9 +123,10 @@ describe('AIQUM chaos', () => {
     expect(report).toMatchObject(guaranteesKept(requestCount));
 
     const completed = new Map(
-      (await pipeline.events())
-        .filter((event) => event.type === 'request.completed' && event.batchId === batchId)
-        .flatMap((event) => (event.type === 'request.completed' ? [[event.requestId, event] as const] : [])),
+      (await pipeline.events({ types: ['request.completed'], batchId })).map((event) => [
+        event.requestId,
+        event,
+      ]),
     );
     const truths = await reader.groundTruth(requestIds);
     const byCategory: Record<string, number> = {};

@@ -3,8 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Simulator, startSimulator } from '@aiqum-jobs/aiqum-simulator';
-import { createRedisKeys, eventSchema, type RequestCompletedEvent } from '@aiqum-jobs/core';
-import { igroupRequest, lunRequest, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import { createRedisKeys, eventSchema, eventStreamField } from '@aiqum-jobs/core';
+import {
+  igroupRequest,
+  lunRequest,
+  readEvents,
+  type TestRedis,
+  useTestRedis,
+} from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bins, runCommand, ServiceProcess } from '../src/index.js';
 
@@ -110,19 +116,25 @@ describe('a batch of 200 requests through real producer and worker processes', (
     expect(batchId, result.stdout).toBeDefined();
 
     const connection = redis.connect();
-    const entries = await connection.xrange(createRedisKeys(redis.prefix).events, '-', '+');
-    const events = entries.map(([, fields]) => eventSchema.parse(JSON.parse(fields[1] ?? '')));
-    const completed = events.filter(
-      (event): event is RequestCompletedEvent =>
-        event.type === 'request.completed' && event.batchId === batchId,
-    );
+    const stream = {
+      key: createRedisKeys(redis.prefix).events,
+      field: eventStreamField,
+      schema: eventSchema,
+    };
+    const completed = await readEvents(connection, stream, {
+      types: ['request.completed'],
+      batchId: batchId ?? '',
+    });
     expect(completed).toHaveLength(200);
     expect(new Set(completed.map((event) => event.requestId)).size).toBe(200);
     const counts: Record<string, number> = {};
     for (const event of completed) counts[event.outcome] = (counts[event.outcome] ?? 0) + 1;
     expect(counts).toEqual({ succeeded: 165, warning: 10, partial_failure: 10, failed: 15 });
 
-    const batches = events.filter((event) => event.type === 'batch.completed' && event.batchId === batchId);
+    const batches = await readEvents(connection, stream, {
+      types: ['batch.completed'],
+      batchId: batchId ?? '',
+    });
     expect(batches).toHaveLength(1);
     expect(batches[0]).toMatchObject({
       total: 200,

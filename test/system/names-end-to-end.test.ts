@@ -1,5 +1,5 @@
 import { seedInventoryKeys } from '@aiqum-jobs/aiqum-simulator';
-import type { jsonValueSchema, RequestCompletedEvent, RequestInput } from '@aiqum-jobs/core';
+import type { jsonValueSchema, RequestInput } from '@aiqum-jobs/core';
 import { waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
@@ -133,11 +133,11 @@ describe('a batch written by name', () => {
     });
     const { requestId: svmRequestId } = (await svmMade.json()) as { requestId: string };
     const svmEvent = await waitUntil(async () =>
-      (await pipeline.events()).find(
-        (event) => event.type === 'request.completed' && event.requestId === svmRequestId,
+      (await pipeline.events({ types: ['request.completed'] })).find(
+        (event) => event.requestId === svmRequestId,
       ),
     );
-    expect(svmEvent.type === 'request.completed' && svmEvent.outcome).toBe('succeeded');
+    expect(svmEvent.outcome).toBe('succeeded');
     const ambiguous = lun('lun_which_vs1', { name: 'vs1' });
     const requests = [...good, ...unknownNames, ambiguous];
     const submitted = await fetch(`${api.url}/v1/batches`, {
@@ -155,9 +155,7 @@ describe('a batch written by name', () => {
     expect(await pipeline.report(batchId, requestIds)).toMatchObject(guaranteesKept(requests.length));
 
     const completed = new Map(
-      (await pipeline.events())
-        .filter((event): event is RequestCompletedEvent => event.type === 'request.completed')
-        .map((event) => [event.requestId, event]),
+      (await pipeline.events({ types: ['request.completed'] })).map((event) => [event.requestId, event]),
     );
     const truths = await reader.groundTruth(requestIds);
     const mismatches: string[] = [];

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AiqumJobsEvent, RequestCompletedEvent } from '@aiqum-jobs/core';
+import type { AiqumJobsEvent } from '@aiqum-jobs/core';
 import { ProducerApiClient } from '@aiqum-jobs/producer';
 import { igroupRequest, lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { Redis } from 'ioredis';
@@ -106,9 +106,8 @@ describe('the pipeline on a three-master Redis Cluster', () => {
     // Every LUN's outcome is what the simulator knows happened (its ground truth covers writes that start a
     // job or are rejected; the initiator groups are created synchronously).
     const completed = new Map(
-      (await pipeline.events())
-        .filter((event): event is RequestCompletedEvent => event.type === 'request.completed')
-        .filter((event) => event.batchId === batchId && event.path === '/api/storage-provider/luns')
+      (await pipeline.events({ types: ['request.completed'], batchId }))
+        .filter((event) => event.path === '/api/storage-provider/luns')
         .map((event) => [event.requestId, event]),
     );
     expect(completed.size).toBe(290);

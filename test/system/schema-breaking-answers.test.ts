@@ -1,4 +1,4 @@
-import type { RequestCompletedEvent, RequestInput } from '@aiqum-jobs/core';
+import type { RequestInput } from '@aiqum-jobs/core';
 import { lunRequest } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guaranteesKept, PipelineUnderTest } from '../src/index.js';
@@ -98,9 +98,7 @@ describe('AIQUM answers that break the schema', () => {
     const report = await pipeline.report(batchId, requestIds);
     expect(report).toMatchObject(guaranteesKept(requests.length));
     const completed = new Map(
-      (await pipeline.events())
-        .filter((event): event is RequestCompletedEvent => event.type === 'request.completed')
-        .map((event) => [event.requestId, event]),
+      (await pipeline.events({ types: ['request.completed'] })).map((event) => [event.requestId, event]),
     );
     const seen: Record<string, Record<string, number>> = {};
     requestIds.forEach((requestId, index) => {

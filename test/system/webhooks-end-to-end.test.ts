@@ -46,8 +46,8 @@ describe('webhooks through real producer and worker processes', () => {
     const { requestId } = (await submitted.json()) as { requestId: string };
 
     await waitUntil(() => receiver.requests.length > 0, { timeoutMs: 30_000, what: 'the delivery' });
-    const completed = (await pipeline.events()).filter(
-      (event) => event.type === 'request.completed' && event.requestId === requestId,
+    const completed = (await pipeline.events({ types: ['request.completed'] })).filter(
+      (event) => event.requestId === requestId,
     );
     expect(completed).toHaveLength(1);
     const [event] = completed;

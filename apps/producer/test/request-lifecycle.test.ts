@@ -1,4 +1,5 @@
-import { maxBatchSize } from '@aiqum-jobs/core';
+import { eventSchema, eventStreamField, maxBatchSize } from '@aiqum-jobs/core';
+import { readEvents } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, type Harness, lunRequest, startHarness } from './harness.js';
 
@@ -201,10 +202,12 @@ describe('cancel', () => {
     });
     expect(await h.queue.getJob(requestId)).toBeUndefined();
 
-    const entries = await h.testRedis.connect().xrange(h.keys.events, '-', '+');
-    const completed = entries
-      .map(([, fields]) => JSON.parse(fields[1] ?? '{}'))
-      .filter((event) => event.requestId === requestId);
+    const events = await readEvents(h.testRedis.connect(), {
+      key: h.keys.events,
+      field: eventStreamField,
+      schema: eventSchema,
+    });
+    const completed = events.filter((event) => 'requestId' in event && event.requestId === requestId);
     expect(completed).toEqual([expect.objectContaining({ type: 'request.completed', outcome: 'cancelled' })]);
 
     const again = await h.server.inject({

@@ -6,6 +6,7 @@ import {
   createRedisKeys,
   createRequestQueue,
   eventSchema,
+  eventStreamField,
   type Logger,
   pollPolicySchema,
   type RedisKeys,
@@ -15,7 +16,13 @@ import {
   Secret,
   type TargetConfig,
 } from '@aiqum-jobs/core';
-import { lunRequest, type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
+import {
+  lunRequest,
+  readEvents,
+  type TestRedis,
+  useTestRedis,
+  waitForEvents,
+} from '@aiqum-jobs/test-support';
 import { loadWebhookConfig } from '@aiqum-jobs/webhooks';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -102,12 +109,7 @@ export async function startHarness(setups: TargetSetup[]): Promise<Harness> {
   };
   const workers: AiqumWorker[] = [];
 
-  const events = async (): Promise<AiqumJobsEvent[]> => {
-    const entries = await redis.xrange(keys.events, '-', '+');
-    return entries.map(([, fields]) => eventSchema.parse(JSON.parse(fields[1] ?? '')));
-  };
-  const completed = async () =>
-    (await events()).filter((event): event is RequestCompletedEvent => event.type === 'request.completed');
+  const stream = { key: keys.events, field: eventStreamField, schema: eventSchema };
 
   return {
     redis,
@@ -138,17 +140,10 @@ export async function startHarness(setups: TargetSetup[]): Promise<Harness> {
       );
       return specs;
     },
-    events,
-    completed,
-    async waitForCompleted(count, timeoutMs = 20_000) {
-      return waitUntil(
-        async () => {
-          const found = await completed();
-          return found.length >= count ? found : undefined;
-        },
-        { timeoutMs, what: `${count} request.completed events` },
-      );
-    },
+    events: () => readEvents(redis, stream),
+    completed: () => readEvents(redis, stream, { types: ['request.completed'] }),
+    waitForCompleted: (count, timeoutMs = 20_000) =>
+      waitForEvents(redis, stream, { types: ['request.completed'], count, timeoutMs }),
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
       await queue.close();

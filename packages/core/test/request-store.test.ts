@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import { readEvents, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -41,12 +41,8 @@ function spec(overrides: Partial<RequestSpec> = {}): RequestSpec {
   };
 }
 
-async function events(): Promise<AiqumJobsEvent[]> {
-  const entries = await redis.xrange(keys.events, '-', '+');
-  return entries.map(([, fields]) => {
-    expect(fields[0]).toBe(eventStreamField);
-    return eventSchema.parse(JSON.parse(fields[1] ?? ''));
-  });
+function events(): Promise<AiqumJobsEvent[]> {
+  return readEvents(redis, { key: keys.events, field: eventStreamField, schema: eventSchema });
 }
 
 const roomy = { maxConcurrent: 1_000, maxPerSecond: 100_000 };

@@ -7,6 +7,14 @@ export {
 } from './aiqum-requests.js';
 export { deleteKeysWithPrefix } from './delete-keys.js';
 export {
+  type EventFilter,
+  type EventStream,
+  readEvents,
+  type StreamEvent,
+  type StreamRange,
+  waitForEvents,
+} from './events.js';
+export {
   type HttpReceiver,
   type ReceivedRequest,
   type ReceiverAnswer,
