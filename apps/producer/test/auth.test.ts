@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, lunRequest, startHarness, testToken } from './harness.js';
+import { type Harness, labLun, startHarness, testToken } from './harness.js';
 
 describe('bearer tokens', () => {
   let h: Harness;
@@ -10,7 +10,7 @@ describe('bearer tokens', () => {
   afterAll(() => h.close());
 
   const post = (headers: Record<string, string>) =>
-    h.server.inject({ method: 'POST', url: '/v1/requests', headers, payload: lunRequest });
+    h.server.inject({ method: 'POST', url: '/v1/requests', headers, payload: labLun });
 
   it.each([
     ['no token', {}],
@@ -59,12 +59,12 @@ describe('without tokens', () => {
     const warning = h.logs.lines().find((line) => line.level === 40);
     expect(String(warning?.msg)).toContain('loopback only');
 
-    const local = await h.server.inject({ method: 'POST', url: '/v1/requests', payload: lunRequest });
+    const local = await h.server.inject({ method: 'POST', url: '/v1/requests', payload: labLun });
     expect(local.statusCode).toBe(202);
     const remote = await h.server.inject({
       method: 'POST',
       url: '/v1/requests',
-      payload: lunRequest,
+      payload: labLun,
       remoteAddress: '10.1.2.3',
     });
     expect(remote.statusCode).toBe(403);

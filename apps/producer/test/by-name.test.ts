@@ -1,6 +1,7 @@
 import type { RequestSpec } from '@aiqum-jobs/core';
+import { lunRequest } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, type Harness, lunRequest, startHarness } from './harness.js';
+import { auth, type Harness, labLun, startHarness } from './harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -10,16 +11,14 @@ afterAll(() => h.close());
 
 const lunByName = {
   target: 'lab',
-  method: 'POST',
-  path: '/api/storage-provider/luns',
-  body: {
-    name: 'db01',
-    os_type: 'linux',
-    space: { size: 107_374_182_400 },
-    svm: { name: 'vs1', cluster: { name: 'cluster-01' } },
-    performance_service_level: { name: 'Performance' },
-    lun_maps: [{ igroup: { name: 'ig_db' }, logical_unit_number: 0 }],
-  },
+  ...lunRequest('db01', {
+    body: {
+      space: { size: 107_374_182_400 },
+      svm: { name: 'vs1', cluster: { name: 'cluster-01' } },
+      performance_service_level: { name: 'Performance' },
+      lun_maps: [{ igroup: { name: 'ig_db' }, logical_unit_number: 0 }],
+    },
+  }),
 };
 
 async function post(url: string, payload: object) {
@@ -116,7 +115,7 @@ describe('requests by name', () => {
       path: '/api/gateways/4ea7a442-86d1-11e0-ae1c-123478563412/storage/luns',
       body: { svm: { name: 'vs1', uuid: 'u-1' }, name: '/vol/v/l' },
     };
-    for (const payload of [lunRequest, gateway]) {
+    for (const payload of [labLun, gateway]) {
       expect((await post('/v1/requests', payload)).statusCode).toBe(202);
     }
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { RequestSpec } from '@aiqum-jobs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/run-cli.js';
-import { type Harness, lunRequest, startHarness, testToken } from './harness.js';
+import { type Harness, labLun, startHarness, testToken } from './harness.js';
 
 /** Collects what the CLI writes and lets a test wait until some text appears. */
 class Capture {
@@ -60,7 +60,7 @@ async function cli(argv: string[], context: { env?: Record<string, string>; tty?
 describe('aiqum-jobs submit FILE --watch', () => {
   it('shows progress by outcome and ends with a summary once the batch completes', async () => {
     const ndjson = [0, 1, 2]
-      .map((index) => JSON.stringify({ ...lunRequest, body: { name: `lun${index}` } }))
+      .map((index) => JSON.stringify({ ...labLun, body: { name: `lun${index}` } }))
       .join('\n');
     const path = file('requests.ndjson', `${ndjson}\n`);
     const stdout = new Capture();
@@ -106,7 +106,7 @@ describe('aiqum-jobs submit FILE --watch', () => {
   });
 
   it('prints the answer without --watch, and accepts a JSON array', async () => {
-    const path = file('requests.json', JSON.stringify([lunRequest, lunRequest]));
+    const path = file('requests.json', JSON.stringify([labLun, labLun]));
     const result = await cli(['submit', path]);
     expect(result.code).toBe(0);
     const answer = JSON.parse(result.stdout);
@@ -117,7 +117,7 @@ describe('aiqum-jobs submit FILE --watch', () => {
   it('reports each bad request and exits non-zero', async () => {
     const path = file(
       'bad.ndjson',
-      `${JSON.stringify(lunRequest)}\n${JSON.stringify({ ...lunRequest, path: '//x' })}\n`,
+      `${JSON.stringify(labLun)}\n${JSON.stringify({ ...labLun, path: '//x' })}\n`,
     );
     const before = await h.footprint();
     const result = await cli(['submit', path, '--watch']);
@@ -130,7 +130,7 @@ describe('aiqum-jobs submit FILE --watch', () => {
 
 describe('aiqum-jobs status, cancel and errors', () => {
   it('shows a request or a batch, and cancels a request', async () => {
-    const answer = await h.producer.submitBatch({ requests: [lunRequest] });
+    const answer = await h.producer.submitBatch({ requests: [labLun] });
     const [requestId = ''] = answer.requestIds;
     const request = await cli(['status', requestId]);
     expect(request.code).toBe(0);
@@ -148,7 +148,7 @@ describe('aiqum-jobs status, cancel and errors', () => {
 
   it('shows the names a request looked up and the keys sent, at a terminal', async () => {
     const byName = {
-      ...lunRequest,
+      ...labLun,
       body: {
         name: 'db01',
         svm: { name: 'vs1', cluster: { name: 'cluster-01' } },

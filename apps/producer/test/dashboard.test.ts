@@ -1,7 +1,7 @@
 import { BearerTokens, Secret } from '@aiqum-jobs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DashboardSessions } from '../src/dashboard-sessions.js';
-import { auth, type Harness, lunRequest, startHarness, testToken } from './harness.js';
+import { auth, type Harness, labLun, startHarness, testToken } from './harness.js';
 
 const html = { accept: 'text/html,application/xhtml+xml' };
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -114,7 +114,7 @@ describe('the dashboard behind bearer tokens', () => {
 
   it('lets a session read the API, the pages and bull-board, read-only', async () => {
     const cookie = await sessionCookie();
-    const { batchId, requestIds } = await h.producer.submitBatch({ requests: [lunRequest, lunRequest] });
+    const { batchId, requestIds } = await h.producer.submitBatch({ requests: [labLun, labLun] });
 
     const page = await h.server.inject({
       url: `/dashboard/batches/${batchId}`,
@@ -148,7 +148,7 @@ describe('the dashboard behind bearer tokens', () => {
       method: 'POST',
       url: '/v1/requests',
       headers: { cookie },
-      payload: lunRequest,
+      payload: labLun,
     });
     expect(submit.statusCode).toBe(401);
     const cancel = await h.server.inject({
@@ -196,9 +196,9 @@ describe('the dashboard behind bearer tokens', () => {
   });
 
   it('lists the batches of the latest events, most recent first', async () => {
-    const older = await h.producer.submitBatch({ requests: [lunRequest] });
-    const newer = await h.producer.submitBatch({ requests: [lunRequest, lunRequest] });
-    const quiet = await h.producer.submitBatch({ requests: [lunRequest] });
+    const older = await h.producer.submitBatch({ requests: [labLun] });
+    const newer = await h.producer.submitBatch({ requests: [labLun, labLun] });
+    const quiet = await h.producer.submitBatch({ requests: [labLun] });
     for (const requestId of [...older.requestIds, ...newer.requestIds.slice(0, 1)]) {
       const view = await h.store.get(requestId);
       if (view === undefined) throw new Error(`no request ${requestId}`);

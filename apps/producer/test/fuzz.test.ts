@@ -8,7 +8,7 @@ import {
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness, testToken, twoTargets } from './harness.js';
+import { type Harness, labLun, startHarness, testToken, twoTargets } from './harness.js';
 
 /**
  * Property-based fuzzing of the HTTP API through Fastify's `inject` against a real Redis. Whatever comes
@@ -422,28 +422,26 @@ const authorization = fc.oneof(
 );
 
 describe('huge inputs', () => {
-  const lun = { target: 'lab', method: 'POST', path: '/api/storage-provider/luns', body: { name: 'l' } };
-
   it('answers 413 above the body limit, 400 to a body over 256 KB and to a batch over 10,000', async () => {
     const [before, acceptedBefore] = [statuses['413'] ?? 0, accepted];
     await check({
       method: 'POST',
       url: '/v1/requests',
       headers: auth,
-      json: { ...lun, body: 'x'.repeat(8 * 1024 * 1024) },
+      json: { ...labLun, body: 'x'.repeat(8 * 1024 * 1024) },
     });
     expect(statuses['413']).toBe(before + 1);
     await check({
       method: 'POST',
       url: '/v1/requests',
       headers: auth,
-      json: { ...lun, body: 'x'.repeat(256 * 1024) },
+      json: { ...labLun, body: 'x'.repeat(256 * 1024) },
     });
     await check({
       method: 'POST',
       url: '/v1/batches',
       headers: auth,
-      json: { requests: Array(10_001).fill(lun) },
+      json: { requests: Array(10_001).fill(labLun) },
     });
     await check({ method: 'POST', url: '/v1/batches', headers: auth, json: { requests: [] } });
     const wide = Object.fromEntries(Array.from({ length: 50_000 }, (_, index) => [`k${index}`, index]));
@@ -451,7 +449,7 @@ describe('huge inputs', () => {
       method: 'POST',
       url: '/v1/batches',
       headers: auth,
-      json: { requests: [lun], metadata: wide },
+      json: { requests: [labLun], metadata: wide },
     });
     expect(accepted).toBe(acceptedBefore);
   });

@@ -9,7 +9,7 @@ import {
   RequestStore,
   Secret,
 } from '@aiqum-jobs/core';
-import { type LogSink, logSink, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import { type LogSink, logSink, lunRequest, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import {
   createDeliveryQueue,
   DeadLetters,
@@ -151,9 +151,5 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
 export const auth = { authorization: `Bearer ${testToken}` };
 
-export const lunRequest = {
-  target: 'lab',
-  method: 'POST',
-  path: '/api/storage-provider/luns',
-  body: { name: 'lun1', size: 1024 },
-} as const;
+/** The request most tests send: a LUN create on target lab. */
+export const labLun = { target: 'lab', ...lunRequest('lun1') };

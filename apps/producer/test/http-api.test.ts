@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { auth, type Harness, lunRequest, startHarness } from './harness.js';
+import { auth, type Harness, labLun, startHarness } from './harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -14,36 +14,32 @@ describe('POST /v1/requests validation', () => {
   });
 
   const bad: Array<[string, unknown, string]> = [
-    ['a protocol-relative path', { ...lunRequest, path: '//evil.example.com/api/x' }, 'path'],
-    ['an absolute URL', { ...lunRequest, path: 'http://x/api/storage-provider/luns' }, 'path'],
-    ['a dot-dot segment', { ...lunRequest, path: '/api/../x' }, 'path'],
-    ['an encoded dot-dot', { ...lunRequest, path: '/api/%2e%2e/x' }, 'path'],
-    ['CR/LF in the path', { ...lunRequest, path: '/api/storage-provider/luns\r\nHost: evil' }, 'path'],
-    ['a mixed-case encoded dot-dot', { ...lunRequest, path: '/api/%2E%2e/x' }, 'path'],
-    ['an encoded slash', { ...lunRequest, path: '/api/storage-provider%2f..%2fx' }, 'path'],
-    ['an encoded backslash', { ...lunRequest, path: '/api/storage-provider%5cx' }, 'path'],
-    ['a backslash', { ...lunRequest, path: '/api\\storage-provider\\luns' }, 'path'],
-    ['NUL in the path', { ...lunRequest, path: '/api/storage-provider/luns\u0000' }, 'path'],
-    ['a tab in the path', { ...lunRequest, path: '/api/storage-provider/\tluns' }, 'path'],
-    ['an over-long path', { ...lunRequest, path: `/api/${'a'.repeat(9_000)}` }, 'path'],
-    [
-      'raw non-ASCII in the query',
-      { ...lunRequest, path: '/api/storage-provider/luns?name=lun_\u00e9' },
-      'path',
-    ],
-    ['a right-to-left override', { ...lunRequest, path: '/api/storage-provider/\u202esnul' }, 'path'],
-    ['a lone surrogate', { ...lunRequest, path: '/api/storage-provider/luns/\ud800' }, 'path'],
-    ['a target that is not a name', { ...lunRequest, target: '../lab' }, 'target'],
-    ['a target in another case', { ...lunRequest, target: 'LAB' }, 'target'],
-    ['an unknown target', { ...lunRequest, target: 'elsewhere' }, 'target'],
+    ['a protocol-relative path', { ...labLun, path: '//evil.example.com/api/x' }, 'path'],
+    ['an absolute URL', { ...labLun, path: 'http://x/api/storage-provider/luns' }, 'path'],
+    ['a dot-dot segment', { ...labLun, path: '/api/../x' }, 'path'],
+    ['an encoded dot-dot', { ...labLun, path: '/api/%2e%2e/x' }, 'path'],
+    ['CR/LF in the path', { ...labLun, path: '/api/storage-provider/luns\r\nHost: evil' }, 'path'],
+    ['a mixed-case encoded dot-dot', { ...labLun, path: '/api/%2E%2e/x' }, 'path'],
+    ['an encoded slash', { ...labLun, path: '/api/storage-provider%2f..%2fx' }, 'path'],
+    ['an encoded backslash', { ...labLun, path: '/api/storage-provider%5cx' }, 'path'],
+    ['a backslash', { ...labLun, path: '/api\\storage-provider\\luns' }, 'path'],
+    ['NUL in the path', { ...labLun, path: '/api/storage-provider/luns\u0000' }, 'path'],
+    ['a tab in the path', { ...labLun, path: '/api/storage-provider/\tluns' }, 'path'],
+    ['an over-long path', { ...labLun, path: `/api/${'a'.repeat(9_000)}` }, 'path'],
+    ['raw non-ASCII in the query', { ...labLun, path: '/api/storage-provider/luns?name=lun_\u00e9' }, 'path'],
+    ['a right-to-left override', { ...labLun, path: '/api/storage-provider/\u202esnul' }, 'path'],
+    ['a lone surrogate', { ...labLun, path: '/api/storage-provider/luns/\ud800' }, 'path'],
+    ['a target that is not a name', { ...labLun, target: '../lab' }, 'target'],
+    ['a target in another case', { ...labLun, target: 'LAB' }, 'target'],
+    ['an unknown target', { ...labLun, target: 'elsewhere' }, 'target'],
     [
       'a GET with a body',
       { target: 'lab', method: 'GET', path: '/api/datacenter/svm/svms', body: {} },
       'body',
     ],
-    ['a wrong type', { ...lunRequest, deadlineSeconds: 'soon' }, 'deadlineSeconds'],
-    ['an unknown method', { ...lunRequest, method: 'TRACE' }, 'method'],
-    ['an unknown field', { ...lunRequest, host: 'evil.example.com' }, '(body)'],
+    ['a wrong type', { ...labLun, deadlineSeconds: 'soon' }, 'deadlineSeconds'],
+    ['an unknown method', { ...labLun, method: 'TRACE' }, 'method'],
+    ['an unknown field', { ...labLun, host: 'evil.example.com' }, '(body)'],
   ];
 
   it.each(bad)('rejects %s with 400 naming the field, and stores nothing', async (_name, body, path) => {
@@ -65,14 +61,14 @@ describe('POST /v1/requests validation', () => {
       method: 'POST',
       url: '/v1/requests',
       headers: auth,
-      payload: { ...lunRequest, target: 'elsewhere' },
+      payload: { ...labLun, target: 'elsewhere' },
     });
     expect(response.json().error).toMatchObject({ code: 'UNKNOWN_TARGET' });
     expect(response.json().error.message).toContain('"elsewhere"');
   });
 
   it('requires a target when several are configured', async () => {
-    const { target: _target, ...untargeted } = lunRequest;
+    const { target: _target, ...untargeted } = labLun;
     const response = await h.server.inject({
       method: 'POST',
       url: '/v1/requests',
@@ -112,7 +108,7 @@ describe('POST /v1/requests and GET /v1/requests/:id', () => {
       method: 'POST',
       url: '/v1/requests',
       headers: auth,
-      payload: { ...lunRequest, deadlineSeconds: 120, metadata: { ticket: 'CHG-1' } },
+      payload: { ...labLun, deadlineSeconds: 120, metadata: { ticket: 'CHG-1' } },
     });
     expect(response.statusCode).toBe(202);
     const answer = response.json();
@@ -136,7 +132,7 @@ describe('POST /v1/requests and GET /v1/requests/:id', () => {
 
     const job = await h.queue.getJob(answer.requestId);
     expect(job?.name).toBe('request');
-    expect(job?.data).toMatchObject({ requestId: answer.requestId, body: lunRequest.body });
+    expect(job?.data).toMatchObject({ requestId: answer.requestId, body: labLun.body });
     expect(await job?.getState()).toBe('waiting');
   });
 
@@ -145,7 +141,7 @@ describe('POST /v1/requests and GET /v1/requests/:id', () => {
       method: 'POST',
       url: '/v1/requests',
       headers: auth,
-      payload: { ...lunRequest, target: 'prod' },
+      payload: { ...labLun, target: 'prod' },
     });
     const view = await h.producer.get(response.json().requestId);
     expect((view?.deadlineAt ?? 0) - (view?.createdAt ?? 0)).toBe(3_600_000);

@@ -1,6 +1,6 @@
 import { metricValue, parseMetricSamples } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, type Harness, lunRequest, startHarness, testToken } from './harness.js';
+import { auth, type Harness, labLun, startHarness, testToken } from './harness.js';
 
 const scrapeToken = 'scrape-token-0123456789';
 const json = { ...auth, 'content-type': 'application/json' };
@@ -18,19 +18,17 @@ describe('producer metrics', () => {
     fetch(`${url}${path}`, { method: 'POST', headers: { ...json, ...headers }, body: JSON.stringify(body) });
 
   it('count HTTP requests by route pattern and status, and the requests and batches created', async () => {
-    const first = await post('/v1/requests', lunRequest);
+    const first = await post('/v1/requests', labLun);
     expect(first.status).toBe(202);
     const { requestId } = (await first.json()) as { requestId: string };
-    expect((await post('/v1/requests', lunRequest)).status).toBe(202);
+    expect((await post('/v1/requests', labLun)).status).toBe(202);
     // A replay answers 202 again but creates nothing.
     for (let call = 0; call < 2; call += 1) {
-      expect((await post('/v1/requests', lunRequest, { 'idempotency-key': 'metrics-once' })).status).toBe(
-        202,
-      );
+      expect((await post('/v1/requests', labLun, { 'idempotency-key': 'metrics-once' })).status).toBe(202);
     }
-    const batch = { requests: [lunRequest, lunRequest, { ...lunRequest, target: 'prod' }] };
+    const batch = { requests: [labLun, labLun, { ...labLun, target: 'prod' }] };
     expect((await post('/v1/batches', batch)).status).toBe(202);
-    expect((await post('/v1/requests', { ...lunRequest, path: 'http://elsewhere/' })).status).toBe(400);
+    expect((await post('/v1/requests', { ...labLun, path: 'http://elsewhere/' })).status).toBe(400);
     expect((await fetch(`${url}/v1/requests/${requestId}`, { headers: auth })).status).toBe(200);
     expect((await fetch(`${url}/v1/requests/no-such-request`, { headers: auth })).status).toBe(404);
     expect((await fetch(`${url}/no/such/route/${requestId}`, { headers: auth })).status).toBe(404);

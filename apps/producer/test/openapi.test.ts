@@ -9,7 +9,7 @@ import { buildProducerServer, type ProducerServer } from '../src/index.js';
 import type { OpenApiDocument } from '../src/openapi-document.js';
 import { createProducerMetrics } from '../src/producer-metrics.js';
 import { readSseStream } from '../src/sse.js';
-import { type Harness, lunRequest, startHarness, testToken } from './harness.js';
+import { type Harness, labLun, startHarness, testToken } from './harness.js';
 
 let h: Harness;
 let baseUrl: string;
@@ -221,7 +221,7 @@ describe('what the API answers matches the document', () => {
   });
 
   it('for submissions, reads, cancels, polls, errors and probes', async () => {
-    const single = { ...lunRequest, metadata: { ticket: 'CHG-1' } };
+    const single = { ...labLun, metadata: { ticket: 'CHG-1' } };
     expectValidBody('POST /v1/requests', single);
     const submitted = await call('post', '/v1/requests', {
       body: single,
@@ -231,7 +231,7 @@ describe('what the API answers matches the document', () => {
     const requestId = (submitted.body as { requestId: string }).requestId;
 
     const batch = {
-      requests: [lunRequest, { target: 'prod', method: 'GET', path: '/api/datacenter/svm/svms?name=vs1' }],
+      requests: [labLun, { target: 'prod', method: 'GET', path: '/api/datacenter/svm/svms?name=vs1' }],
       metadata: { change: 'CHG-2' },
     };
     expectValidBody('POST /v1/batches', batch);
@@ -297,7 +297,7 @@ describe('what the API answers matches the document', () => {
       ['GET /v1/batches/{id}/requests', await call('get', `/v1/batches/${batchId}/requests?limit=0`), 400],
       [
         'POST /v1/requests',
-        await call('post', '/v1/requests', { body: { ...lunRequest, path: '/api/../x' } }),
+        await call('post', '/v1/requests', { body: { ...labLun, path: '/api/../x' } }),
         400,
       ],
       [
@@ -410,7 +410,7 @@ describe('what the API answers matches the document', () => {
 
   it('for the event stream: every message of a batch, with its data parsed', async () => {
     const answer = await h.producer.submitBatch({
-      requests: [lunRequest, { ...lunRequest, body: { name: 'lun2' } }],
+      requests: [labLun, { ...labLun, body: { name: 'lun2' } }],
     });
     const [first, second] = await Promise.all(answer.requestIds.map((id) => h.store.get(id)));
     if (first === undefined || second === undefined) throw new Error('batch requests not stored');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { RedisServer } from '@aiqum-jobs/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, type Harness, lunRequest, startHarness } from './harness.js';
+import { auth, type Harness, labLun, startHarness } from './harness.js';
 
 describe('while Redis is unreachable', () => {
   let redisServer: RedisServer;
@@ -40,7 +40,7 @@ describe('while Redis is unreachable', () => {
           method: 'POST',
           url: '/v1/requests',
           headers: { ...auth, ...headers },
-          payload: lunRequest,
+          payload: labLun,
         });
       // The harness's command timeout is 2 s. Every answer must come from the first timed-out command,
       // not wait for the undo of the enqueue or the release of the key as well (4 s or more).
@@ -74,7 +74,7 @@ describe('while Redis is unreachable', () => {
       method: 'POST',
       url: '/v1/requests',
       headers: auth,
-      payload: lunRequest,
+      payload: labLun,
     });
     expect(response.statusCode).toBe(503);
     // A bound on hanging, not a speed target: without the offline queue this fails at once.
@@ -83,7 +83,7 @@ describe('while Redis is unreachable', () => {
       method: 'POST',
       url: '/v1/batches',
       headers: auth,
-      payload: { requests: [lunRequest] },
+      payload: { requests: [labLun] },
     });
     expect(batch.statusCode).toBe(503);
     expect((await h.server.inject({ url: '/v1/requests/abc', headers: auth })).statusCode).toBe(503);

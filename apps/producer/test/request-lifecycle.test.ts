@@ -1,7 +1,7 @@
 import { eventSchema, eventStreamField, maxBatchSize } from '@aiqum-jobs/core';
 import { readEvents } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, type Harness, lunRequest, startHarness } from './harness.js';
+import { auth, type Harness, labLun, startHarness } from './harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -9,14 +9,14 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-async function submit(payload: object = lunRequest, headers: Record<string, string> = {}) {
+async function submit(payload: object = labLun, headers: Record<string, string> = {}) {
   return h.server.inject({ method: 'POST', url: '/v1/requests', headers: { ...auth, ...headers }, payload });
 }
 
 function batchOf(count: number): { requests: Array<Record<string, unknown>>; metadata: object } {
   return {
     requests: Array.from({ length: count }, (_, index) => ({
-      ...lunRequest,
+      ...labLun,
       body: { name: `lun${index}` },
     })),
     metadata: { change: 'CHG-7' },
@@ -75,13 +75,13 @@ describe('batches', () => {
   it('names each bad request of a batch by its index, and stores none of the batch', async () => {
     const before = await h.footprint();
     const payload = batchOf(4);
-    payload.requests[1] = { ...lunRequest, path: '/api/../x', body: { name: 'x' } };
-    payload.requests[3] = { ...lunRequest, target: 'nowhere', body: { name: 'y' } };
+    payload.requests[1] = { ...labLun, path: '/api/../x', body: { name: 'x' } };
+    payload.requests[3] = { ...labLun, target: 'nowhere', body: { name: 'y' } };
     const response = await h.server.inject({ method: 'POST', url: '/v1/batches', headers: auth, payload });
     expect(response.statusCode).toBe(400);
     expect(response.json().error.issues).toEqual([{ path: 'requests[1].path', message: expect.any(String) }]);
 
-    payload.requests[1] = { ...lunRequest, body: { name: 'x' } };
+    payload.requests[1] = { ...labLun, body: { name: 'x' } };
     const unknownTarget = await h.server.inject({
       method: 'POST',
       url: '/v1/batches',
@@ -113,7 +113,7 @@ describe('batches', () => {
       method: 'POST',
       url: '/v1/batches',
       headers: auth,
-      payload: { requests: [{ ...lunRequest, body: { blob: 'x'.repeat(9 * 1024 * 1024) } }] },
+      payload: { requests: [{ ...labLun, body: { blob: 'x'.repeat(9 * 1024 * 1024) } }] },
     });
     expect(huge.statusCode).toBe(413);
     expect(huge.json().error.code).toBe('BODY_TOO_LARGE');
@@ -124,12 +124,12 @@ describe('batches', () => {
 describe('Idempotency-Key', () => {
   it('answers a repeated key and body with the first answer and enqueues nothing new', async () => {
     const before = await h.footprint();
-    const first = await submit(lunRequest, { 'idempotency-key': 'order-1' });
+    const first = await submit(labLun, { 'idempotency-key': 'order-1' });
     // Key order does not change the body.
     const reordered = {
-      body: lunRequest.body,
-      path: lunRequest.path,
-      method: lunRequest.method,
+      body: labLun.body,
+      path: labLun.path,
+      method: labLun.method,
       target: 'lab',
     };
     const second = await submit(reordered, { 'idempotency-key': 'order-1' });
@@ -138,14 +138,14 @@ describe('Idempotency-Key', () => {
     expect(second.json()).toEqual(first.json());
     expect((await h.footprint()).jobs).toBe(before.jobs + 1);
 
-    const other = await submit({ ...lunRequest, body: { name: 'lun2' } }, { 'idempotency-key': 'order-1' });
+    const other = await submit({ ...labLun, body: { name: 'lun2' } }, { 'idempotency-key': 'order-1' });
     expect(other.statusCode).toBe(409);
     expect(other.json().error.code).toBe('IDEMPOTENCY_KEY_REUSED');
     const otherEndpoint = await h.server.inject({
       method: 'POST',
       url: '/v1/batches',
       headers: { ...auth, 'idempotency-key': 'order-1' },
-      payload: { requests: [lunRequest] },
+      payload: { requests: [labLun] },
     });
     expect(otherEndpoint.statusCode).toBe(409);
     expect((await h.footprint()).jobs).toBe(before.jobs + 1);
@@ -170,14 +170,14 @@ describe('Idempotency-Key', () => {
   });
 
   it('does not remember a key whose request was rejected', async () => {
-    const rejected = await submit({ ...lunRequest, path: '//x' }, { 'idempotency-key': 'fixed-later' });
+    const rejected = await submit({ ...labLun, path: '//x' }, { 'idempotency-key': 'fixed-later' });
     expect(rejected.statusCode).toBe(400);
-    const accepted = await submit(lunRequest, { 'idempotency-key': 'fixed-later' });
+    const accepted = await submit(labLun, { 'idempotency-key': 'fixed-later' });
     expect(accepted.statusCode).toBe(202);
   });
 
   it('refuses a malformed key', async () => {
-    const response = await submit(lunRequest, { 'idempotency-key': 'has space' });
+    const response = await submit(labLun, { 'idempotency-key': 'has space' });
     expect(response.statusCode).toBe(400);
     expect(response.json().error.issues[0].path).toBe('Idempotency-Key');
   });

@@ -16,13 +16,7 @@ import {
   Secret,
   type TargetConfig,
 } from '@aiqum-jobs/core';
-import {
-  lunRequest,
-  readEvents,
-  type TestRedis,
-  useTestRedis,
-  waitForEvents,
-} from '@aiqum-jobs/test-support';
+import { readEvents, type TestRedis, useTestRedis, waitForEvents } from '@aiqum-jobs/test-support';
 import { loadWebhookConfig } from '@aiqum-jobs/webhooks';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -151,13 +145,6 @@ export async function startHarness(setups: TargetSetup[]): Promise<Harness> {
       await testRedis.close();
     },
   };
-}
-
-/** A valid LUN create body (keys, as AIQUM takes them) for the inventory of a simulator with `seed`. */
-export function lunBody(name: string, seed: number, svm = 'vs1') {
-  const { body } = lunRequest(name, { seed, svm });
-  if (body === undefined) throw new Error('lunRequest made no body');
-  return body;
 }
 
 /** The ids of the clusters a simulator serves through its gateway. */

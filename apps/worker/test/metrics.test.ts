@@ -1,10 +1,9 @@
 import { Secret } from '@aiqum-jobs/core';
-import { metricValue, parseMetricSamples, waitUntil } from '@aiqum-jobs/test-support';
+import { lunRequest, metricValue, parseMetricSamples, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, lunBody, startHarness } from './harness.js';
+import { type Harness, startHarness } from './harness.js';
 
 const scrapeToken = 'scrape-token-0123456789';
-const luns = '/api/storage-provider/luns';
 
 describe('worker metrics', () => {
   let h: Harness;
@@ -40,13 +39,11 @@ describe('worker metrics', () => {
     await h.enqueue([
       ...['lun_m1', 'lun_m2', 'lun_m3'].map((name) => ({
         target: 'lab',
-        method: 'POST' as const,
-        path: luns,
-        body: lunBody(name, 1),
+        ...lunRequest(name),
       })),
-      { target: 'lab', method: 'POST', path: luns, body: lunBody('lun_err1', 1) },
+      { target: 'lab', ...lunRequest('lun_err1') },
       // The simulator rejects an SVM it does not know: 4xx, no job.
-      { target: 'lab', method: 'POST', path: luns, body: lunBody('lun_m4', 1, 'no-such-svm') },
+      { target: 'lab', ...lunRequest('lun_m4', { svm: 'no-such-svm' }) },
     ]);
     const completed = await h.waitForCompleted(5);
     const outcomes = completed.map((event) => event.outcome).sort();
@@ -93,9 +90,7 @@ describe('worker metrics', () => {
     await h.enqueue(
       ['lun_long1', 'lun_long2'].map((name) => ({
         target: 'lab',
-        method: 'POST',
-        path: luns,
-        body: lunBody(name, 1),
+        ...lunRequest(name),
       })),
     );
     const tracked = await waitUntil(

@@ -1,5 +1,5 @@
 import { seedInventoryKeys } from '@aiqum-jobs/aiqum-simulator';
-import { waitUntil } from '@aiqum-jobs/test-support';
+import { type Json, lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AiqumWorker } from '../src/index.js';
 import { byRequest, type Harness, startHarness } from './harness.js';
@@ -11,17 +11,17 @@ const gib = 1024 ** 3;
 
 const vs1OfCluster01 = { name: 'vs1', cluster: { name: 'cluster-01' } };
 
-/** A LUN written as a change ticket says it: every object by name. */
-function lunByName(name: string, svm: { name: string; cluster?: { name: string } } = vs1OfCluster01) {
-  return {
-    name,
-    os_type: 'linux',
-    space: { size: gib },
-    svm,
-    performance_service_level: { name: 'Extreme Performance' },
-    storage_efficiency_policy: { name: 'Default' },
-    lun_maps: [{ igroup: { name: 'ig_linux_vs1' }, logical_unit_number: 3 }],
-  };
+/** A LUN written as a change ticket says it: every object by name; `fields` replace or add body fields. */
+function lunByName(name: string, svm: Json = vs1OfCluster01, fields: { [field: string]: Json } = {}) {
+  return lunRequest(name, {
+    body: {
+      svm,
+      performance_service_level: { name: 'Extreme Performance' },
+      storage_efficiency_policy: { name: 'Default' },
+      lun_maps: [{ igroup: { name: 'ig_linux_vs1' }, logical_unit_number: 3 }],
+      ...fields,
+    },
+  });
 }
 
 const lookups = (h: Harness, route: string): number =>
@@ -55,9 +55,7 @@ describe('writes by name', () => {
     const specs = await h.enqueue(
       Array.from({ length: 20 }, (_, index) => ({
         target: 'lab',
-        method: 'POST' as const,
-        path: luns,
-        body: lunByName(`byname_${index}`),
+        ...lunByName(`byname_${index}`),
       })),
     );
     const completed = await waitUntil(async () => {
@@ -106,9 +104,7 @@ describe('writes by name', () => {
   });
 
   it('ends an unknown name failed, naming the field and the name, and submits nothing', async () => {
-    const [spec] = await h.enqueue([
-      { target: 'lab', method: 'POST', path: luns, body: lunByName('nowhere', { name: 'vs_nowhere' }) },
-    ]);
+    const [spec] = await h.enqueue([{ target: 'lab', ...lunByName('nowhere', { name: 'vs_nowhere' }) }]);
     const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
     expect(event).toMatchObject({ outcome: 'failed', error: { code: 'NAME_NOT_FOUND', field: 'svm' } });
     expect(event.error?.message).toContain('vs_nowhere');
@@ -135,8 +131,8 @@ describe('writes by name', () => {
       return body.num_records === 2 || undefined;
     });
     const [ambiguous, qualified] = await h.enqueue([
-      { target: 'lab', method: 'POST', path: luns, body: lunByName('which_vs1', { name: 'vs1' }) },
-      { target: 'lab', method: 'POST', path: luns, body: lunByName('this_vs1') },
+      { target: 'lab', ...lunByName('which_vs1', { name: 'vs1' }) },
+      { target: 'lab', ...lunByName('this_vs1') },
     ]);
     const completed = await waitUntil(async () => {
       const found = byRequest(await h.completed());
@@ -170,15 +166,13 @@ describe('writes by name', () => {
   });
 
   it('never ends a tracked request because its queue job ran again and a name no longer resolves', async () => {
-    const [spec] = await h.enqueue([
-      { target: 'lab', method: 'POST', path: luns, body: lunByName('slow_1') },
-    ]);
+    const [spec] = await h.enqueue([{ target: 'lab', ...lunByName('slow_1') }]);
     if (!spec) throw new Error('no spec');
     await waitUntil(async () => (await h.store.get(spec.requestId))?.status === 'tracking' || undefined);
     // A stalled queue job runs again, here with a name that now matches nothing.
     const rerun = await h.queue.add(
       'request',
-      { ...spec, body: lunByName('slow_1', { name: 'vs_deleted_since' }) },
+      { ...spec, body: lunByName('slow_1', { name: 'vs_deleted_since' }).body },
       { jobId: `${spec.requestId}-rerun` },
     );
     // A finished queue job is removed (its state is then unknown).
@@ -209,9 +203,7 @@ describe('writes by name', () => {
     const [spec] = await h.enqueue([
       {
         target: 'lab',
-        method: 'POST',
-        path: luns,
-        body: { ...lunByName('svm_by_key'), svm: { key: keys.svms.vs1 ?? '' } },
+        ...lunByName('svm_by_key', { key: keys.svms.vs1 ?? '' }),
       },
     ]);
     const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
@@ -237,9 +229,7 @@ describe('writes by name', () => {
     const [spec] = await h.enqueue([
       {
         target: 'lab',
-        method: 'POST',
-        path: luns,
-        body: { ...lunByName('in_volume'), volume: { name: 'vol_db01' } },
+        ...lunByName('in_volume', vs1OfCluster01, { volume: { name: 'vol_db01' } }),
       },
     ]);
     await waitUntil(() => (sim.stats().faults['503'] ?? 0) >= 2 || undefined, { what: 'two 503 answers' });
@@ -265,13 +255,8 @@ describe('writes by name', () => {
     const [spec] = await h.enqueue([
       {
         target: 'lab',
-        method: 'POST',
-        path: luns,
         // vs2 has no ig_linux_vs1: this LUN is mapped to nothing.
-        body: {
-          ...lunByName('after_shutdown', { name: 'vs2', cluster: { name: 'cluster-01' } }),
-          lun_maps: [],
-        },
+        ...lunByName('after_shutdown', { name: 'vs2', cluster: { name: 'cluster-01' } }, { lun_maps: [] }),
       },
     ]);
     await waitUntil(() => (sim.stats().faults.latency ?? 0) >= 1 || undefined, { what: 'the slow lookup' });

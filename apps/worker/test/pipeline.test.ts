@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { igroupRequest, waitUntil } from '@aiqum-jobs/test-support';
+import { igroupRequest, lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { byRequest, gatewayClusters, type Harness, lunBody, startHarness } from './harness.js';
+import { byRequest, gatewayClusters, type Harness, startHarness } from './harness.js';
 
 let h: Harness;
 
@@ -70,10 +70,10 @@ describe('the pipeline, end to end against the simulator', () => {
     const batchId = randomUUID();
     const specs = await h.enqueue(
       [
-        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('ok_lun1', 7) },
-        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('err_lun', 7) },
-        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('warn_lun', 7) },
-        { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('part_lun', 7) },
+        { target: 'docs', ...lunRequest('ok_lun1', { seed: 7 }) },
+        { target: 'docs', ...lunRequest('err_lun', { seed: 7 }) },
+        { target: 'docs', ...lunRequest('warn_lun', { seed: 7 }) },
+        { target: 'docs', ...lunRequest('part_lun', { seed: 7 }) },
         { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: { name: 'bad' } },
         {
           target: 'docs',
@@ -86,7 +86,7 @@ describe('the pipeline, end to end against the simulator', () => {
           target: 'spec',
           method: 'POST',
           path: '/api/v2/storage-provider/luns',
-          body: lunBody('ok_spec', 8),
+          body: lunRequest('ok_spec', { seed: 8 }).body,
         },
         {
           target: 'spec',
@@ -181,8 +181,8 @@ describe('the pipeline, end to end against the simulator', () => {
 
   it("ends a failed job with its task's failure reason and an aborted job as failed with its own code", async () => {
     const specs = await h.enqueue([
-      { target: 'spec', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('err_spec', 8) },
-      { target: 'spec', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('abort_spec', 8) },
+      { target: 'spec', ...lunRequest('err_spec', { seed: 8 }) },
+      { target: 'spec', ...lunRequest('abort_spec', { seed: 8 }) },
     ]);
     const completed = await waitUntil(async () => {
       const found = byRequest(await h.completed());
@@ -203,9 +203,7 @@ describe('the pipeline, end to end against the simulator', () => {
   });
 
   it('ends an ambiguous write (connection reset after AIQUM processed it) as unknown, never resubmitted', async () => {
-    const [spec] = await h.enqueue([
-      { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('reset_lun', 7) },
-    ]);
+    const [spec] = await h.enqueue([{ target: 'docs', ...lunRequest('reset_lun', { seed: 7 }) }]);
     const completed = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
     expect(completed).toMatchObject({ outcome: 'unknown', error: { code: 'SUBMISSION_AMBIGUOUS' } });
     expect(h.simulators.get('docs')?.stats().submissions[spec?.requestId ?? '']).toBe(1);
@@ -216,9 +214,7 @@ describe('the pipeline, end to end against the simulator', () => {
     const [spec] = await h.enqueue([
       {
         target: 'docs',
-        method: 'POST',
-        path: '/api/storage-provider/luns',
-        body: lunBody('slow_lun', 7),
+        ...lunRequest('slow_lun', { seed: 7 }),
         deadlineAt: now + 1_500,
       },
     ]);
@@ -263,9 +259,7 @@ describe('the pipeline, end to end against the simulator', () => {
     const interrupted = {
       requestId: randomUUID(),
       target: 'docs',
-      method: 'POST' as const,
-      path: '/api/storage-provider/luns',
-      body: lunBody('interrupted_lun', 7),
+      ...lunRequest('interrupted_lun', { seed: 7 }),
       createdAt: now,
       deadlineAt: now + 60_000,
       retryAmbiguous: false,
@@ -273,7 +267,7 @@ describe('the pipeline, end to end against the simulator', () => {
     const resubmittable = {
       ...interrupted,
       requestId: randomUUID(),
-      body: lunBody('resubmit_lun', 7),
+      body: lunRequest('resubmit_lun', { seed: 7 }).body,
       retryAmbiguous: true,
     };
     // A worker claimed both submissions and died before AIQUM's answer was recorded; its claims' leases
@@ -311,9 +305,7 @@ describe('the pipeline, end to end against the simulator', () => {
   });
 
   it('stops polling a request that was cancelled while tracked', async () => {
-    const [spec] = await h.enqueue([
-      { target: 'docs', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('slow_cancel', 7) },
-    ]);
+    const [spec] = await h.enqueue([{ target: 'docs', ...lunRequest('slow_cancel', { seed: 7 }) }]);
     if (!spec) throw new Error('no spec');
     const view = await waitUntil(async () => {
       const current = await h.store.get(spec.requestId);

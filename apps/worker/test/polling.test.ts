@@ -1,6 +1,6 @@
-import { waitUntil } from '@aiqum-jobs/test-support';
+import { lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { byRequest, type Harness, lunBody, startHarness } from './harness.js';
+import { byRequest, type Harness, startHarness } from './harness.js';
 
 /** Both targets poll every 200 ms, so the only difference between them is long polling. */
 const everyTwoHundredMs = {
@@ -52,9 +52,7 @@ describe('polling', () => {
     const [spec] = await h.enqueue([
       {
         target: 'interval',
-        method: 'POST',
-        path: '/api/storage-provider/luns',
-        body: lunBody('interval_lun', 3),
+        ...lunRequest('interval_lun', { seed: 3 }),
       },
     ]);
     const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
@@ -66,9 +64,7 @@ describe('polling', () => {
   });
 
   it('with long polling, sees the end of a job in one GET', async () => {
-    const [spec] = await h.enqueue([
-      { target: 'long', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('long_lun', 4) },
-    ]);
+    const [spec] = await h.enqueue([{ target: 'long', ...lunRequest('long_lun', { seed: 4 }) }]);
     const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
     expect(event.outcome).toBe('succeeded');
     expect(event.polls).toBe(1);
@@ -90,9 +86,7 @@ describe('polling', () => {
     const [spec] = await h.enqueue([
       {
         target: 'interval',
-        method: 'POST',
-        path: '/api/storage-provider/luns',
-        body: lunBody('retry_after_lun', 3),
+        ...lunRequest('retry_after_lun', { seed: 3 }),
       },
     ]);
     await waitUntil(() => (simulator.stats().faults['503'] ?? 0) >= 2 || undefined, {

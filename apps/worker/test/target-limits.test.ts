@@ -1,5 +1,6 @@
+import { lunRequest } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, lunBody, startHarness } from './harness.js';
+import { type Harness, startHarness } from './harness.js';
 
 let h: Harness;
 
@@ -30,9 +31,7 @@ describe('per-target limits', () => {
     const specs = await h.enqueue(
       Array.from({ length: 30 }, (_, index) => ({
         target: 'small',
-        method: 'POST' as const,
-        path: '/api/storage-provider/luns',
-        body: lunBody(`limit_lun_${index}`, 5),
+        ...lunRequest(`limit_lun_${index}`, { seed: 5 }),
       })),
     );
     const completed = await h.waitForCompleted(specs.length, 60_000);

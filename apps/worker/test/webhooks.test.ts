@@ -1,4 +1,10 @@
-import { metricValue, parseMetricSamples, startHttpReceiver, waitUntil } from '@aiqum-jobs/test-support';
+import {
+  lunRequest,
+  metricValue,
+  parseMetricSamples,
+  startHttpReceiver,
+  waitUntil,
+} from '@aiqum-jobs/test-support';
 import {
   loadWebhookConfig,
   SubscriptionStore,
@@ -6,9 +12,7 @@ import {
   WebhookUrlPolicy,
 } from '@aiqum-jobs/webhooks';
 import { describe, expect, it } from 'vitest';
-import { lunBody, startHarness } from './harness.js';
-
-const luns = '/api/storage-provider/luns';
+import { startHarness } from './harness.js';
 
 describe('webhooks of aiqum-worker', () => {
   it('fans the events out to the subscriptions, delivers them signed, and counts every attempt', async () => {
@@ -34,7 +38,7 @@ describe('webhooks of aiqum-worker', () => {
       });
       await subscriptions.create({ url: `${receiver.url}/refuses`, types: ['request.completed'] });
       const worker = await h.startWorker({ webhooks });
-      await h.enqueue([{ target: 'lab', method: 'POST', path: luns, body: lunBody('hooked', 1) }]);
+      await h.enqueue([{ target: 'lab', ...lunRequest('hooked') }]);
       const [completed] = await h.waitForCompleted(1);
       if (!completed) throw new Error('no completion event');
 

@@ -1,8 +1,8 @@
 import { ConfigError } from '@aiqum-jobs/core';
-import { waitUntil } from '@aiqum-jobs/test-support';
+import { lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { describe, expect, it } from 'vitest';
 import { loadWorkerConfig } from '../src/index.js';
-import { lunBody, startHarness } from './harness.js';
+import { startHarness } from './harness.js';
 
 describe('worker lifecycle', () => {
   it('serves /healthz and /readyz, and is not ready once it shuts down', async () => {
@@ -39,9 +39,7 @@ describe('worker lifecycle', () => {
       const [spec] = await h.enqueue([
         {
           target: 'long',
-          method: 'POST',
-          path: '/api/storage-provider/luns',
-          body: lunBody('handover', 1),
+          ...lunRequest('handover'),
         },
       ]);
       const simulator = h.simulators.get('long');
@@ -80,8 +78,8 @@ describe('worker lifecycle', () => {
     try {
       const worker = await h.startWorker({ shutdownTimeoutMs: 300 });
       const specs = await h.enqueue([
-        { target: 'slow', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('stop_1', 1) },
-        { target: 'slow', method: 'POST', path: '/api/storage-provider/luns', body: lunBody('stop_2', 1) },
+        { target: 'slow', ...lunRequest('stop_1') },
+        { target: 'slow', ...lunRequest('stop_2') },
         { target: 'slow', method: 'GET', path: '/api/datacenter/svm/svms' },
       ]);
       await waitUntil(

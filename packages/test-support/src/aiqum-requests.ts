@@ -1,10 +1,16 @@
 import { seedInventoryKeys } from '@aiqum-jobs/aiqum-simulator';
 
-/** A write as aiqum-jobs takes it (structurally a core `RequestInput`; this package does not depend on core). */
+/** A JSON value, as request bodies hold them. */
+export type Json = string | number | boolean | null | Json[] | { [field: string]: Json };
+
+/**
+ * A write as aiqum-jobs takes it (structurally a core `RequestInput`; this package does not depend on core).
+ * Callers add what the write does not fix: `{ target: 'lab', ...lunRequest('lun1') }`.
+ */
 export type AiqumWrite = {
   method: 'POST';
   path: string;
-  body: { [field: string]: string | number | { key: string } | { size: number } };
+  body: { [field: string]: Json };
 };
 
 export interface AiqumRequestOptions {
@@ -14,11 +20,19 @@ export interface AiqumRequestOptions {
   seed?: number;
 }
 
+export interface LunRequestOptions extends AiqumRequestOptions {
+  /**
+   * Body fields that replace or add to the default ones: references by name or looked up by the test,
+   * `lun_maps`, another size.
+   */
+  body?: { [field: string]: Json };
+}
+
 /**
  * An AIQUM LUN create as Unified Manager takes it, with keys: 1 GiB, linux, service level Value. Scenarios
  * pick a job's outcome by `name`.
  */
-export function lunRequest(name: string, options: AiqumRequestOptions = {}): AiqumWrite {
+export function lunRequest(name: string, options: LunRequestOptions = {}): AiqumWrite {
   const keys = seedInventoryKeys(options.seed ?? 1);
   return {
     method: 'POST',
@@ -29,6 +43,7 @@ export function lunRequest(name: string, options: AiqumRequestOptions = {}): Aiq
       space: { size: 1073741824 },
       svm: { key: svmKey(options) },
       performance_service_level: { key: keys.performanceServiceLevels.Value ?? missingKey('psl', 'Value') },
+      ...options.body,
     },
   };
 }

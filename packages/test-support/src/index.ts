@@ -2,6 +2,8 @@ export {
   type AiqumRequestOptions,
   type AiqumWrite,
   igroupRequest,
+  type Json,
+  type LunRequestOptions,
   lunRequest,
   missingKey,
 } from './aiqum-requests.js';
