@@ -1,8 +1,7 @@
 import { seedInventoryKeys } from '@aiqum-jobs/aiqum-simulator';
-import type { jsonValueSchema, RequestInput } from '@aiqum-jobs/core';
-import { waitUntil } from '@aiqum-jobs/test-support';
+import type { RequestInput } from '@aiqum-jobs/core';
+import { type Json, lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
 import { judge, SimulatorReader } from '../src/ground-truth.js';
 import { guaranteesKept, PipelineUnderTest, type ServiceProcess } from '../src/index.js';
 
@@ -51,23 +50,15 @@ afterAll(async () => {
   await pipeline.close();
 });
 
-type Json = z.output<typeof jsonValueSchema>;
-
-function lun(name: string, svm: Json, extra: Record<string, Json> = {}): RequestInput {
-  return {
-    target: 'lab',
-    method: 'POST',
-    path: '/api/storage-provider/luns',
-    body: {
-      name,
-      os_type: 'linux',
-      space: { size: gib },
-      svm,
-      performance_service_level: { name: 'Performance' },
-      storage_efficiency_policy: { name: 'Default' },
-      ...extra,
-    },
+/** A LUN on target lab with every reference by name; `fields` replace or add body fields. */
+function lun(name: string, svm: Json, fields: { [field: string]: Json } = {}): RequestInput {
+  const body = {
+    svm,
+    performance_service_level: { name: 'Performance' },
+    storage_efficiency_policy: { name: 'Default' },
+    ...fields,
   };
+  return { target: 'lab', ...lunRequest(name, { body }) };
 }
 
 describe('a batch written by name', () => {

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createRedisKeys, type RequestSpec, RequestStore } from '@aiqum-jobs/core';
-import { type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
+import { lunRequest, type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -22,8 +22,7 @@ function spec(overrides: Partial<RequestSpec> = {}): RequestSpec {
   return {
     requestId: randomUUID(),
     target: 'lab',
-    method: 'POST',
-    path: '/api/storage-provider/luns',
+    ...lunRequest('lun'),
     createdAt: now,
     deadlineAt: now + 60_000,
     retryAmbiguous: false,

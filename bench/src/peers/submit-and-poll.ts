@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AiqumClient } from '@aiqum-jobs/aiqum-client';
-import { lunBody } from '../lun-requests.js';
+import { benchLun } from '../lun-requests.js';
 
 /** Counts of one peer run, kept as its jobs go. */
 export class PeerTally {
@@ -24,12 +24,7 @@ export async function submitAndPoll(
   tally: PeerTally,
   signal: AbortSignal,
 ): Promise<void> {
-  const submitted = await client.submit({
-    method: 'POST',
-    path: '/api/storage-provider/luns',
-    body: lunBody(name, index),
-    signal,
-  });
+  const submitted = await client.submit({ ...benchLun(name, index), signal });
   if (submitted.kind !== 'job') throw new Error(`submission ${index} answered without a job`);
   tally.submitted += 1;
   tally.tracked += 1;

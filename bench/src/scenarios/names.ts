@@ -1,5 +1,6 @@
 import { seedInventoryKeys } from '@aiqum-jobs/aiqum-simulator';
 import { objectKinds, type RequestInput } from '@aiqum-jobs/core';
+import { lunRequest } from '@aiqum-jobs/test-support';
 import { z } from 'zod';
 import { BenchPipeline } from '../bench-pipeline.js';
 import { CompletionStream } from '../completion-stream.js';
@@ -100,21 +101,14 @@ function lunBatch(
     const psl = serviceLevels[index % serviceLevels.length] ?? 'Value';
     const pslKey = pslKeys[psl];
     if (!svm || !pslKey) throw new Error(`no SVM or no key for service level "${psl}"`);
-    return {
-      method: 'POST',
-      path: '/api/storage-provider/luns',
-      body: {
-        name: `${namePrefix}_${index}`,
-        os_type: 'linux',
-        space: { size: 1024 ** 3 },
-        ...(style === 'names'
-          ? {
-              svm: { name: svm.name, cluster: { name: svm.cluster } },
-              performance_service_level: { name: psl },
-            }
-          : { svm: { key: svm.key }, performance_service_level: { key: pslKey } }),
-      },
-    };
+    const references =
+      style === 'names'
+        ? {
+            svm: { name: svm.name, cluster: { name: svm.cluster } },
+            performance_service_level: { name: psl },
+          }
+        : { svm: { key: svm.key }, performance_service_level: { key: pslKey } };
+    return lunRequest(`${namePrefix}_${index}`, { body: references });
   });
 }
 

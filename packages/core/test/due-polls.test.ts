@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import { lunRequest, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisKeys, type RedisKeys, type RequestSpec, RequestStore } from '../src/index.js';
@@ -31,9 +31,7 @@ async function tracked(target: string, count: number): Promise<RequestSpec[]> {
   const specs = Array.from({ length: count }, () => ({
     requestId: randomUUID(),
     target,
-    method: 'POST' as const,
-    path: '/api/storage-provider/luns',
-    body: { name: 'lun' },
+    ...lunRequest('lun'),
     createdAt: now,
     deadlineAt: now + 60_000,
     retryAmbiguous: false,

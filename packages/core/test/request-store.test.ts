@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readEvents, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import { lunRequest, readEvents, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -31,9 +31,7 @@ function spec(overrides: Partial<RequestSpec> = {}): RequestSpec {
   return {
     requestId: randomUUID(),
     target: 'lab',
-    method: 'POST',
-    path: '/api/storage-provider/luns',
-    body: { name: 'lun1' },
+    ...lunRequest('lun1'),
     createdAt: now,
     deadlineAt: now + 60_000,
     retryAmbiguous: false,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import { lunRequest, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createRedisKeys,
@@ -28,8 +28,7 @@ async function requests(count: number): Promise<RequestSpec[]> {
   const specs = Array.from({ length: count }, () => ({
     requestId: randomUUID(),
     target: 'lab',
-    method: 'POST' as const,
-    path: '/api/storage-provider/luns',
+    ...lunRequest('lun'),
     createdAt: now,
     deadlineAt: now + 60_000,
     retryAmbiguous: false,

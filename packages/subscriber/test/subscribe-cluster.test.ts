@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, createRedisKeys, EventStreamTrimmer, RequestStore } from '@aiqum-jobs/core';
-import { freePort, waitUntil } from '@aiqum-jobs/test-support';
+import { freePort, lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Delivery, subscribe } from '../src/index.js';
@@ -54,8 +54,7 @@ describe('subscribe on a Redis Cluster', () => {
     const spec = {
       requestId: randomUUID(),
       target: 'lab',
-      method: 'POST' as const,
-      path: '/api/storage-provider/luns',
+      ...lunRequest('lun'),
       createdAt: now,
       deadlineAt: now + 60_000,
       retryAmbiguous: false,

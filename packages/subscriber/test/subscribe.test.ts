@@ -11,6 +11,7 @@ import {
 import {
   deleteKeysWithPrefix,
   logSink,
+  lunRequest,
   type TestRedis,
   useTestRedis,
   waitUntil,
@@ -53,9 +54,7 @@ async function complete(store: RequestStore, count: number, batchId?: string): P
   const specs = Array.from({ length: count }, () => ({
     requestId: randomUUID(),
     target: 'lab',
-    method: 'POST' as const,
-    path: '/api/storage-provider/luns',
-    body: {},
+    ...lunRequest('lun'),
     createdAt: now,
     deadlineAt: now + 60_000,
     retryAmbiguous: false,

@@ -85,10 +85,10 @@ export async function findOne(client: AiqumClient, path: string, name: string): 
 }
 
 /** The references a LUN POST takes, as keys. */
-export interface LunReferences {
+export type LunReferences = {
   svm: { key: string };
   performance_service_level: { key: string };
-}
+};
 
 /**
  * Writes take references by key (SPEC); like NetApp's clients, look each one up by name first.

@@ -1,4 +1,5 @@
 import type { ScenarioInput, Simulator } from '@aiqum-jobs/aiqum-simulator';
+import { lunRequest } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   AiqumConnectionError,
@@ -11,7 +12,6 @@ import {
   aiqumJobRef,
   clientFor,
   collect,
-  gib,
   groundTruth,
   keyedRecord,
   type LunReferences,
@@ -27,7 +27,6 @@ const jobPollRoute = 'GET /api/management-server/jobs/{key}';
 const baseScenario: ScenarioInput = { rules: [{ job: { durationMs: 100 } }] };
 
 let references: LunReferences;
-const lunBody = (name: string) => ({ name, os_type: 'linux', space: { size: gib }, ...references });
 
 describe('contract: retries against simulator faults', () => {
   let sim: Simulator;
@@ -50,7 +49,11 @@ describe('contract: retries against simulator faults', () => {
         if (delays.length === 2) sim.setScenario(baseScenario);
       },
     });
-    const submitted = await client.submit({ method: 'POST', path: lunsPath, body: lunBody('lun_retry') });
+    const submitted = await client.submit({
+      method: 'POST',
+      path: lunsPath,
+      body: lunRequest('lun_retry', { body: references }).body,
+    });
     if (submitted.kind !== 'job') throw new Error('expected a job');
     sim.setScenario({
       rules: [
@@ -80,7 +83,7 @@ describe('contract: retries against simulator faults', () => {
     const submitted = await client.submit({
       method: 'POST',
       path: lunsPath,
-      body: lunBody('lun_poll_reset'),
+      body: lunRequest('lun_poll_reset', { body: references }).body,
     });
     if (submitted.kind !== 'job') throw new Error('expected a job');
     sim.setScenario({
@@ -110,7 +113,7 @@ describe('contract: retries against simulator faults', () => {
       client.submit({
         method: 'POST',
         path: lunsPath,
-        body: lunBody('lun_503'),
+        body: lunRequest('lun_503', { body: references }).body,
         headers: { 'X-Correlation-Id': correlationId },
       }),
     );
@@ -135,7 +138,7 @@ describe('contract: retries against simulator faults', () => {
       client.submit({
         method: 'POST',
         path: lunsPath,
-        body: lunBody('lun_reset'),
+        body: lunRequest('lun_reset', { body: references }).body,
         headers: { 'X-Correlation-Id': correlationId },
       }),
     );
@@ -200,7 +203,7 @@ describe('contract: retries against simulator faults', () => {
       client.submit({
         method: 'POST',
         path: lunsPath,
-        body: lunBody('lun_malformed'),
+        body: lunRequest('lun_malformed', { body: references }).body,
         headers: { 'X-Correlation-Id': correlationId },
       }),
     );
@@ -223,7 +226,7 @@ describe('contract: retries against simulator faults', () => {
       client.submit({
         method: 'POST',
         path: lunsPath,
-        body: lunBody('lun_timeout'),
+        body: lunRequest('lun_timeout', { body: references }).body,
         headers: { 'X-Correlation-Id': correlationId },
       }),
     );

@@ -1,11 +1,11 @@
 import type { Simulator } from '@aiqum-jobs/aiqum-simulator';
+import { lunRequest } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AiqumBadRequestError, type AiqumClient, exactFilterValue } from '../../src/index.js';
 import { rejection } from '../helpers.js';
 import {
   clientFor,
   collect,
-  gib,
   keyedRecord,
   type LunReferences,
   lunReferences,
@@ -56,7 +56,7 @@ describe('contract: how jobs end, as the specification has them', () => {
     const submitted = await client.submit({
       method: 'POST',
       path: lunsPath,
-      body: { name, os_type: 'linux', space: { size: gib }, ...references },
+      body: lunRequest(name, { body: references }).body,
     });
     if (submitted.kind !== 'job') throw new Error('expected a job');
     return client.waitForJob(submitted.job, quickWait);
@@ -79,7 +79,7 @@ describe('contract: how jobs end, as the specification has them', () => {
     const submitted = await client.submit({
       method: 'POST',
       path: lunsPath,
-      body: { name: 'aborted_1', os_type: 'linux', space: { size: gib }, ...references },
+      body: lunRequest('aborted_1', { body: references }).body,
     });
     if (submitted.kind !== 'job') throw new Error('expected a job');
     const snapshot = await client.waitForJob(submitted.job, {
@@ -116,7 +116,7 @@ describe('contract: how jobs end, as the specification has them', () => {
       client.submit({
         method: 'POST',
         path: lunsPath,
-        body: { name: 'by_name', os_type: 'linux', space: { size: gib }, svm: { name: 'vs1' } },
+        body: lunRequest('by_name', { body: { svm: { name: 'vs1' } } }).body,
       }),
     );
     if (!(error instanceof AiqumBadRequestError)) throw error;

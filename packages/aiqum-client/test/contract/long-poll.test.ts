@@ -1,9 +1,9 @@
 import type { ScenarioInput, Simulator } from '@aiqum-jobs/aiqum-simulator';
+import { lunRequest } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AiqumClient, JobRef } from '../../src/index.js';
 import {
   clientFor,
-  gib,
   groundTruth,
   type LunReferences,
   lunReferences,
@@ -27,12 +27,7 @@ describe('contract: long polling', () => {
     const submitted = await client.submit({
       method: 'POST',
       path: '/api/storage-provider/luns',
-      body: {
-        name,
-        os_type: 'linux',
-        space: { size: gib },
-        ...references,
-      },
+      body: lunRequest(name, { body: references }).body,
       headers: { 'X-Correlation-Id': name },
     });
     if (submitted.kind !== 'job' || submitted.job.kind !== 'aiqum') throw new Error('expected an AIQUM job');

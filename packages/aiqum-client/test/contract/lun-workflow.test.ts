@@ -1,4 +1,5 @@
 import type { Simulator } from '@aiqum-jobs/aiqum-simulator';
+import { lunRequest } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AiqumClient, AiqumNotFoundError, type JobRef, type JobSnapshot } from '../../src/index.js';
 import { rejection } from '../helpers.js';
@@ -102,13 +103,8 @@ describe.each(['docs', 'spec'] as const)('contract: LUN provisioning, %s dialect
     const submitted = await client.submit({
       method: 'POST',
       path: lunsPath,
-      body: {
-        name,
-        os_type: 'linux',
-        space: { size: gib },
-        svm: { key: svm.key },
-        performance_service_level: { key: psl.key },
-      },
+      body: lunRequest(name, { body: { svm: { key: svm.key }, performance_service_level: { key: psl.key } } })
+        .body,
       headers: { 'X-Correlation-Id': correlationId },
     });
     if (submitted.kind !== 'job') throw new Error(`expected a job, got ${submitted.status}`);
@@ -144,12 +140,9 @@ describe.each(['docs', 'spec'] as const)('contract: LUN provisioning, %s dialect
     const submitted = await client.submit({
       method: 'POST',
       path: '/api/v2/storage-provider/luns',
-      body: {
-        name: `lun_v2_${dialect}`,
-        os_type: 'linux',
-        space: { size: gib },
-        ...(await lunReferences(sim, { svm: 'vs2', psl: 'Performance' })),
-      },
+      body: lunRequest(`lun_v2_${dialect}`, {
+        body: await lunReferences(sim, { svm: 'vs2', psl: 'Performance' }),
+      }).body,
     });
     if (submitted.kind !== 'job' || submitted.job.kind !== 'aiqum') throw new Error('expected an AIQUM job');
     const ref = submitted.job;
@@ -191,12 +184,7 @@ describe.each(['docs', 'spec'] as const)('contract: LUN provisioning, %s dialect
     const submitted = await client.submit({
       method: 'POST',
       path: lunsPath,
-      body: {
-        name: 'lun_fail_1',
-        os_type: 'linux',
-        space: { size: gib },
-        ...(await lunReferences(sim)),
-      },
+      body: lunRequest('lun_fail_1', { body: await lunReferences(sim) }).body,
       headers: { 'X-Correlation-Id': correlationId },
     });
     if (submitted.kind !== 'job') throw new Error('expected a job');

@@ -1,16 +1,9 @@
 import type { Simulator } from '@aiqum-jobs/aiqum-simulator';
+import { lunRequest } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AiqumClient, AiqumConnectionError } from '../../src/index.js';
 import { capturedLogger, rejection } from '../helpers.js';
-import {
-  caOf,
-  clientFor,
-  collect,
-  gib,
-  keyedRecord,
-  startHttpsSimulator,
-  userOf,
-} from './contract-helpers.js';
+import { caOf, clientFor, collect, keyedRecord, startHttpsSimulator, userOf } from './contract-helpers.js';
 
 describe('contract: HTTPS with the simulator CA', () => {
   let sim: Simulator;
@@ -40,7 +33,7 @@ describe('contract: HTTPS with the simulator CA', () => {
       client.submit({
         method: 'POST',
         path: '/api/storage-provider/luns',
-        body: { name: 'lun_tls', os_type: 'linux', space: { size: gib } },
+        body: lunRequest('lun_tls').body,
       }),
     );
     expect(error).toBeInstanceOf(AiqumConnectionError);

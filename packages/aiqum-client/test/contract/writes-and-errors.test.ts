@@ -1,4 +1,5 @@
 import type { Simulator } from '@aiqum-jobs/aiqum-simulator';
+import { lunRequest } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AiqumAuthenticationError,
@@ -10,7 +11,6 @@ import { capturedLogger, rejection } from '../helpers.js';
 import {
   clientFor,
   collect,
-  gib,
   keyedRecord,
   type LunReferences,
   lunReferences,
@@ -21,13 +21,6 @@ import {
 const lunsPath = '/api/storage-provider/luns';
 
 let references: LunReferences;
-const lunBody = (name: string, extra: Record<string, unknown> = {}) => ({
-  name,
-  os_type: 'linux',
-  space: { size: gib },
-  ...references,
-  ...extra,
-});
 
 describe('contract: writes and errors', () => {
   let sim: Simulator;
@@ -67,7 +60,11 @@ describe('contract: writes and errors', () => {
     sim.reset();
     const jobsBefore = sim.stats().jobs.total;
     const error = await rejection(
-      client.submit({ method: 'POST', path: lunsPath, body: lunBody('lun_bad', { space: { size: -1 } }) }),
+      client.submit({
+        method: 'POST',
+        path: lunsPath,
+        body: lunRequest('lun_bad', { body: { ...references, space: { size: -1 } } }).body,
+      }),
     );
     expect(error).toBeInstanceOf(AiqumBadRequestError);
     expect(error).toMatchObject({
@@ -107,7 +104,11 @@ describe('contract: writes and errors', () => {
       logger,
     });
     const error = await rejection(
-      operatorClient.submit({ method: 'POST', path: lunsPath, body: lunBody('lun_by_operator') }),
+      operatorClient.submit({
+        method: 'POST',
+        path: lunsPath,
+        body: lunRequest('lun_by_operator', { body: references }).body,
+      }),
     );
     expect(error).toBeInstanceOf(AiqumPermissionDeniedError);
     expect(error).toMatchObject({ code: 'AIQUM_FORBIDDEN', status: 403, retryable: false, ambiguous: false });
