@@ -27,5 +27,15 @@ export { type LogLine, type LogSink, logSink } from './log-sink.js';
 export { type MetricSample, metricValue, parseMetricSamples } from './metric-samples.js';
 export { RedisCluster, type RedisClusterOptions } from './redis-cluster.js';
 export { freePort, RedisServer, type RedisServerOptions } from './redis-server.js';
+export {
+  type CommandResult,
+  type ProcessExit,
+  type ProcessOptions,
+  type Readiness,
+  type RunOptions,
+  runCommand,
+  type StartOptions,
+  TestProcess,
+} from './test-process.js';
 export { type TestRedis, useTestRedis } from './test-redis.js';
 export { waitUntil } from './wait-until.js';
