@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedisKeys, type PollPolicy, type RedisConnection, type RequestInput } from '@aiqum-jobs/core';
 import { createProducer, createProducerRedis, type Producer } from '@aiqum-jobs/producer';
-import { freePort } from '@aiqum-jobs/test-support';
-import { ChildService } from './child-service.js';
+import { freePort, TestProcess } from '@aiqum-jobs/test-support';
 import { bins } from './repo-paths.js';
 
 /** The producer library takes batches of at most this many requests. */
@@ -37,7 +36,7 @@ const deployedWorkerNodeArgs = ['--max-old-space-size=192'];
 export class BenchPipeline {
   readonly prefix = `{aiqum-bench-${randomBytes(4).toString('hex')}}`;
   readonly eventsKey = createRedisKeys(this.prefix).events;
-  readonly workers: ChildService[] = [];
+  readonly workers: TestProcess[] = [];
   readonly producer: Producer;
   readonly producerRedis: RedisConnection;
   readonly #workDir: string;
@@ -94,14 +93,16 @@ export class BenchPipeline {
     return pipeline;
   }
 
-  async startWorker(): Promise<ChildService> {
+  async startWorker(): Promise<TestProcess> {
     const port = await freePort();
-    const worker = await ChildService.start({
+    const worker = await TestProcess.start({
       name: `aiqum-worker-${this.workers.length + 1}`,
-      script: bins.worker,
-      nodeArgs: this.#nodeArgs,
+      args: [...this.#nodeArgs, bins.worker],
       env: { ...this.#env, WORKER_HEALTH_PORT: String(port) },
-      ready: async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
+      ready: { url: `http://127.0.0.1:${port}/readyz` },
+      readyTimeoutMs: 30_000,
+      // Its shutdown timeout, then the CPU profile of a long run to write.
+      stopTimeoutMs: 60_000,
     });
     this.workers.push(worker);
     return worker;

@@ -1,7 +1,6 @@
 import type { ScenarioInput } from '@aiqum-jobs/aiqum-simulator';
-import { freePort } from '@aiqum-jobs/test-support';
+import { freePort, TestProcess } from '@aiqum-jobs/test-support';
 import { z } from 'zod';
-import { ChildService } from './child-service.js';
 import { bins } from './repo-paths.js';
 
 /** The simulator's application administrator: the only user its admin API (`/_sim/`) answers. */
@@ -43,9 +42,9 @@ export function jobGets(stats: SimulatorCounts): number {
  */
 export class SimulatorProcess {
   readonly url: string;
-  readonly service: ChildService;
+  readonly service: TestProcess;
 
-  private constructor(url: string, service: ChildService) {
+  private constructor(url: string, service: TestProcess) {
     this.url = url;
     this.service = service;
   }
@@ -55,12 +54,11 @@ export class SimulatorProcess {
     const url = `http://127.0.0.1:${port}`;
     const args = ['--http', '--port', String(port), '--seed', '1', '--log-level', 'warn'];
     if (options.longPoll) args.push('--long-poll');
-    const service = await ChildService.start({
+    const service = await TestProcess.start({
       name: 'aiqum-simulator',
-      script: bins.simulator,
-      args,
-      env: {},
-      ready: async () => (await fetch(`${url}/_sim/stats`, { headers: { authorization } })).ok,
+      args: [bins.simulator, ...args],
+      ready: { url: `${url}/_sim/stats`, headers: { authorization } },
+      readyTimeoutMs: 30_000,
     });
     return new SimulatorProcess(url, service);
   }

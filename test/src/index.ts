@@ -6,4 +6,4 @@ export {
   PipelineUnderTest,
 } from './pipeline-under-test.js';
 export { type RedisOutageRun, redisOutagePipeline, runThroughRedisOutage } from './redis-outage.js';
-export { bins, runCommand, ServiceProcess } from './service-process.js';
+export { bins, type ServiceProcess, startProducerProcess, startWorkerProcess } from './service-process.js';

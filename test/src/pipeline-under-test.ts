@@ -22,7 +22,7 @@ import {
   readEvents,
   waitUntil,
 } from '@aiqum-jobs/test-support';
-import { ServiceProcess } from './service-process.js';
+import { type ServiceProcess, startProducerProcess, startWorkerProcess } from './service-process.js';
 
 export interface PipelineOptions {
   /** Worker processes to start. */
@@ -160,14 +160,14 @@ export class PipelineUnderTest {
   }
 
   async startWorker(): Promise<ServiceProcess> {
-    const worker = await ServiceProcess.worker(this.env);
+    const worker = await startWorkerProcess(this.env);
     this.workers.push(worker);
     return worker;
   }
 
   /** A producer HTTP API process on this pipeline's Redis and target, with `env` added. */
   async startProducerApi(env: Record<string, string> = {}): Promise<ServiceProcess> {
-    const api = await ServiceProcess.producer({ ...this.env, ...env });
+    const api = await startProducerProcess({ ...this.env, ...env });
     this.producerApis.push(api);
     return api;
   }
@@ -257,11 +257,15 @@ export class PipelineUnderTest {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.workers, ...this.producerApis].map((service) => service.stop()));
-    await this.producer.close();
-    this.#producerRedis.disconnect();
-    await this.simulator.close();
-    await this.#redis.stop();
-    rmSync(this.#workDir, { recursive: true, force: true });
+    try {
+      await Promise.all([...this.workers, ...this.producerApis].map((service) => service.stop()));
+    } finally {
+      // A process killed at its stop deadline fails the close, not the clean-up.
+      await this.producer.close();
+      this.#producerRedis.disconnect();
+      await this.simulator.close();
+      await this.#redis.stop();
+      rmSync(this.#workDir, { recursive: true, force: true });
+    }
   }
 }

@@ -8,11 +8,12 @@ import {
   igroupRequest,
   lunRequest,
   readEvents,
+  runCommand,
   type TestRedis,
   useTestRedis,
 } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bins, runCommand, ServiceProcess } from '../src/index.js';
+import { bins, type ServiceProcess, startProducerProcess, startWorkerProcess } from '../src/index.js';
 
 const maxConcurrent = 4;
 const scenario = {
@@ -72,17 +73,20 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   };
   services.push(
-    await ServiceProcess.worker(env),
-    await ServiceProcess.worker(env),
-    await ServiceProcess.producer(env),
+    await startWorkerProcess(env),
+    await startWorkerProcess(env),
+    await startProducerProcess(env),
   );
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(services.map((service) => service.stop()));
-  await Promise.all(simulators.map((simulator) => simulator.close()));
-  await redis.close();
-  rmSync(workDir, { recursive: true, force: true });
+  try {
+    await Promise.all(services.map((service) => service.stop()));
+  } finally {
+    await Promise.all(simulators.map((simulator) => simulator.close()));
+    await redis.close();
+    rmSync(workDir, { recursive: true, force: true });
+  }
 });
 
 describe('a batch of 200 requests through real producer and worker processes', () => {
@@ -107,9 +111,10 @@ describe('a batch of 200 requests through real producer and worker processes', (
 
     const producer = services[2];
     if (!producer) throw new Error('no producer');
-    const result = await runCommand([bins.cli, 'submit', file, '--watch'], {
-      AIQUM_JOBS_URL: producer.url,
-      AIQUM_JOBS_TOKEN: env.PRODUCER_API_TOKENS ?? '',
+    const result = await runCommand({
+      args: [bins.cli, 'submit', file, '--watch'],
+      env: { AIQUM_JOBS_URL: producer.url, AIQUM_JOBS_TOKEN: env.PRODUCER_API_TOKENS ?? '' },
+      timeoutMs: 100_000, // within the test's own timeout, so a hung CLI is killed, not left behind
     });
     expect(result.code, result.stderr).toBe(0);
     const batchId = /batch ([0-9a-f-]{36})/.exec(result.stdout)?.[1];

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import type { RequestView } from '@aiqum-jobs/core';
-import { freePort, lunRequest, waitUntil } from '@aiqum-jobs/test-support';
+import { freePort, lunRequest, TestProcess, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bins, guaranteesKept, PipelineUnderTest, ServiceProcess } from '../src/index.js';
+import { bins, guaranteesKept, PipelineUnderTest, startWorkerProcess } from '../src/index.js';
 
 // The bounded run is part of `npm test`; `AIQUM_JOBS_SOAK=1` runs the full scenario of docs/RELIABILITY.md.
 const soak = process.env.AIQUM_JOBS_SOAK === '1';
@@ -51,19 +49,15 @@ async function batchRequests(batchId: string): Promise<RequestView[]> {
 describe('graceful shutdown', () => {
   it('a SIGTERM that comes while the worker is still starting closes it cleanly (exit 0)', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [bins.worker], {
-      env: { PATH: process.env.PATH ?? '', ...pipeline.env, WORKER_HEALTH_PORT: String(port) },
-      stdio: 'ignore',
-    });
-    const exited = once(child, 'exit');
     // /healthz answers as soon as the health server listens, before the rest of the worker has started.
-    await waitUntil(
-      async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok || undefined,
-      { timeoutMs: 20_000, intervalMs: 5, what: 'the worker to listen' },
-    );
-    child.kill('SIGTERM');
-    const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
-    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    const child = await TestProcess.start({
+      args: [bins.worker],
+      env: { ...pipeline.env, WORKER_HEALTH_PORT: String(port) },
+      ready: { url: `http://127.0.0.1:${port}/healthz` },
+      readyIntervalMs: 5,
+    });
+    // SIGTERM, then exit 0; one that hangs is killed at the deadline the other tests hold workers to.
+    expect(await child.stop(shutdownTimeoutMs + exitGraceMs)).toBe(0);
   });
 
   it(`SIGTERM during a busy batch (${terminations} times) loses nothing, strands nothing, submits nothing twice`, async () => {
@@ -91,7 +85,7 @@ describe('graceful shutdown', () => {
       for (const view of views) if (view.status === 'submitting') inFlightAtTerm.add(view.requestId);
       const started = Date.now();
       victim.signal('SIGTERM');
-      const code = await victim.exited;
+      const { code } = await victim.exited;
       exits.push({
         code,
         exitMs: Date.now() - started,
@@ -132,7 +126,7 @@ describe('graceful shutdown', () => {
     const others = pipeline.workers.filter((worker) => worker.running);
     // Only the worker under test takes the batch: the others stop first (gracefully, nothing in flight).
     for (const other of others) expect(await other.stop()).toBe(0);
-    const worker = await ServiceProcess.worker({
+    const worker = await startWorkerProcess({
       ...pipeline.env,
       WORKER_SHUTDOWN_TIMEOUT_MS: String(shortTimeoutMs),
     });
@@ -147,7 +141,7 @@ describe('graceful shutdown', () => {
     );
     const started = Date.now();
     worker.signal('SIGTERM');
-    const code = await worker.exited;
+    const { code } = await worker.exited;
     const exitMs = Date.now() - started;
     await pipeline.startWorker();
     await pipeline.waitForBatch(batchId, 60_000);

@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { createRedisKeys } from '@aiqum-jobs/core';
-import { lunRequest, metricValue, parseMetricSamples } from '@aiqum-jobs/test-support';
+import { lunRequest, metricValue, parseMetricSamples, runCommand } from '@aiqum-jobs/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PipelineUnderTest, type ServiceProcess } from '../src/index.js';
@@ -9,26 +8,18 @@ const scrapeToken = 'scrape-token-0123456789';
 const scrape = { authorization: `Bearer ${scrapeToken}` };
 
 /** `promtool check metrics` on `exposition` (stdin): its exit code and everything it printed. */
-function promtoolCheck(exposition: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    child.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'ENOENT'
-          ? new Error('promtool is not installed: install the Debian package prometheus (.ci/run does)')
-          : error,
-      ),
-    );
-    child.once('close', (code) => resolve({ code, output }));
-    child.stdin.end(exposition);
+async function promtoolCheck(exposition: string): Promise<{ code: number | null; output: string }> {
+  const result = await runCommand({
+    command: 'promtool',
+    args: ['check', 'metrics'],
+    input: exposition,
+  }).catch((error: Error) => {
+    const missing = (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+    throw missing
+      ? new Error('promtool is not installed: install the Debian package prometheus (.ci/run does)')
+      : error;
   });
+  return { code: result.code, output: `${result.stdout}${result.stderr}` };
 }
 
 let pipeline: PipelineUnderTest;

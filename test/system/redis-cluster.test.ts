@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AiqumJobsEvent } from '@aiqum-jobs/core';
 import { ProducerApiClient } from '@aiqum-jobs/producer';
-import { igroupRequest, lunRequest, waitUntil } from '@aiqum-jobs/test-support';
+import { igroupRequest, lunRequest, runCommand, waitUntil } from '@aiqum-jobs/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { judge, SimulatorReader } from '../src/ground-truth.js';
-import { bins, guaranteesKept, PipelineUnderTest, runCommand, type ServiceProcess } from '../src/index.js';
+import { bins, guaranteesKept, PipelineUnderTest, type ServiceProcess } from '../src/index.js';
 
 const maxConcurrent = 6;
 const token = randomBytes(24).toString('hex');
@@ -59,7 +59,7 @@ afterAll(async () => {
 
 /** Runs the CLI against the producer API process. */
 function cli(...args: string[]) {
-  return runCommand([bins.cli, ...args], { AIQUM_JOBS_URL: api.url, AIQUM_JOBS_TOKEN: token });
+  return runCommand({ args: [bins.cli, ...args], env: { AIQUM_JOBS_URL: api.url, AIQUM_JOBS_TOKEN: token } });
 }
 
 describe('the pipeline on a three-master Redis Cluster', () => {
@@ -143,8 +143,7 @@ describe('the pipeline on a three-master Redis Cluster', () => {
     );
     const victim = pipeline.workers.find((worker) => worker.running);
     if (!victim) throw new Error('no worker running');
-    victim.signal('SIGKILL');
-    await victim.exited;
+    await victim.kill();
     await pipeline.startWorker();
 
     await pipeline.waitForBatch(batchId, 120_000);

@@ -6,7 +6,7 @@ import { type Simulator, startSimulator } from '@aiqum-jobs/aiqum-simulator';
 import { createRedisKeys, type RequestView } from '@aiqum-jobs/core';
 import { lunRequest, type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServiceProcess } from '../src/index.js';
+import { type ServiceProcess, startProducerProcess, startWorkerProcess } from '../src/index.js';
 
 /**
  * A whole batch through real producer and worker processes, logging at debug, against one AIQUM reached
@@ -65,16 +65,19 @@ beforeAll(async () => {
     // Everything a process can log, so that a leak anywhere shows.
     LOG_LEVEL: 'debug',
   };
-  workers.push(await ServiceProcess.worker(env), await ServiceProcess.worker(env));
-  producer = await ServiceProcess.producer(env);
+  workers.push(await startWorkerProcess(env), await startWorkerProcess(env));
+  producer = await startProducerProcess(env);
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([...workers, producer].map((service) => service?.stop()));
-  await aiqum.close();
-  await otherServer.close();
-  await redis.close();
-  rmSync(workDir, { recursive: true, force: true });
+  try {
+    await Promise.all([...workers, producer].map((service) => service?.stop()));
+  } finally {
+    await aiqum.close();
+    await otherServer.close();
+    await redis.close();
+    rmSync(workDir, { recursive: true, force: true });
+  }
 });
 
 async function api(path: string, init: { method?: string; body?: unknown; token?: string } = {}) {

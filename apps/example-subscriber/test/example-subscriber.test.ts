@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createRedisKeys, type RequestSpec, RequestStore } from '@aiqum-jobs/core';
-import { lunRequest, type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
+import { lunRequest, TestProcess, type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -30,30 +29,8 @@ function spec(overrides: Partial<RequestSpec> = {}): RequestSpec {
   };
 }
 
-/** The built example as a child process; its standard output, line by line. */
-function startExample(env: Record<string, string>): {
-  child: ChildProcess;
-  lines: () => string[];
-  exited: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, [bin], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  void exited.then((code) => {
-    if (code !== 0) process.stderr.write(`example subscriber exited with ${code}:\n${stderr}`);
-  });
-  return { child, lines: () => stdout.split('\n').filter(Boolean), exited };
-}
+/** The lines the example printed on its standard output. */
+const linesOf = (example: TestProcess) => example.stdout.split('\n').filter(Boolean);
 
 describe('aiqum-example-subscriber', () => {
   it('prints one line per completion written by the request store, then stops on SIGTERM with nothing pending', async () => {
@@ -70,23 +47,30 @@ describe('aiqum-example-subscriber', () => {
       { outcome: 'failed', error: { code: 'AIQUM_CONFLICT', message: 'duplicate name', httpStatus: 409 } },
     );
 
-    const example = startExample({
-      REDIS_URL: testRedis.url,
-      AIQUM_JOBS_PREFIX: testRedis.prefix,
-      SUBSCRIBER_GROUP: 'printer',
-      LOG_LEVEL: 'warn',
+    // The built example; it has no readiness to wait for: the lines it prints are awaited below.
+    const example = await TestProcess.start({
+      args: [bin],
+      env: {
+        REDIS_URL: testRedis.url,
+        AIQUM_JOBS_PREFIX: testRedis.prefix,
+        SUBSCRIBER_GROUP: 'printer',
+        LOG_LEVEL: 'warn',
+      },
+    });
+    void example.exited.then(({ code }) => {
+      if (code !== 0) process.stderr.write(`example subscriber exited with ${code}:\n${example.stderr}`);
     });
     try {
       // A group created now starts at the retained history: the completions written before it are printed.
-      await waitUntil(() => example.lines().length >= 3 || undefined, { what: 'three lines' });
+      await waitUntil(() => linesOf(example).length >= 3 || undefined, { what: 'three lines' });
       const late = spec();
       await store.create([late]);
       await store.complete(late, {}, { outcome: 'cancelled' });
-      await waitUntil(() => example.lines().length >= 4 || undefined, {
+      await waitUntil(() => linesOf(example).length >= 4 || undefined, {
         what: 'the line of a later completion',
       });
 
-      const lines = example.lines().map((line) => line.split(' '));
+      const lines = linesOf(example).map((line) => line.split(' '));
       expect(lines.map((fields) => fields.slice(1, 4))).toEqual([
         ['request.completed', ok.requestId, 'succeeded'],
         ['request.completed', rejected.requestId, 'failed'],
@@ -96,12 +80,11 @@ describe('aiqum-example-subscriber', () => {
       expect(lines[1]).toContain('error=AIQUM_CONFLICT');
       expect(lines[2]).toEqual(expect.arrayContaining(['succeeded=1', 'failed=1']));
 
-      example.child.kill('SIGTERM');
-      expect(await example.exited).toBe(0);
+      expect(await example.stop()).toBe(0);
       const [pending] = (await redis.xpending(keys.events, 'printer')) as [number];
       expect(pending).toBe(0);
     } finally {
-      example.child.kill('SIGKILL');
+      await example.kill();
     }
   });
 });

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { ChildService } from '../child-service.js';
+import { TestProcess } from '@aiqum-jobs/test-support';
 import { RssSampler } from '../process-stats.js';
 import { type PeerConfig, type PeerResult, peerResultPrefix, peerResultSchema } from './peer-config.js';
 
@@ -10,15 +10,12 @@ const script = fileURLToPath(new URL('./peer-main.js', import.meta.url));
 export async function runPeerProcess(
   config: PeerConfig,
 ): Promise<{ result: PeerResult; peakRssBytes: number }> {
-  const service = await ChildService.start({
+  const service = await TestProcess.start({
     name: `peer ${config.kind}`,
-    script,
-    args: [JSON.stringify(config)],
-    env: {},
-    ready: async () => true,
+    args: [script, JSON.stringify(config)],
   });
   const rss = new RssSampler(service.pid, 250);
-  const code = await service.exited;
+  const { code } = await service.exited;
   const { peakBytes } = rss.stop();
   const line = service.output.split('\n').find((text) => text.startsWith(peerResultPrefix));
   if (code !== 0 || line === undefined)

@@ -1,48 +1,31 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createLogger, createRedisKeys, EventStreamTrimmer, RequestStore } from '@aiqum-jobs/core';
-import { freePort, lunRequest, waitUntil } from '@aiqum-jobs/test-support';
+import { freePort, lunRequest, RedisServer, waitUntil } from '@aiqum-jobs/test-support';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Delivery, subscribe } from '../src/index.js';
 
 // A one-node Redis Cluster (every slot on one master) is enough to run the ioredis Cluster client's paths.
-let server: ChildProcess;
-let dir: string;
+let server: RedisServer;
 let node: Redis;
 let cluster: Cluster;
 const silent = createLogger({ name: 'subscriber-cluster-test', level: 'silent' });
 
 beforeAll(async () => {
-  const port = await freePort();
-  dir = mkdtempSync(join(tmpdir(), 'aiqum-jobs-cluster-'));
-  server = spawn(
-    'redis-server',
-    [
-      ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
-      ...['--cluster-enabled', 'yes', '--cluster-port', String(await freePort())],
-      // Without an announced address, CLUSTER SLOTS names the node by an empty host.
-      ...['--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-announce-ip', '127.0.0.1'],
-    ],
-    { stdio: 'ignore' },
-  );
-  node = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: null });
-  // Refused connections are expected while the server starts; ioredis retries them.
-  node.on('error', () => {});
+  server = await RedisServer.start({ clusterBusPort: await freePort() });
+  node = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: null });
   await node.cluster('ADDSLOTSRANGE', 0, 16_383);
   await waitUntil(async () => /cluster_state:ok/.test(await node.cluster('INFO')), {
     what: 'cluster_state:ok',
   });
-  cluster = new Cluster([{ host: '127.0.0.1', port }], { redisOptions: { maxRetriesPerRequest: null } });
+  cluster = new Cluster([{ host: '127.0.0.1', port: server.port }], {
+    redisOptions: { maxRetriesPerRequest: null },
+  });
 });
-afterAll(() => {
+afterAll(async () => {
   cluster?.disconnect();
   node?.disconnect();
-  server?.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
+  await server?.stop();
 });
 
 describe('subscribe on a Redis Cluster', () => {

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { freePort, RedisServer } from './redis-server.js';
+import { runCommand } from './test-process.js';
 import { waitUntil } from './wait-until.js';
 
 export interface RedisClusterOptions {
@@ -63,20 +63,11 @@ async function waitForClusterOk(server: RedisServer): Promise<void> {
   }
 }
 
-function redisCli(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    child.once('error', (error) => reject(new Error(`cannot run redis-cli: ${error.message}`)));
-    child.once('exit', (code) => {
-      if (code === 0) resolve();
-      else reject(new Error(`redis-cli ${args.join(' ')} exited with ${code}:\n${output}`));
-    });
-  });
+async function redisCli(args: string[]): Promise<void> {
+  const result = await runCommand({ command: 'redis-cli', args });
+  if (result.code !== 0) {
+    throw new Error(
+      `redis-cli ${args.join(' ')} exited with ${result.code}:\n${result.stdout}${result.stderr}`,
+    );
+  }
 }

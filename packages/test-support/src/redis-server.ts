@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { TestProcess } from './test-process.js';
 
 /** A port that was free a moment ago, chosen by the kernel. */
 export async function freePort(): Promise<number> {
@@ -31,13 +30,11 @@ export class RedisServer {
   readonly url: string;
   readonly port: number;
   readonly dir: string;
-  readonly #process: ChildProcess;
+  readonly #process: TestProcess;
   readonly #ownsDir: boolean;
-  readonly #exited: Promise<void>;
 
-  private constructor(process: ChildProcess, port: number, dir: string, ownsDir: boolean) {
+  private constructor(process: TestProcess, port: number, dir: string, ownsDir: boolean) {
     this.#process = process;
-    this.#exited = new Promise((resolve) => process.once('exit', () => resolve()));
     this.port = port;
     this.dir = dir;
     this.#ownsDir = ownsDir;
@@ -57,57 +54,33 @@ export class RedisServer {
       // The bus port is set, not left at port + 10,000, which may be past 65,535 or taken.
       args.push('--cluster-enabled', 'yes', '--cluster-port', String(options.clusterBusPort));
       args.push('--cluster-config-file', join(dir, 'nodes.conf'));
+      // Without it, a node that has not met another names itself by an empty host in CLUSTER SLOTS.
+      args.push('--cluster-announce-ip', '127.0.0.1');
     }
-    const child = spawn('redis-server', args, { stdio: 'ignore' });
-    const exited = new Promise<never>((_, reject) => {
-      child.once('error', (error) =>
-        reject(new Error(`cannot start redis-server (is it installed?): ${error.message}`)),
-      );
-      child.once('exit', (code) => reject(new Error(`redis-server exited with code ${code}`)));
+    const child = await TestProcess.start({
+      command: 'redis-server',
+      args,
+      name: `redis-server on port ${port}`,
+      // Logged once it has loaded its files and accepts connections.
+      ready: { line: /Ready to accept connections/ },
+      readyTimeoutMs: 10_000,
     });
-    const server = new RedisServer(child, port, dir, ownsDir);
-    await Promise.race([server.#waitUntilReady(), exited]);
-    return server;
+    return new RedisServer(child, port, dir, ownsDir);
   }
 
   /** Sends a signal, e.g. SIGKILL for a crash or SIGSTOP/SIGCONT for a pause. */
   signal(signal: NodeJS.Signals): void {
-    this.#process.kill(signal);
+    this.#process.signal(signal);
   }
 
   /** Resolves when the process has exited (after a signal, or by itself). */
-  stopped(): Promise<void> {
-    return this.#exited;
+  async stopped(): Promise<void> {
+    await this.#process.exited;
   }
 
+  /** Kills it (a test's Redis has nothing to save), and removes its files unless the test gave the dir. */
   async stop(): Promise<void> {
-    if (this.#process.exitCode === null && this.#process.signalCode === null) {
-      this.#process.kill('SIGKILL');
-      await this.#exited;
-    }
+    await this.#process.kill();
     if (this.#ownsDir) rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  async #waitUntilReady(): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      const probe = new Redis(this.url, {
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      // Refused connections are expected while the server starts; connect() reports them.
-      probe.on('error', () => {});
-      try {
-        await probe.connect();
-        await probe.ping();
-        return;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      } finally {
-        probe.disconnect();
-      }
-    }
-    throw new Error(`redis-server on port ${this.port} did not answer within 10 s`);
   }
 }
