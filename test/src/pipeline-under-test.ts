@@ -16,6 +16,7 @@ import {
 import { createProducer, createProducerRedis, type Producer } from '@aiqum-jobs/producer';
 import {
   type EventFilter,
+  type OfType,
   RedisCluster,
   RedisServer,
   type RedisServerOptions,
@@ -202,7 +203,7 @@ export class PipelineUnderTest {
   /** The events of the stream that pass `filter` (all by default). */
   async events<Type extends EventType = EventType>(
     filter: EventFilter<Type> = {},
-  ): Promise<Array<Extract<AiqumJobsEvent, { type: Type }>>> {
+  ): Promise<Array<OfType<AiqumJobsEvent, Type>>> {
     const redis = connectRedis(this.redisEndpoint);
     try {
       const key = createRedisKeys(this.prefix).events;

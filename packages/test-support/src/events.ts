@@ -21,6 +21,9 @@ export interface EventStream<Event extends StreamEvent> {
   schema: { parse(value: unknown): Event };
 }
 
+/** The events of these types: of a discriminated union (core's events), its members of these types. */
+export type OfType<Event extends StreamEvent, Type extends Event['type']> = Event & { type: Type };
+
 export interface EventFilter<Type extends string> {
   /** Only events of these types. */
   types?: readonly Type[];
@@ -36,7 +39,7 @@ export async function readEvents<Event extends StreamEvent, Type extends Event['
   redis: StreamRange,
   stream: EventStream<Event>,
   filter: EventFilter<Type> = {},
-): Promise<Array<Extract<Event, { type: Type }>>> {
+): Promise<Array<OfType<Event, Type>>> {
   const entries = await redis.xrange(stream.key, '-', '+');
   return entries
     .map(([id, fields]) => {
@@ -46,7 +49,7 @@ export async function readEvents<Event extends StreamEvent, Type extends Event['
       return stream.schema.parse(JSON.parse(text));
     })
     .filter(
-      (event): event is Extract<Event, { type: Type }> =>
+      (event): event is OfType<Event, Type> =>
         (filter.types === undefined || filter.types.some((type) => type === event.type)) &&
         (filter.batchId === undefined || event.batchId === filter.batchId),
     );
@@ -57,7 +60,7 @@ export async function waitForEvents<Event extends StreamEvent, Type extends Even
   redis: StreamRange,
   stream: EventStream<Event>,
   filter: EventFilter<Type> & { count: number; timeoutMs?: number },
-): Promise<Array<Extract<Event, { type: Type }>>> {
+): Promise<Array<OfType<Event, Type>>> {
   const kind = filter.types === undefined ? '' : `${filter.types.join(' or ')} `;
   return waitUntil(
     async () => {

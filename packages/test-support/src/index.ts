@@ -11,6 +11,7 @@ export { deleteKeysWithPrefix } from './delete-keys.js';
 export {
   type EventFilter,
   type EventStream,
+  type OfType,
   readEvents,
   type StreamEvent,
   type StreamRange,
