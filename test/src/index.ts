@@ -7,3 +7,4 @@ export {
 } from './pipeline-under-test.js';
 export { type RedisOutageRun, redisOutagePipeline, runThroughRedisOutage } from './redis-outage.js';
 export { bins, runCommand, ServiceProcess } from './service-process.js';
+export { type WorkerKill, WorkerKiller } from './worker-kills.js';

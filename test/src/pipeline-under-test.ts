@@ -45,6 +45,8 @@ export interface GuaranteeReport {
   byOutcome: Record<string, number>;
   /** Error codes of the requests that ended `unknown`. */
   unknownCodes: Record<string, number>;
+  /** The requests that ended `unknown`. */
+  unknownRequestIds: string[];
 }
 
 /** What every fault test expects of the report of a batch of `requests`: nothing lost, nothing twice. */
@@ -205,6 +207,7 @@ export class PipelineUnderTest {
     const completedPerRequest = new Map<string, number>();
     const byOutcome: Record<string, number> = {};
     const unknownCodes: Record<string, number> = {};
+    const unknownRequestIds: string[] = [];
     let batchCompleted = 0;
     for (const event of events) {
       if (event.type === 'batch.completed' && event.batchId === batchId) batchCompleted += 1;
@@ -214,6 +217,7 @@ export class PipelineUnderTest {
       if (seen > 0) continue;
       byOutcome[event.outcome] = (byOutcome[event.outcome] ?? 0) + 1;
       if (event.outcome === 'unknown') {
+        unknownRequestIds.push(event.requestId);
         const code = event.error?.code ?? 'none';
         unknownCodes[code] = (unknownCodes[code] ?? 0) + 1;
       }
@@ -229,6 +233,7 @@ export class PipelineUnderTest {
       stalled,
       byOutcome,
       unknownCodes,
+      unknownRequestIds,
     };
   }
 

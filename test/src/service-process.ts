@@ -62,6 +62,10 @@ export class ServiceProcess {
     return service;
   }
 
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
   /** True until the process exits. */
   get running(): boolean {
     return this.#child.exitCode === null && this.#child.signalCode === null;
