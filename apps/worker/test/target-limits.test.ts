@@ -1,9 +1,22 @@
+import { Writable } from 'node:stream';
+import { createLogger } from '@aiqum-jobs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, lunBody, startHarness } from './harness.js';
 
 let h: Harness;
+/** When the `rate` simulator answered each call (its debug log line per request), epoch ms. */
+const rateCalls: number[] = [];
 
 beforeAll(async () => {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+        const entry = JSON.parse(line) as { msg?: string; time?: number };
+        if (entry.msg === 'request' && entry.time !== undefined) rateCalls.push(entry.time);
+      }
+      callback();
+    },
+  });
   h = await startHarness([
     {
       name: 'small',
@@ -18,12 +31,31 @@ beforeAll(async () => {
       },
       target: { limits: { maxConcurrent: 2, maxPerSecond: 1_000 } },
     },
+    {
+      name: 'rate',
+      simulator: {
+        seed: 5,
+        scenario: { rules: [{ match: { method: 'POST' }, job: { durationMs: 200 } }] },
+        logger: createLogger({ name: 'rate-simulator', level: 'debug', destination: sink }),
+      },
+      target: { limits: { maxConcurrent: 20, maxPerSecond: 5 } },
+    },
   ]);
   // Two workers with many slots each: only the shared limit can keep AIQUM at two calls at once.
   await h.startWorker({ concurrency: 25 });
   await h.startWorker({ concurrency: 25 });
 });
 afterAll(() => h.close());
+
+/** The most calls of `times` (sorted) inside any window of `windowMs` (from a call on). */
+function mostInWindow(times: readonly number[], windowMs: number): number {
+  let most = 0;
+  for (let first = 0, last = 0; first < times.length; first += 1) {
+    while (last < times.length && (times[last] ?? 0) - (times[first] ?? 0) < windowMs) last += 1;
+    most = Math.max(most, last - first);
+  }
+  return most;
+}
 
 describe('per-target limits', () => {
   it('hold across workers: the simulator never sees more concurrent calls than the limit', async () => {
@@ -41,5 +73,31 @@ describe('per-target limits', () => {
     expect(stats?.peakConcurrentRequests).toBeLessThanOrEqual(2);
     // The limit was actually exercised: more calls than slots were made.
     expect(Object.keys(stats?.submissions ?? {})).toHaveLength(30);
+  });
+
+  it('hold across workers: the simulator never sees more calls in a second than maxPerSecond', async () => {
+    const before = (await h.completed()).length;
+    // Writes (a submission and polls each) and reads (one call each): at 5 a second, several seconds of work.
+    const specs = await h.enqueue([
+      ...Array.from({ length: 8 }, (_, index) => ({
+        target: 'rate',
+        method: 'POST' as const,
+        path: '/api/storage-provider/luns',
+        body: lunBody(`rate_lun_${index}`, 5),
+      })),
+      ...Array.from({ length: 8 }, (_, index) => ({
+        target: 'rate',
+        method: 'GET' as const,
+        path: `/api/datacenter/svm/svms?name=vs${index}`,
+      })),
+    ]);
+    const completed = await h.waitForCompleted(before + specs.length, 60_000);
+    expect(completed.slice(before).every((event) => event.outcome === 'succeeded')).toBe(true);
+    const times = [...rateCalls].sort((a, b) => a - b);
+    expect(times.length).toBeGreaterThanOrEqual(24);
+    // The limiter counts on Redis's clock when a call starts; the simulator logs on its own when it has
+    // answered. Each call's way from one to the other varies by a few milliseconds (more on a busy
+    // machine): 100 are allowed for it. Never more calls than the limit, and the limit was reached.
+    expect(mostInWindow(times, 1_000 - 100)).toBe(5);
   });
 });
