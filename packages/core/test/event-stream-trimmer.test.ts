@@ -38,7 +38,7 @@ async function ids(keys: RedisKeys): Promise<string[]> {
   return (await redis.xrange(keys.events, '-', '+')).map(([id]) => id);
 }
 
-function trimmerOf(keys: RedisKeys, overrides: { maxGroupIdleSeconds?: number } = {}) {
+function trimmerOf(keys: RedisKeys, overrides: { maxGroupIdleSeconds?: number; now?: () => number } = {}) {
   const chunks: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -52,6 +52,7 @@ function trimmerOf(keys: RedisKeys, overrides: { maxGroupIdleSeconds?: number } 
     retentionSeconds,
     maxGroupIdleSeconds: overrides.maxGroupIdleSeconds ?? 7 * 24 * 3_600,
     logger: createLogger({ name: 'trimmer-test', level: 'debug', destination }),
+    ...(overrides.now ? { now: overrides.now } : {}),
   });
   return { trimmer, logs: () => chunks.join('') };
 }
@@ -120,6 +121,22 @@ describe('EventStreamTrimmer', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .find((line) => line.group === 'forgotten');
     expect(warning).toMatchObject({ level: 40, msg: expect.stringContaining('idle too long') });
+  });
+
+  it('counts a group that no consumer has read yet as idle from when the trimmer first saw it, not from 1970', async () => {
+    const { keys, old } = await seededStream();
+    await redis.xgroup('CREATE', keys.events, 'unread', '0');
+    let now = Date.now();
+    const { trimmer, logs } = trimmerOf(keys, { maxGroupIdleSeconds: 60, now: () => now });
+    const first = await trimmer.trim();
+    expect(first).toMatchObject({ idleGroups: [], holdingGroups: ['unread'], trimmed: 0 });
+    expect(await ids(keys)).toContain(old[0]);
+    expect(logs()).not.toContain('idle too long');
+    now += 61_000;
+    const later = await trimmer.trim();
+    expect(later).toMatchObject({ idleGroups: ['unread'], holdingGroups: [] });
+    expect(later.trimmed).toBeGreaterThan(0);
+    expect(logs()).toContain('"idleSeconds":61');
   });
 
   it('trims in one of several trimmers per interval, and does nothing on a missing stream', async () => {
