@@ -63,7 +63,7 @@ describe('a deadline that passes before AIQUM accepted the request', () => {
         seed: 3,
         scenario: {
           rules: [
-            { match: { method: 'GET', path: '/api/datacenter/svm/svms' }, faults: { latencyMs: 2_000 } },
+            { match: { method: 'GET', path: '/api/datacenter/svm/svms' }, faults: { latencyMs: 3_000 } },
           ],
         },
       },
@@ -77,6 +77,8 @@ describe('a deadline that passes before AIQUM accepted the request', () => {
     const [write] = await h.enqueue([{ ...lunCreate('waiting_lun'), deadlineAt: Date.now() + 300 }]);
     const event = await completion(h, write?.requestId ?? '');
     expectTimedOutUnsent(event, simulator);
+    // It ended at its deadline, while the slot it waited for was still taken.
+    expect(byRequest(await h.completed()).has(read?.requestId ?? '')).toBe(false);
     expect((await completion(h, read?.requestId ?? '')).outcome).toBe('succeeded');
     expect(simulator.stats().requests['POST /api/storage-provider/luns']).toBeUndefined();
   });
