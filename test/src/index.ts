@@ -7,3 +7,4 @@ export {
 } from './pipeline-under-test.js';
 export { type RedisOutageRun, redisOutagePipeline, runThroughRedisOutage } from './redis-outage.js';
 export { bins, type ServiceProcess, startProducerProcess, startWorkerProcess } from './service-process.js';
+export { type WorkerKill, WorkerKiller } from './worker-kills.js';

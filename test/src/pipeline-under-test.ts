@@ -55,6 +55,8 @@ export interface GuaranteeReport {
   byOutcome: Record<string, number>;
   /** Error codes of the requests that ended `unknown`. */
   unknownCodes: Record<string, number>;
+  /** The requests that ended `unknown`. */
+  unknownRequestIds: string[];
 }
 
 /** What every fault test expects of the report of a batch of `requests`: nothing lost, nothing twice. */
@@ -218,6 +220,7 @@ export class PipelineUnderTest {
     const completedPerRequest = new Map<string, number>();
     const byOutcome: Record<string, number> = {};
     const unknownCodes: Record<string, number> = {};
+    const unknownRequestIds: string[] = [];
     let batchCompleted = 0;
     for (const event of events) {
       if (event.type === 'batch.completed' && event.batchId === batchId) batchCompleted += 1;
@@ -227,6 +230,7 @@ export class PipelineUnderTest {
       if (seen > 0) continue;
       byOutcome[event.outcome] = (byOutcome[event.outcome] ?? 0) + 1;
       if (event.outcome === 'unknown') {
+        unknownRequestIds.push(event.requestId);
         const code = event.error?.code ?? 'none';
         unknownCodes[code] = (unknownCodes[code] ?? 0) + 1;
       }
@@ -242,6 +246,7 @@ export class PipelineUnderTest {
       stalled,
       byOutcome,
       unknownCodes,
+      unknownRequestIds,
     };
   }
 

@@ -1,5 +1,6 @@
 import type { RequestView } from '@aiqum-jobs/core';
 import { freePort, lunRequest, TestProcess, waitUntil } from '@aiqum-jobs/test-support';
+import { shutdownLogMessages } from '@aiqum-jobs/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bins, guaranteesKept, PipelineUnderTest, startWorkerProcess } from '../src/index.js';
 
@@ -93,7 +94,7 @@ describe('graceful shutdown', () => {
         tracking: views.filter((view) => view.status === 'tracking').length,
       });
       // It finished its calls in flight instead of abandoning them at the timeout.
-      expect(victim.output).not.toContain('closing anyway');
+      expect(victim.output).not.toContain(shutdownLogMessages.callsAborted);
       await pipeline.startWorker();
     }
 
@@ -157,7 +158,7 @@ describe('graceful shutdown', () => {
     expect(code).toBe(0);
     // Waiting for the calls would take their whole latency.
     expect(exitMs).toBeLessThan(writeLatencyMs);
-    expect(worker.output).toContain('aborting them');
+    expect(worker.output).toContain(shutdownLogMessages.callsAborted);
     expect(report).toMatchObject(guaranteesKept(count));
     // AIQUM did process them, but no answer was heard: unknown, never resubmitted.
     expect(report.unknownCodes).toEqual({ SUBMISSION_AMBIGUOUS: count });

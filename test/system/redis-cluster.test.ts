@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AiqumJobsEvent } from '@aiqum-jobs/core';
 import { ProducerApiClient } from '@aiqum-jobs/producer';
-import { igroupRequest, lunRequest, runCommand, waitUntil } from '@aiqum-jobs/test-support';
+import { igroupRequest, lunRequest, runCommand } from '@aiqum-jobs/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { judge, SimulatorReader } from '../src/ground-truth.js';
-import { bins, guaranteesKept, PipelineUnderTest, type ServiceProcess } from '../src/index.js';
+import { bins, guaranteesKept, PipelineUnderTest, type ServiceProcess, WorkerKiller } from '../src/index.js';
 
 const maxConcurrent = 6;
 const token = randomBytes(24).toString('hex');
@@ -137,20 +137,22 @@ describe('the pipeline on a three-master Redis Cluster', () => {
   it('loses nothing and submits nothing twice when a worker is SIGKILLed mid-batch', async () => {
     const requests = Array.from({ length: 200 }, (_, i) => lunRequest(`kill_${i}`));
     const { batchId, requestIds } = await pipeline.submitBatch(requests);
-    await waitUntil(
-      async () => ((await pipeline.producer.getBatch(batchId))?.byStatus.completed ?? 0) >= 40,
-      { timeoutMs: 60_000, intervalMs: 100, what: 'a fifth of the batch to complete' },
-    );
-    const victim = pipeline.workers.find((worker) => worker.running);
-    if (!victim) throw new Error('no worker running');
-    await victim.kill();
-    await pipeline.startWorker();
+    // Mid-batch: the first worker seen running submissions.
+    const killer = new WorkerKiller(pipeline);
+    const kill = await killer.killBusyWorker();
+    const takeoverMs = await kill.takeoverMs;
+    await killer.close();
 
     await pipeline.waitForBatch(batchId, 120_000);
     const report = await pipeline.report(batchId, requestIds);
-    console.info(`redis cluster worker kill: ${JSON.stringify(report)}`);
+    console.info(
+      `redis cluster worker kill: ${JSON.stringify({ inFlightAtKill: kill.inFlight.length, takeoverMs, ...report })}`,
+    );
     expect(report).toMatchObject(guaranteesKept(200));
-    // Only a submission the kill interrupted may end unknown; everything else succeeds.
+    expect(kill.inFlight.length).toBeGreaterThan(0);
+    expect(takeoverMs).toBeLessThan(killer.takeoverBoundMs);
+    // Only a submission the kill interrupted may end unknown, as ambiguous; everything else succeeds.
+    expect(report.unknownRequestIds.filter((id) => !kill.inFlight.includes(id))).toEqual([]);
     const unknown = report.byOutcome.unknown ?? 0;
     expect(report.unknownCodes).toEqual(unknown > 0 ? { SUBMISSION_AMBIGUOUS: unknown } : {});
     expect((report.byOutcome.succeeded ?? 0) + unknown).toBe(200);

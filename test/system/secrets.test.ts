@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Simulator, startSimulator } from '@aiqum-jobs/aiqum-simulator';
 import { createRedisKeys, type RequestView } from '@aiqum-jobs/core';
-import { lunRequest, type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
+import {
+  freePort,
+  type HttpReceiver,
+  lunRequest,
+  startHttpReceiver,
+  type TestRedis,
+  useTestRedis,
+  waitUntil,
+} from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServiceProcess, startProducerProcess, startWorkerProcess } from '../src/index.js';
 
@@ -12,18 +20,30 @@ import { type ServiceProcess, startProducerProcess, startWorkerProcess } from '.
  * A whole batch through real producer and worker processes, logging at debug, against one AIQUM reached
  * through four targets: the right credentials and CA, a wrong password (AIQUM answers 401), no CA, and the
  * CA of another server. No password, API token, Basic value or Authorization value may appear in any log
- * line, API answer or event; the failures must say what went wrong.
+ * line, API answer or event; the failures must say what went wrong. Its events go to two webhooks that
+ * fail (a receiver answering 500, a port nobody listens on) until they are dead-lettered: their secrets,
+ * and the tokens in their URLs' path and query, must stay out of every log, which names only the origin.
  */
 
 const password = `Pw-${randomBytes(12).toString('hex')}`;
 const wrongPassword = `Wrong-${randomBytes(12).toString('hex')}`;
 const apiToken = randomBytes(24).toString('hex');
 const rejectedToken = randomBytes(24).toString('hex');
+const webhookSecret = `Hook-${randomBytes(16).toString('hex')}`;
+const fileWebhookSecret = `FileHook-${randomBytes(16).toString('hex')}`;
+const urlPathToken = `path-${randomBytes(12).toString('hex')}`;
+const urlQueryToken = `query-${randomBytes(12).toString('hex')}`;
+/** What a receiver may carry in a webhook URL; only the origin may be logged. */
+const hookPath = `/hooks/${urlPathToken}?token=${urlQueryToken}`;
 
 let redis: TestRedis;
 let aiqum: Simulator;
 /** Only its CA is used: a CA that did not sign the AIQUM certificate. */
 let otherServer: Simulator;
+/** Answers every delivery 500: each is retried, then dead-lettered. */
+let failingReceiver: HttpReceiver;
+/** A loopback port nobody listens on: every delivery is refused. */
+let refusedPort: number;
 let workDir: string;
 const workers: ServiceProcess[] = [];
 let producer: ServiceProcess;
@@ -36,6 +56,8 @@ beforeAll(async () => {
     scenario: { rules: [{ match: { method: 'POST' }, job: { durationMs: { min: 100, max: 600 } } }] },
   });
   otherServer = await startSimulator({ seed: 22 });
+  failingReceiver = await startHttpReceiver(() => ({ status: 500 }));
+  refusedPort = await freePort();
   workDir = mkdtempSync(join(tmpdir(), 'aiqum-jobs-secrets-'));
   const common = {
     url: aiqum.url,
@@ -55,6 +77,20 @@ beforeAll(async () => {
       ],
     }),
   );
+  const webhooksFile = join(workDir, 'webhooks.json');
+  writeFileSync(
+    webhooksFile,
+    JSON.stringify({
+      subscriptions: [
+        {
+          id: 'refused',
+          url: `http://127.0.0.1:${refusedPort}${hookPath}`,
+          types: ['batch.completed'],
+          secretEnv: 'HOOK_SECRET',
+        },
+      ],
+    }),
+  );
   const env = {
     REDIS_URL: redis.url,
     AIQUM_JOBS_PREFIX: redis.prefix,
@@ -62,6 +98,11 @@ beforeAll(async () => {
     LAB_PASSWORD: password,
     WRONG_PASSWORD: wrongPassword,
     PRODUCER_API_TOKENS: apiToken,
+    WEBHOOKS_FILE: webhooksFile,
+    HOOK_SECRET: fileWebhookSecret,
+    WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
+    WEBHOOK_MAX_ATTEMPTS: '2',
+    WEBHOOK_BACKOFF_MS: '50',
     // Everything a process can log, so that a leak anywhere shows.
     LOG_LEVEL: 'debug',
   };
@@ -75,6 +116,7 @@ afterAll(async () => {
   } finally {
     await aiqum.close();
     await otherServer.close();
+    await failingReceiver.close();
     await redis.close();
     rmSync(workDir, { recursive: true, force: true });
   }
@@ -93,7 +135,7 @@ async function api(path: string, init: { method?: string; body?: unknown; token?
 }
 
 describe('secrets never leave the processes', () => {
-  it('keeps passwords, tokens and Authorization values out of logs, answers and events', async () => {
+  it('keeps passwords, tokens, Authorization values, webhook secrets and URLs out of logs, answers and events', async () => {
     const requests: object[] = [];
     const writes = (target: string, count: number, svm = 'vs1') => {
       for (let index = 0; index < count; index += 1) {
@@ -118,6 +160,17 @@ describe('secrets never leave the processes', () => {
       (await api('/v1/batches', { method: 'POST', body: { requests }, token: rejectedToken })).status,
     ).toBe(401);
     expect((await fetch(`${producer.url}/v1/batches`, { method: 'POST' })).status).toBe(401);
+
+    const subscribed = await api('/v1/subscriptions', {
+      method: 'POST',
+      body: {
+        url: `${failingReceiver.url}${hookPath}`,
+        types: ['request.completed', 'batch.completed'],
+        secret: webhookSecret,
+      },
+    });
+    expect(subscribed.status, subscribed.text).toBe(201);
+    const subscriptionId = (JSON.parse(subscribed.text) as { id: string }).id;
 
     const submitted = await api('/v1/batches', { method: 'POST', body: { requests } });
     expect(submitted.status, submitted.text).toBe(202);
@@ -151,6 +204,22 @@ describe('secrets never leave the processes', () => {
     for (const view of [...byTarget('no-ca'), ...byTarget('wrong-ca')])
       expect(sentIds.has(view.requestId)).toBe(false);
 
+    // Every delivery failed until it was dead-lettered (after 2 attempts, or 1 when it cannot succeed).
+    const deadLetters = async (id: string) =>
+      (JSON.parse((await api(`/v1/subscriptions/${id}/dead-letters`)).text) as { total: number }).total;
+    await waitUntil(
+      async () =>
+        (await deadLetters(subscriptionId)) === views.length + 1 && (await deadLetters('refused')) === 1,
+      { timeoutMs: 30_000, intervalMs: 250, what: 'every webhook delivery to be dead-lettered' },
+    );
+    const deadLettered = () =>
+      workers
+        .map((worker) => worker.output)
+        .join('')
+        .split('webhook delivery dead-lettered').length - 1;
+    await waitUntil(() => deadLettered() === views.length + 2, { what: 'the dead letters to be logged' });
+    expect(failingReceiver.requests).toHaveLength(2 * (views.length + 1));
+
     const connection = redis.connect();
     const entries = await connection.xrange(createRedisKeys(redis.prefix).events, '-', '+');
     const events = entries.map(([, fields]) => fields.join('\n')).join('\n');
@@ -164,6 +233,10 @@ describe('secrets never leave the processes', () => {
       rejectedToken,
       basic: basic(password),
       wrongBasic: basic(wrongPassword),
+      webhookSecret,
+      fileWebhookSecret,
+      'a webhook URL path': urlPathToken,
+      'a webhook URL query': urlQueryToken,
     };
     const places: Record<string, string> = {
       'producer log': producer.output,
@@ -178,6 +251,11 @@ describe('secrets never leave the processes', () => {
     expect(workerLog).toContain('AIQUM_CONNECTION_ERROR');
     expect(workerLog).toContain('"msg":"AIQUM request"');
     expect(producer.output).toContain('"statusCode":401');
+    expect(workerLog).toContain('webhook delivery failed; it will be retried');
+    expect(workerLog).toContain(`"origin":"${failingReceiver.url}"`);
+    expect(workerLog).toContain('answered 500');
+    expect(workerLog).toContain(`"origin":"http://127.0.0.1:${refusedPort}"`);
+    expect(workerLog).toContain('could not deliver (ECONNREFUSED)');
     const found: Record<string, (text: string) => boolean> = {
       ...Object.fromEntries(
         Object.entries(secrets).map(([name, secret]) => [name, (text: string) => text.includes(secret)]),

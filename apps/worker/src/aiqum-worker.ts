@@ -19,6 +19,7 @@ import { DuePoller } from './due-poller.js';
 import { HealthServer } from './health-server.js';
 import { checkRedisSettings } from './redis-settings.js';
 import { RequestProcessor } from './request-processor.js';
+import { shutdownLogMessages } from './shutdown-log-messages.js';
 import { closeTargetClients, createTargetClients } from './target-clients.js';
 import type { WorkerConfig } from './worker-config.js';
 import { createWorkerMetrics } from './worker-metrics.js';
@@ -106,6 +107,8 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     ...(options.now ? { now: options.now } : {}),
   });
 
+  // The name BullMQ records on each job it starts (`processedBy`): which process holds a request, for operators.
+  const workerName = `${hostname()}:${process.pid}`;
   const worker = new Worker(
     requestQueueName,
     async (job: Job, token?: string) => {
@@ -117,6 +120,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       }
     },
     {
+      name: workerName,
       connection: redis,
       prefix: config.prefix,
       concurrency: config.concurrency,
@@ -179,7 +183,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     prefix: config.prefix,
     retentionSeconds: config.retentionSeconds,
     config: config.webhooks,
-    consumer: `${hostname()}:${process.pid}`,
+    consumer: workerName,
     logger: webhookLogger,
   });
   // Events are trimmed here rather than as they are added, so that no consumer group loses one it needs.
@@ -220,14 +224,11 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
         trimmer.stop(),
       ]);
       if ((await Promise.race([workerClosed, after(config.shutdownTimeoutMs)])) === 'timeout') {
-        logger.warn(
-          { timeoutMs: config.shutdownTimeoutMs },
-          'calls still in flight at shutdown; aborting them',
-        );
+        logger.warn({ timeoutMs: config.shutdownTimeoutMs }, shutdownLogMessages.callsAborted);
         // Each aborted call ends its step at once, recorded as its error says.
         hardStop.abort();
         if ((await Promise.race([workerClosed, after(hardStopGraceMs)])) === 'timeout') {
-          logger.error({ graceMs: hardStopGraceMs }, 'steps still running after their calls were aborted');
+          logger.error({ graceMs: hardStopGraceMs }, shutdownLogMessages.stepsStillRunning);
         }
       }
       await health.close();

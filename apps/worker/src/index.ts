@@ -1,2 +1,3 @@
 export { type AiqumWorker, type StartAiqumWorkerOptions, startAiqumWorker } from './aiqum-worker.js';
+export { shutdownLogMessages } from './shutdown-log-messages.js';
 export { loadWorkerConfig, type WorkerConfig } from './worker-config.js';

@@ -37,6 +37,14 @@ export const maxSubmitAttempts = 10;
 export const maxConsecutivePollErrors = 10;
 /** Refused by a target limit: retry after the wait the limiter named plus up to this much jitter. */
 const limitJitterMs = 100;
+/** A request whose deadline passed before it was sent: nothing reached AIQUM. */
+const deadlineBeforeSubmission: Completion = {
+  outcome: 'timed_out',
+  error: {
+    code: requestErrorCodes.deadlineExceeded,
+    message: 'the deadline passed before the request could be submitted',
+  },
+};
 /** A synchronous answer larger than this is not kept in the record or the event. */
 const maxResponseBytes = 64 * 1024;
 
@@ -126,7 +134,14 @@ export class RequestProcessor {
       case 'busy':
         return this.#again(this.#now() + start.ms, 'submission held elsewhere');
       case 'limited':
-        return this.#again(this.#now() + start.ms + this.#random() * limitJitterMs, 'target limit');
+        // Nothing was claimed or sent: a request that waited for a slot past its deadline ends at it.
+        if (this.#now() >= spec.deadlineAt) {
+          return this.#complete(spec, factsOf(start.state), deadlineBeforeSubmission);
+        }
+        return this.#again(
+          Math.min(this.#now() + start.ms + this.#random() * limitJitterMs, spec.deadlineAt),
+          'target limit',
+        );
       case 'interrupted':
         return this.#complete(spec, factsOf(start.state), {
           outcome: 'unknown',
@@ -201,18 +216,7 @@ export class RequestProcessor {
   ): Promise<Step> {
     const view = { ...start.state, resolved: sent.resolved };
     if (this.#now() >= spec.deadlineAt) {
-      return this.#complete(
-        spec,
-        factsOf(view),
-        {
-          outcome: 'timed_out',
-          error: {
-            code: requestErrorCodes.deadlineExceeded,
-            message: 'the deadline passed before the request could be submitted',
-          },
-        },
-        slot,
-      );
+      return this.#complete(spec, factsOf(view), deadlineBeforeSubmission, slot);
     }
     const headers = { 'X-Correlation-Id': spec.requestId };
     const signal = this.#hardStopSignal ? { signal: this.#hardStopSignal } : {};

@@ -40,7 +40,7 @@ const pendingSummarySchema = z.tuple([z.number(), z.string().nullable()], z.unkn
  * once they are older than the retention and every active group has read and acknowledged them:
  * `XTRIM MINID ~ <min(now - retention, each group's oldest pending id, each group's last-delivered id + 1)>`.
  * A group whose consumers received nothing for longer than `maxGroupIdleSeconds` (a group without
- * consumers: since its last-delivered entry was added) counts as abandoned and holds nothing back, so it
+ * consumers: since its last-delivered entry was added, or since this trimmer first saw it) counts as abandoned and holds nothing back, so it
  * cannot make Redis grow forever; each trim names it in a warning.
  */
 export class EventStreamTrimmer {
@@ -52,6 +52,8 @@ export class EventStreamTrimmer {
   readonly #intervalMs: number;
   readonly #now: () => number;
   readonly #lockToken = randomUUID();
+  /** When this trimmer first saw each group: a group no consumer ever read has no other age. */
+  #firstSeen = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
   #stopped = false;
@@ -105,7 +107,9 @@ export class EventStreamTrimmer {
     let minId = `${Math.max(0, now - this.#retentionMs)}-0`;
     const holdingGroups: string[] = [];
     const idleGroups: string[] = [];
-    for (const group of await readStreamGroups(this.#redis, stream)) {
+    const groups = await readStreamGroups(this.#redis, stream);
+    this.#firstSeen = new Map(groups.map((group) => [group.name, this.#firstSeen.get(group.name) ?? now]));
+    for (const group of groups) {
       const idleMs = await this.#idleMs(group, now);
       if (idleMs > this.#maxGroupIdleMs) {
         idleGroups.push(group.name);
@@ -136,9 +140,16 @@ export class EventStreamTrimmer {
     return { minId, trimmed, holdingGroups, idleGroups };
   }
 
-  /** How long since a consumer of the group last received an event. */
+  /**
+   * How long since a consumer of the group last received an event; for a group without consumers, since
+   * its last-delivered entry was added or this trimmer first saw it, whichever is later (a group created
+   * and not read yet is new, not idle since 1970).
+   */
   async #idleMs(group: StreamGroup, now: number): Promise<number> {
-    if (group.consumers === 0) return now - streamIdTime(group['last-delivered-id']);
+    if (group.consumers === 0) {
+      const seenAt = this.#firstSeen.get(group.name) ?? now;
+      return now - Math.max(streamIdTime(group['last-delivered-id']), seenAt);
+    }
     const consumers = infoRowsSchema.parse(
       await this.#redis.xinfo('CONSUMERS', this.#keys.events, group.name),
     );

@@ -37,7 +37,7 @@ async function ids(keys: RedisKeys): Promise<string[]> {
   return (await redis.xrange(keys.events, '-', '+')).map(([id]) => id);
 }
 
-function trimmerOf(keys: RedisKeys, overrides: { maxGroupIdleSeconds?: number } = {}) {
+function trimmerOf(keys: RedisKeys, overrides: { maxGroupIdleSeconds?: number; now?: () => number } = {}) {
   const logs = logSink();
   const trimmer = new EventStreamTrimmer({
     redis,
@@ -45,6 +45,7 @@ function trimmerOf(keys: RedisKeys, overrides: { maxGroupIdleSeconds?: number } 
     retentionSeconds,
     maxGroupIdleSeconds: overrides.maxGroupIdleSeconds ?? 7 * 24 * 3_600,
     logger: createLogger({ name: 'trimmer-test', level: 'debug', destination: logs.destination }),
+    ...(overrides.now ? { now: overrides.now } : {}),
   });
   return { trimmer, logs };
 }
@@ -109,6 +110,22 @@ describe('EventStreamTrimmer', () => {
     expect(await ids(keys)).toEqual(expect.arrayContaining(fresh));
     const warning = logs.lines().find((line) => line.group === 'forgotten');
     expect(warning).toMatchObject({ level: 40, msg: expect.stringContaining('idle too long') });
+  });
+
+  it('counts a group that no consumer has read yet as idle from when the trimmer first saw it, not from 1970', async () => {
+    const { keys, old } = await seededStream();
+    await redis.xgroup('CREATE', keys.events, 'unread', '0');
+    let now = Date.now();
+    const { trimmer, logs } = trimmerOf(keys, { maxGroupIdleSeconds: 60, now: () => now });
+    const first = await trimmer.trim();
+    expect(first).toMatchObject({ idleGroups: [], holdingGroups: ['unread'], trimmed: 0 });
+    expect(await ids(keys)).toContain(old[0]);
+    expect(logs.text()).not.toContain('idle too long');
+    now += 61_000;
+    const later = await trimmer.trim();
+    expect(later).toMatchObject({ idleGroups: ['unread'], holdingGroups: [] });
+    expect(later.trimmed).toBeGreaterThan(0);
+    expect(logs.text()).toContain('"idleSeconds":61');
   });
 
   it('trims in one of several trimmers per interval, and does nothing on a missing stream', async () => {

@@ -163,6 +163,31 @@ describe('webhook deliveries', () => {
     ]);
   });
 
+  it('does not follow redirects: a 3xx is an answer like other 4xx, dead-lettered at once', async () => {
+    const elsewhere = await receiver();
+    const redirecting = await receiver((request) => ({
+      status: Number(request.url.slice(1)),
+      headers: { location: `${elsewhere.url}/stolen` },
+    }));
+    h = await startHarness({ maxAttempts: 5 });
+    const statuses = [301, 302, 303, 307, 308];
+    const subscriptions: string[] = [];
+    for (const status of statuses)
+      subscriptions.push((await h.subscribe({ url: `${redirecting.url}/${status}` })).id);
+    await h.startWorker();
+    await h.fanOut.enqueueDeliveries(completedEvent());
+    expect((await settled(h, statuses.length)).failed).toBe(statuses.length);
+    expect(elsewhere.requests).toEqual([]);
+    expect(redirecting.requests.map((request) => request.url).sort()).toEqual(
+      statuses.map((status) => `/${status}`),
+    );
+    expect(h.attempts).toEqual(Array(statuses.length).fill('dead_lettered'));
+    for (const [index, status] of statuses.entries()) {
+      const page = await h.deadLetters.list(subscriptions[index] ?? '', { offset: 0, limit: 10 });
+      expect(page.deadLetters).toMatchObject([{ attempts: 1, lastError: `answered ${status}` }]);
+    }
+  });
+
   it('dead-letters a delivery after its last attempt, lists it, and delivers it when replayed', async () => {
     const hooks = await receiver(() => ({ status: 500 }));
     h = await startHarness({ maxAttempts: 3 });

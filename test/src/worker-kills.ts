@@ -1,0 +1,103 @@
+import { hostname } from 'node:os';
+import { connectRedis, createRequestQueue, type RedisConnection } from '@aiqum-jobs/core';
+import { waitUntil } from '@aiqum-jobs/test-support';
+import type { Queue } from 'bullmq';
+import type { PipelineUnderTest } from './pipeline-under-test.js';
+import type { ServiceProcess } from './service-process.js';
+
+/** One SIGKILL of a worker that held submissions: what it held, and how long they waited for another worker. */
+export interface WorkerKill {
+  /** Request ids whose queue jobs the killed worker was running (BullMQ's `processedBy` is its name). */
+  inFlight: string[];
+  /** Time from the kill until every one of them had left the dead worker (stalled check), in ms. */
+  takeoverMs: Promise<number>;
+}
+
+/**
+ * Kills workers of a pipeline only while they are running submissions, so that every kill hits work in
+ * flight, and measures how long that work waits for another worker.
+ */
+export class WorkerKiller {
+  readonly #pipeline: PipelineUnderTest;
+  readonly #connection: RedisConnection;
+  readonly #queue: Queue;
+
+  constructor(pipeline: PipelineUnderTest) {
+    this.#pipeline = pipeline;
+    this.#connection = connectRedis(pipeline.redisEndpoint, { maxRetriesPerRequest: null });
+    this.#queue = createRequestQueue({
+      connection: this.#connection,
+      prefix: pipeline.prefix,
+      retentionSeconds: 3_600,
+    });
+  }
+
+  /**
+   * The README's bound on a takeover: the dead worker's lock runs out (`WORKER_LOCK_MS`), then the next
+   * stalled check (`WORKER_STALLED_INTERVAL_MS`) moves its jobs; plus 2 s for a busy two-core machine.
+   */
+  get takeoverBoundMs(): number {
+    const { WORKER_LOCK_MS, WORKER_STALLED_INTERVAL_MS } = this.#pipeline.env;
+    return Number(WORKER_LOCK_MS) + Number(WORKER_STALLED_INTERVAL_MS) + 2_000;
+  }
+
+  /** The name the worker process gives BullMQ (apps/worker: host name and pid). */
+  static workerName(worker: ServiceProcess): string {
+    return `${hostname()}:${worker.pid}`;
+  }
+
+  /**
+   * Waits until a running worker holds at least `atLeast` submissions, SIGKILLs it, and starts a new worker
+   * in its place. The dead worker's jobs stay active in Redis until their lock runs out, so they are read
+   * after its exit: exactly the ones it held when it died.
+   */
+  async killBusyWorker(atLeast = 1): Promise<WorkerKill> {
+    const victim = await waitUntil(
+      async () => {
+        const held = await this.#heldByWorker();
+        return this.#pipeline.workers.find(
+          (worker) => worker.running && (held.get(WorkerKiller.workerName(worker)) ?? 0) >= atLeast,
+        );
+      },
+      { timeoutMs: 30_000, intervalMs: 20, what: `a worker running ${atLeast} submissions` },
+    );
+    victim.signal('SIGKILL');
+    const killedAt = Date.now();
+    await victim.exited;
+    const name = WorkerKiller.workerName(victim);
+    const inFlight = (await this.#queue.getActive())
+      .filter((job) => job.processedBy === name)
+      .map((job) => ({ id: job.id ?? '', attemptsStarted: job.attemptsStarted }));
+    const takeoverMs = this.#takeoverMs(inFlight, killedAt);
+    await this.#pipeline.startWorker();
+    return { inFlight: inFlight.map((job) => job.id), takeoverMs };
+  }
+
+  async close(): Promise<void> {
+    await this.#queue.close();
+    this.#connection.disconnect();
+  }
+
+  async #heldByWorker(): Promise<Map<string, number>> {
+    const held = new Map<string, number>();
+    for (const job of await this.#queue.getActive()) {
+      if (job.processedBy) held.set(job.processedBy, (held.get(job.processedBy) ?? 0) + 1);
+    }
+    return held;
+  }
+
+  /** Until each job is no longer active under the same attempt: moved back to wait, or started again. */
+  async #takeoverMs(jobs: Array<{ id: string; attemptsStarted: number }>, killedAt: number): Promise<number> {
+    for (;;) {
+      const stillHeld = await Promise.all(
+        jobs.map(async ({ id, attemptsStarted }) => {
+          const job = await this.#queue.getJob(id);
+          if (!job) return false;
+          return (await job.getState()) === 'active' && job.attemptsStarted === attemptsStarted;
+        }),
+      );
+      if (!stillHeld.includes(true)) return Date.now() - killedAt;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
