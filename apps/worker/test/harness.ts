@@ -19,7 +19,12 @@ import { lunRequest, type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs
 import { loadWebhookConfig } from '@aiqum-jobs/webhooks';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type AiqumWorker, startAiqumWorker, type WorkerConfig } from '../src/index.js';
+import {
+  type AiqumWorker,
+  type StartAiqumWorkerOptions,
+  startAiqumWorker,
+  type WorkerConfig,
+} from '../src/index.js';
 
 export interface TargetSetup {
   name: string;
@@ -35,7 +40,10 @@ export interface Harness {
   simulators: Map<string, Simulator>;
   logger: Logger;
   config: WorkerConfig;
-  startWorker(overrides?: Partial<WorkerConfig>): Promise<AiqumWorker>;
+  startWorker(
+    overrides?: Partial<WorkerConfig>,
+    options?: Pick<StartAiqumWorkerOptions, 'now' | 'dispatcher'>,
+  ): Promise<AiqumWorker>;
   /** Stores and enqueues requests as the producer does; returns their specs. */
   enqueue(
     requests: Array<Partial<RequestSpec> & Pick<RequestSpec, 'target' | 'method' | 'path'>>,
@@ -117,8 +125,8 @@ export async function startHarness(setups: TargetSetup[]): Promise<Harness> {
     simulators,
     logger,
     config,
-    async startWorker(overrides = {}) {
-      const worker = await startAiqumWorker({ config: { ...config, ...overrides }, logger });
+    async startWorker(overrides = {}, options = {}) {
+      const worker = await startAiqumWorker({ config: { ...config, ...overrides }, logger, ...options });
       workers.push(worker);
       return worker;
     },
