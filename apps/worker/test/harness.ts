@@ -19,6 +19,7 @@ import { lunRequest, type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs
 import { loadWebhookConfig } from '@aiqum-jobs/webhooks';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { Agent, type Dispatcher } from 'undici';
 import {
   type AiqumWorker,
   type StartAiqumWorkerOptions,
@@ -164,6 +165,19 @@ export async function startHarness(setups: TargetSetup[]): Promise<Harness> {
       await testRedis.close();
     },
   };
+}
+
+/** A connection pool for the AIQUM clients that notes when each call was sent, to measure the waits between calls. */
+export function recordingDispatcher(): {
+  dispatcher: Dispatcher;
+  sent: Array<{ method: string; path: string; at: number }>;
+} {
+  const sent: Array<{ method: string; path: string; at: number }> = [];
+  const dispatcher = new Agent().compose((dispatch) => (options, handler) => {
+    sent.push({ method: options.method, path: options.path, at: Date.now() });
+    return dispatch(options, handler);
+  });
+  return { dispatcher, sent };
 }
 
 /** A valid LUN create body (keys, as AIQUM takes them) for the inventory of a simulator with `seed`. */
