@@ -46,7 +46,8 @@ export class ApiProbe {
   readonly #apiUrl: string;
   readonly #request: (name: string) => RequestInput;
   readonly #timeoutMs: number;
-  readonly #inFlight = new Set<Promise<void>>();
+  /** Each POST without an answer yet, and when it was fired. */
+  readonly #inFlight = new Map<Promise<void>, number>();
   #fired = 0;
 
   /** `request` builds one request whose unique `name` it must use so that AIQUM sees distinct calls. */
@@ -66,8 +67,9 @@ export class ApiProbe {
       ...this.#request(`probe_${index}_${item}`),
       metadata: { probe: tag },
     }));
-    const pending = this.#post(tag, size, requests).finally(() => this.#inFlight.delete(pending));
-    this.#inFlight.add(pending);
+    const firedAt = Date.now();
+    const pending = this.#post(tag, size, requests, firedAt).finally(() => this.#inFlight.delete(pending));
+    this.#inFlight.set(pending, firedAt);
   }
 
   /** Fires a POST every `intervalMs` until `signal` aborts. */
@@ -80,8 +82,13 @@ export class ApiProbe {
 
   /** Every answer, once all POSTs fired so far have one. */
   async settled(): Promise<ProbeAnswer[]> {
-    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight.keys());
     return this.answers;
+  }
+
+  /** Resolves once every POST fired before `at` has an answer. */
+  async answeredFiredBefore(at: number): Promise<void> {
+    await Promise.all([...this.#inFlight].filter(([, firedAt]) => firedAt < at).map(([pending]) => pending));
   }
 
   get acceptedRequestIds(): string[] {
@@ -137,9 +144,8 @@ export class ApiProbe {
     }
   }
 
-  async #post(tag: string, size: number, requests: RequestInput[]): Promise<void> {
+  async #post(tag: string, size: number, requests: RequestInput[], firedAt: number): Promise<void> {
     const batch = size > 1;
-    const firedAt = Date.now();
     let status = 0;
     let requestIds: string[] = [];
     try {

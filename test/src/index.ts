@@ -2,6 +2,7 @@ export { ApiProbe, type ProbeAnswer, type ProbeAudit } from './api-probe.js';
 export {
   type GuaranteeReport,
   guaranteesKept,
+  type OutageWindow,
   type PipelineOptions,
   PipelineUnderTest,
 } from './pipeline-under-test.js';

@@ -69,6 +69,14 @@ export function guaranteesKept(requests: number): Partial<GuaranteeReport> {
  * the same port and files) or a Redis Cluster, the simulator over HTTPS, worker processes, and the producer
  * library.
  */
+/** When Redis surely could not answer, in epoch ms: measured around the fault, not planned. */
+export interface OutageWindow {
+  /** Redis was stopped or gone by then. */
+  downAt: number;
+  /** Redis was not running again before then. */
+  upAt: number;
+}
+
 export class PipelineUnderTest {
   readonly simulator: Simulator;
   readonly workers: ServiceProcess[] = [];
@@ -175,13 +183,19 @@ export class PipelineUnderTest {
     return api;
   }
 
-  /** Kills Redis with SIGKILL and starts it again on the same port with the same files. */
-  async restartRedis(downMs = 0): Promise<void> {
+  /**
+   * Kills Redis with SIGKILL and starts it again on the same port with the same files, `downMs` after it
+   * died. Returns when Redis was down for sure: from its exit to just before it was started again.
+   */
+  async restartRedis(downMs = 0): Promise<OutageWindow> {
     const { port, dir } = this.redis;
     this.redis.signal('SIGKILL');
     await this.redis.stopped();
+    const downAt = Date.now();
     if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+    const upAt = Date.now();
     this.#redis = await RedisServer.start({ ...this.#redisOptions, port, dir });
+    return { downAt, upAt };
   }
 
   async submitBatch(requests: RequestInput[]): Promise<{ batchId: string; requestIds: string[] }> {

@@ -4,6 +4,7 @@ import { ApiProbe, type ProbeAnswer, type ProbeAudit } from './api-probe.js';
 import {
   type GuaranteeReport,
   guaranteesKept,
+  type OutageWindow,
   type PipelineOptions,
   type PipelineUnderTest,
 } from './pipeline-under-test.js';
@@ -29,11 +30,7 @@ export const redisOutagePipeline: PipelineOptions = {
   },
 };
 
-export interface RedisOutageRun {
-  /** Just before `outage` began. */
-  startedAt: number;
-  /** Just after `outage` ended. */
-  endedAt: number;
+export interface RedisOutageRun extends OutageWindow {
   /** The probe's POSTs to the producer API. */
   answers: readonly ProbeAnswer[];
   report: GuaranteeReport;
@@ -44,15 +41,20 @@ export interface RedisOutageRun {
 
 /**
  * Submits a batch of `requestCount` LUN creates on `svm` and probes `api` with a POST every 250 ms; once
- * a tenth of the batch has completed, runs `outage`; probes 2 s more, then waits for the batch and for
- * every request the API accepted. Expects what no Redis outage may break: nothing lost or done twice,
+ * a tenth of the batch has completed, runs `outage` (given the probe), which says when Redis was surely
+ * down; probes 2 s more, then waits for the batch and for every request the API accepted. Expects what no Redis outage may break: nothing lost or done twice,
  * every worker and the API still in the same process, every 202 completed once, nothing left behind by
  * the other answers.
  */
 export async function runThroughRedisOutage(
   pipeline: PipelineUnderTest,
   api: ServiceProcess,
-  options: { requestCount: number; svm: string; batchTimeoutMs: number; outage: () => Promise<void> },
+  options: {
+    requestCount: number;
+    svm: string;
+    batchTimeoutMs: number;
+    outage: (probe: ApiProbe) => Promise<OutageWindow>;
+  },
 ): Promise<RedisOutageRun> {
   const { requestCount } = options;
   const request = (name: string) => lunRequest(name, { svm: options.svm });
@@ -71,9 +73,7 @@ export async function runThroughRedisOutage(
     },
     { timeoutMs: 60_000, intervalMs: 100, what: 'a tenth of the batch to complete' },
   );
-  const startedAt = Date.now();
-  await options.outage();
-  const endedAt = Date.now();
+  const outage = await options.outage(probe);
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   probing.abort();
   await firing;
@@ -108,5 +108,5 @@ export async function runThroughRedisOutage(
   const finishedAt = events.flatMap((event) =>
     event.type === 'request.completed' && event.batchId === batchId ? [Date.parse(event.finishedAt)] : [],
   );
-  return { startedAt, endedAt, answers, report, audit, finishedAt };
+  return { ...outage, answers, report, audit, finishedAt };
 }

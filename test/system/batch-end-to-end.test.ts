@@ -162,8 +162,9 @@ describe('a batch of 200 requests through real producer and worker processes', (
 
     for (const simulator of simulators) {
       const stats = simulator.stats();
-      // Two worker processes, 50 slots each: only the shared per-target limit keeps AIQUM at 4 calls.
-      expect(stats.peakConcurrentRequests).toBeLessThanOrEqual(maxConcurrent);
+      // Two worker processes, 50 slots each: only the shared per-target limit keeps AIQUM at 4 calls, and
+      // it had to (the calls reached it).
+      expect(stats.peakConcurrentRequests).toBe(maxConcurrent);
       // No write reached AIQUM twice.
       expect(Math.max(...Object.values(stats.submissions))).toBe(1);
     }

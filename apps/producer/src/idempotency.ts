@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { RedisConnection, RedisKeys } from '@aiqum-jobs/core';
+import type { Logger, RedisConnection, RedisKeys } from '@aiqum-jobs/core';
 import { z } from 'zod';
 import { ProducerError, producerErrorCodes } from './producer-error.js';
 
@@ -33,6 +33,8 @@ export interface IdempotencyOptions {
   retentionSeconds: number;
   /** How long a duplicate waits for the first call with the same key to answer. @defaultValue 5000 */
   waitForWinnerMs?: number;
+  /** Where a claim that could not be released is reported. @defaultValue none */
+  logger?: Logger;
 }
 
 /** Either the first answer given for a key, replayed, or a fresh one. */
@@ -50,12 +52,14 @@ export class Idempotency {
   readonly #keys: RedisKeys;
   readonly #retentionSeconds: number;
   readonly #waitForWinnerMs: number;
+  readonly #logger: Logger | undefined;
 
   constructor(options: IdempotencyOptions) {
     this.#redis = options.redis;
     this.#keys = options.keys;
     this.#retentionSeconds = options.retentionSeconds;
     this.#waitForWinnerMs = options.waitForWinnerMs ?? 5_000;
+    this.#logger = options.logger;
   }
 
   /**
@@ -137,7 +141,14 @@ export class Idempotency {
    * the commands it follows, and the caller is not kept waiting for it.
    */
   #release(redisKey: string, claim: string): void {
-    void this.#redis.eval(releaseClaimScript, 1, redisKey, claim).catch(() => undefined);
+    void this.#redis
+      .eval(releaseClaimScript, 1, redisKey, claim)
+      .catch((error: unknown) =>
+        this.#logger?.warn(
+          { err: error },
+          'an Idempotency-Key claim could not be released; retries with the key are told "in progress" until it expires',
+        ),
+      );
   }
 
   async #read(redisKey: string): Promise<IdempotencyRecord | undefined> {

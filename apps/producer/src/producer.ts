@@ -160,14 +160,15 @@ class RedisProducer implements Producer {
     });
     // Queue errors are the connection's errors; each failing call reports its own.
     this.#queue.on('error', () => {});
+    this.#logger = options.logger ?? createLogger({ name: 'aiqum-producer', level: 'silent' });
     this.#idempotency = new Idempotency({
       redis: options.redis,
       keys: this.#keys,
       retentionSeconds: options.retentionSeconds,
+      logger: this.#logger,
       ...(options.idempotencyWaitMs === undefined ? {} : { waitForWinnerMs: options.idempotencyWaitMs }),
     });
     this.#targets = options.targets;
-    this.#logger = options.logger ?? createLogger({ name: 'aiqum-producer', level: 'silent' });
     this.#metrics = options.metrics;
     this.#eventsBlockMs = options.eventsBlockMs ?? 5_000;
   }

@@ -20,7 +20,13 @@ import { readEvents, type TestRedis, useTestRedis, waitForEvents } from '@aiqum-
 import { loadWebhookConfig } from '@aiqum-jobs/webhooks';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type AiqumWorker, startAiqumWorker, type WorkerConfig } from '../src/index.js';
+import { Agent, type Dispatcher } from 'undici';
+import {
+  type AiqumWorker,
+  type StartAiqumWorkerOptions,
+  startAiqumWorker,
+  type WorkerConfig,
+} from '../src/index.js';
 
 export interface TargetSetup {
   name: string;
@@ -36,7 +42,10 @@ export interface Harness {
   simulators: Map<string, Simulator>;
   logger: Logger;
   config: WorkerConfig;
-  startWorker(overrides?: Partial<WorkerConfig>): Promise<AiqumWorker>;
+  startWorker(
+    overrides?: Partial<WorkerConfig>,
+    options?: Pick<StartAiqumWorkerOptions, 'now' | 'dispatcher'>,
+  ): Promise<AiqumWorker>;
   /** Stores and enqueues requests as the producer does; returns their specs. */
   enqueue(
     requests: Array<Partial<RequestSpec> & Pick<RequestSpec, 'target' | 'method' | 'path'>>,
@@ -113,8 +122,8 @@ export async function startHarness(setups: TargetSetup[]): Promise<Harness> {
     simulators,
     logger,
     config,
-    async startWorker(overrides = {}) {
-      const worker = await startAiqumWorker({ config: { ...config, ...overrides }, logger });
+    async startWorker(overrides = {}, options = {}) {
+      const worker = await startAiqumWorker({ config: { ...config, ...overrides }, logger, ...options });
       workers.push(worker);
       return worker;
     },
@@ -145,6 +154,19 @@ export async function startHarness(setups: TargetSetup[]): Promise<Harness> {
       await testRedis.close();
     },
   };
+}
+
+/** A connection pool for the AIQUM clients that notes when each call was sent, to measure the waits between calls. */
+export function recordingDispatcher(): {
+  dispatcher: Dispatcher;
+  sent: Array<{ method: string; path: string; at: number }>;
+} {
+  const sent: Array<{ method: string; path: string; at: number }> = [];
+  const dispatcher = new Agent().compose((dispatch) => (options, handler) => {
+    sent.push({ method: options.method, path: options.path, at: Date.now() });
+    return dispatch(options, handler);
+  });
+  return { dispatcher, sent };
 }
 
 /** The ids of the clusters a simulator serves through its gateway. */

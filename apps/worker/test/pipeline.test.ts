@@ -27,7 +27,8 @@ beforeAll(async () => {
               job: { durationMs: 200, outcomes: { PARTIAL_FAILURES: 1 } },
             },
             { match: { method: 'POST', body: { name: 'reset_*' } }, faults: { resetRate: 1 } },
-            { match: { method: 'POST', body: { name: 'slow_*' } }, job: { durationMs: 30_000 } },
+            // An hour: running for as long as any test looks at it.
+            { match: { method: 'POST', body: { name: 'slow_*' } }, job: { durationMs: 3_600_000 } },
             { match: { method: 'POST' }, job: { durationMs: { min: 100, max: 600 } } },
           ],
         },
@@ -210,21 +211,44 @@ describe('the pipeline, end to end against the simulator', () => {
   });
 
   it('times a request out at its deadline with the last job state it saw', async () => {
-    const now = Date.now();
-    const [spec] = await h.enqueue([
+    // A worker of its own, on a clock the test moves past the deadline once the worker has polled the
+    // running job twice: the deadline cannot pass early on a slow machine, nor the job end.
+    const clocked = await startHarness([
       {
-        target: 'docs',
-        ...lunRequest('slow_lun', { seed: 7 }),
-        deadlineAt: now + 1_500,
+        name: 'docs',
+        simulator: {
+          dialect: 'docs',
+          seed: 7,
+          scenario: { rules: [{ match: { method: 'POST' }, job: { durationMs: 3_600_000 } }] },
+        },
       },
     ]);
-    const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
-    expect(event).toMatchObject({
-      outcome: 'timed_out',
-      jobState: { phase: 'running', state: 'RUNNING' },
-      error: { code: 'DEADLINE_EXCEEDED' },
-    });
-    expect(event.polls).toBeGreaterThanOrEqual(2);
+    try {
+      let skewMs = 0;
+      await clocked.startWorker({}, { now: () => Date.now() + skewMs });
+      const [spec] = await clocked.enqueue([
+        {
+          target: 'docs',
+          ...lunRequest('slow_lun', { seed: 7 }),
+          deadlineAt: Date.now() + 3_600_000,
+        },
+      ]);
+      const requestId = spec?.requestId ?? '';
+      await waitUntil(async () => ((await clocked.store.get(requestId))?.polls ?? 0) >= 2 || undefined, {
+        what: 'two polls of the running job',
+      });
+      skewMs = 3_600_000;
+      const [event] = await clocked.waitForCompleted(1);
+      expect(event).toMatchObject({
+        requestId,
+        outcome: 'timed_out',
+        jobState: { phase: 'running', state: 'RUNNING' },
+        error: { code: 'DEADLINE_EXCEEDED' },
+      });
+      expect(event?.polls).toBeGreaterThanOrEqual(2);
+    } finally {
+      await clocked.close();
+    }
   });
 
   it('reports an ONTAP job purged before its end was seen as unknown, never as success', async () => {
@@ -305,12 +329,28 @@ describe('the pipeline, end to end against the simulator', () => {
   });
 
   it('stops polling a request that was cancelled while tracked', async () => {
-    const [spec] = await h.enqueue([{ target: 'docs', ...lunRequest('slow_cancel', { seed: 7 }) }]);
+    // Polled when the test says (its next poll is at least ten minutes away), so none is in flight when
+    // it is cancelled.
+    const [spec] = await h.enqueue([
+      {
+        target: 'docs',
+        ...lunRequest('slow_cancel', { seed: 7 }),
+        deadlineAt: Date.now() + 3_600_000,
+        poll: { initialDelayMs: 600_000, maxDelayMs: 3_600_000 },
+      },
+    ]);
     if (!spec) throw new Error('no spec');
+    const tracked = { requestId: spec.requestId, target: 'docs' };
+    await waitUntil(async () => (await h.store.get(spec.requestId))?.status === 'tracking' || undefined);
+    expect(await h.store.pollNow(tracked)).toBe(true);
     const view = await waitUntil(async () => {
       const current = await h.store.get(spec.requestId);
-      return current?.status === 'tracking' && current.polls >= 1 ? current : undefined;
+      return current !== undefined && current.polls >= 1 ? current : undefined;
     });
+    const key = view.job?.kind === 'aiqum' ? view.job.key : '';
+    const docs = h.simulators.get('docs');
+    const polls = docs?.stats().polls[key];
+    expect(polls).toBe(1);
     expect(
       await h.store.complete(
         view,
@@ -318,16 +358,12 @@ describe('the pipeline, end to end against the simulator', () => {
         { outcome: 'cancelled', error: { code: 'CANCELLED', message: 'test' } },
       ),
     ).toBe('completed');
-    const key = view.job?.kind === 'aiqum' ? view.job.key : '';
-    const docs = h.simulators.get('docs');
-    // Wait until the worker has seen the cancellation (its next poll step ends the job), then check no more polls.
-    // The terminal transition took the request out of its target's due set: no poll is scheduled.
-    await waitUntil(
-      async () => (await h.redis.zscore(h.keys.targetDue('docs'), spec.requestId)) === null || undefined,
-    );
-    const pollsAfterCancel = docs?.stats().polls[key] ?? 0;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(docs?.stats().polls[key] ?? 0).toBe(pollsAfterCancel);
+    // Cancelled: no poll is scheduled any more, not even one asked for.
+    expect(await h.store.pollNow(tracked)).toBe(false);
+    // The worker went on polling the target (another request, twice) without polling this one again.
+    const [other] = await h.enqueue([{ target: 'docs', ...lunRequest('slow_other', { seed: 7 }) }]);
+    await waitUntil(async () => ((await h.store.get(other?.requestId ?? ''))?.polls ?? 0) >= 2 || undefined);
+    expect(docs?.stats().polls[key]).toBe(polls);
     const events = (await h.completed()).filter((event) => event.requestId === spec.requestId);
     expect(events).toHaveLength(1);
     expect(events[0]?.outcome).toBe('cancelled');

@@ -1,6 +1,6 @@
 import { lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { byRequest, type Harness, startHarness } from './harness.js';
+import { byRequest, type Harness, recordingDispatcher, startHarness } from './harness.js';
 
 /** Both targets poll every 200 ms, so the only difference between them is long polling. */
 const everyTwoHundredMs = {
@@ -9,10 +9,14 @@ const everyTwoHundredMs = {
   maxDelayMs: 200,
   jitter: 0,
   retryAfterMinMs: 100,
-  retryAfterMaxMs: 2_000,
+  retryAfterMaxMs: 20_000,
 };
 
 let h: Harness;
+/** When the worker sent each call to AIQUM. */
+const calls = recordingDispatcher();
+/** The interval simulator's clock runs with the wall clock until a test moves it on. */
+let intervalSkewMs = 0;
 
 beforeAll(async () => {
   h = await startHarness([
@@ -20,7 +24,8 @@ beforeAll(async () => {
       name: 'interval',
       simulator: {
         seed: 3,
-        scenario: { rules: [{ match: { method: 'POST' }, job: { durationMs: 1_500 } }] },
+        now: () => Date.now() + intervalSkewMs,
+        scenario: { rules: [{ match: { method: 'POST' }, job: { durationMs: 3_600_000 } }] },
       },
       target: {
         poll: everyTwoHundredMs,
@@ -39,7 +44,7 @@ beforeAll(async () => {
       },
     },
   ]);
-  await h.startWorker();
+  await h.startWorker({}, { dispatcher: calls.dispatcher });
 });
 afterAll(() => h.close());
 
@@ -55,12 +60,21 @@ describe('polling', () => {
         ...lunRequest('interval_lun', { seed: 3 }),
       },
     ]);
+    // The job runs for an hour, until the test has seen four polls of it; then the hour is over.
+    await waitUntil(async () => ((await h.store.get(spec?.requestId ?? ''))?.polls ?? 0) >= 4 || undefined);
+    intervalSkewMs += 3_600_000;
     const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
     expect(event.outcome).toBe('succeeded');
-    // A 1.5 s job polled every 200 ms: several polls, each counted by the simulator.
+    // Each poll counted by the simulator, and sent 200 ms or more after the one before.
     const polls = h.simulators.get('interval')?.stats().polls[jobKeyOf(event)] ?? 0;
-    expect(polls).toBeGreaterThanOrEqual(4);
+    expect(polls).toBeGreaterThanOrEqual(5);
     expect(event.polls).toBe(polls);
+    const jobPath = `/api/management-server/jobs/${encodeURIComponent(jobKeyOf(event))}`;
+    const sent = calls.sent.filter((call) => call.method === 'GET' && call.path === jobPath);
+    expect(sent).toHaveLength(polls);
+    for (const [index, poll] of sent.slice(1).entries()) {
+      expect(poll.at - (sent[index]?.at ?? 0)).toBeGreaterThanOrEqual(200);
+    }
   });
 
   it('with long polling, sees the end of a job in one GET', async () => {
@@ -92,13 +106,18 @@ describe('polling', () => {
     await waitUntil(() => (simulator.stats().faults['503'] ?? 0) >= 2 || undefined, {
       what: 'two 503 answers',
     });
-    const rejectedAt = Date.now();
     simulator.setScenario({ rules: [] });
     const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
     expect(event.outcome).toBe('succeeded');
-    // The worker waited for Retry-After (1 s) rather than its 200 ms interval.
-    expect(Date.now() - rejectedAt).toBeGreaterThan(300);
-    const faults = simulator.stats().faults['503'] ?? 0;
-    expect(faults).toBeLessThanOrEqual(3);
+    // The 100 ms job had long ended: every poll but the last was answered 503, and the next came
+    // Retry-After (1 s) later, not at the 200 ms interval, give or take the worker's scheduling.
+    const jobPath = `/api/management-server/jobs/${encodeURIComponent(jobKeyOf(event))}`;
+    const polls = calls.sent.filter((call) => call.method === 'GET' && call.path === jobPath);
+    expect(polls).toHaveLength((simulator.stats().faults['503'] ?? 0) + 1);
+    const waits = polls.slice(1).map((poll, index) => poll.at - (polls[index]?.at ?? 0));
+    for (const waitedMs of waits) {
+      expect(waitedMs).toBeGreaterThanOrEqual(1_000);
+      expect(waitedMs).toBeLessThan(1_000 + 10_000);
+    }
   });
 });

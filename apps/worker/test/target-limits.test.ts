@@ -65,8 +65,8 @@ describe('per-target limits', () => {
     const completed = await h.waitForCompleted(specs.length, 60_000);
     expect(completed.every((event) => event.outcome === 'succeeded')).toBe(true);
     const stats = h.simulators.get('small')?.stats();
-    expect(stats?.peakConcurrentRequests).toBeLessThanOrEqual(2);
-    // The limit was actually exercised: more calls than slots were made.
+    // Never more than the limit, and the limit reached: there were concurrent calls to hold back.
+    expect(stats?.peakConcurrentRequests).toBe(2);
     expect(Object.keys(stats?.submissions ?? {})).toHaveLength(30);
   });
 

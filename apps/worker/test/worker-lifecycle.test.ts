@@ -22,11 +22,14 @@ describe('worker lifecycle', () => {
   });
 
   it('lets a long poll go at shutdown and hands the request to the next worker', async () => {
+    // The simulator's jobs run on a clock the test moves: the job is still running when the worker stops.
+    let simulatorNow = Date.now();
     const h = await startHarness([
       {
         name: 'long',
         simulator: {
           longPoll: true,
+          now: () => simulatorNow,
           scenario: { rules: [{ match: { method: 'POST' }, job: { durationMs: 2_500 } }] },
         },
         target: {
@@ -43,14 +46,10 @@ describe('worker lifecycle', () => {
         },
       ]);
       const simulator = h.simulators.get('long');
-      // Wait until the first long poll is held open by the simulator.
-      for (
-        let tries = 0;
-        tries < 200 && Object.keys(simulator?.stats().polls ?? {}).length === 0;
-        tries += 1
-      ) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      // The first long poll has arrived; the job cannot change before the clock moves, so it is held.
+      await waitUntil(() => Object.keys(simulator?.stats().polls ?? {}).length > 0, {
+        what: 'the first long poll',
+      });
       const closedAt = Date.now();
       await first.close();
       // The long poll was stopped and handed back, due at once, not left claimed by a stopped worker.
@@ -58,6 +57,7 @@ describe('worker lifecycle', () => {
       expect(dueAt).toBeGreaterThan(0);
       expect(dueAt).toBeLessThanOrEqual(Date.now());
       expect(dueAt).toBeGreaterThanOrEqual(closedAt);
+      simulatorNow += 2_500;
       await h.startWorker();
       const [event] = await h.waitForCompleted(1);
       expect(event).toMatchObject({ requestId: spec?.requestId, outcome: 'succeeded' });
@@ -89,10 +89,10 @@ describe('worker lifecycle', () => {
         },
         { timeoutMs: 5_000, what: 'all three calls to be in flight' },
       );
-      const started = Date.now();
       await worker.close();
-      // Without the abort, close() waited for the 8 s calls whatever the timeout said.
-      expect(Date.now() - started).toBeLessThan(5_000);
+      // The simulator counts a write once its 8 s delay is over: none was when close() returned, so close()
+      // did not wait for the calls (without the abort it did, whatever the timeout said).
+      expect(h.simulators.get('slow')?.stats().submissions).toEqual({});
 
       // The writes may have reached AIQUM: unknown, never sent again. The read goes back to the queue.
       const writes = await h.waitForCompleted(2);

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../src/index.js';
-import { basicAuth, call, lunBody, obj } from './helpers.js';
+import { basicAuth, call, jobKeyOf, lunBody, obj } from './helpers.js';
 
 describe('auth and errors', () => {
   let sim: Simulator;
@@ -68,7 +68,36 @@ describe('auth and errors', () => {
     const stats = sim.stats();
     expect(stats.requests['GET /api/storage-provider/luns/{key}']).toEqual({ '404': 1 });
     expect(stats.requests['PUT (unmatched)']).toEqual({ '405': 1 });
-    expect(stats.peakConcurrentRequests).toBeGreaterThanOrEqual(1);
+    // This file's requests came one at a time.
+    expect(stats.peakConcurrentRequests).toBe(1);
+  });
+
+  it('counts the most requests it was answering at once', async () => {
+    // Three long polls held on a job whose clock stands still: three requests at once, for sure.
+    let now = Date.parse('2025-01-01T00:00:00Z');
+    await using held = await startSimulator({
+      tls: false,
+      longPoll: true,
+      now: () => now,
+      scenario: { rules: [{ job: { durationMs: 1_000 } }] },
+    });
+    const key = jobKeyOf(
+      (await call(held, 'POST', '/api/storage-provider/luns', { body: lunBody('p1') })).body,
+    );
+    const poll = () =>
+      call(held, 'GET', `/api/management-server/jobs/${encodeURIComponent(key)}?poll_timeout=120`);
+    const polls = [poll(), poll(), poll()];
+    while (held.stats().polls[key] !== 3) await new Promise((resolve) => setImmediate(resolve));
+    expect(held.stats().peakConcurrentRequests).toBe(3);
+    // The end of the job answers them; the admin request that settles it is not counted.
+    now += 1_000;
+    await call(held, 'GET', '/_sim/stats');
+    expect((await Promise.all(polls)).map((answer) => obj(answer.body).state)).toEqual([
+      'completed',
+      'completed',
+      'completed',
+    ]);
+    expect(held.stats().peakConcurrentRequests).toBe(3);
   });
 });
 

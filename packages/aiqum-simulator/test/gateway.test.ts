@@ -79,7 +79,8 @@ describe('ONTAP gateway', () => {
       tls: false,
       scenario: {
         rules: [
-          { match: { body: { name: 'slow_*' } }, job: { durationMs: 60_000 } },
+          // An hour: still running after the 1 s wait, however slow the machine.
+          { match: { body: { name: 'slow_*' } }, job: { durationMs: 3_600_000 } },
           { job: { durationMs: 100 } },
         ],
       },

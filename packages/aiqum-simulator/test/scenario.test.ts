@@ -174,7 +174,8 @@ describe('scenario faults', () => {
         rules: [
           {
             match: { method: 'POST', body: { name: 'slow-*', 'svm.key': keys.svms.vs1 ?? '' } },
-            job: { durationMs: 60_000 },
+            // An hour: still running when the other job has ended, however slow the machine.
+            job: { durationMs: 3_600_000 },
           },
           { job: { durationMs: 10 } },
         ],

@@ -308,9 +308,9 @@ export class RequestStore {
   async remove(requestIds: readonly string[], batchId?: string): Promise<void> {
     const keys = requestIds.map((id) => this.#keys.request(id));
     if (batchId) keys.push(this.#keys.batch(batchId), this.#keys.batchRequests(batchId));
-    const pipeline = this.#redis.pipeline();
-    for (const key of keys) pipeline.del(key);
-    await pipeline.exec();
+    // One command (the keys share the prefix's hash slot), so that a failure rejects: a pipeline would
+    // resolve with its commands' errors, and the caller would never hear of it.
+    await this.#redis.del(...keys);
   }
 
   async get(requestId: string): Promise<RequestView | undefined> {

@@ -1,4 +1,4 @@
-import { RedisCluster } from '@aiqum-jobs/test-support';
+import { RedisCluster, waitUntil } from '@aiqum-jobs/test-support';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis, duplicateRedis, isRedisCluster, type RedisEndpoint } from '../src/index.js';
@@ -70,14 +70,31 @@ describe('connectRedis', () => {
 describe('duplicateRedis', () => {
   it('gives a blocking reader its own cluster connection with the same user and its own timeout', async () => {
     const redis = connectRedis(endpoint);
-    const reader = duplicateRedis(redis, { lazyConnect: true, commandTimeout: 5_000 });
+    const reader = duplicateRedis(redis, {
+      lazyConnect: true,
+      commandTimeout: 5_000,
+      connectionName: 'blocked-reader',
+    });
     try {
-      if (!isRedisCluster(reader)) throw new Error('expected a cluster connection');
+      if (!isRedisCluster(redis) || !isRedisCluster(reader)) throw new Error('expected cluster connections');
       expect(reader.options.redisOptions).toMatchObject({ password: 'p@ss', commandTimeout: 5_000 });
       await reader.connect();
       const read = reader.xread('BLOCK', 3_000, 'STREAMS', '{s}:events', '$');
-      // The reader blocks on its own connection while the first one writes.
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The reader blocks on its own connection while the first one writes: written before the read is
+      // blocked, the entry would not be new to `$`. A node lists the blocked reader once it is.
+      await waitUntil(
+        async () => {
+          const lists = await Promise.all(redis.nodes('master').map((node) => node.client('LIST')));
+          return lists.some((list) =>
+            String(list)
+              .split('\n')
+              .some(
+                (line) => /\bname=blocked-reader\b.*\bcmd=xread\b/.test(line) && /\bflags=\w*b/.test(line),
+              ),
+          );
+        },
+        { what: 'the reader to block in XREAD' },
+      );
       await redis.xadd('{s}:events', '*', 'event', 'hello');
       const reply = await read;
       expect(reply?.[0]?.[1]?.[0]?.[1]).toEqual(['event', 'hello']);

@@ -9,6 +9,8 @@ export interface ReceivedRequest {
   headers: IncomingHttpHeaders;
   /** The raw body. */
   body: string;
+  /** When it arrived (`Date.now()`), to measure the waits between a caller's requests. */
+  receivedAt: number;
 }
 
 export interface ReceiverAnswer {
@@ -45,6 +47,7 @@ export async function startHttpReceiver(respond: Respond = () => ({})): Promise<
   let inFlight = 0;
   let maxConcurrent = 0;
   const server = createServer((request, response) => {
+    const receivedAt = Date.now();
     inFlight += 1;
     maxConcurrent = Math.max(maxConcurrent, inFlight);
     const chunks: Buffer[] = [];
@@ -55,6 +58,7 @@ export async function startHttpReceiver(respond: Respond = () => ({})): Promise<
         url: request.url ?? '',
         headers: request.headers,
         body: Buffer.concat(chunks).toString('utf8'),
+        receivedAt,
       };
       const { status = 204, headers = {}, delayMs = 0 } = answer(received, requests.length);
       requests.push(received);

@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +72,19 @@ export class RedisServer {
   /** Sends a signal, e.g. SIGKILL for a crash or SIGSTOP/SIGCONT for a pause. */
   signal(signal: NodeJS.Signals): void {
     this.#process.signal(signal);
+  }
+
+  /**
+   * Stops the process (SIGSTOP) and resolves once Linux shows it stopped: a signal is delivered when the
+   * process is next scheduled, and a command that reached it before that would still be answered.
+   */
+  async pause(): Promise<void> {
+    this.#process.signal('SIGSTOP');
+    const stat = `/proc/${this.#process.pid}/stat`;
+    // The state is the field after the parenthesised program name; T is stopped by a signal.
+    while ((await readFile(stat, 'utf8')).split(') ').at(-1)?.[0] !== 'T') {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
   }
 
   /** Resolves when the process has exited (after a signal, or by itself). */

@@ -13,12 +13,12 @@ export interface TestRedis {
 }
 
 /**
- * The Redis a test file uses: `REDIS_URL` when set, else a redis-server of the test's own. Every test
- * gets a unique prefix, and its keys are deleted on close.
+ * The Redis a test file uses: `REDIS_URL` when set, else (or with `ownServer`) a redis-server of the
+ * test's own. Every test gets a unique prefix, and its keys are deleted on close.
  */
-export async function useTestRedis(): Promise<TestRedis> {
-  const server = process.env.REDIS_URL ? undefined : await RedisServer.start();
-  const url = process.env.REDIS_URL ?? server?.url ?? '';
+export async function useTestRedis(options: { ownServer?: boolean } = {}): Promise<TestRedis> {
+  const server = process.env.REDIS_URL && !options.ownServer ? undefined : await RedisServer.start();
+  const url = server?.url ?? process.env.REDIS_URL ?? '';
   const prefix = `{test-${randomUUID().slice(0, 8)}}`;
   const connections: Redis[] = [];
   return {
