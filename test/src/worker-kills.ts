@@ -11,6 +11,8 @@ export interface WorkerKill {
   inFlight: string[];
   /** Time from the kill until every one of them had left the dead worker (stalled check), in ms. */
   takeoverMs: Promise<number>;
+  /** Workers killed to get here: more than 1 when a worker's submissions ended just before its kill. */
+  kills: number;
 }
 
 /**
@@ -49,28 +51,37 @@ export class WorkerKiller {
   /**
    * Waits until a running worker holds at least `atLeast` submissions, SIGKILLs it, and starts a new worker
    * in its place. The dead worker's jobs stay active in Redis until their lock runs out, so they are read
-   * after its exit: exactly the ones it held when it died.
+   * after its exit: exactly the ones it held when it died. A worker whose submissions all ended between
+   * the look and the kill is a miss: the next busy worker is killed, up to `maxKills` in all.
    */
-  async killBusyWorker(atLeast = 1): Promise<WorkerKill> {
-    const victim = await waitUntil(
-      async () => {
-        const held = await this.#heldByWorker();
-        return this.#pipeline.workers.find(
-          (worker) => worker.running && (held.get(WorkerKiller.workerName(worker)) ?? 0) >= atLeast,
-        );
-      },
-      { timeoutMs: 30_000, intervalMs: 20, what: `a worker running ${atLeast} submissions` },
-    );
-    victim.signal('SIGKILL');
-    const killedAt = Date.now();
-    await victim.exited;
-    const name = WorkerKiller.workerName(victim);
-    const inFlight = (await this.#queue.getActive())
-      .filter((job) => job.processedBy === name)
-      .map((job) => ({ id: job.id ?? '', attemptsStarted: job.attemptsStarted }));
-    const takeoverMs = this.#takeoverMs(inFlight, killedAt);
-    await this.#pipeline.startWorker();
-    return { inFlight: inFlight.map((job) => job.id), takeoverMs };
+  async killBusyWorker(atLeast = 1, maxKills = 5): Promise<WorkerKill> {
+    for (let kills = 1; ; kills += 1) {
+      const victim = await waitUntil(
+        async () => {
+          const held = await this.#heldByWorker();
+          return this.#pipeline.workers.find(
+            (worker) => worker.running && (held.get(WorkerKiller.workerName(worker)) ?? 0) >= atLeast,
+          );
+        },
+        { timeoutMs: 30_000, intervalMs: 20, what: `a worker running ${atLeast} submissions` },
+      );
+      victim.signal('SIGKILL');
+      const killedAt = Date.now();
+      await victim.exited;
+      const name = WorkerKiller.workerName(victim);
+      const inFlight = (await this.#queue.getActive())
+        .filter((job) => job.processedBy === name)
+        .map((job) => ({ id: job.id ?? '', attemptsStarted: job.attemptsStarted }));
+      await this.#pipeline.startWorker();
+      if (inFlight.length > 0) {
+        return {
+          inFlight: inFlight.map((job) => job.id),
+          takeoverMs: this.#takeoverMs(inFlight, killedAt),
+          kills,
+        };
+      }
+      if (kills >= maxKills) throw new Error(`${kills} workers killed, none while it held a submission`);
+    }
   }
 
   async close(): Promise<void> {

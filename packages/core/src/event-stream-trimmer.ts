@@ -40,8 +40,9 @@ const pendingSummarySchema = z.tuple([z.number(), z.string().nullable()], z.unkn
  * once they are older than the retention and every active group has read and acknowledged them:
  * `XTRIM MINID ~ <min(now - retention, each group's oldest pending id, each group's last-delivered id + 1)>`.
  * A group whose consumers received nothing for longer than `maxGroupIdleSeconds` (a group without
- * consumers: since its last-delivered entry was added, or since this trimmer first saw it) counts as abandoned and holds nothing back, so it
- * cannot make Redis grow forever; each trim names it in a warning.
+ * consumers: since its last-delivered entry was added) counts as abandoned and holds nothing back, so it
+ * cannot make Redis grow forever; each trim names it in a warning. A group no consumer has read yet holds
+ * nothing back (the retention applies to it) and counts as idle from when this trimmer first saw it.
  */
 export class EventStreamTrimmer {
   readonly #redis: RedisConnection;
@@ -52,7 +53,7 @@ export class EventStreamTrimmer {
   readonly #intervalMs: number;
   readonly #now: () => number;
   readonly #lockToken = randomUUID();
-  /** When this trimmer first saw each group: a group no consumer ever read has no other age. */
+  /** When this trimmer first saw each group: a group no consumer has read yet has no other age. */
   #firstSeen = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
@@ -123,6 +124,8 @@ export class EventStreamTrimmer {
         );
         continue;
       }
+      // Not active yet (made, not read: a subscriber's first read follows at once): the retention applies.
+      if (neverRead(group)) continue;
       const needed = await this.#oldestNeeded(group);
       if (compareStreamIds(needed, minId) < 0) {
         minId = needed;
@@ -142,14 +145,12 @@ export class EventStreamTrimmer {
 
   /**
    * How long since a consumer of the group last received an event; for a group without consumers, since
-   * its last-delivered entry was added or this trimmer first saw it, whichever is later (a group created
-   * and not read yet is new, not idle since 1970).
+   * its last-delivered entry was added, or, for a group no consumer has read yet, since this trimmer first
+   * saw it (not since 1970).
    */
   async #idleMs(group: StreamGroup, now: number): Promise<number> {
-    if (group.consumers === 0) {
-      const seenAt = this.#firstSeen.get(group.name) ?? now;
-      return now - Math.max(streamIdTime(group['last-delivered-id']), seenAt);
-    }
+    if (neverRead(group)) return now - (this.#firstSeen.get(group.name) ?? now);
+    if (group.consumers === 0) return now - streamIdTime(group['last-delivered-id']);
     const consumers = infoRowsSchema.parse(
       await this.#redis.xinfo('CONSUMERS', this.#keys.events, group.name),
     );
@@ -165,4 +166,9 @@ export class EventStreamTrimmer {
     );
     return oldestPending !== null && compareStreamIds(oldestPending, unread) < 0 ? oldestPending : unread;
   }
+}
+
+/** A group no consumer has read from: no consumers, nothing delivered. */
+function neverRead(group: StreamGroup): boolean {
+  return group.consumers === 0 && group['last-delivered-id'] === '0-0';
 }
