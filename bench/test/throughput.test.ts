@@ -38,6 +38,13 @@ const reportSchema = z.object({
     cpuSeconds: z.object({ worker: z.number(), simulator: z.number(), redis: z.number(), bench: z.number() }),
     bullmqCeiling: z.object({ jobs: z.literal(50), jobsPerSecond: positive }),
     ratioToBullmqCeiling: positive,
+    httpCeiling: z.object({
+      pairs: z.literal(50),
+      pairsPerSecond: positive,
+      clientCpuMsPerPair: z.number().nonnegative(),
+      simulatorCpuMsPerPair: z.number().nonnegative(),
+    }),
+    ratioToHttpCeiling: positive,
     stepJobBaseline: z.object({ jobs: z.literal(20), roundTripsPerJob: positive, commandsPerJob: positive }),
     slowlog: z.array(z.object({ durationUs: z.number(), command: z.string() })),
   }),
@@ -69,7 +76,7 @@ describe('throughput scenario', () => {
     const report = reportSchema.parse(JSON.parse(readFileSync(run.file, 'utf8')));
     // Each request costs at least its two HTTP calls' worth of Redis work, and the tables say so.
     expect(report.results.commandsPerRequest).toBeGreaterThan(report.results.roundTripsPerRequest);
-    expect(run.markdown).toContain('| requests (jobs) / s |');
+    expect(run.markdown).toContain('| requests (pairs, jobs) / s |');
     expect(run.markdown).toContain('### Targets');
     console.info(`bench throughput (tiny): ${JSON.stringify(report.summary)}`);
   }, 120_000);

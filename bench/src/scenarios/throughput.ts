@@ -4,6 +4,7 @@ import { measureBullmqCeiling } from '../bullmq-ceiling.js';
 import { measureStepJobBaseline } from '../bullmq-step-baseline.js';
 import { CompletionStream } from '../completion-stream.js';
 import { summarizeCpuProfiles } from '../cpu-profile.js';
+import { measureHttpCeiling } from '../http-ceiling.js';
 import { lunRequests } from '../lun-requests.js';
 import { round } from '../percentiles.js';
 import { cpuByRole, cpuSpent } from '../process-cpu.js';
@@ -30,12 +31,14 @@ export function throughputSizes(quick: boolean): ThroughputSizes {
 
 /** Per worker process; the target limit lets every worker use all of its slots. */
 const concurrency = 100;
+/** The bare HTTP client's pool: what a well-tuned script would use against one AIQUM. */
+const bareClient = { connections: 32, inFlight: 100 };
 
 /**
  * Scenario 1: requests whose AIQUM jobs finish at once, from the producer library to their completion
  * events. A small run under MONITOR counts the commands each request costs; the timed run measures
- * requests/s, Redis work (commandstats) and HTTP calls; then, on the same Redis, the raw BullMQ ceiling
- * and the plain BullMQ step-job baseline.
+ * requests/s, Redis work (commandstats) and HTTP calls; then a bare HTTP client against the same simulator
+ * (the AIQUM calls alone), and on the same Redis the raw BullMQ ceiling and the plain BullMQ step-job baseline.
  */
 export async function runThroughput(
   context: ScenarioContext,
@@ -123,7 +126,10 @@ export async function runThroughput(
     const profile =
       context.cpuProfileDir === undefined ? undefined : summarizeCpuProfiles(context.cpuProfileDir);
 
-    // 3. The same Redis, raw BullMQ and the plain step-job pattern.
+    // 3. The same simulator with a bare HTTP client; the same Redis with raw BullMQ and the step-job pattern.
+    await simulator.reset();
+    const http = await measureHttpCeiling(simulator, lunRequests(sizes.requests, 'bare'), bareClient);
+    const ratioToHttp = round(requestsPerSecond / http.pairsPerSecond, 3);
     const ceiling = await measureBullmqCeiling(redis.url, sizes.requests, concurrency);
     const stepJob = await measureStepJobBaseline(redis, sizes.stepJobs, 50);
     const ratioToCeiling = round(requestsPerSecond / ceiling.jobsPerSecond, 3);
@@ -170,6 +176,14 @@ export async function runThroughput(
           elapsedMs: Math.round(ceiling.elapsedMs),
         },
         ratioToBullmqCeiling: ratioToCeiling,
+        httpCeiling: {
+          ...http,
+          pairsPerSecond: round(http.pairsPerSecond, 1),
+          elapsedMs: Math.round(http.elapsedMs),
+          clientCpuMsPerPair: round(http.clientCpuMsPerPair, 3),
+          simulatorCpuMsPerPair: round(http.simulatorCpuMsPerPair, 3),
+        },
+        ratioToHttpCeiling: ratioToHttp,
         stepJobBaseline: {
           ...stepJob,
           roundTripsPerJob: round(stepJob.roundTripsPerJob),
@@ -184,21 +198,24 @@ export async function runThroughput(
           header: [
             'measure',
             'aiqum-jobs',
+            `bare undici POST + GET (${bareClient.connections} connections, ${bareClient.inFlight} in flight, no Redis)`,
             'raw BullMQ (no-op jobs)',
             'BullMQ step job delayed twice',
             'ratio',
           ],
           rows: [
             [
-              'requests (jobs) / s',
+              'requests (pairs, jobs) / s',
               requestsPerSecond,
+              round(http.pairsPerSecond, 1),
               round(ceiling.jobsPerSecond, 1),
               '',
-              `${ratioToCeiling} × raw BullMQ`,
+              `${ratioToHttp} × bare HTTP; ${ratioToCeiling} × raw BullMQ`,
             ],
             [
               'round trips (commands sent) / request',
               ourRoundTrips,
+              '',
               '',
               round(stepJob.roundTripsPerJob),
               `${round(ourRoundTrips / stepJob.roundTripsPerJob)} × step job`,
@@ -207,13 +224,19 @@ export async function runThroughput(
               'Redis work (commandstats) / request',
               commandsPerRequest,
               '',
+              '',
               round(stepJob.commandsPerJob),
               `${round(commandsPerRequest / stepJob.commandsPerJob)} × step job`,
             ],
-            ['HTTP calls to AIQUM / request', httpPerRequest, '', '', ''],
+            ['HTTP calls to AIQUM / request', httpPerRequest, 2, '', '', ''],
             ...Object.entries(cpu).map(([role, seconds]) => [
               `CPU ms / request: ${role}`,
               round((seconds * 1000) / sizes.requests, 3),
+              role === 'worker'
+                ? round(http.clientCpuMsPerPair, 3)
+                : role === 'simulator'
+                  ? round(http.simulatorCpuMsPerPair, 3)
+                  : '',
               '',
               '',
               '',
@@ -251,6 +274,8 @@ export async function runThroughput(
         requestsPerSecond,
         bullmqJobsPerSecond: round(ceiling.jobsPerSecond, 1),
         ratioToBullmqCeiling: ratioToCeiling,
+        bareHttpPairsPerSecond: round(http.pairsPerSecond, 1),
+        ratioToHttpCeiling: ratioToHttp,
         roundTripsPerRequest: ourRoundTrips,
         commandsPerRequest,
         httpCallsPerRequest: httpPerRequest,
