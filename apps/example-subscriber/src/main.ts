@@ -20,7 +20,7 @@ const logger = createLogger({
   destination: process.stderr,
 });
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-redis.on('error', (error) => logger.warn({ err: error.message }, 'Redis connection error'));
+redis.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
 
 const subscription = subscribe({
   redis,

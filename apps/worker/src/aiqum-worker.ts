@@ -56,7 +56,7 @@ export interface AiqumWorker extends AsyncDisposable {
 export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promise<AiqumWorker> {
   const { config, logger } = options;
   const redis = connectRedis(config.redis, { maxRetriesPerRequest: null, connectionName: 'aiqum-worker' });
-  redis.on('error', (error) => logger.warn({ err: error.message }, 'Redis connection error'));
+  redis.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
   await checkRedisSettings(redis, logger);
   const keys = createRedisKeys(config.prefix);
   const store = new RequestStore({
@@ -130,11 +130,11 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       autorun: false,
     },
   );
-  worker.on('error', (error) => logger.error({ err: error.message }, 'worker error'));
+  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
   worker.on('failed', (job, error) => {
     if (!job) return;
     void endFailedRequest(job, error).catch((failure: unknown) =>
-      logger.error({ jobId: job.id, err: String(failure) }, 'could not record the failure of a request'),
+      logger.error({ jobId: job.id, err: failure }, 'could not record the failure of a request'),
     );
   });
 
@@ -159,7 +159,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     metrics: registry,
     metricsToken: config.metricsToken,
   });
-  void worker.run().catch((error: unknown) => logger.error({ err: String(error) }, 'worker stopped'));
+  void worker.run().catch((error: unknown) => logger.error({ err: error }, 'worker stopped'));
   await worker.waitUntilReady();
   // Submissions run as queue jobs; tracked Jobs are polled by one poller per target.
   const pollers = [...targets.values()].map(

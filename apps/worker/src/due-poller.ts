@@ -73,7 +73,7 @@ export class DuePoller {
           leaseIdPrefix: randomUUID(),
         });
       } catch (error) {
-        logger.warn({ target: target.config.name, err: String(error) }, 'cannot claim polls; retrying');
+        logger.warn({ target: target.config.name, err: error }, 'cannot claim polls; retrying');
         await this.#sleep(1_000);
         continue;
       }
@@ -86,7 +86,7 @@ export class DuePoller {
         const poll = processor
           .poll(claim)
           .catch((error: unknown) =>
-            logger.error({ requestId: claim.requestId, err: String(error) }, 'poll failed inside the worker'),
+            logger.error({ requestId: claim.requestId, err: error }, 'poll failed inside the worker'),
           )
           .finally(() => {
             this.#running.delete(poll);

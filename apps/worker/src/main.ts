@@ -24,7 +24,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       .then(
         () => process.exit(0),
         (error: unknown) => {
-          logger.error({ err: String(error) }, 'shutdown failed');
+          logger.error({ err: error }, 'shutdown failed');
           process.exit(1);
         },
       );

@@ -19,10 +19,7 @@ export async function checkRedisSettings(
       policies.push({ node: `${server.options.host}:${server.options.port}`, policy });
     }
   } catch (error) {
-    logger.info(
-      { err: error instanceof Error ? error.message : String(error) },
-      'cannot read maxmemory-policy (CONFIG refused); make sure it is noeviction',
-    );
+    logger.info({ err: error }, 'cannot read maxmemory-policy (CONFIG refused); make sure it is noeviction');
     return undefined;
   }
   const evicting = policies.filter(({ policy }) => policy !== 'noeviction');

@@ -316,7 +316,7 @@ export class RequestProcessor {
   async giveUp(spec: RequestSpec, error: Error): Promise<void> {
     const view = await this.#store.getState(spec.requestId);
     if (!view || view.status === 'completed') return;
-    this.#logger.error({ requestId: spec.requestId, err: error.message }, 'request failed inside the worker');
+    this.#logger.error({ requestId: spec.requestId, err: error }, 'request failed inside the worker');
     await this.#complete(spec, factsOf(view), {
       outcome: 'unknown',
       ...(view.jobState ? { jobState: view.jobState } : {}),

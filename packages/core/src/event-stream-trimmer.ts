@@ -74,7 +74,7 @@ export class EventStreamTrimmer {
     if (this.#timer !== undefined || this.#running !== undefined || this.#stopped) return;
     const tick = () => {
       this.#running = this.trimIfFirst()
-        .catch((error: unknown) => this.#logger.warn({ err: String(error) }, 'cannot trim the events stream'))
+        .catch((error: unknown) => this.#logger.warn({ err: error }, 'cannot trim the events stream'))
         .finally(() => {
           this.#running = undefined;
           if (!this.#stopped) this.#timer = setTimeout(tick, this.#intervalMs);

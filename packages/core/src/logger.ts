@@ -1,5 +1,6 @@
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import { z } from 'zod';
+import { serializeError } from './error-serializer.js';
 
 /** `LOG_LEVEL` of every process. @defaultValue `info` */
 export const logLevelSchema = z
@@ -38,12 +39,16 @@ export interface CreateLoggerOptions {
   destination?: DestinationStream;
 }
 
-/** The one way this project makes a logger: structured JSON lines, credentials redacted. */
+/**
+ * The one way this project makes a logger: structured JSON lines, credentials redacted, errors logged as
+ * `{ err }` with their stack and without the data libraries attach to them.
+ */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const loggerOptions: LoggerOptions = {
     name: options.name,
     level: options.level ?? 'info',
     redact: { paths: [...redactedLogPaths], censor: '[redacted]' },
+    serializers: { err: serializeError },
   };
   return options.destination ? pino(loggerOptions, options.destination) : pino(loggerOptions);
 }

@@ -173,7 +173,7 @@ export class RedisStateMetrics {
       // Once per outage: scrapes come every few seconds.
       if (!this.#down) {
         this.#logger.warn(
-          { err: error instanceof Error ? error.message : String(error) },
+          { err: error },
           'metrics cannot read Redis; its gauges are left out until it answers',
         );
       }

@@ -1,4 +1,4 @@
-import { logSink } from '@aiqum-jobs/test-support';
+import { logSink, useTestRedis } from '@aiqum-jobs/test-support';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/index.js';
 
@@ -22,5 +22,35 @@ describe('createLogger', () => {
       expect(text).not.toContain(secret);
     }
     expect(text).toContain('[redacted]');
+  });
+
+  it('logs an error as { err } with its message, code and stack, and never the command ioredis attached', async () => {
+    const redis = await useTestRedis();
+    try {
+      const connection = redis.connect();
+      const secret = `s3cret-${Date.now()}`;
+      const failure = await connection
+        .call('INCRBY', `${redis.prefix}:counter`, secret)
+        .catch((error) => error);
+      // ioredis hangs the failed command, with its arguments, on the error.
+      expect(failure).toMatchObject({
+        command: { name: 'INCRBY', args: [`${redis.prefix}:counter`, secret] },
+      });
+      const sink = logSink();
+      const cause = new Error('inner', { cause: failure });
+      createLogger({ name: 'test', destination: sink.destination }).error({ err: cause }, 'failed');
+      const [line] = sink.lines();
+      expect(line?.err).toMatchObject({
+        type: 'Error',
+        message: 'inner',
+        stack: expect.stringContaining('logger.test.ts'),
+        cause: { type: 'ReplyError', message: expect.stringContaining('not an integer') },
+      });
+      expect(sink.text()).not.toContain(secret);
+      createLogger({ name: 'test', destination: sink.destination }).warn({ err: 'plain words' }, 'odd');
+      expect(sink.lines()[1]?.err).toEqual({ type: 'string', message: 'plain words' });
+    } finally {
+      await redis.close();
+    }
   });
 });

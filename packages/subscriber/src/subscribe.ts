@@ -79,7 +79,7 @@ class GroupSubscription implements Subscription {
     this.#logger = logger ?? createLogger({ name: 'aiqum-jobs-subscriber' });
     this.#reader = duplicateForBlockingReads(redis, options.blockMs);
     this.#reader.on('error', (error: unknown) =>
-      this.#logger.debug({ err: String(error) }, 'subscriber Redis connection error'),
+      this.#logger.debug({ err: error }, 'subscriber Redis connection error'),
     );
   }
 
@@ -122,10 +122,7 @@ class GroupSubscription implements Subscription {
         if (this.#closing) return;
         // A group deleted under a running subscriber is an operator's decision: never re-create it here.
         if (error instanceof Error && error.message.startsWith('NOGROUP')) throw error;
-        this.#logger.warn(
-          { group: this.#options.group, err: String(error) },
-          'subscriber Redis error; retrying',
-        );
+        this.#logger.warn({ group: this.#options.group, err: error }, 'subscriber Redis error; retrying');
         await this.#sleep(retryDelayMs);
       }
     }

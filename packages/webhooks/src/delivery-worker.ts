@@ -71,10 +71,10 @@ export async function startDeliveryWorker(options: DeliveryWorkerOptions): Promi
     settings: { backoffStrategy: deliveryBackoff(config) },
     autorun: false,
   });
-  worker.on('error', (error) => logger.error({ err: error.message }, 'webhook delivery worker error'));
+  worker.on('error', (error) => logger.error({ err: error }, 'webhook delivery worker error'));
   void worker
     .run()
-    .catch((error: unknown) => logger.error({ err: String(error) }, 'webhook delivery worker stopped'));
+    .catch((error: unknown) => logger.error({ err: error }, 'webhook delivery worker stopped'));
   await worker.waitUntilReady();
 
   let closed: Promise<void> | undefined;

@@ -79,7 +79,7 @@ export function startFanOutConsumer(options: FanOutConsumerOptions): FanOutConsu
       } catch (error) {
         if (closing) break;
         // The event stays pending: the next read hands it out again.
-        logger.warn({ err: String(error) }, 'webhook fan-out failed; reading the events again');
+        logger.warn({ err: error }, 'webhook fan-out failed; reading the events again');
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, restartDelayMs);
           wake = () => {
@@ -90,9 +90,7 @@ export function startFanOutConsumer(options: FanOutConsumerOptions): FanOutConsu
       }
     }
   };
-  const running = run().catch((error: unknown) =>
-    logger.error({ err: String(error) }, 'webhook fan-out stopped'),
-  );
+  const running = run().catch((error: unknown) => logger.error({ err: error }, 'webhook fan-out stopped'));
 
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
