@@ -15,6 +15,7 @@ import {
 import { deliveryQueueName, startDeliveryWorker, startFanOutConsumer } from '@aiqum-jobs/webhooks';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Dispatcher } from 'undici';
+import { CallBudget } from './call-budget.js';
 import { DuePoller } from './due-poller.js';
 import { HealthServer } from './health-server.js';
 import { checkRedisSettings } from './redis-settings.js';
@@ -107,13 +108,16 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     ...(options.now ? { now: options.now } : {}),
   });
 
+  // WORKER_CONCURRENCY is the calls to AIQUM this process makes at once: submissions and every target's polls.
+  const budget = new CallBudget(config.concurrency);
   // The name BullMQ records on each job it starts (`processedBy`): which process holds a request, for operators.
   const workerName = `${hostname()}:${process.pid}`;
   const worker = new Worker(
     requestQueueName,
     async (job: Job, token?: string) => {
       const spec = queuePayloads.request.parse(job.data);
-      const step = await processor.step(spec);
+      await budget.acquire();
+      const step = await processor.step(spec).finally(() => budget.release());
       if (step.kind === 'again') {
         await job.moveToDelayed(step.at, token);
         throw new DelayedError();
@@ -163,7 +167,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
   await worker.waitUntilReady();
   // Submissions run as queue jobs; tracked Jobs are polled by one poller per target.
   const pollers = [...targets.values()].map(
-    (target) => new DuePoller({ store, processor, target, capacity: config.concurrency, logger }),
+    (target) => new DuePoller({ store, processor, target, budget, logger }),
   );
   for (const poller of pollers) poller.start();
   const webhookLogger = logger.child({ component: 'webhooks' });

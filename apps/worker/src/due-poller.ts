@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ClaimedPolls, Logger, RequestStore } from '@aiqum-jobs/core';
+import type { CallBudget } from './call-budget.js';
 import type { RequestProcessor } from './request-processor.js';
 import { callLeaseMs, type Target } from './target-clients.js';
 
-/** Longest sleep with nothing due: requests accepted by other workers are seen at least this often. */
+/** Longest sleep with nothing due or no permit free: requests accepted by other workers are seen at least this often. */
 const idleCheckMs = 200;
 /** Most polls claimed in one command. */
 const claimBatch = 50;
@@ -18,8 +19,8 @@ export interface DuePollerOptions {
   store: RequestStore;
   processor: RequestProcessor;
   target: Target;
-  /** Polls of this target in flight at once in this process. */
-  capacity: number;
+  /** The process's calls at once, shared with its submissions and its other targets' polls. */
+  budget: CallBudget;
   logger: Logger;
 }
 
@@ -35,6 +36,7 @@ export class DuePoller {
   readonly #running = new Set<Promise<void>>();
   #stopping = false;
   #wake: (() => void) | undefined;
+  #waitingForPermits = false;
   #loop: Promise<void> | undefined;
 
   constructor(options: DuePollerOptions) {
@@ -56,47 +58,69 @@ export class DuePoller {
   }
 
   async #run(): Promise<void> {
-    const { store, processor, target, capacity, logger } = this.#options;
-    while (!this.#stopping) {
-      const free = capacity - this.#running.size;
-      if (free <= 0) {
-        await this.#sleep(idleCheckMs);
-        continue;
-      }
-      let claimed: ClaimedPolls;
-      try {
-        claimed = await store.claimPolls(target.config.name, {
-          limits: target.config.limits,
-          max: Math.min(free, claimBatch),
-          claimMs: this.#claimMs,
-          leaseMs: this.#claimMs,
-          leaseIdPrefix: randomUUID(),
-        });
-      } catch (error) {
-        logger.warn({ target: target.config.name, err: error }, 'cannot claim polls; retrying');
-        await this.#sleep(1_000);
-        continue;
-      }
-      if (claimed.claims.length === 0) {
-        await this.#sleep(claimed.ms < 0 ? idleCheckMs : Math.min(claimed.ms, idleCheckMs));
-        continue;
-      }
-      const drained = claimed.claims.length < Math.min(free, claimBatch);
-      for (const claim of claimed.claims) {
-        const poll = processor
-          .poll(claim)
-          .catch((error: unknown) =>
-            logger.error({ requestId: claim.requestId, err: error }, 'poll failed inside the worker'),
-          )
-          .finally(() => {
-            this.#running.delete(poll);
-            this.#wake?.();
-          });
-        this.#running.add(poll);
-      }
-      // A plain pause: polls finishing meanwhile must not cut it short, or claims would not batch.
-      if (drained) await new Promise((resolve) => setTimeout(resolve, claimTickMs));
+    const { store, processor, target, budget, logger } = this.#options;
+    // Woken by freed permits only while it has none: other targets' calls ending must not make it claim.
+    const stopListening = budget.onFree(() => {
+      if (this.#waitingForPermits) this.#wake?.();
+    });
+    try {
+      while (!this.#stopping) await this.#claimAndPoll(store, processor, target, budget, logger);
+    } finally {
+      stopListening();
     }
+  }
+
+  async #claimAndPoll(
+    store: RequestStore,
+    processor: RequestProcessor,
+    target: Target,
+    budget: CallBudget,
+    logger: Logger,
+  ): Promise<void> {
+    // Permits first, so that no claimed poll waits for one: a claim runs out if it is not polled in time.
+    const permits = budget.tryAcquire(claimBatch);
+    if (permits === 0) {
+      this.#waitingForPermits = true;
+      await this.#sleep(idleCheckMs);
+      this.#waitingForPermits = false;
+      return;
+    }
+    let claimed: ClaimedPolls;
+    try {
+      claimed = await store.claimPolls(target.config.name, {
+        limits: target.config.limits,
+        max: permits,
+        claimMs: this.#claimMs,
+        leaseMs: this.#claimMs,
+        leaseIdPrefix: randomUUID(),
+      });
+    } catch (error) {
+      budget.release(permits);
+      logger.warn({ target: target.config.name, err: error }, 'cannot claim polls; retrying');
+      await this.#sleep(1_000);
+      return;
+    }
+    budget.release(permits - claimed.claims.length);
+    if (claimed.claims.length === 0) {
+      await this.#sleep(claimed.ms < 0 ? idleCheckMs : Math.min(claimed.ms, idleCheckMs));
+      return;
+    }
+    const drained = claimed.claims.length < permits;
+    for (const claim of claimed.claims) {
+      const poll = processor
+        .poll(claim)
+        .catch((error: unknown) =>
+          logger.error({ requestId: claim.requestId, err: error }, 'poll failed inside the worker'),
+        )
+        .finally(() => {
+          this.#running.delete(poll);
+          budget.release();
+          this.#wake?.();
+        });
+      this.#running.add(poll);
+    }
+    // A plain pause: polls finishing meanwhile must not cut it short, or claims would not batch.
+    if (drained) await new Promise((resolve) => setTimeout(resolve, claimTickMs));
   }
 
   /** Waits `ms`, or less when woken by a finished poll, a nudge or stop. */
