@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BearerTokens, type Secret } from '@aiqum-jobs/core';
+import { BearerTokens, ConfigError, type Secret } from '@aiqum-jobs/core';
 import type { Registry } from 'prom-client';
 
 export interface HealthServerOptions {
@@ -54,7 +54,15 @@ export class HealthServer {
       reply(404, { error: 'not found' });
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EADDRINUSE') return reject(error);
+        reject(
+          new ConfigError([
+            `WORKER_HEALTH_PORT: ${options.host}:${options.port} is taken (another worker on this host?); ` +
+              'set WORKER_HEALTH_PORT to a free port, or 0 for one the system picks (logged at start)',
+          ]),
+        );
+      });
       server.listen(options.port, options.host, () => resolve());
     });
     return new HealthServer(server);

@@ -31,4 +31,11 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-await started;
+try {
+  await started;
+} catch (error) {
+  // A setting that only fails at start (a taken port): one line naming it, not a stack trace.
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`aiqum-worker: cannot start: ${error.problems.join('; ')}\n`);
+  process.exit(2);
+}
