@@ -276,7 +276,7 @@ export const apiRoutes: readonly ApiRoute[] = [
         headers: { Location: 'the URL of the subscription' },
       },
     },
-    errors: [codes.validationFailed, codes.bodyTooLarge, codes.unsupportedMediaType],
+    errors: [codes.validationFailed, codes.bodyTooLarge, codes.unsupportedMediaType, codes.storeUnavailable],
   },
   {
     method: 'GET',
@@ -287,7 +287,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     tag: 'webhooks',
     authenticated: true,
     responses: { 200: { description: 'Every subscription.', body: subscriptionListSchema } },
-    errors: [],
+    errors: [codes.storeUnavailable],
   },
   {
     method: 'GET',
@@ -300,7 +300,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     responses: {
       200: { description: 'The subscription, without its secret.', body: subscriptionViewSchema },
     },
-    errors: [codes.notFound],
+    errors: [codes.notFound, codes.storeUnavailable],
   },
   {
     method: 'DELETE',
@@ -314,7 +314,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     authenticated: true,
     params: idParamsSchema,
     responses: { 204: { description: 'Deleted.' } },
-    errors: [codes.notFound, codes.subscriptionConfigured],
+    errors: [codes.notFound, codes.subscriptionConfigured, codes.storeUnavailable],
   },
   {
     method: 'GET',
@@ -329,7 +329,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     params: idParamsSchema,
     query: pageQuerySchema,
     responses: { 200: { description: 'One page of dead letters.', body: deadLetterPageSchema } },
-    errors: [codes.validationFailed, codes.notFound],
+    errors: [codes.validationFailed, codes.notFound, codes.storeUnavailable],
   },
   {
     method: 'POST',
@@ -341,7 +341,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     authenticated: true,
     params: deadLetterParamsSchema,
     responses: { 202: { description: 'Queued for delivery.', body: replayAnswerSchema } },
-    errors: [codes.notFound],
+    errors: [codes.notFound, codes.storeUnavailable],
   },
   {
     method: 'GET',

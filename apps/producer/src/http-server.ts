@@ -4,7 +4,6 @@ import {
   type SubscriptionStore,
   subscriptionInputSchema,
   viewOfSubscription,
-  WebhookUrlError,
 } from '@aiqum-jobs/webhooks';
 import type { Queue } from 'bullmq';
 import Fastify, {
@@ -47,6 +46,7 @@ import { ProducerError, producerErrorCodes } from './producer-error.js';
 import type { ProducerMetrics } from './producer-metrics.js';
 import { readSessionCookie } from './session-cookie.js';
 import { type SseMessage, writeSseStream } from './sse.js';
+import { WebhookService } from './webhook-service.js';
 
 export interface ProducerServerOptions {
   producer: Producer;
@@ -91,7 +91,7 @@ const describedRoutes = new Set(apiRoutes.map((route) => `${route.method} ${rout
 /** The HTTP API. Every route is a thin layer over the {@link Producer} library: one code path. */
 export function buildProducerServer(options: ProducerServerOptions): ProducerServer {
   const { producer, logger } = options;
-  const { subscriptions, deadLetters } = options.webhooks;
+  const webhooks = new WebhookService(options.webhooks, logger);
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: options.bodyLimitBytes ?? 8 * 1024 * 1024,
@@ -255,15 +255,7 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
 
   app.post('/v1/subscriptions', async (request, reply) => {
     const input = parse(subscriptionInputSchema, request.body);
-    let subscription: Awaited<ReturnType<SubscriptionStore['create']>>;
-    try {
-      subscription = await subscriptions.create(input);
-    } catch (error) {
-      if (!(error instanceof WebhookUrlError)) throw error;
-      throw new ProducerError(producerErrorCodes.validationFailed, `url: ${error.message}`, {
-        issues: [{ path: 'url', message: error.message }],
-      });
-    }
+    const subscription = await webhooks.create(input);
     const self = `/v1/subscriptions/${subscription.id}`;
     // The secret is shown this once: later answers never include it.
     const created: z.output<typeof subscriptionCreatedSchema> = {
@@ -277,19 +269,19 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
   app.get(
     '/v1/subscriptions',
     async (): Promise<z.output<typeof subscriptionListSchema>> => ({
-      subscriptions: (await subscriptions.list()).map(viewOfSubscription),
+      subscriptions: (await webhooks.list()).map(viewOfSubscription),
     }),
   );
 
   app.get('/v1/subscriptions/:id', async (request) => {
     const id = idOf(request);
-    const subscription = (await subscriptions.get(id)) ?? notFound('subscription', id);
+    const subscription = (await webhooks.get(id)) ?? notFound('subscription', id);
     return viewOfSubscription(subscription);
   });
 
   app.delete('/v1/subscriptions/:id', async (request, reply) => {
     const id = idOf(request);
-    const result = await subscriptions.delete(id);
+    const result = await webhooks.delete(id);
     if (result === 'not-found') notFound('subscription', id);
     if (result === 'configured') {
       throw new ProducerError(
@@ -305,8 +297,8 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     async (request): Promise<z.output<typeof deadLetterPageSchema>> => {
       const id = idOf(request);
       const page = parse(pageQuerySchema, request.query);
-      if (!(await subscriptions.get(id))) notFound('subscription', id);
-      const result = await deadLetters.list(id, page);
+      if (!(await webhooks.get(id))) notFound('subscription', id);
+      const result = await webhooks.deadLetters(id, page);
       const links = pageLinks(`/v1/subscriptions/${id}/dead-letters`, page, result.total);
       return { subscriptionId: id, ...page, ...result, links };
     },
@@ -316,8 +308,8 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     const parsed = deadLetterParamsSchema.safeParse(request.params);
     if (!parsed.success) throw new ProducerError(producerErrorCodes.notFound, 'no such dead letter');
     const { id, deliveryId } = parsed.data;
-    if (!(await subscriptions.get(id))) notFound('subscription', id);
-    if (!(await deadLetters.replay(id, deliveryId))) notFound('dead letter', deliveryId);
+    if (!(await webhooks.get(id))) notFound('subscription', id);
+    if (!(await webhooks.replay(id, deliveryId))) notFound('dead letter', deliveryId);
     const queued: z.output<typeof replayAnswerSchema> = { deliveryId, status: 'queued' };
     return reply.code(202).send(queued);
   });
