@@ -1,6 +1,7 @@
 import { RedisServer } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiRoute, apiRoutes } from '../src/api-routes.js';
+import type { ApiRoute } from '../src/api-route.js';
+import { apiRoutes } from '../src/api-routes.js';
 import { errorBodySchema } from '../src/api-schemas.js';
 import { auth, commandTimeoutMs, type Harness, labLun, ownTestRedis, startHarness } from './harness.js';
 
