@@ -83,6 +83,11 @@ describe('every route that touches Redis, while Redis is unreachable', () => {
     expect(Object.keys(exempt).filter((route) => !routes.has(route))).toEqual([]);
   });
 
+  it('documents the 503 on every route that touches Redis', () => {
+    const undocumented = storedRoutes.filter((route) => !route.errors.includes('STORE_UNAVAILABLE'));
+    expect(undocumented.map(keyOf)).toEqual([]);
+  });
+
   it('answers 503 STORE_UNAVAILABLE within one command timeout while Redis hangs', async () => {
     await redisServer.pause();
     try {
