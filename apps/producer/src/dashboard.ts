@@ -6,10 +6,10 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { dashboardPath } from './api-routes.js';
 import { idParamsSchema } from './api-schemas.js';
 import type { DashboardSessions } from './dashboard-sessions.js';
 import type { ProducerServer } from './http-server.js';
+import { dashboardPath } from './page-paths.js';
 import { ProducerError, producerErrorCodes } from './producer-error.js';
 import { sessionCookie } from './session-cookie.js';
 

@@ -8,8 +8,8 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { OpenAPIV3 } from 'openapi-types';
-import { docsPagePath } from './api-routes.js';
 import type { OpenApiDocument } from './openapi-document.js';
+import { docsPagePath } from './page-paths.js';
 
 /**
  * Serves the document as a web page (Swagger UI) at `/docs`. Its scripts and styles come from the

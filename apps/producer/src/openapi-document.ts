@@ -11,7 +11,7 @@ import {
 } from '@aiqum-jobs/core';
 import { subscriptionInputSchema, subscriptionViewSchema } from '@aiqum-jobs/webhooks';
 import { z } from 'zod';
-import { type ApiResponse, type ApiRoute, apiTags } from './api-routes.js';
+import { type ApiResponse, type ApiRoute, apiTags } from './api-route.js';
 import {
   batchRequestsPageSchema,
   batchResponseSchema,

@@ -29,6 +29,7 @@ import { Idempotency } from './idempotency.js';
 import { issuesOfZodError } from './input-issues.js';
 import { type InputIssue, ProducerError, producerErrorCodes } from './producer-error.js';
 import type { ProducerMetrics } from './producer-metrics.js';
+import { guardStore, storeUnavailable } from './store-guard.js';
 
 /** What the producer needs to know of a configured AIQUM target. */
 export interface ProducerTarget {
@@ -484,26 +485,9 @@ class RedisProducer implements Producer {
   }
 
   /** Every failure that is not the caller's is a storage failure: 503, never a hang or a false 202. */
-  async #guard<T>(operation: string, action: () => Promise<T>): Promise<T> {
-    try {
-      return await action();
-    } catch (error) {
-      if (error instanceof ProducerError) throw error;
-      throw storeUnavailable(operation, error, this.#logger);
-    }
+  #guard<T>(operation: string, action: () => Promise<T>): Promise<T> {
+    return guardStore(operation, this.#logger, action);
   }
-}
-
-function storeUnavailable(operation: string, error: unknown, logger: Logger): ProducerError {
-  if (error instanceof ProducerError) return error;
-  logger.warn({ operation, err: error }, 'Redis operation failed');
-  return new ProducerError(
-    producerErrorCodes.storeUnavailable,
-    'the request store is unavailable; retry later',
-    {
-      cause: error,
-    },
-  );
 }
 
 /** A caller's input through its schema; every way it can be wrong is a validation error, never a crash. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import {
   createLogger,
@@ -9,7 +10,14 @@ import {
   RequestStore,
   Secret,
 } from '@aiqum-jobs/core';
-import { type LogSink, logSink, lunRequest, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import {
+  type LogSink,
+  logSink,
+  lunRequest,
+  type RedisServer,
+  type TestRedis,
+  useTestRedis,
+} from '@aiqum-jobs/test-support';
 import {
   createDeliveryQueue,
   DeadLetters,
@@ -19,6 +27,7 @@ import {
   WebhookUrlPolicy,
 } from '@aiqum-jobs/webhooks';
 import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import {
   buildProducerServer,
   createProducer,
@@ -30,6 +39,9 @@ import {
 } from '../src/index.js';
 
 export const testToken = 'test-token-0123456789abcdef';
+
+/** The producer's Redis command timeout: a hung Redis is answered 503 after it. */
+export const commandTimeoutMs = 2_000;
 
 export interface Harness {
   testRedis: TestRedis;
@@ -72,7 +84,7 @@ export const twoTargets = new Map([
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const testRedis = options.testRedis ?? (await useTestRedis());
-  const redis = createProducerRedis({ kind: 'server', url: testRedis.url }, { commandTimeoutMs: 2_000 });
+  const redis = createProducerRedis({ kind: 'server', url: testRedis.url }, { commandTimeoutMs });
   if (redis.status !== 'ready') await once(redis, 'ready');
   const logs = logSink();
   const logger = createLogger({ name: 'producer-test', level: 'debug', destination: logs.destination });
@@ -153,3 +165,25 @@ export const auth = { authorization: `Bearer ${testToken}` };
 
 /** The request most tests send: a LUN create on target lab. */
 export const labLun = { target: 'lab', ...lunRequest('lun1') };
+
+/**
+ * A test's own redis-server as a {@link TestRedis}, for tests that pause or stop it: its connections
+ * swallow the errors of the outage, and closing stops the server.
+ */
+export function ownTestRedis(redisServer: RedisServer, name: string): TestRedis {
+  const connections: Redis[] = [];
+  return {
+    url: redisServer.url,
+    prefix: `{${name}-${randomUUID().slice(0, 8)}}`,
+    connect: () => {
+      const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+      redis.on('error', () => {});
+      connections.push(redis);
+      return redis;
+    },
+    close: async () => {
+      for (const redis of connections) redis.disconnect();
+      await redisServer.stop();
+    },
+  };
+}

@@ -1,33 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { RedisServer, waitUntil } from '@aiqum-jobs/test-support';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, type Harness, labLun, startHarness } from './harness.js';
+import { auth, type Harness, labLun, ownTestRedis, startHarness } from './harness.js';
 
 describe('while Redis is unreachable', () => {
   let redisServer: RedisServer;
   let h: Harness;
-  const connections: Redis[] = [];
-  const prefix = `{down-${randomUUID().slice(0, 8)}}`;
+  let prefix: string;
 
   beforeAll(async () => {
     redisServer = await RedisServer.start();
-    h = await startHarness({
-      testRedis: {
-        url: redisServer.url,
-        prefix,
-        connect: () => {
-          const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
-          redis.on('error', () => {});
-          connections.push(redis);
-          return redis;
-        },
-        close: async () => {
-          for (const redis of connections) redis.disconnect();
-          await redisServer.stop();
-        },
-      },
-    });
+    const testRedis = ownTestRedis(redisServer, 'down');
+    prefix = testRedis.prefix;
+    h = await startHarness({ testRedis });
   });
   afterAll(() => h.close());
 
