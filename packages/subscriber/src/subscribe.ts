@@ -228,13 +228,14 @@ class GroupSubscription implements Subscription {
       }
     }
     if (this.#perRead) {
-      if (matching.length > 0) {
-        if (this.#closing) return;
+      // Closed by the previous body: the matching events stay pending, to be delivered again.
+      const handedOut = matching.length > 0 && !this.#closing ? matching : [];
+      if (handedOut.length > 0) {
         this.#state = 'delivering';
-        yield matching;
+        yield handedOut;
         this.#state = 'reading';
       }
-      await this.#ack([...skipped, ...matching.map((delivery) => delivery.streamId)]);
+      await this.#ack([...skipped, ...handedOut.map((delivery) => delivery.streamId)]);
       return;
     }
     await this.#ack(skipped);
