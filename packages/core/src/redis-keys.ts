@@ -24,6 +24,8 @@ export interface RedisKeys {
   targetDue(target: string): string;
   /** Hash: webhook subscriptions made through the API, by id (the JSON record, secret included). */
   readonly webhookSubscriptions: string;
+  /** String: a counter raised with every change of `webhookSubscriptions`, so readers re-read it only then. */
+  readonly webhookSubscriptionsVersion: string;
   /** Sorted set: the dead-lettered deliveries of one webhook subscription, scored by when they failed. */
   webhookDeadLetters(subscriptionId: string): string;
   /** Sorted set: leases of webhook deliveries in flight to one URL origin, scored by lease expiry. */
@@ -43,6 +45,7 @@ export function createRedisKeys(prefix: string): RedisKeys {
     targetRecentCalls: (target) => `${prefix}:target:${target}:recent-calls`,
     targetDue: (target) => `${prefix}:target:${target}:due`,
     webhookSubscriptions: `${prefix}:webhook-subscriptions`,
+    webhookSubscriptionsVersion: `${prefix}:webhook-subscriptions:version`,
     webhookDeadLetters: (subscriptionId) => `${prefix}:webhook-subscription:${subscriptionId}:dead-letters`,
     webhookOriginInFlight: (origin) => `${prefix}:webhook-origin:${origin}:in-flight`,
   };

@@ -27,6 +27,12 @@ export interface Delivery {
  */
 export interface Subscription extends AsyncIterable<Delivery>, AsyncDisposable {
   /**
+   * The same events, one array per read (at most `count`), to use instead of iterating the subscription
+   * itself: a read's events are acknowledged together, with one `XACK`, when the loop asks for the next
+   * array, so only after the body succeeded for all of them; a body that throws leaves them all pending.
+   */
+  batches(): AsyncIterable<readonly Delivery[]>;
+  /**
    * Stops: a blocked read ends at once and the loop ends. Called from the loop body, the loop ends after
    * that body, its event acknowledged.
    */
@@ -63,6 +69,8 @@ class GroupSubscription implements Subscription {
   /** `reading` while the loop talks to Redis or waits, `delivering` while a loop body runs. */
   #state: 'new' | 'reading' | 'delivering' | 'ended' = 'new';
   #iterated = false;
+  /** Set by `batches()`: a read's events are handed out, and acknowledged, together. */
+  #perRead = false;
   #closing = false;
   #disconnected = false;
   #ended: () => void = () => {};
@@ -84,10 +92,24 @@ class GroupSubscription implements Subscription {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Delivery> {
+    return this.#oneByOne(this.#start(false));
+  }
+
+  batches(): AsyncIterable<readonly Delivery[]> {
+    return { [Symbol.asyncIterator]: () => this.#start(true) };
+  }
+
+  #start(perRead: boolean): AsyncGenerator<readonly Delivery[]> {
     if (this.#iterated) throw new Error('a subscription can be iterated once');
     this.#iterated = true;
+    this.#perRead = perRead;
     if (this.#state === 'new') this.#state = 'reading';
     return this.#deliveries();
+  }
+
+  /** Without `batches()`, every array holds one event. */
+  async *#oneByOne(arrays: AsyncGenerator<readonly Delivery[]>): AsyncGenerator<Delivery> {
+    for await (const [delivery] of arrays) if (delivery !== undefined) yield delivery;
   }
 
   async close(): Promise<void> {
@@ -103,7 +125,7 @@ class GroupSubscription implements Subscription {
     return this.close();
   }
 
-  async *#deliveries(): AsyncGenerator<Delivery> {
+  async *#deliveries(): AsyncGenerator<readonly Delivery[]> {
     try {
       yield* this.#withRetries(() => this.#ownPending());
       yield* this.#withRetries(() => this.#claimedAndNew());
@@ -113,7 +135,9 @@ class GroupSubscription implements Subscription {
   }
 
   /** Runs `deliveries` to its end; a Redis error is logged and the run started again after a pause. */
-  async *#withRetries(deliveries: () => AsyncGenerator<Delivery>): AsyncGenerator<Delivery> {
+  async *#withRetries(
+    deliveries: () => AsyncGenerator<readonly Delivery[]>,
+  ): AsyncGenerator<readonly Delivery[]> {
     while (!this.#closing) {
       try {
         yield* deliveries();
@@ -129,7 +153,7 @@ class GroupSubscription implements Subscription {
   }
 
   /** The events this consumer had not acknowledged when it last stopped (a crash, or a body that threw). */
-  async *#ownPending(): AsyncGenerator<Delivery> {
+  async *#ownPending(): AsyncGenerator<readonly Delivery[]> {
     await this.#createGroup();
     let cursor = '0-0';
     while (!this.#closing) {
@@ -141,7 +165,7 @@ class GroupSubscription implements Subscription {
   }
 
   /** Events taken over from consumers that died, and new events, until closed. */
-  async *#claimedAndNew(): AsyncGenerator<Delivery> {
+  async *#claimedAndNew(): AsyncGenerator<readonly Delivery[]> {
     const { claimIdleMs, blockMs } = this.#options;
     // Pending events are looked at twice per claimIdleMs, so a dead consumer's wait at most ~1.5× that.
     const claimEveryMs = Math.max(1, Math.floor(claimIdleMs / 2));
@@ -178,9 +202,10 @@ class GroupSubscription implements Subscription {
 
   /**
    * Yields the entries that parse and match the filters, each acknowledged once the loop asks for the
-   * next; the others are acknowledged first, together, so they never block the group.
+   * next; the others are acknowledged first, together, so they never block the group. With `batches()`,
+   * yields them as one array, then acknowledges the whole read at once.
    */
-  async *#deliver(entries: readonly Entry[]): AsyncGenerator<Delivery> {
+  async *#deliver(entries: readonly Entry[]): AsyncGenerator<readonly Delivery[]> {
     const skipped: string[] = [];
     const matching: Delivery[] = [];
     for (const [streamId, fields] of entries) {
@@ -199,15 +224,30 @@ class GroupSubscription implements Subscription {
         skipped.push(streamId);
       }
     }
-    if (skipped.length > 0) await this.#redis.xack(this.#stream, this.#options.group, ...skipped);
+    if (this.#perRead) {
+      // Closed by the previous body: the matching events stay pending, to be delivered again.
+      const handedOut = matching.length > 0 && !this.#closing ? matching : [];
+      if (handedOut.length > 0) {
+        this.#state = 'delivering';
+        yield handedOut;
+        this.#state = 'reading';
+      }
+      await this.#ack([...skipped, ...handedOut.map((delivery) => delivery.streamId)]);
+      return;
+    }
+    await this.#ack(skipped);
     for (const delivery of matching) {
       // Closed by the previous body: the rest stay pending, to be delivered again.
       if (this.#closing) return;
       this.#state = 'delivering';
-      yield delivery;
+      yield [delivery];
       this.#state = 'reading';
-      await this.#redis.xack(this.#stream, this.#options.group, delivery.streamId);
+      await this.#ack([delivery.streamId]);
     }
+  }
+
+  async #ack(streamIds: readonly string[]): Promise<void> {
+    if (streamIds.length > 0) await this.#redis.xack(this.#stream, this.#options.group, ...streamIds);
   }
 
   #matches(event: AiqumJobsEvent): boolean {

@@ -114,6 +114,40 @@ describe('subscribe', () => {
     expect(await pendingCount(keys, 'billing')).toBe(0);
   });
 
+  it('with batches(), hands out each read as one array and acknowledges it with one XACK after its body', async () => {
+    const { prefix, keys, complete } = deployment();
+    const requestIds = await complete(5);
+    const subscription = subscribe(options(prefix, { count: 2 }));
+    const batches: (readonly Delivery[])[] = [];
+    const pendingDuringBody: number[] = [];
+    for await (const deliveries of subscription.batches()) {
+      batches.push(deliveries);
+      pendingDuringBody.push(await pendingCount(keys, 'billing'));
+      if (batches.flat().length === 5) await subscription.close();
+    }
+    expect(batches.map((deliveries) => deliveries.length)).toEqual([2, 2, 1]);
+    expect(batches.flat().map((delivery) => requestIdOf(delivery.event))).toEqual(requestIds);
+    // While a body runs, its whole read is pending and nothing before it.
+    expect(pendingDuringBody).toEqual([2, 2, 1]);
+    expect(await pendingCount(keys, 'billing')).toBe(0);
+
+    // A body that throws leaves its whole read pending, handed out again to the same consumer.
+    const more = await complete(2);
+    const failing = subscribe(options(prefix, { count: 2 }));
+    await expect(
+      (async () => {
+        for await (const _deliveries of failing.batches()) throw new Error('handler failed');
+      })(),
+    ).rejects.toThrow('handler failed');
+    expect(await pendingCount(keys, 'billing')).toBe(2);
+    const again = subscribe(options(prefix, { count: 2 }));
+    for await (const deliveries of again.batches()) {
+      expect(deliveries.map((delivery) => requestIdOf(delivery.event))).toEqual(more);
+      await again.close();
+    }
+    expect(await pendingCount(keys, 'billing')).toBe(0);
+  });
+
   it('leaves the event of a body that throws pending, and another consumer takes it over after claimIdleMs', async () => {
     const { prefix, keys, complete } = deployment();
     const [requestId] = await complete(1);

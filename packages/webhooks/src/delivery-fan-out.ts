@@ -2,10 +2,11 @@ import type { AiqumJobsEvent } from '@aiqum-jobs/core';
 import type { Queue } from 'bullmq';
 import { type DeliveryPayload, deliveryIdOf, deliveryJobName, deliveryJobOptions } from './delivery-queue.js';
 import { subscriptionMatches } from './subscription.js';
-import type { SubscriptionStore } from './subscription-store.js';
+import type { SubscriptionSource } from './subscription-cache.js';
 
 export interface DeliveryFanOutOptions {
-  subscriptions: SubscriptionStore;
+  /** A `SubscriptionStore`, or a `SubscriptionCache` of it where `enqueueDeliveries` runs often. */
+  subscriptions: SubscriptionSource;
   /** The delivery queue (`createDeliveryQueue`), owned by the caller. */
   queue: Queue;
   /** Attempts of each delivery before it is dead-lettered. */
@@ -16,12 +17,12 @@ export interface DeliveryFanOutOptions {
 
 /**
  * Turns events into deliveries: one queue job per subscription an event matches. Fed by a consumer group
- * on the events stream (for each event, `enqueueDeliveries(event)`, then acknowledge), it gives every
+ * on the events stream (for each read, `enqueueDeliveries(...events)`, then acknowledge), it gives every
  * matching subscription each event at least once: an event handed out again after a crash is added again
  * under the same job ids, which adds nothing new.
  */
 export class DeliveryFanOut {
-  readonly #subscriptions: SubscriptionStore;
+  readonly #subscriptions: SubscriptionSource;
   readonly #queue: Queue;
   readonly #jobOptions: ReturnType<typeof deliveryJobOptions>;
 
@@ -31,17 +32,22 @@ export class DeliveryFanOut {
     this.#jobOptions = deliveryJobOptions(options);
   }
 
-  /** Enqueues the event's deliveries; returns their ids. */
-  async enqueueDeliveries(event: AiqumJobsEvent): Promise<string[]> {
-    const matching = (await this.#subscriptions.list()).filter((subscription) =>
-      subscriptionMatches(subscription, event),
+  /**
+   * Enqueues the events' deliveries, with one list of the subscriptions and one `addBulk` for them all
+   * (none when no subscription matches); returns their ids.
+   */
+  async enqueueDeliveries(...events: AiqumJobsEvent[]): Promise<string[]> {
+    const subscriptions = await this.#subscriptions.list();
+    const jobs = events.flatMap((event) =>
+      subscriptions
+        .filter((subscription) => subscriptionMatches(subscription, event))
+        .map((subscription) => {
+          const data: DeliveryPayload = { subscriptionId: subscription.id, event };
+          const jobId = deliveryIdOf(subscription.id, event.id);
+          return { name: deliveryJobName, data, opts: { ...this.#jobOptions, jobId } };
+        }),
     );
-    if (matching.length === 0) return [];
-    const jobs = matching.map((subscription) => {
-      const data: DeliveryPayload = { subscriptionId: subscription.id, event };
-      const jobId = deliveryIdOf(subscription.id, event.id);
-      return { name: deliveryJobName, data, opts: { ...this.#jobOptions, jobId } };
-    });
+    if (jobs.length === 0) return [];
     await this.#queue.addBulk(jobs);
     return jobs.map((job) => job.opts.jobId);
   }

@@ -2,6 +2,7 @@ import { createRedisKeys, type Logger, type RedisConnection } from '@aiqum-jobs/
 import { type Subscription as EventSubscription, subscribe } from '@aiqum-jobs/subscriber';
 import { DeliveryFanOut } from './delivery-fan-out.js';
 import { createDeliveryQueue } from './delivery-queue.js';
+import { SubscriptionCache } from './subscription-cache.js';
 import { SubscriptionStore } from './subscription-store.js';
 import { WebhookUrlPolicy } from './url-policy.js';
 import type { WebhookConfig } from './webhook-config.js';
@@ -36,7 +37,7 @@ export interface FanOutConsumerOptions {
 }
 
 export interface FanOutConsumer extends AsyncDisposable {
-  /** Stops reading; an event being fanned out is finished and acknowledged first. */
+  /** Stops reading; events being fanned out are finished and acknowledged first. */
   close(): Promise<void>;
 }
 
@@ -49,12 +50,15 @@ export function startFanOutConsumer(options: FanOutConsumerOptions): FanOutConsu
   const { redis, config, logger } = options;
   const queue = createDeliveryQueue({ connection: redis, prefix: options.prefix });
   const fanOut = new DeliveryFanOut({
-    subscriptions: new SubscriptionStore({
-      redis,
-      keys: createRedisKeys(options.prefix),
-      configured: config.subscriptions,
-      urlPolicy: new WebhookUrlPolicy(config),
-    }),
+    // Read for every batch of events: kept in memory, re-read only after a change.
+    subscriptions: new SubscriptionCache(
+      new SubscriptionStore({
+        redis,
+        keys: createRedisKeys(options.prefix),
+        configured: config.subscriptions,
+        urlPolicy: new WebhookUrlPolicy(config),
+      }),
+    ),
     queue,
     maxAttempts: config.maxAttempts,
     retentionSeconds: options.retentionSeconds,
@@ -75,10 +79,13 @@ export function startFanOutConsumer(options: FanOutConsumerOptions): FanOutConsu
         ...(options.claimIdleMs === undefined ? {} : { claimIdleMs: options.claimIdleMs }),
       });
       try {
-        for await (const { event } of events) await fanOut.enqueueDeliveries(event);
+        // One read's events are fanned out together, then acknowledged with one XACK.
+        for await (const deliveries of events.batches()) {
+          await fanOut.enqueueDeliveries(...deliveries.map((delivery) => delivery.event));
+        }
       } catch (error) {
         if (closing) break;
-        // The event stays pending: the next read hands it out again.
+        // The read's events stay pending: the next read hands them out again.
         logger.warn({ err: error }, 'webhook fan-out failed; reading the events again');
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, restartDelayMs);

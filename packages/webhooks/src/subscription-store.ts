@@ -18,8 +18,9 @@ export type DeleteResult = 'deleted' | 'not-found' | 'configured';
 
 /**
  * Webhook subscriptions: those of the configuration file, and those made through the API, kept in one
- * Redis hash (id to JSON record). Every event reads the whole hash, which suits tens of subscriptions,
- * not tens of thousands.
+ * Redis hash (id to JSON record). Every change also raises a version counter in the same transaction, so a
+ * reader keeping the list (the fan-out) re-reads the whole hash only after a change; that suits tens of
+ * subscriptions, not tens of thousands.
  */
 export class SubscriptionStore {
   readonly #redis: RedisConnection;
@@ -50,7 +51,11 @@ export class SubscriptionStore {
       secret: input.secret ?? randomBytes(32).toString('base64url'),
       createdAt: new Date(this.#now()).toISOString(),
     });
-    await this.#redis.hset(this.#keys.webhookSubscriptions, record.id, JSON.stringify(record));
+    await this.#redis
+      .multi()
+      .hset(this.#keys.webhookSubscriptions, record.id, JSON.stringify(record))
+      .incr(this.#keys.webhookSubscriptionsVersion)
+      .exec();
     return subscriptionOfRecord(record);
   }
 
@@ -59,6 +64,14 @@ export class SubscriptionStore {
     if (configured) return configured;
     const json = await this.#redis.hget(this.#keys.webhookSubscriptions, id);
     return json === null ? undefined : subscriptionOfRecord(parseRecord(json));
+  }
+
+  /**
+   * The version of the subscriptions made through the API: it differs from an earlier answer once one was
+   * created or deleted since (null before the first change).
+   */
+  version(): Promise<string | null> {
+    return this.#redis.get(this.#keys.webhookSubscriptionsVersion);
   }
 
   /** The configured subscriptions first, then those of the API, oldest first. */
@@ -80,6 +93,7 @@ export class SubscriptionStore {
         .multi()
         .hdel(this.#keys.webhookSubscriptions, id)
         .del(this.#keys.webhookDeadLetters(id))
+        .incr(this.#keys.webhookSubscriptionsVersion)
         .exec()) ?? [];
     return removed === 1 ? 'deleted' : 'not-found';
   }

@@ -63,8 +63,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(config: Partial<WebhookConfig> = {}): Promise<Harness> {
-  const testRedis = await useTestRedis();
+/** `ownServer`: a Redis of the test's own, whose command counts only this test moves. */
+export async function startHarness(
+  config: Partial<WebhookConfig> = {},
+  options: { ownServer?: boolean } = {},
+): Promise<Harness> {
+  const testRedis = await useTestRedis(options);
   const redis = testRedis.connect();
   const keys = createRedisKeys(testRedis.prefix);
   const queue = createDeliveryQueue({ connection: redis, prefix: testRedis.prefix });
