@@ -17,5 +17,12 @@ export async function serve(env: Environment): Promise<void> {
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+  // Whatever Redis does (gone, or hanging), the process ends within the timeout.
+  const deadline = setTimeout(() => {
+    logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown did not finish in time; exiting');
+    process.exit(1);
+  }, config.shutdownTimeoutMs);
+  deadline.unref();
   await service.close();
+  clearTimeout(deadline);
 }

@@ -23,6 +23,7 @@ const producerEnvSchema = z.object({
     .max(512 * 1024 * 1024)
     .default(8 * 1024 * 1024),
   PRODUCER_REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  PRODUCER_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   LOG_LEVEL: logLevelSchema,
 });
 
@@ -39,6 +40,8 @@ export interface ProducerConfig {
   readonly bodyLimitBytes: number;
   /** How long one Redis command may take before the API answers 503. @defaultValue 5000 */
   readonly redisCommandTimeoutMs: number;
+  /** After SIGTERM, how long open connections and Redis get to close before the process exits anyway. @defaultValue 10000 */
+  readonly shutdownTimeoutMs: number;
   /** pino level of the API's logs. @defaultValue `info` */
   readonly logLevel: LogLevel;
   /** Static subscriptions and the URL allowlist that `POST /v1/subscriptions` checks. */
@@ -68,6 +71,7 @@ export function loadProducerConfig(env: Environment, options: LoadConfigOptions 
     apiTokens: vars.PRODUCER_API_TOKENS.map((token) => new Secret(token)),
     bodyLimitBytes: vars.PRODUCER_BODY_LIMIT_BYTES,
     redisCommandTimeoutMs: vars.PRODUCER_REDIS_COMMAND_TIMEOUT_MS,
+    shutdownTimeoutMs: vars.PRODUCER_SHUTDOWN_TIMEOUT_MS,
     logLevel: vars.LOG_LEVEL,
     webhooks: loadWebhookConfig(env, options),
   };

@@ -28,7 +28,7 @@ import { createWorkerMetrics } from './worker-metrics.js';
 /** A stalled request (its worker died) is taken over this many times before it ends as `unknown`. */
 const maxStalledCount = 20;
 /** After the shutdown timeout aborts the calls in flight, how long their steps get to record the result. */
-const hardStopGraceMs = 2_000;
+const hardStopGraceMs = 1_000;
 /** Longest wait for one Redis command of a metrics scrape. */
 const metricsCommandTimeoutMs = 2_000;
 

@@ -16,9 +16,22 @@ const logger = createLogger({ name: 'aiqum-worker', level: config.logLevel });
 // health server may already answer ready) closes it once started, instead of killing it mid-start.
 const started = startAiqumWorker({ config, logger });
 
+/**
+ * The shutdown timeout, then this long for the steps of aborted calls and closing connections: a worker
+ * whose Redis hangs or is gone still ends within WORKER_SHUTDOWN_TIMEOUT_MS + 2 s (an init system's kill).
+ */
+const exitGraceMs = 1_750;
+
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error(
+        { timeoutMs: config.shutdownTimeoutMs + exitGraceMs },
+        'shutdown did not finish in time; exiting',
+      );
+      process.exit(1);
+    }, config.shutdownTimeoutMs + exitGraceMs).unref();
     started
       .then((worker) => worker.close())
       .then(
