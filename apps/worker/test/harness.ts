@@ -44,7 +44,7 @@ export interface Harness {
   config: WorkerConfig;
   startWorker(
     overrides?: Partial<WorkerConfig>,
-    options?: Pick<StartAiqumWorkerOptions, 'now' | 'dispatcher'>,
+    options?: Partial<Pick<StartAiqumWorkerOptions, 'now' | 'dispatcher' | 'logger'>>,
   ): Promise<AiqumWorker>;
   /** Stores and enqueues requests as the producer does; returns their specs. */
   enqueue(

@@ -18,6 +18,7 @@ import {
   completeRequestScript,
   createRequestsScript,
   recordPollErrorScript,
+  recordPollFailureScript,
   recordPollScript,
   requeueSubmissionScript,
 } from './request-scripts.js';
@@ -260,6 +261,7 @@ export class RequestStore {
       acceptJobScript,
       recordPollScript,
       recordPollErrorScript,
+      recordPollFailureScript,
       claimPollsScript,
       completeRequestScript,
     ]);
@@ -516,6 +518,31 @@ export class RequestStore {
         ),
       );
     return { status, pollErrors };
+  }
+
+  /**
+   * Counts a poll that failed inside the worker (not an AIQUM answer), releases its slot and schedules the
+   * next try at `nextAt`; returns the status and how many such failures came in a row.
+   */
+  async recordPollFailure(
+    requestId: string,
+    slot: CallSlot,
+    nextAt: number,
+  ): Promise<{ status: string; pollFailures: number }> {
+    const [status, pollFailures] = z
+      .tuple([z.string(), z.number()])
+      .parse(
+        await this.#scripts.run(
+          recordPollFailureScript,
+          [
+            this.#keys.request(requestId),
+            this.#keys.targetInFlight(slot.target),
+            this.#keys.targetDue(slot.target),
+          ],
+          [slot.leaseId, Math.round(nextAt), requestId],
+        ),
+      );
+    return { status, pollFailures };
   }
 
   /**
