@@ -107,6 +107,7 @@ export async function startHarness(setups: TargetSetup[]): Promise<Harness> {
     lockMs: 5_000,
     stalledIntervalMs: 1_000,
     shutdownTimeoutMs: 5_000,
+    orphanedTargetGraceSeconds: 600,
     logLevel: 'silent',
     webhooks: loadWebhookConfig({}),
   };

@@ -617,6 +617,16 @@ export class RequestStore {
     return Number(changed) === 1;
   }
 
+  /** Up to `max` of a target's tracked requests (its due set), soonest due first. */
+  async trackedRequestIds(target: string, max: number): Promise<string[]> {
+    return this.#redis.zrange(this.#keys.targetDue(target), 0, max - 1);
+  }
+
+  /** Takes a request whose record is gone out of its target's due set. */
+  async untrack(target: string, requestId: string): Promise<void> {
+    await this.#redis.zrem(this.#keys.targetDue(target), requestId);
+  }
+
   /** Hands claimed polls back, due now, with their slots (a worker stopping before it polled them). */
   async releaseClaims(claims: readonly Pick<ClaimedPoll, 'requestId' | 'slot'>[]): Promise<void> {
     if (claims.length === 0) return;
