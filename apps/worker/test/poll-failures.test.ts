@@ -85,3 +85,29 @@ describe('polls that fail inside the worker', () => {
     expect(await h.redis.hget(key, 'pollFailures')).toBeNull();
   });
 });
+
+describe('the count of polls that failed inside a worker', () => {
+  it('is kept in Redis: a worker continues the count another left', async () => {
+    const [spec] = await h.enqueue([{ target: 'stuck', ...lunRequest('stuck_lun2', { seed: 5 }) }]);
+    if (!spec) throw new Error('no request');
+    await waitUntil(async () => (await h.store.get(spec.requestId))?.status === 'tracking', {
+      what: 'tracking',
+    });
+    // As a worker that stopped after N - 1 failures left it.
+    await h.redis.hset(
+      h.keys.request(spec.requestId),
+      'polls',
+      '0.0',
+      'pollFailures',
+      String(maxConsecutivePollFailures - 1),
+    );
+    const event = await waitUntil(async () =>
+      (await h.completed()).find((completed) => completed.requestId === spec.requestId),
+    );
+    expect(event).toMatchObject({ outcome: 'unknown', error: { code: requestErrorCodes.internal } });
+    expect(failureLines(spec.requestId, 'poll failed inside the worker; polling again')).toHaveLength(0);
+    expect(
+      failureLines(spec.requestId, 'poll failed inside the worker too often; giving up on the request'),
+    ).toHaveLength(1);
+  });
+});
