@@ -12,7 +12,7 @@ import type { WorkerMetrics } from './worker-metrics.js';
 
 /** Requests ended per command round while a target's due set is emptied. */
 const endBatch = 100;
-/** A target is unserved once it missed this many heartbeats: one late beat is not an outage. */
+/** A heartbeat holds for this many intervals: one late beat is not an outage. */
 const missedBeats = 3;
 
 export interface OrphanedTargetsOptions {
@@ -30,9 +30,9 @@ export interface OrphanedTargetsOptions {
 
 /**
  * Keeps the tracked requests of a target that no worker serves any more from waiting forever. Every worker
- * advertises its targets at each check and shows the unserved targets' tracked requests in a gauge; one
- * worker per check (a short lock) warns about them and, once a target has gone unserved for the grace
- * period, ends them `unknown` with `UNKNOWN_TARGET` through the one completion script.
+ * advertises its targets at each check and shows the tracked requests of targets whose heartbeat ran out in
+ * a gauge; one worker per check (a short lock) warns about them and, once a target has gone unserved for the
+ * grace period after that, ends them `unknown` with `UNKNOWN_TARGET` through the one completion script.
  */
 export class OrphanedTargets {
   readonly #options: OrphanedTargetsOptions;
@@ -74,8 +74,8 @@ export class OrphanedTargets {
   /** One heartbeat and check. */
   async check(): Promise<void> {
     const { redis, keys, served, targets, metrics } = this.#options;
-    await served.heartbeat(targets);
-    const unserved = await served.unserved(this.#intervalMs * missedBeats);
+    await served.heartbeat(targets, this.#intervalMs * missedBeats);
+    const unserved = await served.unserved();
     metrics.orphanedTrackedRequests.reset();
     for (const { target, tracked } of unserved) metrics.orphanedTrackedRequests.set({ target }, tracked);
     if (unserved.length === 0) return;

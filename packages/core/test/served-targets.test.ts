@@ -17,17 +17,19 @@ beforeAll(async () => {
 afterAll(() => testRedis.close());
 
 describe('ServedTargets', () => {
-  it('lists the targets whose heartbeat is older than the limit that still have tracked requests', async () => {
-    await served.heartbeat(['a', 'b', 'c']);
+  it('lists the targets whose heartbeat ran out that still have tracked requests', async () => {
+    await served.heartbeat(['a', 'b', 'c'], 50);
     await redis.zadd(keys.targetDue('b'), 1, 'r1', 2, 'r2');
     await redis.zadd(keys.targetDue('a'), 1, 'r3');
-    // Heartbeats in Redis time: none is older than a minute yet.
-    expect(await served.unserved(60_000)).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    await served.heartbeat(['a']);
-    const unserved = await served.unserved(50);
-    // c has no tracked requests; a beat again.
+    // Heartbeats in Redis time: none has run out yet.
+    expect(await served.unserved()).toEqual([]);
+    // A worker beating less often holds longer; a shorter beat of another never shortens it.
+    await served.heartbeat(['a'], 60_000);
+    await served.heartbeat(['a'], 10);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    const unserved = await served.unserved();
+    // c has no tracked requests; a is held by the longer heartbeat.
     expect(unserved).toEqual([{ target: 'b', tracked: 2, unservedMs: expect.any(Number) }]);
-    expect(unserved[0]?.unservedMs).toBeGreaterThanOrEqual(50);
+    expect(unserved[0]?.unservedMs).toBeGreaterThanOrEqual(20);
   });
 });
