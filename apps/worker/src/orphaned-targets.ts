@@ -13,7 +13,7 @@ import type { WorkerMetrics } from './worker-metrics.js';
 /** Requests ended per command round while a target's due set is emptied. */
 const endBatch = 100;
 /** A heartbeat holds for this many intervals: one late beat is not an outage. */
-const missedBeats = 3;
+const heartbeatHoldsIntervals = 3;
 
 export interface OrphanedTargetsOptions {
   redis: RedisConnection;
@@ -74,7 +74,7 @@ export class OrphanedTargets {
   /** One heartbeat and check. */
   async check(): Promise<void> {
     const { redis, keys, served, targets, metrics } = this.#options;
-    await served.heartbeat(targets, this.#intervalMs * missedBeats);
+    await served.heartbeat(targets, this.#intervalMs * heartbeatHoldsIntervals);
     const unserved = await served.unserved();
     metrics.orphanedTrackedRequests.reset();
     for (const { target, tracked } of unserved) metrics.orphanedTrackedRequests.set({ target }, tracked);
