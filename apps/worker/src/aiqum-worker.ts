@@ -10,6 +10,7 @@ import {
   RedisStateMetrics,
   RequestStore,
   requestQueueName,
+  ServedTargets,
   TargetCallGate,
 } from '@aiqum-jobs/core';
 import { deliveryQueueName, startDeliveryWorker, startFanOutConsumer } from '@aiqum-jobs/webhooks';
@@ -18,6 +19,7 @@ import type { Dispatcher } from 'undici';
 import { CallBudget } from './call-budget.js';
 import { DuePoller } from './due-poller.js';
 import { HealthServer } from './health-server.js';
+import { OrphanedTargets } from './orphaned-targets.js';
 import { checkRedisSettings } from './redis-settings.js';
 import { RequestProcessor } from './request-processor.js';
 import { shutdownLogMessages } from './shutdown-log-messages.js';
@@ -51,7 +53,8 @@ export interface AiqumWorker extends AsyncDisposable {
 /**
  * Starts one worker process's share of the pipeline: a BullMQ worker on the request queue whose every job
  * run is one submission, and one poller per target that claims the due polls of tracked Jobs, all within the
- * per-target limits shared through Redis; the trimmer of the events stream; and
+ * per-target limits shared through Redis; the trimmer of the events stream; the heartbeat of its targets and
+ * the end of requests whose target no worker serves; and
  * its share of webhooks: the fan-out of events into deliveries, and the deliveries.
  */
 export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promise<AiqumWorker> {
@@ -200,6 +203,18 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     ...(options.now ? { now: options.now } : {}),
   });
   trimmer.start();
+  // Advertises this worker's targets, and ends the tracked requests of targets that no worker serves.
+  const orphans = new OrphanedTargets({
+    redis,
+    keys,
+    served: new ServedTargets(redis, keys),
+    store,
+    targets: targetNames,
+    graceSeconds: config.orphanedTargetGraceSeconds,
+    metrics,
+    logger,
+  });
+  orphans.start();
   started = true;
   logger.info(
     {
@@ -226,6 +241,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
         fanOut.close(),
         ...pollers.map((poller) => poller.stop()),
         trimmer.stop(),
+        orphans.stop(),
       ]);
       if ((await Promise.race([workerClosed, after(config.shutdownTimeoutMs)])) === 'timeout') {
         logger.warn({ timeoutMs: config.shutdownTimeoutMs }, shutdownLogMessages.callsAborted);

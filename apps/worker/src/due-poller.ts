@@ -110,7 +110,11 @@ export class DuePoller {
       const poll = processor
         .poll(claim)
         .catch((error: unknown) =>
-          logger.error({ requestId: claim.requestId, err: error }, 'poll failed inside the worker'),
+          // Not even its failure could be recorded: the claim runs out and the poll is tried again then.
+          logger.error(
+            { requestId: claim.requestId, err: error },
+            'could not record a poll that failed inside the worker',
+          ),
         )
         .finally(() => {
           this.#running.delete(poll);

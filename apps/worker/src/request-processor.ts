@@ -35,6 +35,11 @@ const done: Step = { kind: 'done' };
 export const maxSubmitAttempts = 10;
 /** Polls that fail in a row (transport errors, unreadable answers) before the outcome is `unknown`. */
 export const maxConsecutivePollErrors = 10;
+/**
+ * Polls that fail inside the worker in a row (our code or a Redis script threw, not an AIQUM answer) before
+ * the outcome is `unknown` with `INTERNAL_ERROR`: a request our code cannot handle is not retried forever.
+ */
+export const maxConsecutivePollFailures = 5;
 /** Refused by a target limit: retry after the wait the limiter named plus up to this much jitter. */
 const limitJitterMs = 100;
 /** A request whose deadline passed before it was sent: nothing reached AIQUM. */
@@ -303,13 +308,60 @@ export class RequestProcessor {
     if (record.dialect) state.dialect = record.dialect;
     if (record.jobState) state.jobState = record.jobState;
     if (record.submittedAt !== undefined) state.submittedAt = record.submittedAt;
-    await this.#poll(
-      record.spec,
-      state,
-      { polls: record.polls, pollErrors: record.pollErrors },
-      target,
-      claim.slot,
+    try {
+      await this.#poll(
+        record.spec,
+        state,
+        { polls: record.polls, pollErrors: record.pollErrors },
+        target,
+        claim.slot,
+      );
+    } catch (error) {
+      await this.#pollFailedInside(record.spec, state, record.polls, target, claim.slot, error);
+    }
+  }
+
+  /**
+   * A poll that threw inside the worker: tried again later like a poll, or, after
+   * `maxConsecutivePollFailures` in a row (counted in Redis, across restarts and workers), the request ends.
+   */
+  async #pollFailedInside(
+    spec: RequestSpec,
+    view: StepState,
+    polls: number,
+    target: Target,
+    slot: CallSlot,
+    error: unknown,
+  ): Promise<void> {
+    const reason = error instanceof Error ? error.message : String(error);
+    const delay = pollDelayMs({
+      policy: policyOf(target, spec),
+      polls: polls + 1,
+      ontap: view.job?.kind === 'ontap',
+      random: this.#random(),
+    });
+    const nextAt = Math.min(this.#now() + delay, spec.deadlineAt);
+    const { status, pollFailures } = await this.#store.recordPollFailure(spec.requestId, slot, nextAt);
+    if (status !== 'tracking') return;
+    if (pollFailures < maxConsecutivePollFailures) {
+      this.#logger.warn(
+        { requestId: spec.requestId, err: reason, pollFailures },
+        'poll failed inside the worker; polling again',
+      );
+      return;
+    }
+    this.#logger.error(
+      { requestId: spec.requestId, err: reason, pollFailures },
+      'poll failed inside the worker too often; giving up on the request',
     );
+    await this.#complete(spec, factsOf(view), {
+      outcome: 'unknown',
+      ...(view.jobState ? { jobState: view.jobState } : {}),
+      error: {
+        code: requestErrorCodes.internal,
+        message: `the worker gave up on this request after ${pollFailures} polls in a row failed inside it: ${reason}`,
+      },
+    });
   }
 
   /** A request whose queue job failed for good (internal errors, or stalled too often) still gets its one outcome. */

@@ -17,6 +17,7 @@ const workerEnvSchema = z.object({
   WORKER_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).default(5_000),
   WORKER_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  WORKER_ORPHANED_TARGET_GRACE_SECONDS: z.coerce.number().int().min(1).max(604_800).default(600),
   LOG_LEVEL: logLevelSchema,
 });
 
@@ -34,6 +35,11 @@ export interface WorkerConfig extends SharedConfig {
   readonly stalledIntervalMs: number;
   /** How long shutdown waits for calls in flight before it gives up on them. @defaultValue 10000 */
   readonly shutdownTimeoutMs: number;
+  /**
+   * How long a target may go without any worker serving it before its tracked requests end `unknown` with
+   * `UNKNOWN_TARGET` (nothing would ever poll them). @defaultValue 600
+   */
+  readonly orphanedTargetGraceSeconds: number;
   readonly logLevel: LogLevel;
   /** Webhook subscriptions of the configuration file, the URL allowlist and how deliveries are made. */
   readonly webhooks: WebhookConfig;
@@ -52,6 +58,7 @@ export function loadWorkerConfig(env: Environment, options: LoadConfigOptions = 
     lockMs: vars.WORKER_LOCK_MS,
     stalledIntervalMs: vars.WORKER_STALLED_INTERVAL_MS,
     shutdownTimeoutMs: vars.WORKER_SHUTDOWN_TIMEOUT_MS,
+    orphanedTargetGraceSeconds: vars.WORKER_ORPHANED_TARGET_GRACE_SECONDS,
     logLevel: vars.LOG_LEVEL,
     webhooks: loadWebhookConfig(env, options),
   };

@@ -1,6 +1,6 @@
 import { requestOutcomes } from '@aiqum-jobs/core';
 import { deliveryAttemptResults } from '@aiqum-jobs/webhooks';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Seconds: from a quick AIQUM answer to a long poll's wait. */
 const callDurationBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -20,6 +20,11 @@ export interface WorkerMetrics {
   readonly aiqumResponses: Counter<'target' | 'status'>;
   /** Webhook delivery attempts; `result` is one of `deliveryAttemptResults` (`@aiqum-jobs/webhooks`). */
   readonly webhookDeliveries: Counter<'result'>;
+  /**
+   * Tracked requests of targets no worker has served lately, by target (read from Redis, the same from every
+   * worker); they end `UNKNOWN_TARGET` once the grace period has passed.
+   */
+  readonly orphanedTrackedRequests: Gauge<'target'>;
 }
 
 /** Registers the worker's metrics, each series of a known label set at 0 so that rates work at once. */
@@ -56,6 +61,12 @@ export function createWorkerMetrics(registry: Registry, targets: readonly string
       name: 'aiqum_jobs_webhook_deliveries_total',
       help: 'Webhook delivery attempts, by result (delivered, failed, dead_lettered)',
       labelNames: ['result'],
+      registers,
+    }),
+    orphanedTrackedRequests: new Gauge({
+      name: 'aiqum_jobs_orphaned_tracked_requests',
+      help: 'Tracked requests of targets no worker has served lately, by target (ended UNKNOWN_TARGET after the grace period)',
+      labelNames: ['target'],
       registers,
     }),
   };

@@ -44,7 +44,7 @@ export interface Harness {
   config: WorkerConfig;
   startWorker(
     overrides?: Partial<WorkerConfig>,
-    options?: Pick<StartAiqumWorkerOptions, 'now' | 'dispatcher'>,
+    options?: Partial<Pick<StartAiqumWorkerOptions, 'now' | 'dispatcher' | 'logger'>>,
   ): Promise<AiqumWorker>;
   /** Stores and enqueues requests as the producer does; returns their specs. */
   enqueue(
@@ -107,6 +107,7 @@ export async function startHarness(setups: TargetSetup[]): Promise<Harness> {
     lockMs: 5_000,
     stalledIntervalMs: 1_000,
     shutdownTimeoutMs: 5_000,
+    orphanedTargetGraceSeconds: 600,
     logLevel: 'silent',
     webhooks: loadWebhookConfig({}),
   };

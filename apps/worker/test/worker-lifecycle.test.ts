@@ -142,5 +142,12 @@ describe('worker lifecycle', () => {
     expect(() => loadWorkerConfig({ ...base, WORKER_CONCURRENCY: 'lots' })).toThrow(/WORKER_CONCURRENCY/);
     expect(loadWorkerConfig({ ...base, WEBHOOK_CONCURRENCY: '5' }).webhooks.concurrency).toBe(5);
     expect(() => loadWorkerConfig({ ...base, WEBHOOK_CONCURRENCY: '0' })).toThrow(/WEBHOOK_CONCURRENCY/);
+    expect(loadWorkerConfig(base).orphanedTargetGraceSeconds).toBe(600);
+    expect(
+      loadWorkerConfig({ ...base, WORKER_ORPHANED_TARGET_GRACE_SECONDS: '30' }).orphanedTargetGraceSeconds,
+    ).toBe(30);
+    expect(() => loadWorkerConfig({ ...base, WORKER_ORPHANED_TARGET_GRACE_SECONDS: '0' })).toThrow(
+      /WORKER_ORPHANED_TARGET_GRACE_SECONDS/,
+    );
   });
 });

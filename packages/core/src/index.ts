@@ -131,6 +131,7 @@ export {
   type TrackedFacts,
 } from './request-store.js';
 export { Secret } from './secret.js';
+export { ServedTargets, type UnservedTarget } from './served-targets.js';
 export { streamIdSchema } from './stream-id.js';
 export { TargetCallGate } from './target-call-gate.js';
 export {

@@ -8,6 +8,10 @@ export interface RedisKeys {
   readonly events: string;
   /** String: held by the worker that trims the events stream, so one trims at a time. */
   readonly eventsTrimLock: string;
+  /** Sorted set: each target a worker serves, scored by its last heartbeat (Redis time, ms). */
+  readonly servedTargets: string;
+  /** String: held by the worker that ends the requests of targets no worker serves, so one does at a time. */
+  readonly orphanCheckLock: string;
   /** Hash: one request's record. */
   request(requestId: string): string;
   /** Hash: one batch's totals and counters. */
@@ -37,6 +41,8 @@ export function createRedisKeys(prefix: string): RedisKeys {
     prefix,
     events: `${prefix}:events`,
     eventsTrimLock: `${prefix}:events:trim-lock`,
+    servedTargets: `${prefix}:targets:served`,
+    orphanCheckLock: `${prefix}:targets:orphan-check-lock`,
     request: (requestId) => `${prefix}:request:${requestId}`,
     batch: (batchId) => `${prefix}:batch:${batchId}`,
     batchRequests: (batchId) => `${prefix}:batch:${batchId}:requests`,

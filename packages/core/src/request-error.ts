@@ -42,7 +42,10 @@ export const requestErrorCodes = {
   deadlineExceeded: 'DEADLINE_EXCEEDED',
   /** A caller cancelled the request. */
   cancelled: 'CANCELLED',
-  /** The request names a target that is no longer configured. */
+  /**
+   * The request's target is served by no worker: a queued request picked up by a worker without it (nothing
+   * was sent), or a tracked one whose target no worker served for the orphaned-target grace period.
+   */
   unknownTarget: 'UNKNOWN_TARGET',
   /** A name in the request matches no object of its kind; nothing was submitted. */
   nameNotFound: 'NAME_NOT_FOUND',

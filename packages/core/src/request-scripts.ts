@@ -148,11 +148,13 @@ if status ~= 'tracking' then
   if not status then return {'missing', 0} end
   return {status, tonumber(redis.call('HGET', KEYS[1], 'polls') or '0')}
 end
+-- Counted first: a count that fails (an unreadable field) leaves the record as it was.
+local polls = redis.call('HINCRBY', KEYS[1], 'polls', 1)
 redis.call('HSET', KEYS[1], 'jobState', ARGV[1], 'dialect', ARGV[2])
--- No field means no errors: a tracked record holds one field fewer most of its life.
-redis.call('HDEL', KEYS[1], 'pollErrors')
+-- No field means no errors: a tracked record holds fewer fields most of its life.
+redis.call('HDEL', KEYS[1], 'pollErrors', 'pollFailures')
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
-return {status, redis.call('HINCRBY', KEYS[1], 'polls', 1)}
+return {status, polls}
 `);
 
 /**
@@ -170,6 +172,25 @@ if status ~= 'tracking' then
 end
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
 return {status, redis.call('HINCRBY', KEYS[1], 'pollErrors', 1)}
+`);
+
+/**
+ * Records a poll that failed inside the worker (our code or a script threw; AIQUM's answers are counted by
+ * \`recordPollErrorScript\`): releases its call slot and schedules the next try. The count lives in the record
+ * so that it survives restarts and is shared by workers; a recorded poll resets it. KEYS: request, target
+ * in-flight leases, target due set. ARGV: lease id ('' for none), next try time ms, request id. Returns
+ * { status, internal failures in a row }.
+ */
+export const recordPollFailureScript = new LuaScript(`
+${limiterReleaseLua('KEYS[2]', 'ARGV[1]')}
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'tracking' then
+  redis.call('ZREM', KEYS[3], ARGV[3])
+  if not status then return {'missing', 0} end
+  return {status, 0}
+end
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+return {status, redis.call('HINCRBY', KEYS[1], 'pollFailures', 1)}
 `);
 
 /**

@@ -18,6 +18,7 @@ import {
   completeRequestScript,
   createRequestsScript,
   recordPollErrorScript,
+  recordPollFailureScript,
   recordPollScript,
   requeueSubmissionScript,
 } from './request-scripts.js';
@@ -260,6 +261,7 @@ export class RequestStore {
       acceptJobScript,
       recordPollScript,
       recordPollErrorScript,
+      recordPollFailureScript,
       claimPollsScript,
       completeRequestScript,
     ]);
@@ -519,6 +521,31 @@ export class RequestStore {
   }
 
   /**
+   * Counts a poll that failed inside the worker (not an AIQUM answer), releases its slot and schedules the
+   * next try at `nextAt`; returns the status and how many such failures came in a row.
+   */
+  async recordPollFailure(
+    requestId: string,
+    slot: CallSlot,
+    nextAt: number,
+  ): Promise<{ status: string; pollFailures: number }> {
+    const [status, pollFailures] = z
+      .tuple([z.string(), z.number()])
+      .parse(
+        await this.#scripts.run(
+          recordPollFailureScript,
+          [
+            this.#keys.request(requestId),
+            this.#keys.targetInFlight(slot.target),
+            this.#keys.targetDue(slot.target),
+          ],
+          [slot.leaseId, Math.round(nextAt), requestId],
+        ),
+      );
+    return { status, pollFailures };
+  }
+
+  /**
    * Claims up to `max` due polls of a target, as many as its limits allow, each with a call slot and a
    * claim that makes it due again after `claimMs` (a worker that dies with it loses it then).
    */
@@ -588,6 +615,16 @@ export class RequestStore {
       request.requestId,
     );
     return Number(changed) === 1;
+  }
+
+  /** Up to `max` of a target's tracked requests (its due set), soonest due first. */
+  async trackedRequestIds(target: string, max: number): Promise<string[]> {
+    return this.#redis.zrange(this.#keys.targetDue(target), 0, max - 1);
+  }
+
+  /** Takes a request whose record is gone out of its target's due set. */
+  async untrack(target: string, requestId: string): Promise<void> {
+    await this.#redis.zrem(this.#keys.targetDue(target), requestId);
   }
 
   /** Hands claimed polls back, due now, with their slots (a worker stopping before it polled them). */

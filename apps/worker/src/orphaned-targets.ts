@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Logger,
+  type RedisConnection,
+  type RedisKeys,
+  type RequestStore,
+  requestErrorCodes,
+  type ServedTargets,
+  type UnservedTarget,
+} from '@aiqum-jobs/core';
+import type { WorkerMetrics } from './worker-metrics.js';
+
+/** Requests ended per command round while a target's due set is emptied. */
+const endBatch = 100;
+/** A heartbeat holds for this many intervals: one late beat is not an outage. */
+const heartbeatHoldsIntervals = 3;
+
+export interface OrphanedTargetsOptions {
+  redis: RedisConnection;
+  keys: RedisKeys;
+  served: ServedTargets;
+  store: RequestStore;
+  /** The targets this worker serves, advertised at each check. */
+  targets: readonly string[];
+  /** How long a target may go unserved before its tracked requests end, in seconds. */
+  graceSeconds: number;
+  metrics: WorkerMetrics;
+  logger: Logger;
+}
+
+/**
+ * Keeps the tracked requests of a target that no worker serves any more from waiting forever. Every worker
+ * advertises its targets at each check and shows the tracked requests of targets whose heartbeat ran out in
+ * a gauge; one worker per check (a short lock) warns about them and, once a target has gone unserved for the
+ * grace period after that, ends them `unknown` with `UNKNOWN_TARGET` through the one completion script.
+ */
+export class OrphanedTargets {
+  readonly #options: OrphanedTargetsOptions;
+  /** A tenth of the grace (100 ms to 10 s): the grace is overrun by at most that much. */
+  readonly #intervalMs: number;
+  readonly #lockToken = randomUUID();
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> | undefined;
+  #stopped = false;
+
+  constructor(options: OrphanedTargetsOptions) {
+    this.#options = options;
+    this.#intervalMs = Math.min(10_000, Math.max(100, (options.graceSeconds * 1_000) / 10));
+  }
+
+  /** Checks now, then every interval, until `stop()`. A failed check is logged and tried again next time. */
+  start(): void {
+    if (this.#timer !== undefined || this.#running !== undefined || this.#stopped) return;
+    const tick = () => {
+      this.#running = this.check()
+        .catch((error: unknown) =>
+          this.#options.logger.warn({ err: error }, 'cannot check for targets no worker serves'),
+        )
+        .finally(() => {
+          this.#running = undefined;
+          if (!this.#stopped) this.#timer = setTimeout(tick, this.#intervalMs);
+        });
+    };
+    tick();
+  }
+
+  /** Stops checking and waits for a check in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  /** One heartbeat and check. */
+  async check(): Promise<void> {
+    const { redis, keys, served, targets, metrics } = this.#options;
+    await served.heartbeat(targets, this.#intervalMs * heartbeatHoldsIntervals);
+    const unserved = await served.unserved();
+    metrics.orphanedTrackedRequests.reset();
+    for (const { target, tracked } of unserved) metrics.orphanedTrackedRequests.set({ target }, tracked);
+    if (unserved.length === 0) return;
+    const lockMs = Math.max(1, Math.floor(this.#intervalMs / 2));
+    if ((await redis.set(keys.orphanCheckLock, this.#lockToken, 'PX', lockMs, 'NX')) !== 'OK') return;
+    for (const target of unserved) {
+      if (target.unservedMs >= this.#options.graceSeconds * 1_000) await this.#end(target);
+      else this.#warn(target);
+    }
+  }
+
+  #warn({ target, tracked, unservedMs }: UnservedTarget): void {
+    this.#options.logger.warn(
+      {
+        target,
+        tracked,
+        unservedSeconds: Math.round(unservedMs / 1_000),
+        graceSeconds: this.#options.graceSeconds,
+      },
+      'no worker serves this target: its tracked requests end UNKNOWN_TARGET after the grace period unless a worker serves it again',
+    );
+  }
+
+  async #end({ target, unservedMs }: UnservedTarget): Promise<void> {
+    const { store, graceSeconds, metrics, logger } = this.#options;
+    const message =
+      `no worker served target "${target}" for ${Math.round(unservedMs / 1_000)} s ` +
+      `(grace ${graceSeconds} s): its AIQUM job is no longer tracked, so its outcome cannot be known`;
+    let ended = 0;
+    for (;;) {
+      const ids = await store.trackedRequestIds(target, endBatch);
+      if (ids.length === 0) break;
+      const views = await store.getMany(ids);
+      await Promise.all(
+        ids.map(async (requestId, index) => {
+          const view = views[index];
+          if (!view) return store.untrack(target, requestId);
+          const result = await store.complete(
+            view,
+            { job: view.job, dialect: view.dialect, submittedAt: view.submittedAt, resolved: view.resolved },
+            {
+              outcome: 'unknown',
+              ...(view.jobState ? { jobState: view.jobState } : {}),
+              error: { code: requestErrorCodes.unknownTarget, message },
+            },
+          );
+          if (result === 'completed') {
+            ended += 1;
+            metrics.requestsCompleted.inc({ outcome: 'unknown', target });
+          }
+        }),
+      );
+    }
+    metrics.orphanedTrackedRequests.remove({ target });
+    logger.error(
+      { target, ended, unservedSeconds: Math.round(unservedMs / 1_000), graceSeconds },
+      'ended the tracked requests of a target no worker serves',
+    );
+  }
+}
