@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for the three processes (producer, worker, simulator); docker-compose.yml picks the command.
 
-FROM node:20-bookworm-slim AS build
+# The current Node.js LTS; the code also runs on Node.js 20.19+ (package.json engines), as the tests do.
+FROM node:26-trixie-slim AS build
 WORKDIR /app
 ENV TURBO_TELEMETRY_DISABLED=1
 # Manifests first, so the dependency layer is rebuilt only when they change.
@@ -22,8 +23,15 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npx turbo run build --filter=@aiqum-jobs/producer --filter=@aiqum-jobs/worker --filter=@aiqum-jobs/aiqum-simulator \
  && npm prune --omit=dev --no-audit --no-fund
+# Only what the three processes run: the workspaces they import (dist, bin, the dashboard's assets) and their
+# dependencies; not the demo, the example, the bench, the tests, nor any source.
+RUN rm -rf apps/demo apps/example-subscriber bench test packages/test-support docs scripts \
+      node_modules/@aiqum-jobs/demo node_modules/@aiqum-jobs/example-subscriber node_modules/@aiqum-jobs/bench \
+      node_modules/@aiqum-jobs/system-tests node_modules/@aiqum-jobs/test-support \
+ && find apps packages -mindepth 2 -maxdepth 2 \( -name src -o -name test -o -name 'tsconfig*.json' -o -name vitest.config.ts \) \
+      -exec rm -rf {} +
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:26-trixie-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=node:node /app ./

@@ -36,7 +36,16 @@ function workspacePackageFiles(): string[] {
 }
 
 describe('deployment files', () => {
-  const compose = composeSchema.parse(parse(read('docker-compose.yml'), { merge: true }));
+  // As `docker compose` does with the variables the README sets: ${NAME} and ${NAME:?message}.
+  const composeVariables: Record<string, string> = {
+    REDIS_PASSWORD: 'redis-secret',
+    PRODUCER_API_TOKENS: 'x'.repeat(24),
+  };
+  const interpolated = read('docker-compose.yml').replace(
+    /\$\{(\w+)(?::\?[^}]*)?\}/g,
+    (_, name: string) => composeVariables[name] ?? '',
+  );
+  const compose = composeSchema.parse(parse(interpolated, { merge: true }));
 
   it('runs every service from a file the image contains, after the services it depends on exist', () => {
     for (const [name, service] of Object.entries(compose.services)) {
@@ -54,20 +63,70 @@ describe('deployment files', () => {
   it('configures the worker with settings it accepts', () => {
     const environment = compose.services.worker?.environment ?? {};
     const config = loadWorkerConfig(environment);
-    expect(config.redis).toEqual({ kind: 'server', url: 'redis://redis:6379' });
+    expect(config.redis).toEqual({ kind: 'server', url: 'redis://:redis-secret@redis:6379' });
     expect(config.targets.get('default')?.caFile).toBe('/simulator-state/ca.pem');
     expect(config.health.host).toBe('0.0.0.0');
   });
 
-  it('runs Redis with AOF and without eviction', () => {
+  it('runs Redis with AOF, without eviction, with a memory limit and a password the processes use', () => {
     const command = compose.services.redis?.command?.join(' ') ?? '';
     expect(command).toContain('--appendonly yes');
     expect(command).toContain('--maxmemory-policy noeviction');
+    expect(command).toMatch(/--maxmemory \d+(gb|mb)/);
+    expect(command).toContain('--requirepass redis-secret');
+    // The health check's redis-cli authenticates through the environment, not a visible argument.
+    expect(compose.services.redis?.environment?.REDISCLI_AUTH).toBe('redis-secret');
   });
 
   it('copies every workspace manifest before npm ci, so the install layer matches the lock file', () => {
     const dockerfile = read('Dockerfile');
     const copied = [...dockerfile.matchAll(/^COPY (\S+\/package\.json) /gm)].map((match) => match[1]);
     expect(copied.sort()).toEqual(workspacePackageFiles().sort());
+  });
+
+  it('ships only the workspaces the three processes import: every other workspace is removed from the image', () => {
+    const dockerfile = read('Dockerfile');
+    const manifests = new Map(
+      workspacePackageFiles().map((file) => {
+        const manifest = z
+          .object({ name: z.string(), dependencies: z.record(z.string(), z.string()).optional() })
+          .parse(JSON.parse(read(file)));
+        return [manifest.name, { dir: file.slice(0, -'/package.json'.length), manifest }];
+      }),
+    );
+    const shipped = new Set<string>();
+    const visit = (name: string) => {
+      const workspace = manifests.get(name);
+      if (!workspace || shipped.has(workspace.dir)) return;
+      shipped.add(workspace.dir);
+      for (const dependency of Object.keys(workspace.manifest.dependencies ?? {})) visit(dependency);
+    };
+    for (const name of ['@aiqum-jobs/producer', '@aiqum-jobs/worker', '@aiqum-jobs/aiqum-simulator'])
+      visit(name);
+    const removal = dockerfile.match(/^RUN rm -rf ((?:[^\n]*\\\n)*[^\n]*)/m)?.[1] ?? '';
+    const removed = new Set(
+      removal.split(/\s+/).filter((word) => !word.startsWith('node_modules/') && word !== '\\'),
+    );
+    for (const { dir, manifest } of manifests.values()) {
+      if (dir === 'test' || dir === 'bench' || !shipped.has(dir)) {
+        expect(removed.has(dir), `${manifest.name} (${dir}) is removed`).toBe(true);
+        expect(removal, `${manifest.name}'s link in node_modules is removed`).toContain(
+          `node_modules/${manifest.name}`,
+        );
+      } else {
+        expect(removed.has(dir), `${manifest.name} (${dir}) is shipped`).toBe(false);
+      }
+    }
+    expect([...shipped].sort()).toEqual([
+      'apps/producer',
+      'apps/worker',
+      'packages/aiqum-client',
+      'packages/aiqum-simulator',
+      'packages/core',
+      'packages/subscriber',
+      'packages/webhooks',
+    ]);
+    // The image runs the current LTS; the code keeps Node.js 20 (engines), which the tests run on.
+    expect(dockerfile.match(/^FROM node:(\d+)/gm)).toEqual(['FROM node:26', 'FROM node:26']);
   });
 });
