@@ -161,7 +161,12 @@ export function registerDashboard(app: ProducerServer, options: DashboardOptions
     createBullBoard({
       // Read-only: removing, retrying or cleaning a request's job behind the request store's back would
       // break its guarantees; changes go through the API.
-      queues: options.queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: true })),
+      queues: options.queues.map((queue) => {
+        const adapter = new BullMQAdapter(queue, { readOnlyMode: true });
+        // The API's views keep request bodies (which may hold passwords) out; so does the board.
+        adapter.setFormatter('data', hideRequestBody);
+        return adapter;
+      }),
       serverAdapter: board,
       options: {
         uiConfig: { boardTitle: 'aiqum-jobs', miscLinks: [{ text: 'Batches', url: dashboardPath }] },
@@ -169,6 +174,12 @@ export function registerDashboard(app: ProducerServer, options: DashboardOptions
     });
     await dashboard.register(board.registerPlugin(), { prefix: queuesBasePath });
   });
+}
+
+/** A queue job's data as the board shows it: a request's `body` replaced by a note. */
+function hideRequestBody(data: unknown): unknown {
+  if (typeof data !== 'object' || data === null || !('body' in data)) return data;
+  return { ...data, body: '[hidden: request bodies are not shown]' };
 }
 
 function sendPage(reply: FastifyReply, html: string, status = 200): FastifyReply {

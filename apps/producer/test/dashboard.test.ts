@@ -142,6 +142,22 @@ describe('the dashboard behind bearer tokens', () => {
       }),
     ]);
 
+    // The board shows the queue jobs, but never a request's body (it may hold passwords).
+    const marker = `secret-${Date.now()}`;
+    await h.producer.submitBatch({ requests: [{ ...labLun, body: { ...labLun.body, comment: marker } }] });
+    const jobs = await h.server.inject({
+      url: '/dashboard/queues/api/queues?activeQueue=requests&status=waiting&page=1',
+      headers: { cookie },
+    });
+    expect(jobs.statusCode).toBe(200);
+    const shown = jobs.json().queues[0]?.jobs as Array<{ data: { path: string; body: unknown } }>;
+    expect(shown.length).toBeGreaterThanOrEqual(3);
+    expect(shown.every((job) => job.data.path === labLun.path)).toBe(true);
+    expect(shown.map((job) => job.data.body)).toEqual(
+      shown.map(() => '[hidden: request bodies are not shown]'),
+    );
+    expect(jobs.body).not.toContain(marker);
+
     // Whatever changes something needs the token itself, so a cookie a browser sends on its own cannot.
     const before = await h.footprint();
     const submit = await h.server.inject({
