@@ -17,10 +17,11 @@ import { dashboardPublicRoutes, loginRedirectOf, registerDashboard } from './das
 import { DashboardSessions } from './dashboard-sessions.js';
 import { registerDocsPage } from './docs-page.js';
 import { errorAnswer, errorBody, unauthorized } from './error-answer.js';
+import { loopbackRefusal } from './loopback-guard.js';
 import { buildOpenApiDocument } from './openapi-document.js';
 import { isDashboardRoute, isDocsPageAsset } from './page-paths.js';
 import type { Producer } from './producer.js';
-import { ProducerError, producerErrorCodes } from './producer-error.js';
+import { type ProducerError, producerErrorCodes } from './producer-error.js';
 import type { ProducerMetrics } from './producer-metrics.js';
 import { readSessionCookie } from './session-cookie.js';
 import { WebhookService } from './webhook-service.js';
@@ -119,11 +120,8 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     const route = request.routeOptions.url;
     if (route !== undefined && (publicRoutes.has(route) || isDocsPageAsset(route))) return;
     if (apiTokens.empty) {
-      if (isLoopbackAddress(request.socket.remoteAddress)) return;
-      return refuse(
-        reply,
-        new ProducerError(producerErrorCodes.forbidden, 'this API serves loopback clients only'),
-      );
+      const refusal = loopbackRefusal(request);
+      return refusal === undefined ? undefined : refuse(reply, refusal);
     }
     if (apiTokens.accepts(request.headers.authorization)) return;
     // A dashboard session reads only: whatever changes something needs the bearer token.
@@ -182,11 +180,6 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
   registerDashboard(app, { tokens: apiTokens, sessions, queues: options.dashboardQueues ?? [] });
 
   return app;
-}
-
-function isLoopbackAddress(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
 /** Answers a refusal directly, whatever error handler the route's plugin has. */

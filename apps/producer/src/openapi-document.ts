@@ -118,7 +118,7 @@ const responseComponents: Components = {
 const errorStatusMeanings: Readonly<Record<number, string>> = {
   400: 'The input is invalid; `error.issues` names each problem.',
   401: 'No valid bearer token.',
-  403: 'No tokens are configured, and the client is not on loopback.',
+  403: 'No tokens are configured, and the client is not on loopback, names no loopback `Host`, or is a page of another origin.',
   404: 'No such request, batch, subscription or dead letter.',
   409:
     'Conflicts with the state of the request, with an earlier use of the `Idempotency-Key`, or with a ' +
@@ -224,7 +224,14 @@ function responseOf(status: number, response: ApiResponse, where: string): Respo
 /** The route's errors grouped by status; every route can fail, and an authenticated one can refuse. */
 function errorResponses(route: ApiRoute): Record<string, Response> {
   const codes: ProducerErrorCode[] = [...route.errors];
-  if (route.authenticated) codes.push(producerErrorCodes.unauthorized, producerErrorCodes.forbidden);
+  if (route.authenticated) {
+    codes.push(
+      producerErrorCodes.unauthorized,
+      producerErrorCodes.forbidden,
+      producerErrorCodes.forbiddenHost,
+      producerErrorCodes.crossOrigin,
+    );
+  }
   codes.push(producerErrorCodes.internal);
   const byStatus = new Map<number, ProducerErrorCode[]>();
   for (const code of codes)

@@ -70,4 +70,54 @@ describe('without tokens', () => {
     expect(remote.statusCode).toBe(403);
     expect(remote.json().error.code).toBe('FORBIDDEN');
   });
+  const submit = (headers: Record<string, string>) =>
+    h.server.inject({ method: 'POST', url: '/v1/requests', headers, payload: labLun });
+
+  it.each([
+    ['127.0.0.1:8080', {}],
+    ['127.0.0.1', {}],
+    ['[::1]:8080', {}],
+    ['localhost', {}],
+    ['LOCALHOST:8080', {}],
+    ['localhost:8080', { origin: 'http://localhost:8080', 'sec-fetch-site': 'same-origin' }],
+    ['127.0.0.1:8080', { origin: 'http://127.0.0.1:3000', 'sec-fetch-site': 'same-site' }],
+    ['[::1]:8080', { origin: 'https://[::1]' }],
+  ])('accepts Host %s with %o', async (host, headers) => {
+    expect((await submit({ host, ...headers })).statusCode).toBe(202);
+  });
+
+  it.each([
+    'evil.example',
+    'evil.example:8080',
+    'localhost.evil.example:8080',
+    '127.0.0.1.nip.io:8080',
+    'localhost@evil.example',
+    '10.0.0.1:8080',
+  ])('refuses Host %j, which a DNS rebinding attack sends, and stores nothing', async (host) => {
+    const before = await h.footprint();
+    const response = await submit({ host });
+    expect(response.statusCode).toBe(403);
+    expect(response.json().error.code).toBe('FORBIDDEN_HOST');
+    expect(await h.footprint()).toEqual(before);
+  });
+
+  it.each([
+    [{ origin: 'https://evil.example' }],
+    [{ origin: 'http://localhost.evil.example:8080' }],
+    [{ origin: 'null' }],
+    [{ origin: 'not a url' }],
+    [{ 'sec-fetch-site': 'cross-site' }],
+    [{ origin: 'http://localhost:8080', 'sec-fetch-site': 'cross-site' }],
+  ])('refuses a cross-origin browser request with %o', async (headers) => {
+    const before = await h.footprint();
+    const response = await submit({ host: 'localhost:8080', ...headers });
+    expect(response.statusCode).toBe(403);
+    expect(response.json().error.code).toBe('CROSS_ORIGIN');
+    expect(await h.footprint()).toEqual(before);
+    const read = await h.server.inject({
+      url: '/v1/requests/nope',
+      headers: { host: 'localhost', ...headers },
+    });
+    expect(read.json().error.code).toBe('CROSS_ORIGIN');
+  });
 });

@@ -140,9 +140,53 @@ async function expectStored(requestId: string, input: ParsedRequestInput, batchI
   // A path that was accepted is one the AIQUM client sends byte for byte: visible ASCII, inside /api/.
   expect(parseApiPath(spec.path)).toBe(spec.path);
   expect(spec.path).toMatch(/^\/api\/[\x21-\x7e]+$/);
+  expect(escapesApi(spec.path), spec.path).toBe(false);
   const { body: _body, ...viewed } = expected;
   expect(await h.producer.get(requestId)).toMatchObject({ ...viewed, status: 'queued' });
 }
+
+/**
+ * Whether a server could read a segment of `path` as a step up or aside (a Java `;` parameter, `.`/`..`
+ * however encoded, an encoded slash), decoding as often as it lets itself be decoded: the test's own view,
+ * independent of `parseApiPath`.
+ */
+function escapesApi(path: string): boolean {
+  const pathPart = path.split('?')[0] ?? '';
+  return pathPart.split('/').some((segment) => {
+    let decoded = segment;
+    for (let round = 0; round < 4; round += 1) {
+      if (/[;/\\]/.test(decoded) || /^[\s.]+$/.test(decoded)) return true;
+      try {
+        decoded = decodeURIComponent(decoded).normalize('NFKC');
+      } catch {
+        return round === 0 && /%c[01]/i.test(decoded);
+      }
+    }
+    return false;
+  });
+}
+
+/** Paths that escape `/api/` on Java servers and elsewhere; every one is a 400 that stores nothing. */
+const escapingPaths = [
+  '/api/..;/admin',
+  '/api/.;/luns',
+  '/api/luns;x=1/../admin',
+  '/api/..%3b/admin',
+  '/api/%2e%2e/admin',
+  '/api/%2E%2E/admin',
+  '/api/%2e./admin',
+  '/api/.%2E/admin',
+  '/api/%2e/luns',
+  '/api/%252e%252e/admin',
+  '/api/luns%2f..%2fadmin',
+  '/api/luns%252f..%252fadmin',
+  '/api/luns\\..\\admin',
+  '/api/luns%5c..%5cadmin',
+  '/api/%c0%ae%c0%ae/admin',
+  '/api/%ef%bc%8e%ef%bc%8e/admin',
+  '/api/.../admin',
+  '/api/..%20/admin',
+];
 
 // ---- the answers an input allows -----------------------------------------------------------------------
 
@@ -215,6 +259,20 @@ const oddPiece = fc.constantFrom(
   '%0d%0a',
   '%zz',
   '%252e',
+  ';',
+  '..;',
+  '.;',
+  '%3b',
+  '%3B',
+  '%2e',
+  '%2E',
+  '.%2E',
+  '%252e%252e',
+  '%252f',
+  '%c0%ae',
+  '%ef%bc%8e',
+  '...',
+  '..%20',
   '?',
   '#',
   '&',
@@ -490,6 +548,13 @@ describe('huge inputs', () => {
       [400],
     );
     expect(accepted).toBe(acceptedBefore);
+  });
+});
+
+describe('paths that escape /api/', () => {
+  it.each(escapingPaths)('refuses %s with 400 and stores nothing', async (path) => {
+    expect(escapesApi(path)).toBe(true);
+    await check({ method: 'POST', url: '/v1/requests', headers: auth, json: { ...labLun, path } }, [400]);
   });
 });
 

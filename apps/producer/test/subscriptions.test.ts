@@ -119,7 +119,7 @@ describe('/v1/subscriptions', () => {
     ['a loopback address', { url: 'http://127.0.0.1:6379/' }, 'url', /127\.0\.0\.1 is a loopback address/],
     ['an IPv6 loopback address', { url: 'http://[::1]:8080/' }, 'url', /::1 is a loopback address/],
     ['a private address', { url: 'http://10.1.2.3/hook' }, 'url', /10\.1\.2\.3 is a private address/],
-    ['cloud metadata', { url: 'http://169.254.169.254/latest/' }, 'url', /link-local/],
+    ['cloud metadata', { url: 'http://169.254.169.254/latest/' }, 'url', /cloud metadata address/],
     [
       'a name resolving to loopback',
       { url: 'http://localhost:8080/' },

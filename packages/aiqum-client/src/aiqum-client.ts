@@ -206,6 +206,13 @@ export class AiqumClient implements AsyncDisposable {
         'TLS certificate verification is OFF for this AIQUM server',
       );
     }
+    // Allowed for tests and labs, but it sends the Basic credentials in clear text: say so once per client.
+    if (this.baseUrl.startsWith('http:')) {
+      this.#logger.warn(
+        { baseUrl: this.baseUrl },
+        'plain HTTP to this AIQUM server: credentials and data travel unencrypted; use https',
+      );
+    }
     this.#transport = new Transport({
       origin: this.baseUrl,
       authorization: `Basic ${Buffer.from(`${config.username}:${config.password}`, 'utf8').toString('base64')}`,

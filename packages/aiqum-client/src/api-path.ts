@@ -10,6 +10,10 @@ const forbiddenRaw = /[^\x21-\x7e]|[\\#]/;
 // Encoded slashes and control characters in the path part let a segment turn into two after decoding.
 const forbiddenEncodedInPath = /%(?:2f|5c|[01][0-9a-f]|7f)/i;
 const badPercentEncoding = /%(?![0-9a-f]{2})/i;
+// Overlong UTF-8 (`%c0%ae` is a dot): lenient decoders, old Java ones among them, read it as the ASCII byte.
+const overlongUtf8 = /%c[01]|%e0%[89]|%f0%8/i;
+// A proxy and a server decoding one after the other see a segment decoded more than once.
+const maxDecodings = 3;
 
 function reject(path: string, reason: string): never {
   throw new AiqumInvalidRequestError(`invalid AIQUM path ${JSON.stringify(path)}: ${reason}`);
@@ -36,11 +40,33 @@ export function parseApiPath(path: string): string {
     reject(path, 'contains an encoded slash, backslash or control character');
   }
   if (pathPart.includes('//')) reject(path, 'contains an empty segment');
-  for (const segment of pathPart.split('/')) {
-    const decodedDots = segment.replace(/%2e/gi, '.');
-    if (decodedDots === '.' || decodedDots === '..') reject(path, 'contains a . or .. segment');
-  }
+  if (overlongUtf8.test(pathPart)) reject(path, 'contains an overlong UTF-8 encoding');
+  for (const segment of pathPart.split('/')) checkSegment(path, segment);
   return path;
+}
+
+/**
+ * Refuses a segment that a server could read as a step up or aside however often it decodes it: a `;`
+ * parameter (Java servers drop `/..;/` to `/../` after routing), `.` or `..` (or only dots and spaces, which
+ * Windows trims), an encoded slash or backslash. NFKC folds full-width look-alikes into ASCII.
+ */
+function checkSegment(path: string, segment: string): void {
+  let decoded = segment;
+  for (let decodings = 0; ; decodings += 1) {
+    if (decoded.includes(';')) reject(path, 'contains a ; (path parameter) in a segment');
+    if (/^[\s.]+$/.test(decoded)) reject(path, 'contains a . or .. segment');
+    if (/[/\\]/.test(decoded)) reject(path, 'contains an encoded slash or backslash');
+    let next: string;
+    try {
+      next = decodeURIComponent(decoded).normalize('NFKC');
+    } catch {
+      // Not UTF-8 (or a literal % left by an earlier decoding): no server decodes it to ASCII.
+      return;
+    }
+    if (next === decoded) return;
+    if (decodings === maxDecodings) reject(path, `is percent-encoded more than ${maxDecodings} times`);
+    decoded = next;
+  }
 }
 
 /**

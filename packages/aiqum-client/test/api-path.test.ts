@@ -50,6 +50,27 @@ describe('parseApiPath', () => {
     ['malformed percent', '/api/luns%zz'],
     ['empty segment', '/api//luns'],
     ['empty string', ''],
+    ['Java path parameter escaping /api/', '/api/..;/admin'],
+    ['path parameter after a segment', '/api/luns;jsessionid=x/../admin'],
+    ['dot segment with a path parameter', '/api/.;/luns'],
+    ['encoded semicolon', '/api/..%3b/admin'],
+    ['encoded upper semicolon', '/api/luns%3Bx'],
+    ['lone encoded dot', '/api/%2e/luns'],
+    ['lone encoded upper dot', '/api/%2E/luns'],
+    ['upper encoded dot-dot', '/api/%2E%2E/admin'],
+    ['encoded dot-dot at end', '/api/luns/%2e%2e'],
+    ['double-encoded dot-dot', '/api/%252e%252e/admin'],
+    ['double-encoded slash', '/api/luns%252f..%252fadmin'],
+    ['double-encoded semicolon', '/api/..%253b/admin'],
+    ['encoded four times over', '/api/luns%25252525x'],
+    ['overlong UTF-8 dot-dot', '/api/%c0%ae%c0%ae/admin'],
+    ['overlong UTF-8 slash', '/api/luns%c0%afadmin'],
+    ['full-width dot-dot', '/api/%ef%bc%8e%ef%bc%8e/admin'],
+    ['full-width solidus', '/api/luns%ef%bc%8fx'],
+    ['triple dot', '/api/.../admin'],
+    ['dot-dot with a trailing encoded space', '/api/..%20/admin'],
+    ['encoded backslash dot-dot', '/api/luns%5c..%5cadmin'],
+    ['backslash dot-dot', '/api/luns\\..\\admin'],
   ])('rejects %s', (_name, path) => {
     let caught: unknown;
     try {
@@ -64,6 +85,17 @@ describe('parseApiPath', () => {
   it('accepts non-ASCII characters percent-encoded as UTF-8', () => {
     const path = `/api/storage-provider/luns?name=${encodeURIComponent('lun_\u00e9\u{1f600}')}`;
     expect(parseApiPath(path)).toBe(path);
+  });
+
+  it('allows semicolons in the query, and literal percents and dots inside names', () => {
+    for (const path of [
+      '/api/luns?fields=name;uuid',
+      '/api/luns/100%25/x',
+      '/api/luns/v1.2..3',
+      '/api/luns/.hidden',
+    ]) {
+      expect(parseApiPath(path)).toBe(path);
+    }
   });
 
   it('allows encoded slashes in the query, where they are data', () => {

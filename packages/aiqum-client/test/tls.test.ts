@@ -96,4 +96,13 @@ describe('TLS options', () => {
     await new AiqumClient({ baseUrl: origin, username, password, logger: quiet.logger }).close();
     expect(quiet.lines()).toEqual([]);
   });
+
+  it('an http:// baseUrl logs exactly one warning per client, naming it', async () => {
+    const { logger, lines } = capturedLogger();
+    await new AiqumClient({ baseUrl: 'http://aiqum.test:8080', username, password, logger }).close();
+    const warnings = lines().filter((line) => line.level === 40);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ baseUrl: 'http://aiqum.test:8080' });
+    expect(warnings[0]?.msg).toMatch(/plain HTTP/);
+  });
 });

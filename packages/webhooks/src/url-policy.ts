@@ -1,5 +1,6 @@
 import { type LookupAddress, type LookupOptions, lookup } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { isMetadataAddress } from './metadata-addresses.js';
 
 /** Why an address may not be reached. `loopback` and `private` open with `allowPrivate`; the rest never do. */
 type AddressKind = 'loopback' | 'private' | 'link-local' | 'unspecified' | 'multicast' | 'reserved';
@@ -43,12 +44,16 @@ export class WebhookUrlError extends Error {
 
 export interface UrlPolicyOptions {
   /**
-   * Allow loopback and private addresses (RFC 1918, 100.64.0.0/10, unique local fc00::/7). Link-local
-   * (cloud metadata), unspecified, multicast and reserved addresses stay refused.
+   * Allow loopback and private addresses (RFC 1918, 100.64.0.0/10, unique local fc00::/7). Link-local,
+   * unspecified, multicast and reserved addresses stay refused, and so do cloud metadata addresses in the
+   * private ranges (Alibaba's 100.100.100.200, AWS's fd00:ec2::254).
    * @defaultValue false
    */
   allowPrivate: boolean;
-  /** Networks allowed whatever their kind, as CIDRs or single addresses (`10.20.0.0/16`, `::1`). */
+  /**
+   * Networks allowed whatever their kind, as CIDRs or single addresses (`10.20.0.0/16`, `::1`); cloud
+   * metadata addresses stay refused.
+   */
   allowedNetworks: readonly string[];
 }
 
@@ -98,6 +103,7 @@ export class WebhookUrlPolicy {
 
   /** Why `address` (an IP address) may not be reached, or undefined when it may. */
   refusal(address: string): string | undefined {
+    if (isMetadataAddress(address)) return `${address} is a cloud metadata address, which nothing can allow`;
     const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
     if (this.#allowed.check(address, family)) return undefined;
     const kind = this.#forbidden.find(([, list]) => list.check(address, family))?.[0];

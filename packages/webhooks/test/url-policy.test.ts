@@ -22,7 +22,7 @@ describe('webhook URL allowlist', () => {
     ['http://10.1.2.3/hook', /10\.1\.2\.3 is a private address/],
     ['https://172.16.5.4/hook', /private/],
     ['https://192.168.1.1/hook', /private/],
-    ['http://169.254.169.254/latest/meta-data/', /link-local address \(cloud metadata/],
+    ['http://169.254.1.1/hook', /link-local address \(cloud metadata/],
     ['http://[::1]:8080/hook', /::1 is a loopback address/],
     ['http://[fd12:3456::1]/hook', /private/],
     ['http://[fe80::1]/hook', /link-local/],
@@ -31,7 +31,7 @@ describe('webhook URL allowlist', () => {
     ['http://224.0.0.1/hook', /multicast/],
     ['http://[ff02::1]/hook', /multicast/],
     ['http://[::ffff:127.0.0.1]/hook', /::ffff:7f00:1 is a loopback address/],
-    ['http://[::ffff:a9fe:a9fe]/hook', /link-local/],
+    ['http://[::ffff:a9fe:101]/hook', /link-local/],
     ['http://[64:ff9b::a00:1]/hook', /reserved/],
     // The URL parser turns these spellings of 127.0.0.1 into the address itself.
     ['http://2130706433/hook', /127\.0\.0\.1 is a loopback/],
@@ -54,9 +54,7 @@ describe('webhook URL allowlist', () => {
     expect(await refusal(strict, 'http://10.0.0.1/')).toMatch(
       /only WEBHOOK_ALLOW_PRIVATE=true or WEBHOOK_ALLOWED_NETWORKS can allow/,
     );
-    expect(await refusal(strict, 'http://169.254.169.254/')).toMatch(
-      /only WEBHOOK_ALLOWED_NETWORKS can allow/,
-    );
+    expect(await refusal(strict, 'http://169.254.1.1/')).toMatch(/only WEBHOOK_ALLOWED_NETWORKS can allow/);
   });
 
   it('accepts public addresses', async () => {
@@ -70,7 +68,7 @@ describe('webhook URL allowlist', () => {
     await expect(open.check('http://10.1.2.3/')).resolves.toBeUndefined();
     await expect(open.check('http://[fd00::1]/')).resolves.toBeUndefined();
     await expect(open.check('http://localhost:8080/')).resolves.toBeUndefined();
-    expect(await refusal(open, 'http://169.254.169.254/')).toMatch(/link-local/);
+    expect(await refusal(open, 'http://169.254.1.1/')).toMatch(/link-local/);
     expect(await refusal(open, 'http://224.0.0.1/')).toMatch(/multicast/);
   });
 
@@ -80,6 +78,69 @@ describe('webhook URL allowlist', () => {
     await expect(listed.check('http://[::1]/')).resolves.toBeUndefined();
     expect(await refusal(listed, 'http://10.21.0.1/')).toMatch(/private/);
     expect(await refusal(listed, 'http://127.0.0.1/')).toMatch(/loopback/);
+  });
+
+  describe('cloud metadata addresses, whatever the configuration opens', () => {
+    const wideOpen = new WebhookUrlPolicy({
+      allowPrivate: true,
+      allowedNetworks: [
+        '0.0.0.0/0',
+        '::/0',
+        '169.254.0.0/16',
+        '100.64.0.0/10',
+        'fd00::/8',
+        '100.100.100.200',
+      ],
+    });
+    const metadataUrls = [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://169.254.170.2/v2/credentials',
+      'http://169.254.170.23/v1/credentials',
+      'http://169.254.0.23/meta-data/',
+      'http://100.100.100.200/latest/meta-data/',
+      'http://168.63.129.16/machine',
+      'http://192.0.0.192/opc/v1/instance/',
+      'http://[fd00:ec2::254]/latest/meta-data/',
+      'http://[fd00:ec2::23]/v1/credentials',
+      'http://[fd20:ce::254]/computeMetadata/v1/',
+      'http://[::ffff:169.254.169.254]/',
+      'http://[::ffff:100.100.100.200]/',
+      'http://[64:ff9b::a9fe:a9fe]/',
+      'http://[64:ff9b::100.100.100.200]/',
+    ];
+
+    it.each(metadataUrls)('refuses %s when subscribing', async (url) => {
+      expect(await refusal(wideOpen, url)).toMatch(/cloud metadata address, which nothing can allow/);
+      expect(await refusal(strict, url)).toMatch(/cloud metadata address/);
+    });
+
+    it.each(metadataUrls)(
+      'refuses %s when connecting, by address and through the checked lookup',
+      async (url) => {
+        const address = new URL(url).hostname.replace(/^\[|\]$/g, '');
+        const agent = createWebhookAgent(wideOpen, { connections: 1 });
+        try {
+          const refused = await agent
+            .request({ origin: new URL(url).origin, path: '/', method: 'GET' })
+            .catch((error: unknown) => error);
+          expect(refused).toBeInstanceOf(WebhookUrlError);
+          expect((refused as Error).message).toMatch(/cloud metadata address/);
+        } finally {
+          await agent.close();
+        }
+        const looked = await new Promise<NodeJS.ErrnoException | null>((resolve) =>
+          wideOpen.lookup(address, { all: true }, (error) => resolve(error)),
+        );
+        expect(looked).toBeInstanceOf(WebhookUrlError);
+        expect(looked?.message).toMatch(/cloud metadata address/);
+      },
+    );
+
+    it('still opens the neighbours of metadata addresses that the configuration allows', async () => {
+      await expect(wideOpen.check('http://100.100.100.201/')).resolves.toBeUndefined();
+      await expect(wideOpen.check('http://[fd00:ec2::253]/')).resolves.toBeUndefined();
+      await expect(wideOpen.check('http://169.254.169.253/')).resolves.toBeUndefined();
+    });
   });
 
   it('refuses a host name that does not resolve', async () => {
