@@ -82,6 +82,11 @@ export interface EventsOptions {
   types?: readonly EventType[];
   /** Stream entry id to resume after; `0` replays the retained stream. @defaultValue only new events */
   after?: string;
+  /**
+   * `false` reads the events retained now (after `after`, else from the start) and ends.
+   * @defaultValue true: waits for new events until the signal aborts
+   */
+  follow?: boolean;
   /** Ends the iteration. */
   signal?: AbortSignal;
 }
@@ -310,18 +315,30 @@ class RedisProducer implements Producer {
     signal.addEventListener('abort', stop, { once: true });
     try {
       await connection.connect();
-      let cursor = after ?? (await this.#lastStreamId(connection));
+      const follow = options.follow ?? true;
+      // Without following, the stream as it stands now is read up to its last entry, from the start.
+      const end = follow ? undefined : await this.#lastStreamId(connection);
+      let cursor = after ?? (end === undefined ? await this.#lastStreamId(connection) : '0-0');
       while (!signal.aborted) {
-        const reply = await connection.xread(
-          'COUNT',
-          500,
-          'BLOCK',
-          this.#eventsBlockMs,
-          'STREAMS',
-          this.#keys.events,
-          cursor,
-        );
-        for (const [, entries] of reply ?? []) {
+        const pages =
+          end === undefined
+            ? ((await connection.xread(
+                'COUNT',
+                500,
+                'BLOCK',
+                this.#eventsBlockMs,
+                'STREAMS',
+                this.#keys.events,
+                cursor,
+              )) ?? [])
+            : [
+                [
+                  this.#keys.events,
+                  await connection.xrange(this.#keys.events, `(${cursor}`, end, 'COUNT', 500),
+                ] as const,
+              ];
+        if (end !== undefined && pages.every(([, entries]) => entries.length === 0)) return;
+        for (const [, entries] of pages) {
           for (const [streamId, fields] of entries) {
             cursor = streamId;
             const event = parseEventEntry(fields);
