@@ -315,41 +315,22 @@ class RedisProducer implements Producer {
     signal.addEventListener('abort', stop, { once: true });
     try {
       await connection.connect();
-      const follow = options.follow ?? true;
-      // Without following, the stream as it stands now is read up to its last entry, from the start.
-      const end = follow ? undefined : await this.#lastStreamId(connection);
+      // Without following, the stream is read from the start up to the entry that was last when it opened.
+      const end = (options.follow ?? true) ? undefined : await this.#lastStreamId(connection);
       let cursor = after ?? (end === undefined ? await this.#lastStreamId(connection) : '0-0');
       while (!signal.aborted) {
-        const pages =
-          end === undefined
-            ? ((await connection.xread(
-                'COUNT',
-                500,
-                'BLOCK',
-                this.#eventsBlockMs,
-                'STREAMS',
-                this.#keys.events,
-                cursor,
-              )) ?? [])
-            : [
-                [
-                  this.#keys.events,
-                  await connection.xrange(this.#keys.events, `(${cursor}`, end, 'COUNT', 500),
-                ] as const,
-              ];
-        if (end !== undefined && pages.every(([, entries]) => entries.length === 0)) return;
-        for (const [, entries] of pages) {
-          for (const [streamId, fields] of entries) {
-            cursor = streamId;
-            const event = parseEventEntry(fields);
-            if (event === undefined) {
-              this.#logger.warn({ streamId }, 'skipped an event that does not parse');
-              continue;
-            }
-            if (types !== undefined && !types.has(event.type)) continue;
-            if (options.batchId !== undefined && event.batchId !== options.batchId) continue;
-            yield { streamId, event };
+        const entries = await this.#entriesAfter(connection, cursor, end);
+        if (end !== undefined && entries.length === 0) return;
+        for (const [streamId, fields] of entries) {
+          cursor = streamId;
+          const event = parseEventEntry(fields);
+          if (event === undefined) {
+            this.#logger.warn({ streamId }, 'skipped an event that does not parse');
+            continue;
           }
+          if (types !== undefined && !types.has(event.type)) continue;
+          if (options.batchId !== undefined && event.batchId !== options.batchId) continue;
+          yield { streamId, event };
         }
       }
     } catch (error) {
@@ -371,6 +352,25 @@ class RedisProducer implements Producer {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** The next events after `cursor`: those up to `end` at once, or else new ones, waiting for them. */
+  async #entriesAfter(
+    connection: RedisConnection,
+    cursor: string,
+    end: string | undefined,
+  ): Promise<[string, string[]][]> {
+    if (end !== undefined) return connection.xrange(this.#keys.events, `(${cursor}`, end, 'COUNT', 500);
+    const reply = await connection.xread(
+      'COUNT',
+      500,
+      'BLOCK',
+      this.#eventsBlockMs,
+      'STREAMS',
+      this.#keys.events,
+      cursor,
+    );
+    return reply?.[0]?.[1] ?? [];
   }
 
   async #lastStreamId(connection: RedisConnection): Promise<string> {
