@@ -11,7 +11,8 @@ export const commandUsage = {
   requests: 'requests BATCH                     list the requests of a batch',
   events:
     'events [--follow] [--batch ID] [--types T1,T2] [--after STREAM_ID]\n' +
-    '                                   print the events retained now (after --after), or with --follow new ones until interrupted',
+    '                                   print the events retained now (after --after) and exit,\n' +
+    '                                   or with --follow new ones until interrupted',
   cancel: 'cancel ID                          cancel a request',
   poll: "poll ID                            poll a tracked request's AIQUM job now",
 } as const;
