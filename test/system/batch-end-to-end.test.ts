@@ -116,7 +116,8 @@ describe('a batch of 200 requests through real producer and worker processes', (
       env: { AIQUM_JOBS_URL: producer.url, AIQUM_JOBS_TOKEN: env.PRODUCER_API_TOKENS ?? '' },
       timeoutMs: 100_000, // within the test's own timeout, so a hung CLI is killed, not left behind
     });
-    expect(result.code, result.stderr).toBe(0);
+    // Some requests fail by the scenario's design: the CLI says so with 1.
+    expect(result.code, result.stderr).toBe(1);
     const batchId = /batch ([0-9a-f-]{36})/.exec(result.stdout)?.[1];
     expect(batchId, result.stdout).toBeDefined();
 

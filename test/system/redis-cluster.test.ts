@@ -77,11 +77,12 @@ describe('the pipeline on a three-master Redis Cluster', () => {
     // A subscriber follows the events over SSE meanwhile: XREAD BLOCK on a connection of its own.
     const streamed = followUntilBatchCompleted();
     const submitted = await cli('submit', file, '--watch', '--idempotency-key', 'cluster-batch-1');
-    expect(submitted.code, submitted.stderr).toBe(0);
+    // Some requests fail by design: the CLI says so with 1.
+    expect(submitted.code, submitted.stderr).toBe(1);
     const batchId = /batch ([0-9a-f-]{36})/.exec(submitted.stdout)?.[1] ?? '';
     expect(batchId, submitted.stdout).not.toBe('');
     // The Idempotency-Key is kept on the cluster too: the same call answers the same batch.
-    const replayed = await cli('submit', file, '--idempotency-key', 'cluster-batch-1');
+    const replayed = await cli('submit', file, '--idempotency-key', 'cluster-batch-1', '-o', 'json');
     expect(replayed.code, replayed.stderr).toBe(0);
     expect(JSON.parse(replayed.stdout)).toMatchObject({ batchId, total: 300 });
 

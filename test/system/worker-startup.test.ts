@@ -22,6 +22,17 @@ afterAll(async () => {
 });
 
 describe('worker start-up', () => {
+  it('prints its help with --help instead of starting, whatever the environment lacks', async () => {
+    const result = await runCommand({ args: [bins.worker, '--help'], env: {}, timeoutMs: 30_000 });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^usage: aiqum-worker\n/);
+    for (const variable of ['REDIS_URL', 'AIQUM_TARGETS_FILE', 'WORKER_CONCURRENCY', 'WORKER_HEALTH_PORT']) {
+      expect(result.stdout).toContain(variable);
+    }
+    expect(result.stdout).toContain('README.md');
+    expect(result.stderr).toBe('');
+  });
+
   it('stops with one line naming WORKER_HEALTH_PORT (exit 2, no stack) when its health port is taken', async () => {
     const result = await runCommand({
       args: [bins.worker],

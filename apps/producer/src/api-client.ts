@@ -11,6 +11,7 @@ import {
   batchResponseSchema,
   batchViewSchema,
   errorBodySchema,
+  recentBatchesSchema,
   submitResponseSchema,
 } from './api-schemas.js';
 import type { InputIssue } from './producer-error.js';
@@ -41,6 +42,8 @@ export class ApiError extends Error {
 }
 
 export interface ClientEventsOptions {
+  /** `false`: the retained events, then the iteration ends. @defaultValue true */
+  follow?: boolean;
   batchId?: string;
   types?: readonly EventType[];
   after?: string;
@@ -67,6 +70,15 @@ export class ProducerApiClient {
 
   getRequest(id: string): Promise<RequestView> {
     return this.#call('GET', `/v1/requests/${encodeURIComponent(id)}`, requestViewSchema);
+  }
+
+  /** The recently active batches, the most recent first. */
+  listBatches(limit?: number) {
+    return this.#call(
+      'GET',
+      `/v1/batches${limit === undefined ? '' : `?limit=${limit}`}`,
+      recentBatchesSchema,
+    );
   }
 
   getBatch(id: string) {
@@ -98,6 +110,7 @@ export class ProducerApiClient {
     if (options.batchId !== undefined) query.set('batchId', options.batchId);
     if (options.types !== undefined) query.set('types', options.types.join(','));
     if (options.after !== undefined) query.set('after', options.after);
+    if (options.follow === false) query.set('follow', 'false');
     const response = await this.#fetch('GET', `/v1/events?${query}`, {
       headers: { accept: 'text/event-stream' },
       ...(options.signal === undefined ? {} : { signal: options.signal }),

@@ -139,6 +139,11 @@ export const eventsQuerySchema = z
       .describe(
         'stream entry id to resume after; 0 replays the retained stream; only new events when left out',
       ),
+    follow: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((value) => value === 'true')
+      .describe('false: the events retained now (after `after`, else from the start), then the stream ends'),
   })
   .strict();
 

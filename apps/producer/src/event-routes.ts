@@ -18,6 +18,7 @@ const streamEvents: RouteHandler = async (request, reply, context) => {
   const controller = new AbortController();
   const events = context.producer.events({
     signal: controller.signal,
+    follow: query.follow,
     ...(query.batchId === undefined ? {} : { batchId: query.batchId }),
     ...(query.types === undefined ? {} : { types: query.types }),
     ...(after === undefined ? {} : { after }),
@@ -63,7 +64,8 @@ export const eventRoutes: readonly ApiRoute[] = [
     description:
       'Each message has `id:` (its stream entry id), `event:` (its type) and one `data:` line of JSON: an ' +
       '`Event`. A failure after the stream opened ends it with an `error` message whose data is an error ' +
-      'body; reconnect with `Last-Event-ID`. Comment lines keep the stream alive (every 15 s).',
+      'body; reconnect with `Last-Event-ID`. Comment lines keep the stream alive (every 15 s). With ' +
+      '`follow=false` the stream ends after the events retained when it opened.',
     tag: 'events',
     authenticated: true,
     query: eventsQuerySchema,

@@ -82,6 +82,11 @@ export interface EventsOptions {
   types?: readonly EventType[];
   /** Stream entry id to resume after; `0` replays the retained stream. @defaultValue only new events */
   after?: string;
+  /**
+   * `false` reads the events retained now (after `after`, else from the start) and ends.
+   * @defaultValue true: waits for new events until the signal aborts
+   */
+  follow?: boolean;
   /** Ends the iteration. */
   signal?: AbortSignal;
 }
@@ -310,29 +315,22 @@ class RedisProducer implements Producer {
     signal.addEventListener('abort', stop, { once: true });
     try {
       await connection.connect();
-      let cursor = after ?? (await this.#lastStreamId(connection));
+      // Without following, the stream is read from the start up to the entry that was last when it opened.
+      const end = (options.follow ?? true) ? undefined : await this.#lastStreamId(connection);
+      let cursor = after ?? (end === undefined ? await this.#lastStreamId(connection) : '0-0');
       while (!signal.aborted) {
-        const reply = await connection.xread(
-          'COUNT',
-          500,
-          'BLOCK',
-          this.#eventsBlockMs,
-          'STREAMS',
-          this.#keys.events,
-          cursor,
-        );
-        for (const [, entries] of reply ?? []) {
-          for (const [streamId, fields] of entries) {
-            cursor = streamId;
-            const event = parseEventEntry(fields);
-            if (event === undefined) {
-              this.#logger.warn({ streamId }, 'skipped an event that does not parse');
-              continue;
-            }
-            if (types !== undefined && !types.has(event.type)) continue;
-            if (options.batchId !== undefined && event.batchId !== options.batchId) continue;
-            yield { streamId, event };
+        const entries = await this.#entriesAfter(connection, cursor, end);
+        if (end !== undefined && entries.length === 0) return;
+        for (const [streamId, fields] of entries) {
+          cursor = streamId;
+          const event = parseEventEntry(fields);
+          if (event === undefined) {
+            this.#logger.warn({ streamId }, 'skipped an event that does not parse');
+            continue;
           }
+          if (types !== undefined && !types.has(event.type)) continue;
+          if (options.batchId !== undefined && event.batchId !== options.batchId) continue;
+          yield { streamId, event };
         }
       }
     } catch (error) {
@@ -354,6 +352,25 @@ class RedisProducer implements Producer {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** The next events after `cursor`: those up to `end` at once, or else new ones, waiting for them. */
+  async #entriesAfter(
+    connection: RedisConnection,
+    cursor: string,
+    end: string | undefined,
+  ): Promise<[string, string[]][]> {
+    if (end !== undefined) return connection.xrange(this.#keys.events, `(${cursor}`, end, 'COUNT', 500);
+    const reply = await connection.xread(
+      'COUNT',
+      500,
+      'BLOCK',
+      this.#eventsBlockMs,
+      'STREAMS',
+      this.#keys.events,
+      cursor,
+    );
+    return reply?.[0]?.[1] ?? [];
   }
 
   async #lastStreamId(connection: RedisConnection): Promise<string> {

@@ -1,34 +1,40 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { type Environment, eventTypeSchema, eventTypes } from '@aiqum-jobs/core';
+import {
+  type AiqumJobsEvent,
+  type Environment,
+  eventTypeSchema,
+  eventTypes,
+  type RequestView,
+} from '@aiqum-jobs/core';
 import { z } from 'zod';
 import { ApiError, ProducerApiClient } from './api-client.js';
+import { type CliResult, type OutputFormat, outputFormatSchema, writeResult } from './cli-format.js';
+import {
+  batchesResult,
+  batchResult,
+  requestResult,
+  requestsResult,
+  submittedResult,
+  watchedResult,
+} from './cli-results.js';
+import { type Command, isCommand, usageOf } from './cli-usage.js';
 import { serve } from './main.js';
 import { parseRequestFile } from './request-file.js';
-import { resolvedLine } from './resolved-lines.js';
 import { type CliOutput, watchBatch } from './watch-batch.js';
 
 export interface CliContext {
   env: Environment;
   stdout: CliOutput;
   stderr: CliOutput;
+  /** What `submit -` reads. @defaultValue no input */
+  stdin?: AsyncIterable<string | Uint8Array>;
   /** Interval of `--watch` reads. @defaultValue 500 */
   watchIntervalMs?: number;
 }
 
-const usage = `usage: aiqum-jobs <command>
-
-  serve                                  run the HTTP API (PRODUCER_* and shared settings from the environment)
-  submit FILE [--watch] [--idempotency-key KEY]
-                                         queue the requests of FILE (JSON array, batch object or NDJSON)
-  status ID                              show a request (at a terminal, with the names it looked up), or else a batch
-  events --follow [--batch ID] [--types T1,T2] [--after STREAM_ID]
-                                         print events as JSON lines as they happen
-  cancel ID                              cancel a request
-  poll ID                                poll a tracked request's AIQUM job now
-
-  AIQUM_JOBS_URL (default http://127.0.0.1:8080) and AIQUM_JOBS_TOKEN say where the API is.
-`;
+/** The exit codes automation relies on; README documents them. */
+const exitCodes = { succeeded: 0, notAllSucceeded: 1, usage: 2, unreachable: 3 } as const;
 
 const clientEnvSchema = z.object({
   AIQUM_JOBS_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8080'),
@@ -40,7 +46,18 @@ const typesSchema = z
   .transform((value) => value.split(',').filter((type) => type !== ''))
   .pipe(z.array(eventTypeSchema));
 
-class UsageError extends Error {}
+const limitSchema = z.coerce.number().int().min(1).max(100);
+
+const packageSchema = z.object({ version: z.string() });
+
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: Command,
+  ) {
+    super(message);
+  }
+}
 
 /** The `aiqum-jobs` command line; returns the exit code. */
 export async function runCli(argv: readonly string[], context: CliContext): Promise<number> {
@@ -48,16 +65,18 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     return await dispatch(argv, context);
   } catch (error) {
     if (error instanceof UsageError) {
-      context.stderr.write(`${error.message}\n\n${usage}`);
-      return 2;
+      context.stderr.write(`${error.message}\n\n${usageOf(error.command)}`);
+      return exitCodes.usage;
     }
     if (error instanceof ApiError) {
       context.stderr.write(`error: ${error.code}: ${error.message}\n`);
       for (const issue of error.issues ?? []) context.stderr.write(`  ${issue.path}: ${issue.message}\n`);
-      return 1;
+      if (error.status === 0) return exitCodes.unreachable;
+      // The API refused what it was given: the input is at fault, as with a bad argument.
+      return error.status === 400 ? exitCodes.usage : exitCodes.notAllSucceeded;
     }
     context.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    return exitCodes.notAllSucceeded;
   }
 }
 
@@ -66,18 +85,32 @@ async function dispatch(argv: readonly string[], context: CliContext): Promise<n
   try {
     parsed = parse(argv);
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    const named = argv.find(isCommand);
+    throw new UsageError(error instanceof Error ? error.message : String(error), named);
   }
   const { values, positionals } = parsed;
-  const [command, argument, ...extra] = positionals;
-  if (values.help || command === undefined) {
-    context.stdout.write(usage);
-    return command === undefined && !values.help ? 2 : 0;
+  const [name, argument, ...extra] = positionals;
+  if (values.version) {
+    context.stdout.write(`${await version()}\n`);
+    return exitCodes.succeeded;
   }
-  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  if (name === undefined) {
+    if (!values.help) throw new UsageError('a command is needed');
+    context.stdout.write(usageOf());
+    return exitCodes.succeeded;
+  }
+  if (!isCommand(name)) throw new UsageError(`unknown command ${name}`);
+  const command = name;
+  if (values.help) {
+    context.stdout.write(usageOf(command));
+    return exitCodes.succeeded;
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`, command);
+  const format = outputFormatSchema.safeParse(values.output ?? 'table');
+  if (!format.success) throw new UsageError('-o: one of table, json, ndjson', command);
   if (command === 'serve') {
     await serve(context.env);
-    return 0;
+    return exitCodes.succeeded;
   }
 
   const clientEnv = clientEnvSchema.safeParse(context.env);
@@ -86,66 +119,138 @@ async function dispatch(argv: readonly string[], context: CliContext): Promise<n
     baseUrl: clientEnv.data.AIQUM_JOBS_URL,
     token: clientEnv.data.AIQUM_JOBS_TOKEN,
   });
-  const print = (value: unknown) => context.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  const print = (result: CliResult) => writeResult(context.stdout, format.data, result);
   const needArgument = (what: string): string => {
-    if (argument === undefined) throw new UsageError(`${command} needs ${what}`);
+    if (argument === undefined) throw new UsageError(`${command} needs ${what}`, command);
     return argument;
+  };
+  const noArgument = () => {
+    if (argument !== undefined) throw new UsageError(`unexpected argument: ${argument}`, command);
   };
 
   switch (command) {
     case 'submit': {
-      const file = needArgument('a FILE');
-      const body = parseRequestFile(await readFile(file, 'utf8'));
+      const body = await readRequests(needArgument('a FILE, or - for stdin'), context);
       const answer = await client.submitBatch(body, values['idempotency-key']);
       if (!values.watch) {
-        print(answer);
-        return 0;
+        print(submittedResult(answer));
+        return exitCodes.succeeded;
       }
-      context.stdout.write(`batch ${answer.batchId}: ${answer.total} requests queued\n`);
-      await watchBatch(client, answer.batchId, {
-        output: context.stdout,
+      context.stderr.write(`batch ${answer.batchId}: ${answer.total} requests queued\n`);
+      const batch = await watchBatch(client, answer.batchId, {
+        progress: context.stderr,
         ...(context.watchIntervalMs === undefined ? {} : { intervalMs: context.watchIntervalMs }),
       });
-      return 0;
+      print(watchedResult(batch, await allRequests(client, batch.batchId)));
+      return (batch.byOutcome.succeeded ?? 0) === batch.total
+        ? exitCodes.succeeded
+        : exitCodes.notAllSucceeded;
     }
     case 'status': {
       const id = needArgument('an ID');
       try {
-        const request = await client.getRequest(id);
-        print(request);
-        // A person at a terminal also gets the names looked up; a pipe gets JSON alone.
-        if (context.stdout.isTTY && request.resolved && request.resolved.length > 0) {
-          context.stdout.write('\nnames looked up:\n');
-          for (const reference of request.resolved) context.stdout.write(`  ${resolvedLine(reference)}\n`);
-        }
+        print(requestResult(await client.getRequest(id)));
       } catch (error) {
         if (!(error instanceof ApiError && error.status === 404)) throw error;
-        print(await client.getBatch(id));
+        print(batchResult(await client.getBatch(id)));
       }
-      return 0;
+      return exitCodes.succeeded;
     }
-    case 'events': {
-      if (!values.follow) throw new UsageError('events streams until interrupted: pass --follow');
-      const types = values.types === undefined ? undefined : typesSchema.safeParse(values.types);
-      if (types?.success === false) throw new UsageError(`--types: one or more of ${eventTypes.join(', ')}`);
-      for await (const { streamId, event } of client.events({
-        ...(values.batch === undefined ? {} : { batchId: values.batch }),
-        ...(types === undefined ? {} : { types: types.data }),
-        ...(values.after === undefined ? {} : { after: values.after }),
-      })) {
-        context.stdout.write(`${JSON.stringify({ streamId, ...event })}\n`);
-      }
-      return 0;
+    case 'batches': {
+      noArgument();
+      const limit = values.limit === undefined ? undefined : limitSchema.safeParse(values.limit);
+      if (limit?.success === false) throw new UsageError('--limit: a number from 1 to 100', command);
+      print(batchesResult((await client.listBatches(limit?.data)).batches));
+      return exitCodes.succeeded;
     }
+    case 'requests': {
+      const batchId = needArgument('a BATCH id');
+      print(requestsResult(batchId, await allRequests(client, batchId)));
+      return exitCodes.succeeded;
+    }
+    case 'events':
+      noArgument();
+      return streamEvents(client, values, format.data, context);
     case 'cancel':
-      print(await client.cancel(needArgument('a request ID')));
-      return 0;
+      print(requestResult(await client.cancel(needArgument('a request ID'))));
+      return exitCodes.succeeded;
     case 'poll':
-      print(await client.pollNow(needArgument('a request ID')));
-      return 0;
-    default:
-      throw new UsageError(`unknown command ${command}`);
+      print(requestResult(await client.pollNow(needArgument('a request ID'))));
+      return exitCodes.succeeded;
   }
+}
+
+async function streamEvents(
+  client: ProducerApiClient,
+  values: ReturnType<typeof parse>['values'],
+  format: OutputFormat,
+  context: CliContext,
+): Promise<number> {
+  const types = values.types === undefined ? undefined : typesSchema.safeParse(values.types);
+  if (types?.success === false) {
+    throw new UsageError(`--types: one or more of ${eventTypes.join(', ')}`, 'events');
+  }
+  const events = client.events({
+    follow: values.follow === true,
+    ...(values.batch === undefined ? {} : { batchId: values.batch }),
+    ...(types === undefined ? {} : { types: types.data }),
+    ...(values.after === undefined ? {} : { after: values.after }),
+  });
+  // Events come one at a time, for as long as they last: json gathers them, the others print each.
+  const gathered: unknown[] = [];
+  for await (const { streamId, event } of events) {
+    const line = { streamId, ...event };
+    if (format === 'json') gathered.push(line);
+    else if (format === 'ndjson') context.stdout.write(`${JSON.stringify(line)}\n`);
+    else context.stdout.write(`${streamId}  ${event.type}  ${event.batchId ?? ''}  ${eventSubject(event)}\n`);
+  }
+  if (format === 'json') context.stdout.write(`${JSON.stringify({ events: gathered }, null, 2)}\n`);
+  return exitCodes.succeeded;
+}
+
+function eventSubject(event: AiqumJobsEvent): string {
+  if (event.type === 'batch.completed') return `${event.total} requests`;
+  return event.type === 'request.completed' ? `${event.requestId}  ${event.outcome}` : event.requestId;
+}
+
+/** FILE, or stdin for `-`; a file that cannot be read or holds no requests is a usage error. */
+async function readRequests(source: string, context: CliContext) {
+  let text: string;
+  try {
+    text = source === '-' ? await readAll(context.stdin) : await readFile(source, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `cannot read ${source}: ${error instanceof Error ? error.message : error}`,
+      'submit',
+    );
+  }
+  try {
+    return parseRequestFile(text);
+  } catch (error) {
+    throw new UsageError(`${source}: ${error instanceof Error ? error.message : error}`, 'submit');
+  }
+}
+
+async function readAll(input: AsyncIterable<string | Uint8Array> | undefined): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of input ?? []) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function allRequests(client: ProducerApiClient, batchId: string): Promise<RequestView[]> {
+  const requests: RequestView[] = [];
+  const pageSize = 1_000;
+  for (let offset = 0; ; offset += pageSize) {
+    const page = await client.listBatchRequests(batchId, offset, pageSize);
+    requests.push(...page.requests);
+    if (offset + pageSize >= page.total) return requests;
+  }
+}
+
+async function version(): Promise<string> {
+  // src/ and dist/ both sit next to the package's package.json.
+  const text = await readFile(new URL('../package.json', import.meta.url), 'utf8');
+  return packageSchema.parse(JSON.parse(text)).version;
 }
 
 function parse(argv: readonly string[]) {
@@ -159,8 +264,11 @@ function parse(argv: readonly string[]) {
       batch: { type: 'string' },
       types: { type: 'string' },
       after: { type: 'string' },
+      limit: { type: 'string' },
+      output: { type: 'string', short: 'o' },
       'idempotency-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
     },
   });
 }

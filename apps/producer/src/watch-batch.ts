@@ -13,25 +13,26 @@ export interface CliOutput {
 }
 
 export interface WatchBatchOptions {
-  output: CliOutput;
+  /** Where the progress goes: stderr, so that stdout holds the results alone. */
+  progress: CliOutput;
   /** Interval of `GET /v1/batches/:id`. @defaultValue 500 */
   intervalMs?: number;
   /** Failed reads in a row tolerated before giving up. @defaultValue 5 */
   maxConsecutiveFailures?: number;
-  /** Most unsuccessful requests listed in the summary. @defaultValue 100 */
-  maxListed?: number;
 }
 
 /**
- * Follows a batch until it is done, showing progress by outcome, then prints a summary of the counts and
- * of every request that did not succeed. Polling the batch is simple and survives reconnections.
+ * Follows a batch until it is done, showing progress by outcome, and answers its final view. Polling the
+ * batch is simple and survives reconnections.
  */
 export async function watchBatch(
   client: ProducerApiClient,
   batchId: string,
   options: WatchBatchOptions,
 ): Promise<BatchView> {
-  const progress = options.output.isTTY ? new BarProgress(options.output) : new LineProgress(options.output);
+  const progress = options.progress.isTTY
+    ? new BarProgress(options.progress)
+    : new LineProgress(options.progress);
   let failures = 0;
   let batch: BatchView | undefined;
   try {
@@ -53,7 +54,6 @@ export async function watchBatch(
   } finally {
     progress.stop();
   }
-  await printSummary(client, batch, options);
   return batch;
 }
 
@@ -119,37 +119,4 @@ class LineProgress implements Progress {
   }
 
   stop(): void {}
-}
-
-async function printSummary(
-  client: ProducerApiClient,
-  batch: BatchView,
-  options: WatchBatchOptions,
-): Promise<void> {
-  const out = options.output;
-  const rows = requestOutcomes.map((outcome) => [outcome, String(batch.byOutcome[outcome] ?? 0)] as const);
-  out.write(`\nbatch ${batch.batchId} complete\n`);
-  out.write(`${'outcome'.padEnd(16)}${'count'.padStart(8)}\n`);
-  for (const [outcome, count] of rows) out.write(`${outcome.padEnd(16)}${count.padStart(8)}\n`);
-  out.write(`${'total'.padEnd(16)}${String(batch.total).padStart(8)}\n`);
-
-  const unsuccessful = batch.total - (batch.byOutcome.succeeded ?? 0);
-  if (unsuccessful === 0) return;
-  const maxListed = options.maxListed ?? 100;
-  out.write('\nrequests that did not succeed:\n');
-  let listed = 0;
-  const pageSize = 1_000;
-  for (let offset = 0; offset < batch.total && listed < maxListed; offset += pageSize) {
-    const page = await client.listBatchRequests(batch.batchId, offset, pageSize);
-    for (const request of page.requests) {
-      if (request.outcome === 'succeeded' || listed >= maxListed) continue;
-      listed += 1;
-      // A warning or partial failure carries no error: AIQUM's reason is its job's failing task.
-      const reason = request.error
-        ? `${request.error.code}: ${request.error.message}`
-        : (request.jobState?.message ?? '');
-      out.write(`${request.requestId}  ${(request.outcome ?? '').padEnd(16)}${reason}\n`);
-    }
-  }
-  if (unsuccessful > listed) out.write(`... and ${unsuccessful - listed} more\n`);
 }

@@ -32,6 +32,23 @@ async function xreadClients(): Promise<number> {
 }
 
 describe('GET /v1/events over a real socket', () => {
+  it('with follow=false answers the retained events and ends the stream, holding no XREAD', async () => {
+    const { batchId, specs } = await queuedBatch(2);
+    const [first, second] = specs as [RequestSpec, RequestSpec];
+    await h.store.complete(first, {}, { outcome: 'succeeded' });
+    await h.store.complete(second, {}, { outcome: 'failed' });
+    const retained: string[] = [];
+    for await (const { streamId, event } of client.events({ batchId, follow: false })) {
+      retained.push(streamId);
+      expect(event.batchId).toBe(batchId);
+    }
+    expect(retained).toHaveLength(3);
+    expect(await xreadClients()).toBe(0);
+    // After the last of them, nothing is retained: the stream ends at once.
+    const after = client.events({ batchId, follow: false, after: retained[2] ?? '' });
+    expect((await after.next()).done).toBe(true);
+  });
+
   it('streams the events of one batch, and resumes after Last-Event-ID', async () => {
     const { batchId, specs } = await queuedBatch(2);
     const other = await queuedBatch(1);

@@ -1,6 +1,13 @@
 import { ConfigError, createLogger } from '@aiqum-jobs/core';
 import { startAiqumWorker } from './aiqum-worker.js';
 import { loadWorkerConfig, type WorkerConfig } from './worker-config.js';
+import { workerUsage } from './worker-usage.js';
+
+// Help must not start a worker, nor need the settings a worker needs.
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(workerUsage);
+  process.exit(0);
+}
 
 let config: WorkerConfig;
 try {
