@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@aiqum-jobs/core';
-import { type AiqumWorker, loadWorkerConfig, startAiqumWorker } from '@aiqum-jobs/worker';
+import { type AiqumWorker, idleCheckMs, loadWorkerConfig, startAiqumWorker } from '@aiqum-jobs/worker';
 import { commandCounts, commandDelta, topCommands, totalCalls } from '../redis-stats.js';
 import type { ScenarioOutcome, TargetCheck } from '../report.js';
 import type { ScenarioContext } from './scenario-context.js';
@@ -29,7 +29,8 @@ export interface IdleRun {
  * included, without the INFO calls that read it. Exact only on a Redis of the bench's own.
  */
 export async function runIdle(context: ScenarioContext): Promise<ScenarioOutcome> {
-  const measureMs = context.quick ? 3_000 : 10_000;
+  // A whole idle check period (pollers with nothing due claim once in it; BullMQ's checks come every few s).
+  const measureMs = context.quick ? 3_000 : idleCheckMs;
   const runs: IdleRun[] = [];
   for (const workers of [1, 10]) {
     for (const targets of [1, 20, 100]) runs.push(await measure(context, workers, targets, measureMs));
