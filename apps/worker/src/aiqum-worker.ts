@@ -32,6 +32,11 @@ import { createWorkerMetrics } from './worker-metrics.js';
 const maxStalledCount = 20;
 /** After the shutdown timeout aborts the calls in flight, how long their steps get to record the result. */
 const hardStopGraceMs = 1_000;
+/**
+ * How long BullMQ's blocking wait for a new request lasts before it looks again, in seconds (BullMQ's
+ * default: 5). A job added wakes it at once; each look costs Redis 7 commands, the bulk of an idle worker's cost.
+ */
+const idleQueueWaitSeconds = 30;
 /** Longest wait for one Redis command of a metrics scrape. */
 const metricsCommandTimeoutMs = 2_000;
 
@@ -135,6 +140,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       lockDuration: config.lockMs,
       stalledInterval: config.stalledIntervalMs,
       maxStalledCount,
+      drainDelay: idleQueueWaitSeconds,
       autorun: false,
     },
   );
