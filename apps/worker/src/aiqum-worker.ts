@@ -34,7 +34,7 @@ const maxStalledCount = 20;
 const hardStopGraceMs = 1_000;
 /**
  * How long BullMQ's blocking wait for a new request lasts before it looks again, in seconds (BullMQ's
- * default: 5). A job added wakes it at once; each look costs Redis 7 commands, the bulk of an idle worker's cost.
+ * default: 5). A job added wakes it at once; each look costs Redis 7 commands, idle or not.
  */
 const idleQueueWaitSeconds = 30;
 /** Longest wait for one Redis command of a metrics scrape. */
