@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
-export const scenarioNames = ['throughput', 'capacity', 'latency', 'peers', 'names'] as const;
+export const scenarioNames = ['throughput', 'capacity', 'latency', 'peers', 'names', 'idle'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 export const usage = `Usage: npm run bench -- <${scenarioNames.join('|')}|all> [--quick] [--workers N] [--cpu-prof]

@@ -17,6 +17,7 @@ import { deliveryQueueName, startDeliveryWorker, startFanOutConsumer } from '@ai
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Dispatcher } from 'undici';
 import { CallBudget } from './call-budget.js';
+import { DueNotices } from './due-notices.js';
 import { DuePoller } from './due-poller.js';
 import { HealthServer } from './health-server.js';
 import { OrphanedTargets } from './orphaned-targets.js';
@@ -31,6 +32,11 @@ import { createWorkerMetrics } from './worker-metrics.js';
 const maxStalledCount = 20;
 /** After the shutdown timeout aborts the calls in flight, how long their steps get to record the result. */
 const hardStopGraceMs = 1_000;
+/**
+ * How long BullMQ's blocking wait for a new request lasts before it looks again, in seconds (BullMQ's
+ * default: 5). A job added wakes it at once; each look costs Redis 7 commands, idle or not.
+ */
+const idleQueueWaitSeconds = 30;
 /** Longest wait for one Redis command of a metrics scrape. */
 const metricsCommandTimeoutMs = 2_000;
 
@@ -134,6 +140,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       lockDuration: config.lockMs,
       stalledInterval: config.stalledIntervalMs,
       maxStalledCount,
+      drainDelay: idleQueueWaitSeconds,
       autorun: false,
     },
   );
@@ -169,10 +176,14 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
   void worker.run().catch((error: unknown) => logger.error({ err: error }, 'worker stopped'));
   await worker.waitUntilReady();
   // Submissions run as queue jobs; tracked Jobs are polled by one poller per target.
-  const pollers = [...targets.values()].map(
-    (target) => new DuePoller({ store, processor, target, budget, logger }),
+  const pollers = new Map(
+    [...targets.values()].map(
+      (target) => [target.config.name, new DuePoller({ store, processor, target, budget, logger })] as const,
+    ),
   );
-  for (const poller of pollers) poller.start();
+  // Subscribed before the pollers' first claims, so no poll scheduled meanwhile goes unnoticed.
+  const dueNotices = await DueNotices.start({ redis, channel: keys.dueChanges, pollers, logger });
+  for (const poller of pollers.values()) poller.start();
   const webhookLogger = logger.child({ component: 'webhooks' });
   const deliveries = await startDeliveryWorker({
     redis,
@@ -239,7 +250,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
         worker.close(),
         deliveries.close(),
         fanOut.close(),
-        ...pollers.map((poller) => poller.stop()),
+        ...[...pollers.values()].map((poller) => poller.stop()),
         trimmer.stop(),
         orphans.stop(),
       ]);
@@ -254,6 +265,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       await health.close();
       await redisState.close();
       metricsRedis.disconnect();
+      dueNotices.close();
       await closeTargetClients(targets);
       await redis.quit();
       logger.info('worker stopped');

@@ -4,8 +4,12 @@ import type { CallBudget } from './call-budget.js';
 import type { RequestProcessor } from './request-processor.js';
 import { callLeaseMs, type Target } from './target-clients.js';
 
-/** Longest sleep with nothing due or no permit free: requests accepted by other workers are seen at least this often. */
-const idleCheckMs = 200;
+/**
+ * Longest sleep with nothing due or no permit free. A poll scheduled sooner than the target's next one
+ * nudges the poller at once (`DueNotices`); this is only the bound on a nudge pub/sub lost (it delivers at
+ * most once), and each poller costs Redis one claim (four commands) this often when idle.
+ */
+export const idleCheckMs = 60_000;
 /** Most polls claimed in one command. */
 const claimBatch = 50;
 /**
@@ -37,6 +41,8 @@ export class DuePoller {
   #stopping = false;
   #wake: (() => void) | undefined;
   #waitingForPermits = false;
+  /** Set by a nudge, cleared by the next claim: a nudge during a claim must not be slept through. */
+  #nudged = false;
   #loop: Promise<void> | undefined;
 
   constructor(options: DuePollerOptions) {
@@ -47,6 +53,15 @@ export class DuePoller {
 
   start(): void {
     this.#loop ??= this.#run();
+  }
+
+  /**
+   * The target's due set may have a poll due sooner than the poller knows of: it claims now (or, without
+   * permits, as soon as it has some).
+   */
+  nudge(): void {
+    this.#nudged = true;
+    if (!this.#waitingForPermits) this.#wake?.();
   }
 
   /** Stops claiming and waits for the polls in flight (long polls are aborted by the worker's signal). */
@@ -85,6 +100,7 @@ export class DuePoller {
       this.#waitingForPermits = false;
       return;
     }
+    this.#nudged = false;
     let claimed: ClaimedPolls;
     try {
       claimed = await store.claimPolls(target.config.name, {
@@ -102,7 +118,7 @@ export class DuePoller {
     }
     budget.release(permits - claimed.claims.length);
     if (claimed.claims.length === 0) {
-      await this.#sleep(claimed.ms < 0 ? idleCheckMs : Math.min(claimed.ms, idleCheckMs));
+      if (!this.#nudged) await this.#sleep(claimed.ms < 0 ? idleCheckMs : Math.min(claimed.ms, idleCheckMs));
       return;
     }
     const drained = claimed.claims.length < permits;

@@ -67,8 +67,15 @@ export const testPollPolicy = pollPolicySchema.parse({
   retryAfterMaxMs: 2_000,
 });
 
-export async function startHarness(setups: TargetSetup[]): Promise<Harness> {
-  const testRedis: TestRedis = await useTestRedis();
+/**
+ * Simulators for `setups` and a Redis; with `ownRedis`, a redis-server of the test's own, whose command
+ * counts are then the test's workers' alone.
+ */
+export async function startHarness(
+  setups: TargetSetup[],
+  options: { ownRedis?: boolean } = {},
+): Promise<Harness> {
+  const testRedis: TestRedis = await useTestRedis({ ownServer: options.ownRedis ?? false });
   const redis = testRedis.connect();
   const keys = createRedisKeys(testRedis.prefix);
   const retentionSeconds = 3_600;

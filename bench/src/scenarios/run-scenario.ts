@@ -1,6 +1,7 @@
 import type { ScenarioName } from '../bench-options.js';
 import type { ScenarioOutcome } from '../report.js';
 import { runCapacity } from './capacity.js';
+import { runIdle } from './idle.js';
 import { runLatency } from './latency.js';
 import { runNames } from './names.js';
 import { runPeers } from './peers.js';
@@ -19,5 +20,7 @@ export function runScenario(name: ScenarioName, context: ScenarioContext): Promi
       return runPeers(context);
     case 'names':
       return runNames(context);
+    case 'idle':
+      return runIdle(context);
   }
 }

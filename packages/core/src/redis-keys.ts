@@ -26,6 +26,8 @@ export interface RedisKeys {
   targetRecentCalls(target: string): string;
   /** Sorted set: the tracked requests of one target, scored by the time of their next poll. */
   targetDue(target: string): string;
+  /** Pub/sub channel: the name of a target whose due set got a poll due sooner than any it held. */
+  readonly dueChanges: string;
   /** Hash: webhook subscriptions made through the API, by id (the JSON record, secret included). */
   readonly webhookSubscriptions: string;
   /** String: a counter raised with every change of `webhookSubscriptions`, so readers re-read it only then. */
@@ -50,6 +52,7 @@ export function createRedisKeys(prefix: string): RedisKeys {
     targetInFlight: (target) => `${prefix}:target:${target}:in-flight`,
     targetRecentCalls: (target) => `${prefix}:target:${target}:recent-calls`,
     targetDue: (target) => `${prefix}:target:${target}:due`,
+    dueChanges: `${prefix}:due-changes`,
     webhookSubscriptions: `${prefix}:webhook-subscriptions`,
     webhookSubscriptionsVersion: `${prefix}:webhook-subscriptions:version`,
     webhookDeadLetters: (subscriptionId) => `${prefix}:webhook-subscription:${subscriptionId}:dead-letters`,

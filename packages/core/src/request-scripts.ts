@@ -1,3 +1,4 @@
+import { scheduleDueLua } from './due-notice.js';
 import { LuaScript } from './lua-script.js';
 import { requestOutcomes } from './outcome.js';
 import { limiterCheckLua, limiterReleaseLua, limiterTakeLua, redisNowLua } from './target-limiter.js';
@@ -117,7 +118,7 @@ return status
  * \`request.accepted\`. KEYS: request, events, batch (the request key again when there is no batch), target
  * in-flight leases, target due set. ARGV: job JSON, submittedAt, event JSON, has batch '1'/'0',
  * claim token, lease id ('' for none), first poll time ms, request id, resolved references JSON ('' for
- * none). Returns the status after the call, or 'not-holder' when another claim took over.
+ * none), due channel, target. Returns the status after the call, or 'not-holder' when another claim took over.
  */
 export const acceptJobScript = new LuaScript(`
 ${limiterReleaseLua('KEYS[4]', 'ARGV[6]')}
@@ -129,7 +130,7 @@ if record[2] ~= ARGV[5] then return 'not-holder' end
 redis.call('HSET', KEYS[1], 'status', 'tracking', 'job', ARGV[1], 'submittedAt', ARGV[2])
 if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'resolved', ARGV[9]) end
 redis.call('HDEL', KEYS[1], 'submitter', 'submitUntil')
-redis.call('ZADD', KEYS[5], ARGV[7], ARGV[8])
+${scheduleDueLua({ due: 'KEYS[5]', score: 'ARGV[7]', member: 'ARGV[8]', channel: 'ARGV[10]', target: 'ARGV[11]' })}
 if ARGV[4] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HINCRBY', KEYS[3], 'tracking', 1) end
 redis.call('XADD', KEYS[2], '*', 'event', ARGV[3])
 return 'tracking'
@@ -138,7 +139,7 @@ return 'tracking'
 /**
  * Records one poll of a tracked Job, releases its call slot and schedules the next poll. KEYS: request,
  * target in-flight leases, target due set. ARGV: jobState JSON, dialect, lease id, next poll time ms, request
- * id. Returns { status, polls }.
+ * id, due channel, target. Returns { status, polls }.
  */
 export const recordPollScript = new LuaScript(`
 ${limiterReleaseLua('KEYS[2]', 'ARGV[3]')}
@@ -153,14 +154,14 @@ local polls = redis.call('HINCRBY', KEYS[1], 'polls', 1)
 redis.call('HSET', KEYS[1], 'jobState', ARGV[1], 'dialect', ARGV[2])
 -- No field means no errors: a tracked record holds fewer fields most of its life.
 redis.call('HDEL', KEYS[1], 'pollErrors', 'pollFailures')
-redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
+${scheduleDueLua({ due: 'KEYS[3]', score: 'ARGV[4]', member: 'ARGV[5]', channel: 'ARGV[6]', target: 'ARGV[7]' })}
 return {status, polls}
 `);
 
 /**
  * Records a failed poll of a tracked Job (successful polls reset the count), releases its call slot and
  * schedules the next try. KEYS: request, target in-flight leases, target due set. ARGV: lease id, next poll
- * time ms, request id. Returns { status, consecutive poll errors }.
+ * time ms, request id, due channel, target. Returns { status, consecutive poll errors }.
  */
 export const recordPollErrorScript = new LuaScript(`
 ${limiterReleaseLua('KEYS[2]', 'ARGV[1]')}
@@ -170,7 +171,7 @@ if status ~= 'tracking' then
   if not status then return {'missing', 0} end
   return {status, 0}
 end
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+${scheduleDueLua({ due: 'KEYS[3]', score: 'ARGV[2]', member: 'ARGV[3]', channel: 'ARGV[4]', target: 'ARGV[5]' })}
 return {status, redis.call('HINCRBY', KEYS[1], 'pollErrors', 1)}
 `);
 
@@ -178,7 +179,8 @@ return {status, redis.call('HINCRBY', KEYS[1], 'pollErrors', 1)}
  * Records a poll that failed inside the worker (our code or a script threw; AIQUM's answers are counted by
  * \`recordPollErrorScript\`): releases its call slot and schedules the next try. The count lives in the record
  * so that it survives restarts and is shared by workers; a recorded poll resets it. KEYS: request, target
- * in-flight leases, target due set. ARGV: lease id ('' for none), next try time ms, request id. Returns
+ * in-flight leases, target due set. ARGV: lease id ('' for none), next try time ms, request id, due channel,
+ * target. Returns
  * { status, internal failures in a row }.
  */
 export const recordPollFailureScript = new LuaScript(`
@@ -189,7 +191,7 @@ if status ~= 'tracking' then
   if not status then return {'missing', 0} end
   return {status, 0}
 end
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+${scheduleDueLua({ due: 'KEYS[3]', score: 'ARGV[2]', member: 'ARGV[3]', channel: 'ARGV[4]', target: 'ARGV[5]' })}
 return {status, redis.call('HINCRBY', KEYS[1], 'pollFailures', 1)}
 `);
 

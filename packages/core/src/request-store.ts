@@ -463,6 +463,8 @@ export class RequestStore {
         Math.round(firstPollAt),
         spec.requestId,
         resolved.length > 0 ? JSON.stringify(resolved) : '',
+        this.#keys.dueChanges,
+        spec.target,
       ],
     );
     return z.string().parse(result);
@@ -489,7 +491,15 @@ export class RequestStore {
             this.#keys.targetInFlight(slot.target),
             this.#keys.targetDue(slot.target),
           ],
-          [JSON.stringify(jobState), dialect ?? '', slot.leaseId, Math.round(nextAt), requestId],
+          [
+            JSON.stringify(jobState),
+            dialect ?? '',
+            slot.leaseId,
+            Math.round(nextAt),
+            requestId,
+            this.#keys.dueChanges,
+            slot.target,
+          ],
         ),
       );
     return { status, polls };
@@ -514,7 +524,7 @@ export class RequestStore {
             this.#keys.targetInFlight(slot.target),
             this.#keys.targetDue(slot.target),
           ],
-          [slot.leaseId, Math.round(nextAt), requestId],
+          [slot.leaseId, Math.round(nextAt), requestId, this.#keys.dueChanges, slot.target],
         ),
       );
     return { status, pollErrors };
@@ -539,7 +549,7 @@ export class RequestStore {
             this.#keys.targetInFlight(slot.target),
             this.#keys.targetDue(slot.target),
           ],
-          [slot.leaseId, Math.round(nextAt), requestId],
+          [slot.leaseId, Math.round(nextAt), requestId, this.#keys.dueChanges, slot.target],
         ),
       );
     return { status, pollFailures };
@@ -602,8 +612,8 @@ export class RequestStore {
   }
 
   /**
-   * Moves a tracked request's next poll to now. False when there is none to move: the request is not
-   * tracked, or its poll is due or running already.
+   * Moves a tracked request's next poll to now, and wakes the target's pollers. False when there is none to
+   * move: the request is not tracked, or its poll is due or running already.
    */
   async pollNow(request: { requestId: string; target: string }): Promise<boolean> {
     const changed = await this.#redis.zadd(
@@ -614,7 +624,9 @@ export class RequestStore {
       this.#now(),
       request.requestId,
     );
-    return Number(changed) === 1;
+    if (Number(changed) !== 1) return false;
+    await this.#redis.publish(this.#keys.dueChanges, request.target);
+    return true;
   }
 
   /** Up to `max` of a target's tracked requests (its due set), soonest due first. */
@@ -627,7 +639,10 @@ export class RequestStore {
     await this.#redis.zrem(this.#keys.targetDue(target), requestId);
   }
 
-  /** Hands claimed polls back, due now, with their slots (a worker stopping before it polled them). */
+  /**
+   * Hands claimed polls back, due now, with their slots (a worker stopping before it polled them), and
+   * wakes their targets' pollers in the other workers.
+   */
   async releaseClaims(claims: readonly Pick<ClaimedPoll, 'requestId' | 'slot'>[]): Promise<void> {
     if (claims.length === 0) return;
     const pipeline = this.#redis.pipeline();
@@ -635,6 +650,9 @@ export class RequestStore {
     for (const claim of claims) {
       pipeline.zadd(this.#keys.targetDue(claim.slot.target), 'XX', now, claim.requestId);
       pipeline.zrem(this.#keys.targetInFlight(claim.slot.target), claim.slot.leaseId);
+    }
+    for (const target of new Set(claims.map((claim) => claim.slot.target))) {
+      pipeline.publish(this.#keys.dueChanges, target);
     }
     await pipeline.exec();
   }

@@ -13,6 +13,11 @@ import type { WebhookConfig } from './webhook-config.js';
 
 /** Added to a call's timeout in its origin lease, so a slow answer never outlives the lease. */
 const leaseMarginMs = 5_000;
+/**
+ * How long BullMQ's blocking wait for a delivery lasts before it looks again, in seconds (BullMQ's default:
+ * 5). A delivery added wakes it at once; each look costs Redis 7 commands, idle or not.
+ */
+const idleQueueWaitSeconds = 30;
 
 export interface DeliveryWorkerOptions {
   /** A connection with `maxRetriesPerRequest: null`, owned by the caller (BullMQ duplicates it to block). */
@@ -69,6 +74,7 @@ export async function startDeliveryWorker(options: DeliveryWorkerOptions): Promi
     prefix: options.prefix,
     concurrency: config.concurrency,
     settings: { backoffStrategy: deliveryBackoff(config) },
+    drainDelay: idleQueueWaitSeconds,
     autorun: false,
   });
   worker.on('error', (error) => logger.error({ err: error }, 'webhook delivery worker error'));

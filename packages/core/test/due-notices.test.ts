@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { lunRequest, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisKeys, type RedisKeys, type RequestSpec, RequestStore } from '../src/index.js';
+
+let testRedis: TestRedis;
+let redis: Redis;
+let subscriber: Redis;
+let keys: RedisKeys;
+let store: RequestStore;
+const notices: string[] = [];
+
+beforeAll(async () => {
+  testRedis = await useTestRedis();
+  redis = testRedis.connect();
+  subscriber = testRedis.connect();
+  keys = createRedisKeys(testRedis.prefix);
+  store = new RequestStore({ redis, keys, retentionSeconds: 3_600 });
+  subscriber.on('message', (_channel: string, target: string) => notices.push(target));
+  await subscriber.subscribe(keys.dueChanges);
+});
+afterAll(() => testRedis.close());
+
+const job = {
+  kind: 'aiqum' as const,
+  key: 'k:1',
+  href: '/api/management-server/jobs/k%3A1',
+  source: 'job.key' as const,
+};
+const roomy = { maxConcurrent: 100, maxPerSecond: 10_000 };
+
+/** Submits a request on `target` and tracks it with its first poll at `firstPollAt`. */
+async function accept(target: string, firstPollAt: number): Promise<RequestSpec> {
+  const now = Date.now();
+  const spec = {
+    requestId: randomUUID(),
+    target,
+    ...lunRequest('lun'),
+    createdAt: now,
+    deadlineAt: now + 600_000,
+    retryAmbiguous: false,
+  };
+  await store.create([spec]);
+  const token = randomUUID();
+  await store.beginStep(spec.requestId, {
+    target,
+    limits: roomy,
+    leaseId: token,
+    token,
+    claimLeaseMs: 60_000,
+    allowResubmit: false,
+    submitLeaseMs: 60_000,
+  });
+  await store.acceptJob(spec, job, now, token, { target, leaseId: token }, firstPollAt);
+  return spec;
+}
+
+/** The notices published so far (a marker published last, then a pause, lets every earlier one arrive). */
+async function received(): Promise<string[]> {
+  await redis.publish(keys.dueChanges, 'sync');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return notices.splice(0).filter((target) => target !== 'sync');
+}
+
+describe('due notices', () => {
+  it('name the target when a poll is scheduled sooner than any its due set held, and only then', async () => {
+    const now = Date.now();
+    await accept('notices', now + 60_000);
+    expect(await received()).toEqual(['notices']);
+    await accept('notices', now + 120_000);
+    expect(await received()).toEqual([]);
+    const sooner = await accept('notices', now + 30_000);
+    expect(await received()).toEqual(['notices']);
+    expect(await store.pollNow(sooner)).toBe(true);
+    expect(await received()).toEqual(['notices']);
+  });
+
+  it('follow a recorded poll whose next one comes before the rest', async () => {
+    const now = Date.now();
+    const due = await accept('recorded', now);
+    await accept('recorded', now + 120_000);
+    await received();
+    const { claims } = await store.claimPolls('recorded', {
+      limits: roomy,
+      max: 10,
+      claimMs: 30_000,
+      leaseMs: 30_000,
+      leaseIdPrefix: randomUUID(),
+    });
+    // The claim moved the poll later: nobody needs waking.
+    expect(claims.map((claim) => claim.requestId)).toEqual([due.requestId]);
+    expect(await received()).toEqual([]);
+    const [claim] = claims;
+    if (!claim) throw new Error('no claim');
+    await store.recordPoll(due.requestId, { phase: 'running' }, undefined, claim.slot, now + 1_000);
+    expect(await received()).toEqual(['recorded']);
+  });
+});
