@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import {
+  IntervalLock,
   type Logger,
+  PeriodicTask,
   type RedisConnection,
   type RedisKeys,
   type RequestStore,
@@ -38,49 +39,39 @@ export class OrphanedTargets {
   readonly #options: OrphanedTargetsOptions;
   /** A tenth of the grace (100 ms to 10 s): the grace is overrun by at most that much. */
   readonly #intervalMs: number;
-  readonly #lockToken = randomUUID();
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<unknown> | undefined;
-  #stopped = false;
+  readonly #lock: IntervalLock;
+  readonly #task: PeriodicTask;
 
   constructor(options: OrphanedTargetsOptions) {
     this.#options = options;
     this.#intervalMs = Math.min(10_000, Math.max(100, (options.graceSeconds * 1_000) / 10));
+    this.#lock = new IntervalLock(options.redis, options.keys.orphanCheckLock, this.#intervalMs);
+    this.#task = new PeriodicTask({
+      intervalMs: this.#intervalMs,
+      run: () => this.check(),
+      onError: (error) => options.logger.warn({ err: error }, 'cannot check for targets no worker serves'),
+    });
   }
 
   /** Checks now, then every interval, until `stop()`. A failed check is logged and tried again next time. */
   start(): void {
-    if (this.#timer !== undefined || this.#running !== undefined || this.#stopped) return;
-    const tick = () => {
-      this.#running = this.check()
-        .catch((error: unknown) =>
-          this.#options.logger.warn({ err: error }, 'cannot check for targets no worker serves'),
-        )
-        .finally(() => {
-          this.#running = undefined;
-          if (!this.#stopped) this.#timer = setTimeout(tick, this.#intervalMs);
-        });
-    };
-    tick();
+    this.#task.start();
   }
 
   /** Stops checking and waits for a check in progress. */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#task.stop();
   }
 
   /** One heartbeat and check. */
   async check(): Promise<void> {
-    const { redis, keys, served, targets, metrics } = this.#options;
+    const { served, targets, metrics } = this.#options;
     await served.heartbeat(targets, this.#intervalMs * heartbeatHoldsIntervals);
     const unserved = await served.unserved();
     metrics.orphanedTrackedRequests.reset();
     for (const { target, tracked } of unserved) metrics.orphanedTrackedRequests.set({ target }, tracked);
     if (unserved.length === 0) return;
-    const lockMs = Math.max(1, Math.floor(this.#intervalMs / 2));
-    if ((await redis.set(keys.orphanCheckLock, this.#lockToken, 'PX', lockMs, 'NX')) !== 'OK') return;
+    if (!(await this.#lock.take())) return;
     for (const target of unserved) {
       if (target.unservedMs >= this.#options.graceSeconds * 1_000) await this.#end(target);
       else this.#warn(target);

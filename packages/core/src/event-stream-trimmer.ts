@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from './logger.js';
 import type { RedisConnection } from './lua-script.js';
+import { IntervalLock, PeriodicTask } from './periodic-task.js';
 import type { RedisKeys } from './redis-keys.js';
 import { infoRowsSchema, readStreamGroups, type StreamGroup } from './stream-groups.js';
 import { compareStreamIds, nextStreamId, streamIdTime } from './stream-id.js';
@@ -50,14 +50,11 @@ export class EventStreamTrimmer {
   readonly #retentionMs: number;
   readonly #maxGroupIdleMs: number;
   readonly #logger: Logger;
-  readonly #intervalMs: number;
   readonly #now: () => number;
-  readonly #lockToken = randomUUID();
+  readonly #lock: IntervalLock;
+  readonly #task: PeriodicTask;
   /** When this trimmer first saw each group: a group no consumer has read yet has no other age. */
   #firstSeen = new Map<string, number>();
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<unknown> | undefined;
-  #stopped = false;
 
   constructor(options: EventStreamTrimmerOptions) {
     this.#redis = options.redis;
@@ -65,29 +62,24 @@ export class EventStreamTrimmer {
     this.#retentionMs = options.retentionSeconds * 1_000;
     this.#maxGroupIdleMs = options.maxGroupIdleSeconds * 1_000;
     this.#logger = options.logger;
-    this.#intervalMs = options.intervalMs ?? 60_000;
     this.#now = options.now ?? Date.now;
+    const intervalMs = options.intervalMs ?? 60_000;
+    this.#lock = new IntervalLock(options.redis, options.keys.eventsTrimLock, intervalMs);
+    this.#task = new PeriodicTask({
+      intervalMs,
+      run: () => this.trimIfFirst(),
+      onError: (error) => this.#logger.warn({ err: error }, 'cannot trim the events stream'),
+    });
   }
 
   /** Trims now, then every interval, until `stop()`. A failed trim is logged and tried again next time. */
   start(): void {
-    if (this.#timer !== undefined || this.#running !== undefined || this.#stopped) return;
-    const tick = () => {
-      this.#running = this.trimIfFirst()
-        .catch((error: unknown) => this.#logger.warn({ err: error }, 'cannot trim the events stream'))
-        .finally(() => {
-          this.#running = undefined;
-          if (!this.#stopped) this.#timer = setTimeout(tick, this.#intervalMs);
-        });
-    };
-    tick();
+    this.#task.start();
   }
 
   /** Stops trimming and waits for a trim in progress. */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#task.stop();
   }
 
   /**
@@ -95,9 +87,7 @@ export class EventStreamTrimmer {
    * that of many workers one does the work); undefined when it left the trim to the other.
    */
   async trimIfFirst(): Promise<TrimResult | undefined> {
-    const lockMs = Math.max(1, Math.floor(this.#intervalMs / 2));
-    const locked = await this.#redis.set(this.#keys.eventsTrimLock, this.#lockToken, 'PX', lockMs, 'NX');
-    if (locked !== 'OK') return undefined;
+    if (!(await this.#lock.take())) return undefined;
     return this.trim();
   }
 

@@ -70,6 +70,7 @@ export {
   requestStatuses,
   requestStatusSchema,
 } from './outcome.js';
+export { IntervalLock, PeriodicTask, type PeriodicTaskOptions } from './periodic-task.js';
 export { type PollPolicy, pollPolicySchema } from './poll-policy.js';
 export { type RedisEndpoint, redisClusterNodesSchema } from './redis-endpoint.js';
 export { createRedisKeys, type RedisKeys } from './redis-keys.js';
