@@ -99,16 +99,18 @@ export class WorkerKiller {
 
   /** Until each job is no longer active under the same attempt: moved back to wait, or started again. */
   async #takeoverMs(jobs: Array<{ id: string; attemptsStarted: number }>, killedAt: number): Promise<number> {
-    for (;;) {
-      const stillHeld = await Promise.all(
-        jobs.map(async ({ id, attemptsStarted }) => {
-          const job = await this.#queue.getJob(id);
-          if (!job) return false;
-          return (await job.getState()) === 'active' && job.attemptsStarted === attemptsStarted;
-        }),
-      );
-      if (!stillHeld.includes(true)) return Date.now() - killedAt;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    return waitUntil(
+      async () => {
+        const stillHeld = await Promise.all(
+          jobs.map(async ({ id, attemptsStarted }) => {
+            const job = await this.#queue.getJob(id);
+            if (!job) return false;
+            return (await job.getState()) === 'active' && job.attemptsStarted === attemptsStarted;
+          }),
+        );
+        return !stillHeld.includes(true) && Date.now() - killedAt;
+      },
+      { timeoutMs: 120_000, intervalMs: 50, what: "the killed worker's submissions to be taken over" },
+    );
   }
 }
