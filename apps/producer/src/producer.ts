@@ -37,6 +37,15 @@ export interface ProducerTarget {
   defaultDeadlineSeconds: number;
 }
 
+/** Tries of the removal of a refused submission's records: the first, then once per reconnection. */
+const maxUndoAttempts = 5;
+
+interface PendingUndo {
+  requestIds: readonly string[];
+  batchId: string | undefined;
+  attempt: number;
+}
+
 export interface ProducerOptions {
   /**
    * Command connection, owned by the caller (close it after the producer). Create it with
@@ -138,6 +147,7 @@ export function createProducer(options: ProducerOptions): Producer {
 
 class RedisProducer implements Producer {
   readonly #redis: RedisConnection;
+  readonly #pendingUndos: PendingUndo[] = [];
   readonly #keys;
   readonly #store: RequestStore;
   readonly #queue: Queue;
@@ -151,6 +161,7 @@ class RedisProducer implements Producer {
 
   constructor(options: ProducerOptions) {
     this.#redis = options.redis;
+    this.#redis.on('ready', this.#retryUndos);
     this.#keys = createRedisKeys(options.prefix);
     this.#now = options.now ?? Date.now;
     this.#store = new RequestStore({
@@ -347,6 +358,7 @@ class RedisProducer implements Producer {
 
   async close(): Promise<void> {
     this.#closing.abort();
+    this.#redis.off('ready', this.#retryUndos);
     await this.#queue.close();
   }
 
@@ -464,18 +476,35 @@ class RedisProducer implements Producer {
         })),
       );
     } catch (error) {
-      void this.#store
-        .remove(
-          specs.map((spec) => spec.requestId),
-          batch?.batchId,
-        )
-        .catch((removeError: unknown) =>
-          this.#logger.error({ err: removeError }, 'stored requests could not be removed after a failure'),
-        );
+      this.#undoCreate({
+        requestIds: specs.map((spec) => spec.requestId),
+        batchId: batch?.batchId,
+        attempt: 1,
+      });
       throw storeUnavailable('enqueue', error, this.#logger);
     }
     this.#countCreated(specs, batch !== undefined);
   }
+
+  /**
+   * Removes the records of a refused submission. A create whose answer was lost (Redis killed after it wrote
+   * its AOF) may still be there when Redis is back, so a removal that fails is sent again once the
+   * connection is ready again, up to `maxUndoAttempts` in all.
+   */
+  #undoCreate(undo: PendingUndo): void {
+    this.#store.remove(undo.requestIds, undo.batchId).catch((error: unknown) => {
+      this.#logger.error(
+        { err: error, attempt: undo.attempt },
+        'stored requests could not be removed after a failure',
+      );
+      if (undo.attempt < maxUndoAttempts) this.#pendingUndos.push({ ...undo, attempt: undo.attempt + 1 });
+    });
+  }
+
+  /** On each reconnection: the removals that failed while Redis was away. */
+  readonly #retryUndos = (): void => {
+    for (const undo of this.#pendingUndos.splice(0)) this.#undoCreate(undo);
+  };
 
   #countCreated(specs: readonly RequestSpec[], isBatch: boolean): void {
     if (this.#metrics === undefined) return;
