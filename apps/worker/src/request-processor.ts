@@ -16,7 +16,7 @@ import {
   type RequestStore,
   type ResolvedReference,
   requestErrorCodes,
-  type StepStart,
+  type SubmissionStart,
   type TrackedFacts,
 } from '@aiqum-jobs/core';
 import { describeError, retryAfterOf } from './aiqum-error-facts.js';
@@ -120,7 +120,7 @@ export class RequestProcessor {
     // the call (the client's timeout bounds it), so a live holder is never taken over.
     const token = randomUUID();
     const submitLeaseMs = callLeaseMs(target.config, false);
-    const start = await this.#store.beginStep(spec.requestId, {
+    const start = await this.#store.beginSubmission(spec.requestId, {
       target: target.config.name,
       limits: target.config.limits,
       leaseId: token,
@@ -213,7 +213,7 @@ export class RequestProcessor {
 
   async #submit(
     spec: RequestSpec,
-    start: StepStart,
+    start: SubmissionStart,
     target: Target,
     token: string,
     slot: CallSlot,
@@ -615,7 +615,7 @@ export class RequestProcessor {
   }
 }
 
-/** What a step knows of the request's state: `beginStep` reads it, without the status. */
+/** What a step knows of the request's state: `beginSubmission` reads it, without the status. */
 type StepState = Omit<RequestState, 'status'> & { resolved?: ResolvedReference[] };
 
 /** What is sent for a request: its path and body with names replaced by keys, and those replacements. */

@@ -127,8 +127,8 @@ export {
   type RequestState,
   RequestStore,
   type RequestStoreOptions,
-  type StepRequest,
-  type StepStart,
+  type SubmissionRequest,
+  type SubmissionStart,
   type TrackedFacts,
 } from './request-store.js';
 export { Secret } from './secret.js';
