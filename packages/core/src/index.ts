@@ -76,7 +76,13 @@ export { type RedisEndpoint, redisClusterNodesSchema } from './redis-endpoint.js
 export { createRedisKeys, type RedisKeys } from './redis-keys.js';
 export { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
 export { RedisStateMetrics, type RedisStateMetricsOptions } from './redis-state-metrics.js';
-export { type RequestError, requestErrorCodes, requestErrorSchema } from './request-error.js';
+export {
+  type RequestEnding,
+  type RequestError,
+  requestEndings,
+  requestErrorCodes,
+  requestErrorSchema,
+} from './request-error.js';
 export {
   type BatchInput,
   batchInputSchema,
