@@ -77,6 +77,7 @@ export { createRedisKeys, type RedisKeys } from './redis-keys.js';
 export { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
 export { RedisStateMetrics, type RedisStateMetricsOptions } from './redis-state-metrics.js';
 export {
+  type NameCandidate,
   type RequestEnding,
   type RequestError,
   requestEndings,

@@ -29,6 +29,9 @@ export const requestErrorSchema = z.object({
 
 export type RequestError = z.output<typeof requestErrorSchema>;
 
+/** One of the objects an ambiguous name matched. */
+export type NameCandidate = NonNullable<RequestError['candidates']>[number];
+
 /** Codes of errors that aiqum-jobs itself decides, beside those of the AIQUM client. */
 export const requestErrorCodes = {
   /** The AIQUM Job ended with status `error`; the message is its failing task's `failure_reason`. */
@@ -162,6 +165,38 @@ export const requestEndings = {
       ...described,
       message: `the AIQUM job could not be read (${pollErrors} failed polls in a row): ${described.message}`,
     },
+  }),
+  /** `what`: the named object as the caller gave it (`SVM "svm1"`); nothing was submitted. */
+  nameNotFound: (field: string, what: string, target: string): RequestEnding => ({
+    outcome: 'failed',
+    error: {
+      code: requestErrorCodes.nameNotFound,
+      message: `${field}: no ${what} exists on target ${target}; nothing was submitted`,
+      field,
+    },
+  }),
+  /**
+   * `matches`: the objects the name matched, described for people; `truncated` when there may be more;
+   * `hint`: how to tell them apart. Nothing was submitted.
+   */
+  nameAmbiguous: (
+    field: string,
+    what: string,
+    matches: { described: string[]; truncated: boolean; candidates: NameCandidate[] },
+    hint: string,
+  ): RequestEnding => ({
+    outcome: 'failed',
+    error: {
+      code: requestErrorCodes.nameAmbiguous,
+      message: `${field}: ${what} matches ${matches.truncated ? 'at least ' : ''}${matches.described.length} objects (${matches.described.join('; ')}); ${hint}. Nothing was submitted`,
+      field,
+      candidates: matches.candidates,
+    },
+  }),
+  /** A name lookup that failed; `described`: the client's error. Retried while it is retryable. */
+  nameLookupFailed: (field: string, what: string, described: RequestError): RequestEnding => ({
+    outcome: 'failed',
+    error: { ...described, message: `${field}: looking up ${what} failed: ${described.message}`, field },
   }),
   cancelled: (): RequestEnding => ({
     outcome: 'cancelled',
