@@ -18,7 +18,7 @@ import {
   type RequestSpec,
   RequestStore,
   type RequestView,
-  requestErrorCodes,
+  requestEndings,
   requestInputSchema,
   streamIdSchema,
 } from '@aiqum-jobs/core';
@@ -265,13 +265,7 @@ class RedisProducer implements Producer {
       const result = await this.#store.complete(
         view,
         { job: view.job, dialect: view.dialect, submittedAt: view.submittedAt },
-        {
-          outcome: 'cancelled',
-          error: {
-            code: requestErrorCodes.cancelled,
-            message: 'cancelled by the caller; the AIQUM job itself, if one was started, keeps running',
-          },
-        },
+        requestEndings.cancelled(),
       );
       const after = await this.#existing(requestId);
       // A worker completed it between our read and our transition.

@@ -442,7 +442,7 @@ describe('what the API answers matches the document', () => {
 /** Does what a worker does when AIQUM accepts the call: the request is tracked, its job known. */
 async function track(view: RequestView) {
   const token = `oa-worker-${view.requestId}`;
-  await h.store.beginStep(view.requestId, {
+  await h.store.beginSubmission(view.requestId, {
     target: view.target,
     limits: { maxConcurrent: 100, maxPerSecond: 1_000 },
     leaseId: token,

@@ -77,7 +77,14 @@ export { type RedisEndpoint, redisClusterNodesSchema } from './redis-endpoint.js
 export { createRedisKeys, type RedisKeys } from './redis-keys.js';
 export { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
 export { RedisStateMetrics, type RedisStateMetricsOptions } from './redis-state-metrics.js';
-export { type RequestError, requestErrorCodes, requestErrorSchema } from './request-error.js';
+export {
+  type NameCandidate,
+  type RequestEnding,
+  type RequestError,
+  requestEndings,
+  requestErrorCodes,
+  requestErrorSchema,
+} from './request-error.js';
 export {
   type BatchInput,
   batchInputSchema,
@@ -128,8 +135,8 @@ export {
   type RequestState,
   RequestStore,
   type RequestStoreOptions,
-  type StepRequest,
-  type StepStart,
+  type SubmissionRequest,
+  type SubmissionStart,
   type TrackedFacts,
 } from './request-store.js';
 export { Secret } from './secret.js';

@@ -55,7 +55,7 @@ const stepLimiterNames = limiterNamesFrom(5);
 const claimLimiterNames = limiterNamesFrom(4);
 
 /**
- * Begins one step of a request, in one command: reads its state, takes a call slot on its target, and for a
+ * Begins a request's submission, in one command: reads its state, takes a call slot on its target, and for a
  * submission claims it with a token held until a lease expires (Redis's clock). Verdicts:
  * - \`missing\` / \`completed\`: nothing to do;
  * - \`busy\` (ms left): another worker holds a live claim on the submission;
@@ -69,7 +69,7 @@ const claimLimiterNames = limiterNamesFrom(4);
  * resubmit '1'/'0', submission lease ms, max concurrent, calls per window, window ms, lease id.
  * Returns { verdict, submitAttempts, ms, job, dialect, jobState, submittedAt } (state fields false if unset).
  */
-export const beginStepScript = new LuaScript(`
+export const beginSubmissionScript = new LuaScript(`
 local record = redis.call('HMGET', KEYS[1], 'status', 'submitAttempts', 'submitter', 'submitUntil', 'job', 'dialect', 'jobState', 'submittedAt')
 local status = record[1]
 if not status then return {'missing', 0, 0} end

@@ -13,7 +13,7 @@ import type { RedisKeys } from './redis-keys.js';
 import { type RequestError, requestErrorSchema } from './request-error.js';
 import {
   acceptJobScript,
-  beginStepScript,
+  beginSubmissionScript,
   claimPollsScript,
   completeRequestScript,
   createRequestsScript,
@@ -107,8 +107,8 @@ export interface ClaimedPolls {
   ms: number;
 }
 
-/** What one step asks of `beginStep`. */
-export interface StepRequest {
+/** What a submission asks of `beginSubmission`. */
+export interface SubmissionRequest {
   target: string;
   limits: TargetLimits;
   /** Lease id of the call slot taken with `claimed`. */
@@ -123,7 +123,7 @@ export interface StepRequest {
   submitLeaseMs: number;
 }
 
-const stepVerdicts = [
+const submissionVerdicts = [
   'missing',
   'completed',
   'tracking',
@@ -134,11 +134,11 @@ const stepVerdicts = [
 ] as const;
 
 /**
- * How a submission step begins: `claimed` (submit now) holds a call slot; `busy` and `limited` come with
+ * How a submission begins: `claimed` (submit now) holds a call slot; `busy` and `limited` come with
  * `ms` to wait; `interrupted` is a claim whose worker died mid-call; `tracking` is for the pollers.
  */
-export interface StepStart {
-  verdict: (typeof stepVerdicts)[number];
+export interface SubmissionStart {
+  verdict: (typeof submissionVerdicts)[number];
   submitAttempts: number;
   ms: number;
   state: Omit<RequestState, 'status'>;
@@ -177,7 +177,7 @@ const requestHashSchema = z.object({
   submitAttempts: z.coerce.number().int().default(0),
 });
 
-/** What the worker needs of a record at each step: its state, not its spec (the queue job carries that). */
+/** What the worker needs of a record at each submission and poll: its state, not its spec (the queue job carries that). */
 export interface RequestState {
   status: z.output<typeof requestStatusSchema>;
   job?: JobRef;
@@ -213,9 +213,9 @@ export type ClaimedRecord = z.output<typeof claimedRecordSchema>;
 
 const claimReplySchema = z.tuple([z.number()], z.union([z.string(), z.number()]));
 
-/** `beginStep`'s reply: verdict, attempts, ms, then the state fields (nil when unset, or left out). */
-const stepReplySchema = z.tuple([
-  z.enum(stepVerdicts),
+/** `beginSubmission`'s reply: verdict, attempts, ms, then the state fields (nil when unset, or left out). */
+const beginSubmissionReplySchema = z.tuple([
+  z.enum(submissionVerdicts),
   z.number(),
   z.number(),
   jsonField(jobRefSchema).nullish(),
@@ -256,7 +256,7 @@ export class RequestStore {
   constructor(options: RequestStoreOptions) {
     this.#redis = options.redis;
     this.#scripts = new ScriptBatcher(options.redis, [
-      beginStepScript,
+      beginSubmissionScript,
       requeueSubmissionScript,
       acceptJobScript,
       recordPollScript,
@@ -380,30 +380,31 @@ export class RequestStore {
   }
 
   /**
-   * Begins one step of a request in one command: its state, a call slot on its target, and for a
+   * Begins a request's submission in one command: its state, a call slot on its target, and for a
    * submission the claim (see the script for every verdict).
    */
-  async beginStep(requestId: string, step: StepRequest): Promise<StepStart> {
-    const { windowMs, callsPerWindow } = limiterWindow(step.limits);
+  async beginSubmission(requestId: string, submission: SubmissionRequest): Promise<SubmissionStart> {
+    const { windowMs, callsPerWindow } = limiterWindow(submission.limits);
     const reply = await this.#scripts.run(
-      beginStepScript,
+      beginSubmissionScript,
       [
         this.#keys.request(requestId),
-        this.#keys.targetInFlight(step.target),
-        this.#keys.targetRecentCalls(step.target),
+        this.#keys.targetInFlight(submission.target),
+        this.#keys.targetRecentCalls(submission.target),
       ],
       [
-        step.token,
-        step.claimLeaseMs,
-        step.allowResubmit ? '1' : '0',
-        step.submitLeaseMs,
-        step.limits.maxConcurrent,
+        submission.token,
+        submission.claimLeaseMs,
+        submission.allowResubmit ? '1' : '0',
+        submission.submitLeaseMs,
+        submission.limits.maxConcurrent,
         callsPerWindow,
         windowMs,
-        step.leaseId,
+        submission.leaseId,
       ],
     );
-    const [verdict, submitAttempts, ms, job, dialect, jobState, submittedAt] = stepReplySchema.parse(reply);
+    const [verdict, submitAttempts, ms, job, dialect, jobState, submittedAt] =
+      beginSubmissionReplySchema.parse(reply);
     const state: Omit<RequestState, 'status'> = {};
     if (job) state.job = job;
     if (dialect) state.dialect = dialect;
