@@ -67,7 +67,7 @@ export const eventRoutes: readonly ApiRoute[] = [
       'body; reconnect with `Last-Event-ID`. Comment lines keep the stream alive (every 15 s). With ' +
       '`follow=false` the stream ends after the events retained when it opened.',
     tag: 'events',
-    authenticated: true,
+    access: 'read',
     query: eventsQuerySchema,
     headers: eventsHeadersSchema,
     responses: {

@@ -29,9 +29,14 @@ describe('loadProducerConfig', () => {
       PRODUCER_API_TOKENS: 'aaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbb',
     });
     expect(config.port).toBe(9000);
-    expect(config.apiTokens.map((token) => token.reveal())).toEqual([
+    expect(config.apiTokens.map((token) => token.token.reveal())).toEqual([
       'aaaaaaaaaaaaaaaa',
       'bbbbbbbbbbbbbbbbbbbb',
+    ]);
+    // Tokens of PRODUCER_API_TOKENS predate scopes: each may still do everything.
+    expect(config.apiTokens.map(({ name, scopes }) => ({ name, scopes }))).toEqual([
+      { name: 'token-1', scopes: ['admin'] },
+      { name: 'token-2', scopes: ['admin'] },
     ]);
     expect(JSON.stringify(config)).not.toContain('aaaaaaaaaaaaaaaa');
   });
