@@ -102,7 +102,8 @@ export const operationRoutes: readonly ApiRoute[] = [
     description:
       'Recently active batches, a live page per batch (`/dashboard/batches/{batchId}`) and the queues ' +
       '(bull-board, `/dashboard/queues`). A browser without a session is sent to `/dashboard/login`, where ' +
-      'an API token opens a session cookie that can read (GET) but not change anything.',
+      'an API token opens a session cookie that is that token (its name and scopes) for reads (GET) and ' +
+      'changes nothing.',
     tag: 'dashboard',
     access: 'read',
     responses: { 200: { description: 'The page.', mediaType: 'text/html' } },
