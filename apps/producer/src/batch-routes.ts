@@ -9,7 +9,7 @@ import {
   recentBatchesSchema,
 } from './api-schemas.js';
 import { producerErrorCodes as codes } from './producer-error.js';
-import { idOf, notFound, pageLinks, parse } from './route-input.js';
+import { idOf, notFound, pageLinks, parse, targetAccessOf } from './route-input.js';
 
 const listRecentBatches: RouteHandler = async (
   request,
@@ -28,7 +28,8 @@ const getBatch: RouteHandler = async (request, _reply, { producer }) => {
 const listBatchRequests: RouteHandler = async (request, _reply, { producer }) => {
   const id = idOf(request);
   const page = parse(pageQuerySchema, request.query);
-  const result = (await producer.listBatchRequests(id, page)) ?? notFound('batch', id);
+  const result =
+    (await producer.listBatchRequests(id, page, targetAccessOf(request))) ?? notFound('batch', id);
   return { ...result, links: pageLinks(`/v1/batches/${id}/requests`, page, result.total) };
 };
 

@@ -4,7 +4,7 @@ import { eventStreamMessageSchema, eventsHeadersSchema, eventsQuerySchema } from
 import { errorAnswer } from './error-answer.js';
 import type { Producer } from './producer.js';
 import { producerErrorCodes as codes } from './producer-error.js';
-import { parse } from './route-input.js';
+import { parse, targetAccessOf } from './route-input.js';
 import { type SseMessage, writeSseStream } from './sse.js';
 
 const streamEvents: RouteHandler = async (request, reply, context) => {
@@ -19,6 +19,7 @@ const streamEvents: RouteHandler = async (request, reply, context) => {
   const events = context.producer.events({
     signal: controller.signal,
     follow: query.follow,
+    ...targetAccessOf(request),
     ...(query.batchId === undefined ? {} : { batchId: query.batchId }),
     ...(query.types === undefined ? {} : { types: query.types }),
     ...(after === undefined ? {} : { after }),

@@ -106,6 +106,11 @@ export interface EventsOptions {
   follow?: boolean;
   /** Ends the iteration. */
   signal?: AbortSignal;
+  /**
+   * Only the request events of requests to these targets; `batch.completed` (counts, no request) still
+   * passes. @defaultValue every target
+   */
+  allowedTargets?: ReadonlySet<string> | undefined;
 }
 
 export interface StreamedEvent {
@@ -125,9 +130,11 @@ export interface Producer extends AsyncDisposable {
    * first: those running or recently ended. A batch whose requests AIQUM has not accepted yet has no events.
    */
   recentBatches(limit: number): Promise<BatchView[]>;
+  /** A page of a batch's requests; those whose target the caller may not use are left out. */
   listBatchRequests(
     batchId: string,
     page: { offset: number; limit: number },
+    access?: TargetAccess,
   ): Promise<BatchRequestsPage | undefined>;
   /** Ends a request that has not completed as `cancelled`; the AIQUM job itself, if any, keeps running. */
   cancel(requestId: string, access?: TargetAccess): Promise<RequestView>;
@@ -240,8 +247,7 @@ class RedisProducer implements Producer {
   get(requestId: string, access: TargetAccess = {}): Promise<RequestView | undefined> {
     return this.#guard('get', async () => {
       const view = await this.#store.get(requestId);
-      const hidden = view !== undefined && access.allowedTargets?.has(view.target) === false;
-      return hidden ? undefined : view;
+      return view !== undefined && isAllowed(view.target, access) ? view : undefined;
     });
   }
 
@@ -266,6 +272,7 @@ class RedisProducer implements Producer {
   listBatchRequests(
     batchId: string,
     page: { offset: number; limit: number },
+    access: TargetAccess = {},
   ): Promise<BatchRequestsPage | undefined> {
     return this.#guard('listBatchRequests', async () => {
       const batch = await this.#store.getBatch(batchId);
@@ -277,7 +284,9 @@ class RedisProducer implements Producer {
         total: batch.total,
         offset: page.offset,
         limit: page.limit,
-        requests: views.filter((view): view is RequestView => view !== undefined),
+        requests: views.filter(
+          (view): view is RequestView => view !== undefined && isAllowed(view.target, access),
+        ),
       };
     });
   }
@@ -367,6 +376,7 @@ class RedisProducer implements Producer {
           }
           if (types !== undefined && !types.has(event.type)) continue;
           if (options.batchId !== undefined && event.batchId !== options.batchId) continue;
+          if (event.type !== 'batch.completed' && !isAllowed(event.target, options)) continue;
           yield { streamId, event };
         }
       }
@@ -578,12 +588,15 @@ function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T>
   return parsed.data;
 }
 
+function isAllowed(target: string, access: TargetAccess): boolean {
+  return access.allowedTargets === undefined || access.allowedTargets.has(target);
+}
+
 /** Refuses, naming them, the targets among `targets` that the caller may not use. */
 function refuseOtherTargets(targets: readonly string[], access: TargetAccess): void {
+  const refused = [...new Set(targets)].filter((target) => !isAllowed(target, access));
   const allowed = access.allowedTargets;
-  if (allowed === undefined) return;
-  const refused = [...new Set(targets)].filter((target) => !allowed.has(target));
-  if (refused.length === 0) return;
+  if (refused.length === 0 || allowed === undefined) return;
   throw new ProducerError(
     producerErrorCodes.forbiddenTarget,
     `this token may not use target ${refused.join(', ')} (it may use ${[...allowed].join(', ')})`,

@@ -116,9 +116,35 @@ describe('named tokens with scopes', () => {
     expect(cancel.statusCode).toBe(403);
     expect(cancel.json().error).toMatchObject({ code: 'FORBIDDEN_TARGET', details: { targets: ['prod'] } });
     expect((await h.store.get(prodId))?.status).toBe('queued');
-    // Another target's requests are not its to see.
+    // Another target's requests are not its to see: not alone, not in a batch, not in the event stream.
     const read = await h.server.inject({ url: `/v1/requests/${prodId}`, headers: bearer(labOperatorToken) });
     expect(read.statusCode).toBe(404);
+    const mixed = await h.server.inject({
+      method: 'POST',
+      url: '/v1/batches',
+      headers: bearer(testToken),
+      payload: { requests: [labLun, prodLun] },
+    });
+    const { batchId, requestIds } = mixed.json();
+    const page = await h.server.inject({
+      url: `/v1/batches/${batchId}/requests`,
+      headers: bearer(labOperatorToken),
+    });
+    expect(page.json().requests.map((view: { target: string }) => view.target)).toEqual(['lab']);
+    await h.producer.cancel(prodId);
+    for (const requestId of requestIds) await h.producer.cancel(requestId);
+    const stream = await h.server.inject({
+      url: '/v1/events?follow=false&after=0',
+      headers: bearer(labOperatorToken),
+    });
+    const seen = stream.body
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => JSON.parse(line.slice('data: '.length)));
+    expect(seen.filter((event) => event.type === 'request.completed').map((event) => event.target)).toEqual([
+      'lab',
+    ]);
+    expect(seen.filter((event) => event.type === 'batch.completed')).toHaveLength(1);
   });
 
   it("keeps the token's name as submittedBy in the record, the views and the completion events", async () => {
