@@ -67,7 +67,9 @@ export const batchRoutes: readonly ApiRoute[] = [
     url: '/v1/batches/:id/requests',
     operationId: 'listBatchRequests',
     summary: 'List the requests of a batch',
-    description: 'In batch order, one page at a time; `links.next` is there while more follow.',
+    description:
+      'In batch order, one page at a time; `links.next` is there while more follow. A token limited to ' +
+      'targets sees the requests of its targets only.',
     tag: 'batches',
     access: 'read',
     params: idParamsSchema,

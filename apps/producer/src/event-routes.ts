@@ -66,7 +66,8 @@ export const eventRoutes: readonly ApiRoute[] = [
       'Each message has `id:` (its stream entry id), `event:` (its type) and one `data:` line of JSON: an ' +
       '`Event`. A failure after the stream opened ends it with an `error` message whose data is an error ' +
       'body; reconnect with `Last-Event-ID`. Comment lines keep the stream alive (every 15 s). With ' +
-      '`follow=false` the stream ends after the events retained when it opened.',
+      '`follow=false` the stream ends after the events retained when it opened. A token limited to targets ' +
+      'gets the request events of its targets only (and every `batch.completed`).',
     tag: 'events',
     access: 'read',
     query: eventsQuerySchema,
