@@ -38,6 +38,8 @@ export const batchViewSchema = z.object({
   createdAt: z.number().int(),
   finishedAt: z.number().int().optional(),
   metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+  /** Name of the API token that submitted it. */
+  submittedBy: z.string().optional(),
 });
 
 /** Answer of `GET /v1/batches`. */

@@ -70,9 +70,17 @@ export interface ProducerOptions {
   idempotencyWaitMs?: number;
 }
 
-export interface SubmitOptions {
+/** The targets a caller may use; a caller limited to some gets 403 `FORBIDDEN_TARGET` for the others. */
+export interface TargetAccess {
+  /** @defaultValue every configured target */
+  allowedTargets?: ReadonlySet<string> | undefined;
+}
+
+export interface SubmitOptions extends TargetAccess {
   /** Same key and body: the first answer, nothing new enqueued. Same key, other body: 409. */
   idempotencyKey?: string;
+  /** Who asks (an API token's name): kept in the records and events as `submittedBy`, for audits. */
+  submittedBy?: string | undefined;
 }
 
 export interface BatchRequestsPage {
@@ -98,6 +106,11 @@ export interface EventsOptions {
   follow?: boolean;
   /** Ends the iteration. */
   signal?: AbortSignal;
+  /**
+   * Only the request events of requests to these targets; `batch.completed` (counts, no request) still
+   * passes. @defaultValue every target
+   */
+  allowedTargets?: ReadonlySet<string> | undefined;
 }
 
 export interface StreamedEvent {
@@ -109,21 +122,24 @@ export interface StreamedEvent {
 export interface Producer extends AsyncDisposable {
   submit(input: unknown, options?: SubmitOptions): Promise<SubmitAnswer>;
   submitBatch(input: unknown, options?: SubmitOptions): Promise<BatchAnswer>;
-  get(requestId: string): Promise<RequestView | undefined>;
+  /** The request; undefined when there is none, or when its target is not one the caller may use. */
+  get(requestId: string, access?: TargetAccess): Promise<RequestView | undefined>;
   getBatch(batchId: string): Promise<BatchView | undefined>;
   /**
    * The batches of the latest events (the last {@link recentEventsScanned} of the stream), most recent
    * first: those running or recently ended. A batch whose requests AIQUM has not accepted yet has no events.
    */
   recentBatches(limit: number): Promise<BatchView[]>;
+  /** A page of a batch's requests; those whose target the caller may not use are left out. */
   listBatchRequests(
     batchId: string,
     page: { offset: number; limit: number },
+    access?: TargetAccess,
   ): Promise<BatchRequestsPage | undefined>;
   /** Ends a request that has not completed as `cancelled`; the AIQUM job itself, if any, keeps running. */
-  cancel(requestId: string): Promise<RequestView>;
+  cancel(requestId: string, access?: TargetAccess): Promise<RequestView>;
   /** Moves the next poll of a tracked request to now. */
-  pollNow(requestId: string): Promise<RequestView>;
+  pollNow(requestId: string, access?: TargetAccess): Promise<RequestView>;
   events(options?: EventsOptions): AsyncGenerator<StreamedEvent>;
   /** Answers when Redis does; throws otherwise. */
   ping(): Promise<void>;
@@ -193,13 +209,19 @@ class RedisProducer implements Producer {
   async submit(input: unknown, options: SubmitOptions = {}): Promise<SubmitAnswer> {
     const parsed = parseInput(requestInputSchema, input);
     const now = this.#now();
-    const spec = this.#buildSpecs([parsed], now, undefined, '')[0];
+    const spec = this.#buildSpecs([parsed], now, { submittedBy: options.submittedBy }, '')[0];
     // One spec in, one spec out; the guard satisfies noUncheckedIndexedAccess.
     if (spec === undefined) throw new Error('no request spec was built');
+    refuseOtherTargets([spec.target], options);
     return this.#idempotent(options, 'submit', input, submitAnswerSchema, async () => {
       await this.#enqueue([spec]);
       this.#logger.info(
-        { requestId: spec.requestId, target: spec.target, method: spec.method },
+        {
+          requestId: spec.requestId,
+          target: spec.target,
+          method: spec.method,
+          submittedBy: spec.submittedBy,
+        },
         'request queued',
       );
       return { requestId: spec.requestId, status: 'queued' as const };
@@ -209,16 +231,24 @@ class RedisProducer implements Producer {
   async submitBatch(input: unknown, options: SubmitOptions = {}): Promise<BatchAnswer> {
     const parsed = parseInput(batchInputSchema, input);
     const batchId = randomUUID();
-    const specs = this.#buildSpecs(parsed.requests, this.#now(), batchId, 'requests');
+    const { submittedBy } = options;
+    const specs = this.#buildSpecs(parsed.requests, this.#now(), { batchId, submittedBy }, 'requests');
+    refuseOtherTargets(
+      specs.map((spec) => spec.target),
+      options,
+    );
     return this.#idempotent(options, 'batch', input, batchAnswerSchema, async () => {
-      await this.#enqueue(specs, { batchId, metadata: parsed.metadata });
-      this.#logger.info({ batchId, total: specs.length }, 'batch queued');
+      await this.#enqueue(specs, { batchId, metadata: parsed.metadata, submittedBy });
+      this.#logger.info({ batchId, total: specs.length, submittedBy }, 'batch queued');
       return { batchId, requestIds: specs.map((spec) => spec.requestId), total: specs.length };
     });
   }
 
-  get(requestId: string): Promise<RequestView | undefined> {
-    return this.#guard('get', () => this.#store.get(requestId));
+  get(requestId: string, access: TargetAccess = {}): Promise<RequestView | undefined> {
+    return this.#guard('get', async () => {
+      const view = await this.#store.get(requestId);
+      return view !== undefined && isAllowed(view.target, access) ? view : undefined;
+    });
   }
 
   getBatch(batchId: string): Promise<BatchView | undefined> {
@@ -242,6 +272,7 @@ class RedisProducer implements Producer {
   listBatchRequests(
     batchId: string,
     page: { offset: number; limit: number },
+    access: TargetAccess = {},
   ): Promise<BatchRequestsPage | undefined> {
     return this.#guard('listBatchRequests', async () => {
       const batch = await this.#store.getBatch(batchId);
@@ -253,14 +284,17 @@ class RedisProducer implements Producer {
         total: batch.total,
         offset: page.offset,
         limit: page.limit,
-        requests: views.filter((view): view is RequestView => view !== undefined),
+        requests: views.filter(
+          (view): view is RequestView => view !== undefined && isAllowed(view.target, access),
+        ),
       };
     });
   }
 
-  cancel(requestId: string): Promise<RequestView> {
+  cancel(requestId: string, access: TargetAccess = {}): Promise<RequestView> {
     return this.#guard('cancel', async () => {
       const view = await this.#existing(requestId);
+      refuseOtherTargets([view.target], access);
       if (view.status === 'completed') throw alreadyCompleted(view);
       const result = await this.#store.complete(
         view,
@@ -276,9 +310,10 @@ class RedisProducer implements Producer {
     });
   }
 
-  pollNow(requestId: string): Promise<RequestView> {
+  pollNow(requestId: string, access: TargetAccess = {}): Promise<RequestView> {
     return this.#guard('pollNow', async () => {
       const view = await this.#existing(requestId);
+      refuseOtherTargets([view.target], access);
       if (view.status !== 'tracking') {
         throw new ProducerError(
           producerErrorCodes.notPollable,
@@ -335,6 +370,7 @@ class RedisProducer implements Producer {
           }
           if (types !== undefined && !types.has(event.type)) continue;
           if (options.batchId !== undefined && event.batchId !== options.batchId) continue;
+          if (event.type !== 'batch.completed' && !isAllowed(event.target, options)) continue;
           yield { streamId, event };
         }
       }
@@ -406,7 +442,7 @@ class RedisProducer implements Producer {
   #buildSpecs(
     inputs: readonly ParsedRequestInput[],
     now: number,
-    batchId: string | undefined,
+    shared: { batchId?: string; submittedBy?: string | undefined },
     pathPrefix: string,
   ): RequestSpec[] {
     const issues: InputIssue[] = [];
@@ -428,7 +464,8 @@ class RedisProducer implements Producer {
         deadlineAt: now + deadlineSeconds * 1000,
         retryAmbiguous: input.retryAmbiguous,
       };
-      if (batchId !== undefined) spec.batchId = batchId;
+      if (shared.batchId !== undefined) spec.batchId = shared.batchId;
+      if (shared.submittedBy !== undefined) spec.submittedBy = shared.submittedBy;
       if (input.body !== undefined) spec.body = input.body;
       if (input.object !== undefined) spec.object = input.object;
       if (input.poll !== undefined) spec.poll = input.poll;
@@ -459,7 +496,10 @@ class RedisProducer implements Producer {
    * also runs after a timed-out `create`: on a Redis that hangs, it is queued behind the create it undoes.
    * It is sent, not awaited: on a hung Redis the caller gets its 503 after one command timeout, not two.
    */
-  async #enqueue(specs: RequestSpec[], batch?: { batchId: string; metadata: unknown }): Promise<void> {
+  async #enqueue(
+    specs: RequestSpec[],
+    batch?: { batchId: string; metadata: unknown; submittedBy: string | undefined },
+  ): Promise<void> {
     try {
       await this.#store.create(specs, batch);
       await this.#queue.addBulk(
@@ -540,6 +580,22 @@ function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T>
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw validationError(issuesOfZodError(parsed.error));
   return parsed.data;
+}
+
+function isAllowed(target: string, access: TargetAccess): boolean {
+  return access.allowedTargets === undefined || access.allowedTargets.has(target);
+}
+
+/** Refuses, naming them, the targets among `targets` that the caller may not use. */
+function refuseOtherTargets(targets: readonly string[], access: TargetAccess): void {
+  const refused = [...new Set(targets)].filter((target) => !isAllowed(target, access));
+  const allowed = access.allowedTargets;
+  if (refused.length === 0 || allowed === undefined) return;
+  throw new ProducerError(
+    producerErrorCodes.forbiddenTarget,
+    `this token may not use target ${refused.join(', ')} (it may use ${[...allowed].join(', ')})`,
+    { details: { targets: refused } },
+  );
 }
 
 function validationError(issues: InputIssue[]): ProducerError {

@@ -130,6 +130,8 @@ async function expectStored(requestId: string, input: ParsedRequestInput, batchI
     createdAt: spec.createdAt,
     deadlineAt: spec.createdAt + deadlineSeconds * 1_000,
     retryAmbiguous: input.retryAmbiguous,
+    // The harness's token, unnamed as in PRODUCER_API_TOKENS.
+    submittedBy: 'token-1',
   };
   if (batchId !== undefined) expected.batchId = batchId;
   if (input.body !== undefined) expected.body = input.body;

@@ -23,6 +23,8 @@ const requestIdentity = {
   method: requestMethodSchema,
   path: z.string(),
   metadata: metadata.optional(),
+  /** Name of the API token that submitted the request. */
+  submittedBy: z.string().optional(),
 };
 
 /** AIQUM accepted the call and returned a Job to track; `occurredAt` is when it answered. */
@@ -64,6 +66,8 @@ export const batchCompletedEventSchema = eventBase.extend({
   createdAt: isoTime,
   finishedAt: isoTime,
   metadata: metadata.optional(),
+  /** Name of the API token that submitted the batch. */
+  submittedBy: z.string().optional(),
 });
 
 export const eventSchema = z.discriminatedUnion('type', [

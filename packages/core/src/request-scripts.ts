@@ -283,6 +283,8 @@ if total then
       .. ',"createdAt":"' .. redis.call('HGET', KEYS[3], 'createdAtIso') .. '","finishedAt":"' .. ARGV[5] .. '"'
     local metadata = redis.call('HGET', KEYS[3], 'metadata')
     if metadata then batchEvent = batchEvent .. ',"metadata":' .. metadata end
+    local submittedBy = redis.call('HGET', KEYS[3], 'submittedBy')
+    if submittedBy then batchEvent = batchEvent .. ',"submittedBy":' .. cjson.encode(submittedBy) end
     redis.call('XADD', KEYS[2], '*', 'event', batchEvent .. '}')
     redis.call('EXPIRE', KEYS[3], ARGV[6])
     redis.call('EXPIRE', KEYS[4], ARGV[6])

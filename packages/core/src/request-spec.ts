@@ -35,6 +35,8 @@ export const requestSpecSchema = z.object({
     .optional(),
   retryAmbiguous: z.boolean(),
   metadata: z.record(z.string(), metadataValue).optional(),
+  /** Name of the API token that submitted it (`local` without tokens), for audits; absent from older records. */
+  submittedBy: z.string().min(1).optional(),
 });
 
 export type RequestSpec = z.output<typeof requestSpecSchema>;

@@ -46,6 +46,8 @@ export interface BatchView {
   createdAt: number;
   finishedAt?: number;
   metadata?: Record<string, string | number | boolean | null>;
+  /** Name of the API token that submitted it. */
+  submittedBy?: string;
 }
 
 /** How a request ended, as the code that ends it knows it. */
@@ -60,7 +62,7 @@ export interface Completion {
 /** What events say about the request they belong to: a spec or a view both have it. */
 export type RequestIdentity = Pick<
   RequestSpec,
-  'requestId' | 'batchId' | 'target' | 'method' | 'path' | 'metadata' | 'createdAt'
+  'requestId' | 'batchId' | 'target' | 'method' | 'path' | 'metadata' | 'createdAt' | 'submittedBy'
 >;
 
 /** What `complete` needs to know of the request besides its identity (from the record or the worker). */
@@ -233,6 +235,7 @@ const batchHashSchema = z.object({
   metadata: jsonField(
     z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
   ).optional(),
+  submittedBy: z.string().min(1).optional(),
 });
 
 export interface RequestStoreOptions {
@@ -277,7 +280,7 @@ export class RequestStore {
    */
   async create(
     specs: readonly RequestSpec[],
-    batch?: { batchId: string; metadata?: unknown },
+    batch?: { batchId: string; metadata?: unknown; submittedBy?: string | undefined },
   ): Promise<void> {
     const now = this.#now();
     const keys: string[] = [];
@@ -291,6 +294,7 @@ export class RequestStore {
         createdAtIso: new Date(now).toISOString(),
       };
       if (batch.metadata !== undefined) fields.metadata = JSON.stringify(batch.metadata);
+      if (batch.submittedBy !== undefined) fields.submittedBy = batch.submittedBy;
       keys.push(this.#keys.batch(batch.batchId), this.#keys.batchRequests(batch.batchId));
       args.push(JSON.stringify(fields), this.#ttlUntil(Math.max(...specs.map((spec) => spec.deadlineAt))));
     } else {
@@ -371,6 +375,7 @@ export class RequestStore {
     };
     if (batch.finishedAt !== undefined) view.finishedAt = batch.finishedAt;
     if (batch.metadata !== undefined) view.metadata = batch.metadata;
+    if (batch.submittedBy !== undefined) view.submittedBy = batch.submittedBy;
     return view;
   }
 
@@ -751,6 +756,7 @@ function identityOf(spec: RequestIdentity) {
     method: spec.method,
     path: spec.path,
     ...(spec.metadata === undefined ? {} : { metadata: spec.metadata }),
+    ...(spec.submittedBy === undefined ? {} : { submittedBy: spec.submittedBy }),
   };
 }
 
