@@ -3,6 +3,7 @@ import {
   type AiqumJobsEvent,
   type BatchView,
   batchInputSchema,
+  batchView,
   createLogger,
   createRedisKeys,
   createRequestQueue,
@@ -20,6 +21,8 @@ import {
   type RequestView,
   requestErrorCodes,
   requestInputSchema,
+  requestView,
+  type StoredRequest,
   streamIdSchema,
 } from '@aiqum-jobs/core';
 import type { Queue } from 'bullmq';
@@ -218,11 +221,17 @@ class RedisProducer implements Producer {
   }
 
   get(requestId: string): Promise<RequestView | undefined> {
-    return this.#guard('get', () => this.#store.get(requestId));
+    return this.#guard('get', async () => {
+      const stored = await this.#store.get(requestId);
+      return stored === undefined ? undefined : requestView(stored);
+    });
   }
 
   getBatch(batchId: string): Promise<BatchView | undefined> {
-    return this.#guard('getBatch', () => this.#store.getBatch(batchId));
+    return this.#guard('getBatch', async () => {
+      const stored = await this.#store.getBatch(batchId);
+      return stored === undefined ? undefined : batchView(stored);
+    });
   }
 
   recentBatches(limit: number): Promise<BatchView[]> {
@@ -235,7 +244,7 @@ class RedisProducer implements Producer {
         if (batchIds.size === limit) break;
       }
       const batches = await Promise.all([...batchIds].map((batchId) => this.#store.getBatch(batchId)));
-      return batches.filter((batch): batch is BatchView => batch !== undefined);
+      return batches.flatMap((batch) => (batch === undefined ? [] : [batchView(batch)]));
     });
   }
 
@@ -247,13 +256,13 @@ class RedisProducer implements Producer {
       const batch = await this.#store.getBatch(batchId);
       if (batch === undefined) return undefined;
       const ids = await this.#store.listBatchRequestIds(batchId, page.offset, page.limit);
-      const views = await this.#store.getMany(ids);
+      const stored = await this.#store.getMany(ids);
       return {
         batchId,
         total: batch.total,
         offset: page.offset,
         limit: page.limit,
-        requests: views.filter((view): view is RequestView => view !== undefined),
+        requests: stored.flatMap((request) => (request === undefined ? [] : [requestView(request)])),
       };
     });
   }
@@ -278,7 +287,7 @@ class RedisProducer implements Producer {
       if (result !== 'completed') throw alreadyCompleted(after);
       await this.#removeWaitingJob(requestId);
       this.#logger.info({ requestId }, 'request cancelled');
-      return after;
+      return requestView(after);
     });
   }
 
@@ -298,7 +307,7 @@ class RedisProducer implements Producer {
           'no poll is waiting to be moved forward: a poll is running or about to',
         );
       }
-      return view;
+      return requestView(view);
     });
   }
 
@@ -390,7 +399,7 @@ class RedisProducer implements Producer {
     return last?.[0] ?? '0-0';
   }
 
-  async #existing(requestId: string): Promise<RequestView> {
+  async #existing(requestId: string): Promise<StoredRequest> {
     const view = await this.#store.get(requestId);
     if (view === undefined) throw new ProducerError(producerErrorCodes.notFound, `no request ${requestId}`);
     return view;
@@ -558,7 +567,7 @@ function describeIssues(issues: readonly InputIssue[]): string {
   return `invalid input: ${shown.join('; ')}${more}`;
 }
 
-function alreadyCompleted(view: RequestView): ProducerError {
+function alreadyCompleted(view: StoredRequest): ProducerError {
   return new ProducerError(
     producerErrorCodes.requestCompleted,
     `the request already completed with outcome ${view.outcome ?? 'unknown'}`,

@@ -37,6 +37,7 @@ export {
   requestAcceptedEventSchema,
   requestCompletedEventSchema,
 } from './events.js';
+export { isoTime, isoTimeSchema } from './iso-time.js';
 export { jsonValueSchema } from './json-value.js';
 export {
   type CreateLoggerOptions,
@@ -110,12 +111,11 @@ export {
   jobResultSchema,
   jobStateSchema,
   type RequestSpec,
-  type RequestView,
   requestSpecSchema,
-  requestViewSchema,
+  type StoredRequest,
+  storedRequestSchema,
 } from './request-spec.js';
 export {
-  type BatchView,
   type CallSlot,
   type ClaimedPoll,
   type ClaimedPolls,
@@ -129,6 +129,7 @@ export {
   type RequestStoreOptions,
   type StepRequest,
   type StepStart,
+  type StoredBatch,
   type TrackedFacts,
 } from './request-store.js';
 export { Secret } from './secret.js';
@@ -145,3 +146,11 @@ export {
   targetsFileSchema,
 } from './target-config.js';
 export { redisNowLua, type TargetLimits } from './target-limiter.js';
+export {
+  type BatchView,
+  batchView,
+  batchViewSchema,
+  type RequestView,
+  requestView,
+  requestViewSchema,
+} from './views.js';
