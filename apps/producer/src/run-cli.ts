@@ -5,6 +5,7 @@ import {
   type Environment,
   eventTypeSchema,
   eventTypes,
+  looksLikeAiqumServerApi,
   type RequestView,
 } from '@aiqum-jobs/core';
 import { z } from 'zod';
@@ -37,7 +38,13 @@ export interface CliContext {
 const exitCodes = { succeeded: 0, notAllSucceeded: 1, usage: 2, unreachable: 3 } as const;
 
 const clientEnvSchema = z.object({
-  AIQUM_JOBS_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8080'),
+  AIQUM_JOBS_URL: z
+    .url({ protocol: /^https?$/ })
+    .refine(
+      (value) => !looksLikeAiqumServerApi(new URL(value)),
+      'looks like an AIQUM server (an /api path), not the aiqum-jobs API: that URL goes in AIQUM_URL, for the worker',
+    )
+    .default('http://127.0.0.1:8080'),
   AIQUM_JOBS_TOKEN: z.string().min(1).optional(),
 });
 

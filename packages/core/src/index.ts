@@ -146,6 +146,7 @@ export {
   targetsFileSchema,
 } from './target-config.js';
 export { redisNowLua, type TargetLimits } from './target-limiter.js';
+export { looksLikeAiqumJobsApi, looksLikeAiqumServerApi } from './url-mixups.js';
 export {
   type BatchView,
   batchView,
