@@ -34,7 +34,7 @@ export interface CliContext {
   watchIntervalMs?: number;
 }
 
-/** The exit codes automation relies on; README documents them. */
+/** The exit codes automation relies on; docs/CLI.md documents them. */
 const exitCodes = { succeeded: 0, notAllSucceeded: 1, usage: 2, unreachable: 3 } as const;
 
 const clientEnvSchema = z.object({

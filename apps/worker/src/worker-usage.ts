@@ -1,8 +1,8 @@
-/** `aiqum-worker --help`: what it reads from the environment; README.md's Configuration says the rest. */
+/** `aiqum-worker --help`: what it reads from the environment; docs/CONFIGURATION.md says the rest. */
 export const workerUsage = `usage: aiqum-worker
 
 Submits queued AIQUM requests, re-polls their Jobs through Redis and completes them, until SIGTERM or SIGINT.
-Every setting comes from the environment (README.md, section Configuration, has defaults and details):
+Every setting comes from the environment (docs/CONFIGURATION.md has defaults and details):
 
   REDIS_URL or REDIS_CLUSTER_NODES             the Redis, or the Redis Cluster's nodes
   AIQUM_JOBS_PREFIX                            prefix of every Redis key (default {aiqum-jobs})
