@@ -82,4 +82,19 @@ describe('the times of the API views', () => {
       finishedAt: batchCompleted.finishedAt,
     });
   });
+
+  it('are documented as date-time strings in the OpenAPI document', async () => {
+    const document = (await getJson('/openapi.json')) as {
+      components: {
+        schemas: Record<string, { properties: Record<string, { type?: string; format?: string }> }>;
+      };
+    };
+    const { Request: request, Batch: batch } = document.components.schemas;
+    for (const field of ['createdAt', 'deadlineAt', 'submittedAt', 'finishedAt']) {
+      expect(request?.properties[field], field).toMatchObject({ type: 'string', format: 'date-time' });
+    }
+    for (const field of ['createdAt', 'finishedAt']) {
+      expect(batch?.properties[field], field).toMatchObject({ type: 'string', format: 'date-time' });
+    }
+  });
 });
