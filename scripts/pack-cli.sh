@@ -18,14 +18,14 @@ cp -R "$producer/package.json" "$producer/README.md" "$producer/bin" "$producer/
 # Each bundled package: its package.json and build, nothing of its sources or tests.
 bundled="$(node -e 'console.log(require(process.argv[1]).bundleDependencies.join("\n"))' "$producer/package.json")"
 for name in $bundled; do
-  source="$(node -e 'console.log(require("node:path").dirname(require("node:fs").realpathSync(process.argv[1])))' \
+  built="$(node -e 'console.log(require("node:path").dirname(require("node:fs").realpathSync(process.argv[1])))' \
     "$root/node_modules/$name/package.json")"
-  if [ ! -d "$source/dist" ]; then
+  if [ ! -d "$built/dist" ]; then
     echo "pack-cli: $name has no dist/: build first (npm run build)" >&2
     exit 1
   fi
   mkdir -p "$stage/node_modules/$name"
-  cp -R "$source/package.json" "$source/dist" "$stage/node_modules/$name/"
+  cp -R "$built/package.json" "$built/dist" "$stage/node_modules/$name/"
 done
 
 cd "$stage"
