@@ -1,8 +1,8 @@
+import { batchViewSchema } from '@aiqum-jobs/core';
 import type { z } from 'zod';
 import type { ApiRoute, RouteHandler } from './api-route.js';
 import {
   batchRequestsPageSchema,
-  batchViewSchema,
   idParamsSchema,
   pageQuerySchema,
   recentBatchesQuerySchema,

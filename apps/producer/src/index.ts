@@ -9,7 +9,6 @@ export {
   batchAnswerSchema,
   batchRequestsPageSchema,
   batchResponseSchema,
-  batchViewSchema,
   type ErrorBody,
   errorBodySchema,
   type SubmitAnswer,

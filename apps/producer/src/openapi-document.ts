@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   batchCompletedEventSchema,
   batchInputSchema,
+  batchViewSchema,
   eventSchema,
   jsonValueSchema,
   requestAcceptedEventSchema,
@@ -15,7 +16,6 @@ import { type ApiResponse, type ApiRoute, apiTags } from './api-route.js';
 import {
   batchRequestsPageSchema,
   batchResponseSchema,
-  batchViewSchema,
   deadLetterPageSchema,
   errorBodySchema,
   eventStreamMessageSchema,

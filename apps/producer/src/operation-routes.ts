@@ -63,7 +63,7 @@ export const operationRoutes: readonly ApiRoute[] = [
     operationId: 'metrics',
     summary: 'Prometheus metrics',
     description:
-      'The Prometheus text exposition (see "Metrics" in the README). Open, unless `AIQUM_JOBS_METRICS_TOKEN` ' +
+      'The Prometheus text exposition (see docs/METRICS.md). Open, unless `AIQUM_JOBS_METRICS_TOKEN` ' +
       'is set: then it needs `Authorization: Bearer <that token>` (API tokens do not open it).',
     tag: 'operations',
     access: 'public',

@@ -3,6 +3,7 @@ import {
   type AiqumJobsEvent,
   type BatchView,
   batchInputSchema,
+  batchView,
   createLogger,
   createRedisKeys,
   createRequestQueue,
@@ -20,6 +21,8 @@ import {
   type RequestView,
   requestEndings,
   requestInputSchema,
+  requestView,
+  type StoredRequest,
   streamIdSchema,
 } from '@aiqum-jobs/core';
 import type { Queue } from 'bullmq';
@@ -246,13 +249,16 @@ class RedisProducer implements Producer {
 
   get(requestId: string, access: TargetAccess = {}): Promise<RequestView | undefined> {
     return this.#guard('get', async () => {
-      const view = await this.#store.get(requestId);
-      return view !== undefined && isAllowed(view.target, access) ? view : undefined;
+      const stored = await this.#store.get(requestId);
+      return stored !== undefined && isAllowed(stored.target, access) ? requestView(stored) : undefined;
     });
   }
 
   getBatch(batchId: string): Promise<BatchView | undefined> {
-    return this.#guard('getBatch', () => this.#store.getBatch(batchId));
+    return this.#guard('getBatch', async () => {
+      const stored = await this.#store.getBatch(batchId);
+      return stored === undefined ? undefined : batchView(stored);
+    });
   }
 
   recentBatches(limit: number): Promise<BatchView[]> {
@@ -265,7 +271,7 @@ class RedisProducer implements Producer {
         if (batchIds.size === limit) break;
       }
       const batches = await Promise.all([...batchIds].map((batchId) => this.#store.getBatch(batchId)));
-      return batches.filter((batch): batch is BatchView => batch !== undefined);
+      return batches.flatMap((batch) => (batch === undefined ? [] : [batchView(batch)]));
     });
   }
 
@@ -278,14 +284,14 @@ class RedisProducer implements Producer {
       const batch = await this.#store.getBatch(batchId);
       if (batch === undefined) return undefined;
       const ids = await this.#store.listBatchRequestIds(batchId, page.offset, page.limit);
-      const views = await this.#store.getMany(ids);
+      const stored = await this.#store.getMany(ids);
       return {
         batchId,
         total: batch.total,
         offset: page.offset,
         limit: page.limit,
-        requests: views.filter(
-          (view): view is RequestView => view !== undefined && isAllowed(view.target, access),
+        requests: stored.flatMap((request) =>
+          request === undefined || !isAllowed(request.target, access) ? [] : [requestView(request)],
         ),
       };
     });
@@ -306,7 +312,7 @@ class RedisProducer implements Producer {
       if (result !== 'completed') throw alreadyCompleted(after);
       await this.#removeWaitingJob(requestId);
       this.#logger.info({ requestId }, 'request cancelled');
-      return after;
+      return requestView(after);
     });
   }
 
@@ -327,7 +333,7 @@ class RedisProducer implements Producer {
           'no poll is waiting to be moved forward: a poll is running or about to',
         );
       }
-      return view;
+      return requestView(view);
     });
   }
 
@@ -420,7 +426,7 @@ class RedisProducer implements Producer {
     return last?.[0] ?? '0-0';
   }
 
-  async #existing(requestId: string): Promise<RequestView> {
+  async #existing(requestId: string): Promise<StoredRequest> {
     const view = await this.#store.get(requestId);
     if (view === undefined) throw new ProducerError(producerErrorCodes.notFound, `no request ${requestId}`);
     return view;
@@ -608,7 +614,7 @@ function describeIssues(issues: readonly InputIssue[]): string {
   return `invalid input: ${shown.join('; ')}${more}`;
 }
 
-function alreadyCompleted(view: RequestView): ProducerError {
+function alreadyCompleted(view: StoredRequest): ProducerError {
   return new ProducerError(
     producerErrorCodes.requestCompleted,
     `the request already completed with outcome ${view.outcome ?? 'unknown'}`,

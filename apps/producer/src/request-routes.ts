@@ -23,7 +23,7 @@ export const requestRoutes: readonly ApiRoute[] = [
     operationId: 'getRequest',
     summary: 'Read a request',
     description:
-      'Its status, outcome, AIQUM job, last job state, results and error. Timestamps are epoch ms.',
+      'Its status, outcome, AIQUM job, last job state, results and error. Times are ISO 8601, as in the events.',
     tag: 'requests',
     access: 'read',
     params: idParamsSchema,

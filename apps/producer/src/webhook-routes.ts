@@ -84,7 +84,7 @@ export const webhookRoutes: readonly ApiRoute[] = [
     operationId: 'createSubscription',
     summary: 'Subscribe a URL to events',
     description:
-      'Each matching event is POSTed to `url`, signed with the secret (see the README). The URL must pass ' +
+      'Each matching event is POSTed to `url`, signed with the secret (see docs/WEBHOOKS.md). The URL must pass ' +
       'the allowlist (no loopback, private, link-local or reserved address unless allowed by ' +
       '`WEBHOOK_ALLOW_PRIVATE` or `WEBHOOK_ALLOWED_NETWORKS`); a refused one is a 400 that says why. The ' +
       'secret is generated when left out, and shown in this answer only.',

@@ -1,6 +1,7 @@
 import { parseApiPath } from '@aiqum-jobs/aiqum-client';
 import {
   batchInputSchema,
+  isoTime,
   type ParsedRequestInput,
   type RequestSpec,
   requestInputSchema,
@@ -144,7 +145,13 @@ async function expectStored(requestId: string, input: ParsedRequestInput, batchI
   expect(spec.path).toMatch(/^\/api\/[\x21-\x7e]+$/);
   expect(escapesApi(spec.path), spec.path).toBe(false);
   const { body: _body, ...viewed } = expected;
-  expect(await h.producer.get(requestId)).toMatchObject({ ...viewed, status: 'queued' });
+  // Views show the times in ISO 8601, as the events do.
+  expect(await h.producer.get(requestId)).toMatchObject({
+    ...viewed,
+    createdAt: isoTime(viewed.createdAt),
+    deadlineAt: isoTime(viewed.deadlineAt),
+    status: 'queued',
+  });
 }
 
 /**

@@ -38,6 +38,7 @@ export {
   requestAcceptedEventSchema,
   requestCompletedEventSchema,
 } from './events.js';
+export { isoTime, isoTimeSchema } from './iso-time.js';
 export { jsonValueSchema } from './json-value.js';
 export {
   type CreateLoggerOptions,
@@ -118,12 +119,11 @@ export {
   jobResultSchema,
   jobStateSchema,
   type RequestSpec,
-  type RequestView,
   requestSpecSchema,
-  requestViewSchema,
+  type StoredRequest,
+  storedRequestSchema,
 } from './request-spec.js';
 export {
-  type BatchView,
   type CallSlot,
   type ClaimedPoll,
   type ClaimedPolls,
@@ -135,6 +135,7 @@ export {
   type RequestState,
   RequestStore,
   type RequestStoreOptions,
+  type StoredBatch,
   type SubmissionRequest,
   type SubmissionStart,
   type TrackedFacts,
@@ -154,3 +155,12 @@ export {
   targetsFileSchema,
 } from './target-config.js';
 export { redisNowLua, type TargetLimits } from './target-limiter.js';
+export { looksLikeAiqumJobsApi, looksLikeAiqumServerApi } from './url-mixups.js';
+export {
+  type BatchView,
+  batchView,
+  batchViewSchema,
+  type RequestView,
+  requestView,
+  requestViewSchema,
+} from './views.js';

@@ -59,8 +59,8 @@ export type JobState = z.output<typeof jobStateSchema>;
 export const jobResultSchema = z.object({ name: z.string(), value: z.string() });
 export type JobResult = z.output<typeof jobResultSchema>;
 
-/** A request as producers and subscribers see it. Timestamps are epoch milliseconds. */
-export const requestViewSchema = requestSpecSchema.omit({ body: true }).extend({
+/** A request as the store keeps it. Timestamps are epoch milliseconds, as the worker computes with them. */
+export const storedRequestSchema = requestSpecSchema.omit({ body: true }).extend({
   status: requestStatusSchema,
   outcome: requestOutcomeSchema.optional(),
   job: jobRefSchema.optional(),
@@ -78,4 +78,4 @@ export const requestViewSchema = requestSpecSchema.omit({ body: true }).extend({
   submitAttempts: z.number().int(),
 });
 
-export type RequestView = z.output<typeof requestViewSchema>;
+export type StoredRequest = z.output<typeof storedRequestSchema>;

@@ -1,6 +1,7 @@
 import { type JobRef, jobRefSchema } from '@aiqum-jobs/aiqum-client';
 import { z } from 'zod';
 import { eventIds, type RequestAcceptedEvent, type RequestCompletedEvent } from './events.js';
+import { isoTime } from './iso-time.js';
 import type { RedisConnection } from './lua-script.js';
 import { type ResolvedReference, resolvedReferenceSchema } from './name-references.js';
 import {
@@ -29,14 +30,14 @@ import {
   jobResultSchema,
   jobStateSchema,
   type RequestSpec,
-  type RequestView,
   requestSpecSchema,
+  type StoredRequest,
 } from './request-spec.js';
 import { ScriptBatcher } from './script-batcher.js';
 import { limiterWindow, type TargetLimits } from './target-limiter.js';
 
-/** A batch as producers see it. Timestamps are epoch milliseconds. */
-export interface BatchView {
+/** A batch as the store keeps it. Timestamps are epoch milliseconds. */
+export interface StoredBatch {
   batchId: string;
   total: number;
   /** Requests by where they are: not yet accepted by AIQUM, tracked, finished. */
@@ -59,7 +60,7 @@ export interface Completion {
   response?: unknown;
 }
 
-/** What events say about the request they belong to: a spec or a view both have it. */
+/** What events say about the request they belong to: a spec or a stored request both have it. */
 export type RequestIdentity = Pick<
   RequestSpec,
   'requestId' | 'batchId' | 'target' | 'method' | 'path' | 'metadata' | 'createdAt' | 'submittedBy'
@@ -291,7 +292,7 @@ export class RequestStore {
         done: 0,
         tracking: 0,
         createdAt: now,
-        createdAtIso: new Date(now).toISOString(),
+        createdAtIso: isoTime(now),
       };
       if (batch.metadata !== undefined) fields.metadata = JSON.stringify(batch.metadata);
       if (batch.submittedBy !== undefined) fields.submittedBy = batch.submittedBy;
@@ -319,7 +320,7 @@ export class RequestStore {
     await this.#redis.del(...keys);
   }
 
-  async get(requestId: string): Promise<RequestView | undefined> {
+  async get(requestId: string): Promise<StoredRequest | undefined> {
     const hash = await this.#redis.hgetall(this.#keys.request(requestId));
     return decodeRequest(hash);
   }
@@ -343,7 +344,7 @@ export class RequestStore {
     return state;
   }
 
-  async getMany(requestIds: readonly string[]): Promise<Array<RequestView | undefined>> {
+  async getMany(requestIds: readonly string[]): Promise<Array<StoredRequest | undefined>> {
     if (requestIds.length === 0) return [];
     const pipeline = this.#redis.pipeline();
     for (const id of requestIds) pipeline.hgetall(this.#keys.request(id));
@@ -354,14 +355,14 @@ export class RequestStore {
     });
   }
 
-  async getBatch(batchId: string): Promise<BatchView | undefined> {
+  async getBatch(batchId: string): Promise<StoredBatch | undefined> {
     const hash = await this.#redis.hgetall(this.#keys.batch(batchId));
     if (Object.keys(hash).length === 0) return undefined;
     const batch = batchHashSchema.parse(hash);
     const byOutcome = Object.fromEntries(
       requestOutcomes.map((outcome) => [outcome, Number(hash[`count:${outcome}`] ?? 0)]),
     ) as Record<RequestOutcome, number>;
-    const view: BatchView = {
+    const view: StoredBatch = {
       batchId,
       total: batch.total,
       byStatus: {
@@ -444,7 +445,7 @@ export class RequestStore {
     const event: RequestAcceptedEvent = {
       id: eventIds.requestAccepted(spec.requestId),
       type: 'request.accepted',
-      occurredAt: new Date(submittedAt).toISOString(),
+      occurredAt: isoTime(submittedAt),
       ...identityOf(spec),
       job,
       ...(resolved.length > 0 ? { resolved: [...resolved] } : {}),
@@ -674,7 +675,7 @@ export class RequestStore {
     options: { slot?: CallSlot; countPoll?: boolean } = {},
   ): Promise<CompleteResult> {
     const now = this.#now();
-    const nowIso = new Date(now).toISOString();
+    const nowIso = isoTime(now);
     const fields: Record<string, string> = {};
     const event: Omit<RequestCompletedEvent, 'polls'> = {
       id: eventIds.requestCompleted(spec.requestId),
@@ -683,7 +684,7 @@ export class RequestStore {
       ...identityOf(spec),
       outcome: completion.outcome,
       jobResults: completion.jobResults ?? [],
-      createdAt: new Date(spec.createdAt).toISOString(),
+      createdAt: isoTime(spec.createdAt),
       finishedAt: nowIso,
     };
     if (facts.job) event.job = facts.job;
@@ -695,7 +696,7 @@ export class RequestStore {
       event.dialect = facts.dialect;
       fields.dialect = facts.dialect;
     }
-    if (facts.submittedAt !== undefined) event.submittedAt = new Date(facts.submittedAt).toISOString();
+    if (facts.submittedAt !== undefined) event.submittedAt = isoTime(facts.submittedAt);
     if (completion.jobState) {
       event.jobState = completion.jobState;
       fields.jobState = JSON.stringify(completion.jobState);
@@ -760,11 +761,11 @@ function identityOf(spec: RequestIdentity) {
   };
 }
 
-function decodeRequest(hash: Record<string, string>): RequestView | undefined {
+function decodeRequest(hash: Record<string, string>): StoredRequest | undefined {
   if (Object.keys(hash).length === 0) return undefined;
   const record = requestHashSchema.parse(hash);
   const { body: _body, ...spec } = record.spec;
-  const view: RequestView = {
+  const view: StoredRequest = {
     ...spec,
     status: record.status,
     jobResults: record.jobResults ?? [],
