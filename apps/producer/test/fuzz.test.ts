@@ -569,7 +569,10 @@ describe('paths that escape /api/', () => {
 
 // ---- properties ---------------------------------------------------------------------------------------
 
-describe('fuzzing the producer API: never 5xx, 400 for what the schemas refuse, nothing invalid enqueued', () => {
+// A property runs its thousands of inputs whatever they take: a busy machine must not cut it short.
+describe('fuzzing the producer API: never 5xx, 400 for what the schemas refuse, nothing invalid enqueued', {
+  timeout: 180_000,
+}, () => {
   it(`takes any JSON value as a request or batch body (${runs.values} inputs)`, async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('/v1/requests', '/v1/batches'), anyJson, (url, json) =>
