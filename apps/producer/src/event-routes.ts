@@ -3,9 +3,12 @@ import type { ApiRoute, RouteHandler } from './api-route.js';
 import { eventStreamMessageSchema, eventsHeadersSchema, eventsQuerySchema } from './api-schemas.js';
 import { errorAnswer } from './error-answer.js';
 import type { Producer } from './producer.js';
-import { producerErrorCodes as codes } from './producer-error.js';
+import { producerErrorCodes as codes, ProducerError } from './producer-error.js';
 import { parse } from './route-input.js';
 import { type SseMessage, writeSseStream } from './sse.js';
+
+/** When a refused stream should try again: streams last long, so a slot frees up rarely sooner. */
+const streamRetryAfterSeconds = 30;
 
 const streamEvents: RouteHandler = async (request, reply, context) => {
   const query = parse(eventsQuerySchema, request.query);
@@ -15,6 +18,16 @@ const streamEvents: RouteHandler = async (request, reply, context) => {
     typeof lastEventId === 'string' && lastEventId !== ''
       ? parse(eventsHeadersSchema.shape['Last-Event-ID'], lastEventId, 'Last-Event-ID')
       : query.after;
+  const slot = context.streamSlots.take(context.callerOf(request));
+  if ('refused' in slot) {
+    reply.header('retry-after', String(streamRetryAfterSeconds));
+    throw new ProducerError(
+      codes.tooManyEventStreams,
+      slot.refused === 'caller'
+        ? 'too many event streams are open for this token; close one (PRODUCER_MAX_EVENT_STREAMS_PER_TOKEN)'
+        : 'too many event streams are open on this producer; retry later (PRODUCER_MAX_EVENT_STREAMS)',
+    );
+  }
   const controller = new AbortController();
   const events = context.producer.events({
     signal: controller.signal,
@@ -32,6 +45,7 @@ const streamEvents: RouteHandler = async (request, reply, context) => {
       ...(context.heartbeatMs === undefined ? {} : { heartbeatMs: context.heartbeatMs }),
     });
   } finally {
+    slot.release();
     context.streams.delete(controller);
     controller.abort();
     context.countAnswer(request, reply);
@@ -65,7 +79,9 @@ export const eventRoutes: readonly ApiRoute[] = [
       'Each message has `id:` (its stream entry id), `event:` (its type) and one `data:` line of JSON: an ' +
       '`Event`. A failure after the stream opened ends it with an `error` message whose data is an error ' +
       'body; reconnect with `Last-Event-ID`. Comment lines keep the stream alive (every 15 s). With ' +
-      '`follow=false` the stream ends after the events retained when it opened.',
+      '`follow=false` the stream ends after the events retained when it opened. A producer serves at most ' +
+      '`PRODUCER_MAX_EVENT_STREAMS` streams at once, and `PRODUCER_MAX_EVENT_STREAMS_PER_TOKEN` per token; ' +
+      'past them, 429 `TOO_MANY_EVENT_STREAMS` with `Retry-After`.',
     tag: 'events',
     authenticated: true,
     query: eventsQuerySchema,
@@ -77,7 +93,7 @@ export const eventRoutes: readonly ApiRoute[] = [
         body: eventStreamMessageSchema,
       },
     },
-    errors: [codes.validationFailed],
+    errors: [codes.validationFailed, codes.tooManyEventStreams],
     handler: streamEvents,
   },
 ];

@@ -16,7 +16,12 @@ export {
   submitAnswerSchema,
   submitResponseSchema,
 } from './api-schemas.js';
-export { buildProducerServer, type ProducerServer, type ProducerServerOptions } from './http-server.js';
+export {
+  buildProducerServer,
+  defaultProducerLimits,
+  type ProducerServer,
+  type ProducerServerOptions,
+} from './http-server.js';
 export {
   type BatchRequestsPage,
   createProducer,
@@ -27,7 +32,7 @@ export {
   type StreamedEvent,
   type SubmitOptions,
 } from './producer.js';
-export { loadProducerConfig, type ProducerConfig } from './producer-config.js';
+export { loadProducerConfig, type ProducerConfig, type ProducerLimits } from './producer-config.js';
 export {
   type InputIssue,
   ProducerError,

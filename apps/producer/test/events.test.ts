@@ -1,7 +1,7 @@
 import type { RequestSpec } from '@aiqum-jobs/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ProducerApiClient } from '../src/api-client.js';
-import { type Harness, startHarness, testToken } from './harness.js';
+import { type Harness, queuedBatch as harnessQueuedBatch, startHarness, testToken } from './harness.js';
 
 let h: Harness;
 let baseUrl: string;
@@ -14,17 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-async function queuedBatch(count: number): Promise<{ batchId: string; specs: RequestSpec[] }> {
-  const answer = await h.producer.submitBatch({
-    requests: Array.from({ length: count }, (_, index) => ({
-      target: 'lab',
-      method: 'DELETE',
-      path: `/api/storage-provider/luns/lun-${index}`,
-    })),
-  });
-  const views = await h.store.getMany(answer.requestIds);
-  return { batchId: answer.batchId, specs: views.filter((view) => view !== undefined) };
-}
+const queuedBatch = (count: number) => harnessQueuedBatch(h, count);
 
 async function xreadClients(): Promise<number> {
   const list = String(await h.testRedis.connect().client('LIST'));

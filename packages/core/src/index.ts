@@ -133,7 +133,7 @@ export {
 } from './request-store.js';
 export { Secret } from './secret.js';
 export { ServedTargets, type UnservedTarget } from './served-targets.js';
-export { streamIdSchema } from './stream-id.js';
+export { compareStreamIds, streamIdSchema } from './stream-id.js';
 export { TargetCallGate } from './target-call-gate.js';
 export {
   longPollConfigSchema,
