@@ -40,10 +40,15 @@ const streamEvents: RouteHandler = async (request, reply, context) => {
   reply.raw.on('close', () => controller.abort());
   reply.hijack();
   try {
-    await writeSseStream(reply.raw, toSseMessages(events, request.log), {
+    const end = await writeSseStream(reply.raw, toSseMessages(events, request.log), {
       signal: controller.signal,
       ...(context.heartbeatMs === undefined ? {} : { heartbeatMs: context.heartbeatMs }),
     });
+    if (end === 'unread') {
+      request.log.info(
+        'event stream client read nothing for 4 heartbeats; disconnected (it resumes with Last-Event-ID)',
+      );
+    }
   } finally {
     slot.release();
     context.streams.delete(controller);
