@@ -3,6 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { ApiScope } from './api-scopes.js';
+import type { CallerKey } from './caller-key.js';
+import type { EventStreamSlots } from './event-stream-slots.js';
 import type { OpenApiDocument } from './openapi-document.js';
 import type { Producer } from './producer.js';
 import type { ProducerErrorCode } from './producer-error.js';
@@ -74,6 +76,10 @@ export interface RouteContext {
   document: OpenApiDocument;
   /** The open event streams: the server aborts them when it closes. */
   streams: Set<AbortController>;
+  /** Caps the open event streams, in all and per caller. */
+  streamSlots: EventStreamSlots;
+  /** Who a request comes from, for the caps and rate limits: its token's name, else its address. */
+  limitKeyOf: CallerKey;
   heartbeatMs: number | undefined;
   /** Counts an answer in the HTTP metrics; an event stream has no onResponse, so it counts itself. */
   countAnswer(request: FastifyRequest, reply: FastifyReply): void;

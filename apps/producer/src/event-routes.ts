@@ -3,9 +3,12 @@ import type { ApiRoute, RouteHandler } from './api-route.js';
 import { eventStreamMessageSchema, eventsHeadersSchema, eventsQuerySchema } from './api-schemas.js';
 import { errorAnswer } from './error-answer.js';
 import type { Producer } from './producer.js';
-import { producerErrorCodes as codes } from './producer-error.js';
+import { producerErrorCodes as codes, ProducerError } from './producer-error.js';
 import { parse, targetAccessOf } from './route-input.js';
 import { type SseMessage, writeSseStream } from './sse.js';
+
+/** When a refused stream should try again: streams last long, so a slot frees up rarely sooner. */
+const streamRetryAfterSeconds = 30;
 
 const streamEvents: RouteHandler = async (request, reply, context) => {
   const query = parse(eventsQuerySchema, request.query);
@@ -15,6 +18,16 @@ const streamEvents: RouteHandler = async (request, reply, context) => {
     typeof lastEventId === 'string' && lastEventId !== ''
       ? parse(eventsHeadersSchema.shape['Last-Event-ID'], lastEventId, 'Last-Event-ID')
       : query.after;
+  const slot = context.streamSlots.take(context.limitKeyOf(request));
+  if ('refused' in slot) {
+    reply.header('retry-after', String(streamRetryAfterSeconds));
+    throw new ProducerError(
+      codes.tooManyEventStreams,
+      slot.refused === 'caller'
+        ? 'too many event streams are open for this token; close one (PRODUCER_MAX_EVENT_STREAMS_PER_TOKEN)'
+        : 'too many event streams are open on this producer; retry later (PRODUCER_MAX_EVENT_STREAMS)',
+    );
+  }
   const controller = new AbortController();
   const events = context.producer.events({
     signal: controller.signal,
@@ -28,11 +41,17 @@ const streamEvents: RouteHandler = async (request, reply, context) => {
   reply.raw.on('close', () => controller.abort());
   reply.hijack();
   try {
-    await writeSseStream(reply.raw, toSseMessages(events, request.log), {
+    const end = await writeSseStream(reply.raw, toSseMessages(events, request.log), {
       signal: controller.signal,
       ...(context.heartbeatMs === undefined ? {} : { heartbeatMs: context.heartbeatMs }),
     });
+    if (end === 'unread') {
+      request.log.info(
+        'event stream client read nothing for 4 heartbeats; disconnected (it resumes with Last-Event-ID)',
+      );
+    }
   } finally {
+    slot.release();
     context.streams.delete(controller);
     controller.abort();
     context.countAnswer(request, reply);
@@ -67,7 +86,9 @@ export const eventRoutes: readonly ApiRoute[] = [
       '`Event`. A failure after the stream opened ends it with an `error` message whose data is an error ' +
       'body; reconnect with `Last-Event-ID`. Comment lines keep the stream alive (every 15 s). With ' +
       '`follow=false` the stream ends after the events retained when it opened. A token limited to targets ' +
-      'gets the request events of its targets only (and every `batch.completed`).',
+      'gets the request events of its targets only (and every `batch.completed`). A producer serves at most ' +
+      '`PRODUCER_MAX_EVENT_STREAMS` streams at once, and `PRODUCER_MAX_EVENT_STREAMS_PER_TOKEN` per token; ' +
+      'past them, 429 `TOO_MANY_EVENT_STREAMS` with `Retry-After`.',
     tag: 'events',
     access: 'read',
     query: eventsQuerySchema,
@@ -79,7 +100,7 @@ export const eventRoutes: readonly ApiRoute[] = [
         body: eventStreamMessageSchema,
       },
     },
-    errors: [codes.validationFailed],
+    errors: [codes.validationFailed, codes.tooManyEventStreams],
     handler: streamEvents,
   },
 ];

@@ -15,16 +15,20 @@ import { type ApiCaller, callerOfToken, localCaller, scopeRefusal } from './api-
 import type { RouteContext } from './api-route.js';
 import { apiRoutes } from './api-routes.js';
 import type { ApiToken } from './api-token-config.js';
+import { createCallerKey } from './caller-key.js';
 import { dashboardPublicRoutes, loginRedirectOf, registerDashboard } from './dashboard.js';
 import { DashboardSessions } from './dashboard-sessions.js';
 import { registerDocsPage } from './docs-page.js';
 import { errorAnswer, errorBody, unauthorized } from './error-answer.js';
+import { EventStreamSlots } from './event-stream-slots.js';
 import { loopbackRefusal } from './loopback-guard.js';
 import { buildOpenApiDocument } from './openapi-document.js';
 import { isDashboardRoute, isDocsPageAsset } from './page-paths.js';
 import type { Producer } from './producer.js';
+import type { ProducerLimits } from './producer-config.js';
 import { type ProducerError, producerErrorCodes } from './producer-error.js';
 import type { ProducerMetrics } from './producer-metrics.js';
+import { isRateLimited, registerRateLimits } from './rate-limits.js';
 import { scopeOfRoute } from './route-scopes.js';
 import { readSessionCookie } from './session-cookie.js';
 import { WebhookService } from './webhook-service.js';
@@ -46,6 +50,8 @@ export interface ProducerServerOptions {
   bodyLimitBytes?: number;
   /** Interval of SSE heartbeat comments. @defaultValue 15000 */
   heartbeatMs?: number;
+  /** Caps on streams, request rates and slow requests. @defaultValue those of {@link defaultProducerLimits} */
+  limits?: ProducerLimits;
   /** BullMQ queues the dashboard shows (bull-board, read-only). @defaultValue none */
   dashboardQueues?: readonly Queue[];
   /** Clock of dashboard sessions. @defaultValue `Date.now` */
@@ -68,13 +74,34 @@ const publicRoutes = new Set([
   ...dashboardPublicRoutes,
 ]);
 const describedRoutes = new Set(apiRoutes.map((route) => `${route.method} ${route.url}`));
+const unlimitedRoutes = new Set(apiRoutes.filter((route) => !isRateLimited(route)).map((route) => route.url));
+
+/** The limits of a server built without any: those of the configuration's defaults. */
+export const defaultProducerLimits: ProducerLimits = {
+  maxEventStreams: 100,
+  maxEventStreamsPerToken: 10,
+  rateLimitPerMinute: 1_200,
+  loginRateLimitPerMinute: 10,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+};
 
 /** The HTTP API. Every route is a thin layer over the {@link Producer} library: one code path. */
 export function buildProducerServer(options: ProducerServerOptions): ProducerServer {
   const { producer, logger } = options;
+  const limits = options.limits ?? defaultProducerLimits;
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: options.bodyLimitBytes ?? 8 * 1024 * 1024,
+    // A client that sends its headers or its body slowly cannot hold a connection (slowloris): Node closes
+    // it with 408 once the time is up. Streams are not affected: the timeouts end when the request has
+    // arrived, whatever the answer takes. Node checks every connection once per interval.
+    requestTimeout: limits.requestTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
     // Ids go into Redis keys and URLs are logged: keep both bounded.
     routerOptions: { maxParamLength: 200 },
     // A malformed percent-encoding in the URL fails in the router, before any hook or error handler:
@@ -128,6 +155,21 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     const signer = reads ? sessions.signerOf(readSessionCookie(request.headers.cookie)) : undefined;
     return signer === undefined ? undefined : callers[signer];
   };
+
+  const limitKeyOf = createCallerKey(callerOfCredentials);
+  // Before the auth hook: refused credentials use up the budget too.
+  app.addHook(
+    'onRequest',
+    registerRateLimits(
+      app,
+      {
+        perMinute: limits.rateLimitPerMinute,
+        loginPerMinute: limits.loginRateLimitPerMinute,
+        exemptRoutes: unlimitedRoutes,
+      },
+      limitKeyOf,
+    ),
+  );
 
   // The hook answers refusals itself: a plugin's own error handler (bull-board's) must not turn them into 500.
   // It enforces, for every route, the scope the route table says the route needs.
@@ -190,6 +232,11 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     metricsTokens,
     document: buildOpenApiDocument(apiRoutes),
     streams: new Set(),
+    streamSlots: new EventStreamSlots({
+      max: limits.maxEventStreams,
+      maxPerCaller: limits.maxEventStreamsPerToken,
+    }),
+    limitKeyOf,
     heartbeatMs: options.heartbeatMs,
     countAnswer,
   };

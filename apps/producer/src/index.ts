@@ -17,7 +17,12 @@ export {
 } from './api-schemas.js';
 export { type ApiScope, apiScopes } from './api-scopes.js';
 export { type ApiToken, unnamedApiTokens } from './api-token-config.js';
-export { buildProducerServer, type ProducerServer, type ProducerServerOptions } from './http-server.js';
+export {
+  buildProducerServer,
+  defaultProducerLimits,
+  type ProducerServer,
+  type ProducerServerOptions,
+} from './http-server.js';
 export {
   type BatchRequestsPage,
   createProducer,
@@ -29,7 +34,7 @@ export {
   type SubmitOptions,
   type TargetAccess,
 } from './producer.js';
-export { loadProducerConfig, type ProducerConfig } from './producer-config.js';
+export { loadProducerConfig, type ProducerConfig, type ProducerLimits } from './producer-config.js';
 export {
   type InputIssue,
   ProducerError,

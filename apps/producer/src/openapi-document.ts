@@ -29,6 +29,7 @@ import {
   subscriptionListSchema,
 } from './api-schemas.js';
 import { type ProducerErrorCode, producerErrorCodes, statusOfCode } from './producer-error.js';
+import { isRateLimited } from './rate-limits.js';
 
 /** A JSON Schema 2020-12 object as zod generates it: the schema object of OpenAPI 3.1. */
 type SchemaObject = z.core.JSONSchema.BaseSchema;
@@ -125,6 +126,9 @@ const errorStatusMeanings: Readonly<Record<number, string>> = {
     'subscription of `WEBHOOKS_FILE`.',
   413: 'The body is larger than `PRODUCER_BODY_LIMIT_BYTES`.',
   415: 'The body is not JSON.',
+  429:
+    'Too many requests from this token (or address) in the last minute (`PRODUCER_RATE_LIMIT_PER_MINUTE`), ' +
+    'or too many open event streams; retry after `Retry-After` seconds.',
   500: 'An unexpected failure; the producer log has it.',
   503: 'Redis is unreachable or slow. Nothing was queued; retry.',
 };
@@ -242,6 +246,7 @@ function errorResponses(route: ApiRoute): Record<string, Response> {
       producerErrorCodes.crossOrigin,
     );
   }
+  if (isRateLimited(route)) codes.push(producerErrorCodes.tooManyRequests);
   codes.push(producerErrorCodes.internal);
   const byStatus = new Map<number, ProducerErrorCode[]>();
   for (const code of codes)
@@ -253,6 +258,16 @@ function errorResponses(route: ApiRoute): Record<string, Response> {
       description: `${errorStatusMeanings[status] ?? 'Refused.'} Codes: ${listed}.`,
       ...(status === 401
         ? { headers: { 'WWW-Authenticate': { description: '`Bearer`', schema: { type: 'string' } } } }
+        : {}),
+      ...(status === 429
+        ? {
+            headers: {
+              'Retry-After': {
+                description: 'seconds to wait before trying again',
+                schema: { type: 'integer' },
+              },
+            },
+          }
         : {}),
       content: {
         'application/json': { schema: componentRef(responseComponents, errorBodySchema, 'errors') },

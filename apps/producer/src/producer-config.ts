@@ -27,10 +27,32 @@ const producerEnvSchema = z.object({
     .min(1_024)
     .max(512 * 1024 * 1024)
     .default(8 * 1024 * 1024),
+  PRODUCER_MAX_EVENT_STREAMS: z.coerce.number().int().min(1).max(100_000).default(100),
+  PRODUCER_MAX_EVENT_STREAMS_PER_TOKEN: z.coerce.number().int().min(1).max(100_000).default(10),
+  PRODUCER_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1_200),
+  PRODUCER_LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000).default(10),
+  PRODUCER_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  PRODUCER_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   PRODUCER_REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   PRODUCER_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   LOG_LEVEL: logLevelSchema,
 });
+
+/** What one caller, or all of them, may ask of one producer process. */
+export interface ProducerLimits {
+  /** Event streams open at once in this process. @defaultValue 100 */
+  readonly maxEventStreams: number;
+  /** Event streams open at once per token (or dashboard session, or loopback address). @defaultValue 10 */
+  readonly maxEventStreamsPerToken: number;
+  /** Requests per minute per token (or dashboard session, or address). @defaultValue 1200 */
+  readonly rateLimitPerMinute: number;
+  /** Dashboard login attempts per minute per address. @defaultValue 10 */
+  readonly loginRateLimitPerMinute: number;
+  /** How long a client may take to send a request's headers, in milliseconds. @defaultValue 10000 */
+  readonly headersTimeoutMs: number;
+  /** How long a client may take to send a whole request, body included, in milliseconds. @defaultValue 60000 */
+  readonly requestTimeoutMs: number;
+}
 
 /** The producer's configuration: the shared one plus where and how the HTTP API serves. */
 export interface ProducerConfig {
@@ -52,6 +74,8 @@ export interface ProducerConfig {
   readonly shutdownTimeoutMs: number;
   /** pino level of the API's logs. @defaultValue `info` */
   readonly logLevel: LogLevel;
+  /** Caps on streams, request rates and how slowly a request may arrive. */
+  readonly limits: ProducerLimits;
   /** Static subscriptions and the URL allowlist that `POST /v1/subscriptions` checks. */
   readonly webhooks: WebhookConfig;
 }
@@ -77,6 +101,11 @@ export function loadProducerConfig(env: Environment, options: LoadConfigOptions 
       `PRODUCER_HOST ${vars.PRODUCER_HOST}: without tokens (PRODUCER_API_TOKENS, PRODUCER_TOKENS_FILE, PRODUCER_TOKENS) the API serves on loopback only`,
     ]);
   }
+  if (vars.PRODUCER_HEADERS_TIMEOUT_MS > vars.PRODUCER_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError([
+      'PRODUCER_HEADERS_TIMEOUT_MS: must not be longer than PRODUCER_REQUEST_TIMEOUT_MS, which includes the headers',
+    ]);
+  }
   return {
     shared,
     host: vars.PRODUCER_HOST,
@@ -86,6 +115,14 @@ export function loadProducerConfig(env: Environment, options: LoadConfigOptions 
     redisCommandTimeoutMs: vars.PRODUCER_REDIS_COMMAND_TIMEOUT_MS,
     shutdownTimeoutMs: vars.PRODUCER_SHUTDOWN_TIMEOUT_MS,
     logLevel: vars.LOG_LEVEL,
+    limits: {
+      maxEventStreams: vars.PRODUCER_MAX_EVENT_STREAMS,
+      maxEventStreamsPerToken: vars.PRODUCER_MAX_EVENT_STREAMS_PER_TOKEN,
+      rateLimitPerMinute: vars.PRODUCER_RATE_LIMIT_PER_MINUTE,
+      loginRateLimitPerMinute: vars.PRODUCER_LOGIN_RATE_LIMIT_PER_MINUTE,
+      headersTimeoutMs: vars.PRODUCER_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: vars.PRODUCER_REQUEST_TIMEOUT_MS,
+    },
     webhooks: loadWebhookConfig(env, options),
   };
 }

@@ -16,6 +16,9 @@ export const producerErrorCodes = {
   requestCompleted: 'REQUEST_COMPLETED',
   notPollable: 'NOT_POLLABLE',
   subscriptionConfigured: 'SUBSCRIPTION_CONFIGURED',
+  subscriptionLimit: 'SUBSCRIPTION_LIMIT',
+  tooManyRequests: 'TOO_MANY_REQUESTS',
+  tooManyEventStreams: 'TOO_MANY_EVENT_STREAMS',
   storeUnavailable: 'STORE_UNAVAILABLE',
   internal: 'INTERNAL_ERROR',
 } as const;
@@ -40,6 +43,9 @@ export const statusOfCode: Record<ProducerErrorCode, number> = {
   REQUEST_COMPLETED: 409,
   NOT_POLLABLE: 409,
   SUBSCRIPTION_CONFIGURED: 409,
+  SUBSCRIPTION_LIMIT: 409,
+  TOO_MANY_REQUESTS: 429,
+  TOO_MANY_EVENT_STREAMS: 429,
   STORE_UNAVAILABLE: 503,
   INTERNAL_ERROR: 500,
 };

@@ -84,6 +84,7 @@ export async function startProducerService(
       keys,
       configured: config.webhooks.subscriptions,
       urlPolicy: new WebhookUrlPolicy(config.webhooks),
+      maxSubscriptions: config.webhooks.maxSubscriptions,
     }),
     deadLetters: new DeadLetters({
       redis,
@@ -101,6 +102,7 @@ export async function startProducerService(
     metrics,
     metricsToken: config.shared.metricsToken,
     bodyLimitBytes: config.bodyLimitBytes,
+    limits: config.limits,
     dashboardQueues,
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
   });

@@ -4,10 +4,10 @@ import {
   type BatchView,
   batchInputSchema,
   batchView,
+  compareStreamIds,
   createLogger,
   createRedisKeys,
   createRequestQueue,
-  duplicateRedis,
   type EventType,
   type Logger,
   maxInputDepth,
@@ -28,6 +28,7 @@ import {
 import type { Queue } from 'bullmq';
 import type { z } from 'zod';
 import { type BatchAnswer, batchAnswerSchema, type SubmitAnswer, submitAnswerSchema } from './api-schemas.js';
+import { EventTail, type StreamEntry } from './event-tail.js';
 import { Idempotency } from './idempotency.js';
 import { issuesOfZodError } from './input-issues.js';
 import { type InputIssue, ProducerError, producerErrorCodes } from './producer-error.js';
@@ -67,8 +68,13 @@ export interface ProducerOptions {
   metrics?: Pick<ProducerMetrics, 'requestsCreated' | 'batchesCreated'>;
   /** @defaultValue `Date.now` */
   now?: () => number;
-  /** Longest single XREAD BLOCK of `events()`, in milliseconds. @defaultValue 5000 */
+  /** Longest single XREAD BLOCK of the process's event tail, in milliseconds. @defaultValue 5000 */
   eventsBlockMs?: number;
+  /**
+   * Entries one follower of `events()` may have waiting; one that falls further behind reads them again
+   * from the stream itself instead of holding them in memory. @defaultValue 1000
+   */
+  eventsBufferSize?: number;
   /** How long a duplicate `Idempotency-Key` waits for the first call's answer. @defaultValue 5000 */
   idempotencyWaitMs?: number;
 }
@@ -150,6 +156,9 @@ export interface Producer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Entries one XRANGE of `events()` reads. */
+const eventsPageSize = 500;
+
 /** How many of the latest events `recentBatches` reads to find batches. */
 export const recentEventsScanned = 2_000;
 
@@ -175,7 +184,7 @@ class RedisProducer implements Producer {
   readonly #logger: Logger;
   readonly #metrics: ProducerOptions['metrics'];
   readonly #now: () => number;
-  readonly #eventsBlockMs: number;
+  readonly #tail: EventTail;
   readonly #closing = new AbortController();
 
   constructor(options: ProducerOptions) {
@@ -206,7 +215,12 @@ class RedisProducer implements Producer {
     });
     this.#targets = options.targets;
     this.#metrics = options.metrics;
-    this.#eventsBlockMs = options.eventsBlockMs ?? 5_000;
+    this.#tail = new EventTail({
+      redis: options.redis,
+      streamKey: this.#keys.events,
+      blockMs: options.eventsBlockMs ?? 5_000,
+      followerBufferSize: options.eventsBufferSize ?? 1_000,
+    });
   }
 
   async submit(input: unknown, options: SubmitOptions = {}): Promise<SubmitAnswer> {
@@ -338,53 +352,29 @@ class RedisProducer implements Producer {
   }
 
   async *events(options: EventsOptions = {}): AsyncGenerator<StreamedEvent> {
-    const signals = [this.#closing.signal, ...(options.signal ? [options.signal] : [])];
-    const signal = AbortSignal.any(signals);
+    const signal = AbortSignal.any([this.#closing.signal, ...(options.signal ? [options.signal] : [])]);
     if (signal.aborted) return;
     const after = options.after === undefined ? undefined : parseStreamId(options.after);
     const types = options.types === undefined ? undefined : new Set<string>(options.types);
-    // XREAD BLOCK holds its connection, so every subscriber gets one of its own.
-    const connection = duplicateRedis(this.#redis, {
-      lazyConnect: true,
-      commandTimeout: this.#eventsBlockMs + 10_000,
-      // Its socket is destroyed on abort anyway; a short grace keeps ioredis's timer from delaying exit.
-      disconnectTimeout: 100,
-    });
-    connection.on('error', () => {});
-    let stopped = false;
-    // Once only: a second disconnect of a closed socket leaves ioredis's 2 s disconnect timer behind.
-    const stop = () => {
-      if (stopped) return;
-      stopped = true;
-      connection.disconnect();
-    };
-    signal.addEventListener('abort', stop, { once: true });
+    const matches = (event: AiqumJobsEvent) =>
+      (types === undefined || types.has(event.type)) &&
+      (options.batchId === undefined || event.batchId === options.batchId) &&
+      // A token limited to targets gets its targets' request events, and every batch.completed.
+      (event.type === 'batch.completed' || isAllowed(event.target, options));
+    const entries =
+      (options.follow ?? true) ? this.#followedEntries(after, signal) : this.#retainedEntries(after);
     try {
-      await connection.connect();
-      // Without following, the stream is read from the start up to the entry that was last when it opened.
-      const end = (options.follow ?? true) ? undefined : await this.#lastStreamId(connection);
-      let cursor = after ?? (end === undefined ? await this.#lastStreamId(connection) : '0-0');
-      while (!signal.aborted) {
-        const entries = await this.#entriesAfter(connection, cursor, end);
-        if (end !== undefined && entries.length === 0) return;
-        for (const [streamId, fields] of entries) {
-          cursor = streamId;
-          const event = parseEventEntry(fields);
-          if (event === undefined) {
-            this.#logger.warn({ streamId }, 'skipped an event that does not parse');
-            continue;
-          }
-          if (types !== undefined && !types.has(event.type)) continue;
-          if (options.batchId !== undefined && event.batchId !== options.batchId) continue;
-          if (event.type !== 'batch.completed' && !isAllowed(event.target, options)) continue;
-          yield { streamId, event };
+      for await (const [streamId, fields] of entries) {
+        if (signal.aborted) return;
+        const event = parseEventEntry(fields);
+        if (event === undefined) {
+          this.#logger.warn({ streamId }, 'skipped an event that does not parse');
+          continue;
         }
+        if (matches(event)) yield { streamId, event };
       }
     } catch (error) {
       if (!signal.aborted) throw storeUnavailable('events', error, this.#logger);
-    } finally {
-      signal.removeEventListener('abort', stop);
-      stop();
     }
   }
 
@@ -394,6 +384,7 @@ class RedisProducer implements Producer {
 
   async close(): Promise<void> {
     this.#closing.abort();
+    this.#tail.close();
     this.#redis.off('ready', this.#retryUndos);
     await this.#queue.close();
   }
@@ -402,27 +393,62 @@ class RedisProducer implements Producer {
     return this.close();
   }
 
-  /** The next events after `cursor`: those up to `end` at once, or else new ones, waiting for them. */
-  async #entriesAfter(
-    connection: RedisConnection,
-    cursor: string,
-    end: string | undefined,
-  ): Promise<[string, string[]][]> {
-    if (end !== undefined) return connection.xrange(this.#keys.events, `(${cursor}`, end, 'COUNT', 500);
-    const reply = await connection.xread(
-      'COUNT',
-      500,
-      'BLOCK',
-      this.#eventsBlockMs,
-      'STREAMS',
-      this.#keys.events,
-      cursor,
-    );
-    return reply?.[0]?.[1] ?? [];
+  /**
+   * The entries retained now, after `after` (else from the start), read in pages on the command connection
+   * (XRANGE does not block): up to the entry that was last when the iteration began.
+   */
+  async *#retainedEntries(after: string | undefined): AsyncGenerator<StreamEntry> {
+    const end = await this.#lastStreamId();
+    let position = after ?? '0-0';
+    while (true) {
+      const page = await this.#entriesAfter(position, end);
+      const last = page.at(-1);
+      if (last === undefined) return;
+      yield* page;
+      position = last[0];
+    }
   }
 
-  async #lastStreamId(connection: RedisConnection): Promise<string> {
-    const [last] = await connection.xrevrange(this.#keys.events, '+', '-', 'COUNT', 1);
+  /**
+   * The entries after `after` (else after the last one now), then every new one until the signal aborts.
+   * New ones come from the process's shared {@link EventTail}; what came before the tail's position, or
+   * what this follower dropped by falling behind, is read in pages on the command connection, so a
+   * follower resumes exactly where it was, with no gap and no entry twice (ids only increase).
+   */
+  async *#followedEntries(after: string | undefined, signal: AbortSignal): AsyncGenerator<StreamEntry> {
+    const follower = await this.#tail.follow();
+    try {
+      let position = after ?? (await this.#lastStreamId());
+      let catchingUp = true;
+      while (!signal.aborted) {
+        let entries: StreamEntry[];
+        if (catchingUp) {
+          entries = await this.#entriesAfter(position, '+');
+          catchingUp = entries.length === eventsPageSize;
+        } else {
+          const delivery = await follower.take(signal);
+          // Dropped entries are read again from `position`; those delivered with the drop are among them.
+          catchingUp = delivery.overflowed;
+          entries = delivery.overflowed ? [] : delivery.entries;
+        }
+        for (const entry of entries) {
+          if (compareStreamIds(entry[0], position) <= 0) continue;
+          position = entry[0];
+          yield entry;
+        }
+      }
+    } finally {
+      this.#tail.unfollow(follower);
+    }
+  }
+
+  /** One page of the entries after `position` up to `end` (an id, or `+`), on the command connection. */
+  #entriesAfter(position: string, end: string): Promise<StreamEntry[]> {
+    return this.#redis.xrange(this.#keys.events, `(${position}`, end, 'COUNT', eventsPageSize);
+  }
+
+  async #lastStreamId(): Promise<string> {
+    const [last] = await this.#redis.xrevrange(this.#keys.events, '+', '-', 'COUNT', 1);
     return last?.[0] ?? '0-0';
   }
 

@@ -16,22 +16,32 @@ export function formatSseMessage(message: SseMessage): string {
   return `${text}\n`;
 }
 
+/** A client that leaves the stream unread this many heartbeat intervals is disconnected. */
+const unreadHeartbeatsAllowed = 4;
+
 export interface SseStreamOptions {
-  /** Interval of the comment lines that keep proxies from closing an idle stream. @defaultValue 15000 */
+  /**
+   * Interval of the comment lines that keep proxies from closing an idle stream. A client that reads
+   * nothing for 4 intervals is disconnected: it resumes with Last-Event-ID. @defaultValue 15000
+   */
   heartbeatMs?: number;
   /** Ends the stream, e.g. when the server shuts down. */
   signal: AbortSignal;
 }
 
+/** How a stream ended: `unread` when the client was disconnected for reading nothing. */
+export type SseStreamEnd = 'ended' | 'unread';
+
 /**
  * Writes messages to a response as `text/event-stream` until the source ends, the signal aborts or the
- * client goes away. Respects back-pressure, so a slow client slows its own reads, not the server.
+ * client goes away. Respects back-pressure, so a slow client slows its own reads, not the server; one that
+ * stops reading is disconnected rather than left holding its socket and its stream slot.
  */
 export async function writeSseStream(
   response: ServerResponse,
   source: AsyncIterable<SseMessage>,
   options: SseStreamOptions,
-): Promise<void> {
+): Promise<SseStreamEnd> {
   response.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
@@ -40,13 +50,22 @@ export async function writeSseStream(
   });
   // An immediate first write sends the headers, so a client knows the stream is open.
   response.write(': connected\nretry: 2000\n\n');
-  const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), options.heartbeatMs ?? 15_000);
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), heartbeatMs);
   try {
     for await (const message of source) {
       if (!response.write(formatSseMessage(message))) {
-        await once(response, 'drain', { signal: options.signal });
+        const unread = AbortSignal.timeout(heartbeatMs * unreadHeartbeatsAllowed);
+        try {
+          await once(response, 'drain', { signal: AbortSignal.any([options.signal, unread]) });
+        } catch (error) {
+          if (!unread.aborted || options.signal.aborted) throw error;
+          response.destroy();
+          return 'unread';
+        }
       }
     }
+    return 'ended';
   } finally {
     clearInterval(heartbeat);
     response.end();

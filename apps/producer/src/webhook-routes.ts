@@ -87,7 +87,9 @@ export const webhookRoutes: readonly ApiRoute[] = [
       'Each matching event is POSTed to `url`, signed with the secret (see docs/WEBHOOKS.md). The URL must pass ' +
       'the allowlist (no loopback, private, link-local or reserved address unless allowed by ' +
       '`WEBHOOK_ALLOW_PRIVATE` or `WEBHOOK_ALLOWED_NETWORKS`); a refused one is a 400 that says why. The ' +
-      'secret is generated when left out, and shown in this answer only.',
+      'secret is generated when left out, and shown in this answer only. At most ' +
+      '`WEBHOOK_MAX_SUBSCRIPTIONS` subscriptions are made through the API; past it, 409 ' +
+      '`SUBSCRIPTION_LIMIT` until one is deleted.',
     tag: 'webhooks',
     access: 'subscriptions',
     body: { schema: subscriptionInputSchema, description: 'where to deliver, and which events' },
@@ -98,7 +100,13 @@ export const webhookRoutes: readonly ApiRoute[] = [
         headers: { Location: 'the URL of the subscription' },
       },
     },
-    errors: [codes.validationFailed, codes.bodyTooLarge, codes.unsupportedMediaType, codes.storeUnavailable],
+    errors: [
+      codes.validationFailed,
+      codes.subscriptionLimit,
+      codes.bodyTooLarge,
+      codes.unsupportedMediaType,
+      codes.storeUnavailable,
+    ],
     handler: createSubscription,
   },
   {

@@ -5,6 +5,7 @@ import {
   type DeleteResult,
   type Subscription,
   type SubscriptionInput,
+  SubscriptionLimitError,
   type SubscriptionStore,
   WebhookUrlError,
 } from '@aiqum-jobs/webhooks';
@@ -26,12 +27,20 @@ export class WebhookService {
     this.#logger = logger;
   }
 
-  /** A URL the allowlist refuses is the caller's mistake: a validation error that says why. */
+  /**
+   * A URL the allowlist refuses is the caller's mistake: a validation error that says why. A full store is
+   * a conflict with its state: deleting a subscription makes room.
+   */
   create(input: SubscriptionInput): Promise<Subscription> {
     return this.#guard('createSubscription', async () => {
       try {
         return await this.#subscriptions.create(input);
       } catch (error) {
+        if (error instanceof SubscriptionLimitError) {
+          throw new ProducerError(producerErrorCodes.subscriptionLimit, error.message, {
+            details: { maxSubscriptions: error.max },
+          });
+        }
         if (!(error instanceof WebhookUrlError)) throw error;
         throw new ProducerError(producerErrorCodes.validationFailed, `url: ${error.message}`, {
           issues: [{ path: 'url', message: error.message }],

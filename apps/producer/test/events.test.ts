@@ -1,7 +1,15 @@
+import { connect } from 'node:net';
 import type { RequestSpec } from '@aiqum-jobs/core';
+import { waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ProducerApiClient } from '../src/api-client.js';
-import { type Harness, startHarness, testToken } from './harness.js';
+import {
+  type Harness,
+  queuedBatch as harnessQueuedBatch,
+  lastEventId,
+  startHarness,
+  testToken,
+} from './harness.js';
 
 let h: Harness;
 let baseUrl: string;
@@ -14,17 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-async function queuedBatch(count: number): Promise<{ batchId: string; specs: RequestSpec[] }> {
-  const answer = await h.producer.submitBatch({
-    requests: Array.from({ length: count }, (_, index) => ({
-      target: 'lab',
-      method: 'DELETE',
-      path: `/api/storage-provider/luns/lun-${index}`,
-    })),
-  });
-  const views = await h.store.getMany(answer.requestIds);
-  return { batchId: answer.batchId, specs: views.filter((view) => view !== undefined) };
-}
+const queuedBatch = (count: number) => harnessQueuedBatch(h, count);
 
 async function xreadClients(): Promise<number> {
   const list = String(await h.testRedis.connect().client('LIST'));
@@ -119,6 +117,52 @@ describe('GET /v1/events over a real socket', () => {
     await reader?.cancel();
     expect(text).not.toContain('event: request.completed');
     expect(text).toContain('event: batch.completed');
+  });
+
+  it('disconnects a client that stops reading; it resumes after its last event, missing nothing', async () => {
+    const { specs } = await queuedBatch(1);
+    const after = await lastEventId(h);
+    await h.store.complete(specs[0] as RequestSpec, {}, { outcome: 'succeeded' });
+    const [[, fields] = ['', []]] = await h.redis.xrange(h.keys.events, `(${after}`, '+', 'COUNT', 1);
+    const port = new URL(baseUrl).port;
+    const socket = connect(Number(port), '127.0.0.1');
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('error', () => {});
+    socket.write(
+      `GET /v1/events?after=${after} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${testToken}\r\n\r\n`,
+    );
+    // It reads nothing from here on, while far more events than socket buffers hold are added.
+    socket.pause();
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('utf8');
+    });
+    const inspector = h.testRedis.connect();
+    for (let round = 0; round < 40; round += 1) {
+      const pipeline = inspector.pipeline();
+      for (let index = 0; index < 1_000; index += 1) pipeline.xadd(h.keys.events, '*', ...fields);
+      await pipeline.exec();
+    }
+    // A paused socket notices nothing: reading again, the client gets what was sent, then the end of the
+    // stream, which a following stream never has unless the server closes it.
+    await waitUntil(() => h.logs.text().includes('event stream client read nothing') || undefined, {
+      what: 'the server to disconnect the client',
+    });
+    socket.resume();
+    await closed;
+    // Complete messages only: a message cut off by the disconnection is not one the client has.
+    const ids = [...received.matchAll(/^id: (\S+)\nevent: \S+\ndata: .*\n\n/gm)].map(
+      (match) => match[1] ?? '',
+    );
+    const all = await h.redis.xlen(h.keys.events);
+    const before = (await h.redis.xrange(h.keys.events, '-', after)).length;
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.length).toBeLessThan(all - before);
+    // Resuming after the last event it got gives it the rest, as an EventSource would with Last-Event-ID.
+    let rest = 0;
+    for await (const _event of client.events({ follow: false, after: ids.at(-1) ?? '' })) rest += 1;
+    expect(ids.length + rest).toBe(all - before);
+    await h.redis.xtrim(h.keys.events, 'MAXLEN', 0);
   });
 
   it('refuses bad filters with 400', async () => {

@@ -7,6 +7,7 @@ import {
   createRequestQueue,
   type RedisConnection,
   type RedisKeys,
+  type RequestSpec,
   RequestStore,
   Secret,
 } from '@aiqum-jobs/core';
@@ -34,7 +35,9 @@ import {
   createProducer,
   createProducerMetrics,
   createProducerRedis,
+  defaultProducerLimits,
   type Producer,
+  type ProducerLimits,
   type ProducerServer,
   type ProducerServerOptions,
   unnamedApiTokens,
@@ -80,6 +83,12 @@ export interface HarnessOptions {
   urlPolicy?: UrlPolicyOptions;
   /** Subscriptions of the configuration file. */
   configuredSubscriptions?: Subscription[];
+  /** Caps on streams, rates and slow requests, over the defaults. */
+  limits?: Partial<ProducerLimits>;
+  /** Entries one follower of `events()` may have waiting. */
+  eventsBufferSize?: number;
+  /** Subscriptions the API may hold. */
+  maxSubscriptions?: number;
 }
 
 export const twoTargets = new Map([
@@ -104,6 +113,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger,
     metrics,
     eventsBlockMs: 1_000,
+    ...(options.eventsBufferSize === undefined ? {} : { eventsBufferSize: options.eventsBufferSize }),
     ...(options.idempotencyWaitMs === undefined ? {} : { idempotencyWaitMs: options.idempotencyWaitMs }),
   });
   const keys = createRedisKeys(testRedis.prefix);
@@ -121,6 +131,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       keys,
       configured: options.configuredSubscriptions ?? [],
       urlPolicy: new WebhookUrlPolicy(options.urlPolicy ?? { allowPrivate: false, allowedNetworks: [] }),
+      ...(options.maxSubscriptions === undefined ? {} : { maxSubscriptions: options.maxSubscriptions }),
     }),
     deadLetters: new DeadLetters({ redis, keys, queue: deliveryQueue, retentionSeconds: 3600 }),
   };
@@ -132,6 +143,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024,
     registry,
     metrics,
+    // The tests of the limits set theirs; the others (the fuzz test, logins) send far more than a client would.
+    limits: {
+      ...defaultProducerLimits,
+      rateLimitPerMinute: 1_000_000,
+      loginRateLimitPerMinute: 1_000_000,
+      ...options.limits,
+    },
     ...(options.metricsToken === undefined ? {} : { metricsToken: new Secret(options.metricsToken) }),
     dashboardQueues: [queue],
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
@@ -167,6 +185,28 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 }
 
 export const auth = { authorization: `Bearer ${testToken}` };
+
+/** A batch of LUN deletes on target lab, queued; complete its specs to add events to the stream. */
+export async function queuedBatch(
+  h: Harness,
+  count: number,
+): Promise<{ batchId: string; specs: RequestSpec[] }> {
+  const answer = await h.producer.submitBatch({
+    requests: Array.from({ length: count }, (_, index) => ({
+      target: 'lab',
+      method: 'DELETE',
+      path: `/api/storage-provider/luns/lun-${index}`,
+    })),
+  });
+  const views = await h.store.getMany(answer.requestIds);
+  return { batchId: answer.batchId, specs: views.filter((view) => view !== undefined) };
+}
+
+/** The id of the events stream's last entry now; `0-0` when it is empty. */
+export async function lastEventId(h: Harness): Promise<string> {
+  const [last] = await h.redis.xrevrange(h.keys.events, '+', '-', 'COUNT', 1);
+  return last?.[0] ?? '0-0';
+}
 
 /** The request most tests send: a LUN create on target lab. */
 export const labLun = { target: 'lab', ...lunRequest('lun1') };

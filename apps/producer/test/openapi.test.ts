@@ -141,9 +141,12 @@ describe('GET /openapi.json', () => {
       '409',
       '413',
       '415',
+      '429',
       '500',
       '503',
     ]);
+    expect(submit?.responses['429']?.headers?.['Retry-After']).toBeDefined();
+    expect(Object.keys(document.paths['/healthz']?.get?.responses ?? {})).not.toContain('429');
   });
 });
 

@@ -264,3 +264,42 @@ describe('/v1/subscriptions/:id/dead-letters', () => {
     expect(again.json().error.code).toBe('NOT_FOUND');
   });
 });
+
+describe('the cap on subscriptions made through the API', () => {
+  let capped: Harness;
+  beforeAll(async () => {
+    capped = await startHarness({ maxSubscriptions: 2 });
+  });
+  afterAll(() => capped.close());
+
+  const create = () =>
+    capped.server.inject({
+      method: 'POST',
+      url: '/v1/subscriptions',
+      headers: auth,
+      payload: { url: 'https://93.184.215.14/capped' },
+    });
+
+  it('answers 409 SUBSCRIPTION_LIMIT past WEBHOOK_MAX_SUBSCRIPTIONS, even to concurrent creations', async () => {
+    const answers = await Promise.all(Array.from({ length: 5 }, create));
+    expect(answers.map((answer) => answer.statusCode).sort()).toEqual([201, 201, 409, 409, 409]);
+    const refused = answers.find((answer) => answer.statusCode === 409);
+    expect(refused?.json()).toMatchObject({
+      error: { code: 'SUBSCRIPTION_LIMIT', details: { maxSubscriptions: 2 } },
+    });
+    expect(String(refused?.json().error.message)).toContain('WEBHOOK_MAX_SUBSCRIPTIONS');
+    const listed = await capped.server.inject({ method: 'GET', url: '/v1/subscriptions', headers: auth });
+    expect(listed.json().subscriptions).toHaveLength(2);
+
+    // Deleting one makes room for one.
+    const [first] = listed.json().subscriptions;
+    const deleted = await capped.server.inject({
+      method: 'DELETE',
+      url: `/v1/subscriptions/${first.id}`,
+      headers: auth,
+    });
+    expect(deleted.statusCode).toBe(204);
+    expect((await create()).statusCode).toBe(201);
+    expect((await create()).statusCode).toBe(409);
+  });
+});

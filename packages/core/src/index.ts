@@ -143,7 +143,7 @@ export {
 export { Secret } from './secret.js';
 export { ServedTargets, type UnservedTarget } from './served-targets.js';
 export { readStreamGroups, type StreamGroup } from './stream-groups.js';
-export { streamIdSchema } from './stream-id.js';
+export { compareStreamIds, streamIdSchema } from './stream-id.js';
 export { TargetCallGate } from './target-call-gate.js';
 export {
   longPollConfigSchema,

@@ -31,6 +31,11 @@ export {
   viewOfSubscription,
 } from './subscription.js';
 export { SubscriptionCache, type SubscriptionSource } from './subscription-cache.js';
-export { type DeleteResult, SubscriptionStore, type SubscriptionStoreOptions } from './subscription-store.js';
+export {
+  type DeleteResult,
+  SubscriptionLimitError,
+  SubscriptionStore,
+  type SubscriptionStoreOptions,
+} from './subscription-store.js';
 export { type UrlPolicyOptions, WebhookUrlError, WebhookUrlPolicy } from './url-policy.js';
 export { loadWebhookConfig, type WebhookConfig } from './webhook-config.js';

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { eventTypes, type RedisConnection, type RedisKeys, Secret } from '@aiqum-jobs/core';
+import { eventTypes, LuaScript, type RedisConnection, type RedisKeys, Secret } from '@aiqum-jobs/core';
 import { type Subscription, type SubscriptionInput, storedSubscriptionSchema } from './subscription.js';
 import type { WebhookUrlPolicy } from './url-policy.js';
 
@@ -10,11 +10,32 @@ export interface SubscriptionStoreOptions {
   configured: readonly Subscription[];
   /** Checks the URL of every subscription made through the store. */
   urlPolicy: WebhookUrlPolicy;
+  /** Subscriptions the API may hold (those of the configuration file not counted). @defaultValue 100 */
+  maxSubscriptions?: number;
   /** @defaultValue `Date.now` */
   now?: () => number;
 }
 
 export type DeleteResult = 'deleted' | 'not-found' | 'configured';
+
+/** Thrown by `create` when the API's subscriptions are at `maxSubscriptions`: delete one first. */
+export class SubscriptionLimitError extends Error {
+  override readonly name = 'SubscriptionLimitError';
+  readonly max: number;
+
+  constructor(max: number) {
+    super(`there are ${max} subscriptions already, the most allowed (WEBHOOK_MAX_SUBSCRIPTIONS)`);
+    this.max = max;
+  }
+}
+
+/** Stores a subscription unless the hash holds the most allowed already: the count and the write are one step. */
+const createScript = new LuaScript(`
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('INCR', KEYS[2])
+return 1
+`);
 
 /**
  * Webhook subscriptions: those of the configuration file, and those made through the API, kept in one
@@ -28,6 +49,7 @@ export class SubscriptionStore {
   readonly #configured: ReadonlyMap<string, Subscription>;
   readonly #urlPolicy: WebhookUrlPolicy;
   readonly #now: () => number;
+  readonly #maxSubscriptions: number;
 
   constructor(options: SubscriptionStoreOptions) {
     this.#redis = options.redis;
@@ -35,11 +57,14 @@ export class SubscriptionStore {
     this.#configured = new Map(options.configured.map((subscription) => [subscription.id, subscription]));
     this.#urlPolicy = options.urlPolicy;
     this.#now = options.now ?? Date.now;
+    this.#maxSubscriptions = options.maxSubscriptions ?? 100;
   }
 
   /**
    * Checks the URL against the allowlist (a `WebhookUrlError` says why it is refused), then stores the
-   * subscription with a new id, and a generated secret when the input has none.
+   * subscription with a new id, and a generated secret when the input has none. Throws
+   * {@link SubscriptionLimitError} when the store holds `maxSubscriptions` already: every subscription
+   * costs each event a delivery, so their number is bounded.
    */
   async create(input: SubscriptionInput): Promise<Subscription> {
     await this.#urlPolicy.check(input.url);
@@ -51,11 +76,12 @@ export class SubscriptionStore {
       secret: input.secret ?? randomBytes(32).toString('base64url'),
       createdAt: new Date(this.#now()).toISOString(),
     });
-    await this.#redis
-      .multi()
-      .hset(this.#keys.webhookSubscriptions, record.id, JSON.stringify(record))
-      .incr(this.#keys.webhookSubscriptionsVersion)
-      .exec();
+    const stored = await createScript.run(
+      this.#redis,
+      [this.#keys.webhookSubscriptions, this.#keys.webhookSubscriptionsVersion],
+      [record.id, JSON.stringify(record), this.#maxSubscriptions],
+    );
+    if (stored !== 1) throw new SubscriptionLimitError(this.#maxSubscriptions);
     return subscriptionOfRecord(record);
   }
 

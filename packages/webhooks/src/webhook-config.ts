@@ -26,6 +26,7 @@ const webhookEnvSchema = z.object({
       error: (issue) => `${String(issue.input)} is not a CIDR such as 10.20.0.0/16 or an IP address`,
     }),
   ),
+  WEBHOOK_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(20),
   WEBHOOK_MAX_PER_ORIGIN: z.coerce.number().int().min(1).max(1_000).default(4),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -74,6 +75,8 @@ export interface WebhookConfig {
   readonly allowPrivate: boolean;
   /** Networks webhook hosts may be in whatever their kind, as CIDRs or addresses. @defaultValue none */
   readonly allowedNetworks: readonly string[];
+  /** Subscriptions `POST /v1/subscriptions` may hold, besides those of `WEBHOOKS_FILE`. @defaultValue 100 */
+  readonly maxSubscriptions: number;
   /** Deliveries one worker sends at once. @defaultValue 20 */
   readonly concurrency: number;
   /** Deliveries in flight to one URL origin, all workers together. @defaultValue 4 */
@@ -117,6 +120,7 @@ export function loadWebhookConfig(env: Environment, options: LoadConfigOptions =
     subscriptions,
     allowPrivate: vars.WEBHOOK_ALLOW_PRIVATE,
     allowedNetworks: vars.WEBHOOK_ALLOWED_NETWORKS,
+    maxSubscriptions: vars.WEBHOOK_MAX_SUBSCRIPTIONS,
     concurrency: vars.WEBHOOK_CONCURRENCY,
     maxPerOrigin: vars.WEBHOOK_MAX_PER_ORIGIN,
     timeoutMs: vars.WEBHOOK_TIMEOUT_MS,

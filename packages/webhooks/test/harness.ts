@@ -31,6 +31,7 @@ export const testWebhookConfig: WebhookConfig = {
   subscriptions: [],
   allowPrivate: false,
   allowedNetworks: ['127.0.0.1/32'],
+  maxSubscriptions: 100,
   concurrency: 10,
   maxPerOrigin: 4,
   timeoutMs: 2_000,

@@ -27,6 +27,7 @@ describe('loadWebhookConfig', () => {
       subscriptions: [],
       allowPrivate: false,
       allowedNetworks: [],
+      maxSubscriptions: 100,
       concurrency: 20,
       maxPerOrigin: 4,
       timeoutMs: 10_000,
@@ -42,12 +43,14 @@ describe('loadWebhookConfig', () => {
       WEBHOOK_ALLOWED_NETWORKS: '10.20.0.0/16, fd00::/8,192.0.2.7',
       WEBHOOK_MAX_ATTEMPTS: '3',
       WEBHOOK_MAX_PER_ORIGIN: '2',
+      WEBHOOK_MAX_SUBSCRIPTIONS: '5',
     });
     expect(config).toMatchObject({
       allowPrivate: true,
       allowedNetworks: ['10.20.0.0/16', 'fd00::/8', '192.0.2.7'],
       maxAttempts: 3,
       maxPerOrigin: 2,
+      maxSubscriptions: 5,
     });
   });
 
