@@ -1,4 +1,4 @@
-import { duplicateRedis, type RedisConnection } from '@aiqum-jobs/core';
+import { blockingReadConnection, type RedisConnection } from '@aiqum-jobs/core';
 
 /** One raw entry of the events stream: its id and its fields. */
 export type StreamEntry = [streamId: string, fields: string[]];
@@ -155,14 +155,8 @@ class TailRun {
   constructor(options: EventTailOptions, ended: (run: TailRun) => void) {
     this.#options = options;
     this.#ended = ended;
-    this.#connection = duplicateRedis(options.redis, {
-      lazyConnect: true,
-      commandTimeout: options.blockMs + 10_000,
-      // Its socket is destroyed on stop anyway; a short grace keeps ioredis's timer from delaying exit.
-      disconnectTimeout: 100,
-    });
-    // A failed read reaches the followers; ioredis would otherwise print connection errors.
-    this.#connection.on('error', () => {});
+    // A failed read reaches the followers (their streams end with an error; clients resume from their last id).
+    this.#connection = blockingReadConnection(options.redis, options.blockMs, { waitForReconnect: false });
     this.started = this.#begin();
     // A start that fails is reported by `follow`; the loop is not started then.
     this.started.then(

@@ -1,5 +1,5 @@
 export { BearerTokens } from './bearer-tokens.js';
-export { blockingReadConnection } from './blocking-connection.js';
+export { type BlockingReadOptions, blockingReadConnection } from './blocking-connection.js';
 export {
   booleanFromEnv,
   commaListFromEnv,
