@@ -46,7 +46,8 @@ export {
   logLevelSchema,
   redactedLogPaths,
 } from './logger.js';
-export { LuaScript, type RedisConnection } from './lua-script.js';
+export { luaLibraries } from './lua-libraries.js';
+export { type LuaLibrary, LuaScript, type RedisConnection, readLuaFile } from './lua-script.js';
 export { createMetricsRegistry } from './metrics-registry.js';
 export {
   applyResolvedReferences,
@@ -144,4 +145,4 @@ export {
   targetNameSchema,
   targetsFileSchema,
 } from './target-config.js';
-export { redisNowLua, type TargetLimits } from './target-limiter.js';
+export type { TargetLimits } from './target-limiter.js';

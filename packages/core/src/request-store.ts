@@ -1,6 +1,12 @@
 import { type JobRef, jobRefSchema } from '@aiqum-jobs/aiqum-client';
 import { z } from 'zod';
-import { eventIds, type RequestAcceptedEvent, type RequestCompletedEvent } from './events.js';
+import {
+  batchCompletedEventBase,
+  eventIds,
+  type RequestAcceptedEvent,
+  type RequestCompletedEvent,
+} from './events.js';
+import { jsonText } from './json-text.js';
 import type { RedisConnection } from './lua-script.js';
 import { type ResolvedReference, resolvedReferenceSchema } from './name-references.js';
 import {
@@ -14,13 +20,14 @@ import { type RequestError, requestErrorSchema } from './request-error.js';
 import {
   acceptJobScript,
   beginStepScript,
+  type ClaimedRecord,
   claimPollsScript,
   completeRequestScript,
   createRequestsScript,
-  recordPollErrorScript,
-  recordPollFailureScript,
+  recordPollMissScript,
   recordPollScript,
   requeueSubmissionScript,
+  type stepVerdicts,
 } from './request-scripts.js';
 import {
   type JobResult,
@@ -123,16 +130,6 @@ export interface StepRequest {
   submitLeaseMs: number;
 }
 
-const stepVerdicts = [
-  'missing',
-  'completed',
-  'tracking',
-  'busy',
-  'interrupted',
-  'limited',
-  'claimed',
-] as const;
-
 /**
  * How a submission step begins: `claimed` (submit now) holds a call slot; `busy` and `limited` come with
  * `ms` to wait; `interrupted` is a claim whose worker died mid-call; `tracking` is for the pollers.
@@ -144,33 +141,20 @@ export interface StepStart {
   state: Omit<RequestState, 'status'>;
 }
 
-const jsonField = <T extends z.ZodType>(schema: T) =>
-  z
-    .string()
-    .transform((text, context) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        context.addIssue({ code: 'custom', message: 'is not JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
-
 const optionalInt = z.coerce.number().int().optional();
 
 /** The request hash as Redis holds it: every value a string, JSON where structured. */
 const requestHashSchema = z.object({
-  spec: jsonField(requestSpecSchema),
+  spec: jsonText(requestSpecSchema),
   status: requestStatusSchema,
   outcome: requestOutcomeSchema.optional(),
-  job: jsonField(jobRefSchema).optional(),
+  job: jsonText(jobRefSchema).optional(),
   dialect: jobDialectSchema.optional(),
-  jobState: jsonField(jobStateSchema).optional(),
-  jobResults: jsonField(z.array(jobResultSchema)).optional(),
-  error: jsonField(requestErrorSchema).optional(),
-  response: jsonField(z.json()).optional(),
-  resolved: jsonField(z.array(resolvedReferenceSchema)).optional(),
+  jobState: jsonText(jobStateSchema).optional(),
+  jobResults: jsonText(z.array(jobResultSchema)).optional(),
+  error: jsonText(requestErrorSchema).optional(),
+  response: jsonText(z.json()).optional(),
+  resolved: jsonText(z.array(resolvedReferenceSchema)).optional(),
   submittedAt: optionalInt,
   finishedAt: optionalInt,
   polls: z.coerce.number().int().default(0),
@@ -195,34 +179,7 @@ const requestStateSchema = requestHashSchema.pick({
   submittedAt: true,
 });
 
-const emptyAsUndefined = z.literal('').transform(() => undefined);
-
-/** What a claimed poll needs of the record. */
-const claimedRecordSchema = z.object({
-  status: requestStatusSchema,
-  spec: jsonField(requestSpecSchema),
-  job: jsonField(jobRefSchema),
-  dialect: z.union([emptyAsUndefined, jobDialectSchema]),
-  jobState: z.union([emptyAsUndefined, jsonField(jobStateSchema)]),
-  submittedAt: z.union([emptyAsUndefined, z.coerce.number().int()]),
-  resolved: z.union([emptyAsUndefined, jsonField(z.array(resolvedReferenceSchema))]),
-  polls: z.coerce.number().int().default(0),
-  pollErrors: z.coerce.number().int().default(0),
-});
-export type ClaimedRecord = z.output<typeof claimedRecordSchema>;
-
-const claimReplySchema = z.tuple([z.number()], z.union([z.string(), z.number()]));
-
-/** `beginStep`'s reply: verdict, attempts, ms, then the state fields (nil when unset, or left out). */
-const stepReplySchema = z.tuple([
-  z.enum(stepVerdicts),
-  z.number(),
-  z.number(),
-  jsonField(jobRefSchema).nullish(),
-  jobDialectSchema.nullish(),
-  jsonField(jobStateSchema).nullish(),
-  z.coerce.number().int().nullish(),
-]);
+export type { ClaimedRecord };
 
 const batchHashSchema = z.object({
   total: z.coerce.number().int(),
@@ -230,7 +187,7 @@ const batchHashSchema = z.object({
   tracking: z.coerce.number().int().default(0),
   createdAt: z.coerce.number().int(),
   finishedAt: optionalInt,
-  metadata: jsonField(
+  metadata: jsonText(
     z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
   ).optional(),
 });
@@ -260,8 +217,7 @@ export class RequestStore {
       requeueSubmissionScript,
       acceptJobScript,
       recordPollScript,
-      recordPollErrorScript,
-      recordPollFailureScript,
+      recordPollMissScript,
       claimPollsScript,
       completeRequestScript,
     ]);
@@ -280,8 +236,9 @@ export class RequestStore {
     batch?: { batchId: string; metadata?: unknown },
   ): Promise<void> {
     const now = this.#now();
-    const keys: string[] = [];
-    const args: Array<string | number> = [batch ? '1' : '0'];
+    let batchFields = '';
+    let batchTtlSeconds = 0;
+    const batchKeys: { batch?: string; batchRequests?: string } = {};
     if (batch) {
       const fields: Record<string, string | number> = {
         total: specs.length,
@@ -291,19 +248,22 @@ export class RequestStore {
         createdAtIso: new Date(now).toISOString(),
       };
       if (batch.metadata !== undefined) fields.metadata = JSON.stringify(batch.metadata);
-      keys.push(this.#keys.batch(batch.batchId), this.#keys.batchRequests(batch.batchId));
-      args.push(JSON.stringify(fields), this.#ttlUntil(Math.max(...specs.map((spec) => spec.deadlineAt))));
-    } else {
-      args.push('', 0);
+      batchFields = JSON.stringify(fields);
+      batchTtlSeconds = this.#ttlUntil(Math.max(...specs.map((spec) => spec.deadlineAt)));
+      batchKeys.batch = this.#keys.batch(batch.batchId);
+      batchKeys.batchRequests = this.#keys.batchRequests(batch.batchId);
     }
-    for (const spec of specs) {
-      // The body travels only in the queue job, which the worker reads anyway: the record (kept for the
-      // retention) stays small, and views never show the body.
+    // The body travels only in the queue job, which the worker reads anyway: the record (kept for the
+    // retention) stays small, and views never show the body.
+    const requests = specs.map((spec) => {
       const { body: _body, ...withoutBody } = spec;
-      keys.push(this.#keys.request(spec.requestId));
-      args.push(spec.requestId, JSON.stringify(withoutBody), this.#ttlUntil(spec.deadlineAt));
-    }
-    await createRequestsScript.run(this.#redis, keys, args);
+      return [spec.requestId, JSON.stringify(withoutBody), this.#ttlUntil(spec.deadlineAt)];
+    });
+    await createRequestsScript.run(this.#redis, {
+      keys: batchKeys,
+      keyList: specs.map((spec) => this.#keys.request(spec.requestId)),
+      args: { batchFields, batchTtlSeconds, requests: JSON.stringify(requests) },
+    });
   }
 
   /** Undoes `create` when the queue refused the jobs, so nothing half-stored is left behind. */
@@ -385,44 +345,37 @@ export class RequestStore {
    */
   async beginStep(requestId: string, step: StepRequest): Promise<StepStart> {
     const { windowMs, callsPerWindow } = limiterWindow(step.limits);
-    const reply = await this.#scripts.run(
-      beginStepScript,
-      [
-        this.#keys.request(requestId),
-        this.#keys.targetInFlight(step.target),
-        this.#keys.targetRecentCalls(step.target),
-      ],
-      [
-        step.token,
-        step.claimLeaseMs,
-        step.allowResubmit ? '1' : '0',
-        step.submitLeaseMs,
-        step.limits.maxConcurrent,
+    const { verdict, submitAttempts, ms, state } = await this.#scripts.run(beginStepScript, {
+      keys: {
+        request: this.#keys.request(requestId),
+        inFlight: this.#keys.targetInFlight(step.target),
+        recent: this.#keys.targetRecentCalls(step.target),
+      },
+      args: {
+        token: step.token,
+        claimLeaseMs: step.claimLeaseMs,
+        allowResubmit: step.allowResubmit ? '1' : '0',
+        submitLeaseMs: step.submitLeaseMs,
+        maxConcurrent: step.limits.maxConcurrent,
         callsPerWindow,
         windowMs,
-        step.leaseId,
-      ],
-    );
-    const [verdict, submitAttempts, ms, job, dialect, jobState, submittedAt] = stepReplySchema.parse(reply);
-    const state: Omit<RequestState, 'status'> = {};
-    if (job) state.job = job;
-    if (dialect) state.dialect = dialect;
-    if (jobState) state.jobState = jobState;
-    if (submittedAt !== undefined && submittedAt !== null) state.submittedAt = submittedAt;
-    return { verdict, submitAttempts, ms, state };
+        leaseId: step.leaseId,
+      },
+    });
+    const known: Omit<RequestState, 'status'> = {};
+    if (state.job) known.job = state.job;
+    if (state.dialect) known.dialect = state.dialect;
+    if (state.jobState) known.jobState = state.jobState;
+    if (state.submittedAt !== undefined) known.submittedAt = state.submittedAt;
+    return { verdict, submitAttempts, ms, state: known };
   }
 
   /** submitting → queued by the claim holder, for a submission that provably never reached AIQUM. */
   async requeueSubmission(requestId: string, token: string, slot?: CallSlot): Promise<string> {
-    return z
-      .string()
-      .parse(
-        await this.#scripts.run(
-          requeueSubmissionScript,
-          [this.#keys.request(requestId), this.#slotKey(requestId, slot)],
-          [token, slot?.leaseId ?? ''],
-        ),
-      );
+    return this.#scripts.run(requeueSubmissionScript, {
+      keys: { request: this.#keys.request(requestId), ...this.#slotKeys(slot) },
+      args: { token, leaseId: slot?.leaseId ?? '' },
+    });
   }
 
   /** submitting → tracking by the claim holder, with `request.accepted`; releases the call slot. */
@@ -443,31 +396,28 @@ export class RequestStore {
       job,
       ...(resolved.length > 0 ? { resolved: [...resolved] } : {}),
     };
-    const batchKey = spec.batchId ? this.#keys.batch(spec.batchId) : this.#keys.request(spec.requestId);
-    const result = await this.#scripts.run(
-      acceptJobScript,
-      [
-        this.#keys.request(spec.requestId),
-        this.#keys.events,
-        batchKey,
-        this.#slotKey(spec.requestId, slot),
-        this.#keys.targetDue(spec.target),
-      ],
-      [
-        JSON.stringify(job),
+    return this.#scripts.run(acceptJobScript, {
+      keys: {
+        request: this.#keys.request(spec.requestId),
+        events: this.#keys.events,
+        due: this.#keys.targetDue(spec.target),
+        ...this.#slotKeys(slot),
+        ...(spec.batchId ? { batch: this.#keys.batch(spec.batchId) } : {}),
+      },
+      args: {
+        job: JSON.stringify(job),
         submittedAt,
-        JSON.stringify(event),
-        spec.batchId ? '1' : '0',
+        event: JSON.stringify(event),
         token,
-        slot?.leaseId ?? '',
-        Math.round(firstPollAt),
-        spec.requestId,
-        resolved.length > 0 ? JSON.stringify(resolved) : '',
-        this.#keys.dueChanges,
-        spec.target,
-      ],
-    );
-    return z.string().parse(result);
+        leaseId: slot?.leaseId ?? '',
+        firstPollAt: Math.round(firstPollAt),
+        requestId: spec.requestId,
+        resolved: resolved.length > 0 ? JSON.stringify(resolved) : '',
+        dueChannel: this.#keys.dueChanges,
+        target: spec.target,
+        hasBatch: spec.batchId ? '1' : '0',
+      },
+    });
   }
 
   /**
@@ -481,28 +431,22 @@ export class RequestStore {
     slot: CallSlot,
     nextAt: number,
   ): Promise<{ status: string; polls: number }> {
-    const [status, polls] = z
-      .tuple([z.string(), z.number()])
-      .parse(
-        await this.#scripts.run(
-          recordPollScript,
-          [
-            this.#keys.request(requestId),
-            this.#keys.targetInFlight(slot.target),
-            this.#keys.targetDue(slot.target),
-          ],
-          [
-            JSON.stringify(jobState),
-            dialect ?? '',
-            slot.leaseId,
-            Math.round(nextAt),
-            requestId,
-            this.#keys.dueChanges,
-            slot.target,
-          ],
-        ),
-      );
-    return { status, polls };
+    return this.#scripts.run(recordPollScript, {
+      keys: {
+        request: this.#keys.request(requestId),
+        inFlight: this.#keys.targetInFlight(slot.target),
+        due: this.#keys.targetDue(slot.target),
+      },
+      args: {
+        jobState: JSON.stringify(jobState),
+        dialect: dialect ?? '',
+        leaseId: slot.leaseId,
+        nextPollAt: Math.round(nextAt),
+        requestId,
+        dueChannel: this.#keys.dueChanges,
+        target: slot.target,
+      },
+    });
   }
 
   /**
@@ -514,20 +458,8 @@ export class RequestStore {
     slot: CallSlot,
     nextAt: number,
   ): Promise<{ status: string; pollErrors: number }> {
-    const [status, pollErrors] = z
-      .tuple([z.string(), z.number()])
-      .parse(
-        await this.#scripts.run(
-          recordPollErrorScript,
-          [
-            this.#keys.request(requestId),
-            this.#keys.targetInFlight(slot.target),
-            this.#keys.targetDue(slot.target),
-          ],
-          [slot.leaseId, Math.round(nextAt), requestId, this.#keys.dueChanges, slot.target],
-        ),
-      );
-    return { status, pollErrors };
+    const { status, count } = await this.#recordPollMiss('pollErrors', requestId, slot, nextAt);
+    return { status, pollErrors: count };
   }
 
   /**
@@ -539,20 +471,31 @@ export class RequestStore {
     slot: CallSlot,
     nextAt: number,
   ): Promise<{ status: string; pollFailures: number }> {
-    const [status, pollFailures] = z
-      .tuple([z.string(), z.number()])
-      .parse(
-        await this.#scripts.run(
-          recordPollFailureScript,
-          [
-            this.#keys.request(requestId),
-            this.#keys.targetInFlight(slot.target),
-            this.#keys.targetDue(slot.target),
-          ],
-          [slot.leaseId, Math.round(nextAt), requestId, this.#keys.dueChanges, slot.target],
-        ),
-      );
-    return { status, pollFailures };
+    const { status, count } = await this.#recordPollMiss('pollFailures', requestId, slot, nextAt);
+    return { status, pollFailures: count };
+  }
+
+  #recordPollMiss(
+    counter: 'pollErrors' | 'pollFailures',
+    requestId: string,
+    slot: CallSlot,
+    nextAt: number,
+  ): Promise<{ status: string; count: number }> {
+    return this.#scripts.run(recordPollMissScript, {
+      keys: {
+        request: this.#keys.request(requestId),
+        inFlight: this.#keys.targetInFlight(slot.target),
+        due: this.#keys.targetDue(slot.target),
+      },
+      args: {
+        counter,
+        leaseId: slot.leaseId,
+        nextTryAt: Math.round(nextAt),
+        requestId,
+        dueChannel: this.#keys.dueChanges,
+        target: slot.target,
+      },
+    });
   }
 
   /**
@@ -561,54 +504,31 @@ export class RequestStore {
    */
   async claimPolls(target: string, options: ClaimPollsOptions): Promise<ClaimedPolls> {
     const { windowMs, callsPerWindow } = limiterWindow(options.limits);
-    const reply = await this.#scripts.run(
-      claimPollsScript,
-      [this.#keys.targetDue(target), this.#keys.targetInFlight(target), this.#keys.targetRecentCalls(target)],
-      [
-        options.max,
-        options.claimMs,
-        options.leaseMs,
-        options.limits.maxConcurrent,
+    const { ms, claims } = await this.#scripts.run(claimPollsScript, {
+      keys: {
+        due: this.#keys.targetDue(target),
+        inFlight: this.#keys.targetInFlight(target),
+        recent: this.#keys.targetRecentCalls(target),
+      },
+      args: {
+        maxClaims: options.max,
+        claimMs: options.claimMs,
+        leaseMs: options.leaseMs,
+        maxConcurrent: options.limits.maxConcurrent,
         callsPerWindow,
         windowMs,
-        options.leaseIdPrefix,
-        this.#keys.request(''),
-      ],
-    );
-    const [ms, ...flat] = claimReplySchema.parse(reply);
-    const claims: ClaimedPoll[] = [];
-    for (let index = 0; index + 10 < flat.length; index += 11) {
-      const [
-        requestId,
-        leaseId,
-        status,
-        spec,
-        job,
-        dialect,
-        jobState,
-        submittedAt,
-        resolved,
-        polls,
-        pollErrors,
-      ] = flat.slice(index, index + 11).map(String);
-      const parsed = claimedRecordSchema.safeParse({
-        status,
-        spec,
-        job,
-        dialect,
-        jobState,
-        submittedAt,
-        resolved,
-        polls,
-        pollErrors,
-      });
-      claims.push({
-        requestId: requestId ?? '',
-        slot: { target, leaseId: leaseId ?? '' },
-        record: parsed.success ? parsed.data : undefined,
-      });
-    }
-    return { ms, claims };
+        leaseIdPrefix: options.leaseIdPrefix,
+        requestKeyPrefix: this.#keys.request(''),
+      },
+    });
+    return {
+      ms,
+      claims: claims.map((claim) => ({
+        requestId: claim.requestId,
+        slot: { target, leaseId: claim.leaseId },
+        record: claim.record,
+      })),
+    };
   }
 
   /**
@@ -703,38 +623,35 @@ export class RequestStore {
       event.response = completion.response as RequestCompletedEvent['response'];
       fields.response = JSON.stringify(completion.response);
     }
-    const batchKeys = spec.batchId
-      ? [this.#keys.batch(spec.batchId), this.#keys.batchRequests(spec.batchId)]
-      : [this.#keys.request(spec.requestId), this.#keys.request(spec.requestId)];
-    const result = await this.#scripts.run(
-      completeRequestScript,
-      [
-        this.#keys.request(spec.requestId),
-        this.#keys.events,
-        ...batchKeys,
-        this.#slotKey(spec.requestId, options.slot),
-        this.#keys.targetDue(spec.target),
-      ],
-      [
-        completion.outcome,
-        JSON.stringify(fields),
-        JSON.stringify(event),
-        now,
+    return this.#scripts.run(completeRequestScript, {
+      keys: {
+        request: this.#keys.request(spec.requestId),
+        events: this.#keys.events,
+        due: this.#keys.targetDue(spec.target),
+        ...this.#slotKeys(options.slot),
+        ...(spec.batchId
+          ? { batch: this.#keys.batch(spec.batchId), batchRequests: this.#keys.batchRequests(spec.batchId) }
+          : {}),
+      },
+      args: {
+        outcome: completion.outcome,
+        fields: JSON.stringify(fields),
+        event: JSON.stringify(event),
+        nowMs: now,
         nowIso,
-        this.#retentionSeconds,
-        spec.batchId ? '1' : '0',
-        spec.batchId ?? '',
-        options.slot?.leaseId ?? '',
-        options.countPoll ? '1' : '0',
-        spec.requestId,
-      ],
-    );
-    return z.enum(['completed', 'already-completed', 'missing']).parse(result);
+        retentionSeconds: this.#retentionSeconds,
+        leaseId: options.slot?.leaseId ?? '',
+        countPoll: options.countPoll ? '1' : '0',
+        requestId: spec.requestId,
+        batchEvent: spec.batchId ? JSON.stringify(batchCompletedEventBase(spec.batchId)) : '',
+        outcomes: JSON.stringify(requestOutcomes),
+      },
+    });
   }
 
-  /** The leases key of a slot's target; scripts given no slot get the request's own key, untouched. */
-  #slotKey(requestId: string, slot: CallSlot | undefined): string {
-    return slot ? this.#keys.targetInFlight(slot.target) : this.#keys.request(requestId);
+  /** The leases key of a slot's target, for the scripts that release it; none without a slot. */
+  #slotKeys(slot: CallSlot | undefined): { inFlight?: string } {
+    return slot ? { inFlight: this.#keys.targetInFlight(slot.target) } : {};
   }
 
   #ttlUntil(deadlineAt: number): number {
