@@ -6,10 +6,18 @@ import { callLeaseMs, type Target } from './target-clients.js';
 
 /**
  * Longest sleep with nothing due or no permit free. A poll scheduled sooner than the target's next one
- * nudges the poller at once (`DueNotices`); this is only the bound on a nudge pub/sub lost (it delivers at
- * most once), and each poller costs Redis one claim (four commands) this often when idle.
+ * nudges the poller at once (`DueNotices`), and a reconnect of the notices' subscription wakes every poller,
+ * so this only bounds a notice lost on a connection that never dropped. Each poller costs Redis one claim
+ * (four commands) per idle check: 5 minutes keeps 20 targets under 0.4 commands/s.
  */
-export const idleCheckMs = 60_000;
+export const idleCheckMs = 300_000;
+/**
+ * Idle checks are spread over the last quarter of the period so that the pollers of many targets and
+ * workers, started together, do not claim together.
+ */
+function idleSleepMs(): number {
+  return Math.round(idleCheckMs * (0.75 + 0.25 * Math.random()));
+}
 /** Most polls claimed in one command. */
 const claimBatch = 50;
 /**
@@ -96,7 +104,7 @@ export class DuePoller {
     const permits = budget.tryAcquire(claimBatch);
     if (permits === 0) {
       this.#waitingForPermits = true;
-      await this.#sleep(idleCheckMs);
+      await this.#sleep(idleSleepMs());
       this.#waitingForPermits = false;
       return;
     }
@@ -118,7 +126,8 @@ export class DuePoller {
     }
     budget.release(permits - claimed.claims.length);
     if (claimed.claims.length === 0) {
-      if (!this.#nudged) await this.#sleep(claimed.ms < 0 ? idleCheckMs : Math.min(claimed.ms, idleCheckMs));
+      if (!this.#nudged)
+        await this.#sleep(claimed.ms < 0 ? idleSleepMs() : Math.min(claimed.ms, idleSleepMs()));
       return;
     }
     const drained = claimed.claims.length < permits;

@@ -1,3 +1,4 @@
+import { backoffDelayMs } from '@aiqum-jobs/aiqum-client';
 import type { PollPolicy } from '@aiqum-jobs/core';
 
 /** ONTAP purges a finished job 300 s after it ends; polling at least every 60 s never misses one. */
@@ -30,6 +31,11 @@ export function pollDelayMs(input: PollDelayInput): number {
       input.ontap ? ontapMaxPollDelayMs : Number.POSITIVE_INFINITY,
     );
   }
-  const backoff = Math.min(maxDelay, policy.initialDelayMs * policy.multiplier ** input.polls);
-  return Math.max(1, Math.round(backoff * (1 - policy.jitter * input.random)));
+  const backoff = {
+    initialMs: policy.initialDelayMs,
+    multiplier: policy.multiplier,
+    maxMs: maxDelay,
+    jitter: policy.jitter,
+  };
+  return Math.max(1, backoffDelayMs(backoff, input.polls, input.random));
 }

@@ -8,7 +8,7 @@ import { type Harness, recordingDispatcher, startHarness } from './harness.js';
  * in it, is `npm run bench -- idle`'s (docs/BENCHMARKS.md: 4.1/s; issue 13 asks 3).
  */
 const maxIdleCommandsPerSecond = 10;
-/** Without a due notice the poller would sleep its whole idle check (60 s). */
+/** Without a due notice the poller would sleep its whole idle check (minutes). */
 const maxLateMs = 5_000;
 const firstPollDelayMs = 300;
 

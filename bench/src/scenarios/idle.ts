@@ -29,7 +29,8 @@ export interface IdleRun {
  * included, without the INFO calls that read it. Exact only on a Redis of the bench's own.
  */
 export async function runIdle(context: ScenarioContext): Promise<ScenarioOutcome> {
-  // A whole idle check period (pollers with nothing due claim once in it; BullMQ's checks come every few s).
+  // A whole idle check period (each poller with nothing due claims once or twice in it, at a random time in
+  // its last quarter; BullMQ's checks come every few s).
   const measureMs = context.quick ? 3_000 : idleCheckMs;
   const runs: IdleRun[] = [];
   for (const workers of [1, 10]) {

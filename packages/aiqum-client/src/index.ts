@@ -6,6 +6,7 @@ export {
   type SubmitResult,
 } from './aiqum-client.js';
 export { parseApiPath } from './api-path.js';
+export { type Backoff, backoffDelayMs } from './backoff.js';
 export type { AiqumClientOptions, ResponseObserver, SleepFunction } from './client-options.js';
 export {
   AiqumAbortError,

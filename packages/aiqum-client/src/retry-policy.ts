@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { backoffDelayMs } from './backoff.js';
 
 /** How idempotent calls (GET, HEAD, job polls) are retried. Writes are never retried by the client. */
 export const retryPolicySchema = z.object({
@@ -47,6 +48,9 @@ export function retryDelayMs(
   random: () => number,
 ): number {
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, policy.maxRetryAfterMs);
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  return Math.floor(random() * ceiling);
+  return backoffDelayMs(
+    { initialMs: policy.baseDelayMs, multiplier: 2, maxMs: policy.maxDelayMs, jitter: 1 },
+    attempt,
+    random(),
+  );
 }

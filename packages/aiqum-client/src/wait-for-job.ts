@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { abortableSleep } from './abortable-sleep.js';
+import { backoffDelayMs } from './backoff.js';
 import type { SleepFunction } from './client-options.js';
 import { AiqumAbortError, AiqumInvalidRequestError, AiqumJobWaitTimeoutError } from './errors.js';
 import type { JobRef } from './job-ref.js';
@@ -71,8 +72,13 @@ export async function waitForJob(
   if (policy.longPollSeconds !== undefined) pollOptions.longPollSeconds = policy.longPollSeconds;
   if (policy.signal !== undefined) pollOptions.signal = policy.signal;
   const started = now();
-  let delayMs = Math.min(policy.initialDelayMs, policy.maxDelayMs);
-  for (;;) {
+  const backoff = {
+    initialMs: policy.initialDelayMs,
+    multiplier: policy.multiplier,
+    maxMs: policy.maxDelayMs,
+    jitter: policy.jitter,
+  };
+  for (let polls = 0; ; polls += 1) {
     if (policy.signal?.aborted) throw new AiqumAbortError({ ...context, ambiguous: false });
     const snapshot = await poll(ref, pollOptions);
     policy.onProgress?.(snapshot);
@@ -81,10 +87,9 @@ export async function waitForJob(
     if (policy.deadlineMs !== undefined && elapsed >= policy.deadlineMs) {
       throw new AiqumJobWaitTimeoutError(policy.deadlineMs, snapshot);
     }
-    let waitMs = Math.round(delayMs * (1 - policy.jitter * random()));
+    let waitMs = backoffDelayMs(backoff, polls, random());
     if (snapshot.retryAfterMs !== undefined) waitMs = Math.max(waitMs, snapshot.retryAfterMs);
     if (policy.deadlineMs !== undefined) waitMs = Math.min(waitMs, policy.deadlineMs - elapsed);
     await abortableSleep(sleep, waitMs, policy.signal, context);
-    delayMs = Math.min(delayMs * policy.multiplier, policy.maxDelayMs);
   }
 }

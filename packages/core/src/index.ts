@@ -1,4 +1,5 @@
 export { BearerTokens } from './bearer-tokens.js';
+export { blockingReadConnection } from './blocking-connection.js';
 export {
   booleanFromEnv,
   commaListFromEnv,
@@ -134,6 +135,7 @@ export {
 } from './request-store.js';
 export { Secret } from './secret.js';
 export { ServedTargets, type UnservedTarget } from './served-targets.js';
+export { readStreamGroups, type StreamGroup } from './stream-groups.js';
 export { streamIdSchema } from './stream-id.js';
 export { TargetCallGate } from './target-call-gate.js';
 export {

@@ -1,8 +1,8 @@
 import {
   type AiqumJobsEvent,
+  blockingReadConnection,
   createLogger,
   createRedisKeys,
-  duplicateRedis,
   type Logger,
   parseEventEntry,
   type RedisConnection,
@@ -85,7 +85,7 @@ class GroupSubscription implements Subscription {
     this.#stream = createRedisKeys(options.prefix).events;
     this.#types = options.types === undefined ? undefined : new Set(options.types);
     this.#logger = logger ?? createLogger({ name: 'aiqum-jobs-subscriber' });
-    this.#reader = duplicateForBlockingReads(redis, options.blockMs);
+    this.#reader = blockingReadConnection(redis, options.blockMs);
     this.#reader.on('error', (error: unknown) =>
       this.#logger.debug({ err: error }, 'subscriber Redis connection error'),
     );
@@ -315,19 +315,4 @@ class GroupSubscription implements Subscription {
     this.#disconnected = true;
     this.#reader.disconnect();
   }
-}
-
-/**
- * A connection like `redis` for blocking reads: connected on first use, with a command timeout longer
- * than a blocked read, and commands queued while it reconnects.
- */
-function duplicateForBlockingReads(redis: RedisConnection, blockMs: number): RedisConnection {
-  return duplicateRedis(redis, {
-    lazyConnect: true,
-    enableOfflineQueue: true,
-    maxRetriesPerRequest: null,
-    commandTimeout: blockMs + 10_000,
-    // Its socket is closed on close() anyway; a short grace keeps ioredis's timer from delaying exit.
-    disconnectTimeout: 100,
-  });
 }

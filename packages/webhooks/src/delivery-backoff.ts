@@ -1,3 +1,5 @@
+import { backoffDelayMs } from '@aiqum-jobs/aiqum-client';
+
 /** A delivery attempt worth repeating; `retryAfterMs` is the receiver's `Retry-After`, if it sent one. */
 export class DeliveryRetryError extends Error {
   override readonly name = 'DeliveryRetryError';
@@ -20,7 +22,7 @@ export interface DeliveryBackoffOptions {
 
 /**
  * The delay before the next attempt (BullMQ's `backoffStrategy`, given the attempts made so far): the
- * receiver's `Retry-After` when it sent one, else exponential backoff with jitter between half and all of
+ * receiver's `Retry-After` when it sent one, else exponential backoff (`backoffDelayMs`) with jitter between half and all of
  * `backoffMs * 2^(attempts - 1)`; both capped at `maxDelayMs`.
  */
 export function deliveryBackoff(options: DeliveryBackoffOptions) {
@@ -29,7 +31,10 @@ export function deliveryBackoff(options: DeliveryBackoffOptions) {
     if (error instanceof DeliveryRetryError && error.retryAfterMs !== undefined) {
       return Math.min(error.retryAfterMs, options.maxDelayMs);
     }
-    const ceiling = Math.min(options.maxDelayMs, options.backoffMs * 2 ** Math.max(0, attemptsMade - 1));
-    return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+    return backoffDelayMs(
+      { initialMs: options.backoffMs, multiplier: 2, maxMs: options.maxDelayMs, jitter: 0.5 },
+      Math.max(0, attemptsMade - 1),
+      random(),
+    );
   };
 }

@@ -1,0 +1,21 @@
+import { duplicateRedis } from './connect-redis.js';
+import type { RedisConnection } from './lua-script.js';
+
+/**
+ * A connection like `redis` for blocking reads (`XREAD BLOCK`, `XREADGROUP BLOCK`), which hold a connection
+ * while they wait: connected on first use, with a command timeout longer than a blocked read, and commands
+ * queued while it reconnects. Every blocking reader of the system gets its connection here.
+ */
+export function blockingReadConnection(redis: RedisConnection, blockMs: number): RedisConnection {
+  const connection = duplicateRedis(redis, {
+    lazyConnect: true,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: null,
+    commandTimeout: blockMs + 10_000,
+    // Its socket is closed when the reader stops anyway; a short grace keeps ioredis's timer from delaying exit.
+    disconnectTimeout: 100,
+  });
+  // Errors surface as the read's rejection; the reader's owner reports them.
+  connection.on('error', () => {});
+  return connection;
+}
