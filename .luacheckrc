@@ -10,7 +10,7 @@ files['packages/core/src/lua/lib/'] = { ignore = { '211/%l+_[%l_]+' } }
 -- The libraries' functions, prepended to a script's text when it is assembled (packages/core/src/lua-script.ts).
 files['packages/*/src/lua/*.lua'] = {
   read_globals = {
-    'redis_now_ms', 'limiter_free', 'limiter_take', 'limiter_release', 'schedule_due', 'json_with_fields',
+    'redis_now_ms', 'iso_time', 'limiter_free', 'limiter_take', 'limiter_release', 'schedule_due', 'json_with_fields',
     'hash_fields',
   },
 }

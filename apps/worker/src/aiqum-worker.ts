@@ -114,7 +114,6 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     metrics,
     shutdownSignal: shutdown.signal,
     hardStopSignal: hardStop.signal,
-    ...(options.now ? { now: options.now } : {}),
   });
 
   // WORKER_CONCURRENCY is the calls to AIQUM this process makes at once: submissions and every target's polls.
@@ -128,7 +127,8 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       await budget.acquire();
       const step = await processor.step(spec).finally(() => budget.release());
       if (step.kind === 'again') {
-        await job.moveToDelayed(step.at, token);
+        // BullMQ schedules delayed jobs on the worker's clock, as it does its own retries.
+        await job.moveToDelayed(Date.now() + step.delayMs, token);
         throw new DelayedError();
       }
     },

@@ -24,10 +24,10 @@ import { pollDelayMs } from './poll-delay.js';
 import { callLeaseMs, type Target } from './target-clients.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
-/** What one step of a request decided: it is finished (for this worker), or it runs again at `at`. */
+/** What one step of a request decided: it is finished (for this worker), or it runs again in `delayMs`. */
 export type Step =
   | { readonly kind: 'done' }
-  | { readonly kind: 'again'; readonly at: number; readonly reason: string };
+  | { readonly kind: 'again'; readonly delayMs: number; readonly reason: string };
 
 const done: Step = { kind: 'done' };
 
@@ -66,8 +66,6 @@ export interface RequestProcessorOptions {
    * @defaultValue never aborted
    */
   hardStopSignal?: AbortSignal;
-  /** @defaultValue `Date.now` */
-  now?: () => number;
   /** @defaultValue `Math.random` */
   random?: () => number;
 }
@@ -85,7 +83,6 @@ export class RequestProcessor {
   readonly #metrics: WorkerMetrics;
   readonly #shutdownSignal: AbortSignal;
   readonly #hardStopSignal: AbortSignal | undefined;
-  readonly #now: () => number;
   readonly #random: () => number;
 
   constructor(options: RequestProcessorOptions) {
@@ -95,7 +92,6 @@ export class RequestProcessor {
     this.#metrics = options.metrics;
     this.#shutdownSignal = options.shutdownSignal;
     this.#hardStopSignal = options.hardStopSignal;
-    this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
   }
 
@@ -137,16 +133,13 @@ export class RequestProcessor {
         // A tracked request is the pollers' (a queue job re-run after its submission has nothing to do).
         return done;
       case 'busy':
-        return this.#again(this.#now() + start.ms, 'submission held elsewhere');
+        return this.#again(start.ms, 'submission held elsewhere');
       case 'limited':
         // Nothing was claimed or sent: a request that waited for a slot past its deadline ends at it.
-        if (this.#now() >= spec.deadlineAt) {
+        if (await this.#pastDeadline(spec)) {
           return this.#complete(spec, factsOf(start.state), deadlineBeforeSubmission);
         }
-        return this.#again(
-          Math.min(this.#now() + start.ms + this.#random() * limitJitterMs, spec.deadlineAt),
-          'target limit',
-        );
+        return this.#againBefore(spec, start.ms + this.#random() * limitJitterMs, 'target limit');
       case 'interrupted':
         return this.#complete(spec, factsOf(start.state), {
           outcome: 'unknown',
@@ -183,7 +176,7 @@ export class RequestProcessor {
   ): Promise<Sent | { step: Step } | { nameError: RequestError }> {
     const unchanged: Sent = { path: spec.path, body: spec.body, resolved: [] };
     // Past the deadline the submission step ends the request as timed out; no lookup is needed for that.
-    if (this.#now() >= spec.deadlineAt) return unchanged;
+    if (await this.#pastDeadline(spec)) return unchanged;
     const { references } = findNameReferences(spec);
     if (references.length === 0) return unchanged;
     const resolution = await target.resolver.resolve(references, this.#shutdownSignal);
@@ -206,7 +199,7 @@ export class RequestProcessor {
             random: this.#random(),
           })
         : resolution.afterMs + this.#random() * limitJitterMs;
-      return { step: this.#again(Math.min(this.#now() + delay, spec.deadlineAt), 'name lookup') };
+      return { step: await this.#againBefore(spec, delay, 'name lookup') };
     }
     return { nameError: resolution.error };
   }
@@ -220,7 +213,7 @@ export class RequestProcessor {
     sent: Sent,
   ): Promise<Step> {
     const view = { ...start.state, resolved: sent.resolved };
-    if (this.#now() >= spec.deadlineAt) {
+    if (await this.#pastDeadline(spec)) {
       return this.#complete(spec, factsOf(view), deadlineBeforeSubmission, slot);
     }
     const headers = { 'X-Correlation-Id': spec.requestId };
@@ -260,7 +253,6 @@ export class RequestProcessor {
         slot,
       );
     }
-    const submittedAt = this.#now();
     // With long polling the first poll waits on the server at once; else the policy's first delay.
     const delay =
       target.config.longPoll && result.job.kind === 'aiqum'
@@ -271,14 +263,12 @@ export class RequestProcessor {
             ontap: result.job.kind === 'ontap',
             random: this.#random(),
           });
-    const firstPollAt = Math.min(submittedAt + delay, spec.deadlineAt);
     const status = await this.#store.acceptJob(
       spec,
       result.job,
-      submittedAt,
       token,
       slot,
-      firstPollAt,
+      { delayMs: delay, deadlineAt: spec.deadlineAt },
       sent.resolved,
     );
     if (status !== 'tracking') {
@@ -298,7 +288,10 @@ export class RequestProcessor {
     const record = claim.record;
     if (record === undefined || record.status !== 'tracking') {
       // Gone, unreadable or no longer tracked: nothing to poll.
-      await this.#store.recordPollError(claim.requestId, claim.slot, this.#now());
+      await this.#store.recordPollError(claim.requestId, claim.slot, {
+        delayMs: 0,
+        deadlineAt: Number.MAX_SAFE_INTEGER,
+      });
       return;
     }
     const target = this.#targets.get(record.spec.target);
@@ -340,8 +333,10 @@ export class RequestProcessor {
       ontap: view.job?.kind === 'ontap',
       random: this.#random(),
     });
-    const nextAt = Math.min(this.#now() + delay, spec.deadlineAt);
-    const { status, pollFailures } = await this.#store.recordPollFailure(spec.requestId, slot, nextAt);
+    const { status, pollFailures } = await this.#store.recordPollFailure(spec.requestId, slot, {
+      delayMs: delay,
+      deadlineAt: spec.deadlineAt,
+    });
     if (status !== 'tracking') return;
     if (pollFailures < maxConsecutivePollFailures) {
       this.#logger.warn(
@@ -406,7 +401,7 @@ export class RequestProcessor {
         { requestId: spec.requestId, error: described, attempts },
         'submission failed; retrying',
       );
-      return this.#again(Math.min(this.#now() + delay, spec.deadlineAt), 'submission retry');
+      return this.#againBefore(spec, delay, 'submission retry');
     }
     if (error.ambiguous && !repeatable) {
       return this.#complete(
@@ -454,8 +449,12 @@ export class RequestProcessor {
       );
       return;
     }
-    const now = this.#now();
-    const remainingSeconds = Math.max(1, Math.floor((spec.deadlineAt - now) / 1000));
+    // The poll's start, on this process's monotonic clock: only durations are measured on it.
+    const startedAt = performance.now();
+    const remainingSeconds = Math.max(
+      1,
+      Math.floor((spec.deadlineAt - (await this.#store.clock.now())) / 1000),
+    );
     const longPollSeconds =
       target.config.longPoll && job.kind === 'aiqum'
         ? Math.min(target.config.longPoll.maxWaitSeconds, remainingSeconds)
@@ -509,8 +508,8 @@ export class RequestProcessor {
       );
       return;
     }
-    const after = this.#now();
-    if (after >= spec.deadlineAt) {
+    const tookMs = performance.now() - startedAt;
+    if (await this.#pastDeadline(spec)) {
       await this.#complete(
         spec,
         facts,
@@ -528,7 +527,7 @@ export class RequestProcessor {
     }
     // A long poll that really waited can be repeated at once; one answered early (the server ignored the
     // parameter) falls back to the interval policy, so a server without long polling is never hammered.
-    const longPollWaited = longPollSeconds !== undefined && after - now >= longPollSeconds * 500;
+    const longPollWaited = longPollSeconds !== undefined && tookMs >= longPollSeconds * 500;
     const delay =
       longPollWaited && snapshot.retryAfterMs === undefined
         ? 0
@@ -540,8 +539,10 @@ export class RequestProcessor {
             random: this.#random(),
           });
     // The interval runs from the start of this poll, so a cycle's own work does not stretch the interval.
-    const nextAt = Math.min(Math.max(now + delay, after), spec.deadlineAt);
-    await this.#store.recordPoll(spec.requestId, jobState, dialect, slot, nextAt);
+    await this.#store.recordPoll(spec.requestId, jobState, dialect, slot, {
+      delayMs: Math.max(0, delay - tookMs),
+      deadlineAt: spec.deadlineAt,
+    });
   }
 
   /** A poll that failed: tried again later (backing off), or, past the limits, the request ends. */
@@ -561,9 +562,9 @@ export class RequestProcessor {
     }
     const described = describeError(error);
     const permanent = error instanceof AiqumApiError && !error.retryable;
-    const now = this.#now();
-    if (permanent || pollErrors >= maxConsecutivePollErrors || now >= spec.deadlineAt) {
-      const outcome = now >= spec.deadlineAt && !permanent ? 'timed_out' : 'unknown';
+    const pastDeadline = await this.#pastDeadline(spec);
+    if (permanent || pollErrors >= maxConsecutivePollErrors || pastDeadline) {
+      const outcome = pastDeadline && !permanent ? 'timed_out' : 'unknown';
       await this.#complete(
         spec,
         factsOf(view),
@@ -590,7 +591,7 @@ export class RequestProcessor {
       { requestId: spec.requestId, error: described, pollErrors },
       'poll failed; polling again',
     );
-    await this.#store.recordPollError(spec.requestId, slot, Math.min(now + delay, spec.deadlineAt));
+    await this.#store.recordPollError(spec.requestId, slot, { delayMs: delay, deadlineAt: spec.deadlineAt });
   }
 
   async #complete(
@@ -610,8 +611,19 @@ export class RequestProcessor {
     return done;
   }
 
-  #again(at: number, reason: string): Step {
-    return { kind: 'again', at: Math.round(at), reason };
+  /** Deadlines are compared on Redis's clock, the one the scripts schedule on, not this process's. */
+  async #pastDeadline(spec: RequestSpec): Promise<boolean> {
+    return (await this.#store.clock.now()) >= spec.deadlineAt;
+  }
+
+  /** Runs the step again after `delayMs`, but not after the request's deadline (by Redis's clock). */
+  async #againBefore(spec: RequestSpec, delayMs: number, reason: string): Promise<Step> {
+    const leftMs = spec.deadlineAt - (await this.#store.clock.now());
+    return this.#again(Math.max(0, Math.min(delayMs, leftMs)), reason);
+  }
+
+  #again(delayMs: number, reason: string): Step {
+    return { kind: 'again', delayMs: Math.round(delayMs), reason };
   }
 }
 

@@ -74,6 +74,7 @@ export {
 } from './outcome.js';
 export { IntervalLock, PeriodicTask, type PeriodicTaskOptions } from './periodic-task.js';
 export { type PollPolicy, pollPolicySchema } from './poll-policy.js';
+export { RedisClock } from './redis-clock.js';
 export { type RedisEndpoint, redisClusterNodesSchema } from './redis-endpoint.js';
 export { createRedisKeys, type RedisKeys } from './redis-keys.js';
 export { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
@@ -125,6 +126,7 @@ export {
   type ClaimPollsOptions,
   type CompleteResult,
   type Completion,
+  type NextPoll,
   type RequestIdentity,
   type RequestState,
   RequestStore,

@@ -53,6 +53,7 @@ export const beginStepScript = new LuaScript({
       verdict: z.enum(stepVerdicts),
       submitAttempts: z.number(),
       ms: z.number(),
+      now: z.number(),
       state: z.object({
         job: jsonText(jobRefSchema).optional(),
         dialect: jobDialectSchema.optional(),
@@ -74,16 +75,16 @@ export const requeueSubmissionScript = new LuaScript({
 
 export const acceptJobScript = new LuaScript({
   body: lua('accept-job.lua'),
-  libraries: [limiter, dueSet, hash],
+  libraries: [redisTime, limiter, dueSet, json, hash],
   keys: ['request', 'events', 'due'],
   optionalKeys: ['inFlight', 'batch'],
   args: [
     'job',
-    'submittedAt',
     'event',
     'token',
     'leaseId',
-    'firstPollAt',
+    'firstPollDelayMs',
+    'deadlineAt',
     'requestId',
     'resolved',
     'dueChannel',
@@ -95,17 +96,17 @@ export const acceptJobScript = new LuaScript({
 
 export const recordPollScript = new LuaScript({
   body: lua('record-poll.lua'),
-  libraries: [limiter, dueSet],
+  libraries: [redisTime, limiter, dueSet],
   keys: ['request', 'inFlight', 'due'],
-  args: ['jobState', 'dialect', 'leaseId', 'nextPollAt', 'requestId', 'dueChannel', 'target'],
+  args: ['jobState', 'dialect', 'leaseId', 'delayMs', 'deadlineAt', 'requestId', 'dueChannel', 'target'],
   reply: jsonText(z.object({ status: z.string(), polls: z.number().int() })),
 });
 
 export const recordPollMissScript = new LuaScript({
   body: lua('record-poll-miss.lua'),
-  libraries: [limiter, dueSet],
+  libraries: [redisTime, limiter, dueSet],
   keys: ['request', 'inFlight', 'due'],
-  args: ['counter', 'leaseId', 'nextTryAt', 'requestId', 'dueChannel', 'target'],
+  args: ['counter', 'leaseId', 'delayMs', 'deadlineAt', 'requestId', 'dueChannel', 'target'],
   reply: jsonText(z.object({ status: z.string(), count: z.number().int() })),
 });
 
@@ -139,6 +140,7 @@ export const claimPollsScript = new LuaScript({
   ],
   reply: jsonText(
     z.object({
+      now: z.number(),
       ms: z.number(),
       claims: z
         .array(
@@ -156,15 +158,13 @@ export const claimPollsScript = new LuaScript({
 
 export const completeRequestScript = new LuaScript({
   body: lua('complete-request.lua'),
-  libraries: [limiter, json],
+  libraries: [redisTime, limiter, json],
   keys: ['request', 'events', 'due'],
   optionalKeys: ['inFlight', 'batch', 'batchRequests'],
   args: [
     'outcome',
     'fields',
     'event',
-    'nowMs',
-    'nowIso',
     'retentionSeconds',
     'leaseId',
     'countPoll',
@@ -173,4 +173,12 @@ export const completeRequestScript = new LuaScript({
     'outcomes',
   ],
   reply: z.enum(['completed', 'already-completed', 'missing']),
+});
+
+export const pollNowScript = new LuaScript({
+  body: lua('poll-now.lua'),
+  libraries: [redisTime],
+  keys: ['due'],
+  args: ['requestId', 'dueChannel', 'target'],
+  reply: z.number().int(),
 });

@@ -15,6 +15,7 @@ import {
   requestOutcomes,
   requestStatusSchema,
 } from './outcome.js';
+import { RedisClock } from './redis-clock.js';
 import type { RedisKeys } from './redis-keys.js';
 import { type RequestError, requestErrorSchema } from './request-error.js';
 import {
@@ -24,6 +25,7 @@ import {
   claimPollsScript,
   completeRequestScript,
   createRequestsScript,
+  pollNowScript,
   recordPollMissScript,
   recordPollScript,
   requeueSubmissionScript,
@@ -82,6 +84,12 @@ export interface TrackedFacts {
 type JobDialectName = z.output<typeof jobDialectSchema>;
 
 export type CompleteResult = 'completed' | 'already-completed' | 'missing';
+
+/** When the next poll of a tracked request is due: `delayMs` from now by Redis's clock, not after `deadlineAt`. */
+export interface NextPoll {
+  delayMs: number;
+  deadlineAt: number;
+}
 
 /** A call slot taken on a target's limits; the script that records the call's result releases it. */
 export interface CallSlot {
@@ -197,7 +205,7 @@ export interface RequestStoreOptions {
   keys: RedisKeys;
   /** How long finished requests and batches are kept, in seconds (events: see `EventStreamTrimmer`). */
   retentionSeconds: number;
-  /** @defaultValue `Date.now` */
+  /** This process's clock: a producer's createdAt, and what `clock` carries Redis's time forward by. @defaultValue `Date.now` */
   now?: () => number;
 }
 
@@ -207,6 +215,8 @@ export class RequestStore {
   readonly #keys: RedisKeys;
   readonly #retentionSeconds: number;
   readonly #now: () => number;
+  /** Redis's time as the last script read it: what deadlines are compared with. */
+  readonly clock: RedisClock;
   /** The state-machine scripts of this process, sent together when they meet. */
   readonly #scripts: ScriptBatcher;
 
@@ -224,6 +234,7 @@ export class RequestStore {
     this.#keys = options.keys;
     this.#retentionSeconds = options.retentionSeconds;
     this.#now = options.now ?? Date.now;
+    this.clock = new RedisClock(options.redis, this.#now);
   }
 
   /**
@@ -345,7 +356,7 @@ export class RequestStore {
    */
   async beginStep(requestId: string, step: StepRequest): Promise<StepStart> {
     const { windowMs, callsPerWindow } = limiterWindow(step.limits);
-    const { verdict, submitAttempts, ms, state } = await this.#scripts.run(beginStepScript, {
+    const { verdict, submitAttempts, ms, now, state } = await this.#scripts.run(beginStepScript, {
       keys: {
         request: this.#keys.request(requestId),
         inFlight: this.#keys.targetInFlight(step.target),
@@ -362,6 +373,7 @@ export class RequestStore {
         leaseId: step.leaseId,
       },
     });
+    this.clock.observe(now);
     const known: Omit<RequestState, 'status'> = {};
     if (state.job) known.job = state.job;
     if (state.dialect) known.dialect = state.dialect;
@@ -378,20 +390,21 @@ export class RequestStore {
     });
   }
 
-  /** submitting → tracking by the claim holder, with `request.accepted`; releases the call slot. */
+  /**
+   * submitting → tracking by the claim holder, with `request.accepted` (submitted at Redis's time); releases
+   * the call slot and schedules the first poll.
+   */
   async acceptJob(
     spec: RequestIdentity,
     job: JobRef,
-    submittedAt: number,
     token: string,
     slot: CallSlot | undefined,
-    firstPollAt: number,
+    firstPoll: NextPoll,
     resolved: readonly ResolvedReference[] = [],
   ): Promise<string> {
-    const event: RequestAcceptedEvent = {
+    const event: Omit<RequestAcceptedEvent, 'occurredAt'> = {
       id: eventIds.requestAccepted(spec.requestId),
       type: 'request.accepted',
-      occurredAt: new Date(submittedAt).toISOString(),
       ...identityOf(spec),
       job,
       ...(resolved.length > 0 ? { resolved: [...resolved] } : {}),
@@ -406,11 +419,11 @@ export class RequestStore {
       },
       args: {
         job: JSON.stringify(job),
-        submittedAt,
         event: JSON.stringify(event),
         token,
         leaseId: slot?.leaseId ?? '',
-        firstPollAt: Math.round(firstPollAt),
+        firstPollDelayMs: Math.round(firstPoll.delayMs),
+        deadlineAt: firstPoll.deadlineAt,
         requestId: spec.requestId,
         resolved: resolved.length > 0 ? JSON.stringify(resolved) : '',
         dueChannel: this.#keys.dueChanges,
@@ -421,15 +434,15 @@ export class RequestStore {
   }
 
   /**
-   * Records a poll of a tracked Job, releases its slot and schedules the next poll at `nextAt`; returns the
-   * status after it and the poll count.
+   * Records a poll of a tracked Job, releases its slot and schedules the next poll; returns the status after
+   * it and the poll count.
    */
   async recordPoll(
     requestId: string,
     jobState: JobState,
     dialect: JobDialectName | undefined,
     slot: CallSlot,
-    nextAt: number,
+    next: NextPoll,
   ): Promise<{ status: string; polls: number }> {
     return this.#scripts.run(recordPollScript, {
       keys: {
@@ -441,7 +454,8 @@ export class RequestStore {
         jobState: JSON.stringify(jobState),
         dialect: dialect ?? '',
         leaseId: slot.leaseId,
-        nextPollAt: Math.round(nextAt),
+        delayMs: Math.round(next.delayMs),
+        deadlineAt: next.deadlineAt,
         requestId,
         dueChannel: this.#keys.dueChanges,
         target: slot.target,
@@ -450,28 +464,28 @@ export class RequestStore {
   }
 
   /**
-   * Counts a failed poll, releases its slot and schedules the next try at `nextAt`; returns the status and
-   * how many polls in a row failed.
+   * Counts a failed poll, releases its slot and schedules the next try; returns the status and how many
+   * polls in a row failed.
    */
   async recordPollError(
     requestId: string,
     slot: CallSlot,
-    nextAt: number,
+    next: NextPoll,
   ): Promise<{ status: string; pollErrors: number }> {
-    const { status, count } = await this.#recordPollMiss('pollErrors', requestId, slot, nextAt);
+    const { status, count } = await this.#recordPollMiss('pollErrors', requestId, slot, next);
     return { status, pollErrors: count };
   }
 
   /**
    * Counts a poll that failed inside the worker (not an AIQUM answer), releases its slot and schedules the
-   * next try at `nextAt`; returns the status and how many such failures came in a row.
+   * next try; returns the status and how many such failures came in a row.
    */
   async recordPollFailure(
     requestId: string,
     slot: CallSlot,
-    nextAt: number,
+    next: NextPoll,
   ): Promise<{ status: string; pollFailures: number }> {
-    const { status, count } = await this.#recordPollMiss('pollFailures', requestId, slot, nextAt);
+    const { status, count } = await this.#recordPollMiss('pollFailures', requestId, slot, next);
     return { status, pollFailures: count };
   }
 
@@ -479,7 +493,7 @@ export class RequestStore {
     counter: 'pollErrors' | 'pollFailures',
     requestId: string,
     slot: CallSlot,
-    nextAt: number,
+    next: NextPoll,
   ): Promise<{ status: string; count: number }> {
     return this.#scripts.run(recordPollMissScript, {
       keys: {
@@ -490,7 +504,8 @@ export class RequestStore {
       args: {
         counter,
         leaseId: slot.leaseId,
-        nextTryAt: Math.round(nextAt),
+        delayMs: Math.round(next.delayMs),
+        deadlineAt: next.deadlineAt,
         requestId,
         dueChannel: this.#keys.dueChanges,
         target: slot.target,
@@ -504,7 +519,7 @@ export class RequestStore {
    */
   async claimPolls(target: string, options: ClaimPollsOptions): Promise<ClaimedPolls> {
     const { windowMs, callsPerWindow } = limiterWindow(options.limits);
-    const { ms, claims } = await this.#scripts.run(claimPollsScript, {
+    const { now, ms, claims } = await this.#scripts.run(claimPollsScript, {
       keys: {
         due: this.#keys.targetDue(target),
         inFlight: this.#keys.targetInFlight(target),
@@ -521,6 +536,7 @@ export class RequestStore {
         requestKeyPrefix: this.#keys.request(''),
       },
     });
+    this.clock.observe(now);
     return {
       ms,
       claims: claims.map((claim) => ({
@@ -532,21 +548,15 @@ export class RequestStore {
   }
 
   /**
-   * Moves a tracked request's next poll to now, and wakes the target's pollers. False when there is none to
-   * move: the request is not tracked, or its poll is due or running already.
+   * Moves a tracked request's next poll to now (Redis's clock), and wakes the target's pollers. False when
+   * there is none to move: the request is not tracked, or its poll is due already.
    */
   async pollNow(request: { requestId: string; target: string }): Promise<boolean> {
-    const changed = await this.#redis.zadd(
-      this.#keys.targetDue(request.target),
-      'XX',
-      'LT',
-      'CH',
-      this.#now(),
-      request.requestId,
-    );
-    if (Number(changed) !== 1) return false;
-    await this.#redis.publish(this.#keys.dueChanges, request.target);
-    return true;
+    const moved = await pollNowScript.run(this.#redis, {
+      keys: { due: this.#keys.targetDue(request.target) },
+      args: { requestId: request.requestId, dueChannel: this.#keys.dueChanges, target: request.target },
+    });
+    return moved === 1;
   }
 
   /** Up to `max` of a target's tracked requests (its due set), soonest due first. */
@@ -565,8 +575,8 @@ export class RequestStore {
    */
   async releaseClaims(claims: readonly Pick<ClaimedPoll, 'requestId' | 'slot'>[]): Promise<void> {
     if (claims.length === 0) return;
+    const now = await this.clock.now();
     const pipeline = this.#redis.pipeline();
-    const now = this.#now();
     for (const claim of claims) {
       pipeline.zadd(this.#keys.targetDue(claim.slot.target), 'XX', now, claim.requestId);
       pipeline.zrem(this.#keys.targetInFlight(claim.slot.target), claim.slot.leaseId);
@@ -578,8 +588,8 @@ export class RequestStore {
   }
 
   /**
-   * The terminal transition: outcome, `request.completed`, batch counters and, for the last request of a
-   * batch, `batch.completed`, in one atomic step that happens at most once per request.
+   * The terminal transition, at Redis's time: outcome, `request.completed`, batch counters and, for the last
+   * request of a batch, `batch.completed`, in one atomic step that happens at most once per request.
    */
   async complete(
     spec: RequestIdentity,
@@ -587,18 +597,14 @@ export class RequestStore {
     completion: Completion,
     options: { slot?: CallSlot; countPoll?: boolean } = {},
   ): Promise<CompleteResult> {
-    const now = this.#now();
-    const nowIso = new Date(now).toISOString();
     const fields: Record<string, string> = {};
-    const event: Omit<RequestCompletedEvent, 'polls'> = {
+    const event: Omit<RequestCompletedEvent, 'polls' | 'occurredAt' | 'finishedAt'> = {
       id: eventIds.requestCompleted(spec.requestId),
       type: 'request.completed',
-      occurredAt: nowIso,
       ...identityOf(spec),
       outcome: completion.outcome,
       jobResults: completion.jobResults ?? [],
       createdAt: new Date(spec.createdAt).toISOString(),
-      finishedAt: nowIso,
     };
     if (facts.job) event.job = facts.job;
     if (facts.resolved && facts.resolved.length > 0) {
@@ -637,8 +643,6 @@ export class RequestStore {
         outcome: completion.outcome,
         fields: JSON.stringify(fields),
         event: JSON.stringify(event),
-        nowMs: now,
-        nowIso,
         retentionSeconds: this.#retentionSeconds,
         leaseId: options.slot?.leaseId ?? '',
         countPoll: options.countPoll ? '1' : '0',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { lunRequest, readEvents, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import { lunRequest, readEvents, redisTimeMs, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -89,21 +89,20 @@ describe('RequestStore', () => {
     expect(second.ms).toBeGreaterThan(0);
     expect(second.ms).toBeLessThanOrEqual(60_000);
 
-    const submittedAt = Date.now();
-    expect(await store.acceptJob(request, ontapJob, submittedAt, 'b', undefined, Date.now())).toBe(
-      'not-holder',
-    );
-    expect(await store.acceptJob(request, ontapJob, submittedAt, 'a', undefined, Date.now())).toBe(
-      'tracking',
-    );
+    const firstPoll = { delayMs: 0, deadlineAt: request.deadlineAt };
+    expect(await store.acceptJob(request, ontapJob, 'b', undefined, firstPoll)).toBe('not-holder');
+    const beforeAccept = await redisTimeMs(redis);
+    expect(await store.acceptJob(request, ontapJob, 'a', undefined, firstPoll)).toBe('tracking');
+    const afterAccept = await redisTimeMs(redis);
+    // Accepted at Redis's time, not the caller's.
+    const submittedAt = Number(await redis.hget(keys.request(request.requestId), 'submittedAt'));
+    expect(submittedAt).toBeGreaterThanOrEqual(beforeAccept);
+    expect(submittedAt).toBeLessThanOrEqual(afterAccept);
     expect(
-      await store.recordPoll(
-        request.requestId,
-        { phase: 'running', state: 'running' },
-        'ontap',
-        pollSlot,
-        Date.now() + 60_000,
-      ),
+      await store.recordPoll(request.requestId, { phase: 'running', state: 'running' }, 'ontap', pollSlot, {
+        delayMs: 60_000,
+        deadlineAt: request.deadlineAt,
+      }),
     ).toEqual({
       status: 'tracking',
       polls: 1,
@@ -179,7 +178,7 @@ describe('RequestStore', () => {
 
     const [first, second, third] = requests as [RequestSpec, RequestSpec, RequestSpec];
     await store.beginStep(first.requestId, claim('a'));
-    await store.acceptJob(first, ontapJob, Date.now(), 'a', undefined, Date.now());
+    await store.acceptJob(first, ontapJob, 'a', undefined, { delayMs: 0, deadlineAt: first.deadlineAt });
     expect((await store.getBatch(batchId))?.byStatus).toEqual({ pending: 2, tracking: 1, completed: 0 });
 
     await store.complete(first, { job: ontapJob }, { outcome: 'succeeded' });
@@ -259,30 +258,56 @@ describe('RequestStore', () => {
       state: {},
     });
     // The dead worker's late answer cannot take the request over.
-    expect(await store.acceptJob(request, ontapJob, Date.now(), 'dead', undefined, Date.now())).toBe(
-      'not-holder',
-    );
+    expect(
+      await store.acceptJob(request, ontapJob, 'dead', undefined, {
+        delayMs: 0,
+        deadlineAt: request.deadlineAt,
+      }),
+    ).toBe('not-holder');
   });
 
   it('counts consecutive poll errors and resets them on a successful poll', async () => {
     const request = spec();
     await store.create([request]);
-    expect(await store.recordPollError(request.requestId, pollSlot, Date.now() + 60_000)).toEqual({
+    expect(
+      await store.recordPollError(request.requestId, pollSlot, {
+        delayMs: 60_000,
+        deadlineAt: request.deadlineAt,
+      }),
+    ).toEqual({
       status: 'queued',
       pollErrors: 0,
     });
     await store.beginStep(request.requestId, claim('a'));
-    await store.acceptJob(request, ontapJob, Date.now(), 'a', undefined, Date.now());
-    expect(await store.recordPollError(request.requestId, pollSlot, Date.now() + 60_000)).toEqual({
+    await store.acceptJob(request, ontapJob, 'a', undefined, { delayMs: 0, deadlineAt: request.deadlineAt });
+    expect(
+      await store.recordPollError(request.requestId, pollSlot, {
+        delayMs: 60_000,
+        deadlineAt: request.deadlineAt,
+      }),
+    ).toEqual({
       status: 'tracking',
       pollErrors: 1,
     });
-    expect(await store.recordPollError(request.requestId, pollSlot, Date.now() + 60_000)).toEqual({
+    expect(
+      await store.recordPollError(request.requestId, pollSlot, {
+        delayMs: 60_000,
+        deadlineAt: request.deadlineAt,
+      }),
+    ).toEqual({
       status: 'tracking',
       pollErrors: 2,
     });
-    await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap', pollSlot, Date.now() + 60_000);
-    expect(await store.recordPollError(request.requestId, pollSlot, Date.now() + 60_000)).toEqual({
+    await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap', pollSlot, {
+      delayMs: 60_000,
+      deadlineAt: request.deadlineAt,
+    });
+    expect(
+      await store.recordPollError(request.requestId, pollSlot, {
+        delayMs: 60_000,
+        deadlineAt: request.deadlineAt,
+      }),
+    ).toEqual({
       status: 'tracking',
       pollErrors: 1,
     });
@@ -295,11 +320,17 @@ describe('RequestStore', () => {
     expect(await store.beginStep(request.requestId, claim('a', { allowResubmit: true }))).toMatchObject({
       verdict: 'completed',
     });
-    expect(await store.acceptJob(request, ontapJob, Date.now(), 'a', undefined, Date.now())).toBe(
-      'completed',
-    );
     expect(
-      await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap', pollSlot, Date.now() + 60_000),
+      await store.acceptJob(request, ontapJob, 'a', undefined, {
+        delayMs: 0,
+        deadlineAt: request.deadlineAt,
+      }),
+    ).toBe('completed');
+    expect(
+      await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap', pollSlot, {
+        delayMs: 60_000,
+        deadlineAt: request.deadlineAt,
+      }),
     ).toMatchObject({
       status: 'completed',
     });
@@ -319,21 +350,23 @@ describe('RequestStore', () => {
     await store.create([request]);
     expect(await store.getState(request.requestId)).toEqual({ status: 'queued' });
     await store.beginStep(request.requestId, claim('a'));
-    await store.acceptJob(request, ontapJob, 1_700_000_000_000, 'a', undefined, Date.now());
-    await store.recordPoll(
-      request.requestId,
-      { phase: 'running', state: 'running' },
-      'ontap',
-      pollSlot,
-      Date.now() + 60_000,
-    );
-    expect(await store.getState(request.requestId)).toEqual({
+    const beforeAccept = await redisTimeMs(redis);
+    await store.acceptJob(request, ontapJob, 'a', undefined, { delayMs: 0, deadlineAt: request.deadlineAt });
+    const afterAccept = await redisTimeMs(redis);
+    await store.recordPoll(request.requestId, { phase: 'running', state: 'running' }, 'ontap', pollSlot, {
+      delayMs: 60_000,
+      deadlineAt: request.deadlineAt,
+    });
+    const state = await store.getState(request.requestId);
+    expect(state).toEqual({
       status: 'tracking',
       job: ontapJob,
       dialect: 'ontap',
       jobState: { phase: 'running', state: 'running' },
-      submittedAt: 1_700_000_000_000,
+      submittedAt: expect.any(Number),
     });
+    expect(state?.submittedAt).toBeGreaterThanOrEqual(beforeAccept);
+    expect(state?.submittedAt).toBeLessThanOrEqual(afterAccept);
     expect(await store.getState(spec().requestId)).toBeUndefined();
   });
 

@@ -8,7 +8,8 @@
 --   claim is taken anew when the request allows resubmission);
 -- - tracking: the request's Job is tracked by the pollers; the queue job has nothing left to do.
 -- A slot is taken only with claimed, under `leaseId`.
--- Returns JSON {verdict, submitAttempts, ms, state: {job, dialect, jobState, submittedAt} (those set)}.
+-- Returns JSON {verdict, submitAttempts, ms, now (Redis's clock, ms), state: {job, dialect, jobState,
+-- submittedAt} (those set)}.
 local requestKey = KEYS[1]
 local inFlightKey = KEYS[2] -- the target's call leases
 local recentKey = KEYS[3] -- the target's recent calls
@@ -21,8 +22,10 @@ local callsPerWindow = tonumber(ARGV[6])
 local windowMs = tonumber(ARGV[7])
 local leaseId = ARGV[8]
 
+local now = redis_now_ms()
+
 local function reply(verdict, attempts, ms, state)
-  return cjson.encode({verdict = verdict, submitAttempts = attempts, ms = ms, state = state or {}})
+  return cjson.encode({verdict = verdict, submitAttempts = attempts, ms = ms, now = now, state = state or {}})
 end
 
 local record = hash_fields(requestKey,
@@ -32,7 +35,6 @@ if not status then return reply('missing', 0, 0) end
 if status == 'completed' or status == 'tracking' then return reply(status, 0, 0) end
 local attempts = tonumber(record.submitAttempts or '0')
 local state = {job = record.job, dialect = record.dialect, jobState = record.jobState, submittedAt = record.submittedAt}
-local now = redis_now_ms()
 if status == 'submitting' and record.submitter == token then
   -- The same command again (resent after a reconnect): its first run claimed and took the slot.
   limiter_take(inFlightKey, recentKey, {leaseId}, submitLeaseMs, windowMs, now)
