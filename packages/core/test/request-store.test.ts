@@ -215,6 +215,43 @@ describe('RequestStore', () => {
     expect(batch?.byOutcome).toMatchObject({ succeeded: 1, failed: 1, unknown: 1 });
   });
 
+  it("writes when a request was accepted and finished on Redis's clock, whatever the caller's says", async () => {
+    // A caller whose clock is an hour ahead.
+    const skewed = new RequestStore({
+      redis,
+      keys,
+      retentionSeconds: 3600,
+      now: () => Date.now() + 3_600_000,
+    });
+    await redis.del(keys.events);
+    const request = spec({ batchId: randomUUID() });
+    await skewed.create([request], { batchId: request.batchId ?? '' });
+    await skewed.beginStep(request.requestId, claim('a'));
+    const before = await redisTimeMs(redis);
+    await skewed.acceptJob(request, ontapJob, 'a', undefined, { delayMs: 0, deadlineAt: request.deadlineAt });
+    await skewed.complete(request, {}, { outcome: 'succeeded' });
+    const after = await redisTimeMs(redis);
+
+    const view = await skewed.get(request.requestId);
+    for (const at of [view?.submittedAt ?? 0, view?.finishedAt ?? 0]) {
+      expect(at).toBeGreaterThanOrEqual(before);
+      expect(at).toBeLessThanOrEqual(after);
+    }
+    const iso = (at: number | undefined) => new Date(at ?? 0).toISOString();
+    const [accepted, completed, batchCompleted] = await events();
+    expect(accepted).toMatchObject({ type: 'request.accepted', occurredAt: iso(view?.submittedAt) });
+    expect(completed).toMatchObject({
+      type: 'request.completed',
+      occurredAt: iso(view?.finishedAt),
+      finishedAt: iso(view?.finishedAt),
+    });
+    expect(batchCompleted).toMatchObject({
+      type: 'batch.completed',
+      occurredAt: iso(view?.finishedAt),
+      finishedAt: iso(view?.finishedAt),
+    });
+  });
+
   it('requeues a submission only by its holder', async () => {
     const request = spec();
     await store.create([request]);
