@@ -24,7 +24,7 @@ export interface BenchPipelineOptions {
 }
 
 /**
- * The worker's heap limit as the Dockerfile and docker-compose.yml run it (see "Running it" in the README):
+ * The worker's heap limit as the Dockerfile and docker-compose.yml run it (see "Running it" in docs/DEPLOYMENT.md):
  * without it V8 lets the heap of a busy worker grow far past what it keeps alive before collecting.
  */
 const deployedWorkerNodeArgs = ['--max-old-space-size=192'];

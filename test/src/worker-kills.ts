@@ -35,7 +35,7 @@ export class WorkerKiller {
   }
 
   /**
-   * The README's bound on a takeover: the dead worker's lock runs out (`WORKER_LOCK_MS`), then the next
+   * The bound on a takeover of docs/CONFIGURATION.md: the dead worker's lock runs out (`WORKER_LOCK_MS`), then the next
    * stalled check (`WORKER_STALLED_INTERVAL_MS`) moves its jobs; plus 2 s for a busy two-core machine.
    */
   get takeoverBoundMs(): number {

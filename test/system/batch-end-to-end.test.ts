@@ -136,6 +136,8 @@ describe('a batch of 200 requests through real producer and worker processes', (
     const counts: Record<string, number> = {};
     for (const event of completed) counts[event.outcome] = (counts[event.outcome] ?? 0) + 1;
     expect(counts).toEqual({ succeeded: 165, warning: 10, partial_failure: 10, failed: 15 });
+    // Who asked, for audits: the unnamed token of PRODUCER_API_TOKENS, named by its position.
+    expect(new Set(completed.map((event) => event.submittedBy))).toEqual(new Set(['token-1']));
 
     const batches = await readEvents(connection, stream, {
       types: ['batch.completed'],
@@ -144,6 +146,7 @@ describe('a batch of 200 requests through real producer and worker processes', (
     expect(batches).toHaveLength(1);
     expect(batches[0]).toMatchObject({
       total: 200,
+      submittedBy: 'token-1',
       counts: {
         succeeded: 165,
         warning: 10,

@@ -186,6 +186,11 @@ describe('the dashboard in headless Chromium', () => {
       `${total} of ${total} requests completed (100%)`,
     );
     expect(await page.locator('#slowest tbody tr').count()).toBe(10);
+    // The API's times are ISO 8601: the page reads them as times, durations and dates alike.
+    const durations = await page.locator('#slowest tbody tr td:last-child').allTextContents();
+    for (const duration of durations) expect(duration).toMatch(/^\d+(\.\d s| min \d+ s| h \d+ min)$/);
+    expect(await page.locator('#batch-times').textContent()).toMatch(/^created \S.* · finished \S/);
+    expect(await page.locator('#batch-times').textContent()).not.toContain('Invalid Date');
 
     // Every failure row shows its request's AIQUM error as the API records it.
     const answer = await fetch(`${api.url}/v1/batches/${batchId}/requests?limit=100`, { headers: bearer });

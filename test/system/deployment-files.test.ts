@@ -36,7 +36,7 @@ function workspacePackageFiles(): string[] {
 }
 
 describe('deployment files', () => {
-  // As `docker compose` does with the variables the README sets: ${NAME} and ${NAME:?message}.
+  // As `docker compose` does with the variables docs/DEPLOYMENT.md sets: ${NAME} and ${NAME:?message}.
   const composeVariables: Record<string, string> = {
     REDIS_PASSWORD: 'redis-secret',
     PRODUCER_API_TOKENS: 'x'.repeat(24),

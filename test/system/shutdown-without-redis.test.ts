@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PipelineUnderTest } from '../src/index.js';
 
 const shutdownTimeoutMs = 3_000;
-/** The README's bound: the shutdown timeout, plus 2 s to close what is left and exit. */
+/** The bound of docs/CONFIGURATION.md: the shutdown timeout, plus 2 s to close what is left and exit. */
 const exitBoundMs = shutdownTimeoutMs + 2_000;
 
 let pipeline: PipelineUnderTest;

@@ -62,7 +62,7 @@ describe('worker crashes', () => {
     const unknown = report.byOutcome.unknown ?? 0;
     expect(report.unknownCodes).toEqual(unknown > 0 ? { SUBMISSION_AMBIGUOUS: unknown } : {});
     expect((report.byOutcome.succeeded ?? 0) + unknown).toBe(requestCount);
-    // README: a crashed worker's requests are taken over after about WORKER_LOCK_MS + WORKER_STALLED_INTERVAL_MS.
+    // docs/CONFIGURATION.md: a crashed worker's requests are taken over after about WORKER_LOCK_MS + WORKER_STALLED_INTERVAL_MS.
     for (const takeover of takeoverTimes) expect(takeover).toBeLessThan(killer.takeoverBoundMs);
   });
 });

@@ -29,7 +29,7 @@ describe('worker start-up', () => {
     for (const variable of ['REDIS_URL', 'AIQUM_TARGETS_FILE', 'WORKER_CONCURRENCY', 'WORKER_HEALTH_PORT']) {
       expect(result.stdout).toContain(variable);
     }
-    expect(result.stdout).toContain('README.md');
+    expect(result.stdout).toContain('docs/CONFIGURATION.md');
     expect(result.stderr).toBe('');
   });
 

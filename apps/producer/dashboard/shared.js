@@ -49,8 +49,9 @@ export function formatDuration(ms) {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-export function formatTime(ms) {
-  return ms === undefined ? '' : new Date(ms).toLocaleString();
+/** An ISO 8601 time of the API, in the browser's locale. */
+export function formatTime(isoTime) {
+  return isoTime === undefined ? '' : new Date(isoTime).toLocaleString();
 }
 
 /** `key=value` pairs of a metadata object, for a table cell. */

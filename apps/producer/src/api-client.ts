@@ -1,5 +1,6 @@
 import {
   type AiqumJobsEvent,
+  batchViewSchema,
   type EventType,
   eventSchema,
   type RequestView,
@@ -9,7 +10,6 @@ import type { z } from 'zod';
 import {
   batchRequestsPageSchema,
   batchResponseSchema,
-  batchViewSchema,
   errorBodySchema,
   recentBatchesSchema,
   submitResponseSchema,

@@ -2,6 +2,7 @@ import type { BearerTokens } from '@aiqum-jobs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
+import type { ApiScope } from './api-scopes.js';
 import type { OpenApiDocument } from './openapi-document.js';
 import type { Producer } from './producer.js';
 import type { ProducerErrorCode } from './producer-error.js';
@@ -44,8 +45,11 @@ export interface ApiRoute {
   summary: string;
   description?: string;
   tag: keyof typeof apiTags;
-  /** Needs a bearer token (without tokens configured: a loopback client). */
-  authenticated: boolean;
+  /**
+   * The scope a token needs here (`admin` has them all), enforced for every route by the server's auth hook;
+   * `public`: no token at all. Without tokens configured, any loopback client may.
+   */
+  access: ApiScope | 'public';
   params?: z.ZodObject;
   query?: z.ZodObject;
   /** Request headers the route reads, by their canonical names. */

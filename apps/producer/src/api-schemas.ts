@@ -1,8 +1,8 @@
 import {
+  batchViewSchema,
   eventSchema,
   eventTypeSchema,
   eventTypes,
-  outcomeCountsSchema,
   requestViewSchema,
   streamIdSchema,
 } from '@aiqum-jobs/core';
@@ -28,17 +28,6 @@ const linksSchema = z.record(z.string(), z.string());
 
 export const submitResponseSchema = submitAnswerSchema.extend({ links: linksSchema });
 export const batchResponseSchema = batchAnswerSchema.extend({ links: linksSchema });
-
-export const batchViewSchema = z.object({
-  batchId: z.string(),
-  total: z.number().int(),
-  byStatus: z.object({ pending: z.number().int(), tracking: z.number().int(), completed: z.number().int() }),
-  byOutcome: outcomeCountsSchema,
-  done: z.boolean(),
-  createdAt: z.number().int(),
-  finishedAt: z.number().int().optional(),
-  metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
-});
 
 /** Answer of `GET /v1/batches`. */
 export const recentBatchesSchema = z.object({ batches: z.array(batchViewSchema) });

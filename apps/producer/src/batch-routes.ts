@@ -1,15 +1,15 @@
+import { batchViewSchema } from '@aiqum-jobs/core';
 import type { z } from 'zod';
 import type { ApiRoute, RouteHandler } from './api-route.js';
 import {
   batchRequestsPageSchema,
-  batchViewSchema,
   idParamsSchema,
   pageQuerySchema,
   recentBatchesQuerySchema,
   recentBatchesSchema,
 } from './api-schemas.js';
 import { producerErrorCodes as codes } from './producer-error.js';
-import { idOf, notFound, pageLinks, parse } from './route-input.js';
+import { idOf, notFound, pageLinks, parse, targetAccessOf } from './route-input.js';
 
 const listRecentBatches: RouteHandler = async (
   request,
@@ -28,7 +28,8 @@ const getBatch: RouteHandler = async (request, _reply, { producer }) => {
 const listBatchRequests: RouteHandler = async (request, _reply, { producer }) => {
   const id = idOf(request);
   const page = parse(pageQuerySchema, request.query);
-  const result = (await producer.listBatchRequests(id, page)) ?? notFound('batch', id);
+  const result =
+    (await producer.listBatchRequests(id, page, targetAccessOf(request))) ?? notFound('batch', id);
   return { ...result, links: pageLinks(`/v1/batches/${id}/requests`, page, result.total) };
 };
 
@@ -43,7 +44,7 @@ export const batchRoutes: readonly ApiRoute[] = [
       'The batches that have events among the latest 2,000 of the event stream, the most recent first: ' +
       'those running or recently ended. A batch whose requests AIQUM has not accepted yet is not among them.',
     tag: 'batches',
-    authenticated: true,
+    access: 'read',
     query: recentBatchesQuerySchema,
     responses: { 200: { description: 'The batches.', body: recentBatchesSchema } },
     errors: [codes.validationFailed, codes.storeUnavailable],
@@ -55,7 +56,7 @@ export const batchRoutes: readonly ApiRoute[] = [
     operationId: 'getBatch',
     summary: 'Read the progress of a batch',
     tag: 'batches',
-    authenticated: true,
+    access: 'read',
     params: idParamsSchema,
     responses: { 200: { description: 'Counts by status and by outcome.', body: batchViewSchema } },
     errors: [codes.notFound, codes.storeUnavailable],
@@ -66,9 +67,11 @@ export const batchRoutes: readonly ApiRoute[] = [
     url: '/v1/batches/:id/requests',
     operationId: 'listBatchRequests',
     summary: 'List the requests of a batch',
-    description: 'In batch order, one page at a time; `links.next` is there while more follow.',
+    description:
+      'In batch order, one page at a time; `links.next` is there while more follow. A token limited to ' +
+      'targets sees the requests of its targets only.',
     tag: 'batches',
-    authenticated: true,
+    access: 'read',
     params: idParamsSchema,
     query: pageQuerySchema,
     responses: { 200: { description: 'One page of requests.', body: batchRequestsPageSchema } },

@@ -1,10 +1,9 @@
-import { type RequestView, requestOutcomes } from '@aiqum-jobs/core';
+import { type BatchView, type RequestView, requestOutcomes } from '@aiqum-jobs/core';
 import type { z } from 'zod';
-import type { batchResponseSchema, batchViewSchema } from './api-schemas.js';
+import type { batchResponseSchema } from './api-schemas.js';
 import { type CliResult, formatFields, formatTable, singleResult } from './cli-format.js';
 import { resolvedLine } from './resolved-lines.js';
 
-type BatchView = z.output<typeof batchViewSchema>;
 type BatchResponse = z.output<typeof batchResponseSchema>;
 
 /** How many requests that did not succeed a watched batch's table lists; json and ndjson list all. */
@@ -25,6 +24,9 @@ export function requestResult(request: RequestView): CliResult {
     ['error', request.error && `${request.error.code}: ${request.error.message}`],
     ['job', request.job && (request.job.kind === 'aiqum' ? request.job.key : request.job.uuid)],
     ['jobState', request.jobState?.state],
+    ['created', request.createdAt],
+    ['submitted', request.submittedAt],
+    ['finished', request.finishedAt],
   ]);
   const resolved = request.resolved ?? [];
   const names =
@@ -45,7 +47,7 @@ export function batchesResult(batches: readonly BatchView[]): CliResult {
     `${batch.byStatus.completed}/${batch.total}`,
     String(batch.byOutcome.succeeded ?? 0),
     batch.done ? 'yes' : 'no',
-    new Date(batch.createdAt).toISOString(),
+    batch.createdAt,
   ]);
   return {
     document: { batches },

@@ -31,7 +31,8 @@ options of every command:
 
 exit codes: 0 all succeeded, 1 some did not (or the API refused), 2 usage (bad arguments or input),
 3 cannot reach the API. Progress and errors go to stderr, results to stdout.
-AIQUM_JOBS_URL (default http://127.0.0.1:8080) and AIQUM_JOBS_TOKEN say where the API is.
+AIQUM_JOBS_URL (default http://127.0.0.1:8080) and AIQUM_JOBS_TOKEN say where the aiqum-jobs API is
+(not an AIQUM server: that is AIQUM_URL, read by the worker).
 `;
 
 export function usageOf(command?: Command): string {

@@ -11,8 +11,9 @@ export interface DashboardSessionsOptions {
 
 /**
  * Dashboard sessions: a browser logs in with an API token and gets `<expiry>.<HMAC of the expiry, keyed by
- * the token's digest>`. Nothing is stored, every producer with the same tokens accepts the session, and
- * removing the token from the configuration ends it.
+ * the token's digest>`. Nothing is stored, every producer with the same tokens accepts the session, the
+ * session is its token's (its name and scopes, as configured now), and removing the token from the
+ * configuration ends it.
  */
 export class DashboardSessions {
   readonly #tokens: BearerTokens;
@@ -32,13 +33,16 @@ export class DashboardSessions {
     return mac === undefined ? undefined : `${expiresAt}.${mac.toString('base64url')}`;
   }
 
-  /** True when `session` was opened with a token configured now, and has not expired. */
-  valid(session: string | undefined): boolean {
+  /**
+   * Which token opened `session` (its index, as {@link BearerTokens.holderOf}) when that token is configured
+   * now and the session has not expired; undefined otherwise.
+   */
+  signerOf(session: string | undefined): number | undefined {
     const match = /^(\d{1,15})\.([A-Za-z0-9_-]{43})$/.exec(session ?? '');
-    if (!match?.[1] || !match[2]) return false;
+    if (!match?.[1] || !match[2]) return undefined;
     const expiresAt = Number(match[1]);
-    if (expiresAt <= this.#now()) return false;
-    return this.#tokens.verifies(sessionMessage(expiresAt), Buffer.from(match[2], 'base64url'));
+    if (expiresAt <= this.#now()) return undefined;
+    return this.#tokens.signerOf(sessionMessage(expiresAt), Buffer.from(match[2], 'base64url'));
   }
 }
 

@@ -4,7 +4,7 @@ import { eventStreamMessageSchema, eventsHeadersSchema, eventsQuerySchema } from
 import { errorAnswer } from './error-answer.js';
 import type { Producer } from './producer.js';
 import { producerErrorCodes as codes } from './producer-error.js';
-import { parse } from './route-input.js';
+import { parse, targetAccessOf } from './route-input.js';
 import { type SseMessage, writeSseStream } from './sse.js';
 
 const streamEvents: RouteHandler = async (request, reply, context) => {
@@ -19,6 +19,7 @@ const streamEvents: RouteHandler = async (request, reply, context) => {
   const events = context.producer.events({
     signal: controller.signal,
     follow: query.follow,
+    ...targetAccessOf(request),
     ...(query.batchId === undefined ? {} : { batchId: query.batchId }),
     ...(query.types === undefined ? {} : { types: query.types }),
     ...(after === undefined ? {} : { after }),
@@ -65,9 +66,10 @@ export const eventRoutes: readonly ApiRoute[] = [
       'Each message has `id:` (its stream entry id), `event:` (its type) and one `data:` line of JSON: an ' +
       '`Event`. A failure after the stream opened ends it with an `error` message whose data is an error ' +
       'body; reconnect with `Last-Event-ID`. Comment lines keep the stream alive (every 15 s). With ' +
-      '`follow=false` the stream ends after the events retained when it opened.',
+      '`follow=false` the stream ends after the events retained when it opened. A token limited to targets ' +
+      'gets the request events of its targets only (and every `batch.completed`).',
     tag: 'events',
-    authenticated: true,
+    access: 'read',
     query: eventsQuerySchema,
     headers: eventsHeadersSchema,
     responses: {

@@ -11,8 +11,10 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import type { Registry } from 'prom-client';
+import { type ApiCaller, callerOfToken, localCaller, scopeRefusal } from './api-caller.js';
 import type { RouteContext } from './api-route.js';
 import { apiRoutes } from './api-routes.js';
+import type { ApiToken } from './api-token-config.js';
 import { dashboardPublicRoutes, loginRedirectOf, registerDashboard } from './dashboard.js';
 import { DashboardSessions } from './dashboard-sessions.js';
 import { registerDocsPage } from './docs-page.js';
@@ -23,6 +25,7 @@ import { isDashboardRoute, isDocsPageAsset } from './page-paths.js';
 import type { Producer } from './producer.js';
 import { type ProducerError, producerErrorCodes } from './producer-error.js';
 import type { ProducerMetrics } from './producer-metrics.js';
+import { scopeOfRoute } from './route-scopes.js';
 import { readSessionCookie } from './session-cookie.js';
 import { WebhookService } from './webhook-service.js';
 
@@ -31,8 +34,8 @@ export interface ProducerServerOptions {
   /** Webhook subscriptions and their dead letters, behind `/v1/subscriptions`. */
   webhooks: { subscriptions: SubscriptionStore; deadLetters: DeadLetters };
   logger: Logger;
-  /** Accepted bearer tokens; empty serves without auth, to loopback clients only. */
-  apiTokens: readonly Secret[];
+  /** Accepted bearer tokens, with their names and scopes; empty serves without auth, to loopback clients only. */
+  apiTokens: readonly ApiToken[];
   /** Served at `/metrics`. */
   registry: Registry;
   /** Counts every HTTP request. */
@@ -61,7 +64,7 @@ export type ProducerServer = FastifyInstance<
 const unmatchedRoute = '(unmatched)';
 
 const publicRoutes = new Set([
-  ...apiRoutes.filter((route) => !route.authenticated).map((route) => route.url),
+  ...apiRoutes.filter((route) => route.access === 'public').map((route) => route.url),
   ...dashboardPublicRoutes,
 ]);
 const describedRoutes = new Set(apiRoutes.map((route) => `${route.method} ${route.url}`));
@@ -103,33 +106,59 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     }
   });
 
-  const apiTokens = new BearerTokens(options.apiTokens);
+  app.decorateRequest('caller', undefined);
+  const apiTokens = new BearerTokens(options.apiTokens.map(({ token }) => token));
+  // In the order of apiTokens: BearerTokens tells which token by its index.
+  const callers = options.apiTokens.map(callerOfToken);
   const metricsTokens = new BearerTokens(options.metricsToken ? [options.metricsToken] : []);
   const sessions = new DashboardSessions({
     tokens: apiTokens,
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   if (apiTokens.empty) {
-    logger.warn(
-      'no PRODUCER_API_TOKENS configured: the API accepts unauthenticated requests from loopback only',
-    );
+    logger.warn('no API tokens configured: the API accepts unauthenticated requests from loopback only');
   }
 
+  /** The caller a token or a dashboard session names; undefined when neither is valid. */
+  const callerOfCredentials = (request: FastifyRequest): ApiCaller | undefined => {
+    const holder = apiTokens.holderOf(request.headers.authorization);
+    if (holder !== undefined) return callers[holder];
+    // A dashboard session reads only: whatever changes something needs the bearer token.
+    const reads = request.method === 'GET' || request.method === 'HEAD';
+    const signer = reads ? sessions.signerOf(readSessionCookie(request.headers.cookie)) : undefined;
+    return signer === undefined ? undefined : callers[signer];
+  };
+
   // The hook answers refusals itself: a plugin's own error handler (bull-board's) must not turn them into 500.
+  // It enforces, for every route, the scope the route table says the route needs.
   app.addHook('onRequest', async (request, reply) => {
     const route = request.routeOptions.url;
     if (route !== undefined && (publicRoutes.has(route) || isDocsPageAsset(route))) return;
+    let caller: ApiCaller;
     if (apiTokens.empty) {
       const refusal = loopbackRefusal(request);
-      return refusal === undefined ? undefined : refuse(reply, refusal);
+      if (refusal !== undefined) return refuse(reply, refusal);
+      caller = localCaller;
+    } else {
+      const found = callerOfCredentials(request);
+      if (found === undefined) {
+        const login = loginRedirectOf(request);
+        if (login !== undefined) return reply.redirect(login);
+        return refuse(reply, unauthorized(reply));
+      }
+      caller = found;
     }
-    if (apiTokens.accepts(request.headers.authorization)) return;
-    // A dashboard session reads only: whatever changes something needs the bearer token.
-    const reads = request.method === 'GET' || request.method === 'HEAD';
-    if (reads && sessions.valid(readSessionCookie(request.headers.cookie))) return;
-    const login = loginRedirectOf(request);
-    if (login !== undefined) return reply.redirect(login);
-    return refuse(reply, unauthorized(reply));
+    request.caller = caller;
+    // The token's name, never the token, on every line this request logs, "request completed" included.
+    request.log = request.log.child({ caller: caller.name });
+    reply.log = request.log;
+    const needed = scopeOfRoute(request.method, route);
+    const refusal = needed === undefined ? undefined : scopeRefusal(caller, needed);
+    if (refusal !== undefined) {
+      request.log.info({ scope: needed }, 'refused: the token lacks the scope');
+      return refuse(reply, refusal);
+    }
+    return undefined;
   });
 
   const countAnswer = (request: FastifyRequest, reply: FastifyReply) => {

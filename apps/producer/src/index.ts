@@ -9,13 +9,14 @@ export {
   batchAnswerSchema,
   batchRequestsPageSchema,
   batchResponseSchema,
-  batchViewSchema,
   type ErrorBody,
   errorBodySchema,
   type SubmitAnswer,
   submitAnswerSchema,
   submitResponseSchema,
 } from './api-schemas.js';
+export { type ApiScope, apiScopes } from './api-scopes.js';
+export { type ApiToken, unnamedApiTokens } from './api-token-config.js';
 export { buildProducerServer, type ProducerServer, type ProducerServerOptions } from './http-server.js';
 export {
   type BatchRequestsPage,
@@ -26,6 +27,7 @@ export {
   type ProducerTarget,
   type StreamedEvent,
   type SubmitOptions,
+  type TargetAccess,
 } from './producer.js';
 export { loadProducerConfig, type ProducerConfig } from './producer-config.js';
 export {

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   batchCompletedEventSchema,
   batchInputSchema,
+  batchViewSchema,
   eventSchema,
   jsonValueSchema,
   requestAcceptedEventSchema,
@@ -15,7 +16,6 @@ import { type ApiResponse, type ApiRoute, apiTags } from './api-route.js';
 import {
   batchRequestsPageSchema,
   batchResponseSchema,
-  batchViewSchema,
   deadLetterPageSchema,
   errorBodySchema,
   eventStreamMessageSchema,
@@ -160,8 +160,9 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[]): OpenApiDocume
           type: 'http',
           scheme: 'bearer',
           description:
-            'A token of `PRODUCER_API_TOKENS`. Without tokens configured, the API serves loopback clients ' +
-            'only, and needs none.',
+            'A token of `PRODUCER_TOKENS_FILE`, `PRODUCER_TOKENS` or `PRODUCER_API_TOKENS`; each operation ' +
+            'names the scope it needs. Without tokens configured, the API serves loopback clients only, and ' +
+            'needs none.',
         },
       },
     },
@@ -183,9 +184,9 @@ function operationOf(route: ApiRoute): Operation {
   return {
     operationId: route.operationId,
     summary: route.summary,
-    ...(route.description === undefined ? {} : { description: route.description }),
+    ...descriptionOf(route),
     tags: [route.tag],
-    ...(route.authenticated ? {} : { security: [] }),
+    ...(route.access === 'public' ? { security: [] } : {}),
     ...(parameters.length === 0 ? {} : { parameters }),
     ...(route.body === undefined
       ? {}
@@ -221,13 +222,22 @@ function responseOf(status: number, response: ApiResponse, where: string): Respo
   };
 }
 
+/** The route's description, ending with the token scope it needs. */
+function descriptionOf(route: ApiRoute): { description?: string } {
+  if (route.access === 'public')
+    return route.description === undefined ? {} : { description: route.description };
+  const scope = `Needs a token with the \`${route.access}\` scope${route.access === 'admin' ? '' : ' (or `admin`)'}.`;
+  return { description: route.description === undefined ? scope : `${route.description} ${scope}` };
+}
+
 /** The route's errors grouped by status; every route can fail, and an authenticated one can refuse. */
 function errorResponses(route: ApiRoute): Record<string, Response> {
   const codes: ProducerErrorCode[] = [...route.errors];
-  if (route.authenticated) {
+  if (route.access !== 'public') {
     codes.push(
       producerErrorCodes.unauthorized,
       producerErrorCodes.forbidden,
+      producerErrorCodes.forbiddenScope,
       producerErrorCodes.forbiddenHost,
       producerErrorCodes.crossOrigin,
     );

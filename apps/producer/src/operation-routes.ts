@@ -38,7 +38,7 @@ export const operationRoutes: readonly ApiRoute[] = [
     operationId: 'health',
     summary: 'Liveness',
     tag: 'operations',
-    authenticated: false,
+    access: 'public',
     responses: { 200: { description: 'The process runs.', body: healthAnswerSchema } },
     errors: [],
     handler: health,
@@ -49,7 +49,7 @@ export const operationRoutes: readonly ApiRoute[] = [
     operationId: 'readiness',
     summary: 'Readiness',
     tag: 'operations',
-    authenticated: false,
+    access: 'public',
     responses: {
       200: { description: 'Redis answers.', body: readyAnswerSchema },
       503: { description: 'Redis does not answer.', body: notReadyAnswerSchema },
@@ -63,10 +63,10 @@ export const operationRoutes: readonly ApiRoute[] = [
     operationId: 'metrics',
     summary: 'Prometheus metrics',
     description:
-      'The Prometheus text exposition (see "Metrics" in the README). Open, unless `AIQUM_JOBS_METRICS_TOKEN` ' +
+      'The Prometheus text exposition (see docs/METRICS.md). Open, unless `AIQUM_JOBS_METRICS_TOKEN` ' +
       'is set: then it needs `Authorization: Bearer <that token>` (API tokens do not open it).',
     tag: 'operations',
-    authenticated: false,
+    access: 'public',
     responses: { 200: { description: 'The metrics.', mediaType: 'text/plain' } },
     errors: [codes.unauthorized],
     handler: metrics,
@@ -77,7 +77,7 @@ export const operationRoutes: readonly ApiRoute[] = [
     operationId: 'openApiDocument',
     summary: 'This document',
     tag: 'operations',
-    authenticated: false,
+    access: 'public',
     responses: { 200: { description: 'The OpenAPI 3.1 document of this API.' } },
     errors: [],
     handler: openApiDocument,
@@ -89,7 +89,7 @@ export const operationRoutes: readonly ApiRoute[] = [
     summary: 'This document as a web page',
     description: 'Served from this process, without any other host.',
     tag: 'operations',
-    authenticated: false,
+    access: 'public',
     responses: { 200: { description: 'The page.', mediaType: 'text/html' } },
     errors: [],
     handler: { plugin: 'docs page' },
@@ -102,9 +102,10 @@ export const operationRoutes: readonly ApiRoute[] = [
     description:
       'Recently active batches, a live page per batch (`/dashboard/batches/{batchId}`) and the queues ' +
       '(bull-board, `/dashboard/queues`). A browser without a session is sent to `/dashboard/login`, where ' +
-      'an API token opens a session cookie that can read (GET) but not change anything.',
+      'an API token opens a session cookie that is that token (its name and scopes) for reads (GET) and ' +
+      'changes nothing.',
     tag: 'dashboard',
-    authenticated: true,
+    access: 'read',
     responses: { 200: { description: 'The page.', mediaType: 'text/html' } },
     errors: [],
     handler: { plugin: 'dashboard' },

@@ -6,16 +6,21 @@ import {
   type LogLevel,
   loadSharedConfig,
   logLevelSchema,
-  Secret,
+  readFileUtf8,
   type SharedConfig,
 } from '@aiqum-jobs/core';
 import { loadWebhookConfig, type WebhookConfig } from '@aiqum-jobs/webhooks';
 import { z } from 'zod';
+import { type ApiToken, loadApiTokens, minTokenLength } from './api-token-config.js';
 
 const producerEnvSchema = z.object({
   PRODUCER_HOST: z.string().min(1).default('127.0.0.1'),
   PRODUCER_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
-  PRODUCER_API_TOKENS: commaListFromEnv(z.string().min(16, 'each token is at least 16 characters')),
+  PRODUCER_API_TOKENS: commaListFromEnv(
+    z.string().min(minTokenLength, `each token is at least ${minTokenLength} characters`),
+  ),
+  PRODUCER_TOKENS_FILE: z.string().min(1).optional(),
+  PRODUCER_TOKENS: z.string().min(1).optional(),
   PRODUCER_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -34,8 +39,11 @@ export interface ProducerConfig {
   readonly host: string;
   /** @defaultValue 8080 */
   readonly port: number;
-  /** Bearer tokens accepted by the API; empty means no auth, which is allowed on loopback only. */
-  readonly apiTokens: readonly Secret[];
+  /**
+   * Bearer tokens accepted by the API, each with its name and scopes; empty means no auth, which is allowed
+   * on loopback only.
+   */
+  readonly apiTokens: readonly ApiToken[];
   /** Largest request body; batches of 10,000 requests need megabytes. @defaultValue 8 MiB */
   readonly bodyLimitBytes: number;
   /** How long one Redis command may take before the API answers 503. @defaultValue 5000 */
@@ -59,16 +67,21 @@ export function loadProducerConfig(env: Environment, options: LoadConfigOptions 
   const parsed = producerEnvSchema.safeParse(env);
   if (!parsed.success) throw ConfigError.fromZod('environment', parsed.error);
   const vars = parsed.data;
-  if (vars.PRODUCER_API_TOKENS.length === 0 && !isLoopbackHost(vars.PRODUCER_HOST)) {
+  const shared = loadSharedConfig(env, options);
+  const apiTokens = loadApiTokens(
+    { unnamed: vars.PRODUCER_API_TOKENS, file: vars.PRODUCER_TOKENS_FILE, json: vars.PRODUCER_TOKENS },
+    { env, readFile: options.readFile ?? readFileUtf8, targets: new Set(shared.targets.keys()) },
+  );
+  if (apiTokens.length === 0 && !isLoopbackHost(vars.PRODUCER_HOST)) {
     throw new ConfigError([
-      `PRODUCER_HOST ${vars.PRODUCER_HOST}: without PRODUCER_API_TOKENS the API serves on loopback only`,
+      `PRODUCER_HOST ${vars.PRODUCER_HOST}: without tokens (PRODUCER_API_TOKENS, PRODUCER_TOKENS_FILE, PRODUCER_TOKENS) the API serves on loopback only`,
     ]);
   }
   return {
-    shared: loadSharedConfig(env, options),
+    shared,
     host: vars.PRODUCER_HOST,
     port: vars.PRODUCER_PORT,
-    apiTokens: vars.PRODUCER_API_TOKENS.map((token) => new Secret(token)),
+    apiTokens,
     bodyLimitBytes: vars.PRODUCER_BODY_LIMIT_BYTES,
     redisCommandTimeoutMs: vars.PRODUCER_REDIS_COMMAND_TIMEOUT_MS,
     shutdownTimeoutMs: vars.PRODUCER_SHUTDOWN_TIMEOUT_MS,

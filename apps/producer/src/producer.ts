@@ -3,6 +3,7 @@ import {
   type AiqumJobsEvent,
   type BatchView,
   batchInputSchema,
+  batchView,
   createLogger,
   createRedisKeys,
   createRequestQueue,
@@ -18,8 +19,10 @@ import {
   type RequestSpec,
   RequestStore,
   type RequestView,
-  requestErrorCodes,
+  requestEndings,
   requestInputSchema,
+  requestView,
+  type StoredRequest,
   streamIdSchema,
 } from '@aiqum-jobs/core';
 import type { Queue } from 'bullmq';
@@ -70,9 +73,17 @@ export interface ProducerOptions {
   idempotencyWaitMs?: number;
 }
 
-export interface SubmitOptions {
+/** The targets a caller may use; a caller limited to some gets 403 `FORBIDDEN_TARGET` for the others. */
+export interface TargetAccess {
+  /** @defaultValue every configured target */
+  allowedTargets?: ReadonlySet<string> | undefined;
+}
+
+export interface SubmitOptions extends TargetAccess {
   /** Same key and body: the first answer, nothing new enqueued. Same key, other body: 409. */
   idempotencyKey?: string;
+  /** Who asks (an API token's name): kept in the records and events as `submittedBy`, for audits. */
+  submittedBy?: string | undefined;
 }
 
 export interface BatchRequestsPage {
@@ -98,6 +109,11 @@ export interface EventsOptions {
   follow?: boolean;
   /** Ends the iteration. */
   signal?: AbortSignal;
+  /**
+   * Only the request events of requests to these targets; `batch.completed` (counts, no request) still
+   * passes. @defaultValue every target
+   */
+  allowedTargets?: ReadonlySet<string> | undefined;
 }
 
 export interface StreamedEvent {
@@ -109,21 +125,24 @@ export interface StreamedEvent {
 export interface Producer extends AsyncDisposable {
   submit(input: unknown, options?: SubmitOptions): Promise<SubmitAnswer>;
   submitBatch(input: unknown, options?: SubmitOptions): Promise<BatchAnswer>;
-  get(requestId: string): Promise<RequestView | undefined>;
+  /** The request; undefined when there is none, or when its target is not one the caller may use. */
+  get(requestId: string, access?: TargetAccess): Promise<RequestView | undefined>;
   getBatch(batchId: string): Promise<BatchView | undefined>;
   /**
    * The batches of the latest events (the last {@link recentEventsScanned} of the stream), most recent
    * first: those running or recently ended. A batch whose requests AIQUM has not accepted yet has no events.
    */
   recentBatches(limit: number): Promise<BatchView[]>;
+  /** A page of a batch's requests; those whose target the caller may not use are left out. */
   listBatchRequests(
     batchId: string,
     page: { offset: number; limit: number },
+    access?: TargetAccess,
   ): Promise<BatchRequestsPage | undefined>;
   /** Ends a request that has not completed as `cancelled`; the AIQUM job itself, if any, keeps running. */
-  cancel(requestId: string): Promise<RequestView>;
+  cancel(requestId: string, access?: TargetAccess): Promise<RequestView>;
   /** Moves the next poll of a tracked request to now. */
-  pollNow(requestId: string): Promise<RequestView>;
+  pollNow(requestId: string, access?: TargetAccess): Promise<RequestView>;
   events(options?: EventsOptions): AsyncGenerator<StreamedEvent>;
   /** Answers when Redis does; throws otherwise. */
   ping(): Promise<void>;
@@ -193,13 +212,19 @@ class RedisProducer implements Producer {
   async submit(input: unknown, options: SubmitOptions = {}): Promise<SubmitAnswer> {
     const parsed = parseInput(requestInputSchema, input);
     const now = this.#now();
-    const spec = this.#buildSpecs([parsed], now, undefined, '')[0];
+    const spec = this.#buildSpecs([parsed], now, { submittedBy: options.submittedBy }, '')[0];
     // One spec in, one spec out; the guard satisfies noUncheckedIndexedAccess.
     if (spec === undefined) throw new Error('no request spec was built');
+    refuseOtherTargets([spec.target], options);
     return this.#idempotent(options, 'submit', input, submitAnswerSchema, async () => {
       await this.#enqueue([spec]);
       this.#logger.info(
-        { requestId: spec.requestId, target: spec.target, method: spec.method },
+        {
+          requestId: spec.requestId,
+          target: spec.target,
+          method: spec.method,
+          submittedBy: spec.submittedBy,
+        },
         'request queued',
       );
       return { requestId: spec.requestId, status: 'queued' as const };
@@ -209,20 +234,31 @@ class RedisProducer implements Producer {
   async submitBatch(input: unknown, options: SubmitOptions = {}): Promise<BatchAnswer> {
     const parsed = parseInput(batchInputSchema, input);
     const batchId = randomUUID();
-    const specs = this.#buildSpecs(parsed.requests, this.#now(), batchId, 'requests');
+    const { submittedBy } = options;
+    const specs = this.#buildSpecs(parsed.requests, this.#now(), { batchId, submittedBy }, 'requests');
+    refuseOtherTargets(
+      specs.map((spec) => spec.target),
+      options,
+    );
     return this.#idempotent(options, 'batch', input, batchAnswerSchema, async () => {
-      await this.#enqueue(specs, { batchId, metadata: parsed.metadata });
-      this.#logger.info({ batchId, total: specs.length }, 'batch queued');
+      await this.#enqueue(specs, { batchId, metadata: parsed.metadata, submittedBy });
+      this.#logger.info({ batchId, total: specs.length, submittedBy }, 'batch queued');
       return { batchId, requestIds: specs.map((spec) => spec.requestId), total: specs.length };
     });
   }
 
-  get(requestId: string): Promise<RequestView | undefined> {
-    return this.#guard('get', () => this.#store.get(requestId));
+  get(requestId: string, access: TargetAccess = {}): Promise<RequestView | undefined> {
+    return this.#guard('get', async () => {
+      const stored = await this.#store.get(requestId);
+      return stored !== undefined && isAllowed(stored.target, access) ? requestView(stored) : undefined;
+    });
   }
 
   getBatch(batchId: string): Promise<BatchView | undefined> {
-    return this.#guard('getBatch', () => this.#store.getBatch(batchId));
+    return this.#guard('getBatch', async () => {
+      const stored = await this.#store.getBatch(batchId);
+      return stored === undefined ? undefined : batchView(stored);
+    });
   }
 
   recentBatches(limit: number): Promise<BatchView[]> {
@@ -235,56 +271,55 @@ class RedisProducer implements Producer {
         if (batchIds.size === limit) break;
       }
       const batches = await Promise.all([...batchIds].map((batchId) => this.#store.getBatch(batchId)));
-      return batches.filter((batch): batch is BatchView => batch !== undefined);
+      return batches.flatMap((batch) => (batch === undefined ? [] : [batchView(batch)]));
     });
   }
 
   listBatchRequests(
     batchId: string,
     page: { offset: number; limit: number },
+    access: TargetAccess = {},
   ): Promise<BatchRequestsPage | undefined> {
     return this.#guard('listBatchRequests', async () => {
       const batch = await this.#store.getBatch(batchId);
       if (batch === undefined) return undefined;
       const ids = await this.#store.listBatchRequestIds(batchId, page.offset, page.limit);
-      const views = await this.#store.getMany(ids);
+      const stored = await this.#store.getMany(ids);
       return {
         batchId,
         total: batch.total,
         offset: page.offset,
         limit: page.limit,
-        requests: views.filter((view): view is RequestView => view !== undefined),
+        requests: stored.flatMap((request) =>
+          request === undefined || !isAllowed(request.target, access) ? [] : [requestView(request)],
+        ),
       };
     });
   }
 
-  cancel(requestId: string): Promise<RequestView> {
+  cancel(requestId: string, access: TargetAccess = {}): Promise<RequestView> {
     return this.#guard('cancel', async () => {
       const view = await this.#existing(requestId);
+      refuseOtherTargets([view.target], access);
       if (view.status === 'completed') throw alreadyCompleted(view);
       const result = await this.#store.complete(
         view,
         { job: view.job, dialect: view.dialect, submittedAt: view.submittedAt },
-        {
-          outcome: 'cancelled',
-          error: {
-            code: requestErrorCodes.cancelled,
-            message: 'cancelled by the caller; the AIQUM job itself, if one was started, keeps running',
-          },
-        },
+        requestEndings.cancelled(),
       );
       const after = await this.#existing(requestId);
       // A worker completed it between our read and our transition.
       if (result !== 'completed') throw alreadyCompleted(after);
       await this.#removeWaitingJob(requestId);
       this.#logger.info({ requestId }, 'request cancelled');
-      return after;
+      return requestView(after);
     });
   }
 
-  pollNow(requestId: string): Promise<RequestView> {
+  pollNow(requestId: string, access: TargetAccess = {}): Promise<RequestView> {
     return this.#guard('pollNow', async () => {
       const view = await this.#existing(requestId);
+      refuseOtherTargets([view.target], access);
       if (view.status !== 'tracking') {
         throw new ProducerError(
           producerErrorCodes.notPollable,
@@ -298,7 +333,7 @@ class RedisProducer implements Producer {
           'no poll is waiting to be moved forward: a poll is running or about to',
         );
       }
-      return view;
+      return requestView(view);
     });
   }
 
@@ -341,6 +376,7 @@ class RedisProducer implements Producer {
           }
           if (types !== undefined && !types.has(event.type)) continue;
           if (options.batchId !== undefined && event.batchId !== options.batchId) continue;
+          if (event.type !== 'batch.completed' && !isAllowed(event.target, options)) continue;
           yield { streamId, event };
         }
       }
@@ -390,7 +426,7 @@ class RedisProducer implements Producer {
     return last?.[0] ?? '0-0';
   }
 
-  async #existing(requestId: string): Promise<RequestView> {
+  async #existing(requestId: string): Promise<StoredRequest> {
     const view = await this.#store.get(requestId);
     if (view === undefined) throw new ProducerError(producerErrorCodes.notFound, `no request ${requestId}`);
     return view;
@@ -412,7 +448,7 @@ class RedisProducer implements Producer {
   #buildSpecs(
     inputs: readonly ParsedRequestInput[],
     now: number,
-    batchId: string | undefined,
+    shared: { batchId?: string; submittedBy?: string | undefined },
     pathPrefix: string,
   ): RequestSpec[] {
     const issues: InputIssue[] = [];
@@ -434,7 +470,8 @@ class RedisProducer implements Producer {
         deadlineAt: now + deadlineSeconds * 1000,
         retryAmbiguous: input.retryAmbiguous,
       };
-      if (batchId !== undefined) spec.batchId = batchId;
+      if (shared.batchId !== undefined) spec.batchId = shared.batchId;
+      if (shared.submittedBy !== undefined) spec.submittedBy = shared.submittedBy;
       if (input.body !== undefined) spec.body = input.body;
       if (input.object !== undefined) spec.object = input.object;
       if (input.poll !== undefined) spec.poll = input.poll;
@@ -465,7 +502,10 @@ class RedisProducer implements Producer {
    * also runs after a timed-out `create`: on a Redis that hangs, it is queued behind the create it undoes.
    * It is sent, not awaited: on a hung Redis the caller gets its 503 after one command timeout, not two.
    */
-  async #enqueue(specs: RequestSpec[], batch?: { batchId: string; metadata: unknown }): Promise<void> {
+  async #enqueue(
+    specs: RequestSpec[],
+    batch?: { batchId: string; metadata: unknown; submittedBy: string | undefined },
+  ): Promise<void> {
     try {
       await this.#store.create(specs, batch);
       await this.#queue.addBulk(
@@ -548,6 +588,22 @@ function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T>
   return parsed.data;
 }
 
+function isAllowed(target: string, access: TargetAccess): boolean {
+  return access.allowedTargets === undefined || access.allowedTargets.has(target);
+}
+
+/** Refuses, naming them, the targets among `targets` that the caller may not use. */
+function refuseOtherTargets(targets: readonly string[], access: TargetAccess): void {
+  const refused = [...new Set(targets)].filter((target) => !isAllowed(target, access));
+  const allowed = access.allowedTargets;
+  if (refused.length === 0 || allowed === undefined) return;
+  throw new ProducerError(
+    producerErrorCodes.forbiddenTarget,
+    `this token may not use target ${refused.join(', ')} (it may use ${[...allowed].join(', ')})`,
+    { details: { targets: refused } },
+  );
+}
+
 function validationError(issues: InputIssue[]): ProducerError {
   return new ProducerError(producerErrorCodes.validationFailed, describeIssues(issues), { issues });
 }
@@ -558,7 +614,7 @@ function describeIssues(issues: readonly InputIssue[]): string {
   return `invalid input: ${shown.join('; ')}${more}`;
 }
 
-function alreadyCompleted(view: RequestView): ProducerError {
+function alreadyCompleted(view: StoredRequest): ProducerError {
   return new ProducerError(
     producerErrorCodes.requestCompleted,
     `the request already completed with outcome ${view.outcome ?? 'unknown'}`,

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import type { ApiCaller } from './api-caller.js';
 import { idParamsSchema, submitHeadersSchema } from './api-schemas.js';
 import { issuesOfZodError } from './input-issues.js';
 import { ProducerError, producerErrorCodes } from './producer-error.js';
@@ -13,6 +14,17 @@ export function idempotencyOf(request: FastifyRequest): { idempotencyKey?: strin
     'Idempotency-Key',
   );
   return key === undefined ? {} : { idempotencyKey: key };
+}
+
+/** Who sent the request; only public routes have none, and they do not ask. */
+export function callerOf(request: FastifyRequest): ApiCaller {
+  if (request.caller === undefined) throw new Error(`no caller on ${request.method} ${request.url}`);
+  return request.caller;
+}
+
+/** The targets the caller may use, for the producer's checks. */
+export function targetAccessOf(request: FastifyRequest): { allowedTargets: ReadonlySet<string> | undefined } {
+  return { allowedTargets: callerOf(request).targets };
 }
 
 export function idOf(request: FastifyRequest): string {

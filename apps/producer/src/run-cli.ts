@@ -5,6 +5,7 @@ import {
   type Environment,
   eventTypeSchema,
   eventTypes,
+  looksLikeAiqumServerApi,
   type RequestView,
 } from '@aiqum-jobs/core';
 import { z } from 'zod';
@@ -33,11 +34,17 @@ export interface CliContext {
   watchIntervalMs?: number;
 }
 
-/** The exit codes automation relies on; README documents them. */
+/** The exit codes automation relies on; docs/CLI.md documents them. */
 const exitCodes = { succeeded: 0, notAllSucceeded: 1, usage: 2, unreachable: 3 } as const;
 
 const clientEnvSchema = z.object({
-  AIQUM_JOBS_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8080'),
+  AIQUM_JOBS_URL: z
+    .url({ protocol: /^https?$/ })
+    .refine(
+      (value) => !looksLikeAiqumServerApi(new URL(value)),
+      'looks like an AIQUM server (an /api path), not the aiqum-jobs API: that URL goes in AIQUM_URL, for the worker',
+    )
+    .default('http://127.0.0.1:8080'),
   AIQUM_JOBS_TOKEN: z.string().min(1).optional(),
 });
 

@@ -1,10 +1,6 @@
-import { type RequestOutcome, requestOutcomes } from '@aiqum-jobs/core';
+import { type BatchView, type RequestOutcome, requestOutcomes } from '@aiqum-jobs/core';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import type { z } from 'zod';
 import { ApiError, type ProducerApiClient } from './api-client.js';
-import type { batchViewSchema } from './api-schemas.js';
-
-type BatchView = z.output<typeof batchViewSchema>;
 
 /** Where the CLI writes: a TTY gets live bars, anything else plain lines. */
 export interface CliOutput {

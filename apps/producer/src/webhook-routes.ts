@@ -84,12 +84,12 @@ export const webhookRoutes: readonly ApiRoute[] = [
     operationId: 'createSubscription',
     summary: 'Subscribe a URL to events',
     description:
-      'Each matching event is POSTed to `url`, signed with the secret (see the README). The URL must pass ' +
+      'Each matching event is POSTed to `url`, signed with the secret (see docs/WEBHOOKS.md). The URL must pass ' +
       'the allowlist (no loopback, private, link-local or reserved address unless allowed by ' +
       '`WEBHOOK_ALLOW_PRIVATE` or `WEBHOOK_ALLOWED_NETWORKS`); a refused one is a 400 that says why. The ' +
       'secret is generated when left out, and shown in this answer only.',
     tag: 'webhooks',
-    authenticated: true,
+    access: 'subscriptions',
     body: { schema: subscriptionInputSchema, description: 'where to deliver, and which events' },
     responses: {
       201: {
@@ -108,7 +108,7 @@ export const webhookRoutes: readonly ApiRoute[] = [
     summary: 'List the subscriptions',
     description: 'Those of `WEBHOOKS_FILE` first, then those made through the API, oldest first; no secrets.',
     tag: 'webhooks',
-    authenticated: true,
+    access: 'subscriptions',
     responses: { 200: { description: 'Every subscription.', body: subscriptionListSchema } },
     errors: [codes.storeUnavailable],
     handler: listSubscriptions,
@@ -119,7 +119,7 @@ export const webhookRoutes: readonly ApiRoute[] = [
     operationId: 'getSubscription',
     summary: 'Read a subscription',
     tag: 'webhooks',
-    authenticated: true,
+    access: 'subscriptions',
     params: idParamsSchema,
     responses: {
       200: { description: 'The subscription, without its secret.', body: subscriptionViewSchema },
@@ -136,7 +136,7 @@ export const webhookRoutes: readonly ApiRoute[] = [
       'With its dead letters; deliveries still queued for it are dropped. 409 `SUBSCRIPTION_CONFIGURED` for ' +
       'one of `WEBHOOKS_FILE`: remove it there.',
     tag: 'webhooks',
-    authenticated: true,
+    access: 'subscriptions',
     params: idParamsSchema,
     responses: { 204: { description: 'Deleted.' } },
     errors: [codes.notFound, codes.subscriptionConfigured, codes.storeUnavailable],
@@ -151,7 +151,7 @@ export const webhookRoutes: readonly ApiRoute[] = [
       'Deliveries that used up their attempts (`WEBHOOK_MAX_ATTEMPTS`) or that the receiver refused for ' +
       'good, kept for `AIQUM_JOBS_RETENTION_SECONDS`; newest first, one page at a time.',
     tag: 'webhooks',
-    authenticated: true,
+    access: 'admin',
     params: idParamsSchema,
     query: pageQuerySchema,
     responses: { 200: { description: 'One page of dead letters.', body: deadLetterPageSchema } },
@@ -165,7 +165,7 @@ export const webhookRoutes: readonly ApiRoute[] = [
     summary: 'Deliver a dead letter again',
     description: 'Queues it again with a fresh set of attempts and takes it off the list.',
     tag: 'webhooks',
-    authenticated: true,
+    access: 'admin',
     params: deadLetterParamsSchema,
     responses: { 202: { description: 'Queued for delivery.', body: replayAnswerSchema } },
     errors: [codes.notFound, codes.storeUnavailable],

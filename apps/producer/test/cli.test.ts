@@ -324,6 +324,24 @@ describe('aiqum-jobs status, cancel and errors', () => {
     expect(wrongToken.stderr).not.toContain('wrong-token-0123456789');
   });
 
+  it("refuses an AIQUM_JOBS_URL that is an AIQUM server's API, in one line naming AIQUM_URL", async () => {
+    for (const url of [
+      'https://aiqum.example.com/api',
+      'https://aiqum.example.com/api/',
+      'https://aiqum.example.com/api/datacenter/svm/svms',
+      'https://aiqum.example.com:443/api/storage-provider/luns',
+    ]) {
+      const refused = await cli(['batches'], { env: { AIQUM_JOBS_URL: url } });
+      expect(refused.code, url).toBe(2);
+      expect(refused.stderr.split('\n')[0], url).toMatch(
+        /^AIQUM_JOBS_URL: looks like an AIQUM server.*AIQUM_URL/,
+      );
+    }
+    // Not a clear case: this API behind a proxy under an /api/ prefix of its own is reached (here: nothing answers).
+    const proxied = await cli(['batches'], { env: { AIQUM_JOBS_URL: 'http://127.0.0.1:1/api/aiqum-jobs' } });
+    expect(proxied.code).toBe(3);
+  });
+
   it('answers usage errors with exit code 2', async () => {
     expect((await cli(['launch'])).code).toBe(2);
     expect((await cli([])).code).toBe(2);

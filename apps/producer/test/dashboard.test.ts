@@ -259,16 +259,17 @@ describe('dashboard sessions', () => {
   const sessions = (...tokens: string[]) =>
     new DashboardSessions({ tokens: new BearerTokens(tokens.map((value) => new Secret(value))) });
 
-  it('are valid only while the token that opened them is configured', () => {
+  it('are valid only while the token that opened them is configured, and say which token that is', () => {
     const session = sessions(token, other).open(token);
     expect(session).toMatch(/^\d+\.[\w-]{43}$/);
-    expect(sessions(token, other).valid(session)).toBe(true);
-    expect(sessions(token).valid(session)).toBe(true);
+    expect(sessions(token, other).signerOf(session)).toBe(0);
+    expect(sessions(other, token).signerOf(session)).toBe(1);
+    expect(sessions(token).signerOf(session)).toBe(0);
     // The token was removed from the configuration: its sessions end with it.
-    expect(sessions(other).valid(session)).toBe(false);
+    expect(sessions(other).signerOf(session)).toBeUndefined();
     expect(sessions(token).open('not-a-configured-token')).toBeUndefined();
-    expect(sessions(token).valid(undefined)).toBe(false);
-    expect(sessions(token).valid('garbage')).toBe(false);
+    expect(sessions(token).signerOf(undefined)).toBeUndefined();
+    expect(sessions(token).signerOf('garbage')).toBeUndefined();
   });
 });
 

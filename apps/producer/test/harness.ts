@@ -29,6 +29,7 @@ import {
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
+  type ApiToken,
   buildProducerServer,
   createProducer,
   createProducerMetrics,
@@ -36,6 +37,7 @@ import {
   type Producer,
   type ProducerServer,
   type ProducerServerOptions,
+  unnamedApiTokens,
 } from '../src/index.js';
 
 export const testToken = 'test-token-0123456789abcdef';
@@ -62,7 +64,10 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
+  /** Unnamed tokens (`token-1`... with every scope) as `PRODUCER_API_TOKENS` gives them. @defaultValue [testToken] */
   apiTokens?: string[];
+  /** Named tokens with scopes, after those of `apiTokens`. */
+  namedTokens?: ApiToken[];
   targets?: ReadonlyMap<string, { defaultDeadlineSeconds: number }>;
   bodyLimitBytes?: number;
   heartbeatMs?: number;
@@ -123,7 +128,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     producer,
     webhooks,
     logger,
-    apiTokens: (options.apiTokens ?? [testToken]).map((token) => new Secret(token)),
+    apiTokens: [...unnamedApiTokens(options.apiTokens ?? [testToken]), ...(options.namedTokens ?? [])],
     bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024,
     registry,
     metrics,

@@ -128,7 +128,7 @@ describe('POST /v1/requests and GET /v1/requests/:id', () => {
       retryAmbiguous: false,
       polls: 0,
     });
-    expect(request.deadlineAt - request.createdAt).toBe(120_000);
+    expect(Date.parse(request.deadlineAt) - Date.parse(request.createdAt)).toBe(120_000);
 
     const job = await h.queue.getJob(answer.requestId);
     expect(job?.name).toBe('request');
@@ -144,7 +144,7 @@ describe('POST /v1/requests and GET /v1/requests/:id', () => {
       payload: { ...labLun, target: 'prod' },
     });
     const view = await h.producer.get(response.json().requestId);
-    expect((view?.deadlineAt ?? 0) - (view?.createdAt ?? 0)).toBe(3_600_000);
+    expect(Date.parse(view?.deadlineAt ?? '') - Date.parse(view?.createdAt ?? '')).toBe(3_600_000);
   });
 
   it('answers a malformed percent-encoding in the URL with 400 in the API error shape', async () => {

@@ -1,4 +1,10 @@
-import { createLogger, createMetricsRegistry, eventSchema, type RequestView, Secret } from '@aiqum-jobs/core';
+import {
+  createLogger,
+  createMetricsRegistry,
+  eventSchema,
+  Secret,
+  type StoredRequest,
+} from '@aiqum-jobs/core';
 import { startHttpReceiver, waitUntil } from '@aiqum-jobs/test-support';
 import { DeliveryFanOut, loadWebhookConfig, startDeliveryWorker } from '@aiqum-jobs/webhooks';
 import { Validator } from '@seriousme/openapi-schema-validator';
@@ -440,9 +446,9 @@ describe('what the API answers matches the document', () => {
 });
 
 /** Does what a worker does when AIQUM accepts the call: the request is tracked, its job known. */
-async function track(view: RequestView) {
+async function track(view: StoredRequest) {
   const token = `oa-worker-${view.requestId}`;
-  await h.store.beginStep(view.requestId, {
+  await h.store.beginSubmission(view.requestId, {
     target: view.target,
     limits: { maxConcurrent: 100, maxPerSecond: 1_000 },
     leaseId: token,

@@ -248,7 +248,7 @@ describe('poll now', () => {
     const view = await h.store.get(requestId);
     if (view === undefined) throw new Error('request not stored');
     const token = 'test-worker';
-    await h.store.beginStep(requestId, {
+    await h.store.beginSubmission(requestId, {
       target: view.target,
       limits: { maxConcurrent: 100, maxPerSecond: 1_000 },
       leaseId: token,

@@ -21,16 +21,18 @@ import { DueNotices } from './due-notices.js';
 import { DuePoller } from './due-poller.js';
 import { HealthServer } from './health-server.js';
 import { OrphanedTargets } from './orphaned-targets.js';
+import { PollHandler } from './poll-handler.js';
 import { checkRedisSettings } from './redis-settings.js';
-import { RequestProcessor } from './request-processor.js';
+import { RequestFinisher } from './request-finisher.js';
 import { shutdownLogMessages } from './shutdown-log-messages.js';
+import { SubmissionHandler } from './submission-handler.js';
 import { closeTargetClients, createTargetClients } from './target-clients.js';
 import type { WorkerConfig } from './worker-config.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
 /** A stalled request (its worker died) is taken over this many times before it ends as `unknown`. */
 const maxStalledCount = 20;
-/** After the shutdown timeout aborts the calls in flight, how long their steps get to record the result. */
+/** After the shutdown timeout aborts the calls in flight, how long submissions and polls get to record it. */
 const hardStopGraceMs = 1_000;
 /**
  * How long BullMQ's blocking wait for a new request lasts before it looks again, in seconds (BullMQ's
@@ -107,13 +109,23 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
   });
   const shutdown = new AbortController();
   const hardStop = new AbortController();
-  const processor = new RequestProcessor({
+  const finisher = new RequestFinisher(store, logger, metrics);
+  const submissions = new SubmissionHandler({
     store,
+    finisher,
     targets,
     logger,
     metrics,
     shutdownSignal: shutdown.signal,
     hardStopSignal: hardStop.signal,
+  });
+  const polls = new PollHandler({
+    store,
+    finisher,
+    targets,
+    logger,
+    metrics,
+    shutdownSignal: shutdown.signal,
   });
 
   // WORKER_CONCURRENCY is the calls to AIQUM this process makes at once: submissions and every target's polls.
@@ -125,10 +137,10 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     async (job: Job, token?: string) => {
       const spec = queuePayloads.request.parse(job.data);
       await budget.acquire();
-      const step = await processor.step(spec).finally(() => budget.release());
-      if (step.kind === 'again') {
+      const submission = await submissions.submit(spec).finally(() => budget.release());
+      if (submission.kind === 'again') {
         // BullMQ schedules delayed jobs on the worker's clock, as it does its own retries.
-        await job.moveToDelayed(Date.now() + step.delayMs, token);
+        await job.moveToDelayed(Date.now() + submission.delayMs, token);
         throw new DelayedError();
       }
     },
@@ -160,7 +172,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       logger.error({ jobId: job.id }, 'failed queue job has no valid request payload');
       return;
     }
-    await processor.giveUp(parsed.data, error);
+    await submissions.giveUp(parsed.data, error);
   }
 
   let closing = false;
@@ -178,7 +190,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
   // Submissions run as queue jobs; tracked Jobs are polled by one poller per target.
   const pollers = new Map(
     [...targets.values()].map(
-      (target) => [target.config.name, new DuePoller({ store, processor, target, budget, logger })] as const,
+      (target) => [target.config.name, new DuePoller({ store, polls, target, budget, logger })] as const,
     ),
   );
   // Subscribed before the pollers' first claims, so no poll scheduled meanwhile goes unnoticed.
@@ -256,7 +268,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       ]);
       if ((await Promise.race([workerClosed, after(config.shutdownTimeoutMs)])) === 'timeout') {
         logger.warn({ timeoutMs: config.shutdownTimeoutMs }, shutdownLogMessages.callsAborted);
-        // Each aborted call ends its step at once, recorded as its error says.
+        // Each aborted call ends its submission or poll at once, recorded as its error says.
         hardStop.abort();
         if ((await Promise.race([workerClosed, after(hardStopGraceMs)])) === 'timeout') {
           logger.error({ graceMs: hardStopGraceMs }, shutdownLogMessages.stepsStillRunning);

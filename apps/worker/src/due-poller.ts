@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClaimedPolls, Logger, RequestStore } from '@aiqum-jobs/core';
 import type { CallBudget } from './call-budget.js';
-import type { RequestProcessor } from './request-processor.js';
+import type { PollHandler } from './poll-handler.js';
 import { callLeaseMs, type Target } from './target-clients.js';
 
 /**
@@ -29,7 +29,7 @@ const claimTickMs = 25;
 
 export interface DuePollerOptions {
   store: RequestStore;
-  processor: RequestProcessor;
+  polls: PollHandler;
   target: Target;
   /** The process's calls at once, shared with its submissions and its other targets' polls. */
   budget: CallBudget;
@@ -81,13 +81,13 @@ export class DuePoller {
   }
 
   async #run(): Promise<void> {
-    const { store, processor, target, budget, logger } = this.#options;
+    const { store, polls, target, budget, logger } = this.#options;
     // Woken by freed permits only while it has none: other targets' calls ending must not make it claim.
     const stopListening = budget.onFree(() => {
       if (this.#waitingForPermits) this.#wake?.();
     });
     try {
-      while (!this.#stopping) await this.#claimAndPoll(store, processor, target, budget, logger);
+      while (!this.#stopping) await this.#claimAndPoll(store, polls, target, budget, logger);
     } finally {
       stopListening();
     }
@@ -95,7 +95,7 @@ export class DuePoller {
 
   async #claimAndPoll(
     store: RequestStore,
-    processor: RequestProcessor,
+    polls: PollHandler,
     target: Target,
     budget: CallBudget,
     logger: Logger,
@@ -132,7 +132,7 @@ export class DuePoller {
     }
     const drained = claimed.claims.length < permits;
     for (const claim of claimed.claims) {
-      const poll = processor
+      const poll = polls
         .poll(claim)
         .catch((error: unknown) =>
           // Not even its failure could be recorded: the claim runs out and the poll is tried again then.

@@ -24,8 +24,9 @@ const logger = createLogger({ name: 'aiqum-worker', level: config.logLevel });
 const started = startAiqumWorker({ config, logger });
 
 /**
- * The shutdown timeout, then this long for the steps of aborted calls and closing connections: a worker
- * whose Redis hangs or is gone still ends within WORKER_SHUTDOWN_TIMEOUT_MS + 2 s (an init system's kill).
+ * The shutdown timeout, then this long for the submissions and polls of aborted calls and closing
+ * connections: a worker whose Redis hangs or is gone still ends within WORKER_SHUTDOWN_TIMEOUT_MS + 2 s (an
+ * init system's kill).
  */
 const exitGraceMs = 1_750;
 

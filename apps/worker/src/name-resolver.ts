@@ -6,7 +6,7 @@ import {
   objectKinds,
   type RequestError,
   type ResolvedReference,
-  requestErrorCodes,
+  requestEndings,
   type TargetCallGate,
   type TargetConfig,
 } from '@aiqum-jobs/core';
@@ -118,37 +118,30 @@ export class NameResolver {
         case 'none':
           return {
             kind: 'failed',
-            error: {
-              code: requestErrorCodes.nameNotFound,
-              message: `${found.field}: no ${what} exists on target ${this.#config.name}; nothing was submitted`,
-              field: found.field,
-            },
+            error: requestEndings.nameNotFound(found.field, what, this.#config.name).error,
           };
-        case 'many':
+        case 'many': {
+          const matches = {
+            described: result.candidates.map(describeCandidate),
+            truncated: result.candidates.length === maxCandidates,
+            candidates: result.candidates.map((candidate) => ({
+              key: candidate.key,
+              name: candidate.name ?? '',
+              ...(candidate.svm?.name ? { svm: candidate.svm.name } : {}),
+              ...(candidate.cluster?.name ? { cluster: candidate.cluster.name } : {}),
+            })),
+          };
           return {
             kind: 'failed',
-            error: {
-              code: requestErrorCodes.nameAmbiguous,
-              message: `${found.field}: ${what} matches ${result.candidates.length === maxCandidates ? 'at least ' : ''}${result.candidates.length} objects (${result.candidates.map(describeCandidate).join('; ')}); ${qualifyHint(found)}. Nothing was submitted`,
-              field: found.field,
-              candidates: result.candidates.map((candidate) => ({
-                key: candidate.key,
-                name: candidate.name ?? '',
-                ...(candidate.svm?.name ? { svm: candidate.svm.name } : {}),
-                ...(candidate.cluster?.name ? { cluster: candidate.cluster.name } : {}),
-              })),
-            },
+            error: requestEndings.nameAmbiguous(found.field, what, matches, qualifyHint(found)).error,
           };
+        }
         case 'limited':
           return { kind: 'later', afterMs: result.waitMs };
         case 'error': {
           // A lookup cut by the worker's shutdown is another worker's to do again, not the request's end.
           if (result.error instanceof AiqumAbortError) return { kind: 'later', afterMs: 0 };
-          const error: RequestError = {
-            ...describeError(result.error),
-            message: `${found.field}: looking up ${what} failed: ${result.error.message}`,
-            field: found.field,
-          };
+          const { error } = requestEndings.nameLookupFailed(found.field, what, describeError(result.error));
           if (result.error.retryable) {
             return { kind: 'later', afterMs: retryAfterOf(result.error) ?? 0, error };
           }

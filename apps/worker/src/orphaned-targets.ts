@@ -5,7 +5,7 @@ import {
   type RedisConnection,
   type RedisKeys,
   type RequestStore,
-  requestErrorCodes,
+  requestEndings,
   type ServedTargets,
   type UnservedTarget,
 } from '@aiqum-jobs/core';
@@ -92,9 +92,7 @@ export class OrphanedTargets {
 
   async #end({ target, unservedMs }: UnservedTarget): Promise<void> {
     const { store, graceSeconds, metrics, logger } = this.#options;
-    const message =
-      `no worker served target "${target}" for ${Math.round(unservedMs / 1_000)} s ` +
-      `(grace ${graceSeconds} s): its AIQUM job is no longer tracked, so its outcome cannot be known`;
+    const ending = requestEndings.targetNotServed(target, Math.round(unservedMs / 1_000), graceSeconds);
     let ended = 0;
     for (;;) {
       const ids = await store.trackedRequestIds(target, endBatch);
@@ -107,15 +105,11 @@ export class OrphanedTargets {
           const result = await store.complete(
             view,
             { job: view.job, dialect: view.dialect, submittedAt: view.submittedAt, resolved: view.resolved },
-            {
-              outcome: 'unknown',
-              ...(view.jobState ? { jobState: view.jobState } : {}),
-              error: { code: requestErrorCodes.unknownTarget, message },
-            },
+            { ...ending, ...(view.jobState ? { jobState: view.jobState } : {}) },
           );
           if (result === 'completed') {
             ended += 1;
-            metrics.requestsCompleted.inc({ outcome: 'unknown', target });
+            metrics.requestsCompleted.inc({ outcome: ending.outcome, target });
           }
         }),
       );

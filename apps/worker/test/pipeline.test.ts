@@ -311,8 +311,8 @@ describe('the pipeline, end to end against the simulator', () => {
       submitLeaseMs: 1_000,
       pollLeaseMs: 1_000,
     };
-    await h.store.beginStep(interrupted.requestId, deadClaim);
-    await h.store.beginStep(resubmittable.requestId, deadClaim);
+    await h.store.beginSubmission(interrupted.requestId, deadClaim);
+    await h.store.beginSubmission(resubmittable.requestId, deadClaim);
     await h.queue.addBulk(
       [interrupted, resubmittable].map((spec) => ({
         name: 'request',

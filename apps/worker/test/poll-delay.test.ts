@@ -26,7 +26,7 @@ describe('pollDelayMs', () => {
     );
   });
 
-  it('keeps ONTAP jobs polled well inside their 300 s purge window: at least every 60 s (README)', () => {
+  it('keeps ONTAP jobs polled well inside their 300 s purge window: at least every 60 s (docs/API.md)', () => {
     const slow = { ...policy, maxDelayMs: 600_000, retryAfterMaxMs: 600_000 };
     // The documented value, not the constant under test: a changed cap must fail here.
     expect(pollDelayMs({ policy: slow, polls: 30, ontap: true, random: 0 })).toBe(60_000);

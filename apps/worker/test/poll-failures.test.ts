@@ -1,7 +1,7 @@
 import { createLogger, requestErrorCodes } from '@aiqum-jobs/core';
 import { logSink, lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maxConsecutivePollFailures } from '../src/request-processor.js';
+import { maxConsecutivePollFailures } from '../src/poll-handler.js';
 import { type Harness, startHarness } from './harness.js';
 
 let h: Harness;

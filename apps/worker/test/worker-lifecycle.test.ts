@@ -150,4 +150,25 @@ describe('worker lifecycle', () => {
       /WORKER_ORPHANED_TARGET_GRACE_SECONDS/,
     );
   });
+
+  it('refuses an AIQUM_URL that is the aiqum-jobs API, in one line naming AIQUM_JOBS_URL', () => {
+    const credentials = { AIQUM_USERNAME: 'u', AIQUM_PASSWORD: 'p' };
+    for (const url of ['http://127.0.0.1:8080/v1', 'https://jobs.example.com/v1/requests']) {
+      const problems = (() => {
+        try {
+          loadWorkerConfig({ ...credentials, AIQUM_URL: url });
+        } catch (error) {
+          if (error instanceof ConfigError) return error.problems;
+          throw error;
+        }
+        throw new Error(`${url} was accepted`);
+      })();
+      expect(problems, url).toEqual([
+        expect.stringMatching(/^AIQUM_URL: looks like the aiqum-jobs API.*AIQUM_JOBS_URL/),
+      ]);
+      expect(problems[0], url).not.toContain('\n');
+    }
+    // Not a clear case: an AIQUM server (or a simulator) may listen on 8080.
+    expect(loadWorkerConfig({ ...credentials, AIQUM_URL: 'http://127.0.0.1:8080' }).targets.size).toBe(1);
+  });
 });

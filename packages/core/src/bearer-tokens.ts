@@ -19,35 +19,52 @@ export class BearerTokens {
 
   /** True when an `Authorization` header value is `Bearer <one of the tokens>`. */
   accepts(authorization: string | undefined): boolean {
+    return this.holderOf(authorization) !== undefined;
+  }
+
+  /**
+   * Which token an `Authorization` header value `Bearer <token>` holds: its index in the list given to the
+   * constructor, so that a caller can keep what goes with each token (a name, its scopes).
+   */
+  holderOf(authorization: string | undefined): number | undefined {
     const match = /^Bearer ([^\s]+)$/i.exec(authorization ?? '');
-    return match?.[1] !== undefined && this.#digestOf(match[1]) !== undefined;
+    return match?.[1] === undefined ? undefined : this.#indexOf(match[1]);
   }
 
   /**
    * HMAC-SHA256 of `message` keyed with the digest of `token`, or undefined when `token` is not one of the
-   * tokens: proof, checked by {@link verifies}, that whoever asked for it held a token.
+   * tokens: proof, checked by {@link signerOf}, that whoever asked for it held that token.
    */
   sign(token: string, message: string): Buffer | undefined {
     const digest = this.#digestOf(token);
     return digest === undefined ? undefined : hmac(digest, message);
   }
 
-  /** True when `mac` is what {@link sign} gives for `message` with one of the tokens configured now. */
-  verifies(message: string, mac: Buffer): boolean {
-    let matched = false;
-    for (const digest of this.#digests) {
+  /**
+   * Which token `mac` is what {@link sign} gives for `message` with (its index, as {@link holderOf}), among
+   * the tokens configured now; undefined when none.
+   */
+  signerOf(message: string, mac: Buffer): number | undefined {
+    let signer: number | undefined;
+    this.#digests.forEach((digest, index) => {
       const expected = hmac(digest, message);
-      matched = (mac.length === expected.length && timingSafeEqual(mac, expected)) || matched;
-    }
-    return matched;
+      if (mac.length === expected.length && timingSafeEqual(mac, expected)) signer = index;
+    });
+    return signer;
   }
 
   #digestOf(token: string): Buffer | undefined {
+    const index = this.#indexOf(token);
+    return index === undefined ? undefined : this.#digests[index];
+  }
+
+  /** Compares with every digest, whichever matches, so that the time taken says nothing of which one did. */
+  #indexOf(token: string): number | undefined {
     const given = sha256(token);
-    let found: Buffer | undefined;
-    for (const digest of this.#digests) {
-      if (timingSafeEqual(given, digest)) found = digest;
-    }
+    let found: number | undefined;
+    this.#digests.forEach((digest, index) => {
+      if (timingSafeEqual(given, digest)) found = index;
+    });
     return found;
   }
 }

@@ -1,5 +1,6 @@
 import { jobRefSchema } from '@aiqum-jobs/aiqum-client';
 import { z } from 'zod';
+import { isoTimeSchema } from './iso-time.js';
 import { jsonValueSchema } from './json-value.js';
 import { resolvedReferenceSchema } from './name-references.js';
 import { outcomeCountsSchema, requestOutcomeSchema } from './outcome.js';
@@ -7,14 +8,13 @@ import { requestErrorSchema } from './request-error.js';
 import { requestMethodSchema } from './request-input.js';
 import { jobDialectSchema, jobResultSchema, jobStateSchema } from './request-spec.js';
 
-const isoTime = z.iso.datetime({ offset: true });
 const metadata = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
 
 /**
  * Every event has a stable `id` (the same event always has the same id, so consumers can de-duplicate)
  * and `occurredAt`. In the stream, the entry id orders events and lets a consumer resume.
  */
-const eventBase = z.object({ id: z.string().min(1), occurredAt: isoTime });
+const eventBase = z.object({ id: z.string().min(1), occurredAt: isoTimeSchema });
 
 const requestIdentity = {
   requestId: z.string(),
@@ -23,6 +23,8 @@ const requestIdentity = {
   method: requestMethodSchema,
   path: z.string(),
   metadata: metadata.optional(),
+  /** Name of the API token that submitted the request. */
+  submittedBy: z.string().optional(),
 };
 
 /** AIQUM accepted the call and returned a Job to track; `occurredAt` is when it answered. */
@@ -49,9 +51,9 @@ export const requestCompletedEventSchema = eventBase.extend({
   error: requestErrorSchema.optional(),
   /** Body of a synchronous answer. */
   response: jsonValueSchema.optional(),
-  createdAt: isoTime,
-  submittedAt: isoTime.optional(),
-  finishedAt: isoTime,
+  createdAt: isoTimeSchema,
+  submittedAt: isoTimeSchema.optional(),
+  finishedAt: isoTimeSchema,
   polls: z.number().int(),
 });
 
@@ -61,9 +63,11 @@ export const batchCompletedEventSchema = eventBase.extend({
   batchId: z.string(),
   total: z.number().int(),
   counts: outcomeCountsSchema,
-  createdAt: isoTime,
-  finishedAt: isoTime,
+  createdAt: isoTimeSchema,
+  finishedAt: isoTimeSchema,
   metadata: metadata.optional(),
+  /** Name of the API token that submitted the batch. */
+  submittedBy: z.string().optional(),
 });
 
 export const eventSchema = z.discriminatedUnion('type', [

@@ -38,6 +38,7 @@ export {
   requestAcceptedEventSchema,
   requestCompletedEventSchema,
 } from './events.js';
+export { isoTime, isoTimeSchema } from './iso-time.js';
 export { jsonValueSchema } from './json-value.js';
 export {
   type CreateLoggerOptions,
@@ -79,7 +80,14 @@ export { type RedisEndpoint, redisClusterNodesSchema } from './redis-endpoint.js
 export { createRedisKeys, type RedisKeys } from './redis-keys.js';
 export { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
 export { RedisStateMetrics, type RedisStateMetricsOptions } from './redis-state-metrics.js';
-export { type RequestError, requestErrorCodes, requestErrorSchema } from './request-error.js';
+export {
+  type NameCandidate,
+  type RequestEnding,
+  type RequestError,
+  requestEndings,
+  requestErrorCodes,
+  requestErrorSchema,
+} from './request-error.js';
 export {
   type BatchInput,
   batchInputSchema,
@@ -113,12 +121,11 @@ export {
   jobResultSchema,
   jobStateSchema,
   type RequestSpec,
-  type RequestView,
   requestSpecSchema,
-  requestViewSchema,
+  type StoredRequest,
+  storedRequestSchema,
 } from './request-spec.js';
 export {
-  type BatchView,
   type CallSlot,
   type ClaimedPoll,
   type ClaimedPolls,
@@ -131,8 +138,9 @@ export {
   type RequestState,
   RequestStore,
   type RequestStoreOptions,
-  type StepRequest,
-  type StepStart,
+  type StoredBatch,
+  type SubmissionRequest,
+  type SubmissionStart,
   type TrackedFacts,
 } from './request-store.js';
 export { Secret } from './secret.js';
@@ -150,3 +158,12 @@ export {
   targetsFileSchema,
 } from './target-config.js';
 export type { TargetLimits } from './target-limiter.js';
+export { looksLikeAiqumJobsApi, looksLikeAiqumServerApi } from './url-mixups.js';
+export {
+  type BatchView,
+  batchView,
+  batchViewSchema,
+  type RequestView,
+  requestView,
+  requestViewSchema,
+} from './views.js';

@@ -32,4 +32,9 @@ export class RedisClock {
     }
     return this.#localNow() + (this.#offsetMs ?? 0);
   }
+
+  /** Whether Redis's time has reached `atMs` (a deadline, say). */
+  async reached(atMs: number): Promise<boolean> {
+    return (await this.now()) >= atMs;
+  }
 }

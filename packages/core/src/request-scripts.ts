@@ -24,7 +24,7 @@ export const createRequestsScript = new LuaScript({
   reply: z.number().int(),
 });
 
-export const stepVerdicts = [
+export const submissionVerdicts = [
   'missing',
   'completed',
   'tracking',
@@ -34,8 +34,8 @@ export const stepVerdicts = [
   'claimed',
 ] as const;
 
-export const beginStepScript = new LuaScript({
-  body: lua('begin-step.lua'),
+export const beginSubmissionScript = new LuaScript({
+  body: lua('begin-submission.lua'),
   libraries: [redisTime, limiter, hash],
   keys: ['request', 'inFlight', 'recent'],
   args: [
@@ -50,7 +50,7 @@ export const beginStepScript = new LuaScript({
   ],
   reply: jsonText(
     z.object({
-      verdict: z.enum(stepVerdicts),
+      verdict: z.enum(submissionVerdicts),
       submitAttempts: z.number(),
       ms: z.number(),
       now: z.number(),

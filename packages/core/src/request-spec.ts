@@ -35,6 +35,8 @@ export const requestSpecSchema = z.object({
     .optional(),
   retryAmbiguous: z.boolean(),
   metadata: z.record(z.string(), metadataValue).optional(),
+  /** Name of the API token that submitted it (`local` without tokens), for audits; absent from older records. */
+  submittedBy: z.string().min(1).optional(),
 });
 
 export type RequestSpec = z.output<typeof requestSpecSchema>;
@@ -57,8 +59,8 @@ export type JobState = z.output<typeof jobStateSchema>;
 export const jobResultSchema = z.object({ name: z.string(), value: z.string() });
 export type JobResult = z.output<typeof jobResultSchema>;
 
-/** A request as producers and subscribers see it. Timestamps are epoch milliseconds. */
-export const requestViewSchema = requestSpecSchema.omit({ body: true }).extend({
+/** A request as the store keeps it. Timestamps are epoch milliseconds, as the worker computes with them. */
+export const storedRequestSchema = requestSpecSchema.omit({ body: true }).extend({
   status: requestStatusSchema,
   outcome: requestOutcomeSchema.optional(),
   job: jobRefSchema.optional(),
@@ -76,4 +78,4 @@ export const requestViewSchema = requestSpecSchema.omit({ body: true }).extend({
   submitAttempts: z.number().int(),
 });
 
-export type RequestView = z.output<typeof requestViewSchema>;
+export type StoredRequest = z.output<typeof storedRequestSchema>;

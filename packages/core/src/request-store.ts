@@ -6,6 +6,7 @@ import {
   type RequestAcceptedEvent,
   type RequestCompletedEvent,
 } from './events.js';
+import { isoTime } from './iso-time.js';
 import { jsonText } from './json-text.js';
 import type { RedisConnection } from './lua-script.js';
 import { type ResolvedReference, resolvedReferenceSchema } from './name-references.js';
@@ -20,7 +21,7 @@ import type { RedisKeys } from './redis-keys.js';
 import { type RequestError, requestErrorSchema } from './request-error.js';
 import {
   acceptJobScript,
-  beginStepScript,
+  beginSubmissionScript,
   type ClaimedRecord,
   claimPollsScript,
   completeRequestScript,
@@ -29,7 +30,7 @@ import {
   recordPollMissScript,
   recordPollScript,
   requeueSubmissionScript,
-  type stepVerdicts,
+  type submissionVerdicts,
 } from './request-scripts.js';
 import {
   type JobResult,
@@ -38,14 +39,14 @@ import {
   jobResultSchema,
   jobStateSchema,
   type RequestSpec,
-  type RequestView,
   requestSpecSchema,
+  type StoredRequest,
 } from './request-spec.js';
 import { ScriptBatcher } from './script-batcher.js';
 import { limiterWindow, type TargetLimits } from './target-limiter.js';
 
-/** A batch as producers see it. Timestamps are epoch milliseconds. */
-export interface BatchView {
+/** A batch as the store keeps it. Timestamps are epoch milliseconds. */
+export interface StoredBatch {
   batchId: string;
   total: number;
   /** Requests by where they are: not yet accepted by AIQUM, tracked, finished. */
@@ -55,6 +56,8 @@ export interface BatchView {
   createdAt: number;
   finishedAt?: number;
   metadata?: Record<string, string | number | boolean | null>;
+  /** Name of the API token that submitted it. */
+  submittedBy?: string;
 }
 
 /** How a request ended, as the code that ends it knows it. */
@@ -66,10 +69,10 @@ export interface Completion {
   response?: unknown;
 }
 
-/** What events say about the request they belong to: a spec or a view both have it. */
+/** What events say about the request they belong to: a spec or a stored request both have it. */
 export type RequestIdentity = Pick<
   RequestSpec,
-  'requestId' | 'batchId' | 'target' | 'method' | 'path' | 'metadata' | 'createdAt'
+  'requestId' | 'batchId' | 'target' | 'method' | 'path' | 'metadata' | 'createdAt' | 'submittedBy'
 >;
 
 /** What `complete` needs to know of the request besides its identity (from the record or the worker). */
@@ -122,8 +125,8 @@ export interface ClaimedPolls {
   ms: number;
 }
 
-/** What one step asks of `beginStep`. */
-export interface StepRequest {
+/** What a submission asks of `beginSubmission`. */
+export interface SubmissionRequest {
   target: string;
   limits: TargetLimits;
   /** Lease id of the call slot taken with `claimed`. */
@@ -139,11 +142,11 @@ export interface StepRequest {
 }
 
 /**
- * How a submission step begins: `claimed` (submit now) holds a call slot; `busy` and `limited` come with
+ * How a submission begins: `claimed` (submit now) holds a call slot; `busy` and `limited` come with
  * `ms` to wait; `interrupted` is a claim whose worker died mid-call; `tracking` is for the pollers.
  */
-export interface StepStart {
-  verdict: (typeof stepVerdicts)[number];
+export interface SubmissionStart {
+  verdict: (typeof submissionVerdicts)[number];
   submitAttempts: number;
   ms: number;
   state: Omit<RequestState, 'status'>;
@@ -169,7 +172,7 @@ const requestHashSchema = z.object({
   submitAttempts: z.coerce.number().int().default(0),
 });
 
-/** What the worker needs of a record at each step: its state, not its spec (the queue job carries that). */
+/** What the worker needs of a record at each submission and poll: its state, not its spec (the queue job carries that). */
 export interface RequestState {
   status: z.output<typeof requestStatusSchema>;
   job?: JobRef;
@@ -198,6 +201,7 @@ const batchHashSchema = z.object({
   metadata: jsonText(
     z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
   ).optional(),
+  submittedBy: z.string().min(1).optional(),
 });
 
 export interface RequestStoreOptions {
@@ -223,7 +227,7 @@ export class RequestStore {
   constructor(options: RequestStoreOptions) {
     this.#redis = options.redis;
     this.#scripts = new ScriptBatcher(options.redis, [
-      beginStepScript,
+      beginSubmissionScript,
       requeueSubmissionScript,
       acceptJobScript,
       recordPollScript,
@@ -244,7 +248,7 @@ export class RequestStore {
    */
   async create(
     specs: readonly RequestSpec[],
-    batch?: { batchId: string; metadata?: unknown },
+    batch?: { batchId: string; metadata?: unknown; submittedBy?: string | undefined },
   ): Promise<void> {
     const now = this.#now();
     let batchFields = '';
@@ -256,7 +260,7 @@ export class RequestStore {
         done: 0,
         tracking: 0,
         createdAt: now,
-        createdAtIso: new Date(now).toISOString(),
+        createdAtIso: isoTime(now),
       };
       if (batch.metadata !== undefined) fields.metadata = JSON.stringify(batch.metadata);
       batchFields = JSON.stringify(fields);
@@ -286,7 +290,7 @@ export class RequestStore {
     await this.#redis.del(...keys);
   }
 
-  async get(requestId: string): Promise<RequestView | undefined> {
+  async get(requestId: string): Promise<StoredRequest | undefined> {
     const hash = await this.#redis.hgetall(this.#keys.request(requestId));
     return decodeRequest(hash);
   }
@@ -310,7 +314,7 @@ export class RequestStore {
     return state;
   }
 
-  async getMany(requestIds: readonly string[]): Promise<Array<RequestView | undefined>> {
+  async getMany(requestIds: readonly string[]): Promise<Array<StoredRequest | undefined>> {
     if (requestIds.length === 0) return [];
     const pipeline = this.#redis.pipeline();
     for (const id of requestIds) pipeline.hgetall(this.#keys.request(id));
@@ -321,14 +325,14 @@ export class RequestStore {
     });
   }
 
-  async getBatch(batchId: string): Promise<BatchView | undefined> {
+  async getBatch(batchId: string): Promise<StoredBatch | undefined> {
     const hash = await this.#redis.hgetall(this.#keys.batch(batchId));
     if (Object.keys(hash).length === 0) return undefined;
     const batch = batchHashSchema.parse(hash);
     const byOutcome = Object.fromEntries(
       requestOutcomes.map((outcome) => [outcome, Number(hash[`count:${outcome}`] ?? 0)]),
     ) as Record<RequestOutcome, number>;
-    const view: BatchView = {
+    const view: StoredBatch = {
       batchId,
       total: batch.total,
       byStatus: {
@@ -342,6 +346,7 @@ export class RequestStore {
     };
     if (batch.finishedAt !== undefined) view.finishedAt = batch.finishedAt;
     if (batch.metadata !== undefined) view.metadata = batch.metadata;
+    if (batch.submittedBy !== undefined) view.submittedBy = batch.submittedBy;
     return view;
   }
 
@@ -351,26 +356,26 @@ export class RequestStore {
   }
 
   /**
-   * Begins one step of a request in one command: its state, a call slot on its target, and for a
+   * Begins a request's submission in one command: its state, a call slot on its target, and for a
    * submission the claim (see the script for every verdict).
    */
-  async beginStep(requestId: string, step: StepRequest): Promise<StepStart> {
-    const { windowMs, callsPerWindow } = limiterWindow(step.limits);
-    const { verdict, submitAttempts, ms, now, state } = await this.#scripts.run(beginStepScript, {
+  async beginSubmission(requestId: string, submission: SubmissionRequest): Promise<SubmissionStart> {
+    const { windowMs, callsPerWindow } = limiterWindow(submission.limits);
+    const { verdict, submitAttempts, ms, now, state } = await this.#scripts.run(beginSubmissionScript, {
       keys: {
         request: this.#keys.request(requestId),
-        inFlight: this.#keys.targetInFlight(step.target),
-        recent: this.#keys.targetRecentCalls(step.target),
+        inFlight: this.#keys.targetInFlight(submission.target),
+        recent: this.#keys.targetRecentCalls(submission.target),
       },
       args: {
-        token: step.token,
-        claimLeaseMs: step.claimLeaseMs,
-        allowResubmit: step.allowResubmit ? '1' : '0',
-        submitLeaseMs: step.submitLeaseMs,
-        maxConcurrent: step.limits.maxConcurrent,
+        token: submission.token,
+        claimLeaseMs: submission.claimLeaseMs,
+        allowResubmit: submission.allowResubmit ? '1' : '0',
+        submitLeaseMs: submission.submitLeaseMs,
+        maxConcurrent: submission.limits.maxConcurrent,
         callsPerWindow,
         windowMs,
-        leaseId: step.leaseId,
+        leaseId: submission.leaseId,
       },
     });
     this.clock.observe(now);
@@ -604,7 +609,7 @@ export class RequestStore {
       ...identityOf(spec),
       outcome: completion.outcome,
       jobResults: completion.jobResults ?? [],
-      createdAt: new Date(spec.createdAt).toISOString(),
+      createdAt: isoTime(spec.createdAt),
     };
     if (facts.job) event.job = facts.job;
     if (facts.resolved && facts.resolved.length > 0) {
@@ -615,7 +620,7 @@ export class RequestStore {
       event.dialect = facts.dialect;
       fields.dialect = facts.dialect;
     }
-    if (facts.submittedAt !== undefined) event.submittedAt = new Date(facts.submittedAt).toISOString();
+    if (facts.submittedAt !== undefined) event.submittedAt = isoTime(facts.submittedAt);
     if (completion.jobState) {
       event.jobState = completion.jobState;
       fields.jobState = JSON.stringify(completion.jobState);
@@ -671,14 +676,15 @@ function identityOf(spec: RequestIdentity) {
     method: spec.method,
     path: spec.path,
     ...(spec.metadata === undefined ? {} : { metadata: spec.metadata }),
+    ...(spec.submittedBy === undefined ? {} : { submittedBy: spec.submittedBy }),
   };
 }
 
-function decodeRequest(hash: Record<string, string>): RequestView | undefined {
+function decodeRequest(hash: Record<string, string>): StoredRequest | undefined {
   if (Object.keys(hash).length === 0) return undefined;
   const record = requestHashSchema.parse(hash);
   const { body: _body, ...spec } = record.spec;
-  const view: RequestView = {
+  const view: StoredRequest = {
     ...spec,
     status: record.status,
     jobResults: record.jobResults ?? [],

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { pollPolicySchema } from './poll-policy.js';
 import type { Secret } from './secret.js';
+import { looksLikeAiqumJobsApi } from './url-mixups.js';
 
 export const targetNamePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
@@ -47,10 +48,21 @@ export const targetFileEntrySchema = z
     name: targetNameSchema,
     url: z
       .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://aiqum.example.com' })
-      .refine((value) => {
+      .superRefine((value, context) => {
         const url = new URL(value);
-        return (url.pathname === '/' || url.pathname === '') && !url.search && !url.hash && !url.username;
-      }, 'must be the server origin only (no path, query, fragment or credentials)'),
+        if (looksLikeAiqumJobsApi(url)) {
+          context.addIssue({
+            code: 'custom',
+            message:
+              'looks like the aiqum-jobs API (a /v1 path), not an AIQUM server: that URL goes in AIQUM_JOBS_URL, for the CLI',
+          });
+        } else if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
+          context.addIssue({
+            code: 'custom',
+            message: 'must be the server origin only (no path, query, fragment or credentials)',
+          });
+        }
+      }),
     username: z.string().min(1),
     /** The password itself; prefer `passwordFile` or `passwordEnv` so it stays out of the file. */
     password: z.string().min(1).optional(),

@@ -17,16 +17,25 @@ describe('BearerTokens', () => {
     expect(new BearerTokens([]).empty).toBe(true);
   });
 
+  it('tells which token a bearer header holds', () => {
+    expect(tokens.holderOf(`Bearer ${first}`)).toBe(0);
+    expect(tokens.holderOf(`Bearer ${second}`)).toBe(1);
+    expect(tokens.holderOf(`Bearer ${first}X`)).toBeUndefined();
+  });
+
   it('signs for a token holder, and verifies while that token is configured', () => {
     const mac = tokens.sign(first, 'message');
     if (mac === undefined) throw new Error('a configured token signs');
     expect(mac).toHaveLength(32);
-    expect(tokens.verifies('message', mac)).toBe(true);
-    expect(tokens.verifies('another message', mac)).toBe(false);
-    expect(tokens.verifies('message', mac.subarray(0, 31))).toBe(false);
+    expect(tokens.signerOf('message', mac)).toBe(0);
+    expect(tokens.signerOf('another message', mac)).toBeUndefined();
+    expect(tokens.signerOf('message', mac.subarray(0, 31))).toBeUndefined();
+    const secondMac = tokens.sign(second, 'message');
+    if (secondMac === undefined) throw new Error('a configured token signs');
+    expect(tokens.signerOf('message', secondMac)).toBe(1);
     expect(tokens.sign('not-a-token-0123456789', 'message')).toBeUndefined();
     // The token left the configuration: what it signed no longer verifies.
-    expect(new BearerTokens([new Secret(first)]).verifies('message', mac)).toBe(true);
-    expect(new BearerTokens([new Secret(second)]).verifies('message', mac)).toBe(false);
+    expect(new BearerTokens([new Secret(first)]).signerOf('message', mac)).toBe(0);
+    expect(new BearerTokens([new Secret(second)]).signerOf('message', mac)).toBeUndefined();
   });
 });

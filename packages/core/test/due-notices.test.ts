@@ -43,7 +43,7 @@ async function accept(target: string, firstPollDelayMs: number): Promise<Request
   };
   await store.create([spec]);
   const token = randomUUID();
-  await store.beginStep(spec.requestId, {
+  await store.beginSubmission(spec.requestId, {
     target,
     limits: roomy,
     leaseId: token,

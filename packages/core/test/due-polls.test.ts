@@ -39,7 +39,7 @@ async function tracked(target: string, count: number): Promise<RequestSpec[]> {
   await store.create(specs);
   for (const spec of specs) {
     const token = randomUUID();
-    await store.beginStep(spec.requestId, {
+    await store.beginSubmission(spec.requestId, {
       target,
       limits: roomy,
       leaseId: token,

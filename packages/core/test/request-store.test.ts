@@ -10,7 +10,7 @@ import {
   type RedisKeys,
   type RequestSpec,
   RequestStore,
-  type StepRequest,
+  type SubmissionRequest,
 } from '../src/index.js';
 
 let testRedis: TestRedis;
@@ -45,7 +45,7 @@ function events(): Promise<AiqumJobsEvent[]> {
 
 const roomy = { maxConcurrent: 1_000, maxPerSecond: 100_000 };
 /** A step of worker `token` on target `lab`, limits out of the way unless a test sets them. */
-const claim = (token: string, overrides: Partial<StepRequest> = {}): StepRequest => ({
+const claim = (token: string, overrides: Partial<SubmissionRequest> = {}): SubmissionRequest => ({
   target: 'lab',
   limits: roomy,
   leaseId: `lease-${token}`,
@@ -77,14 +77,14 @@ describe('RequestStore', () => {
       submitAttempts: 0,
     });
 
-    expect(await store.beginStep(request.requestId, claim('a'))).toEqual({
+    expect(await store.beginSubmission(request.requestId, claim('a'))).toEqual({
       verdict: 'claimed',
       submitAttempts: 1,
       ms: 0,
       state: {},
     });
     // A second worker cannot take the same submission while the first one's lease lasts.
-    const second = await store.beginStep(request.requestId, claim('b'));
+    const second = await store.beginSubmission(request.requestId, claim('b'));
     expect(second).toMatchObject({ verdict: 'busy', submitAttempts: 1 });
     expect(second.ms).toBeGreaterThan(0);
     expect(second.ms).toBeLessThanOrEqual(60_000);
@@ -177,7 +177,7 @@ describe('RequestStore', () => {
     ]);
 
     const [first, second, third] = requests as [RequestSpec, RequestSpec, RequestSpec];
-    await store.beginStep(first.requestId, claim('a'));
+    await store.beginSubmission(first.requestId, claim('a'));
     await store.acceptJob(first, ontapJob, 'a', undefined, { delayMs: 0, deadlineAt: first.deadlineAt });
     expect((await store.getBatch(batchId))?.byStatus).toEqual({ pending: 2, tracking: 1, completed: 0 });
 
@@ -226,7 +226,7 @@ describe('RequestStore', () => {
     await redis.del(keys.events);
     const request = spec({ batchId: randomUUID() });
     await skewed.create([request], { batchId: request.batchId ?? '' });
-    await skewed.beginStep(request.requestId, claim('a'));
+    await skewed.beginSubmission(request.requestId, claim('a'));
     const before = await redisTimeMs(redis);
     await skewed.acceptJob(request, ontapJob, 'a', undefined, { delayMs: 0, deadlineAt: request.deadlineAt });
     await skewed.complete(request, {}, { outcome: 'succeeded' });
@@ -256,10 +256,10 @@ describe('RequestStore', () => {
     const request = spec();
     await store.create([request]);
     expect(await store.requeueSubmission(request.requestId, 'a')).toBe('queued');
-    await store.beginStep(request.requestId, claim('a'));
+    await store.beginSubmission(request.requestId, claim('a'));
     expect(await store.requeueSubmission(request.requestId, 'b')).toBe('submitting');
     expect(await store.requeueSubmission(request.requestId, 'a')).toBe('queued');
-    expect(await store.beginStep(request.requestId, claim('b'))).toMatchObject({
+    expect(await store.beginSubmission(request.requestId, claim('b'))).toMatchObject({
       verdict: 'claimed',
       submitAttempts: 2,
     });
@@ -268,14 +268,14 @@ describe('RequestStore', () => {
   it('treats a resent claim as the same claim', async () => {
     const request = spec();
     await store.create([request]);
-    await store.beginStep(
+    await store.beginSubmission(
       request.requestId,
       claim('a', { target: 'resend', limits: { maxConcurrent: 1, maxPerSecond: 1_000 } }),
     );
     // The same command again, as ioredis resends it after a reconnect: still claimed, counted once, even
     // though its own first run took the only slot.
     expect(
-      await store.beginStep(
+      await store.beginSubmission(
         request.requestId,
         claim('a', { target: 'resend', limits: { maxConcurrent: 1, maxPerSecond: 1_000 } }),
       ),
@@ -285,10 +285,12 @@ describe('RequestStore', () => {
   it('reports a claim whose lease expired as interrupted, and lets a resubmittable request be claimed anew', async () => {
     const request = spec();
     await store.create([request]);
-    await store.beginStep(request.requestId, claim('dead', { claimLeaseMs: 1 }));
+    await store.beginSubmission(request.requestId, claim('dead', { claimLeaseMs: 1 }));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await store.beginStep(request.requestId, claim('b'))).toMatchObject({ verdict: 'interrupted' });
-    expect(await store.beginStep(request.requestId, claim('c', { allowResubmit: true }))).toEqual({
+    expect(await store.beginSubmission(request.requestId, claim('b'))).toMatchObject({
+      verdict: 'interrupted',
+    });
+    expect(await store.beginSubmission(request.requestId, claim('c', { allowResubmit: true }))).toEqual({
       verdict: 'claimed',
       submitAttempts: 2,
       ms: 0,
@@ -315,7 +317,7 @@ describe('RequestStore', () => {
       status: 'queued',
       pollErrors: 0,
     });
-    await store.beginStep(request.requestId, claim('a'));
+    await store.beginSubmission(request.requestId, claim('a'));
     await store.acceptJob(request, ontapJob, 'a', undefined, { delayMs: 0, deadlineAt: request.deadlineAt });
     expect(
       await store.recordPollError(request.requestId, pollSlot, {
@@ -354,9 +356,11 @@ describe('RequestStore', () => {
     const request = spec();
     await store.create([request]);
     await store.complete(request, {}, { outcome: 'cancelled' });
-    expect(await store.beginStep(request.requestId, claim('a', { allowResubmit: true }))).toMatchObject({
-      verdict: 'completed',
-    });
+    expect(await store.beginSubmission(request.requestId, claim('a', { allowResubmit: true }))).toMatchObject(
+      {
+        verdict: 'completed',
+      },
+    );
     expect(
       await store.acceptJob(request, ontapJob, 'a', undefined, {
         delayMs: 0,
@@ -372,7 +376,7 @@ describe('RequestStore', () => {
       status: 'completed',
     });
     const missing = spec();
-    expect(await store.beginStep(missing.requestId, claim('a'))).toEqual({
+    expect(await store.beginSubmission(missing.requestId, claim('a'))).toEqual({
       verdict: 'missing',
       submitAttempts: 0,
       ms: 0,
@@ -386,7 +390,7 @@ describe('RequestStore', () => {
     const request = spec();
     await store.create([request]);
     expect(await store.getState(request.requestId)).toEqual({ status: 'queued' });
-    await store.beginStep(request.requestId, claim('a'));
+    await store.beginSubmission(request.requestId, claim('a'));
     const beforeAccept = await redisTimeMs(redis);
     await store.acceptJob(request, ontapJob, 'a', undefined, { delayMs: 0, deadlineAt: request.deadlineAt });
     const afterAccept = await redisTimeMs(redis);

@@ -6,8 +6,8 @@ import {
   type RedisKeys,
   type RequestSpec,
   RequestStore,
-  type StepRequest,
-  type StepStart,
+  type SubmissionRequest,
+  type SubmissionStart,
   type TargetLimits,
 } from '../src/index.js';
 
@@ -39,7 +39,7 @@ async function requests(count: number): Promise<RequestSpec[]> {
   return specs;
 }
 
-function step(target: string, limits: TargetLimits, leaseMs = 10_000): StepRequest {
+function step(target: string, limits: TargetLimits, leaseMs = 10_000): SubmissionRequest {
   const token = randomUUID();
   return {
     target,
@@ -52,16 +52,16 @@ function step(target: string, limits: TargetLimits, leaseMs = 10_000): StepReque
   };
 }
 
-const verdicts = (starts: StepStart[]) => starts.map((start) => start.verdict);
+const verdicts = (starts: SubmissionStart[]) => starts.map((start) => start.verdict);
 
-describe('per-target limits, taken by beginStep and released by the step that records the call', () => {
+describe('per-target limits, taken by beginSubmission and released by the step that records the call', () => {
   it('grant at most maxConcurrent slots across workers, and free one when its call is recorded', async () => {
     const limits = { maxConcurrent: 3, maxPerSecond: 1_000 };
     const specs = await requests(8);
     const steps = specs.map(() => step('concurrency', limits));
     const starts = await Promise.all(
       specs.map((spec, index) =>
-        (index % 2 ? store : otherWorker).beginStep(spec.requestId, steps[index] as StepRequest),
+        (index % 2 ? store : otherWorker).beginSubmission(spec.requestId, steps[index] as SubmissionRequest),
       ),
     );
     expect(verdicts(starts).filter((verdict) => verdict === 'claimed')).toHaveLength(3);
@@ -69,20 +69,20 @@ describe('per-target limits, taken by beginStep and released by the step that re
     const limited = starts.find((start) => start.verdict === 'limited');
     expect(limited?.ms).toBeGreaterThan(0);
     // A limited request was not claimed: it is still queued.
-    const limitedIndex = starts.indexOf(limited as StepStart);
+    const limitedIndex = starts.indexOf(limited as SubmissionStart);
     expect((await store.getState(specs[limitedIndex]?.requestId ?? ''))?.status).toBe('queued');
 
     const claimedIndex = starts.findIndex((start) => start.verdict === 'claimed');
-    const claimed = steps[claimedIndex] as StepRequest;
+    const claimed = steps[claimedIndex] as SubmissionRequest;
     await store.requeueSubmission(specs[claimedIndex]?.requestId ?? '', claimed.token, {
       target: 'concurrency',
       leaseId: claimed.leaseId,
     });
     const [retry, refused] = await requests(2);
-    expect((await store.beginStep(retry?.requestId ?? '', step('concurrency', limits))).verdict).toBe(
+    expect((await store.beginSubmission(retry?.requestId ?? '', step('concurrency', limits))).verdict).toBe(
       'claimed',
     );
-    expect((await store.beginStep(refused?.requestId ?? '', step('concurrency', limits))).verdict).toBe(
+    expect((await store.beginSubmission(refused?.requestId ?? '', step('concurrency', limits))).verdict).toBe(
       'limited',
     );
   });
@@ -90,10 +90,10 @@ describe('per-target limits, taken by beginStep and released by the step that re
   it('limit calls started per second and say how long to wait', async () => {
     const limits = { maxConcurrent: 100, maxPerSecond: 5 };
     const specs = await requests(7);
-    const starts: StepStart[] = [];
+    const starts: SubmissionStart[] = [];
     for (const spec of specs) {
       const request = step('rate', limits);
-      const start = await store.beginStep(spec.requestId, request);
+      const start = await store.beginSubmission(spec.requestId, request);
       if (start.verdict === 'claimed') {
         await store.requeueSubmission(spec.requestId, request.token, {
           target: 'rate',
@@ -120,14 +120,14 @@ describe('per-target limits, taken by beginStep and released by the step that re
     const [dead, next] = await requests(2);
     // A lease of a minute holds the slot however slow the machine; the test then ends that minute itself.
     const deadStep = step('expiry', limits, 60_000);
-    expect((await store.beginStep(dead?.requestId ?? '', deadStep)).verdict).toBe('claimed');
-    expect((await otherWorker.beginStep(next?.requestId ?? '', step('expiry', limits))).verdict).toBe(
+    expect((await store.beginSubmission(dead?.requestId ?? '', deadStep)).verdict).toBe('claimed');
+    expect((await otherWorker.beginSubmission(next?.requestId ?? '', step('expiry', limits))).verdict).toBe(
       'limited',
     );
     // The lease's expiry (Redis time) moved to the past, as if the worker had died a minute ago.
     const redis = testRedis.connect();
     expect(await redis.zadd(keys.targetInFlight('expiry'), 'XX', 'CH', 0, deadStep.leaseId)).toBe(1);
-    expect((await otherWorker.beginStep(next?.requestId ?? '', step('expiry', limits))).verdict).toBe(
+    expect((await otherWorker.beginSubmission(next?.requestId ?? '', step('expiry', limits))).verdict).toBe(
       'claimed',
     );
   });
@@ -135,8 +135,10 @@ describe('per-target limits, taken by beginStep and released by the step that re
   it('allow fractional rates by widening the window', async () => {
     const limits = { maxConcurrent: 10, maxPerSecond: 0.5 };
     const [first, second] = await requests(2);
-    expect((await store.beginStep(first?.requestId ?? '', step('slow', limits))).verdict).toBe('claimed');
-    const refused = await store.beginStep(second?.requestId ?? '', step('slow', limits));
+    expect((await store.beginSubmission(first?.requestId ?? '', step('slow', limits))).verdict).toBe(
+      'claimed',
+    );
+    const refused = await store.beginSubmission(second?.requestId ?? '', step('slow', limits));
     expect(refused.verdict).toBe('limited');
     expect(refused.ms).toBeGreaterThan(1_000);
   });

@@ -12,21 +12,23 @@ type Verify = (
   toleranceSeconds?: number,
 ) => boolean;
 
-// The README's verification snippet is what receivers copy: run it as written against real signatures.
-const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-const snippet = /```js\n(import \{ createHmac[\s\S]*?verifyAiqumJobsWebhook[\s\S]*?)```/.exec(readme)?.[1];
+// The verification snippet of docs/WEBHOOKS.md is what receivers copy: run it as written against real signatures.
+const webhooksDoc = readFileSync(new URL('../../../docs/WEBHOOKS.md', import.meta.url), 'utf8');
+const snippet = /```js\n(import \{ createHmac[\s\S]*?verifyAiqumJobsWebhook[\s\S]*?)```/.exec(
+  webhooksDoc,
+)?.[1];
 const dir = mkdtempSync(join(tmpdir(), 'webhook-snippet-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function loadSnippet(): Promise<Verify> {
-  if (snippet === undefined) throw new Error('README.md has no verification snippet');
+  if (snippet === undefined) throw new Error('docs/WEBHOOKS.md has no verification snippet');
   const file = join(dir, 'verify.mjs');
   writeFileSync(file, snippet);
   const module = (await import(pathToFileURL(file).href)) as { verifyAiqumJobsWebhook: Verify };
   return module.verifyAiqumJobsWebhook;
 }
 
-describe('the README verification snippet', () => {
+describe('the verification snippet of docs/WEBHOOKS.md', () => {
   const secret = 'receiver-secret-0123456789';
   const body = JSON.stringify({ id: 'r1:completed', type: 'request.completed' });
   const headersAt = (timestamp: number, signedBody = body) => ({

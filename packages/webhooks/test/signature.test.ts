@@ -9,7 +9,7 @@ const timestamp = nowMs / 1_000;
 const now = () => nowMs;
 
 describe('webhook signatures', () => {
-  it('is v1= and the hex HMAC-SHA256 of "<timestamp>.<body>", as the README snippet computes it', () => {
+  it('is v1= and the hex HMAC-SHA256 of "<timestamp>.<body>", as the docs/WEBHOOKS.md snippet computes it', () => {
     const expected = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
     expect(signWebhook({ secret, body, timestamp })).toBe(`v1=${expected}`);
   });

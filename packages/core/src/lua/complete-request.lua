@@ -59,6 +59,7 @@ for _, counted in ipairs(outcomes) do
 end
 local metadata = redis.call('HGET', batchKey, 'metadata')
 if metadata then completed.metadata = cjson.decode(metadata) end
+completed.submittedBy = redis.call('HGET', batchKey, 'submittedBy') or nil
 redis.call('XADD', eventsKey, '*', 'event', cjson.encode(completed))
 redis.call('EXPIRE', batchKey, retentionSeconds)
 redis.call('EXPIRE', batchRequestsKey, retentionSeconds)

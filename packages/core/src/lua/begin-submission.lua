@@ -1,4 +1,4 @@
--- Begins one step of a request, in one command: reads its state, takes a call slot on its target, and for a
+-- Begins a request's submission, in one command: reads its state, takes a call slot on its target, and for a
 -- submission claims it with a token held until a lease expires (Redis's clock). Verdicts:
 -- - missing / completed: nothing to do;
 -- - busy (ms left): another worker holds a live claim on the submission;

@@ -1,0 +1,321 @@
+import { randomUUID } from 'node:crypto';
+import { AiqumAbortError, AiqumError } from '@aiqum-jobs/aiqum-client';
+import {
+  applyResolvedReferences,
+  type CallSlot,
+  type Completion,
+  findNameReferences,
+  type Logger,
+  type RequestError,
+  type RequestSpec,
+  type RequestStore,
+  type ResolvedReference,
+  requestEndings,
+  type SubmissionStart,
+} from '@aiqum-jobs/core';
+import { describeError, retryAfterOf } from './aiqum-error-facts.js';
+import { pollDelayMs } from './poll-delay.js';
+import { type EndingRecording, factsOf, type KnownState, type RequestFinisher } from './request-finisher.js';
+import { callLeaseMs, type Target } from './target-clients.js';
+import { pollPolicyOf } from './target-poll-policy.js';
+import type { WorkerMetrics } from './worker-metrics.js';
+
+/** What a run of a request's queue job decided: finished (for this worker), or run again in `delayMs`. */
+export type SubmissionResult =
+  | { readonly kind: 'done' }
+  | { readonly kind: 'again'; readonly delayMs: number; readonly reason: string };
+
+const done: SubmissionResult = { kind: 'done' };
+
+/** Submissions that provably never reached AIQUM are retried at most this many times. */
+export const maxSubmitAttempts = 10;
+/** Refused by a target limit: retry after the wait the limiter named plus up to this much jitter. */
+const limitJitterMs = 100;
+/** A synchronous answer larger than this is not kept in the record or the event. */
+const maxResponseBytes = 64 * 1024;
+
+export interface SubmissionHandlerOptions {
+  store: RequestStore;
+  finisher: RequestFinisher;
+  targets: ReadonlyMap<string, Target>;
+  logger: Logger;
+  metrics: WorkerMetrics;
+  /** Aborted at shutdown: name lookups stop at once (their requests run again later, for another worker). */
+  shutdownSignal: AbortSignal;
+  /**
+   * Aborted when the shutdown timeout has passed: submissions still in flight stop too. A read goes back
+   * to the queue; a write that may have reached AIQUM ends `unknown` (or is requeued if repeatable).
+   * @defaultValue never aborted
+   */
+  hardStopSignal?: AbortSignal;
+  /** @defaultValue `Math.random` */
+  random?: () => number;
+}
+
+/**
+ * Submits a request to AIQUM, each time its queue job is picked up, until AIQUM accepted it (then the
+ * target's poller tracks its Job, see `PollHandler`) or it ended.
+ */
+export class SubmissionHandler {
+  readonly #store: RequestStore;
+  readonly #finisher: RequestFinisher;
+  readonly #targets: ReadonlyMap<string, Target>;
+  readonly #logger: Logger;
+  readonly #metrics: WorkerMetrics;
+  readonly #shutdownSignal: AbortSignal;
+  readonly #hardStopSignal: AbortSignal | undefined;
+  readonly #random: () => number;
+
+  constructor(options: SubmissionHandlerOptions) {
+    this.#store = options.store;
+    this.#finisher = options.finisher;
+    this.#targets = options.targets;
+    this.#logger = options.logger;
+    this.#metrics = options.metrics;
+    this.#shutdownSignal = options.shutdownSignal;
+    this.#hardStopSignal = options.hardStopSignal;
+    this.#random = options.random ?? Math.random;
+  }
+
+  async submit(spec: RequestSpec): Promise<SubmissionResult> {
+    const target = this.#targets.get(spec.target);
+    if (!target) {
+      const view = await this.#store.getState(spec.requestId);
+      if (!view || view.status === 'completed') return done;
+      return this.#end(spec, view, requestEndings.targetNotConfigured(spec.target));
+    }
+    // Names are looked up before the submission's slot is taken (a lookup takes a slot of its own), and
+    // mostly come from the target's cache: no call at all.
+    const sent = await this.#resolveNames(spec, target);
+    if ('later' in sent) return sent.later;
+    // One command reads the state, takes a call slot and claims the submission. The claim outlives the
+    // call (the client's timeout bounds it), so a live holder is never taken over.
+    const token = randomUUID();
+    const submitLeaseMs = callLeaseMs(target.config, false);
+    const start = await this.#store.beginSubmission(spec.requestId, {
+      target: target.config.name,
+      limits: target.config.limits,
+      leaseId: token,
+      token,
+      claimLeaseMs: submitLeaseMs,
+      allowResubmit: spec.method === 'GET' || spec.retryAmbiguous,
+      submitLeaseMs,
+    });
+    const slot: CallSlot = { target: target.config.name, leaseId: token };
+    switch (start.verdict) {
+      case 'missing':
+      case 'completed':
+      case 'tracking':
+        // A tracked request is the pollers' (a queue job re-run after its submission has nothing to do).
+        return done;
+      case 'busy':
+        return this.#again(start.ms, 'submission held elsewhere');
+      case 'limited':
+        // Nothing was claimed or sent: a request that waited for a slot past its deadline ends at it.
+        if (await this.#store.clock.reached(spec.deadlineAt)) {
+          return this.#end(spec, start.state, requestEndings.deadlineBeforeSubmission());
+        }
+        return this.#againBefore(spec, start.ms + this.#random() * limitJitterMs, 'target limit');
+      case 'interrupted':
+        return this.#end(spec, start.state, requestEndings.submissionInterrupted());
+      case 'claimed':
+        // Ended under the claim, so no other run of this request can submit it meanwhile.
+        if ('nameError' in sent) {
+          return this.#end(spec, start.state, { outcome: 'failed', error: sent.nameError }, slot);
+        }
+        return this.#send(spec, start, target, token, slot, sent);
+    }
+  }
+
+  /** A request whose queue job failed for good (internal errors, stalled too often) still gets an outcome. */
+  async giveUp(spec: RequestSpec, error: Error): Promise<void> {
+    const view = await this.#store.getState(spec.requestId);
+    if (!view || view.status === 'completed') return;
+    this.#logger.error({ requestId: spec.requestId, err: error }, 'request failed inside the worker');
+    await this.#finisher.complete(spec, factsOf(view), {
+      ...requestEndings.queueJobFailed(error.message),
+      ...(view.jobState ? { jobState: view.jobState } : {}),
+    });
+  }
+
+  /**
+   * The path and body to send: the request's own, with every object it names replaced by the key a lookup
+   * found. A name that matches nothing or several objects is the request's error, which ends it `failed`
+   * once its submission is claimed (nothing is submitted); a lookup the target's limits, a transient failure
+   * or the worker's shutdown holds up is tried again later.
+   */
+  async #resolveNames(
+    spec: RequestSpec,
+    target: Target,
+  ): Promise<Sent | { later: SubmissionResult } | { nameError: RequestError }> {
+    const unchanged: Sent = { path: spec.path, body: spec.body, resolved: [] };
+    // Past the deadline the submission ends the request as timed out; no lookup is needed for that.
+    if (await this.#store.clock.reached(spec.deadlineAt)) return unchanged;
+    const { references } = findNameReferences(spec);
+    if (references.length === 0) return unchanged;
+    const resolution = await target.resolver.resolve(references, this.#shutdownSignal);
+    if (resolution.kind === 'resolved') {
+      return { ...applyResolvedReferences(spec, resolution.resolved), resolved: resolution.resolved };
+    }
+    if (resolution.kind === 'later') {
+      if (resolution.error) {
+        this.#logger.warn(
+          { requestId: spec.requestId, error: resolution.error },
+          'name lookup failed; retrying',
+        );
+      }
+      const delay = resolution.error
+        ? pollDelayMs({
+            policy: pollPolicyOf(target, spec),
+            polls: 0,
+            retryAfterMs: resolution.afterMs > 0 ? resolution.afterMs : undefined,
+            ontap: false,
+            random: this.#random(),
+          })
+        : resolution.afterMs + this.#random() * limitJitterMs;
+      return { later: await this.#againBefore(spec, delay, 'name lookup') };
+    }
+    return { nameError: resolution.error };
+  }
+
+  /** Sends a claimed submission and records AIQUM's answer: its Job tracked, or the request's end. */
+  async #send(
+    spec: RequestSpec,
+    start: SubmissionStart,
+    target: Target,
+    token: string,
+    slot: CallSlot,
+    sent: Sent,
+  ): Promise<SubmissionResult> {
+    const state: KnownState = { ...start.state, resolved: sent.resolved };
+    if (await this.#store.clock.reached(spec.deadlineAt)) {
+      return this.#end(spec, state, requestEndings.deadlineBeforeSubmission(), slot);
+    }
+    const headers = { 'X-Correlation-Id': spec.requestId };
+    const signal = this.#hardStopSignal ? { signal: this.#hardStopSignal } : {};
+    let result: Awaited<ReturnType<Target['client']['submit']>>;
+    const callEnded = this.#metrics.submitDuration.startTimer({ target: target.config.name });
+    try {
+      if (spec.method === 'GET') {
+        const body = await target.client.get(sent.path, { headers, ...signal });
+        result = { kind: 'sync', status: 200, body, headers: {}, requestId: undefined };
+      } else {
+        result = await target.client.submit({
+          method: spec.method,
+          path: sent.path,
+          body: sent.body,
+          headers,
+          ...signal,
+        });
+      }
+    } catch (error) {
+      callEnded();
+      return this.#sendFailed(spec, state, target, { token, attempts: start.submitAttempts, slot }, error);
+    }
+    callEnded();
+
+    if (result.kind === 'sync') {
+      return this.#end(spec, state, { outcome: 'succeeded', response: keptResponse(result.body) }, slot);
+    }
+    // With long polling the first poll waits on the server at once; else the policy's first delay.
+    const delay =
+      target.config.longPoll && result.job.kind === 'aiqum'
+        ? 0
+        : pollDelayMs({
+            policy: pollPolicyOf(target, spec),
+            polls: 0,
+            ontap: result.job.kind === 'ontap',
+            random: this.#random(),
+          });
+    const status = await this.#store.acceptJob(
+      spec,
+      result.job,
+      token,
+      slot,
+      { delayMs: delay, deadlineAt: spec.deadlineAt },
+      sent.resolved,
+    );
+    if (status !== 'tracking') {
+      this.#logger.warn(
+        { requestId: spec.requestId, job: result.job, status },
+        'request ended while it was being submitted; the AIQUM job it started keeps running untracked',
+      );
+      return done;
+    }
+    this.#logger.info({ requestId: spec.requestId, job: result.job }, 'AIQUM accepted the request');
+    // From here the target's poller tracks the Job; the queue job is done.
+    return done;
+  }
+
+  async #sendFailed(
+    spec: RequestSpec,
+    state: KnownState,
+    target: Target,
+    claim: { token: string; attempts: number; slot: CallSlot },
+    error: unknown,
+  ): Promise<SubmissionResult> {
+    const { attempts } = claim;
+    if (!(error instanceof AiqumError)) throw error;
+    const described = describeError(error);
+    const repeatable = spec.method === 'GET' || spec.retryAmbiguous;
+    // Stopped at the shutdown timeout: a call that is safe to repeat is handed to another worker.
+    const stopped = error instanceof AiqumAbortError && this.#hardStopSignal?.aborted === true;
+    const mayRetry = error.ambiguous ? repeatable : error.retryable || stopped;
+    if (mayRetry && attempts < maxSubmitAttempts) {
+      await this.#store.requeueSubmission(spec.requestId, claim.token, claim.slot);
+      const delay = pollDelayMs({
+        policy: pollPolicyOf(target, spec),
+        polls: attempts,
+        retryAfterMs: retryAfterOf(error),
+        ontap: false,
+        random: this.#random(),
+      });
+      this.#logger.warn(
+        { requestId: spec.requestId, error: described, attempts },
+        'submission failed; retrying',
+      );
+      return this.#againBefore(spec, delay, 'submission retry');
+    }
+    if (error.ambiguous && !repeatable) {
+      return this.#end(spec, state, requestEndings.submissionAmbiguous(described), claim.slot);
+    }
+    return this.#end(
+      spec,
+      state,
+      requestEndings.submissionFailed(described, mayRetry ? attempts : undefined),
+      claim.slot,
+    );
+  }
+
+  async #end(
+    spec: RequestSpec,
+    state: KnownState,
+    completion: Completion,
+    recording: EndingRecording = undefined,
+  ): Promise<SubmissionResult> {
+    await this.#finisher.complete(spec, factsOf(state), completion, recording);
+    return done;
+  }
+
+  /** Runs again after `delayMs`, but not after the request's deadline (by Redis's clock). */
+  async #againBefore(spec: RequestSpec, delayMs: number, reason: string): Promise<SubmissionResult> {
+    const leftMs = spec.deadlineAt - (await this.#store.clock.now());
+    return this.#again(Math.max(0, Math.min(delayMs, leftMs)), reason);
+  }
+
+  #again(delayMs: number, reason: string): SubmissionResult {
+    return { kind: 'again', delayMs: Math.round(delayMs), reason };
+  }
+}
+
+/** What is sent for a request: its path and body with names replaced by keys, and those replacements. */
+interface Sent {
+  path: string;
+  body: RequestSpec['body'];
+  resolved: ResolvedReference[];
+}
+
+function keptResponse(body: unknown): unknown {
+  if (body === undefined || body === null) return undefined;
+  return Buffer.byteLength(JSON.stringify(body)) <= maxResponseBytes ? body : undefined;
+}

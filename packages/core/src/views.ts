@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { isoTime, isoTimeSchema } from './iso-time.js';
+import { outcomeCountsSchema } from './outcome.js';
+import { type StoredRequest, storedRequestSchema } from './request-spec.js';
+import type { StoredBatch } from './request-store.js';
+
+/**
+ * A request as producers and their callers see it: the stored request with its times in ISO 8601, like
+ * the events' (the same instant gives the same string in both).
+ */
+export const requestViewSchema = storedRequestSchema.extend({
+  createdAt: isoTimeSchema,
+  deadlineAt: isoTimeSchema.describe('after this the request ends as `timed_out`'),
+  submittedAt: isoTimeSchema.optional().describe('when AIQUM accepted the call'),
+  finishedAt: isoTimeSchema.optional(),
+});
+
+export type RequestView = z.output<typeof requestViewSchema>;
+
+/** A batch as producers and their callers see it, times in ISO 8601. */
+export const batchViewSchema = z.object({
+  batchId: z.string(),
+  total: z.number().int(),
+  byStatus: z.object({ pending: z.number().int(), tracking: z.number().int(), completed: z.number().int() }),
+  byOutcome: outcomeCountsSchema,
+  done: z.boolean(),
+  createdAt: isoTimeSchema,
+  finishedAt: isoTimeSchema.optional(),
+  metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+  /** Name of the API token that submitted it. */
+  submittedBy: z.string().optional(),
+});
+
+export type BatchView = z.output<typeof batchViewSchema>;
+
+export function requestView(stored: StoredRequest): RequestView {
+  const { createdAt, deadlineAt, submittedAt, finishedAt, ...rest } = stored;
+  const view: RequestView = { ...rest, createdAt: isoTime(createdAt), deadlineAt: isoTime(deadlineAt) };
+  if (submittedAt !== undefined) view.submittedAt = isoTime(submittedAt);
+  if (finishedAt !== undefined) view.finishedAt = isoTime(finishedAt);
+  return view;
+}
+
+export function batchView(stored: StoredBatch): BatchView {
+  const { createdAt, finishedAt, ...rest } = stored;
+  const view: BatchView = { ...rest, createdAt: isoTime(createdAt) };
+  if (finishedAt !== undefined) view.finishedAt = isoTime(finishedAt);
+  return view;
+}
