@@ -263,6 +263,7 @@ export class RequestStore {
         createdAtIso: isoTime(now),
       };
       if (batch.metadata !== undefined) fields.metadata = JSON.stringify(batch.metadata);
+      if (batch.submittedBy !== undefined) fields.submittedBy = batch.submittedBy;
       batchFields = JSON.stringify(fields);
       batchTtlSeconds = this.#ttlUntil(Math.max(...specs.map((spec) => spec.deadlineAt)));
       batchKeys.batch = this.#keys.batch(batch.batchId);
