@@ -4,11 +4,12 @@
 #   redis-server  (Debian redis-server)  fault and cluster tests start Redis servers of their own
 #   promtool      (Debian prometheus)    checks the /metrics exposition
 #   chromium      (Debian chromium)      the dashboard's browser test
+#   luacheck      (Debian lua-check)     checks the Lua scripts Redis runs (src/lua)
 set -euo pipefail
 
-declare -A packages=([redis-server]=redis-server [promtool]=prometheus [chromium]=chromium)
+declare -A packages=([redis-server]=redis-server [promtool]=prometheus [chromium]=chromium [luacheck]=lua-check)
 missing=()
-for tool in redis-server promtool chromium; do
+for tool in redis-server promtool chromium luacheck; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${packages[$tool]}")
 done
 ((${#missing[@]} == 0)) && exit 0
@@ -25,7 +26,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086 # one word per package
 apt-get install -y -qq --no-install-recommends ${missing[*]} >/dev/null
-for tool in redis-server promtool chromium; do
+for tool in redis-server promtool chromium luacheck; do
   command -v "$tool" >/dev/null 2>&1 || {
     echo "npm test: $tool is still missing after installing ${missing[*]}" >&2
     exit 1

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Logger, RedisConnection, RedisKeys } from '@aiqum-jobs/core';
+import { type Logger, LuaScript, type RedisConnection, type RedisKeys, readLuaFile } from '@aiqum-jobs/core';
 import { z } from 'zod';
 import { ProducerError, producerErrorCodes } from './producer-error.js';
 
@@ -16,15 +16,13 @@ const recordSchema = z.discriminatedUnion('status', [
 ]);
 type IdempotencyRecord = z.output<typeof recordSchema>;
 
-/**
- * Deletes a key if it still holds this value. KEYS: the key. ARGV: the value. Sent with EVAL, not by SHA:
- * on a Redis that hangs (or restarts) the release may run long after it was sent, when a NOSCRIPT could
- * no longer be answered with the source.
- */
-const releaseClaimScript = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
+/** Deletes a key if it still holds this value. */
+const releaseClaimScript = new LuaScript({
+  body: readLuaFile(new URL('./lua/release-claim.lua', import.meta.url)),
+  keys: ['key'],
+  args: ['value'],
+  reply: z.number(),
+});
 
 export interface IdempotencyOptions {
   redis: RedisConnection;
@@ -141,8 +139,10 @@ export class Idempotency {
    * the commands it follows, and the caller is not kept waiting for it.
    */
   #release(redisKey: string, claim: string): void {
-    void this.#redis
-      .eval(releaseClaimScript, 1, redisKey, claim)
+    // By its source, not its SHA: on a Redis that hangs (or restarts) the release may run long after it was
+    // sent, when a NOSCRIPT could no longer be answered with the source.
+    void releaseClaimScript
+      .eval(this.#redis, { keys: { key: redisKey }, args: { value: claim } })
       .catch((error: unknown) =>
         this.#logger?.warn(
           { err: error },

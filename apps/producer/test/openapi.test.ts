@@ -466,9 +466,8 @@ async function track(view: StoredRequest) {
     href: '/api/management-server/jobs/k',
     source: 'job.key' as const,
   };
-  expect(await h.store.acceptJob(view, job, Date.now(), token, undefined, Date.now() + 60_000)).toBe(
-    'tracking',
-  );
+  const firstPoll = { delayMs: 60_000, deadlineAt: view.deadlineAt };
+  expect(await h.store.acceptJob(view, job, token, undefined, firstPoll)).toBe('tracking');
   return job;
 }
 

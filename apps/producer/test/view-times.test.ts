@@ -42,10 +42,10 @@ describe('the times of the API views', () => {
       href: '/api/management-server/jobs/k1',
       source: 'job.key' as const,
     };
-    const submittedAt = stored.createdAt + 250;
-    expect(await h.store.acceptJob(stored, job, submittedAt, token, undefined, submittedAt + 60_000)).toBe(
-      'tracking',
-    );
+    const firstPoll = { delayMs: 60_000, deadlineAt: stored.deadlineAt };
+    expect(await h.store.acceptJob(stored, job, token, undefined, firstPoll)).toBe('tracking');
+    // Accepted at Redis's time, which the worker then knows from the record.
+    const submittedAt = (await h.store.get(requestId))?.submittedAt;
     await h.store.complete(stored, { job, dialect: 'spec', submittedAt }, { outcome: 'succeeded' });
 
     const raw = (await getJson(`/v1/requests/${requestId}`)) as Record<string, unknown>;

@@ -118,7 +118,6 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     metrics,
     shutdownSignal: shutdown.signal,
     hardStopSignal: hardStop.signal,
-    ...(options.now ? { now: options.now } : {}),
   });
   const polls = new PollHandler({
     store,
@@ -127,7 +126,6 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     logger,
     metrics,
     shutdownSignal: shutdown.signal,
-    ...(options.now ? { now: options.now } : {}),
   });
 
   // WORKER_CONCURRENCY is the calls to AIQUM this process makes at once: submissions and every target's polls.
@@ -141,7 +139,8 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       await budget.acquire();
       const submission = await submissions.submit(spec).finally(() => budget.release());
       if (submission.kind === 'again') {
-        await job.moveToDelayed(submission.at, token);
+        // BullMQ schedules delayed jobs on the worker's clock, as it does its own retries.
+        await job.moveToDelayed(Date.now() + submission.delayMs, token);
         throw new DelayedError();
       }
     },

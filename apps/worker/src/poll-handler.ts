@@ -34,8 +34,6 @@ export interface PollHandlerOptions {
   metrics: WorkerMetrics;
   /** Aborted at shutdown: polls stop at once (their requests are due again at once, for another worker). */
   shutdownSignal: AbortSignal;
-  /** @defaultValue `Date.now` */
-  now?: () => number;
   /** @defaultValue `Math.random` */
   random?: () => number;
 }
@@ -51,7 +49,6 @@ export class PollHandler {
   readonly #logger: Logger;
   readonly #metrics: WorkerMetrics;
   readonly #shutdownSignal: AbortSignal;
-  readonly #now: () => number;
   readonly #random: () => number;
 
   constructor(options: PollHandlerOptions) {
@@ -61,7 +58,6 @@ export class PollHandler {
     this.#logger = options.logger;
     this.#metrics = options.metrics;
     this.#shutdownSignal = options.shutdownSignal;
-    this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
   }
 
@@ -70,7 +66,10 @@ export class PollHandler {
     const record = claim.record;
     if (record === undefined || record.status !== 'tracking') {
       // Gone, unreadable or no longer tracked: nothing to poll.
-      await this.#store.recordPollError(claim.requestId, claim.slot, this.#now());
+      await this.#store.recordPollError(claim.requestId, claim.slot, {
+        delayMs: 0,
+        deadlineAt: Number.MAX_SAFE_INTEGER,
+      });
       return;
     }
     const target = this.#targets.get(record.spec.target);
@@ -112,8 +111,10 @@ export class PollHandler {
       ontap: state.job?.kind === 'ontap',
       random: this.#random(),
     });
-    const nextAt = Math.min(this.#now() + delay, spec.deadlineAt);
-    const { status, pollFailures } = await this.#store.recordPollFailure(spec.requestId, slot, nextAt);
+    const { status, pollFailures } = await this.#store.recordPollFailure(spec.requestId, slot, {
+      delayMs: delay,
+      deadlineAt: spec.deadlineAt,
+    });
     if (status !== 'tracking') return;
     if (pollFailures < maxConsecutivePollFailures) {
       this.#logger.warn(
@@ -144,8 +145,12 @@ export class PollHandler {
       await this.#finisher.complete(spec, factsOf(state), requestEndings.trackedWithoutJob(), slot);
       return;
     }
-    const now = this.#now();
-    const remainingSeconds = Math.max(1, Math.floor((spec.deadlineAt - now) / 1000));
+    // The poll's start, on this process's monotonic clock: only durations are measured on it.
+    const startedAt = performance.now();
+    const remainingSeconds = Math.max(
+      1,
+      Math.floor((spec.deadlineAt - (await this.#store.clock.now())) / 1000),
+    );
     const longPollSeconds =
       target.config.longPoll && job.kind === 'aiqum'
         ? Math.min(target.config.longPoll.maxWaitSeconds, remainingSeconds)
@@ -180,8 +185,8 @@ export class PollHandler {
       await this.#finisher.complete(spec, facts, { ...requestEndings.jobGone(job.href), jobState }, ended);
       return;
     }
-    const after = this.#now();
-    if (after >= spec.deadlineAt) {
+    const tookMs = performance.now() - startedAt;
+    if (await this.#store.clock.reached(spec.deadlineAt)) {
       await this.#finisher.complete(
         spec,
         facts,
@@ -192,7 +197,7 @@ export class PollHandler {
     }
     // A long poll that really waited can be repeated at once; one answered early (the server ignored the
     // parameter) falls back to the interval policy, so a server without long polling is never hammered.
-    const longPollWaited = longPollSeconds !== undefined && after - now >= longPollSeconds * 500;
+    const longPollWaited = longPollSeconds !== undefined && tookMs >= longPollSeconds * 500;
     const delay =
       longPollWaited && snapshot.retryAfterMs === undefined
         ? 0
@@ -204,8 +209,10 @@ export class PollHandler {
             random: this.#random(),
           });
     // The interval runs from the start of this poll, so a cycle's own work does not stretch the interval.
-    const nextAt = Math.min(Math.max(now + delay, after), spec.deadlineAt);
-    await this.#store.recordPoll(spec.requestId, jobState, dialect, slot, nextAt);
+    await this.#store.recordPoll(spec.requestId, jobState, dialect, slot, {
+      delayMs: Math.max(0, delay - tookMs),
+      deadlineAt: spec.deadlineAt,
+    });
   }
 
   /** A poll that failed: tried again later (backing off), or, past the limits, the request ends. */
@@ -225,9 +232,9 @@ export class PollHandler {
     }
     const described = describeError(error);
     const permanent = error instanceof AiqumApiError && !error.retryable;
-    const now = this.#now();
-    if (permanent || pollErrors >= maxConsecutivePollErrors || now >= spec.deadlineAt) {
-      const pastDeadline = now >= spec.deadlineAt && !permanent;
+    const deadlineReached = await this.#store.clock.reached(spec.deadlineAt);
+    if (permanent || pollErrors >= maxConsecutivePollErrors || deadlineReached) {
+      const pastDeadline = deadlineReached && !permanent;
       await this.#finisher.complete(
         spec,
         factsOf(state),
@@ -250,7 +257,7 @@ export class PollHandler {
       { requestId: spec.requestId, error: described, pollErrors },
       'poll failed; polling again',
     );
-    await this.#store.recordPollError(spec.requestId, slot, Math.min(now + delay, spec.deadlineAt));
+    await this.#store.recordPollError(spec.requestId, slot, { delayMs: delay, deadlineAt: spec.deadlineAt });
   }
 }
 

@@ -20,10 +20,10 @@ import { callLeaseMs, type Target } from './target-clients.js';
 import { pollPolicyOf } from './target-poll-policy.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
-/** What a run of a request's queue job decided: finished (for this worker), or run again at `at`. */
+/** What a run of a request's queue job decided: finished (for this worker), or run again in `delayMs`. */
 export type SubmissionResult =
   | { readonly kind: 'done' }
-  | { readonly kind: 'again'; readonly at: number; readonly reason: string };
+  | { readonly kind: 'again'; readonly delayMs: number; readonly reason: string };
 
 const done: SubmissionResult = { kind: 'done' };
 
@@ -48,8 +48,6 @@ export interface SubmissionHandlerOptions {
    * @defaultValue never aborted
    */
   hardStopSignal?: AbortSignal;
-  /** @defaultValue `Date.now` */
-  now?: () => number;
   /** @defaultValue `Math.random` */
   random?: () => number;
 }
@@ -66,7 +64,6 @@ export class SubmissionHandler {
   readonly #metrics: WorkerMetrics;
   readonly #shutdownSignal: AbortSignal;
   readonly #hardStopSignal: AbortSignal | undefined;
-  readonly #now: () => number;
   readonly #random: () => number;
 
   constructor(options: SubmissionHandlerOptions) {
@@ -77,7 +74,6 @@ export class SubmissionHandler {
     this.#metrics = options.metrics;
     this.#shutdownSignal = options.shutdownSignal;
     this.#hardStopSignal = options.hardStopSignal;
-    this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
   }
 
@@ -113,16 +109,13 @@ export class SubmissionHandler {
         // A tracked request is the pollers' (a queue job re-run after its submission has nothing to do).
         return done;
       case 'busy':
-        return this.#again(this.#now() + start.ms, 'submission held elsewhere');
+        return this.#again(start.ms, 'submission held elsewhere');
       case 'limited':
         // Nothing was claimed or sent: a request that waited for a slot past its deadline ends at it.
-        if (this.#now() >= spec.deadlineAt) {
+        if (await this.#store.clock.reached(spec.deadlineAt)) {
           return this.#end(spec, start.state, requestEndings.deadlineBeforeSubmission());
         }
-        return this.#again(
-          Math.min(this.#now() + start.ms + this.#random() * limitJitterMs, spec.deadlineAt),
-          'target limit',
-        );
+        return this.#againBefore(spec, start.ms + this.#random() * limitJitterMs, 'target limit');
       case 'interrupted':
         return this.#end(spec, start.state, requestEndings.submissionInterrupted());
       case 'claimed':
@@ -157,7 +150,7 @@ export class SubmissionHandler {
   ): Promise<Sent | { later: SubmissionResult } | { nameError: RequestError }> {
     const unchanged: Sent = { path: spec.path, body: spec.body, resolved: [] };
     // Past the deadline the submission ends the request as timed out; no lookup is needed for that.
-    if (this.#now() >= spec.deadlineAt) return unchanged;
+    if (await this.#store.clock.reached(spec.deadlineAt)) return unchanged;
     const { references } = findNameReferences(spec);
     if (references.length === 0) return unchanged;
     const resolution = await target.resolver.resolve(references, this.#shutdownSignal);
@@ -180,7 +173,7 @@ export class SubmissionHandler {
             random: this.#random(),
           })
         : resolution.afterMs + this.#random() * limitJitterMs;
-      return { later: this.#again(Math.min(this.#now() + delay, spec.deadlineAt), 'name lookup') };
+      return { later: await this.#againBefore(spec, delay, 'name lookup') };
     }
     return { nameError: resolution.error };
   }
@@ -195,7 +188,7 @@ export class SubmissionHandler {
     sent: Sent,
   ): Promise<SubmissionResult> {
     const state: KnownState = { ...start.state, resolved: sent.resolved };
-    if (this.#now() >= spec.deadlineAt) {
+    if (await this.#store.clock.reached(spec.deadlineAt)) {
       return this.#end(spec, state, requestEndings.deadlineBeforeSubmission(), slot);
     }
     const headers = { 'X-Correlation-Id': spec.requestId };
@@ -224,7 +217,6 @@ export class SubmissionHandler {
     if (result.kind === 'sync') {
       return this.#end(spec, state, { outcome: 'succeeded', response: keptResponse(result.body) }, slot);
     }
-    const submittedAt = this.#now();
     // With long polling the first poll waits on the server at once; else the policy's first delay.
     const delay =
       target.config.longPoll && result.job.kind === 'aiqum'
@@ -235,14 +227,12 @@ export class SubmissionHandler {
             ontap: result.job.kind === 'ontap',
             random: this.#random(),
           });
-    const firstPollAt = Math.min(submittedAt + delay, spec.deadlineAt);
     const status = await this.#store.acceptJob(
       spec,
       result.job,
-      submittedAt,
       token,
       slot,
-      firstPollAt,
+      { delayMs: delay, deadlineAt: spec.deadlineAt },
       sent.resolved,
     );
     if (status !== 'tracking') {
@@ -284,7 +274,7 @@ export class SubmissionHandler {
         { requestId: spec.requestId, error: described, attempts },
         'submission failed; retrying',
       );
-      return this.#again(Math.min(this.#now() + delay, spec.deadlineAt), 'submission retry');
+      return this.#againBefore(spec, delay, 'submission retry');
     }
     if (error.ambiguous && !repeatable) {
       return this.#end(spec, state, requestEndings.submissionAmbiguous(described), claim.slot);
@@ -307,8 +297,14 @@ export class SubmissionHandler {
     return done;
   }
 
-  #again(at: number, reason: string): SubmissionResult {
-    return { kind: 'again', at: Math.round(at), reason };
+  /** Runs again after `delayMs`, but not after the request's deadline (by Redis's clock). */
+  async #againBefore(spec: RequestSpec, delayMs: number, reason: string): Promise<SubmissionResult> {
+    const leftMs = spec.deadlineAt - (await this.#store.clock.now());
+    return this.#again(Math.max(0, Math.min(delayMs, leftMs)), reason);
+  }
+
+  #again(delayMs: number, reason: string): SubmissionResult {
+    return { kind: 'again', delayMs: Math.round(delayMs), reason };
   }
 }
 

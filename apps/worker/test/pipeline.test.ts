@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { igroupRequest, lunRequest, waitUntil } from '@aiqum-jobs/test-support';
+import { igroupRequest, lunRequest, redisTimeMs, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { byRequest, gatewayClusters, type Harness, startHarness } from './harness.js';
 
@@ -211,8 +211,9 @@ describe('the pipeline, end to end against the simulator', () => {
   });
 
   it('times a request out at its deadline with the last job state it saw', async () => {
-    // A worker of its own, on a clock the test moves past the deadline once the worker has polled the
-    // running job twice: the deadline cannot pass early on a slow machine, nor the job end.
+    // A worker of its own, and a deadline the test moves into the past (by Redis's clock, the one deadlines
+    // are compared on) once the worker has polled the running job twice: the deadline cannot pass early on
+    // a slow machine, nor the job end.
     const clocked = await startHarness([
       {
         name: 'docs',
@@ -224,8 +225,7 @@ describe('the pipeline, end to end against the simulator', () => {
       },
     ]);
     try {
-      let skewMs = 0;
-      await clocked.startWorker({}, { now: () => Date.now() + skewMs });
+      await clocked.startWorker();
       const [spec] = await clocked.enqueue([
         {
           target: 'docs',
@@ -237,7 +237,11 @@ describe('the pipeline, end to end against the simulator', () => {
       await waitUntil(async () => ((await clocked.store.get(requestId))?.polls ?? 0) >= 2 || undefined, {
         what: 'two polls of the running job',
       });
-      skewMs = 3_600_000;
+      // The pollers read the spec from the record: its deadline is now past.
+      const recordKey = clocked.keys.request(requestId);
+      const recorded = JSON.parse((await clocked.redis.hget(recordKey, 'spec')) ?? '{}') as object;
+      const deadlineAt = (await redisTimeMs(clocked.redis)) - 1;
+      await clocked.redis.hset(recordKey, 'spec', JSON.stringify({ ...recorded, deadlineAt }));
       const [event] = await clocked.waitForCompleted(1);
       expect(event).toMatchObject({
         requestId,

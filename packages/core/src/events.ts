@@ -92,6 +92,16 @@ export const eventIds = {
   batchCompleted: (batchId: string) => `${batchId}:completed`,
 };
 
+/**
+ * The fields of `batch.completed` known before its batch ends; the script that completes the batch's last
+ * request adds the counts, times and metadata it reads from the batch.
+ */
+export function batchCompletedEventBase(
+  batchId: string,
+): Pick<BatchCompletedEvent, 'id' | 'type' | 'batchId'> {
+  return { id: eventIds.batchCompleted(batchId), type: 'batch.completed', batchId };
+}
+
 /** Name of the stream entry field that holds the event JSON. */
 export const eventStreamField = 'event';
 

@@ -48,7 +48,8 @@ export {
   logLevelSchema,
   redactedLogPaths,
 } from './logger.js';
-export { LuaScript, type RedisConnection } from './lua-script.js';
+export { luaLibraries } from './lua-libraries.js';
+export { type LuaLibrary, LuaScript, type RedisConnection, readLuaFile } from './lua-script.js';
 export { createMetricsRegistry } from './metrics-registry.js';
 export {
   applyResolvedReferences,
@@ -74,6 +75,7 @@ export {
 } from './outcome.js';
 export { IntervalLock, PeriodicTask, type PeriodicTaskOptions } from './periodic-task.js';
 export { type PollPolicy, pollPolicySchema } from './poll-policy.js';
+export { RedisClock } from './redis-clock.js';
 export { type RedisEndpoint, redisClusterNodesSchema } from './redis-endpoint.js';
 export { createRedisKeys, type RedisKeys } from './redis-keys.js';
 export { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
@@ -131,6 +133,7 @@ export {
   type ClaimPollsOptions,
   type CompleteResult,
   type Completion,
+  type NextPoll,
   type RequestIdentity,
   type RequestState,
   RequestStore,
@@ -154,7 +157,7 @@ export {
   targetNameSchema,
   targetsFileSchema,
 } from './target-config.js';
-export { redisNowLua, type TargetLimits } from './target-limiter.js';
+export type { TargetLimits } from './target-limiter.js';
 export { looksLikeAiqumJobsApi, looksLikeAiqumServerApi } from './url-mixups.js';
 export {
   type BatchView,

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Logger } from './logger.js';
-import { LuaScript, type RedisConnection } from './lua-script.js';
+import { LuaScript, type RedisConnection, readLuaFile } from './lua-script.js';
 import { createRedisKeys, type RedisKeys } from './redis-keys.js';
 import { requestQueueName } from './request-queue.js';
 import { readStreamGroups } from './stream-groups.js';
@@ -16,19 +16,12 @@ const queueStates = ['waiting', 'delayed', 'active', 'failed'] as const;
  */
 const maxCountedLag = 10_000;
 
-/** Counts the entries after an id, at most ARGV[2]. KEYS: stream. ARGV: id, limit. */
-const countEntriesAfter = new LuaScript(`
-local limit = tonumber(ARGV[2])
-local cursor = '(' .. ARGV[1]
-local count = 0
-while count < limit do
-  local page = redis.call('XRANGE', KEYS[1], cursor, '+', 'COUNT', math.min(500, limit - count))
-  if #page == 0 then break end
-  count = count + #page
-  cursor = '(' .. page[#page][1]
-end
-return count
-`);
+const countEntriesAfter = new LuaScript({
+  body: readLuaFile(new URL('./lua/count-entries-after.lua', import.meta.url)),
+  keys: ['stream'],
+  args: ['afterId', 'limit'],
+  reply: z.number().int(),
+});
 
 export interface RedisStateMetricsOptions {
   registry: Registry;
@@ -188,12 +181,10 @@ export class RedisStateMetrics {
     for (const group of await readStreamGroups(this.#redis, stream)) {
       const lag =
         group.lag ??
-        z
-          .number()
-          .int()
-          .parse(
-            await countEntriesAfter.run(this.#redis, [stream], [group['last-delivered-id'], maxCountedLag]),
-          );
+        (await countEntriesAfter.run(this.#redis, {
+          keys: { stream },
+          args: { afterId: group['last-delivered-id'], limit: maxCountedLag },
+        }));
       lags.set(group.name, lag);
     }
     return lags;

@@ -1,7 +1,13 @@
 import { type JobRef, jobRefSchema } from '@aiqum-jobs/aiqum-client';
 import { z } from 'zod';
-import { eventIds, type RequestAcceptedEvent, type RequestCompletedEvent } from './events.js';
+import {
+  batchCompletedEventBase,
+  eventIds,
+  type RequestAcceptedEvent,
+  type RequestCompletedEvent,
+} from './events.js';
 import { isoTime } from './iso-time.js';
+import { jsonText } from './json-text.js';
 import type { RedisConnection } from './lua-script.js';
 import { type ResolvedReference, resolvedReferenceSchema } from './name-references.js';
 import {
@@ -10,18 +16,21 @@ import {
   requestOutcomes,
   requestStatusSchema,
 } from './outcome.js';
+import { RedisClock } from './redis-clock.js';
 import type { RedisKeys } from './redis-keys.js';
 import { type RequestError, requestErrorSchema } from './request-error.js';
 import {
   acceptJobScript,
   beginSubmissionScript,
+  type ClaimedRecord,
   claimPollsScript,
   completeRequestScript,
   createRequestsScript,
-  recordPollErrorScript,
-  recordPollFailureScript,
+  pollNowScript,
+  recordPollMissScript,
   recordPollScript,
   requeueSubmissionScript,
+  type submissionVerdicts,
 } from './request-scripts.js';
 import {
   type JobResult,
@@ -79,6 +88,12 @@ type JobDialectName = z.output<typeof jobDialectSchema>;
 
 export type CompleteResult = 'completed' | 'already-completed' | 'missing';
 
+/** When the next poll of a tracked request is due: `delayMs` from now by Redis's clock, not after `deadlineAt`. */
+export interface NextPoll {
+  delayMs: number;
+  deadlineAt: number;
+}
+
 /** A call slot taken on a target's limits; the script that records the call's result releases it. */
 export interface CallSlot {
   target: string;
@@ -126,16 +141,6 @@ export interface SubmissionRequest {
   submitLeaseMs: number;
 }
 
-const submissionVerdicts = [
-  'missing',
-  'completed',
-  'tracking',
-  'busy',
-  'interrupted',
-  'limited',
-  'claimed',
-] as const;
-
 /**
  * How a submission begins: `claimed` (submit now) holds a call slot; `busy` and `limited` come with
  * `ms` to wait; `interrupted` is a claim whose worker died mid-call; `tracking` is for the pollers.
@@ -147,33 +152,20 @@ export interface SubmissionStart {
   state: Omit<RequestState, 'status'>;
 }
 
-const jsonField = <T extends z.ZodType>(schema: T) =>
-  z
-    .string()
-    .transform((text, context) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        context.addIssue({ code: 'custom', message: 'is not JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
-
 const optionalInt = z.coerce.number().int().optional();
 
 /** The request hash as Redis holds it: every value a string, JSON where structured. */
 const requestHashSchema = z.object({
-  spec: jsonField(requestSpecSchema),
+  spec: jsonText(requestSpecSchema),
   status: requestStatusSchema,
   outcome: requestOutcomeSchema.optional(),
-  job: jsonField(jobRefSchema).optional(),
+  job: jsonText(jobRefSchema).optional(),
   dialect: jobDialectSchema.optional(),
-  jobState: jsonField(jobStateSchema).optional(),
-  jobResults: jsonField(z.array(jobResultSchema)).optional(),
-  error: jsonField(requestErrorSchema).optional(),
-  response: jsonField(z.json()).optional(),
-  resolved: jsonField(z.array(resolvedReferenceSchema)).optional(),
+  jobState: jsonText(jobStateSchema).optional(),
+  jobResults: jsonText(z.array(jobResultSchema)).optional(),
+  error: jsonText(requestErrorSchema).optional(),
+  response: jsonText(z.json()).optional(),
+  resolved: jsonText(z.array(resolvedReferenceSchema)).optional(),
   submittedAt: optionalInt,
   finishedAt: optionalInt,
   polls: z.coerce.number().int().default(0),
@@ -198,34 +190,7 @@ const requestStateSchema = requestHashSchema.pick({
   submittedAt: true,
 });
 
-const emptyAsUndefined = z.literal('').transform(() => undefined);
-
-/** What a claimed poll needs of the record. */
-const claimedRecordSchema = z.object({
-  status: requestStatusSchema,
-  spec: jsonField(requestSpecSchema),
-  job: jsonField(jobRefSchema),
-  dialect: z.union([emptyAsUndefined, jobDialectSchema]),
-  jobState: z.union([emptyAsUndefined, jsonField(jobStateSchema)]),
-  submittedAt: z.union([emptyAsUndefined, z.coerce.number().int()]),
-  resolved: z.union([emptyAsUndefined, jsonField(z.array(resolvedReferenceSchema))]),
-  polls: z.coerce.number().int().default(0),
-  pollErrors: z.coerce.number().int().default(0),
-});
-export type ClaimedRecord = z.output<typeof claimedRecordSchema>;
-
-const claimReplySchema = z.tuple([z.number()], z.union([z.string(), z.number()]));
-
-/** `beginSubmission`'s reply: verdict, attempts, ms, then the state fields (nil when unset, or left out). */
-const beginSubmissionReplySchema = z.tuple([
-  z.enum(submissionVerdicts),
-  z.number(),
-  z.number(),
-  jsonField(jobRefSchema).nullish(),
-  jobDialectSchema.nullish(),
-  jsonField(jobStateSchema).nullish(),
-  z.coerce.number().int().nullish(),
-]);
+export type { ClaimedRecord };
 
 const batchHashSchema = z.object({
   total: z.coerce.number().int(),
@@ -233,7 +198,7 @@ const batchHashSchema = z.object({
   tracking: z.coerce.number().int().default(0),
   createdAt: z.coerce.number().int(),
   finishedAt: optionalInt,
-  metadata: jsonField(
+  metadata: jsonText(
     z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
   ).optional(),
   submittedBy: z.string().min(1).optional(),
@@ -244,7 +209,7 @@ export interface RequestStoreOptions {
   keys: RedisKeys;
   /** How long finished requests and batches are kept, in seconds (events: see `EventStreamTrimmer`). */
   retentionSeconds: number;
-  /** @defaultValue `Date.now` */
+  /** This process's clock: a producer's createdAt, and what `clock` carries Redis's time forward by. @defaultValue `Date.now` */
   now?: () => number;
 }
 
@@ -254,6 +219,8 @@ export class RequestStore {
   readonly #keys: RedisKeys;
   readonly #retentionSeconds: number;
   readonly #now: () => number;
+  /** Redis's time as the last script read it: what deadlines are compared with. */
+  readonly clock: RedisClock;
   /** The state-machine scripts of this process, sent together when they meet. */
   readonly #scripts: ScriptBatcher;
 
@@ -264,14 +231,14 @@ export class RequestStore {
       requeueSubmissionScript,
       acceptJobScript,
       recordPollScript,
-      recordPollErrorScript,
-      recordPollFailureScript,
+      recordPollMissScript,
       claimPollsScript,
       completeRequestScript,
     ]);
     this.#keys = options.keys;
     this.#retentionSeconds = options.retentionSeconds;
     this.#now = options.now ?? Date.now;
+    this.clock = new RedisClock(options.redis, this.#now);
   }
 
   /**
@@ -284,8 +251,9 @@ export class RequestStore {
     batch?: { batchId: string; metadata?: unknown; submittedBy?: string | undefined },
   ): Promise<void> {
     const now = this.#now();
-    const keys: string[] = [];
-    const args: Array<string | number> = [batch ? '1' : '0'];
+    let batchFields = '';
+    let batchTtlSeconds = 0;
+    const batchKeys: { batch?: string; batchRequests?: string } = {};
     if (batch) {
       const fields: Record<string, string | number> = {
         total: specs.length,
@@ -296,19 +264,22 @@ export class RequestStore {
       };
       if (batch.metadata !== undefined) fields.metadata = JSON.stringify(batch.metadata);
       if (batch.submittedBy !== undefined) fields.submittedBy = batch.submittedBy;
-      keys.push(this.#keys.batch(batch.batchId), this.#keys.batchRequests(batch.batchId));
-      args.push(JSON.stringify(fields), this.#ttlUntil(Math.max(...specs.map((spec) => spec.deadlineAt))));
-    } else {
-      args.push('', 0);
+      batchFields = JSON.stringify(fields);
+      batchTtlSeconds = this.#ttlUntil(Math.max(...specs.map((spec) => spec.deadlineAt)));
+      batchKeys.batch = this.#keys.batch(batch.batchId);
+      batchKeys.batchRequests = this.#keys.batchRequests(batch.batchId);
     }
-    for (const spec of specs) {
-      // The body travels only in the queue job, which the worker reads anyway: the record (kept for the
-      // retention) stays small, and views never show the body.
+    // The body travels only in the queue job, which the worker reads anyway: the record (kept for the
+    // retention) stays small, and views never show the body.
+    const requests = specs.map((spec) => {
       const { body: _body, ...withoutBody } = spec;
-      keys.push(this.#keys.request(spec.requestId));
-      args.push(spec.requestId, JSON.stringify(withoutBody), this.#ttlUntil(spec.deadlineAt));
-    }
-    await createRequestsScript.run(this.#redis, keys, args);
+      return [spec.requestId, JSON.stringify(withoutBody), this.#ttlUntil(spec.deadlineAt)];
+    });
+    await createRequestsScript.run(this.#redis, {
+      keys: batchKeys,
+      keyList: specs.map((spec) => this.#keys.request(spec.requestId)),
+      args: { batchFields, batchTtlSeconds, requests: JSON.stringify(requests) },
+    });
   }
 
   /** Undoes `create` when the queue refused the jobs, so nothing half-stored is left behind. */
@@ -391,175 +362,161 @@ export class RequestStore {
    */
   async beginSubmission(requestId: string, submission: SubmissionRequest): Promise<SubmissionStart> {
     const { windowMs, callsPerWindow } = limiterWindow(submission.limits);
-    const reply = await this.#scripts.run(
-      beginSubmissionScript,
-      [
-        this.#keys.request(requestId),
-        this.#keys.targetInFlight(submission.target),
-        this.#keys.targetRecentCalls(submission.target),
-      ],
-      [
-        submission.token,
-        submission.claimLeaseMs,
-        submission.allowResubmit ? '1' : '0',
-        submission.submitLeaseMs,
-        submission.limits.maxConcurrent,
+    const { verdict, submitAttempts, ms, now, state } = await this.#scripts.run(beginSubmissionScript, {
+      keys: {
+        request: this.#keys.request(requestId),
+        inFlight: this.#keys.targetInFlight(submission.target),
+        recent: this.#keys.targetRecentCalls(submission.target),
+      },
+      args: {
+        token: submission.token,
+        claimLeaseMs: submission.claimLeaseMs,
+        allowResubmit: submission.allowResubmit ? '1' : '0',
+        submitLeaseMs: submission.submitLeaseMs,
+        maxConcurrent: submission.limits.maxConcurrent,
         callsPerWindow,
         windowMs,
-        submission.leaseId,
-      ],
-    );
-    const [verdict, submitAttempts, ms, job, dialect, jobState, submittedAt] =
-      beginSubmissionReplySchema.parse(reply);
-    const state: Omit<RequestState, 'status'> = {};
-    if (job) state.job = job;
-    if (dialect) state.dialect = dialect;
-    if (jobState) state.jobState = jobState;
-    if (submittedAt !== undefined && submittedAt !== null) state.submittedAt = submittedAt;
-    return { verdict, submitAttempts, ms, state };
+        leaseId: submission.leaseId,
+      },
+    });
+    this.clock.observe(now);
+    const known: Omit<RequestState, 'status'> = {};
+    if (state.job) known.job = state.job;
+    if (state.dialect) known.dialect = state.dialect;
+    if (state.jobState) known.jobState = state.jobState;
+    if (state.submittedAt !== undefined) known.submittedAt = state.submittedAt;
+    return { verdict, submitAttempts, ms, state: known };
   }
 
   /** submitting → queued by the claim holder, for a submission that provably never reached AIQUM. */
   async requeueSubmission(requestId: string, token: string, slot?: CallSlot): Promise<string> {
-    return z
-      .string()
-      .parse(
-        await this.#scripts.run(
-          requeueSubmissionScript,
-          [this.#keys.request(requestId), this.#slotKey(requestId, slot)],
-          [token, slot?.leaseId ?? ''],
-        ),
-      );
+    return this.#scripts.run(requeueSubmissionScript, {
+      keys: { request: this.#keys.request(requestId), ...this.#slotKeys(slot) },
+      args: { token, leaseId: slot?.leaseId ?? '' },
+    });
   }
 
-  /** submitting → tracking by the claim holder, with `request.accepted`; releases the call slot. */
+  /**
+   * submitting → tracking by the claim holder, with `request.accepted` (submitted at Redis's time); releases
+   * the call slot and schedules the first poll.
+   */
   async acceptJob(
     spec: RequestIdentity,
     job: JobRef,
-    submittedAt: number,
     token: string,
     slot: CallSlot | undefined,
-    firstPollAt: number,
+    firstPoll: NextPoll,
     resolved: readonly ResolvedReference[] = [],
   ): Promise<string> {
-    const event: RequestAcceptedEvent = {
+    const event: Omit<RequestAcceptedEvent, 'occurredAt'> = {
       id: eventIds.requestAccepted(spec.requestId),
       type: 'request.accepted',
-      occurredAt: isoTime(submittedAt),
       ...identityOf(spec),
       job,
       ...(resolved.length > 0 ? { resolved: [...resolved] } : {}),
     };
-    const batchKey = spec.batchId ? this.#keys.batch(spec.batchId) : this.#keys.request(spec.requestId);
-    const result = await this.#scripts.run(
-      acceptJobScript,
-      [
-        this.#keys.request(spec.requestId),
-        this.#keys.events,
-        batchKey,
-        this.#slotKey(spec.requestId, slot),
-        this.#keys.targetDue(spec.target),
-      ],
-      [
-        JSON.stringify(job),
-        submittedAt,
-        JSON.stringify(event),
-        spec.batchId ? '1' : '0',
+    return this.#scripts.run(acceptJobScript, {
+      keys: {
+        request: this.#keys.request(spec.requestId),
+        events: this.#keys.events,
+        due: this.#keys.targetDue(spec.target),
+        ...this.#slotKeys(slot),
+        ...(spec.batchId ? { batch: this.#keys.batch(spec.batchId) } : {}),
+      },
+      args: {
+        job: JSON.stringify(job),
+        event: JSON.stringify(event),
         token,
-        slot?.leaseId ?? '',
-        Math.round(firstPollAt),
-        spec.requestId,
-        resolved.length > 0 ? JSON.stringify(resolved) : '',
-        this.#keys.dueChanges,
-        spec.target,
-      ],
-    );
-    return z.string().parse(result);
+        leaseId: slot?.leaseId ?? '',
+        firstPollDelayMs: Math.round(firstPoll.delayMs),
+        deadlineAt: firstPoll.deadlineAt,
+        requestId: spec.requestId,
+        resolved: resolved.length > 0 ? JSON.stringify(resolved) : '',
+        dueChannel: this.#keys.dueChanges,
+        target: spec.target,
+        hasBatch: spec.batchId ? '1' : '0',
+      },
+    });
   }
 
   /**
-   * Records a poll of a tracked Job, releases its slot and schedules the next poll at `nextAt`; returns the
-   * status after it and the poll count.
+   * Records a poll of a tracked Job, releases its slot and schedules the next poll; returns the status after
+   * it and the poll count.
    */
   async recordPoll(
     requestId: string,
     jobState: JobState,
     dialect: JobDialectName | undefined,
     slot: CallSlot,
-    nextAt: number,
+    next: NextPoll,
   ): Promise<{ status: string; polls: number }> {
-    const [status, polls] = z
-      .tuple([z.string(), z.number()])
-      .parse(
-        await this.#scripts.run(
-          recordPollScript,
-          [
-            this.#keys.request(requestId),
-            this.#keys.targetInFlight(slot.target),
-            this.#keys.targetDue(slot.target),
-          ],
-          [
-            JSON.stringify(jobState),
-            dialect ?? '',
-            slot.leaseId,
-            Math.round(nextAt),
-            requestId,
-            this.#keys.dueChanges,
-            slot.target,
-          ],
-        ),
-      );
-    return { status, polls };
+    return this.#scripts.run(recordPollScript, {
+      keys: {
+        request: this.#keys.request(requestId),
+        inFlight: this.#keys.targetInFlight(slot.target),
+        due: this.#keys.targetDue(slot.target),
+      },
+      args: {
+        jobState: JSON.stringify(jobState),
+        dialect: dialect ?? '',
+        leaseId: slot.leaseId,
+        delayMs: Math.round(next.delayMs),
+        deadlineAt: next.deadlineAt,
+        requestId,
+        dueChannel: this.#keys.dueChanges,
+        target: slot.target,
+      },
+    });
   }
 
   /**
-   * Counts a failed poll, releases its slot and schedules the next try at `nextAt`; returns the status and
-   * how many polls in a row failed.
+   * Counts a failed poll, releases its slot and schedules the next try; returns the status and how many
+   * polls in a row failed.
    */
   async recordPollError(
     requestId: string,
     slot: CallSlot,
-    nextAt: number,
+    next: NextPoll,
   ): Promise<{ status: string; pollErrors: number }> {
-    const [status, pollErrors] = z
-      .tuple([z.string(), z.number()])
-      .parse(
-        await this.#scripts.run(
-          recordPollErrorScript,
-          [
-            this.#keys.request(requestId),
-            this.#keys.targetInFlight(slot.target),
-            this.#keys.targetDue(slot.target),
-          ],
-          [slot.leaseId, Math.round(nextAt), requestId, this.#keys.dueChanges, slot.target],
-        ),
-      );
-    return { status, pollErrors };
+    const { status, count } = await this.#recordPollMiss('pollErrors', requestId, slot, next);
+    return { status, pollErrors: count };
   }
 
   /**
    * Counts a poll that failed inside the worker (not an AIQUM answer), releases its slot and schedules the
-   * next try at `nextAt`; returns the status and how many such failures came in a row.
+   * next try; returns the status and how many such failures came in a row.
    */
   async recordPollFailure(
     requestId: string,
     slot: CallSlot,
-    nextAt: number,
+    next: NextPoll,
   ): Promise<{ status: string; pollFailures: number }> {
-    const [status, pollFailures] = z
-      .tuple([z.string(), z.number()])
-      .parse(
-        await this.#scripts.run(
-          recordPollFailureScript,
-          [
-            this.#keys.request(requestId),
-            this.#keys.targetInFlight(slot.target),
-            this.#keys.targetDue(slot.target),
-          ],
-          [slot.leaseId, Math.round(nextAt), requestId, this.#keys.dueChanges, slot.target],
-        ),
-      );
-    return { status, pollFailures };
+    const { status, count } = await this.#recordPollMiss('pollFailures', requestId, slot, next);
+    return { status, pollFailures: count };
+  }
+
+  #recordPollMiss(
+    counter: 'pollErrors' | 'pollFailures',
+    requestId: string,
+    slot: CallSlot,
+    next: NextPoll,
+  ): Promise<{ status: string; count: number }> {
+    return this.#scripts.run(recordPollMissScript, {
+      keys: {
+        request: this.#keys.request(requestId),
+        inFlight: this.#keys.targetInFlight(slot.target),
+        due: this.#keys.targetDue(slot.target),
+      },
+      args: {
+        counter,
+        leaseId: slot.leaseId,
+        delayMs: Math.round(next.delayMs),
+        deadlineAt: next.deadlineAt,
+        requestId,
+        dueChannel: this.#keys.dueChanges,
+        target: slot.target,
+      },
+    });
   }
 
   /**
@@ -568,72 +525,44 @@ export class RequestStore {
    */
   async claimPolls(target: string, options: ClaimPollsOptions): Promise<ClaimedPolls> {
     const { windowMs, callsPerWindow } = limiterWindow(options.limits);
-    const reply = await this.#scripts.run(
-      claimPollsScript,
-      [this.#keys.targetDue(target), this.#keys.targetInFlight(target), this.#keys.targetRecentCalls(target)],
-      [
-        options.max,
-        options.claimMs,
-        options.leaseMs,
-        options.limits.maxConcurrent,
+    const { now, ms, claims } = await this.#scripts.run(claimPollsScript, {
+      keys: {
+        due: this.#keys.targetDue(target),
+        inFlight: this.#keys.targetInFlight(target),
+        recent: this.#keys.targetRecentCalls(target),
+      },
+      args: {
+        maxClaims: options.max,
+        claimMs: options.claimMs,
+        leaseMs: options.leaseMs,
+        maxConcurrent: options.limits.maxConcurrent,
         callsPerWindow,
         windowMs,
-        options.leaseIdPrefix,
-        this.#keys.request(''),
-      ],
-    );
-    const [ms, ...flat] = claimReplySchema.parse(reply);
-    const claims: ClaimedPoll[] = [];
-    for (let index = 0; index + 10 < flat.length; index += 11) {
-      const [
-        requestId,
-        leaseId,
-        status,
-        spec,
-        job,
-        dialect,
-        jobState,
-        submittedAt,
-        resolved,
-        polls,
-        pollErrors,
-      ] = flat.slice(index, index + 11).map(String);
-      const parsed = claimedRecordSchema.safeParse({
-        status,
-        spec,
-        job,
-        dialect,
-        jobState,
-        submittedAt,
-        resolved,
-        polls,
-        pollErrors,
-      });
-      claims.push({
-        requestId: requestId ?? '',
-        slot: { target, leaseId: leaseId ?? '' },
-        record: parsed.success ? parsed.data : undefined,
-      });
-    }
-    return { ms, claims };
+        leaseIdPrefix: options.leaseIdPrefix,
+        requestKeyPrefix: this.#keys.request(''),
+      },
+    });
+    this.clock.observe(now);
+    return {
+      ms,
+      claims: claims.map((claim) => ({
+        requestId: claim.requestId,
+        slot: { target, leaseId: claim.leaseId },
+        record: claim.record,
+      })),
+    };
   }
 
   /**
-   * Moves a tracked request's next poll to now, and wakes the target's pollers. False when there is none to
-   * move: the request is not tracked, or its poll is due or running already.
+   * Moves a tracked request's next poll to now (Redis's clock), and wakes the target's pollers. False when
+   * there is none to move: the request is not tracked, or its poll is due already.
    */
   async pollNow(request: { requestId: string; target: string }): Promise<boolean> {
-    const changed = await this.#redis.zadd(
-      this.#keys.targetDue(request.target),
-      'XX',
-      'LT',
-      'CH',
-      this.#now(),
-      request.requestId,
-    );
-    if (Number(changed) !== 1) return false;
-    await this.#redis.publish(this.#keys.dueChanges, request.target);
-    return true;
+    const moved = await pollNowScript.run(this.#redis, {
+      keys: { due: this.#keys.targetDue(request.target) },
+      args: { requestId: request.requestId, dueChannel: this.#keys.dueChanges, target: request.target },
+    });
+    return moved === 1;
   }
 
   /** Up to `max` of a target's tracked requests (its due set), soonest due first. */
@@ -652,8 +581,8 @@ export class RequestStore {
    */
   async releaseClaims(claims: readonly Pick<ClaimedPoll, 'requestId' | 'slot'>[]): Promise<void> {
     if (claims.length === 0) return;
+    const now = await this.clock.now();
     const pipeline = this.#redis.pipeline();
-    const now = this.#now();
     for (const claim of claims) {
       pipeline.zadd(this.#keys.targetDue(claim.slot.target), 'XX', now, claim.requestId);
       pipeline.zrem(this.#keys.targetInFlight(claim.slot.target), claim.slot.leaseId);
@@ -665,8 +594,8 @@ export class RequestStore {
   }
 
   /**
-   * The terminal transition: outcome, `request.completed`, batch counters and, for the last request of a
-   * batch, `batch.completed`, in one atomic step that happens at most once per request.
+   * The terminal transition, at Redis's time: outcome, `request.completed`, batch counters and, for the last
+   * request of a batch, `batch.completed`, in one atomic step that happens at most once per request.
    */
   async complete(
     spec: RequestIdentity,
@@ -674,18 +603,14 @@ export class RequestStore {
     completion: Completion,
     options: { slot?: CallSlot; countPoll?: boolean } = {},
   ): Promise<CompleteResult> {
-    const now = this.#now();
-    const nowIso = isoTime(now);
     const fields: Record<string, string> = {};
-    const event: Omit<RequestCompletedEvent, 'polls'> = {
+    const event: Omit<RequestCompletedEvent, 'polls' | 'occurredAt' | 'finishedAt'> = {
       id: eventIds.requestCompleted(spec.requestId),
       type: 'request.completed',
-      occurredAt: nowIso,
       ...identityOf(spec),
       outcome: completion.outcome,
       jobResults: completion.jobResults ?? [],
       createdAt: isoTime(spec.createdAt),
-      finishedAt: nowIso,
     };
     if (facts.job) event.job = facts.job;
     if (facts.resolved && facts.resolved.length > 0) {
@@ -710,38 +635,33 @@ export class RequestStore {
       event.response = completion.response as RequestCompletedEvent['response'];
       fields.response = JSON.stringify(completion.response);
     }
-    const batchKeys = spec.batchId
-      ? [this.#keys.batch(spec.batchId), this.#keys.batchRequests(spec.batchId)]
-      : [this.#keys.request(spec.requestId), this.#keys.request(spec.requestId)];
-    const result = await this.#scripts.run(
-      completeRequestScript,
-      [
-        this.#keys.request(spec.requestId),
-        this.#keys.events,
-        ...batchKeys,
-        this.#slotKey(spec.requestId, options.slot),
-        this.#keys.targetDue(spec.target),
-      ],
-      [
-        completion.outcome,
-        JSON.stringify(fields),
-        JSON.stringify(event),
-        now,
-        nowIso,
-        this.#retentionSeconds,
-        spec.batchId ? '1' : '0',
-        spec.batchId ?? '',
-        options.slot?.leaseId ?? '',
-        options.countPoll ? '1' : '0',
-        spec.requestId,
-      ],
-    );
-    return z.enum(['completed', 'already-completed', 'missing']).parse(result);
+    return this.#scripts.run(completeRequestScript, {
+      keys: {
+        request: this.#keys.request(spec.requestId),
+        events: this.#keys.events,
+        due: this.#keys.targetDue(spec.target),
+        ...this.#slotKeys(options.slot),
+        ...(spec.batchId
+          ? { batch: this.#keys.batch(spec.batchId), batchRequests: this.#keys.batchRequests(spec.batchId) }
+          : {}),
+      },
+      args: {
+        outcome: completion.outcome,
+        fields: JSON.stringify(fields),
+        event: JSON.stringify(event),
+        retentionSeconds: this.#retentionSeconds,
+        leaseId: options.slot?.leaseId ?? '',
+        countPoll: options.countPoll ? '1' : '0',
+        requestId: spec.requestId,
+        batchEvent: spec.batchId ? JSON.stringify(batchCompletedEventBase(spec.batchId)) : '',
+        outcomes: JSON.stringify(requestOutcomes),
+      },
+    });
   }
 
-  /** The leases key of a slot's target; scripts given no slot get the request's own key, untouched. */
-  #slotKey(requestId: string, slot: CallSlot | undefined): string {
-    return slot ? this.#keys.targetInFlight(slot.target) : this.#keys.request(requestId);
+  /** The leases key of a slot's target, for the scripts that release it; none without a slot. */
+  #slotKeys(slot: CallSlot | undefined): { inFlight?: string } {
+    return slot ? { inFlight: this.#keys.targetInFlight(slot.target) } : {};
   }
 
   #ttlUntil(deadlineAt: number): number {

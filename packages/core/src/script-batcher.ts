@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { LuaScript, type RedisConnection, type ScriptArgument } from './lua-script.js';
+import {
+  type AnyLuaScript,
+  assembleLua,
+  LuaScript,
+  type RedisConnection,
+  readLuaFile,
+  type ScriptArgument,
+  type ScriptCall,
+} from './lua-script.js';
 
 /** Most script calls sent together: bounds how long one batch keeps Redis busy. */
 const defaultMaxCalls = 100;
@@ -7,6 +15,7 @@ const defaultMaxCalls = 100;
 const batchReplySchema = z.array(z.array(z.unknown()));
 
 interface PendingCall {
+  readonly script: AnyLuaScript;
   readonly index: number;
   readonly keys: readonly string[];
   readonly args: readonly ScriptArgument[];
@@ -23,25 +32,42 @@ interface PendingCall {
  */
 export class ScriptBatcher {
   readonly #redis: RedisConnection;
-  readonly #indexOf: ReadonlyMap<LuaScript, number>;
-  readonly #batch: LuaScript;
+  readonly #indexOf: ReadonlyMap<AnyLuaScript, number>;
+  readonly #batch: LuaScript<never, never, never, unknown[][]>;
   readonly #maxCalls: number;
   #queue: PendingCall[] = [];
   #flushing = false;
 
-  constructor(redis: RedisConnection, scripts: readonly LuaScript[], maxCalls = defaultMaxCalls) {
+  constructor(redis: RedisConnection, scripts: readonly AnyLuaScript[], maxCalls = defaultMaxCalls) {
     this.#redis = redis;
     this.#indexOf = new Map(scripts.map((script, index) => [script, index + 1]));
-    this.#batch = new LuaScript(batchSource(scripts));
+    this.#batch = new LuaScript({ body: batchSource(scripts), keys: [], args: [], reply: batchReplySchema });
     this.#maxCalls = maxCalls;
   }
 
-  /** Runs `script` with its keys and arguments; answers what the script returned, or its error. */
-  run(script: LuaScript, keys: readonly string[], args: readonly ScriptArgument[]): Promise<unknown> {
+  /** Runs `script` with its keys and arguments; answers what the script returned, decoded, or its error. */
+  run<Key extends string, OptionalKey extends string, Arg extends string, Reply>(
+    script: LuaScript<Key, OptionalKey, Arg, Reply>,
+    call: ScriptCall<Key, OptionalKey, Arg>,
+  ): Promise<Reply> {
     const index = this.#indexOf.get(script);
     if (index === undefined) return Promise.reject(new Error('script not registered with this batcher'));
+    const { keys, args } = script.positional(call);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ index, keys, args, resolve, reject });
+      this.#queue.push({
+        script,
+        index,
+        keys,
+        args,
+        resolve: (reply) => {
+          try {
+            resolve(script.decode(reply));
+          } catch (error) {
+            reject(error);
+          }
+        },
+        reject,
+      });
       if (this.#flushing) return;
       this.#flushing = true;
       // Calls made in the same tick go in the first batch too.
@@ -60,7 +86,12 @@ export class ScriptBatcher {
         args.push(call.index, call.keys.length, call.args.length, ...call.args);
       }
       try {
-        const results = batchReplySchema.parse(await this.#batch.run(this.#redis, keys, args));
+        const results = await this.#batch.run(this.#redis, {
+          keys: {},
+          keyList: keys,
+          args: {},
+          argList: args,
+        });
         for (const [position, call] of calls.entries()) settle(call, results[position]);
       } catch (error) {
         // Redis did not answer (or answered nonsense): the calls queued behind would meet the same fate
@@ -77,35 +108,18 @@ function settle(call: PendingCall, result: unknown[] | undefined): void {
   else call.reject(new Error(`script failed in Redis: ${String(result?.[1] ?? 'no reply')}`));
 }
 
+const runBatchLua = readLuaFile(new URL('./lua/run-batch.lua', import.meta.url));
+
 /**
- * One script holding each script as a function of its own KEYS and ARGV. ARGV: number of calls, then per
- * call: script index, key count, argument count, its arguments; KEYS: each call's keys in turn. Returns per
- * call { 1, result } or { 0, error message }: one call's error does not undo or stop the others.
+ * One script holding each script as a function of its own KEYS and ARGV (`steps`), after the libraries they
+ * use, each once; then the runner of the calls (lua/run-batch.lua).
  */
-function batchSource(scripts: readonly LuaScript[]): string {
-  const functions = scripts
-    .map((script, index) => `steps[${index + 1}] = function(KEYS, ARGV)\n${script.source}\nend`)
-    .join('\n');
-  return `
-local steps = {}
-${functions}
-local results = {}
-local nextKey, nextArg = 1, 2
-for call = 1, tonumber(ARGV[1]) do
-  local step = steps[tonumber(ARGV[nextArg])]
-  local keyCount, argCount = tonumber(ARGV[nextArg + 1]), tonumber(ARGV[nextArg + 2])
-  nextArg = nextArg + 3
-  local keys, argv = {}, {}
-  for i = 1, keyCount do keys[i] = KEYS[nextKey]; nextKey = nextKey + 1 end
-  for i = 1, argCount do argv[i] = ARGV[nextArg]; nextArg = nextArg + 1 end
-  local ok, result = pcall(step, keys, argv)
-  if ok then
-    results[call] = {1, result}
-  else
-    if type(result) == 'table' then result = result.err end
-    results[call] = {0, tostring(result)}
-  end
-end
-return results
-`;
+function batchSource(scripts: readonly AnyLuaScript[]): string {
+  const steps = scripts.map(
+    (script, index) => `steps[${index + 1}] = function(KEYS, ARGV)\n${script.body}\nend`,
+  );
+  return assembleLua(
+    scripts.flatMap((script) => script.libraries),
+    ['local steps = {}', ...steps, runBatchLua],
+  );
 }

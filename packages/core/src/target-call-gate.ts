@@ -1,42 +1,16 @@
 import { z } from 'zod';
-import { LuaScript, type RedisConnection } from './lua-script.js';
+import { luaLibraries } from './lua-libraries.js';
+import { LuaScript, type RedisConnection, readLuaFile } from './lua-script.js';
 import type { RedisKeys } from './redis-keys.js';
-import {
-  limiterCheckLua,
-  limiterReleaseLua,
-  limiterTakeLua,
-  limiterWindow,
-  redisNowLua,
-  type TargetLimits,
-} from './target-limiter.js';
+import { limiterWindow, type TargetLimits } from './target-limiter.js';
 
-const gateLimiterNames = {
-  inFlight: 'KEYS[1]',
-  recent: 'KEYS[2]',
-  maxConcurrent: 'ARGV[1]',
-  callsPerWindow: 'ARGV[2]',
-  windowMs: 'ARGV[3]',
-};
-
-/**
- * Takes one call slot on a target when its limits allow. KEYS: target in-flight leases, target recent calls.
- * ARGV: max concurrent, calls per window, window ms, lease id, lease ms. Returns 0 when taken, else the ms to
- * wait.
- */
-const takeCallSlotScript = new LuaScript(`
-${redisNowLua}
-${limiterCheckLua(gateLimiterNames)}
-if limitFree == 0 then return limitWait end
-local leaseMs = ARGV[5]
-${limiterTakeLua({ ...gateLimiterNames, leaseMs: 'leaseMs', leaseIds: '{ARGV[4]}' })}
-return 0
-`);
-
-/** Releases a call slot. KEYS: target in-flight leases. ARGV: lease id. */
-const releaseCallSlotScript = new LuaScript(`
-${limiterReleaseLua('KEYS[1]', 'ARGV[1]')}
-return 1
-`);
+const takeCallSlotScript = new LuaScript({
+  body: readLuaFile(new URL('./lua/take-call-slot.lua', import.meta.url)),
+  libraries: [luaLibraries.redisTime, luaLibraries.limiter],
+  keys: ['inFlight', 'recent'],
+  args: ['maxConcurrent', 'callsPerWindow', 'windowMs', 'leaseId', 'leaseMs'],
+  reply: z.number(),
+});
 
 /**
  * Call slots for calls that are not a request's own step (the name lookups made before a submission): they
@@ -59,19 +33,20 @@ export class TargetCallGate {
     leaseMs: number,
   ): Promise<{ taken: true } | { taken: false; waitMs: number }> {
     const { windowMs, callsPerWindow } = limiterWindow(limits);
-    const waitMs = z
-      .number()
-      .parse(
-        await takeCallSlotScript.run(
-          this.#redis,
-          [this.#keys.targetInFlight(target), this.#keys.targetRecentCalls(target)],
-          [limits.maxConcurrent, callsPerWindow, windowMs, leaseId, Math.ceil(leaseMs)],
-        ),
-      );
+    const waitMs = await takeCallSlotScript.run(this.#redis, {
+      keys: { inFlight: this.#keys.targetInFlight(target), recent: this.#keys.targetRecentCalls(target) },
+      args: {
+        maxConcurrent: limits.maxConcurrent,
+        callsPerWindow,
+        windowMs,
+        leaseId,
+        leaseMs: Math.ceil(leaseMs),
+      },
+    });
     return waitMs === 0 ? { taken: true } : { taken: false, waitMs };
   }
 
   async release(target: string, leaseId: string): Promise<void> {
-    await releaseCallSlotScript.run(this.#redis, [this.#keys.targetInFlight(target)], [leaseId]);
+    await this.#redis.zrem(this.#keys.targetInFlight(target), leaseId);
   }
 }

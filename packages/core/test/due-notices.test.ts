@@ -30,8 +30,8 @@ const job = {
 };
 const roomy = { maxConcurrent: 100, maxPerSecond: 10_000 };
 
-/** Submits a request on `target` and tracks it with its first poll at `firstPollAt`. */
-async function accept(target: string, firstPollAt: number): Promise<RequestSpec> {
+/** Submits a request on `target` and tracks it with its first poll `firstPollDelayMs` from now. */
+async function accept(target: string, firstPollDelayMs: number): Promise<RequestSpec> {
   const now = Date.now();
   const spec = {
     requestId: randomUUID(),
@@ -52,7 +52,16 @@ async function accept(target: string, firstPollAt: number): Promise<RequestSpec>
     allowResubmit: false,
     submitLeaseMs: 60_000,
   });
-  await store.acceptJob(spec, job, now, token, { target, leaseId: token }, firstPollAt);
+  await store.acceptJob(
+    spec,
+    job,
+    token,
+    { target, leaseId: token },
+    {
+      delayMs: firstPollDelayMs,
+      deadlineAt: spec.deadlineAt,
+    },
+  );
   return spec;
 }
 
@@ -65,21 +74,19 @@ async function received(): Promise<string[]> {
 
 describe('due notices', () => {
   it('name the target when a poll is scheduled sooner than any its due set held, and only then', async () => {
-    const now = Date.now();
-    await accept('notices', now + 60_000);
+    await accept('notices', 60_000);
     expect(await received()).toEqual(['notices']);
-    await accept('notices', now + 120_000);
+    await accept('notices', 120_000);
     expect(await received()).toEqual([]);
-    const sooner = await accept('notices', now + 30_000);
+    const sooner = await accept('notices', 30_000);
     expect(await received()).toEqual(['notices']);
     expect(await store.pollNow(sooner)).toBe(true);
     expect(await received()).toEqual(['notices']);
   });
 
   it('follow a recorded poll whose next one comes before the rest', async () => {
-    const now = Date.now();
-    const due = await accept('recorded', now);
-    await accept('recorded', now + 120_000);
+    const due = await accept('recorded', 0);
+    await accept('recorded', 120_000);
     await received();
     const { claims } = await store.claimPolls('recorded', {
       limits: roomy,
@@ -93,7 +100,10 @@ describe('due notices', () => {
     expect(await received()).toEqual([]);
     const [claim] = claims;
     if (!claim) throw new Error('no claim');
-    await store.recordPoll(due.requestId, { phase: 'running' }, undefined, claim.slot, now + 1_000);
+    await store.recordPoll(due.requestId, { phase: 'running' }, undefined, claim.slot, {
+      delayMs: 1_000,
+      deadlineAt: due.deadlineAt,
+    });
     expect(await received()).toEqual(['recorded']);
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { lunRequest, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import { lunRequest, redisTimeMs, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisKeys, type RedisKeys, type RequestSpec, RequestStore } from '../src/index.js';
@@ -48,7 +48,16 @@ async function tracked(target: string, count: number): Promise<RequestSpec[]> {
       allowResubmit: false,
       submitLeaseMs: 60_000,
     });
-    await store.acceptJob(spec, job, now, token, { target, leaseId: token }, now);
+    await store.acceptJob(
+      spec,
+      job,
+      token,
+      { target, leaseId: token },
+      {
+        delayMs: 0,
+        deadlineAt: spec.deadlineAt,
+      },
+    );
   }
   return specs;
 }
@@ -88,9 +97,16 @@ describe('due polls', () => {
 
     const [claim] = first.claims;
     if (!claim) throw new Error('no claim');
-    const nextAt = Date.now() + 5_000;
-    await store.recordPoll(claim.requestId, { phase: 'running' }, 'docs', claim.slot, nextAt);
-    expect(Number(await redis.zscore(keys.targetDue('limited'), claim.requestId))).toBe(nextAt);
+    const before = await redisTimeMs(redis);
+    await store.recordPoll(claim.requestId, { phase: 'running' }, 'docs', claim.slot, {
+      delayMs: 5_000,
+      deadlineAt: Number.MAX_SAFE_INTEGER,
+    });
+    const after = await redisTimeMs(redis);
+    // Due 5 s after it was recorded, by Redis's clock.
+    const nextAt = Number(await redis.zscore(keys.targetDue('limited'), claim.requestId));
+    expect(nextAt).toBeGreaterThanOrEqual(before + 5_000);
+    expect(nextAt).toBeLessThanOrEqual(after + 5_000);
     const third = await store.claimPolls('limited', options(10, limits));
     expect(third.claims.map((c) => c.requestId)).toEqual(
       specs.map((s) => s.requestId).filter((id) => !first.claims.some((c) => c.requestId === id)),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { lunRequest, readEvents, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import { lunRequest, readEvents, redisTimeMs, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -89,21 +89,20 @@ describe('RequestStore', () => {
     expect(second.ms).toBeGreaterThan(0);
     expect(second.ms).toBeLessThanOrEqual(60_000);
 
-    const submittedAt = Date.now();
-    expect(await store.acceptJob(request, ontapJob, submittedAt, 'b', undefined, Date.now())).toBe(
-      'not-holder',
-    );
-    expect(await store.acceptJob(request, ontapJob, submittedAt, 'a', undefined, Date.now())).toBe(
-      'tracking',
-    );
+    const firstPoll = { delayMs: 0, deadlineAt: request.deadlineAt };
+    expect(await store.acceptJob(request, ontapJob, 'b', undefined, firstPoll)).toBe('not-holder');
+    const beforeAccept = await redisTimeMs(redis);
+    expect(await store.acceptJob(request, ontapJob, 'a', undefined, firstPoll)).toBe('tracking');
+    const afterAccept = await redisTimeMs(redis);
+    // Accepted at Redis's time, not the caller's.
+    const submittedAt = Number(await redis.hget(keys.request(request.requestId), 'submittedAt'));
+    expect(submittedAt).toBeGreaterThanOrEqual(beforeAccept);
+    expect(submittedAt).toBeLessThanOrEqual(afterAccept);
     expect(
-      await store.recordPoll(
-        request.requestId,
-        { phase: 'running', state: 'running' },
-        'ontap',
-        pollSlot,
-        Date.now() + 60_000,
-      ),
+      await store.recordPoll(request.requestId, { phase: 'running', state: 'running' }, 'ontap', pollSlot, {
+        delayMs: 60_000,
+        deadlineAt: request.deadlineAt,
+      }),
     ).toEqual({
       status: 'tracking',
       polls: 1,
@@ -179,7 +178,7 @@ describe('RequestStore', () => {
 
     const [first, second, third] = requests as [RequestSpec, RequestSpec, RequestSpec];
     await store.beginSubmission(first.requestId, claim('a'));
-    await store.acceptJob(first, ontapJob, Date.now(), 'a', undefined, Date.now());
+    await store.acceptJob(first, ontapJob, 'a', undefined, { delayMs: 0, deadlineAt: first.deadlineAt });
     expect((await store.getBatch(batchId))?.byStatus).toEqual({ pending: 2, tracking: 1, completed: 0 });
 
     await store.complete(first, { job: ontapJob }, { outcome: 'succeeded' });
@@ -214,6 +213,43 @@ describe('RequestStore', () => {
     const batch = await store.getBatch(batchId);
     expect(batch).toMatchObject({ done: true, byStatus: { pending: 0, tracking: 0, completed: 3 } });
     expect(batch?.byOutcome).toMatchObject({ succeeded: 1, failed: 1, unknown: 1 });
+  });
+
+  it("writes when a request was accepted and finished on Redis's clock, whatever the caller's says", async () => {
+    // A caller whose clock is an hour ahead.
+    const skewed = new RequestStore({
+      redis,
+      keys,
+      retentionSeconds: 3600,
+      now: () => Date.now() + 3_600_000,
+    });
+    await redis.del(keys.events);
+    const request = spec({ batchId: randomUUID() });
+    await skewed.create([request], { batchId: request.batchId ?? '' });
+    await skewed.beginSubmission(request.requestId, claim('a'));
+    const before = await redisTimeMs(redis);
+    await skewed.acceptJob(request, ontapJob, 'a', undefined, { delayMs: 0, deadlineAt: request.deadlineAt });
+    await skewed.complete(request, {}, { outcome: 'succeeded' });
+    const after = await redisTimeMs(redis);
+
+    const view = await skewed.get(request.requestId);
+    for (const at of [view?.submittedAt ?? 0, view?.finishedAt ?? 0]) {
+      expect(at).toBeGreaterThanOrEqual(before);
+      expect(at).toBeLessThanOrEqual(after);
+    }
+    const iso = (at: number | undefined) => new Date(at ?? 0).toISOString();
+    const [accepted, completed, batchCompleted] = await events();
+    expect(accepted).toMatchObject({ type: 'request.accepted', occurredAt: iso(view?.submittedAt) });
+    expect(completed).toMatchObject({
+      type: 'request.completed',
+      occurredAt: iso(view?.finishedAt),
+      finishedAt: iso(view?.finishedAt),
+    });
+    expect(batchCompleted).toMatchObject({
+      type: 'batch.completed',
+      occurredAt: iso(view?.finishedAt),
+      finishedAt: iso(view?.finishedAt),
+    });
   });
 
   it('requeues a submission only by its holder', async () => {
@@ -261,30 +297,56 @@ describe('RequestStore', () => {
       state: {},
     });
     // The dead worker's late answer cannot take the request over.
-    expect(await store.acceptJob(request, ontapJob, Date.now(), 'dead', undefined, Date.now())).toBe(
-      'not-holder',
-    );
+    expect(
+      await store.acceptJob(request, ontapJob, 'dead', undefined, {
+        delayMs: 0,
+        deadlineAt: request.deadlineAt,
+      }),
+    ).toBe('not-holder');
   });
 
   it('counts consecutive poll errors and resets them on a successful poll', async () => {
     const request = spec();
     await store.create([request]);
-    expect(await store.recordPollError(request.requestId, pollSlot, Date.now() + 60_000)).toEqual({
+    expect(
+      await store.recordPollError(request.requestId, pollSlot, {
+        delayMs: 60_000,
+        deadlineAt: request.deadlineAt,
+      }),
+    ).toEqual({
       status: 'queued',
       pollErrors: 0,
     });
     await store.beginSubmission(request.requestId, claim('a'));
-    await store.acceptJob(request, ontapJob, Date.now(), 'a', undefined, Date.now());
-    expect(await store.recordPollError(request.requestId, pollSlot, Date.now() + 60_000)).toEqual({
+    await store.acceptJob(request, ontapJob, 'a', undefined, { delayMs: 0, deadlineAt: request.deadlineAt });
+    expect(
+      await store.recordPollError(request.requestId, pollSlot, {
+        delayMs: 60_000,
+        deadlineAt: request.deadlineAt,
+      }),
+    ).toEqual({
       status: 'tracking',
       pollErrors: 1,
     });
-    expect(await store.recordPollError(request.requestId, pollSlot, Date.now() + 60_000)).toEqual({
+    expect(
+      await store.recordPollError(request.requestId, pollSlot, {
+        delayMs: 60_000,
+        deadlineAt: request.deadlineAt,
+      }),
+    ).toEqual({
       status: 'tracking',
       pollErrors: 2,
     });
-    await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap', pollSlot, Date.now() + 60_000);
-    expect(await store.recordPollError(request.requestId, pollSlot, Date.now() + 60_000)).toEqual({
+    await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap', pollSlot, {
+      delayMs: 60_000,
+      deadlineAt: request.deadlineAt,
+    });
+    expect(
+      await store.recordPollError(request.requestId, pollSlot, {
+        delayMs: 60_000,
+        deadlineAt: request.deadlineAt,
+      }),
+    ).toEqual({
       status: 'tracking',
       pollErrors: 1,
     });
@@ -299,11 +361,17 @@ describe('RequestStore', () => {
         verdict: 'completed',
       },
     );
-    expect(await store.acceptJob(request, ontapJob, Date.now(), 'a', undefined, Date.now())).toBe(
-      'completed',
-    );
     expect(
-      await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap', pollSlot, Date.now() + 60_000),
+      await store.acceptJob(request, ontapJob, 'a', undefined, {
+        delayMs: 0,
+        deadlineAt: request.deadlineAt,
+      }),
+    ).toBe('completed');
+    expect(
+      await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap', pollSlot, {
+        delayMs: 60_000,
+        deadlineAt: request.deadlineAt,
+      }),
     ).toMatchObject({
       status: 'completed',
     });
@@ -323,21 +391,23 @@ describe('RequestStore', () => {
     await store.create([request]);
     expect(await store.getState(request.requestId)).toEqual({ status: 'queued' });
     await store.beginSubmission(request.requestId, claim('a'));
-    await store.acceptJob(request, ontapJob, 1_700_000_000_000, 'a', undefined, Date.now());
-    await store.recordPoll(
-      request.requestId,
-      { phase: 'running', state: 'running' },
-      'ontap',
-      pollSlot,
-      Date.now() + 60_000,
-    );
-    expect(await store.getState(request.requestId)).toEqual({
+    const beforeAccept = await redisTimeMs(redis);
+    await store.acceptJob(request, ontapJob, 'a', undefined, { delayMs: 0, deadlineAt: request.deadlineAt });
+    const afterAccept = await redisTimeMs(redis);
+    await store.recordPoll(request.requestId, { phase: 'running', state: 'running' }, 'ontap', pollSlot, {
+      delayMs: 60_000,
+      deadlineAt: request.deadlineAt,
+    });
+    const state = await store.getState(request.requestId);
+    expect(state).toEqual({
       status: 'tracking',
       job: ontapJob,
       dialect: 'ontap',
       jobState: { phase: 'running', state: 'running' },
-      submittedAt: 1_700_000_000_000,
+      submittedAt: expect.any(Number),
     });
+    expect(state?.submittedAt).toBeGreaterThanOrEqual(beforeAccept);
+    expect(state?.submittedAt).toBeLessThanOrEqual(afterAccept);
     expect(await store.getState(spec().requestId)).toBeUndefined();
   });
 

@@ -1,6 +1,7 @@
 import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { LuaScript } from '../src/lua-script.js';
 import { ScriptBatcher } from '../src/script-batcher.js';
 
@@ -13,8 +14,20 @@ beforeAll(async () => {
 });
 afterAll(() => testRedis.close());
 
-const increment = new LuaScript(`return {ARGV[1], redis.call('INCRBY', KEYS[1], ARGV[2])}`);
-const readField = new LuaScript(`return redis.call('HGET', KEYS[1], 'field')`);
+const increment = new LuaScript({
+  body: `local counterKey = KEYS[1]
+local label, by = ARGV[1], ARGV[2]
+return {label, redis.call('INCRBY', counterKey, by)}`,
+  keys: ['counter'],
+  args: ['label', 'by'],
+  reply: z.tuple([z.string(), z.number()]),
+});
+const readField = new LuaScript({
+  body: `return redis.call('HGET', KEYS[1], 'field')`,
+  keys: ['hash'],
+  args: [],
+  reply: z.string().nullable(),
+});
 
 /**
  * The real connection, counting the batches sent through it: each batch is one EVALSHA (a script Redis has
@@ -38,7 +51,9 @@ describe('ScriptBatcher', () => {
     const batcher = new ScriptBatcher(counted, [increment, readField]);
     const key = `${testRedis.prefix}:together`;
     const results = await Promise.all(
-      Array.from({ length: 30 }, (_, index) => batcher.run(increment, [key], [`call-${index}`, 1])),
+      Array.from({ length: 30 }, (_, index) =>
+        batcher.run(increment, { keys: { counter: key }, args: { label: `call-${index}`, by: 1 } }),
+      ),
     );
     expect(results).toEqual(Array.from({ length: 30 }, (_, index) => [`call-${index}`, index + 1]));
     expect(batches()).toBe(1);
@@ -48,11 +63,11 @@ describe('ScriptBatcher', () => {
     const { redis: counted, batches } = counting(redis);
     const batcher = new ScriptBatcher(counted, [increment, readField]);
     const key = `${testRedis.prefix}:behind`;
-    const first = batcher.run(increment, [key], ['first', 1]);
+    const first = batcher.run(increment, { keys: { counter: key }, args: { label: 'first', by: 1 } });
     // Let the first batch leave before the others are made.
     await new Promise((resolve) => setImmediate(resolve));
     const behind = Array.from({ length: 10 }, (_, index) =>
-      batcher.run(increment, [key], [`behind-${index}`, 1]),
+      batcher.run(increment, { keys: { counter: key }, args: { label: `behind-${index}`, by: 1 } }),
     );
     expect(await first).toEqual(['first', 1]);
     expect(await Promise.all(behind)).toEqual(
@@ -67,9 +82,9 @@ describe('ScriptBatcher', () => {
     const notAHash = `${testRedis.prefix}:errors:string`;
     await redis.set(notAHash, 'text');
     const [before, failed, after] = await Promise.allSettled([
-      batcher.run(increment, [counter], ['before', 1]),
-      batcher.run(readField, [notAHash], []),
-      batcher.run(increment, [counter], ['after', 1]),
+      batcher.run(increment, { keys: { counter: counter }, args: { label: 'before', by: 1 } }),
+      batcher.run(readField, { keys: { hash: notAHash }, args: {} }),
+      batcher.run(increment, { keys: { counter: counter }, args: { label: 'after', by: 1 } }),
     ]);
     expect(before).toEqual({ status: 'fulfilled', value: ['before', 1] });
     expect(failed?.status).toBe('rejected');
@@ -82,7 +97,7 @@ describe('ScriptBatcher', () => {
     unreachable.disconnect();
     const batcher = new ScriptBatcher(unreachable, [increment, readField]);
     const calls = Array.from({ length: 5 }, () =>
-      batcher.run(increment, [`${testRedis.prefix}:never`], ['x', 1]),
+      batcher.run(increment, { keys: { counter: `${testRedis.prefix}:never` }, args: { label: 'x', by: 1 } }),
     );
     const settled = await Promise.allSettled(calls);
     expect(settled.map((result) => result.status)).toEqual(Array(5).fill('rejected'));
@@ -91,6 +106,6 @@ describe('ScriptBatcher', () => {
 
   it('refuses a script it was not given', async () => {
     const batcher = new ScriptBatcher(redis, [increment]);
-    await expect(batcher.run(readField, ['k'], [])).rejects.toThrow(/not registered/);
+    await expect(batcher.run(readField, { keys: { hash: 'k' }, args: {} })).rejects.toThrow(/not registered/);
   });
 });

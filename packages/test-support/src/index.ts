@@ -28,6 +28,7 @@ export { type LogLine, type LogSink, logSink } from './log-sink.js';
 export { type MetricSample, metricValue, parseMetricSamples } from './metric-samples.js';
 export { RedisCluster, type RedisClusterOptions } from './redis-cluster.js';
 export { freePort, RedisServer, type RedisServerOptions } from './redis-server.js';
+export { redisTimeMs } from './redis-time.js';
 export {
   type CommandResult,
   type ProcessExit,

@@ -1,22 +1,14 @@
-import { LuaScript, type RedisConnection, type RedisKeys, redisNowLua } from '@aiqum-jobs/core';
+import { LuaScript, luaLibraries, type RedisConnection, type RedisKeys, readLuaFile } from '@aiqum-jobs/core';
+import { z } from 'zod';
 
-/** Longest wait before a delivery that found its origin busy looks again, in milliseconds. */
-const maxWaitMs = 250;
-
-/**
- * KEYS[1] the origin's leases; ARGV lease id, lease ms, most in flight. Returns 0 when the lease is taken,
- * else the milliseconds until the oldest lease expires (at most `maxWaitMs`: leases are usually given back
- * long before they expire).
- */
-const takeScript = new LuaScript(`${redisNowLua}
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
-  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return math.max(1, math.min(tonumber(first[2]) - now, ${maxWaitMs}))
-end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0`);
+/** The same limiter functions as the per-target limits of AIQUM calls, with no rate: only leases. */
+const takeScript = new LuaScript({
+  body: readLuaFile(new URL('./lua/take-origin-slot.lua', import.meta.url)),
+  libraries: [luaLibraries.redisTime, luaLibraries.limiter],
+  keys: ['inFlight'],
+  args: ['leaseId', 'leaseMs', 'maxInFlight'],
+  reply: z.number(),
+});
 
 export interface OriginLimiterOptions {
   redis: RedisConnection;
@@ -41,8 +33,10 @@ export class OriginLimiter {
   /** Takes a slot for `leaseId`: 0 when taken, else how many milliseconds to wait before trying again. */
   async take(origin: string, leaseId: string): Promise<number> {
     const { redis, keys, leaseMs, maxPerOrigin } = this.#options;
-    const key = keys.webhookOriginInFlight(origin);
-    return Number(await takeScript.run(redis, [key], [leaseId, leaseMs, maxPerOrigin]));
+    return takeScript.run(redis, {
+      keys: { inFlight: keys.webhookOriginInFlight(origin) },
+      args: { leaseId, leaseMs, maxInFlight: maxPerOrigin },
+    });
   }
 
   async release(origin: string, leaseId: string): Promise<void> {

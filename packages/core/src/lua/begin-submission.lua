@@ -1,0 +1,54 @@
+-- Begins a request's submission, in one command: reads its state, takes a call slot on its target, and for a
+-- submission claims it with a token held until a lease expires (Redis's clock). Verdicts:
+-- - missing / completed: nothing to do;
+-- - busy (ms left): another worker holds a live claim on the submission;
+-- - interrupted: a claim whose worker died mid-call, on a request that may not be resubmitted;
+-- - limited (ms to wait): the target's limits refuse a call now;
+-- - claimed: submit now (the same token again, as after a resent command, is the same claim; an expired
+--   claim is taken anew when the request allows resubmission);
+-- - tracking: the request's Job is tracked by the pollers; the queue job has nothing left to do.
+-- A slot is taken only with claimed, under `leaseId`.
+-- Returns JSON {verdict, submitAttempts, ms, now (Redis's clock, ms), state: {job, dialect, jobState,
+-- submittedAt} (those set)}.
+local requestKey = KEYS[1]
+local inFlightKey = KEYS[2] -- the target's call leases
+local recentKey = KEYS[3] -- the target's recent calls
+local token = ARGV[1]
+local claimLeaseMs = tonumber(ARGV[2])
+local allowResubmit = ARGV[3] == '1'
+local submitLeaseMs = tonumber(ARGV[4])
+local maxConcurrent = tonumber(ARGV[5])
+local callsPerWindow = tonumber(ARGV[6])
+local windowMs = tonumber(ARGV[7])
+local leaseId = ARGV[8]
+
+local now = redis_now_ms()
+
+local function reply(verdict, attempts, ms, state)
+  return cjson.encode({verdict = verdict, submitAttempts = attempts, ms = ms, now = now, state = state or {}})
+end
+
+local record = hash_fields(requestKey,
+  {'status', 'submitAttempts', 'submitter', 'submitUntil', 'job', 'dialect', 'jobState', 'submittedAt'})
+local status = record.status
+if not status then return reply('missing', 0, 0) end
+if status == 'completed' or status == 'tracking' then return reply(status, 0, 0) end
+local attempts = tonumber(record.submitAttempts or '0')
+local state = {job = record.job, dialect = record.dialect, jobState = record.jobState, submittedAt = record.submittedAt}
+if status == 'submitting' and record.submitter == token then
+  -- The same command again (resent after a reconnect): its first run claimed and took the slot.
+  limiter_take(inFlightKey, recentKey, {leaseId}, submitLeaseMs, windowMs, now)
+  return reply('claimed', attempts, 0, state)
+end
+if status == 'submitting' then
+  local leftMs = tonumber(record.submitUntil or '0') - now
+  if leftMs > 0 then return reply('busy', attempts, leftMs) end
+  if not allowResubmit then return reply('interrupted', attempts, 0, state) end
+end
+local free, waitMs = limiter_free(inFlightKey, recentKey, maxConcurrent, callsPerWindow, windowMs, now)
+if free == 0 then return reply('limited', attempts, waitMs) end
+attempts = attempts + 1
+redis.call('HSET', requestKey, 'status', 'submitting', 'submitter', token, 'submitUntil', now + claimLeaseMs,
+  'submitAttempts', attempts)
+limiter_take(inFlightKey, recentKey, {leaseId}, submitLeaseMs, windowMs, now)
+return reply('claimed', attempts, 0, state)
