@@ -1,5 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { eventTypes, LuaScript, type RedisConnection, type RedisKeys, Secret } from '@aiqum-jobs/core';
+import {
+  eventTypes,
+  LuaScript,
+  type RedisConnection,
+  type RedisKeys,
+  readLuaFile,
+  Secret,
+} from '@aiqum-jobs/core';
+import { z } from 'zod';
 import { type Subscription, type SubscriptionInput, storedSubscriptionSchema } from './subscription.js';
 import type { WebhookUrlPolicy } from './url-policy.js';
 
@@ -30,12 +38,12 @@ export class SubscriptionLimitError extends Error {
 }
 
 /** Stores a subscription unless the hash holds the most allowed already: the count and the write are one step. */
-const createScript = new LuaScript(`
-if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('INCR', KEYS[2])
-return 1
-`);
+const createScript = new LuaScript({
+  body: readLuaFile(new URL('./lua/create-subscription.lua', import.meta.url)),
+  keys: ['subscriptions', 'version'],
+  args: ['id', 'record', 'maxSubscriptions'],
+  reply: z.union([z.literal(0), z.literal(1)]),
+});
 
 /**
  * Webhook subscriptions: those of the configuration file, and those made through the API, kept in one
@@ -76,11 +84,13 @@ export class SubscriptionStore {
       secret: input.secret ?? randomBytes(32).toString('base64url'),
       createdAt: new Date(this.#now()).toISOString(),
     });
-    const stored = await createScript.run(
-      this.#redis,
-      [this.#keys.webhookSubscriptions, this.#keys.webhookSubscriptionsVersion],
-      [record.id, JSON.stringify(record), this.#maxSubscriptions],
-    );
+    const stored = await createScript.run(this.#redis, {
+      keys: {
+        subscriptions: this.#keys.webhookSubscriptions,
+        version: this.#keys.webhookSubscriptionsVersion,
+      },
+      args: { id: record.id, record: JSON.stringify(record), maxSubscriptions: this.#maxSubscriptions },
+    });
     if (stored !== 1) throw new SubscriptionLimitError(this.#maxSubscriptions);
     return subscriptionOfRecord(record);
   }
