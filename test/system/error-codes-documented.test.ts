@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { requestErrorCodes } from '@aiqum-jobs/core';
+import { requestErrorCodes } from '@aiqum-jobs/contracts';
 import { describe, expect, it } from 'vitest';
 
 const apiDoc = readFileSync(fileURLToPath(new URL('../../docs/API.md', import.meta.url)), 'utf8');

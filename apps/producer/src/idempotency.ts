@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Logger, RedisConnection, RedisKeys } from '@aiqum-jobs/core';
+import type { Logger, RedisConnection, RedisKeys } from '@aiqum-jobs/contracts';
 import { z } from 'zod';
 import { ProducerError, producerErrorCodes } from './producer-error.js';
 

@@ -1,15 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import {
-  createLogger,
-  createMetricsRegistry,
-  createRedisKeys,
-  createRequestQueue,
-  type RedisConnection,
-  type RedisKeys,
-  RequestStore,
-  Secret,
-} from '@aiqum-jobs/core';
+import { createLogger, createRedisKeys, type RedisConnection, type RedisKeys } from '@aiqum-jobs/contracts';
+import { createMetricsRegistry, createRequestQueue, RequestStore, Secret } from '@aiqum-jobs/core';
 import {
   type LogSink,
   logSink,

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisConnection } from '@aiqum-jobs/contracts';
 
-export type RedisConnection = Redis | Cluster;
 export type ScriptArgument = string | number;
 
 /**

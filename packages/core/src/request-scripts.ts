@@ -1,6 +1,6 @@
+import { requestOutcomes } from '@aiqum-jobs/contracts';
 import { scheduleDueLua } from './due-notice.js';
 import { LuaScript } from './lua-script.js';
-import { requestOutcomes } from './outcome.js';
 import { limiterCheckLua, limiterReleaseLua, limiterTakeLua, redisNowLua } from './target-limiter.js';
 
 /**

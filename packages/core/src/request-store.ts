@@ -1,17 +1,31 @@
-import { type JobRef, jobRefSchema } from '@aiqum-jobs/aiqum-client';
-import { z } from 'zod';
-import { eventIds, type RequestAcceptedEvent, type RequestCompletedEvent } from './events.js';
-import { isoTime } from './iso-time.js';
-import type { RedisConnection } from './lua-script.js';
-import { type ResolvedReference, resolvedReferenceSchema } from './name-references.js';
 import {
+  eventIds,
+  isoTime,
+  type JobRef,
+  type JobResult,
+  type JobState,
+  jobDialectSchema,
+  jobRefSchema,
+  jobResultSchema,
+  jobStateSchema,
+  type RedisConnection,
+  type RedisKeys,
+  type RequestAcceptedEvent,
+  type RequestCompletedEvent,
+  type RequestError,
   type RequestOutcome,
+  type RequestSpec,
+  type ResolvedReference,
+  requestErrorSchema,
   requestOutcomeSchema,
   requestOutcomes,
+  requestSpecSchema,
   requestStatusSchema,
-} from './outcome.js';
-import type { RedisKeys } from './redis-keys.js';
-import { type RequestError, requestErrorSchema } from './request-error.js';
+  resolvedReferenceSchema,
+  type StoredBatch,
+  type StoredRequest,
+} from '@aiqum-jobs/contracts';
+import { z } from 'zod';
 import {
   acceptJobScript,
   beginSubmissionScript,
@@ -23,33 +37,8 @@ import {
   recordPollScript,
   requeueSubmissionScript,
 } from './request-scripts.js';
-import {
-  type JobResult,
-  type JobState,
-  jobDialectSchema,
-  jobResultSchema,
-  jobStateSchema,
-  type RequestSpec,
-  requestSpecSchema,
-  type StoredRequest,
-} from './request-spec.js';
 import { ScriptBatcher } from './script-batcher.js';
 import { limiterWindow, type TargetLimits } from './target-limiter.js';
-
-/** A batch as the store keeps it. Timestamps are epoch milliseconds. */
-export interface StoredBatch {
-  batchId: string;
-  total: number;
-  /** Requests by where they are: not yet accepted by AIQUM, tracked, finished. */
-  byStatus: { pending: number; tracking: number; completed: number };
-  byOutcome: Record<RequestOutcome, number>;
-  done: boolean;
-  createdAt: number;
-  finishedAt?: number;
-  metadata?: Record<string, string | number | boolean | null>;
-  /** Name of the API token that submitted it. */
-  submittedBy?: string;
-}
 
 /** How a request ended, as the code that ends it knows it. */
 export interface Completion {

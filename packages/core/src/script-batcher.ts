@@ -1,5 +1,6 @@
+import type { RedisConnection } from '@aiqum-jobs/contracts';
 import { z } from 'zod';
-import { LuaScript, type RedisConnection, type ScriptArgument } from './lua-script.js';
+import { LuaScript, type ScriptArgument } from './lua-script.js';
 
 /** Most script calls sent together: bounds how long one batch keeps Redis busy. */
 const defaultMaxCalls = 100;

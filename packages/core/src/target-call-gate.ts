@@ -1,6 +1,6 @@
+import type { RedisConnection, RedisKeys } from '@aiqum-jobs/contracts';
 import { z } from 'zod';
-import { LuaScript, type RedisConnection } from './lua-script.js';
-import type { RedisKeys } from './redis-keys.js';
+import { LuaScript } from './lua-script.js';
 import {
   limiterCheckLua,
   limiterReleaseLua,

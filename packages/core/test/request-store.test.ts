@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { lunRequest, readEvents, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AiqumJobsEvent,
   createRedisKeys,
@@ -9,9 +6,11 @@ import {
   eventStreamField,
   type RedisKeys,
   type RequestSpec,
-  RequestStore,
-  type SubmissionRequest,
-} from '../src/index.js';
+} from '@aiqum-jobs/contracts';
+import { lunRequest, readEvents, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RequestStore, type SubmissionRequest } from '../src/index.js';
 
 let testRedis: TestRedis;
 let redis: Redis;

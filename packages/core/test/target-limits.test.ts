@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { createRedisKeys, type RedisKeys, type RequestSpec } from '@aiqum-jobs/contracts';
 import { lunRequest, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createRedisKeys,
-  type RedisKeys,
-  type RequestSpec,
   RequestStore,
   type SubmissionRequest,
   type SubmissionStart,

@@ -1,4 +1,5 @@
-import { LuaScript, type RedisConnection, type RedisKeys, redisNowLua } from '@aiqum-jobs/core';
+import type { RedisConnection, RedisKeys } from '@aiqum-jobs/contracts';
+import { LuaScript, redisNowLua } from '@aiqum-jobs/core';
 
 /** Longest wait before a delivery that found its origin busy looks again, in milliseconds. */
 const maxWaitMs = 250;

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { eventTypes, type RedisConnection, type RedisKeys, Secret } from '@aiqum-jobs/core';
+import { eventTypes, type RedisConnection, type RedisKeys } from '@aiqum-jobs/contracts';
+import { Secret } from '@aiqum-jobs/core';
 import { type Subscription, type SubscriptionInput, storedSubscriptionSchema } from './subscription.js';
 import type { WebhookUrlPolicy } from './url-policy.js';
 

@@ -1,5 +1,4 @@
-import { duplicateRedis } from './connect-redis.js';
-import type { RedisConnection } from './lua-script.js';
+import { duplicateRedis, type RedisConnection } from './redis-connection.js';
 
 /**
  * A connection like `redis` for blocking reads (`XREAD BLOCK`, `XREADGROUP BLOCK`), which hold a connection

@@ -1,0 +1,110 @@
+export { apiPathProblem } from './api-path.js';
+export { blockingReadConnection } from './blocking-connection.js';
+export { ConfigError } from './config-error.js';
+export {
+  type AiqumJobsEvent,
+  type BatchCompletedEvent,
+  batchCompletedEventSchema,
+  type EventType,
+  eventIds,
+  eventSchema,
+  eventStreamField,
+  eventTypeSchema,
+  eventTypes,
+  parseEventEntry,
+  type RequestAcceptedEvent,
+  type RequestCompletedEvent,
+  requestAcceptedEventSchema,
+  requestCompletedEventSchema,
+} from './events.js';
+export { isoTime, isoTimeSchema } from './iso-time.js';
+export { type JobRef, jobRefSchema } from './job-ref.js';
+export { jsonValueSchema } from './json-value.js';
+export {
+  type CreateLoggerOptions,
+  createLogger,
+  type Logger,
+  type LogLevel,
+  logLevelSchema,
+  redactedLogPaths,
+} from './logger.js';
+export {
+  applyResolvedReferences,
+  type FoundReference,
+  findNameReferences,
+  type NameReference,
+  nameReferenceSchema,
+  type ObjectKindName,
+  objectKinds,
+  pathKeyPlaceholder,
+  type ResolvedReference,
+  resolvedReferenceSchema,
+} from './name-references.js';
+export {
+  outcomeCountsSchema,
+  outcomeOfJobOutcome,
+  type RequestOutcome,
+  type RequestStatus,
+  requestOutcomeSchema,
+  requestOutcomes,
+  requestStatuses,
+  requestStatusSchema,
+} from './outcome.js';
+export { type PollPolicy, pollPolicySchema } from './poll-policy.js';
+export {
+  type ConnectRedisOptions,
+  duplicateRedis,
+  isRedisCluster,
+  type RedisConnection,
+} from './redis-connection.js';
+export { createRedisKeys, type RedisKeys } from './redis-keys.js';
+export { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
+export {
+  type NameCandidate,
+  type RequestEnding,
+  type RequestError,
+  requestEndings,
+  requestErrorCodes,
+  requestErrorSchema,
+} from './request-error.js';
+export {
+  type BatchInput,
+  batchInputSchema,
+  maxBatchSize,
+  maxDeadlineSeconds,
+  maxInputDepth,
+  maxMetadataBytes,
+  maxRequestBodyBytes,
+  nestsWithin,
+  type ParsedBatchInput,
+  type ParsedRequestInput,
+  type PollOverrides,
+  type RequestInput,
+  type RequestMethod,
+  requestInputSchema,
+  requestMethodSchema,
+  requestMethods,
+} from './request-input.js';
+export {
+  type JobResult,
+  type JobState,
+  jobDialectSchema,
+  jobResultSchema,
+  jobStateSchema,
+  type RequestSpec,
+  requestSpecSchema,
+  type StoredBatch,
+  type StoredRequest,
+  storedRequestSchema,
+} from './request-spec.js';
+export { compareStreamIds, nextStreamId, streamIdSchema, streamIdTime } from './stream-id.js';
+export { targetNameSchema } from './target-name.js';
+export { looksLikeAiqumJobsApi, looksLikeAiqumServerApi } from './url-mixups.js';
+export {
+  type BatchView,
+  batchView,
+  batchViewSchema,
+  type RequestView,
+  requestView,
+  requestViewSchema,
+} from './views.js';
