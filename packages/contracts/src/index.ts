@@ -17,7 +17,7 @@ export {
   requestAcceptedEventSchema,
   requestCompletedEventSchema,
 } from './events.js';
-export { isoTime, isoTimeSchema } from './iso-time.js';
+export { isoTime } from './iso-time.js';
 export { type JobRef, jobRefSchema } from './job-ref.js';
 export { jsonValueSchema } from './json-value.js';
 export {
@@ -26,28 +26,20 @@ export {
   type Logger,
   type LogLevel,
   logLevelSchema,
-  redactedLogPaths,
 } from './logger.js';
 export {
   applyResolvedReferences,
   type FoundReference,
   findNameReferences,
-  type NameReference,
-  nameReferenceSchema,
-  type ObjectKindName,
   objectKinds,
-  pathKeyPlaceholder,
   type ResolvedReference,
   resolvedReferenceSchema,
 } from './name-references.js';
 export {
-  outcomeCountsSchema,
   outcomeOfJobOutcome,
   type RequestOutcome,
-  type RequestStatus,
   requestOutcomeSchema,
   requestOutcomes,
-  requestStatuses,
   requestStatusSchema,
 } from './outcome.js';
 export { type PollPolicy, pollPolicySchema } from './poll-policy.js';
@@ -60,7 +52,6 @@ export {
 export { createRedisKeys, type RedisKeys } from './redis-keys.js';
 export { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
 export {
-  type NameCandidate,
   type RequestEnding,
   type RequestError,
   requestEndings,
@@ -71,19 +62,11 @@ export {
   type BatchInput,
   batchInputSchema,
   maxBatchSize,
-  maxDeadlineSeconds,
   maxInputDepth,
-  maxMetadataBytes,
-  maxRequestBodyBytes,
   nestsWithin,
-  type ParsedBatchInput,
   type ParsedRequestInput,
-  type PollOverrides,
   type RequestInput,
-  type RequestMethod,
   requestInputSchema,
-  requestMethodSchema,
-  requestMethods,
 } from './request-input.js';
 export {
   type JobResult,
@@ -95,7 +78,6 @@ export {
   requestSpecSchema,
   type StoredBatch,
   type StoredRequest,
-  storedRequestSchema,
 } from './request-spec.js';
 export { compareStreamIds, nextStreamId, streamIdSchema, streamIdTime } from './stream-id.js';
 export { targetNameSchema } from './target-name.js';

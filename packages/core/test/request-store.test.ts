@@ -10,7 +10,8 @@ import {
 import { lunRequest, readEvents, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RequestStore, type SubmissionRequest } from '../src/index.js';
+import { RequestStore } from '../src/index.js';
+import type { SubmissionRequest } from '../src/request-store.js';
 
 let testRedis: TestRedis;
 let redis: Redis;
