@@ -7,6 +7,7 @@ WORKDIR /app
 ENV TURBO_TELEMETRY_DISABLED=1
 # Manifests first, so the dependency layer is rebuilt only when they change.
 COPY package.json package-lock.json turbo.json tsconfig.base.json vitest.shared.ts ./
+COPY packages/contracts/package.json packages/contracts/
 COPY packages/core/package.json packages/core/
 COPY packages/aiqum-client/package.json packages/aiqum-client/
 COPY packages/aiqum-simulator/package.json packages/aiqum-simulator/

@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRedisKeys, type PollPolicy, type RedisConnection, type RequestInput } from '@aiqum-jobs/core';
+import {
+  createRedisKeys,
+  type PollPolicy,
+  type RedisConnection,
+  type RequestInput,
+} from '@aiqum-jobs/contracts';
 import { createProducer, createProducerRedis, type Producer } from '@aiqum-jobs/producer';
 import { freePort, TestProcess } from '@aiqum-jobs/test-support';
 import { bins } from './repo-paths.js';

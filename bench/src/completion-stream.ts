@@ -1,4 +1,4 @@
-import { eventStreamField } from '@aiqum-jobs/core';
+import { eventStreamField } from '@aiqum-jobs/contracts';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 

@@ -1,4 +1,5 @@
-import { type RedisConnection, readStreamGroups } from '@aiqum-jobs/core';
+import type { RedisConnection } from '@aiqum-jobs/contracts';
+import { readStreamGroups } from '@aiqum-jobs/core';
 import { fanOutGroup } from '@aiqum-jobs/webhooks';
 
 /**

@@ -1,4 +1,4 @@
-import type { RequestInput } from '@aiqum-jobs/core';
+import type { RequestInput } from '@aiqum-jobs/contracts';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
 import { cpuByRole, cpuSpent } from './process-cpu.js';

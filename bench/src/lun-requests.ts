@@ -1,4 +1,4 @@
-import type { RequestInput } from '@aiqum-jobs/core';
+import type { RequestInput } from '@aiqum-jobs/contracts';
 import { type AiqumWrite, lunRequest } from '@aiqum-jobs/test-support';
 
 /** `count` LUN creations with unique names (the headline AIQUM call), all on target `lab`. */

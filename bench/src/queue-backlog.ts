@@ -1,4 +1,4 @@
-import { createRedisKeys } from '@aiqum-jobs/core';
+import { createRedisKeys } from '@aiqum-jobs/contracts';
 import type { Redis } from 'ioredis';
 
 /**

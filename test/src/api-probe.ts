@@ -1,4 +1,4 @@
-import type { AiqumJobsEvent, RequestInput } from '@aiqum-jobs/core';
+import type { AiqumJobsEvent, RequestInput } from '@aiqum-jobs/contracts';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 

@@ -1,6 +1,6 @@
 import { Agent, request as httpsRequest } from 'node:https';
 import type { Simulator } from '@aiqum-jobs/aiqum-simulator';
-import { outcomeOfJobOutcome, type RequestCompletedEvent, requestErrorCodes } from '@aiqum-jobs/core';
+import { outcomeOfJobOutcome, type RequestCompletedEvent, requestErrorCodes } from '@aiqum-jobs/contracts';
 import { z } from 'zod';
 
 const jobTruthSchema = z.object({

@@ -4,15 +4,14 @@ import { join } from 'node:path';
 import { type Simulator, type SimulatorOptions, startSimulator } from '@aiqum-jobs/aiqum-simulator';
 import {
   type AiqumJobsEvent,
-  connectRedis,
   createRedisKeys,
   type EventType,
   eventSchema,
   eventStreamField,
   type RedisConnection,
-  type RedisEndpoint,
   type RequestInput,
-} from '@aiqum-jobs/core';
+} from '@aiqum-jobs/contracts';
+import { connectRedis, type RedisEndpoint } from '@aiqum-jobs/core';
 import { createProducer, createProducerRedis, type Producer } from '@aiqum-jobs/producer';
 import {
   type EventFilter,

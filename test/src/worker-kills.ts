@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { connectRedis, createRequestQueue, type RedisConnection } from '@aiqum-jobs/core';
+import type { RedisConnection } from '@aiqum-jobs/contracts';
+import { connectRedis, createRequestQueue } from '@aiqum-jobs/core';
 import { waitUntil } from '@aiqum-jobs/test-support';
 import type { Queue } from 'bullmq';
 import type { PipelineUnderTest } from './pipeline-under-test.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Simulator, startSimulator } from '@aiqum-jobs/aiqum-simulator';
-import { createRedisKeys, eventSchema, eventStreamField } from '@aiqum-jobs/core';
+import { createRedisKeys, eventSchema, eventStreamField } from '@aiqum-jobs/contracts';
 import {
   igroupRequest,
   lunRequest,

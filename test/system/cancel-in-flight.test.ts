@@ -1,4 +1,5 @@
-import { connectRedis, createRedisKeys, type RequestView } from '@aiqum-jobs/core';
+import { createRedisKeys, type RequestView } from '@aiqum-jobs/contracts';
+import { connectRedis } from '@aiqum-jobs/core';
 import { lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PipelineUnderTest, type ServiceProcess } from '../src/index.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { requestViewSchema } from '@aiqum-jobs/core';
+import { requestViewSchema } from '@aiqum-jobs/contracts';
 import { lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -122,6 +122,7 @@ describe('deployment files', () => {
       'apps/worker',
       'packages/aiqum-client',
       'packages/aiqum-simulator',
+      'packages/contracts',
       'packages/core',
       'packages/subscriber',
       'packages/webhooks',

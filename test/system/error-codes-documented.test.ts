@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { requestErrorCodes } from '@aiqum-jobs/core';
+import { requestErrorCodes } from '@aiqum-jobs/contracts';
 import { producerErrorCodes } from '@aiqum-jobs/producer';
 import { describe, expect, it } from 'vitest';
 

@@ -1,4 +1,4 @@
-import type { RequestView } from '@aiqum-jobs/core';
+import type { RequestView } from '@aiqum-jobs/contracts';
 import { freePort, lunRequest, TestProcess, waitUntil } from '@aiqum-jobs/test-support';
 import { shutdownLogMessages } from '@aiqum-jobs/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

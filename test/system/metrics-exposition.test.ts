@@ -1,4 +1,4 @@
-import { createRedisKeys } from '@aiqum-jobs/core';
+import { createRedisKeys } from '@aiqum-jobs/contracts';
 import { lunRequest, metricValue, parseMetricSamples, runCommand } from '@aiqum-jobs/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

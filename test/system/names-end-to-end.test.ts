@@ -1,5 +1,5 @@
 import { seedInventoryKeys } from '@aiqum-jobs/aiqum-simulator';
-import type { RequestInput } from '@aiqum-jobs/core';
+import type { RequestInput } from '@aiqum-jobs/contracts';
 import { type Json, lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { judge, SimulatorReader } from '../src/ground-truth.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AiqumJobsEvent } from '@aiqum-jobs/core';
+import type { AiqumJobsEvent } from '@aiqum-jobs/contracts';
 import { ProducerApiClient } from '@aiqum-jobs/producer';
 import { igroupRequest, lunRequest, runCommand } from '@aiqum-jobs/test-support';
 import { Redis } from 'ioredis';

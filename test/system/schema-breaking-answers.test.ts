@@ -1,4 +1,4 @@
-import type { RequestInput } from '@aiqum-jobs/core';
+import type { RequestInput } from '@aiqum-jobs/contracts';
 import { lunRequest } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guaranteesKept, PipelineUnderTest } from '../src/index.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Simulator, startSimulator } from '@aiqum-jobs/aiqum-simulator';
-import { createRedisKeys, type RequestView } from '@aiqum-jobs/core';
+import { createRedisKeys, type RequestView } from '@aiqum-jobs/contracts';
 import {
   freePort,
   type HttpReceiver,

@@ -27,9 +27,9 @@ afterEach(() => {
 });
 
 describe('npm test prerequisites', () => {
-  it('passes at once when redis-server, promtool and chromium are there', () => {
+  it('passes at once when redis-server, promtool, chromium and luacheck are there', () => {
     const run = spawnSync(bash, [script], {
-      env: { PATH: pathWith(['redis-server', 'promtool', 'chromium']) },
+      env: { PATH: pathWith(['redis-server', 'promtool', 'chromium', 'luacheck']) },
     });
     expect(run.status, run.stderr.toString()).toBe(0);
   });
@@ -40,7 +40,7 @@ describe('npm test prerequisites', () => {
     expect(run.status).toBe(1);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(run.stderr.toString()).toContain(
-      'sudo apt-get update && sudo apt-get install -y --no-install-recommends prometheus chromium',
+      'sudo apt-get update && sudo apt-get install -y --no-install-recommends prometheus chromium lua-check',
     );
   });
 });

@@ -1,5 +1,5 @@
 import type { ScenarioInput } from '@aiqum-jobs/aiqum-simulator';
-import type { RequestInput } from '@aiqum-jobs/core';
+import type { RequestInput } from '@aiqum-jobs/contracts';
 
 const gib = 1024 ** 3;
 

@@ -6,13 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AiqumClient } from '@aiqum-jobs/aiqum-client';
 import { startSimulator } from '@aiqum-jobs/aiqum-simulator';
-import {
-  connectRedis,
-  createLogger,
-  createRedisKeys,
-  eventSchema,
-  type RedisEndpoint,
-} from '@aiqum-jobs/core';
+import { createLogger, createRedisKeys, eventSchema } from '@aiqum-jobs/contracts';
+import { connectRedis, type RedisEndpoint } from '@aiqum-jobs/core';
 import { loadProducerConfig, startProducerService } from '@aiqum-jobs/producer';
 import { deleteKeysWithPrefix } from '@aiqum-jobs/test-support';
 import { loadWorkerConfig, startAiqumWorker } from '@aiqum-jobs/worker';

@@ -2,11 +2,11 @@ import { hostname } from 'node:os';
 import {
   ConfigError,
   defaultRedisPrefix,
-  type Environment,
   type LogLevel,
   logLevelSchema,
   redisPrefixSchema,
-} from '@aiqum-jobs/core';
+} from '@aiqum-jobs/contracts';
+import type { Environment } from '@aiqum-jobs/core';
 import { z } from 'zod';
 
 const exampleEnvSchema = z.object({

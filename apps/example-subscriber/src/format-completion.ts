@@ -1,4 +1,4 @@
-import type { BatchCompletedEvent, RequestCompletedEvent } from '@aiqum-jobs/core';
+import type { BatchCompletedEvent, RequestCompletedEvent } from '@aiqum-jobs/contracts';
 
 /** One line per completion: time, type, id, outcome (or counts), then what a reader needs to act on it. */
 export function formatCompletion(event: RequestCompletedEvent | BatchCompletedEvent): string {

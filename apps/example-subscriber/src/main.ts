@@ -1,4 +1,4 @@
-import { ConfigError, createLogger } from '@aiqum-jobs/core';
+import { ConfigError, createLogger } from '@aiqum-jobs/contracts';
 import { subscribe } from '@aiqum-jobs/subscriber';
 import { Redis } from 'ioredis';
 import { type ExampleConfig, loadExampleConfig } from './example-config.js';

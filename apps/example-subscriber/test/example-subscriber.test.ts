@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createRedisKeys, type RequestSpec, RequestStore } from '@aiqum-jobs/core';
+import { createRedisKeys, type RequestSpec } from '@aiqum-jobs/contracts';
+import { RequestStore } from '@aiqum-jobs/core';
 import { lunRequest, TestProcess, type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

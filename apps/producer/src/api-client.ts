@@ -5,7 +5,7 @@ import {
   eventSchema,
   type RequestView,
   requestViewSchema,
-} from '@aiqum-jobs/core';
+} from '@aiqum-jobs/contracts';
 import type { z } from 'zod';
 import {
   batchRequestsPageSchema,

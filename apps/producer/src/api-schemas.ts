@@ -5,7 +5,7 @@ import {
   eventTypes,
   requestViewSchema,
   streamIdSchema,
-} from '@aiqum-jobs/core';
+} from '@aiqum-jobs/contracts';
 import { deadLetterSchema, subscriptionViewSchema } from '@aiqum-jobs/webhooks';
 import { z } from 'zod';
 

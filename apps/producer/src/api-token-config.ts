@@ -1,12 +1,5 @@
-import {
-  ConfigError,
-  type Environment,
-  type ReadFile,
-  readConfigFile,
-  resolveSecret,
-  Secret,
-  targetNameSchema,
-} from '@aiqum-jobs/core';
+import { ConfigError, targetNameSchema } from '@aiqum-jobs/contracts';
+import { type Environment, type ReadFile, readConfigFile, resolveSecret, Secret } from '@aiqum-jobs/core';
 import { z } from 'zod';
 import { type ApiScope, apiScopeSchema } from './api-scopes.js';
 

@@ -1,4 +1,4 @@
-import { batchViewSchema } from '@aiqum-jobs/core';
+import { batchViewSchema } from '@aiqum-jobs/contracts';
 import type { z } from 'zod';
 import type { ApiRoute, RouteHandler } from './api-route.js';
 import {

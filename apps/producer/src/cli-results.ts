@@ -1,4 +1,4 @@
-import { type BatchView, type RequestView, requestOutcomes } from '@aiqum-jobs/core';
+import { type BatchView, type RequestView, requestOutcomes } from '@aiqum-jobs/contracts';
 import type { z } from 'zod';
 import type { batchResponseSchema } from './api-schemas.js';
 import { type CliResult, formatFields, formatTable, singleResult } from './cli-format.js';

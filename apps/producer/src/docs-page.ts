@@ -1,4 +1,4 @@
-import type { Logger } from '@aiqum-jobs/core';
+import type { Logger } from '@aiqum-jobs/contracts';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type {

@@ -1,4 +1,4 @@
-import { blockingReadConnection, type RedisConnection } from '@aiqum-jobs/core';
+import { blockingReadConnection, type RedisConnection } from '@aiqum-jobs/contracts';
 
 /** One raw entry of the events stream: its id and its fields. */
 export type StreamEntry = [streamId: string, fields: string[]];

@@ -1,4 +1,5 @@
-import { BearerTokens, type Logger, type Secret } from '@aiqum-jobs/core';
+import type { Logger } from '@aiqum-jobs/contracts';
+import { BearerTokens, type Secret } from '@aiqum-jobs/core';
 import type { DeadLetters, SubscriptionStore } from '@aiqum-jobs/webhooks';
 import type { Queue } from 'bullmq';
 import Fastify, {

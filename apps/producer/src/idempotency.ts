@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type Logger, LuaScript, type RedisConnection, type RedisKeys, readLuaFile } from '@aiqum-jobs/core';
+import type { Logger, RedisConnection, RedisKeys } from '@aiqum-jobs/contracts';
+import { LuaScript, readLuaFile } from '@aiqum-jobs/core';
 import { z } from 'zod';
 import { ProducerError, producerErrorCodes } from './producer-error.js';
 

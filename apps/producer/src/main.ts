@@ -1,4 +1,5 @@
-import { createLogger, type Environment } from '@aiqum-jobs/core';
+import { createLogger } from '@aiqum-jobs/contracts';
+import type { Environment } from '@aiqum-jobs/core';
 import { loadProducerConfig } from './producer-config.js';
 import { startProducerService } from './producer-service.js';
 

@@ -9,7 +9,7 @@ import {
   requestCompletedEventSchema,
   requestInputSchema,
   requestViewSchema,
-} from '@aiqum-jobs/core';
+} from '@aiqum-jobs/contracts';
 import { subscriptionInputSchema, subscriptionViewSchema } from '@aiqum-jobs/webhooks';
 import { z } from 'zod';
 import { type ApiResponse, type ApiRoute, apiTags } from './api-route.js';

@@ -1,11 +1,9 @@
+import { ConfigError, type LogLevel, logLevelSchema } from '@aiqum-jobs/contracts';
 import {
-  ConfigError,
   commaListFromEnv,
   type Environment,
   type LoadConfigOptions,
-  type LogLevel,
   loadSharedConfig,
-  logLevelSchema,
   readFileUtf8,
   type SharedConfig,
 } from '@aiqum-jobs/core';

@@ -1,4 +1,5 @@
-import { connectRedis, type RedisConnection, type RedisEndpoint } from '@aiqum-jobs/core';
+import type { RedisConnection } from '@aiqum-jobs/contracts';
+import { connectRedis, type RedisEndpoint } from '@aiqum-jobs/core';
 
 export interface ProducerRedisOptions {
   /** How long one command may take before it fails. @defaultValue 5000 */

@@ -1,9 +1,7 @@
+import { createLogger, createRedisKeys, type Logger } from '@aiqum-jobs/contracts';
 import {
-  createLogger,
   createMetricsRegistry,
-  createRedisKeys,
   createRequestQueue,
-  type Logger,
   RedisStateMetrics,
   requestQueueName,
 } from '@aiqum-jobs/core';

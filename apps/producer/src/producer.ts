@@ -7,24 +7,22 @@ import {
   compareStreamIds,
   createLogger,
   createRedisKeys,
-  createRequestQueue,
   type EventType,
   type Logger,
   maxInputDepth,
   nestsWithin,
   type ParsedRequestInput,
   parseEventEntry,
-  queuePayloads,
   type RedisConnection,
   type RequestSpec,
-  RequestStore,
   type RequestView,
   requestEndings,
   requestInputSchema,
   requestView,
   type StoredRequest,
   streamIdSchema,
-} from '@aiqum-jobs/core';
+} from '@aiqum-jobs/contracts';
+import { createRequestQueue, queuePayloads, RequestStore } from '@aiqum-jobs/core';
 import type { Queue } from 'bullmq';
 import type { z } from 'zod';
 import { type BatchAnswer, batchAnswerSchema, type SubmitAnswer, submitAnswerSchema } from './api-schemas.js';

@@ -1,4 +1,4 @@
-import { requestViewSchema } from '@aiqum-jobs/core';
+import { requestViewSchema } from '@aiqum-jobs/contracts';
 import type { ApiRoute, RouteHandler } from './api-route.js';
 import { idParamsSchema } from './api-schemas.js';
 import { producerErrorCodes as codes } from './producer-error.js';

@@ -1,4 +1,4 @@
-import { objectKinds, type ResolvedReference } from '@aiqum-jobs/core';
+import { objectKinds, type ResolvedReference } from '@aiqum-jobs/contracts';
 
 /**
  * A resolved reference as one line a person reads: where it stood, what it named, and the key sent in its

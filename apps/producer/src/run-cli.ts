@@ -2,12 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
   type AiqumJobsEvent,
-  type Environment,
   eventTypeSchema,
   eventTypes,
   looksLikeAiqumServerApi,
   type RequestView,
-} from '@aiqum-jobs/core';
+} from '@aiqum-jobs/contracts';
+import type { Environment } from '@aiqum-jobs/core';
 import { z } from 'zod';
 import { ApiError, ProducerApiClient } from './api-client.js';
 import { type CliResult, type OutputFormat, outputFormatSchema, writeResult } from './cli-format.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '@aiqum-jobs/core';
+import type { Logger } from '@aiqum-jobs/contracts';
 import { ProducerError, producerErrorCodes } from './producer-error.js';
 
 /**

@@ -1,4 +1,4 @@
-import { batchInputSchema, requestInputSchema } from '@aiqum-jobs/core';
+import { batchInputSchema, requestInputSchema } from '@aiqum-jobs/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { ApiRoute, RouteHandler } from './api-route.js';
 import { batchResponseSchema, submitHeadersSchema, submitResponseSchema } from './api-schemas.js';

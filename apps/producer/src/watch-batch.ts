@@ -1,4 +1,4 @@
-import { type BatchView, type RequestOutcome, requestOutcomes } from '@aiqum-jobs/core';
+import { type BatchView, type RequestOutcome, requestOutcomes } from '@aiqum-jobs/contracts';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { ApiError, type ProducerApiClient } from './api-client.js';
 

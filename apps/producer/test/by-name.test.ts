@@ -1,4 +1,4 @@
-import type { RequestSpec } from '@aiqum-jobs/core';
+import type { RequestSpec } from '@aiqum-jobs/contracts';
 import { lunRequest } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, type Harness, labLun, startHarness } from './harness.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { RequestSpec, RequestView } from '@aiqum-jobs/core';
+import type { RequestSpec, RequestView } from '@aiqum-jobs/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/run-cli.js';
 import { type Harness, labLun, startHarness, testToken } from './harness.js';

@@ -1,4 +1,4 @@
-import type { RequestSpec } from '@aiqum-jobs/core';
+import type { RequestSpec } from '@aiqum-jobs/contracts';
 import { RedisServer } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ProducerApiClient } from '../src/api-client.js';

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import type { RequestSpec } from '@aiqum-jobs/core';
+import type { RequestSpec } from '@aiqum-jobs/contracts';
 import { waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ProducerApiClient } from '../src/api-client.js';

@@ -5,7 +5,7 @@ import {
   type ParsedRequestInput,
   type RequestSpec,
   requestInputSchema,
-} from '@aiqum-jobs/core';
+} from '@aiqum-jobs/contracts';
 import { useTestRedis } from '@aiqum-jobs/test-support';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';

@@ -2,15 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import {
   createLogger,
-  createMetricsRegistry,
   createRedisKeys,
-  createRequestQueue,
   type RedisConnection,
   type RedisKeys,
   type RequestSpec,
-  RequestStore,
-  Secret,
-} from '@aiqum-jobs/core';
+} from '@aiqum-jobs/contracts';
+import { createMetricsRegistry, createRequestQueue, RequestStore, Secret } from '@aiqum-jobs/core';
 import {
   type LogSink,
   logSink,

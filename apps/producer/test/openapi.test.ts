@@ -1,10 +1,5 @@
-import {
-  createLogger,
-  createMetricsRegistry,
-  eventSchema,
-  Secret,
-  type StoredRequest,
-} from '@aiqum-jobs/core';
+import { createLogger, eventSchema, type StoredRequest } from '@aiqum-jobs/contracts';
+import { createMetricsRegistry, Secret } from '@aiqum-jobs/core';
 import { startHttpReceiver, waitUntil } from '@aiqum-jobs/test-support';
 import { DeliveryFanOut, loadWebhookConfig, startDeliveryWorker } from '@aiqum-jobs/webhooks';
 import { Validator } from '@seriousme/openapi-schema-validator';

@@ -1,4 +1,4 @@
-import { ConfigError } from '@aiqum-jobs/core';
+import { ConfigError } from '@aiqum-jobs/contracts';
 import { describe, expect, it } from 'vitest';
 import { loadProducerConfig } from '../src/index.js';
 

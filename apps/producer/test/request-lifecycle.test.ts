@@ -1,4 +1,4 @@
-import { eventSchema, eventStreamField, maxBatchSize } from '@aiqum-jobs/core';
+import { eventSchema, eventStreamField, maxBatchSize } from '@aiqum-jobs/contracts';
 import { readEvents, redisTimeMs } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, type Harness, labLun, startHarness } from './harness.js';

@@ -1,4 +1,5 @@
-import { createLogger, eventSchema, Secret } from '@aiqum-jobs/core';
+import { createLogger, eventSchema } from '@aiqum-jobs/contracts';
+import { Secret } from '@aiqum-jobs/core';
 import { type HttpReceiver, startHttpReceiver, waitUntil } from '@aiqum-jobs/test-support';
 import {
   DeliveryFanOut,

@@ -1,4 +1,5 @@
-import { type AiqumJobsEvent, Secret } from '@aiqum-jobs/core';
+import type { AiqumJobsEvent } from '@aiqum-jobs/contracts';
+import { Secret } from '@aiqum-jobs/core';
 import { lunRequest } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, labLun, startHarness, testToken } from './harness.js';

@@ -1,4 +1,4 @@
-import { batchViewSchema, eventSchema, eventStreamField, requestViewSchema } from '@aiqum-jobs/core';
+import { batchViewSchema, eventSchema, eventStreamField, requestViewSchema } from '@aiqum-jobs/contracts';
 import { readEvents } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, type Harness, labLun, startHarness } from './harness.js';

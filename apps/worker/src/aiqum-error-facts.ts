@@ -1,5 +1,5 @@
 import { AiqumApiError, type AiqumError } from '@aiqum-jobs/aiqum-client';
-import type { RequestError } from '@aiqum-jobs/core';
+import type { RequestError } from '@aiqum-jobs/contracts';
 
 /** The server's `Retry-After`, when the failed call had one. */
 export function retryAfterOf(error: AiqumError): number | undefined {

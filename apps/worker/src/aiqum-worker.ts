@@ -1,11 +1,9 @@
 import { hostname } from 'node:os';
+import { createRedisKeys, duplicateRedis, type Logger } from '@aiqum-jobs/contracts';
 import {
   connectRedis,
   createMetricsRegistry,
-  createRedisKeys,
-  duplicateRedis,
   EventStreamTrimmer,
-  type Logger,
   queuePayloads,
   RedisStateMetrics,
   RequestStore,

@@ -1,4 +1,4 @@
-import { duplicateRedis, type Logger, type RedisConnection } from '@aiqum-jobs/core';
+import { duplicateRedis, type Logger, type RedisConnection } from '@aiqum-jobs/contracts';
 
 /** What a notice wakes: the poller of one target. */
 export interface Nudgeable {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ClaimedPolls, Logger, RequestStore } from '@aiqum-jobs/core';
+import type { Logger } from '@aiqum-jobs/contracts';
+import type { ClaimedPolls, RequestStore } from '@aiqum-jobs/core';
 import type { CallBudget } from './call-budget.js';
 import type { PollHandler } from './poll-handler.js';
 import { callLeaseMs, type Target } from './target-clients.js';

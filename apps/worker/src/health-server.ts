@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BearerTokens, ConfigError, type Secret } from '@aiqum-jobs/core';
+import { ConfigError } from '@aiqum-jobs/contracts';
+import { BearerTokens, type Secret } from '@aiqum-jobs/core';
 import type { Registry } from 'prom-client';
 
 export interface HealthServerOptions {

@@ -1,4 +1,4 @@
-import { ConfigError, createLogger } from '@aiqum-jobs/core';
+import { ConfigError, createLogger } from '@aiqum-jobs/contracts';
 import { startAiqumWorker } from './aiqum-worker.js';
 import { loadWorkerConfig, type WorkerConfig } from './worker-config.js';
 import { workerUsage } from './worker-usage.js';

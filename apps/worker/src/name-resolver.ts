@@ -7,9 +7,8 @@ import {
   type RequestError,
   type ResolvedReference,
   requestEndings,
-  type TargetCallGate,
-  type TargetConfig,
-} from '@aiqum-jobs/core';
+} from '@aiqum-jobs/contracts';
+import type { TargetCallGate, TargetConfig } from '@aiqum-jobs/core';
 import { z } from 'zod';
 import { describeError, retryAfterOf } from './aiqum-error-facts.js';
 

@@ -1,11 +1,8 @@
+import { type Logger, type RedisConnection, type RedisKeys, requestEndings } from '@aiqum-jobs/contracts';
 import {
   IntervalLock,
-  type Logger,
   PeriodicTask,
-  type RedisConnection,
-  type RedisKeys,
   type RequestStore,
-  requestEndings,
   type ServedTargets,
   type UnservedTarget,
 } from '@aiqum-jobs/core';

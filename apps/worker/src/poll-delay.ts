@@ -1,5 +1,5 @@
 import { backoffDelayMs } from '@aiqum-jobs/aiqum-client';
-import type { PollPolicy } from '@aiqum-jobs/core';
+import type { PollPolicy } from '@aiqum-jobs/contracts';
 
 /** ONTAP purges a finished job 300 s after it ends; polling at least every 60 s never misses one. */
 export const ontapMaxPollDelayMs = 60_000;

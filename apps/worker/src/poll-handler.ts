@@ -1,16 +1,12 @@
 import { AiqumAbortError, AiqumApiError, AiqumError, type JobSnapshot } from '@aiqum-jobs/aiqum-client';
 import {
-  type CallSlot,
-  type ClaimedPoll,
-  type Completion,
   type JobState,
   type Logger,
   outcomeOfJobOutcome,
   type RequestSpec,
-  type RequestStore,
   requestEndings,
-  type TrackedFacts,
-} from '@aiqum-jobs/core';
+} from '@aiqum-jobs/contracts';
+import type { CallSlot, ClaimedPoll, Completion, RequestStore, TrackedFacts } from '@aiqum-jobs/core';
 import { describeError, retryAfterOf } from './aiqum-error-facts.js';
 import { pollDelayMs } from './poll-delay.js';
 import { factsOf, type KnownState, type RequestFinisher } from './request-finisher.js';

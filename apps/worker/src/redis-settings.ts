@@ -1,4 +1,4 @@
-import { isRedisCluster, type Logger, type RedisConnection } from '@aiqum-jobs/core';
+import { isRedisCluster, type Logger, type RedisConnection } from '@aiqum-jobs/contracts';
 import type { Redis } from 'ioredis';
 
 /**

@@ -1,13 +1,5 @@
-import type {
-  CallSlot,
-  Completion,
-  Logger,
-  RequestSpec,
-  RequestState,
-  RequestStore,
-  ResolvedReference,
-  TrackedFacts,
-} from '@aiqum-jobs/core';
+import type { Logger, RequestSpec, ResolvedReference } from '@aiqum-jobs/contracts';
+import type { CallSlot, Completion, RequestState, RequestStore, TrackedFacts } from '@aiqum-jobs/core';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 /** What a submission or a poll knows of the request's state: `beginSubmission` reads it, without the status. */

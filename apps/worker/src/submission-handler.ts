@@ -2,17 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { AiqumAbortError, AiqumError } from '@aiqum-jobs/aiqum-client';
 import {
   applyResolvedReferences,
-  type CallSlot,
-  type Completion,
   findNameReferences,
   type Logger,
   type RequestError,
   type RequestSpec,
-  type RequestStore,
   type ResolvedReference,
   requestEndings,
-  type SubmissionStart,
-} from '@aiqum-jobs/core';
+} from '@aiqum-jobs/contracts';
+import type { CallSlot, Completion, RequestStore, SubmissionStart } from '@aiqum-jobs/core';
 import { describeError, retryAfterOf } from './aiqum-error-facts.js';
 import { pollDelayMs } from './poll-delay.js';
 import { type EndingRecording, factsOf, type KnownState, type RequestFinisher } from './request-finisher.js';

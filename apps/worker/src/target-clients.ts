@@ -1,5 +1,6 @@
 import { AiqumClient } from '@aiqum-jobs/aiqum-client';
-import type { Logger, TargetCallGate, TargetConfig } from '@aiqum-jobs/core';
+import type { Logger } from '@aiqum-jobs/contracts';
+import type { TargetCallGate, TargetConfig } from '@aiqum-jobs/core';
 import type { Dispatcher } from 'undici';
 import { NameResolver } from './name-resolver.js';
 import type { WorkerMetrics } from './worker-metrics.js';

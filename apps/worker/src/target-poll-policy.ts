@@ -1,4 +1,4 @@
-import type { PollPolicy, RequestSpec } from '@aiqum-jobs/core';
+import type { PollPolicy, RequestSpec } from '@aiqum-jobs/contracts';
 import type { Target } from './target-clients.js';
 
 /** The target's poll policy with the request's overrides, kept consistent. */

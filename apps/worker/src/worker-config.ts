@@ -1,10 +1,8 @@
+import { ConfigError, type LogLevel, logLevelSchema } from '@aiqum-jobs/contracts';
 import {
-  ConfigError,
   type Environment,
   type LoadConfigOptions,
-  type LogLevel,
   loadSharedConfig,
-  logLevelSchema,
   type SharedConfig,
 } from '@aiqum-jobs/core';
 import { loadWebhookConfig, type WebhookConfig } from '@aiqum-jobs/webhooks';

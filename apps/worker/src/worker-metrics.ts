@@ -1,4 +1,4 @@
-import { requestOutcomes } from '@aiqum-jobs/core';
+import { requestOutcomes } from '@aiqum-jobs/contracts';
 import { deliveryAttemptResults } from '@aiqum-jobs/webhooks';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 

@@ -1,5 +1,5 @@
 import type { Simulator, WriteFault } from '@aiqum-jobs/aiqum-simulator';
-import type { RequestCompletedEvent } from '@aiqum-jobs/core';
+import type { RequestCompletedEvent } from '@aiqum-jobs/contracts';
 import { lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { byRequest, type Harness, startHarness, type TargetSetup } from './harness.js';

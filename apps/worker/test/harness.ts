@@ -4,7 +4,6 @@ import {
   type AiqumJobsEvent,
   createLogger,
   createRedisKeys,
-  createRequestQueue,
   eventSchema,
   eventStreamField,
   type Logger,
@@ -12,10 +11,8 @@ import {
   type RedisKeys,
   type RequestCompletedEvent,
   type RequestSpec,
-  RequestStore,
-  Secret,
-  type TargetConfig,
-} from '@aiqum-jobs/core';
+} from '@aiqum-jobs/contracts';
+import { createRequestQueue, RequestStore, Secret, type TargetConfig } from '@aiqum-jobs/core';
 import { readEvents, type TestRedis, useTestRedis, waitForEvents } from '@aiqum-jobs/test-support';
 import { loadWebhookConfig } from '@aiqum-jobs/webhooks';
 import type { Queue } from 'bullmq';

@@ -1,4 +1,5 @@
-import { createLogger, requestErrorCodes, type TargetConfig } from '@aiqum-jobs/core';
+import { createLogger, requestErrorCodes } from '@aiqum-jobs/contracts';
+import type { TargetConfig } from '@aiqum-jobs/core';
 import { logSink, lunRequest, metricValue, parseMetricSamples, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AiqumWorker } from '../src/index.js';

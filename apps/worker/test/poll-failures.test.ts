@@ -1,4 +1,4 @@
-import { createLogger, requestErrorCodes } from '@aiqum-jobs/core';
+import { createLogger, requestErrorCodes } from '@aiqum-jobs/contracts';
 import { logSink, lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxConsecutivePollFailures } from '../src/poll-handler.js';

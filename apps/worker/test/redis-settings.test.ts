@@ -1,4 +1,5 @@
-import { connectRedis, createLogger } from '@aiqum-jobs/core';
+import { createLogger } from '@aiqum-jobs/contracts';
+import { connectRedis } from '@aiqum-jobs/core';
 import { logSink, RedisCluster, RedisServer } from '@aiqum-jobs/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-import { createLogger, createRedisKeys, Secret, TargetCallGate, type TargetConfig } from '@aiqum-jobs/core';
+import { createLogger, createRedisKeys } from '@aiqum-jobs/contracts';
+import { Secret, TargetCallGate, type TargetConfig } from '@aiqum-jobs/core';
 import { logSink } from '@aiqum-jobs/test-support';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';

@@ -1,4 +1,4 @@
-import { createLogger } from '@aiqum-jobs/core';
+import { createLogger } from '@aiqum-jobs/contracts';
 import { logSink, lunRequest } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './harness.js';

@@ -1,4 +1,4 @@
-import { ConfigError } from '@aiqum-jobs/core';
+import { ConfigError } from '@aiqum-jobs/contracts';
 import { lunRequest, waitUntil } from '@aiqum-jobs/test-support';
 import { describe, expect, it } from 'vitest';
 import { loadWorkerConfig } from '../src/index.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '@aiqum-jobs/core';
+import { createLogger } from '@aiqum-jobs/contracts';
 import { type AiqumWorker, idleCheckMs, loadWorkerConfig, startAiqumWorker } from '@aiqum-jobs/worker';
 import { commandCounts, commandDelta, topCommands, totalCalls } from '../redis-stats.js';
 import type { ScenarioOutcome, TargetCheck } from '../report.js';

@@ -1,5 +1,5 @@
 import { seedInventoryKeys } from '@aiqum-jobs/aiqum-simulator';
-import { objectKinds, type RequestInput } from '@aiqum-jobs/core';
+import { objectKinds, type RequestInput } from '@aiqum-jobs/contracts';
 import { lunRequest } from '@aiqum-jobs/test-support';
 import { z } from 'zod';
 import { BenchPipeline } from '../bench-pipeline.js';

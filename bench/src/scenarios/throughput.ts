@@ -1,4 +1,4 @@
-import { isRedisCluster } from '@aiqum-jobs/core';
+import { isRedisCluster } from '@aiqum-jobs/contracts';
 import { BenchPipeline } from '../bench-pipeline.js';
 import { measureBullmqCeiling } from '../bullmq-ceiling.js';
 import { measureStepJobBaseline } from '../bullmq-step-baseline.js';

@@ -1,8 +1,10 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { inspect } from 'node:util';
+import { type JobRef, jobRefSchema } from '@aiqum-jobs/contracts';
 import { type BaseLogger, pino } from 'pino';
 import type { Agent, Dispatcher } from 'undici';
 import { z } from 'zod';
+import { hasJobReference, jobRefFromAccepted } from './accepted-job-ref.js';
 import { parseApiPath } from './api-path.js';
 import {
   type AiqumClientOptions,
@@ -17,7 +19,6 @@ import {
   AiqumResponseValidationError,
 } from './errors.js';
 import type { WriteMethod } from './http-method.js';
-import { hasJobReference, type JobRef, jobRefFromAccepted, jobRefSchema } from './job-ref.js';
 import { goneSnapshot, type JobSnapshot, normalizeJob } from './job-snapshot.js';
 import { type ListOptions, paginate } from './paginate.js';
 import { answersWithoutJob } from './result-routes.js';

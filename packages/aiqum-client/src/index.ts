@@ -1,3 +1,4 @@
+export { type JobRef, jobRefSchema } from '@aiqum-jobs/contracts';
 export {
   AiqumClient,
   type GetJobOptions,
@@ -29,7 +30,6 @@ export {
 } from './errors.js';
 export { exactFilterValue } from './filter-value.js';
 export type { HttpMethod, WriteMethod } from './http-method.js';
-export { type JobRef, jobRefSchema } from './job-ref.js';
 export type { JobDialect, JobOutcome, JobSnapshot } from './job-snapshot.js';
 export { type ListOptions, maxPageSize } from './paginate.js';
 export { parseRetryAfter, type RetryPolicyOptions } from './retry-policy.js';

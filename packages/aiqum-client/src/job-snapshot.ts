@@ -1,6 +1,6 @@
+import type { JobRef } from '@aiqum-jobs/contracts';
 import { z } from 'zod';
 import { AiqumResponseValidationError } from './errors.js';
-import type { JobRef } from './job-ref.js';
 
 /**
  * How a job ended. `ABORTED`: an administrator aborted it (`state: aborted`); like `ERROR`, nothing it was

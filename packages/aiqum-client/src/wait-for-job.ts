@@ -1,9 +1,9 @@
+import type { JobRef } from '@aiqum-jobs/contracts';
 import { z } from 'zod';
 import { abortableSleep } from './abortable-sleep.js';
 import { backoffDelayMs } from './backoff.js';
 import type { SleepFunction } from './client-options.js';
 import { AiqumAbortError, AiqumInvalidRequestError, AiqumJobWaitTimeoutError } from './errors.js';
-import type { JobRef } from './job-ref.js';
 import type { JobSnapshot } from './job-snapshot.js';
 
 export const waitPolicySchema = z.strictObject({

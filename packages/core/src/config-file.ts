@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { ConfigError } from '@aiqum-jobs/contracts';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError } from './config-error.js';
 import { Secret } from './secret.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;

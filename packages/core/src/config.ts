@@ -1,5 +1,5 @@
+import { ConfigError, defaultRedisPrefix, redisPrefixSchema } from '@aiqum-jobs/contracts';
 import { z } from 'zod';
-import { ConfigError } from './config-error.js';
 import {
   type Environment,
   type ReadFile,
@@ -8,7 +8,6 @@ import {
   resolveSecret,
 } from './config-file.js';
 import { type RedisEndpoint, redisClusterNodesSchema } from './redis-endpoint.js';
-import { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
 import { Secret } from './secret.js';
 import {
   type TargetConfig,

@@ -1,19 +1,6 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { RedisConnection } from './lua-script.js';
+import type { ConnectRedisOptions, RedisConnection } from '@aiqum-jobs/contracts';
+import { Cluster, Redis } from 'ioredis';
 import type { RedisEndpoint } from './redis-endpoint.js';
-
-/** The connection settings the processes use; on a cluster they apply to each node's connection. */
-export type ConnectRedisOptions = Pick<
-  RedisOptions,
-  | 'connectionName'
-  | 'maxRetriesPerRequest'
-  | 'enableOfflineQueue'
-  | 'commandTimeout'
-  | 'connectTimeout'
-  | 'disconnectTimeout'
-  | 'retryStrategy'
-  | 'lazyConnect'
->;
 
 /** The one way every process connects: an ioredis `Redis` for one server, a `Cluster` for a cluster. */
 export function connectRedis(endpoint: RedisEndpoint, options: ConnectRedisOptions = {}): RedisConnection {
@@ -37,25 +24,4 @@ export function connectRedis(endpoint: RedisEndpoint, options: ConnectRedisOptio
       ...(lazyConnect === undefined ? {} : { lazyConnect }),
     },
   );
-}
-
-/**
- * A new connection to the same Redis with the same settings but `overrides`, e.g. for a blocking read or a
- * connection that must fail fast. On a cluster, queueing and connecting are the cluster's, the rest each node's.
- */
-export function duplicateRedis(
-  connection: RedisConnection,
-  overrides: Omit<ConnectRedisOptions, 'retryStrategy' | 'connectTimeout'>,
-): RedisConnection {
-  if (!isRedisCluster(connection)) return connection.duplicate(overrides);
-  const { lazyConnect, enableOfflineQueue, ...nodeOverrides } = overrides;
-  return connection.duplicate([], {
-    ...(lazyConnect === undefined ? {} : { lazyConnect }),
-    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
-    redisOptions: { ...connection.options.redisOptions, ...nodeOverrides },
-  });
-}
-
-export function isRedisCluster(connection: RedisConnection): connection is Cluster {
-  return connection.isCluster;
 }

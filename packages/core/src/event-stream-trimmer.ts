@@ -1,10 +1,14 @@
+import {
+  compareStreamIds,
+  type Logger,
+  nextStreamId,
+  type RedisConnection,
+  type RedisKeys,
+  streamIdTime,
+} from '@aiqum-jobs/contracts';
 import { z } from 'zod';
-import type { Logger } from './logger.js';
-import type { RedisConnection } from './lua-script.js';
 import { IntervalLock, PeriodicTask } from './periodic-task.js';
-import type { RedisKeys } from './redis-keys.js';
 import { infoRowsSchema, readStreamGroups, type StreamGroup } from './stream-groups.js';
-import { compareStreamIds, nextStreamId, streamIdTime } from './stream-id.js';
 
 export interface EventStreamTrimmerOptions {
   redis: RedisConnection;

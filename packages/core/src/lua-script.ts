@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisConnection } from '@aiqum-jobs/contracts';
 import type { z } from 'zod';
 
-export type RedisConnection = Redis | Cluster;
 export type ScriptArgument = string | number;
 
 /** Lua functions (a `.lua` file of `local function`s) put before the text of each script that uses them. */

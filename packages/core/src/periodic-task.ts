@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RedisConnection } from './lua-script.js';
+import type { RedisConnection } from '@aiqum-jobs/contracts';
 
 export interface PeriodicTaskOptions {
   intervalMs: number;

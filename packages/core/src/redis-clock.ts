@@ -1,5 +1,5 @@
+import type { RedisConnection } from '@aiqum-jobs/contracts';
 import { z } from 'zod';
-import type { RedisConnection } from './lua-script.js';
 
 const timeReplySchema = z.tuple([z.coerce.number(), z.coerce.number()]);
 

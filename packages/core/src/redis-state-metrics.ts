@@ -1,9 +1,8 @@
+import { createRedisKeys, type Logger, type RedisConnection, type RedisKeys } from '@aiqum-jobs/contracts';
 import { Queue } from 'bullmq';
 import { Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
-import type { Logger } from './logger.js';
-import { LuaScript, type RedisConnection, readLuaFile } from './lua-script.js';
-import { createRedisKeys, type RedisKeys } from './redis-keys.js';
+import { LuaScript, readLuaFile } from './lua-script.js';
 import { requestQueueName } from './request-queue.js';
 import { readStreamGroups } from './stream-groups.js';
 

@@ -1,6 +1,5 @@
+import { type RedisConnection, requestSpecSchema } from '@aiqum-jobs/contracts';
 import { Queue, type QueueOptions } from 'bullmq';
-import type { RedisConnection } from './lua-script.js';
-import { requestSpecSchema } from './request-spec.js';
 
 /**
  * The one BullMQ queue of the pipeline: each request's submission is one job (job id = request id). Once

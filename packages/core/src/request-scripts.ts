@@ -1,11 +1,15 @@
 import { jobRefSchema } from '@aiqum-jobs/aiqum-client';
+import {
+  jobDialectSchema,
+  jobStateSchema,
+  requestSpecSchema,
+  requestStatusSchema,
+  resolvedReferenceSchema,
+} from '@aiqum-jobs/contracts';
 import { z } from 'zod';
 import { jsonText } from './json-text.js';
 import { luaLibraries } from './lua-libraries.js';
 import { LuaScript, readLuaFile } from './lua-script.js';
-import { resolvedReferenceSchema } from './name-references.js';
-import { requestStatusSchema } from './outcome.js';
-import { jobDialectSchema, jobStateSchema, requestSpecSchema } from './request-spec.js';
 
 /**
  * The request state machine's atomic steps. Each is one Lua script (src/lua): it checks the status it

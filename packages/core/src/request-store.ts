@@ -1,24 +1,32 @@
 import { type JobRef, jobRefSchema } from '@aiqum-jobs/aiqum-client';
-import { z } from 'zod';
 import {
   batchCompletedEventBase,
   eventIds,
+  isoTime,
+  type JobResult,
+  type JobState,
+  jobDialectSchema,
+  jobResultSchema,
+  jobStateSchema,
+  type RedisConnection,
+  type RedisKeys,
   type RequestAcceptedEvent,
   type RequestCompletedEvent,
-} from './events.js';
-import { isoTime } from './iso-time.js';
-import { jsonText } from './json-text.js';
-import type { RedisConnection } from './lua-script.js';
-import { type ResolvedReference, resolvedReferenceSchema } from './name-references.js';
-import {
+  type RequestError,
   type RequestOutcome,
+  type RequestSpec,
+  type ResolvedReference,
+  requestErrorSchema,
   requestOutcomeSchema,
   requestOutcomes,
+  requestSpecSchema,
   requestStatusSchema,
-} from './outcome.js';
+  resolvedReferenceSchema,
+  type StoredRequest,
+} from '@aiqum-jobs/contracts';
+import { z } from 'zod';
+import { jsonText } from './json-text.js';
 import { RedisClock } from './redis-clock.js';
-import type { RedisKeys } from './redis-keys.js';
-import { type RequestError, requestErrorSchema } from './request-error.js';
 import {
   acceptJobScript,
   beginSubmissionScript,
@@ -32,16 +40,6 @@ import {
   requeueSubmissionScript,
   type submissionVerdicts,
 } from './request-scripts.js';
-import {
-  type JobResult,
-  type JobState,
-  jobDialectSchema,
-  jobResultSchema,
-  jobStateSchema,
-  type RequestSpec,
-  requestSpecSchema,
-  type StoredRequest,
-} from './request-spec.js';
 import { ScriptBatcher } from './script-batcher.js';
 import { limiterWindow, type TargetLimits } from './target-limiter.js';
 

@@ -1,9 +1,9 @@
+import type { RedisConnection } from '@aiqum-jobs/contracts';
 import { z } from 'zod';
 import {
   type AnyLuaScript,
   assembleLua,
   LuaScript,
-  type RedisConnection,
   readLuaFile,
   type ScriptArgument,
   type ScriptCall,

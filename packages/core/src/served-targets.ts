@@ -1,6 +1,5 @@
+import type { RedisConnection, RedisKeys } from '@aiqum-jobs/contracts';
 import { z } from 'zod';
-import type { RedisConnection } from './lua-script.js';
-import type { RedisKeys } from './redis-keys.js';
 
 /** A target no worker has advertised lately, and how many tracked requests wait on it. */
 export interface UnservedTarget {

@@ -1,5 +1,5 @@
+import type { RedisConnection } from '@aiqum-jobs/contracts';
 import { z } from 'zod';
-import type { RedisConnection } from './lua-script.js';
 
 /** `XINFO GROUPS` / `XINFO CONSUMERS` rows: flat lists of field names and values, as objects. */
 export const infoRowsSchema = z.array(

@@ -1,7 +1,7 @@
+import type { RedisConnection, RedisKeys } from '@aiqum-jobs/contracts';
 import { z } from 'zod';
 import { luaLibraries } from './lua-libraries.js';
-import { LuaScript, type RedisConnection, readLuaFile } from './lua-script.js';
-import type { RedisKeys } from './redis-keys.js';
+import { LuaScript, readLuaFile } from './lua-script.js';
 import { limiterWindow, type TargetLimits } from './target-limiter.js';
 
 const takeCallSlotScript = new LuaScript({

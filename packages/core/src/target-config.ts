@@ -1,13 +1,6 @@
+import { looksLikeAiqumJobsApi, pollPolicySchema, targetNameSchema } from '@aiqum-jobs/contracts';
 import { z } from 'zod';
-import { pollPolicySchema } from './poll-policy.js';
 import type { Secret } from './secret.js';
-import { looksLikeAiqumJobsApi } from './url-mixups.js';
-
-export const targetNamePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-
-export const targetNameSchema = z
-  .string()
-  .regex(targetNamePattern, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit');
 
 /** Per-target limits, shared by every worker process through Redis. */
 export const targetLimitsSchema = z

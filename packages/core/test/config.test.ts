@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
+import { ConfigError } from '@aiqum-jobs/contracts';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadSharedConfig } from '../src/index.js';
+import { loadSharedConfig } from '../src/index.js';
 
 function files(contents: Record<string, string>): (path: string) => string {
   return (path) => {

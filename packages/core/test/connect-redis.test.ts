@@ -1,7 +1,8 @@
+import { duplicateRedis, isRedisCluster } from '@aiqum-jobs/contracts';
 import { RedisCluster, waitUntil } from '@aiqum-jobs/test-support';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedis, duplicateRedis, isRedisCluster, type RedisEndpoint } from '../src/index.js';
+import { connectRedis, type RedisEndpoint } from '../src/index.js';
 
 let cluster: RedisCluster;
 let endpoint: RedisEndpoint;

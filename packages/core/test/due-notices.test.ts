@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { createRedisKeys, type RedisKeys, type RequestSpec } from '@aiqum-jobs/contracts';
 import { lunRequest, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisKeys, type RedisKeys, type RequestSpec, RequestStore } from '../src/index.js';
+import { RequestStore } from '../src/index.js';
 
 let testRedis: TestRedis;
 let redis: Redis;

@@ -1,7 +1,8 @@
+import { createLogger, createRedisKeys, type RedisKeys } from '@aiqum-jobs/contracts';
 import { logSink, type TestRedis, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, createRedisKeys, EventStreamTrimmer, type RedisKeys } from '../src/index.js';
+import { EventStreamTrimmer } from '../src/index.js';
 
 const retentionSeconds = 3_600;
 /** Entries added two retentions ago, with explicit ids: old enough to trim unless a group needs them. */

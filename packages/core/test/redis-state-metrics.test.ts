@@ -1,16 +1,11 @@
 import { once } from 'node:events';
+import { createLogger, createRedisKeys } from '@aiqum-jobs/contracts';
 import { logSink, RedisServer, useTestRedis, waitUntil } from '@aiqum-jobs/test-support';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import {
-  createLogger,
-  createMetricsRegistry,
-  createRedisKeys,
-  createRequestQueue,
-  RedisStateMetrics,
-} from '../src/index.js';
+import { createMetricsRegistry, createRequestQueue, RedisStateMetrics } from '../src/index.js';
 
 type Sample = { labels: Record<string, string | number | undefined>; value: number };
 

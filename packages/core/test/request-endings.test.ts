@@ -1,5 +1,10 @@
+import {
+  type RequestEnding,
+  type RequestError,
+  requestEndings,
+  requestErrorCodes,
+} from '@aiqum-jobs/contracts';
 import { describe, expect, it } from 'vitest';
-import { type RequestEnding, type RequestError, requestEndings, requestErrorCodes } from '../src/index.js';
 
 const clientError: RequestError = { code: 'AIQUM_TIMEOUT', message: 'POST /api/x timed out' };
 

@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { lunRequest, readEvents, redisTimeMs, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AiqumJobsEvent,
   createRedisKeys,
@@ -9,9 +6,12 @@ import {
   eventStreamField,
   type RedisKeys,
   type RequestSpec,
-  RequestStore,
-  type SubmissionRequest,
-} from '../src/index.js';
+} from '@aiqum-jobs/contracts';
+import { lunRequest, readEvents, redisTimeMs, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RequestStore } from '../src/index.js';
+import type { SubmissionRequest } from '../src/request-store.js';
 
 let testRedis: TestRedis;
 let redis: Redis;

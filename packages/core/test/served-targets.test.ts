@@ -1,7 +1,8 @@
+import { createRedisKeys, type RedisKeys } from '@aiqum-jobs/contracts';
 import { type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisKeys, type RedisKeys, ServedTargets } from '../src/index.js';
+import { ServedTargets } from '../src/index.js';
 
 let testRedis: TestRedis;
 let redis: Redis;

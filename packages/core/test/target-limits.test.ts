@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { createRedisKeys, type RedisKeys, type RequestSpec } from '@aiqum-jobs/contracts';
 import { lunRequest, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createRedisKeys,
-  type RedisKeys,
-  type RequestSpec,
-  RequestStore,
-  type SubmissionRequest,
-  type SubmissionStart,
-  type TargetLimits,
-} from '../src/index.js';
+import { RequestStore, type SubmissionStart } from '../src/index.js';
+import type { SubmissionRequest } from '../src/request-store.js';
+import type { TargetLimits } from '../src/target-limiter.js';
 
 let testRedis: TestRedis;
 let keys: RedisKeys;

@@ -7,7 +7,7 @@ import {
   type RedisConnection,
   redisPrefixSchema,
   streamIdSchema,
-} from '@aiqum-jobs/core';
+} from '@aiqum-jobs/contracts';
 import { z } from 'zod';
 
 export interface SubscribeOptions {

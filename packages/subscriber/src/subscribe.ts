@@ -6,7 +6,7 @@ import {
   type Logger,
   parseEventEntry,
   type RedisConnection,
-} from '@aiqum-jobs/core';
+} from '@aiqum-jobs/contracts';
 import { z } from 'zod';
 import {
   type ParsedSubscribeOptions,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createLogger, createRedisKeys, EventStreamTrimmer, RequestStore } from '@aiqum-jobs/core';
+import { createLogger, createRedisKeys } from '@aiqum-jobs/contracts';
+import { EventStreamTrimmer, RequestStore } from '@aiqum-jobs/core';
 import { freePort, lunRequest, RedisServer, waitUntil } from '@aiqum-jobs/test-support';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

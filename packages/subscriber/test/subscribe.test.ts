@@ -6,8 +6,8 @@ import {
   createRedisKeys,
   type RedisConnection,
   type RedisKeys,
-  RequestStore,
-} from '@aiqum-jobs/core';
+} from '@aiqum-jobs/contracts';
+import { RequestStore } from '@aiqum-jobs/core';
 import {
   deleteKeysWithPrefix,
   logSink,

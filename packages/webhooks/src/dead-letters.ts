@@ -1,4 +1,4 @@
-import { eventSchema, type RedisConnection, type RedisKeys } from '@aiqum-jobs/core';
+import { eventSchema, type RedisConnection, type RedisKeys } from '@aiqum-jobs/contracts';
 import type { Job, Queue } from 'bullmq';
 import { z } from 'zod';
 import { type DeliveryPayload, deliveryPayloadSchema } from './delivery-queue.js';

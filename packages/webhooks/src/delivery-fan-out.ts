@@ -1,4 +1,4 @@
-import type { AiqumJobsEvent } from '@aiqum-jobs/core';
+import type { AiqumJobsEvent } from '@aiqum-jobs/contracts';
 import type { Queue } from 'bullmq';
 import { type DeliveryPayload, deliveryIdOf, deliveryJobName, deliveryJobOptions } from './delivery-queue.js';
 import { subscriptionMatches } from './subscription.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '@aiqum-jobs/core';
+import type { Logger } from '@aiqum-jobs/contracts';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Dispatcher } from 'undici';
 import type { DeadLetters } from './dead-letters.js';

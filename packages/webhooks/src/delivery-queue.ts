@@ -1,4 +1,4 @@
-import { eventSchema, type RedisConnection } from '@aiqum-jobs/core';
+import { eventSchema, type RedisConnection } from '@aiqum-jobs/contracts';
 import { Queue } from 'bullmq';
 import { z } from 'zod';
 import { subscriptionIdSchema } from './subscription.js';

@@ -1,4 +1,4 @@
-import { createRedisKeys, type Logger, type RedisConnection } from '@aiqum-jobs/core';
+import { createRedisKeys, type Logger, type RedisConnection } from '@aiqum-jobs/contracts';
 import { type Job, Worker } from 'bullmq';
 import type { Dispatcher } from 'undici';
 import { DeadLetters } from './dead-letters.js';

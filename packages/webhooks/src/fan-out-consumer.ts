@@ -1,4 +1,4 @@
-import { createRedisKeys, type Logger, type RedisConnection } from '@aiqum-jobs/core';
+import { createRedisKeys, type Logger, type RedisConnection } from '@aiqum-jobs/contracts';
 import { type Subscription as EventSubscription, subscribe } from '@aiqum-jobs/subscriber';
 import { DeliveryFanOut } from './delivery-fan-out.js';
 import { createDeliveryQueue } from './delivery-queue.js';

@@ -1,4 +1,5 @@
-import { LuaScript, luaLibraries, type RedisConnection, type RedisKeys, readLuaFile } from '@aiqum-jobs/core';
+import type { RedisConnection, RedisKeys } from '@aiqum-jobs/contracts';
+import { LuaScript, luaLibraries, readLuaFile } from '@aiqum-jobs/core';
 import { z } from 'zod';
 
 /** The same limiter functions as the per-target limits of AIQUM calls, with no rate: only leases. */

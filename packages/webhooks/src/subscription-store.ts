@@ -1,12 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  eventTypes,
-  LuaScript,
-  type RedisConnection,
-  type RedisKeys,
-  readLuaFile,
-  Secret,
-} from '@aiqum-jobs/core';
+import { eventTypes, type RedisConnection, type RedisKeys } from '@aiqum-jobs/contracts';
+import { LuaScript, readLuaFile, Secret } from '@aiqum-jobs/core';
 import { z } from 'zod';
 import { type Subscription, type SubscriptionInput, storedSubscriptionSchema } from './subscription.js';
 import type { WebhookUrlPolicy } from './url-policy.js';

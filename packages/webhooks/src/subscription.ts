@@ -1,4 +1,5 @@
-import { type AiqumJobsEvent, type EventType, eventTypeSchema, type Secret } from '@aiqum-jobs/core';
+import { type AiqumJobsEvent, type EventType, eventTypeSchema } from '@aiqum-jobs/contracts';
+import type { Secret } from '@aiqum-jobs/core';
 import { z } from 'zod';
 
 /** Subscription ids go into Redis keys, job ids and URLs: letters, digits, `_` and `-` only. */

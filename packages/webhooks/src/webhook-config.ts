@@ -1,9 +1,8 @@
+import { ConfigError, eventTypes } from '@aiqum-jobs/contracts';
 import {
   booleanFromEnv,
-  ConfigError,
   commaListFromEnv,
   type Environment,
-  eventTypes,
   type LoadConfigOptions,
   readConfigFile,
   readFileUtf8,

@@ -1,4 +1,4 @@
-import { type AiqumJobsEvent, eventStreamField } from '@aiqum-jobs/core';
+import { type AiqumJobsEvent, eventStreamField } from '@aiqum-jobs/contracts';
 import { waitUntil } from '@aiqum-jobs/test-support';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -7,7 +7,7 @@ import {
   eventStreamField,
   type Logger,
   type RedisKeys,
-} from '@aiqum-jobs/core';
+} from '@aiqum-jobs/contracts';
 import { type LogSink, logSink, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { ConfigError } from '@aiqum-jobs/core';
+import { ConfigError } from '@aiqum-jobs/contracts';
 import { describe, expect, it } from 'vitest';
 import { loadWebhookConfig } from '../src/index.js';
 

@@ -1,8 +1,8 @@
-import { parseApiPath } from '@aiqum-jobs/aiqum-client';
 import { z } from 'zod';
+import { apiPathProblem } from './api-path.js';
 import { jsonValueSchema } from './json-value.js';
 import { findNameReferences } from './name-references.js';
-import { targetNameSchema } from './target-config.js';
+import { targetNameSchema } from './target-name.js';
 
 /** Largest JSON body one request may carry to AIQUM, serialised. */
 export const maxRequestBodyBytes = 256 * 1024;
@@ -37,11 +37,8 @@ const apiPathSchema = z
   .string()
   .min(1)
   .superRefine((path, context) => {
-    try {
-      parseApiPath(path);
-    } catch (error) {
-      context.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
-    }
+    const problem = apiPathProblem(path);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
   });
 
 const metadataSchema = z

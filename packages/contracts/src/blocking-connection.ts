@@ -1,5 +1,4 @@
-import { duplicateRedis } from './connect-redis.js';
-import type { RedisConnection } from './lua-script.js';
+import { duplicateRedis, type RedisConnection } from './redis-connection.js';
 
 export interface BlockingReadOptions {
   /**

@@ -1,8 +1,8 @@
-import { jobRefSchema } from '@aiqum-jobs/aiqum-client';
 import { z } from 'zod';
+import { jobRefSchema } from './job-ref.js';
 import { jsonValueSchema } from './json-value.js';
 import { resolvedReferenceSchema } from './name-references.js';
-import { requestOutcomeSchema, requestStatusSchema } from './outcome.js';
+import { type RequestOutcome, requestOutcomeSchema, requestStatusSchema } from './outcome.js';
 import { requestErrorSchema } from './request-error.js';
 import { requestMethodSchema } from './request-input.js';
 
@@ -79,3 +79,18 @@ export const storedRequestSchema = requestSpecSchema.omit({ body: true }).extend
 });
 
 export type StoredRequest = z.output<typeof storedRequestSchema>;
+
+/** A batch as the store keeps it. Timestamps are epoch milliseconds. */
+export interface StoredBatch {
+  batchId: string;
+  total: number;
+  /** Requests by where they are: not yet accepted by AIQUM, tracked, finished. */
+  byStatus: { pending: number; tracking: number; completed: number };
+  byOutcome: Record<RequestOutcome, number>;
+  done: boolean;
+  createdAt: number;
+  finishedAt?: number;
+  metadata?: Record<string, string | number | boolean | null>;
+  /** Name of the API token that submitted it. */
+  submittedBy?: string;
+}

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { isoTime, isoTimeSchema } from './iso-time.js';
 import { outcomeCountsSchema } from './outcome.js';
-import { type StoredRequest, storedRequestSchema } from './request-spec.js';
-import type { StoredBatch } from './request-store.js';
+import { type StoredBatch, type StoredRequest, storedRequestSchema } from './request-spec.js';
 
 /**
  * A request as producers and their callers see it: the stored request with its times in ISO 8601, like

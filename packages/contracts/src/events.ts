@@ -1,6 +1,6 @@
-import { jobRefSchema } from '@aiqum-jobs/aiqum-client';
 import { z } from 'zod';
 import { isoTimeSchema } from './iso-time.js';
+import { jobRefSchema } from './job-ref.js';
 import { jsonValueSchema } from './json-value.js';
 import { resolvedReferenceSchema } from './name-references.js';
 import { outcomeCountsSchema, requestOutcomeSchema } from './outcome.js';
