@@ -1,6 +1,6 @@
-import { jobRefSchema } from '@aiqum-jobs/aiqum-client';
 import {
   jobDialectSchema,
+  jobRefSchema,
   jobStateSchema,
   requestSpecSchema,
   requestStatusSchema,

@@ -1,11 +1,12 @@
-import { type JobRef, jobRefSchema } from '@aiqum-jobs/aiqum-client';
 import {
   batchCompletedEventBase,
   eventIds,
   isoTime,
+  type JobRef,
   type JobResult,
   type JobState,
   jobDialectSchema,
+  jobRefSchema,
   jobResultSchema,
   jobStateSchema,
   type RedisConnection,
