@@ -1,5 +1,6 @@
 export { BearerTokens } from './bearer-tokens.js';
 export { type BlockingReadOptions, blockingReadConnection } from './blocking-connection.js';
+export type { CallSlot } from './call-slot.js';
 export {
   booleanFromEnv,
   commaListFromEnv,
@@ -75,11 +76,24 @@ export {
 } from './outcome.js';
 export { IntervalLock, PeriodicTask, type PeriodicTaskOptions } from './periodic-task.js';
 export { type PollPolicy, pollPolicySchema } from './poll-policy.js';
+export {
+  type ClaimedPoll,
+  type ClaimedPolls,
+  type ClaimPollsOptions,
+  type NextPoll,
+  PollSchedule,
+} from './poll-schedule.js';
 export { RedisClock } from './redis-clock.js';
 export { type RedisEndpoint, redisClusterNodesSchema } from './redis-endpoint.js';
 export { createRedisKeys, type RedisKeys } from './redis-keys.js';
 export { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
 export { RedisStateMetrics, type RedisStateMetricsOptions } from './redis-state-metrics.js';
+export {
+  type CompleteResult,
+  type Completion,
+  RequestCompletion,
+  type TrackedFacts,
+} from './request-completion.js';
 export {
   type NameCandidate,
   type RequestEnding,
@@ -88,6 +102,7 @@ export {
   requestErrorCodes,
   requestErrorSchema,
 } from './request-error.js';
+export type { RequestIdentity } from './request-identity.js';
 export {
   type BatchInput,
   batchInputSchema,
@@ -114,6 +129,8 @@ export {
   requestJobOptions,
   requestQueueName,
 } from './request-queue.js';
+export type { ClaimedRecord, RequestState } from './request-record-codec.js';
+export { RequestRecords, type StoredBatch } from './request-records.js';
 export {
   type JobResult,
   type JobState,
@@ -125,28 +142,12 @@ export {
   type StoredRequest,
   storedRequestSchema,
 } from './request-spec.js';
-export {
-  type CallSlot,
-  type ClaimedPoll,
-  type ClaimedPolls,
-  type ClaimedRecord,
-  type ClaimPollsOptions,
-  type CompleteResult,
-  type Completion,
-  type NextPoll,
-  type RequestIdentity,
-  type RequestState,
-  RequestStore,
-  type RequestStoreOptions,
-  type StoredBatch,
-  type SubmissionRequest,
-  type SubmissionStart,
-  type TrackedFacts,
-} from './request-store.js';
+export { RequestStore, type RequestStoreOptions } from './request-store.js';
 export { Secret } from './secret.js';
 export { ServedTargets, type UnservedTarget } from './served-targets.js';
 export { readStreamGroups, type StreamGroup } from './stream-groups.js';
 export { compareStreamIds, streamIdSchema } from './stream-id.js';
+export { type SubmissionRequest, type SubmissionStart, Submissions } from './submissions.js';
 export { TargetCallGate } from './target-call-gate.js';
 export {
   longPollConfigSchema,

@@ -4,7 +4,7 @@ import { requestSpecSchema } from './request-spec.js';
 
 /**
  * The one BullMQ queue of the pipeline: each request's submission is one job (job id = request id). Once
- * AIQUM accepted it, the request's Job is tracked in its target's due set (see `claimPolls`), not here.
+ * AIQUM accepted it, the request's Job is tracked in its target's due set (see `PollSchedule.claim`), not here.
  */
 export const requestQueueName = 'requests';
 

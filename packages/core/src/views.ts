@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { isoTime, isoTimeSchema } from './iso-time.js';
 import { outcomeCountsSchema } from './outcome.js';
+import type { StoredBatch } from './request-records.js';
 import { type StoredRequest, storedRequestSchema } from './request-spec.js';
-import type { StoredBatch } from './request-store.js';
 
 /**
  * A request as producers and their callers see it: the stored request with its times in ISO 8601, like
