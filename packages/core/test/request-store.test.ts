@@ -441,6 +441,40 @@ describe('RequestStore', () => {
     expect(await store.records.getState(spec().requestId)).toBeUndefined();
   });
 
+  it('reads a record polled without a dialect (stored as an empty field) as one without a dialect', async () => {
+    const request = spec({ target: 'dialectless' });
+    const slot = { target: 'dialectless', leaseId: 'dialectless-lease' };
+    await store.records.create([request]);
+    await store.submissions.begin(request.requestId, claim('a', { target: 'dialectless' }));
+    await store.submissions.acceptJob(request, ontapJob, 'a', undefined, {
+      delayMs: 60_000,
+      deadlineAt: request.deadlineAt,
+    });
+    await store.schedule.recordPoll(request.requestId, { phase: 'running' }, undefined, slot, {
+      delayMs: 0,
+      deadlineAt: request.deadlineAt,
+    });
+    expect(await redis.hget(keys.request(request.requestId), 'dialect')).toBe('');
+
+    expect(await store.records.get(request.requestId)).not.toHaveProperty('dialect');
+    expect(await store.records.getState(request.requestId)).toStrictEqual({
+      status: 'tracking',
+      job: ontapJob,
+      jobState: { phase: 'running' },
+      submittedAt: expect.any(Number),
+    });
+    const { claims } = await store.schedule.claim('dialectless', {
+      limits: roomy,
+      max: 1,
+      claimMs: 60_000,
+      leaseMs: 60_000,
+      leaseIdPrefix: 'dialectless-claim',
+    });
+    expect(claims.map((claimed) => claimed.requestId)).toEqual([request.requestId]);
+    expect(claims[0]?.record).toBeDefined();
+    expect(claims[0]?.record).not.toHaveProperty('dialect');
+  });
+
   it('keeps the request body out of the record: it travels in the queue job only', async () => {
     const request = spec({ body: { name: 'lun_with_a_body', space: { size: 1 } } });
     await store.records.create([request]);
