@@ -40,9 +40,9 @@ describe('aiqum-example-subscriber', () => {
     const batchId = randomUUID();
     const [ok, rejected] = [spec({ batchId }), spec({ batchId })];
     if (!ok || !rejected) throw new Error('no specs');
-    await store.create([ok, rejected], { batchId });
-    await store.complete(ok, {}, { outcome: 'succeeded' });
-    await store.complete(
+    await store.records.create([ok, rejected], { batchId });
+    await store.completion.complete(ok, {}, { outcome: 'succeeded' });
+    await store.completion.complete(
       rejected,
       {},
       { outcome: 'failed', error: { code: 'AIQUM_CONFLICT', message: 'duplicate name', httpStatus: 409 } },
@@ -65,8 +65,8 @@ describe('aiqum-example-subscriber', () => {
       // A group created now starts at the retained history: the completions written before it are printed.
       await waitUntil(() => linesOf(example).length >= 3 || undefined, { what: 'three lines' });
       const late = spec();
-      await store.create([late]);
-      await store.complete(late, {}, { outcome: 'cancelled' });
+      await store.records.create([late]);
+      await store.completion.complete(late, {}, { outcome: 'cancelled' });
       await waitUntil(() => linesOf(example).length >= 4 || undefined, {
         what: 'the line of a later completion',
       });

@@ -261,14 +261,14 @@ class RedisProducer implements Producer {
 
   get(requestId: string, access: TargetAccess = {}): Promise<RequestView | undefined> {
     return this.#guard('get', async () => {
-      const stored = await this.#store.get(requestId);
+      const stored = await this.#store.records.get(requestId);
       return stored !== undefined && isAllowed(stored.target, access) ? requestView(stored) : undefined;
     });
   }
 
   getBatch(batchId: string): Promise<BatchView | undefined> {
     return this.#guard('getBatch', async () => {
-      const stored = await this.#store.getBatch(batchId);
+      const stored = await this.#store.records.getBatch(batchId);
       return stored === undefined ? undefined : batchView(stored);
     });
   }
@@ -282,7 +282,9 @@ class RedisProducer implements Producer {
         if (batchId !== undefined) batchIds.add(batchId);
         if (batchIds.size === limit) break;
       }
-      const batches = await Promise.all([...batchIds].map((batchId) => this.#store.getBatch(batchId)));
+      const batches = await Promise.all(
+        [...batchIds].map((batchId) => this.#store.records.getBatch(batchId)),
+      );
       return batches.flatMap((batch) => (batch === undefined ? [] : [batchView(batch)]));
     });
   }
@@ -293,10 +295,10 @@ class RedisProducer implements Producer {
     access: TargetAccess = {},
   ): Promise<BatchRequestsPage | undefined> {
     return this.#guard('listBatchRequests', async () => {
-      const batch = await this.#store.getBatch(batchId);
+      const batch = await this.#store.records.getBatch(batchId);
       if (batch === undefined) return undefined;
-      const ids = await this.#store.listBatchRequestIds(batchId, page.offset, page.limit);
-      const stored = await this.#store.getMany(ids);
+      const ids = await this.#store.records.listBatchRequestIds(batchId, page.offset, page.limit);
+      const stored = await this.#store.records.getMany(ids);
       return {
         batchId,
         total: batch.total,
@@ -314,7 +316,7 @@ class RedisProducer implements Producer {
       const view = await this.#existing(requestId);
       refuseOtherTargets([view.target], access);
       if (view.status === 'completed') throw alreadyCompleted(view);
-      const result = await this.#store.complete(
+      const result = await this.#store.completion.complete(
         view,
         { job: view.job, dialect: view.dialect, submittedAt: view.submittedAt },
         requestEndings.cancelled(),
@@ -339,7 +341,7 @@ class RedisProducer implements Producer {
           { details: { status: view.status } },
         );
       }
-      if (!(await this.#store.pollNow(view))) {
+      if (!(await this.#store.schedule.pollNow(view))) {
         throw new ProducerError(
           producerErrorCodes.notPollable,
           'no poll is waiting to be moved forward: a poll is running or about to',
@@ -451,7 +453,7 @@ class RedisProducer implements Producer {
   }
 
   async #existing(requestId: string): Promise<StoredRequest> {
-    const view = await this.#store.get(requestId);
+    const view = await this.#store.records.get(requestId);
     if (view === undefined) throw new ProducerError(producerErrorCodes.notFound, `no request ${requestId}`);
     return view;
   }
@@ -531,7 +533,7 @@ class RedisProducer implements Producer {
     batch?: { batchId: string; metadata: unknown; submittedBy: string | undefined },
   ): Promise<void> {
     try {
-      await this.#store.create(specs, batch);
+      await this.#store.records.create(specs, batch);
       await this.#queue.addBulk(
         specs.map((spec) => ({
           name: 'request',
@@ -556,7 +558,7 @@ class RedisProducer implements Producer {
    * connection is ready again, up to `maxUndoAttempts` in all.
    */
   #undoCreate(undo: PendingUndo): void {
-    this.#store.remove(undo.requestIds, undo.batchId).catch((error: unknown) => {
+    this.#store.records.remove(undo.requestIds, undo.batchId).catch((error: unknown) => {
       this.#logger.error(
         { err: error, attempt: undo.attempt },
         'stored requests could not be removed after a failure',

@@ -78,7 +78,7 @@ describe('requests by name', () => {
       path: '/api/storage-provider/luns/{key}',
       object: { name: '/vol/vol_db/db01', svm: { name: 'vs1' }, cluster: { name: 'cluster-01' } },
     });
-    const spec = (await h.store.getMany([requestId]))[0] as RequestSpec;
+    const spec = (await h.store.records.getMany([requestId]))[0] as RequestSpec;
     expect(spec.object).toEqual(job?.data.object);
 
     const resolved = [
@@ -89,21 +89,21 @@ describe('requests by name', () => {
         key: 'lun-key-1',
       },
     ];
-    await h.store.complete(spec, { resolved }, { outcome: 'succeeded' });
+    await h.store.completion.complete(spec, { resolved }, { outcome: 'succeeded' });
     const view = (await h.server.inject({ url: `/v1/requests/${requestId}`, headers: auth })).json();
     expect(view).toMatchObject({ status: 'completed', outcome: 'succeeded', object: spec.object, resolved });
   });
 
   it('shows a name that matched nothing as a failure naming the field', async () => {
     const { requestId } = (await post('/v1/requests', lunByName)).json();
-    const spec = (await h.store.getMany([requestId]))[0] as RequestSpec;
+    const spec = (await h.store.records.getMany([requestId]))[0] as RequestSpec;
     const error = {
       code: 'NAME_NOT_FOUND',
       message: 'lun_maps.0.igroup: no initiator group "ig_db" on SVM vs1 of cluster cluster-01',
       field: 'lun_maps.0.igroup',
       candidates: [{ key: 'ig-2', name: 'ig_db2', svm: 'vs1', cluster: 'cluster-01' }],
     };
-    await h.store.complete(spec, {}, { outcome: 'failed', error });
+    await h.store.completion.complete(spec, {}, { outcome: 'failed', error });
     const view = (await h.server.inject({ url: `/v1/requests/${requestId}`, headers: auth })).json();
     expect(view).toMatchObject({ outcome: 'failed', error });
   });

@@ -65,11 +65,11 @@ async function cli(argv: string[], context: { env?: Record<string, string>; stdi
 
 /** Ends a batch's requests the way a worker would: the first succeeds, the others fail. */
 async function completeBatch(batchId: string, failures: number): Promise<RequestSpec[]> {
-  const ids = await h.store.listBatchRequestIds(batchId, 0, 100);
-  const specs = (await h.store.getMany(ids)) as RequestSpec[];
+  const ids = await h.store.records.listBatchRequestIds(batchId, 0, 100);
+  const specs = (await h.store.records.getMany(ids)) as RequestSpec[];
   for (const [index, spec] of specs.entries()) {
     const failed = index >= specs.length - failures;
-    await h.store.complete(
+    await h.store.completion.complete(
       spec,
       {},
       failed
@@ -92,14 +92,14 @@ describe('aiqum-jobs submit FILE --watch', () => {
 
     const [, batchId = ''] = await stderr.waitFor(/batch ([0-9a-f-]{36}): 3 requests queued/);
     await stderr.waitFor(/progress: 0\/3 done/);
-    const ids = await h.store.listBatchRequestIds(batchId, 0, 10);
-    const specs = (await h.store.getMany(ids)) as RequestSpec[];
+    const ids = await h.store.records.listBatchRequestIds(batchId, 0, 10);
+    const specs = (await h.store.records.getMany(ids)) as RequestSpec[];
     const [first, second, third] = specs as [RequestSpec, RequestSpec, RequestSpec];
     // No worker runs here: complete the requests the way one would.
-    await h.store.complete(first, {}, { outcome: 'succeeded' });
+    await h.store.completion.complete(first, {}, { outcome: 'succeeded' });
     await stderr.waitFor(/progress: 1\/3 done, succeeded 1/);
     const nameNotFound = 'lun_maps.0.igroup: no initiator group "ig_db" on SVM "vs1"; candidates: "ig_db2"';
-    await h.store.complete(
+    await h.store.completion.complete(
       second,
       {},
       {
@@ -107,7 +107,7 @@ describe('aiqum-jobs submit FILE --watch', () => {
         error: { code: 'NAME_NOT_FOUND', message: nameNotFound, field: 'lun_maps.0.igroup' },
       },
     );
-    await h.store.complete(
+    await h.store.completion.complete(
       third,
       {},
       {
@@ -270,7 +270,7 @@ describe('aiqum-jobs status, cancel and errors', () => {
       },
     };
     const [requestId = ''] = (await h.producer.submitBatch({ requests: [byName] })).requestIds;
-    const spec = (await h.store.getMany([requestId]))[0] as RequestSpec;
+    const spec = (await h.store.records.getMany([requestId]))[0] as RequestSpec;
     const resolved = [
       {
         field: 'svm',
@@ -292,7 +292,7 @@ describe('aiqum-jobs status, cancel and errors', () => {
       },
     ];
     // As the worker does: the keys it sent are facts of the completion.
-    await h.store.complete(spec, { resolved }, { outcome: 'succeeded' });
+    await h.store.completion.complete(spec, { resolved }, { outcome: 'succeeded' });
 
     const piped = await cli(['status', requestId, '-o', 'json']);
     expect(JSON.parse(piped.stdout)).toMatchObject({ requestId, outcome: 'succeeded', resolved });

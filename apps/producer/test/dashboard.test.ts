@@ -216,9 +216,9 @@ describe('the dashboard behind bearer tokens', () => {
     const newer = await h.producer.submitBatch({ requests: [labLun, labLun] });
     const quiet = await h.producer.submitBatch({ requests: [labLun] });
     for (const requestId of [...older.requestIds, ...newer.requestIds.slice(0, 1)]) {
-      const view = await h.store.get(requestId);
+      const view = await h.store.records.get(requestId);
       if (view === undefined) throw new Error(`no request ${requestId}`);
-      await h.store.complete(view, {}, { outcome: 'succeeded' });
+      await h.store.completion.complete(view, {}, { outcome: 'succeeded' });
     }
     const response = await h.server.inject({ url: '/v1/batches', headers: auth });
     expect(response.statusCode).toBe(200);

@@ -30,7 +30,7 @@ async function xreadConnections(): Promise<number> {
 
 /** Completes the specs one after another, as workers would. */
 async function completeAll(specs: readonly RequestSpec[]): Promise<void> {
-  for (const spec of specs) await h.store.complete(spec, {}, { outcome: 'succeeded' });
+  for (const spec of specs) await h.store.completion.complete(spec, {}, { outcome: 'succeeded' });
 }
 
 /** Every event of the stream after `after` of one batch, read directly: what each follower must see. */
@@ -96,7 +96,7 @@ describe('the event tail shared by the streams of one producer', () => {
     for (const [index, spec] of specs.entries()) {
       // Each joins mid-flow: it reads the backlog (XRANGE), then moves over to the tail.
       if (index % 6 === 0) followers.push(untilBatchCompleted(h.producer.events({ batchId, after })));
-      await h.store.complete(spec, {}, { outcome: 'succeeded' });
+      await h.store.completion.complete(spec, {}, { outcome: 'succeeded' });
     }
     const expected = await retainedIds(batchId, after);
     expect(expected).toHaveLength(41);

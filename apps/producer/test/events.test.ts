@@ -33,8 +33,8 @@ describe('GET /v1/events over a real socket', () => {
   it('with follow=false answers the retained events and ends the stream, holding no XREAD', async () => {
     const { batchId, specs } = await queuedBatch(2);
     const [first, second] = specs as [RequestSpec, RequestSpec];
-    await h.store.complete(first, {}, { outcome: 'succeeded' });
-    await h.store.complete(second, {}, { outcome: 'failed' });
+    await h.store.completion.complete(first, {}, { outcome: 'succeeded' });
+    await h.store.completion.complete(second, {}, { outcome: 'failed' });
     const retained: string[] = [];
     for await (const { streamId, event } of client.events({ batchId, follow: false })) {
       retained.push(streamId);
@@ -66,9 +66,9 @@ describe('GET /v1/events over a real socket', () => {
     await vi.waitFor(async () => expect(await xreadClients()).toBeGreaterThan(0));
 
     const [first, second] = specs as [RequestSpec, RequestSpec];
-    await h.store.complete(other.specs[0] as RequestSpec, {}, { outcome: 'failed' });
-    await h.store.complete(first, {}, { outcome: 'succeeded' });
-    await h.store.complete(second, {}, { outcome: 'unknown' });
+    await h.store.completion.complete(other.specs[0] as RequestSpec, {}, { outcome: 'failed' });
+    await h.store.completion.complete(first, {}, { outcome: 'succeeded' });
+    await h.store.completion.complete(second, {}, { outcome: 'unknown' });
     await reading;
 
     expect(received.map((event) => [event.type, event.requestId])).toEqual([
@@ -108,7 +108,7 @@ describe('GET /v1/events over a real socket', () => {
     const reader = response.body?.getReader();
     let text = '';
     const spec = specs[0] as RequestSpec;
-    await h.store.complete(spec, {}, { outcome: 'succeeded' });
+    await h.store.completion.complete(spec, {}, { outcome: 'succeeded' });
     while (!(text.includes(spec.batchId ?? 'none') && text.includes(': heartbeat'))) {
       const chunk = await reader?.read();
       if (chunk === undefined || chunk.done) throw new Error('the stream ended early');
@@ -122,7 +122,7 @@ describe('GET /v1/events over a real socket', () => {
   it('disconnects a client that stops reading; it resumes after its last event, missing nothing', async () => {
     const { specs } = await queuedBatch(1);
     const after = await lastEventId(h);
-    await h.store.complete(specs[0] as RequestSpec, {}, { outcome: 'succeeded' });
+    await h.store.completion.complete(specs[0] as RequestSpec, {}, { outcome: 'succeeded' });
     const [[, fields] = ['', []]] = await h.redis.xrange(h.keys.events, `(${after}`, '+', 'COUNT', 1);
     const port = new URL(baseUrl).port;
     const socket = connect(Number(port), '127.0.0.1');
@@ -198,7 +198,7 @@ describe('GET /v1/events over a real socket', () => {
       }
       return undefined;
     })();
-    await h.store.complete(spec, {}, { outcome: 'timed_out' });
+    await h.store.completion.complete(spec, {}, { outcome: 'timed_out' });
     expect(await seen).toMatchObject({
       requestId: spec.requestId,
       outcome: 'timed_out',

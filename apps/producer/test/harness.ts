@@ -195,7 +195,7 @@ export async function queuedBatch(
       path: `/api/storage-provider/luns/lun-${index}`,
     })),
   });
-  const views = await h.store.getMany(answer.requestIds);
+  const views = await h.store.records.getMany(answer.requestIds);
   return { batchId: answer.batchId, specs: views.filter((view) => view !== undefined) };
 }
 

@@ -244,7 +244,7 @@ describe('what the API answers matches the document', () => {
     const { batchId, requestIds } = batchAnswer.body as { batchId: string; requestIds: [string, string] };
 
     // Drive the batch to its end as a worker would: one request tracked then succeeded, one failed.
-    const [tracked, rejected] = await Promise.all(requestIds.map((id) => h.store.get(id)));
+    const [tracked, rejected] = await Promise.all(requestIds.map((id) => h.store.records.get(id)));
     if (tracked === undefined || rejected === undefined) throw new Error('batch requests not stored');
     const job = await track(tracked);
     expectDocumented(
@@ -252,7 +252,7 @@ describe('what the API answers matches the document', () => {
       await call('post', `/v1/requests/${tracked.requestId}/poll`),
     );
     expectDocumented('GET /v1/batches/{id}', await call('get', `/v1/batches/${batchId}`));
-    await h.store.complete(
+    await h.store.completion.complete(
       tracked,
       { job, dialect: 'docs', submittedAt: Date.now() },
       {
@@ -267,7 +267,7 @@ describe('what the API answers matches the document', () => {
         jobResults: [{ name: 'lunKey', value: 'abc:type=lun,uuid=1' }],
       },
     );
-    await h.store.complete(
+    await h.store.completion.complete(
       rejected,
       {},
       {
@@ -416,11 +416,19 @@ describe('what the API answers matches the document', () => {
     const answer = await h.producer.submitBatch({
       requests: [labLun, { ...labLun, body: { name: 'lun2' } }],
     });
-    const [first, second] = await Promise.all(answer.requestIds.map((id) => h.store.get(id)));
+    const [first, second] = await Promise.all(answer.requestIds.map((id) => h.store.records.get(id)));
     if (first === undefined || second === undefined) throw new Error('batch requests not stored');
     const job = await track(first);
-    await h.store.complete(first, { job, dialect: 'spec' }, { outcome: 'warning', jobResults: [] });
-    await h.store.complete(second, {}, { outcome: 'unknown', response: { records: [{ key: 1 }], ok: null } });
+    await h.store.completion.complete(
+      first,
+      { job, dialect: 'spec' },
+      { outcome: 'warning', jobResults: [] },
+    );
+    await h.store.completion.complete(
+      second,
+      {},
+      { outcome: 'unknown', response: { records: [{ key: 1 }], ok: null } },
+    );
 
     const controller = new AbortController();
     const response = await fetch(`${baseUrl}/v1/events?after=0&batchId=${answer.batchId}`, {
@@ -446,7 +454,7 @@ describe('what the API answers matches the document', () => {
 /** Does what a worker does when AIQUM accepts the call: the request is tracked, its job known. */
 async function track(view: StoredRequest) {
   const token = `oa-worker-${view.requestId}`;
-  await h.store.beginSubmission(view.requestId, {
+  await h.store.submissions.begin(view.requestId, {
     target: view.target,
     limits: { maxConcurrent: 100, maxPerSecond: 1_000 },
     leaseId: token,
@@ -462,7 +470,7 @@ async function track(view: StoredRequest) {
     source: 'job.key' as const,
   };
   const firstPoll = { delayMs: 60_000, deadlineAt: view.deadlineAt };
-  expect(await h.store.acceptJob(view, job, token, undefined, firstPoll)).toBe('tracking');
+  expect(await h.store.submissions.acceptJob(view, job, token, undefined, firstPoll)).toBe('tracking');
   return job;
 }
 

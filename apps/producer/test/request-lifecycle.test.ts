@@ -245,10 +245,10 @@ describe('poll now', () => {
     expect(notTracked.json().error).toMatchObject({ code: 'NOT_POLLABLE', details: { status: 'queued' } });
 
     // Do what a worker does: accept the AIQUM job, its next poll a minute away in the target's due set.
-    const view = await h.store.get(requestId);
+    const view = await h.store.records.get(requestId);
     if (view === undefined) throw new Error('request not stored');
     const token = 'test-worker';
-    await h.store.beginSubmission(requestId, {
+    await h.store.submissions.begin(requestId, {
       target: view.target,
       limits: { maxConcurrent: 100, maxPerSecond: 1_000 },
       leaseId: token,
@@ -265,7 +265,7 @@ describe('poll now', () => {
     };
     const before = await redisTimeMs(h.redis);
     const firstPoll = { delayMs: 60_000, deadlineAt: view.deadlineAt };
-    expect(await h.store.acceptJob(view, job, token, undefined, firstPoll)).toBe('tracking');
+    expect(await h.store.submissions.acceptJob(view, job, token, undefined, firstPoll)).toBe('tracking');
     const after = await redisTimeMs(h.redis);
     const due = h.keys.targetDue(view.target);
     // Due a minute after it was accepted, by Redis's clock.

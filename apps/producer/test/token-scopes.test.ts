@@ -116,7 +116,7 @@ describe('named tokens with scopes', () => {
     });
     expect(cancel.statusCode).toBe(403);
     expect(cancel.json().error).toMatchObject({ code: 'FORBIDDEN_TARGET', details: { targets: ['prod'] } });
-    expect((await h.store.get(prodId))?.status).toBe('queued');
+    expect((await h.store.records.get(prodId))?.status).toBe('queued');
     // Another target's requests are not its to see: not alone, not in a batch, not in the event stream.
     const read = await h.server.inject({ url: `/v1/requests/${prodId}`, headers: bearer(labOperatorToken) });
     expect(read.statusCode).toBe(404);
@@ -150,7 +150,7 @@ describe('named tokens with scopes', () => {
 
   it("keeps the token's name as submittedBy in the record, the views and the completion events", async () => {
     const { requestId } = (await submit(labOperatorToken, labLun)).json();
-    expect((await h.store.get(requestId))?.submittedBy).toBe('lab-operator');
+    expect((await h.store.records.get(requestId))?.submittedBy).toBe('lab-operator');
     const cancelled = await h.server.inject({
       method: 'DELETE',
       url: `/v1/requests/${requestId}`,
@@ -178,7 +178,7 @@ describe('named tokens with scopes', () => {
 
   it('names an unnamed token of PRODUCER_API_TOKENS by its position', async () => {
     const { requestId } = (await submit(testToken, labLun)).json();
-    expect((await h.store.get(requestId))?.submittedBy).toBe('token-1');
+    expect((await h.store.records.get(requestId))?.submittedBy).toBe('token-1');
   });
 
   it("logs each request with its token's name, never the token", async () => {
@@ -265,6 +265,6 @@ describe('without tokens', () => {
     const { requestId } = (
       await h.server.inject({ method: 'POST', url: '/v1/requests', payload: labLun })
     ).json();
-    expect((await h.store.get(requestId))?.submittedBy).toBe('local');
+    expect((await h.store.records.get(requestId))?.submittedBy).toBe('local');
   });
 });

@@ -23,11 +23,11 @@ describe('the times of the API views', () => {
     const answer = await h.producer.submitBatch({ requests: [labLun], metadata: { change: 'CHG-14' } });
     const [requestId] = answer.requestIds;
     if (requestId === undefined) throw new Error('no request queued');
-    const stored = await h.store.get(requestId);
+    const stored = await h.store.records.get(requestId);
     if (stored === undefined) throw new Error('request not stored');
     // As a worker does: AIQUM accepts the call and returns a Job, which later ends.
     const token = `worker-${requestId}`;
-    await h.store.beginSubmission(requestId, {
+    await h.store.submissions.begin(requestId, {
       target: stored.target,
       limits: { maxConcurrent: 10, maxPerSecond: 100 },
       leaseId: token,
@@ -43,10 +43,14 @@ describe('the times of the API views', () => {
       source: 'job.key' as const,
     };
     const firstPoll = { delayMs: 60_000, deadlineAt: stored.deadlineAt };
-    expect(await h.store.acceptJob(stored, job, token, undefined, firstPoll)).toBe('tracking');
+    expect(await h.store.submissions.acceptJob(stored, job, token, undefined, firstPoll)).toBe('tracking');
     // Accepted at Redis's time, which the worker then knows from the record.
-    const submittedAt = (await h.store.get(requestId))?.submittedAt;
-    await h.store.complete(stored, { job, dialect: 'spec', submittedAt }, { outcome: 'succeeded' });
+    const submittedAt = (await h.store.records.get(requestId))?.submittedAt;
+    await h.store.completion.complete(
+      stored,
+      { job, dialect: 'spec', submittedAt },
+      { outcome: 'succeeded' },
+    );
 
     const raw = (await getJson(`/v1/requests/${requestId}`)) as Record<string, unknown>;
     for (const field of ['createdAt', 'deadlineAt', 'submittedAt', 'finishedAt']) {

@@ -112,7 +112,7 @@ export class DuePoller {
     this.#nudged = false;
     let claimed: ClaimedPolls;
     try {
-      claimed = await store.claimPolls(target.config.name, {
+      claimed = await store.schedule.claim(target.config.name, {
         limits: target.config.limits,
         max: permits,
         claimMs: this.#claimMs,

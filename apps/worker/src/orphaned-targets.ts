@@ -92,14 +92,14 @@ export class OrphanedTargets {
     const ending = requestEndings.targetNotServed(target, Math.round(unservedMs / 1_000), graceSeconds);
     let ended = 0;
     for (;;) {
-      const ids = await store.trackedRequestIds(target, endBatch);
+      const ids = await store.schedule.trackedRequestIds(target, endBatch);
       if (ids.length === 0) break;
-      const views = await store.getMany(ids);
+      const views = await store.records.getMany(ids);
       await Promise.all(
         ids.map(async (requestId, index) => {
           const view = views[index];
-          if (!view) return store.untrack(target, requestId);
-          const result = await store.complete(
+          if (!view) return store.schedule.untrack(target, requestId);
+          const result = await store.completion.complete(
             view,
             { job: view.job, dialect: view.dialect, submittedAt: view.submittedAt, resolved: view.resolved },
             { ...ending, ...(view.jobState ? { jobState: view.jobState } : {}) },

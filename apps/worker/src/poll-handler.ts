@@ -62,7 +62,7 @@ export class PollHandler {
     const record = claim.record;
     if (record === undefined || record.status !== 'tracking') {
       // Gone, unreadable or no longer tracked: nothing to poll.
-      await this.#store.recordPollError(claim.requestId, claim.slot, {
+      await this.#store.schedule.recordPollError(claim.requestId, claim.slot, {
         delayMs: 0,
         deadlineAt: Number.MAX_SAFE_INTEGER,
       });
@@ -107,7 +107,7 @@ export class PollHandler {
       ontap: state.job?.kind === 'ontap',
       random: this.#random(),
     });
-    const { status, pollFailures } = await this.#store.recordPollFailure(spec.requestId, slot, {
+    const { status, pollFailures } = await this.#store.schedule.recordPollFailure(spec.requestId, slot, {
       delayMs: delay,
       deadlineAt: spec.deadlineAt,
     });
@@ -205,7 +205,7 @@ export class PollHandler {
             random: this.#random(),
           });
     // The interval runs from the start of this poll, so a cycle's own work does not stretch the interval.
-    await this.#store.recordPoll(spec.requestId, jobState, dialect, slot, {
+    await this.#store.schedule.recordPoll(spec.requestId, jobState, dialect, slot, {
       delayMs: Math.max(0, delay - tookMs),
       deadlineAt: spec.deadlineAt,
     });
@@ -223,7 +223,7 @@ export class PollHandler {
     if (!(error instanceof AiqumError)) throw error;
     if (error instanceof AiqumAbortError && this.#shutdownSignal.aborted) {
       // Shutting down: hand the poll to another worker now.
-      await this.#store.releaseClaims([{ requestId: spec.requestId, slot }]);
+      await this.#store.schedule.releaseClaims([{ requestId: spec.requestId, slot }]);
       return;
     }
     const described = describeError(error);
@@ -253,7 +253,10 @@ export class PollHandler {
       { requestId: spec.requestId, error: described, pollErrors },
       'poll failed; polling again',
     );
-    await this.#store.recordPollError(spec.requestId, slot, { delayMs: delay, deadlineAt: spec.deadlineAt });
+    await this.#store.schedule.recordPollError(spec.requestId, slot, {
+      delayMs: delay,
+      deadlineAt: spec.deadlineAt,
+    });
   }
 }
 

@@ -2,7 +2,7 @@ import type { Logger, RequestSpec, ResolvedReference } from '@aiqum-jobs/contrac
 import type { CallSlot, Completion, RequestState, RequestStore, TrackedFacts } from '@aiqum-jobs/core';
 import type { WorkerMetrics } from './worker-metrics.js';
 
-/** What a submission or a poll knows of the request's state: `beginSubmission` reads it, without the status. */
+/** What a submission or a poll knows of the request's state: `submissions.begin` reads it, without the status. */
 export type KnownState = Omit<RequestState, 'status'> & { resolved?: ResolvedReference[] };
 
 /** How an ending is recorded: under a call slot (and, for a poll that saw the end, counting that poll). */
@@ -13,7 +13,7 @@ export function factsOf(state: KnownState): TrackedFacts {
 }
 
 /**
- * Ends requests for the submission and poll handlers: through `RequestStore.complete`, which happens once
+ * Ends requests for the submission and poll handlers: through `RequestStore.completion`, which happens once
  * per request however many workers race, counted and logged the same way whichever handler ends it.
  */
 export class RequestFinisher {
@@ -34,7 +34,7 @@ export class RequestFinisher {
     recording: EndingRecording = undefined,
   ): Promise<void> {
     const options = recording === undefined ? {} : 'leaseId' in recording ? { slot: recording } : recording;
-    const result = await this.#store.complete(spec, facts, completion, options);
+    const result = await this.#store.completion.complete(spec, facts, completion, options);
     if (result === 'completed') {
       this.#metrics.requestsCompleted.inc({ outcome: completion.outcome, target: spec.target });
     }

@@ -77,7 +77,7 @@ export class SubmissionHandler {
   async submit(spec: RequestSpec): Promise<SubmissionResult> {
     const target = this.#targets.get(spec.target);
     if (!target) {
-      const view = await this.#store.getState(spec.requestId);
+      const view = await this.#store.records.getState(spec.requestId);
       if (!view || view.status === 'completed') return done;
       return this.#end(spec, view, requestEndings.targetNotConfigured(spec.target));
     }
@@ -89,7 +89,7 @@ export class SubmissionHandler {
     // call (the client's timeout bounds it), so a live holder is never taken over.
     const token = randomUUID();
     const submitLeaseMs = callLeaseMs(target.config, false);
-    const start = await this.#store.beginSubmission(spec.requestId, {
+    const start = await this.#store.submissions.begin(spec.requestId, {
       target: target.config.name,
       limits: target.config.limits,
       leaseId: token,
@@ -126,7 +126,7 @@ export class SubmissionHandler {
 
   /** A request whose queue job failed for good (internal errors, stalled too often) still gets an outcome. */
   async giveUp(spec: RequestSpec, error: Error): Promise<void> {
-    const view = await this.#store.getState(spec.requestId);
+    const view = await this.#store.records.getState(spec.requestId);
     if (!view || view.status === 'completed') return;
     this.#logger.error({ requestId: spec.requestId, err: error }, 'request failed inside the worker');
     await this.#finisher.complete(spec, factsOf(view), {
@@ -224,7 +224,7 @@ export class SubmissionHandler {
             ontap: result.job.kind === 'ontap',
             random: this.#random(),
           });
-    const status = await this.#store.acceptJob(
+    const status = await this.#store.submissions.acceptJob(
       spec,
       result.job,
       token,
@@ -259,7 +259,7 @@ export class SubmissionHandler {
     const stopped = error instanceof AiqumAbortError && this.#hardStopSignal?.aborted === true;
     const mayRetry = error.ambiguous ? repeatable : error.retryable || stopped;
     if (mayRetry && attempts < maxSubmitAttempts) {
-      await this.#store.requeueSubmission(spec.requestId, claim.token, claim.slot);
+      await this.#store.submissions.requeue(spec.requestId, claim.token, claim.slot);
       const delay = pollDelayMs({
         policy: pollPolicyOf(target, spec),
         polls: attempts,

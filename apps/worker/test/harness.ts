@@ -142,7 +142,7 @@ export async function startHarness(
         ...(batch ? { batchId: batch.batchId } : {}),
         ...request,
       }));
-      await store.create(specs, batch);
+      await store.records.create(specs, batch);
       await queue.addBulk(
         specs.map((spec) => ({ name: 'request', data: spec, opts: { jobId: spec.requestId } })),
       );

@@ -61,8 +61,10 @@ describe('an idle worker', () => {
 
   it('polls a request accepted while its poller sleeps at its due time, woken by the due notice', async () => {
     const [spec] = await h.enqueue([{ target: 'idle-7', ...lunRequest('idle_lun', { seed: 7 }) }]);
-    await waitUntil(async () => ((await h.store.get(spec?.requestId ?? ''))?.polls ?? 0) >= 1 || undefined);
-    const view = await h.store.get(spec?.requestId ?? '');
+    await waitUntil(
+      async () => ((await h.store.records.get(spec?.requestId ?? ''))?.polls ?? 0) >= 1 || undefined,
+    );
+    const view = await h.store.records.get(spec?.requestId ?? '');
     const submittedAt = view?.submittedAt ?? Number.NaN;
     const jobKey = view?.job?.kind === 'aiqum' ? view.job.key : '';
     const jobPath = `/api/management-server/jobs/${encodeURIComponent(jobKey)}`;

@@ -95,7 +95,7 @@ describe('writes by name', () => {
       },
     ]);
     // The record keeps them too, for the API.
-    expect((await h.store.get(specs[0]?.requestId ?? ''))?.resolved).toEqual(event?.resolved);
+    expect((await h.store.records.get(specs[0]?.requestId ?? ''))?.resolved).toEqual(event?.resolved);
     // Twenty writes naming one SVM: one lookup of it (the others waited for it or found it cached).
     expect(lookups(h, '/api/datacenter/svm/svms') - before).toBe(1);
     // The simulator refuses names, so every LUN it made proves its write carried keys; each was sent once.
@@ -168,7 +168,9 @@ describe('writes by name', () => {
   it('never ends a tracked request because its queue job ran again and a name no longer resolves', async () => {
     const [spec] = await h.enqueue([{ target: 'lab', ...lunByName('slow_1') }]);
     if (!spec) throw new Error('no spec');
-    await waitUntil(async () => (await h.store.get(spec.requestId))?.status === 'tracking' || undefined);
+    await waitUntil(
+      async () => (await h.store.records.get(spec.requestId))?.status === 'tracking' || undefined,
+    );
     // A stalled queue job runs again, here with a name that now matches nothing.
     const rerun = await h.queue.add(
       'request',
@@ -180,7 +182,7 @@ describe('writes by name', () => {
       async () => ['completed', 'unknown'].includes(await h.queue.getJobState(rerun.id ?? '')) || undefined,
       { what: 'the re-run queue job' },
     );
-    expect((await h.store.get(spec.requestId))?.status).toBe('tracking');
+    expect((await h.store.records.get(spec.requestId))?.status).toBe('tracking');
     const event = await waitUntil(async () => byRequest(await h.completed()).get(spec.requestId));
     expect(event.outcome).toBe('succeeded');
   });
@@ -262,7 +264,7 @@ describe('writes by name', () => {
     await waitUntil(() => (sim.stats().faults.latency ?? 0) >= 1 || undefined, { what: 'the slow lookup' });
     await firstWorker.close();
     sim.setScenario({ rules: jobRules });
-    expect((await h.store.get(spec?.requestId ?? ''))?.status).toBe('queued');
+    expect((await h.store.records.get(spec?.requestId ?? ''))?.status).toBe('queued');
     await h.startWorker();
     const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
     expect(event.outcome, JSON.stringify(event.error)).toBe('succeeded');

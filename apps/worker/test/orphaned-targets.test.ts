@@ -42,7 +42,7 @@ async function orphanedGauge(worker: AiqumWorker, target: string): Promise<numbe
 async function trackedRequest(target: string, seed: number): Promise<string> {
   const [spec] = await h.enqueue([{ target, ...lunRequest(`${target}_lun`, { seed }) }]);
   if (!spec) throw new Error('no request');
-  await waitUntil(async () => (await h.store.get(spec.requestId))?.status === 'tracking', {
+  await waitUntil(async () => (await h.store.records.get(spec.requestId))?.status === 'tracking', {
     what: 'tracking',
   });
   return spec.requestId;
@@ -78,7 +78,7 @@ describe('a target no worker serves', () => {
       () => sink.lines().some((line) => line.level === 40 && line.target === 'dropped' && line.tracked === 1),
       { what: 'the warning' },
     );
-    expect((await h.store.get(requestId))?.status).toBe('tracking');
+    expect((await h.store.records.get(requestId))?.status).toBe('tracking');
 
     const completed = await completionsOf(requestId);
     expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(graceSeconds * 1_000 - 500);

@@ -234,9 +234,12 @@ describe('the pipeline, end to end against the simulator', () => {
         },
       ]);
       const requestId = spec?.requestId ?? '';
-      await waitUntil(async () => ((await clocked.store.get(requestId))?.polls ?? 0) >= 2 || undefined, {
-        what: 'two polls of the running job',
-      });
+      await waitUntil(
+        async () => ((await clocked.store.records.get(requestId))?.polls ?? 0) >= 2 || undefined,
+        {
+          what: 'two polls of the running job',
+        },
+      );
       // The pollers read the spec from the record: its deadline is now past.
       const recordKey = clocked.keys.request(requestId);
       const recorded = JSON.parse((await clocked.redis.hget(recordKey, 'spec')) ?? '{}') as object;
@@ -300,7 +303,7 @@ describe('the pipeline, end to end against the simulator', () => {
     };
     // A worker claimed both submissions and died before AIQUM's answer was recorded; its claims' leases
     // (a second here) run out while the requests wait.
-    await h.store.create([interrupted, resubmittable]);
+    await h.store.records.create([interrupted, resubmittable]);
     const deadClaim = {
       target: 'docs',
       limits: { maxConcurrent: 100, maxPerSecond: 1_000 },
@@ -311,8 +314,8 @@ describe('the pipeline, end to end against the simulator', () => {
       submitLeaseMs: 1_000,
       pollLeaseMs: 1_000,
     };
-    await h.store.beginSubmission(interrupted.requestId, deadClaim);
-    await h.store.beginSubmission(resubmittable.requestId, deadClaim);
+    await h.store.submissions.begin(interrupted.requestId, deadClaim);
+    await h.store.submissions.begin(resubmittable.requestId, deadClaim);
     await h.queue.addBulk(
       [interrupted, resubmittable].map((spec) => ({
         name: 'request',
@@ -345,10 +348,12 @@ describe('the pipeline, end to end against the simulator', () => {
     ]);
     if (!spec) throw new Error('no spec');
     const tracked = { requestId: spec.requestId, target: 'docs' };
-    await waitUntil(async () => (await h.store.get(spec.requestId))?.status === 'tracking' || undefined);
-    expect(await h.store.pollNow(tracked)).toBe(true);
+    await waitUntil(
+      async () => (await h.store.records.get(spec.requestId))?.status === 'tracking' || undefined,
+    );
+    expect(await h.store.schedule.pollNow(tracked)).toBe(true);
     const view = await waitUntil(async () => {
-      const current = await h.store.get(spec.requestId);
+      const current = await h.store.records.get(spec.requestId);
       return current !== undefined && current.polls >= 1 ? current : undefined;
     });
     const key = view.job?.kind === 'aiqum' ? view.job.key : '';
@@ -356,17 +361,19 @@ describe('the pipeline, end to end against the simulator', () => {
     const polls = docs?.stats().polls[key];
     expect(polls).toBe(1);
     expect(
-      await h.store.complete(
+      await h.store.completion.complete(
         view,
         { job: view.job },
         { outcome: 'cancelled', error: { code: 'CANCELLED', message: 'test' } },
       ),
     ).toBe('completed');
     // Cancelled: no poll is scheduled any more, not even one asked for.
-    expect(await h.store.pollNow(tracked)).toBe(false);
+    expect(await h.store.schedule.pollNow(tracked)).toBe(false);
     // The worker went on polling the target (another request, twice) without polling this one again.
     const [other] = await h.enqueue([{ target: 'docs', ...lunRequest('slow_other', { seed: 7 }) }]);
-    await waitUntil(async () => ((await h.store.get(other?.requestId ?? ''))?.polls ?? 0) >= 2 || undefined);
+    await waitUntil(
+      async () => ((await h.store.records.get(other?.requestId ?? ''))?.polls ?? 0) >= 2 || undefined,
+    );
     expect(docs?.stats().polls[key]).toBe(polls);
     const events = (await h.completed()).filter((event) => event.requestId === spec.requestId);
     expect(events).toHaveLength(1);

@@ -33,7 +33,9 @@ afterAll(() => h.close());
  * its Redis script (`HINCRBY` of a count that is not an integer; the worker still reads it as 0).
  */
 async function breakPollCount(requestId: string): Promise<void> {
-  await waitUntil(async () => (await h.store.get(requestId))?.status === 'tracking', { what: 'tracking' });
+  await waitUntil(async () => (await h.store.records.get(requestId))?.status === 'tracking', {
+    what: 'tracking',
+  });
   await h.redis.hset(h.keys.request(requestId), 'polls', '0.0');
 }
 
@@ -90,7 +92,7 @@ describe('the count of polls that failed inside a worker', () => {
   it('is kept in Redis: a worker continues the count another left', async () => {
     const [spec] = await h.enqueue([{ target: 'stuck', ...lunRequest('stuck_lun2', { seed: 5 }) }]);
     if (!spec) throw new Error('no request');
-    await waitUntil(async () => (await h.store.get(spec.requestId))?.status === 'tracking', {
+    await waitUntil(async () => (await h.store.records.get(spec.requestId))?.status === 'tracking', {
       what: 'tracking',
     });
     // As a worker that stopped after N - 1 failures left it.

@@ -61,7 +61,9 @@ describe('polling', () => {
       },
     ]);
     // The job runs for an hour, until the test has seen four polls of it; then the hour is over.
-    await waitUntil(async () => ((await h.store.get(spec?.requestId ?? ''))?.polls ?? 0) >= 4 || undefined);
+    await waitUntil(
+      async () => ((await h.store.records.get(spec?.requestId ?? ''))?.polls ?? 0) >= 4 || undefined,
+    );
     intervalSkewMs += 3_600_000;
     const event = await waitUntil(async () => byRequest(await h.completed()).get(spec?.requestId ?? ''));
     expect(event.outcome).toBe('succeeded');

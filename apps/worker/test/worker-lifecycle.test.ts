@@ -84,7 +84,7 @@ describe('worker lifecycle', () => {
       ]);
       await waitUntil(
         async () => {
-          const views = await Promise.all(specs.map((spec) => h.store.get(spec.requestId)));
+          const views = await Promise.all(specs.map((spec) => h.store.records.get(spec.requestId)));
           return views.every((view) => view?.status === 'submitting') || undefined;
         },
         { timeoutMs: 5_000, what: 'all three calls to be in flight' },
@@ -102,7 +102,7 @@ describe('worker lifecycle', () => {
         ),
       );
       const read = specs[2]?.requestId ?? '';
-      expect((await h.store.get(read))?.status).toBe('queued');
+      expect((await h.store.records.get(read))?.status).toBe('queued');
       h.simulators.get('slow')?.setScenario({ rules: [] });
       await h.startWorker();
       const all = await h.waitForCompleted(3);

@@ -1,4 +1,5 @@
 export { BearerTokens } from './bearer-tokens.js';
+export type { CallSlot } from './call-slot.js';
 export {
   booleanFromEnv,
   commaListFromEnv,
@@ -19,29 +20,29 @@ export { luaLibraries } from './lua-libraries.js';
 export { type LuaLibrary, LuaScript, readLuaFile } from './lua-script.js';
 export { createMetricsRegistry } from './metrics-registry.js';
 export { IntervalLock, PeriodicTask, type PeriodicTaskOptions } from './periodic-task.js';
+export {
+  type ClaimedPoll,
+  type ClaimedPolls,
+  type ClaimPollsOptions,
+  type NextPoll,
+  PollSchedule,
+} from './poll-schedule.js';
 export { RedisClock } from './redis-clock.js';
 export { type RedisEndpoint, redisClusterNodesSchema } from './redis-endpoint.js';
 export { RedisStateMetrics, type RedisStateMetricsOptions } from './redis-state-metrics.js';
+export { type Completion, RequestCompletion, type TrackedFacts } from './request-completion.js';
 export {
   createRequestQueue,
   queuePayloads,
   type RequestQueueOptions,
   requestQueueName,
 } from './request-queue.js';
-export {
-  type CallSlot,
-  type ClaimedPoll,
-  type ClaimedPolls,
-  type ClaimPollsOptions,
-  type Completion,
-  type RequestState,
-  RequestStore,
-  type RequestStoreOptions,
-  type SubmissionStart,
-  type TrackedFacts,
-} from './request-store.js';
+export type { RequestState } from './request-record-codec.js';
+export { RequestRecords } from './request-records.js';
+export { RequestStore, type RequestStoreOptions } from './request-store.js';
 export { Secret } from './secret.js';
 export { ServedTargets, type UnservedTarget } from './served-targets.js';
 export { readStreamGroups } from './stream-groups.js';
+export { type SubmissionStart, Submissions } from './submissions.js';
 export { TargetCallGate } from './target-call-gate.js';
 export type { TargetConfig } from './target-config.js';

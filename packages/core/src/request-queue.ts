@@ -3,7 +3,7 @@ import { Queue, type QueueOptions } from 'bullmq';
 
 /**
  * The one BullMQ queue of the pipeline: each request's submission is one job (job id = request id). Once
- * AIQUM accepted it, the request's Job is tracked in its target's due set (see `claimPolls`), not here.
+ * AIQUM accepted it, the request's Job is tracked in its target's due set (see `PollSchedule.claim`), not here.
  */
 export const requestQueueName = 'requests';
 

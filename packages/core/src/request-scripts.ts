@@ -1,15 +1,8 @@
-import {
-  jobDialectSchema,
-  jobRefSchema,
-  jobStateSchema,
-  requestSpecSchema,
-  requestStatusSchema,
-  resolvedReferenceSchema,
-} from '@aiqum-jobs/contracts';
 import { z } from 'zod';
 import { jsonText } from './json-text.js';
 import { luaLibraries } from './lua-libraries.js';
 import { LuaScript, readLuaFile } from './lua-script.js';
+import { claimedRecordReplySchema, submissionStateSchema } from './request-record-codec.js';
 
 /**
  * The request state machine's atomic steps. Each is one Lua script (src/lua): it checks the status it
@@ -58,12 +51,7 @@ export const beginSubmissionScript = new LuaScript({
       submitAttempts: z.number(),
       ms: z.number(),
       now: z.number(),
-      state: z.object({
-        job: jsonText(jobRefSchema).optional(),
-        dialect: jobDialectSchema.optional(),
-        jobState: jsonText(jobStateSchema).optional(),
-        submittedAt: z.coerce.number().int().optional(),
-      }),
+      state: submissionStateSchema,
     }),
   ),
 });
@@ -114,20 +102,6 @@ export const recordPollMissScript = new LuaScript({
   reply: jsonText(z.object({ status: z.string(), count: z.number().int() })),
 });
 
-/** What a claimed poll needs of the record. */
-const claimedRecordSchema = z.object({
-  status: requestStatusSchema,
-  spec: jsonText(requestSpecSchema),
-  job: jsonText(jobRefSchema),
-  dialect: jobDialectSchema.optional(),
-  jobState: jsonText(jobStateSchema).optional(),
-  submittedAt: z.coerce.number().int().optional(),
-  resolved: jsonText(z.array(resolvedReferenceSchema)).optional(),
-  polls: z.coerce.number().int().default(0),
-  pollErrors: z.coerce.number().int().default(0),
-});
-export type ClaimedRecord = z.output<typeof claimedRecordSchema>;
-
 export const claimPollsScript = new LuaScript({
   body: lua('claim-polls.lua'),
   libraries: [redisTime, limiter, hash],
@@ -151,8 +125,7 @@ export const claimPollsScript = new LuaScript({
           z.object({
             requestId: z.string(),
             leaseId: z.string(),
-            // A record that is gone or unreadable is the poller's to handle, not a failed claim.
-            record: z.unknown().transform((record) => claimedRecordSchema.safeParse(record).data),
+            record: claimedRecordReplySchema,
           }),
         )
         .default([]),

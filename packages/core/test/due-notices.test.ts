@@ -42,9 +42,9 @@ async function accept(target: string, firstPollDelayMs: number): Promise<Request
     deadlineAt: now + 600_000,
     retryAmbiguous: false,
   };
-  await store.create([spec]);
+  await store.records.create([spec]);
   const token = randomUUID();
-  await store.beginSubmission(spec.requestId, {
+  await store.submissions.begin(spec.requestId, {
     target,
     limits: roomy,
     leaseId: token,
@@ -53,7 +53,7 @@ async function accept(target: string, firstPollDelayMs: number): Promise<Request
     allowResubmit: false,
     submitLeaseMs: 60_000,
   });
-  await store.acceptJob(
+  await store.submissions.acceptJob(
     spec,
     job,
     token,
@@ -81,7 +81,7 @@ describe('due notices', () => {
     expect(await received()).toEqual([]);
     const sooner = await accept('notices', 30_000);
     expect(await received()).toEqual(['notices']);
-    expect(await store.pollNow(sooner)).toBe(true);
+    expect(await store.schedule.pollNow(sooner)).toBe(true);
     expect(await received()).toEqual(['notices']);
   });
 
@@ -89,7 +89,7 @@ describe('due notices', () => {
     const due = await accept('recorded', 0);
     await accept('recorded', 120_000);
     await received();
-    const { claims } = await store.claimPolls('recorded', {
+    const { claims } = await store.schedule.claim('recorded', {
       limits: roomy,
       max: 10,
       claimMs: 30_000,
@@ -101,7 +101,7 @@ describe('due notices', () => {
     expect(await received()).toEqual([]);
     const [claim] = claims;
     if (!claim) throw new Error('no claim');
-    await store.recordPoll(due.requestId, { phase: 'running' }, undefined, claim.slot, {
+    await store.schedule.recordPoll(due.requestId, { phase: 'running' }, undefined, claim.slot, {
       delayMs: 1_000,
       deadlineAt: due.deadlineAt,
     });

@@ -37,10 +37,10 @@ async function tracked(target: string, count: number): Promise<RequestSpec[]> {
     deadlineAt: now + 60_000,
     retryAmbiguous: false,
   }));
-  await store.create(specs);
+  await store.records.create(specs);
   for (const spec of specs) {
     const token = randomUUID();
-    await store.beginSubmission(spec.requestId, {
+    await store.submissions.begin(spec.requestId, {
       target,
       limits: roomy,
       leaseId: token,
@@ -49,7 +49,7 @@ async function tracked(target: string, count: number): Promise<RequestSpec[]> {
       allowResubmit: false,
       submitLeaseMs: 60_000,
     });
-    await store.acceptJob(
+    await store.submissions.acceptJob(
       spec,
       job,
       token,
@@ -74,7 +74,7 @@ const options = (max = 10, limits = roomy) => ({
 describe('due polls', () => {
   it('claims due polls with what a poll needs, and hides them until their claim runs out', async () => {
     const [spec] = await tracked('claims', 1);
-    const { claims } = await store.claimPolls('claims', options());
+    const { claims } = await store.schedule.claim('claims', options());
     expect(claims).toHaveLength(1);
     expect(claims[0]).toMatchObject({
       requestId: spec?.requestId,
@@ -82,7 +82,7 @@ describe('due polls', () => {
     });
     // The body stays in the queue job: the record's spec has none.
     expect(claims[0]?.record?.spec.body).toBeUndefined();
-    const again = await store.claimPolls('claims', options());
+    const again = await store.schedule.claim('claims', options());
     expect(again.claims).toEqual([]);
     expect(again.ms).toBeGreaterThan(25_000);
   });
@@ -90,16 +90,16 @@ describe('due polls', () => {
   it('claims no more than the target limits allow, and frees a slot when the poll is recorded', async () => {
     const specs = await tracked('limited', 3);
     const limits = { maxConcurrent: 2, maxPerSecond: 10_000 };
-    const first = await store.claimPolls('limited', options(10, limits));
+    const first = await store.schedule.claim('limited', options(10, limits));
     expect(first.claims).toHaveLength(2);
-    const refused = await store.claimPolls('limited', options(10, limits));
+    const refused = await store.schedule.claim('limited', options(10, limits));
     expect(refused.claims).toEqual([]);
     expect(refused.ms).toBeGreaterThan(0);
 
     const [claim] = first.claims;
     if (!claim) throw new Error('no claim');
     const before = await redisTimeMs(redis);
-    await store.recordPoll(claim.requestId, { phase: 'running' }, 'docs', claim.slot, {
+    await store.schedule.recordPoll(claim.requestId, { phase: 'running' }, 'docs', claim.slot, {
       delayMs: 5_000,
       deadlineAt: Number.MAX_SAFE_INTEGER,
     });
@@ -108,7 +108,7 @@ describe('due polls', () => {
     const nextAt = Number(await redis.zscore(keys.targetDue('limited'), claim.requestId));
     expect(nextAt).toBeGreaterThanOrEqual(before + 5_000);
     expect(nextAt).toBeLessThanOrEqual(after + 5_000);
-    const third = await store.claimPolls('limited', options(10, limits));
+    const third = await store.schedule.claim('limited', options(10, limits));
     expect(third.claims.map((c) => c.requestId)).toEqual(
       specs.map((s) => s.requestId).filter((id) => !first.claims.some((c) => c.requestId === id)),
     );
@@ -117,9 +117,9 @@ describe('due polls', () => {
   it('takes a completed request out of the due set, and hands released claims back due now', async () => {
     const [done, handed] = await tracked('release', 2);
     if (!done || !handed) throw new Error('no requests');
-    const { claims } = await store.claimPolls('release', options());
+    const { claims } = await store.schedule.claim('release', options());
     expect(claims).toHaveLength(2);
-    await store.complete(
+    await store.completion.complete(
       done,
       { job },
       { outcome: 'succeeded' },
@@ -129,13 +129,13 @@ describe('due polls', () => {
       },
     );
     expect(await redis.zscore(keys.targetDue('release'), done.requestId)).toBeNull();
-    await store.releaseClaims(claims.filter((c) => c.requestId === handed.requestId));
-    const after = await store.claimPolls('release', options());
+    await store.schedule.releaseClaims(claims.filter((c) => c.requestId === handed.requestId));
+    const after = await store.schedule.claim('release', options());
     expect(after.claims.map((c) => c.requestId)).toEqual([handed.requestId]);
-    expect((await store.get(done.requestId))?.polls).toBe(1);
+    expect((await store.records.get(done.requestId))?.polls).toBe(1);
   });
 
   it('says when nothing is tracked', async () => {
-    expect(await store.claimPolls('nothing', options())).toEqual({ claims: [], ms: -1 });
+    expect(await store.schedule.claim('nothing', options())).toEqual({ claims: [], ms: -1 });
   });
 });

@@ -11,7 +11,7 @@ import { lunRequest, readEvents, redisTimeMs, type TestRedis, useTestRedis } fro
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestStore } from '../src/index.js';
-import type { SubmissionRequest } from '../src/request-store.js';
+import type { SubmissionRequest } from '../src/submissions.js';
 
 let testRedis: TestRedis;
 let redis: Redis;
@@ -70,44 +70,52 @@ describe('RequestStore', () => {
   it('walks a request through queued → submitting → tracking → completed with one event per step', async () => {
     await redis.del(keys.events);
     const request = spec({ metadata: { ticket: 'CHG-1' } });
-    await store.create([request]);
-    expect(await store.get(request.requestId)).toMatchObject({
+    await store.records.create([request]);
+    expect(await store.records.get(request.requestId)).toMatchObject({
       status: 'queued',
       polls: 0,
       submitAttempts: 0,
     });
 
-    expect(await store.beginSubmission(request.requestId, claim('a'))).toEqual({
+    expect(await store.submissions.begin(request.requestId, claim('a'))).toEqual({
       verdict: 'claimed',
       submitAttempts: 1,
       ms: 0,
       state: {},
     });
     // A second worker cannot take the same submission while the first one's lease lasts.
-    const second = await store.beginSubmission(request.requestId, claim('b'));
+    const second = await store.submissions.begin(request.requestId, claim('b'));
     expect(second).toMatchObject({ verdict: 'busy', submitAttempts: 1 });
     expect(second.ms).toBeGreaterThan(0);
     expect(second.ms).toBeLessThanOrEqual(60_000);
 
     const firstPoll = { delayMs: 0, deadlineAt: request.deadlineAt };
-    expect(await store.acceptJob(request, ontapJob, 'b', undefined, firstPoll)).toBe('not-holder');
+    expect(await store.submissions.acceptJob(request, ontapJob, 'b', undefined, firstPoll)).toBe(
+      'not-holder',
+    );
     const beforeAccept = await redisTimeMs(redis);
-    expect(await store.acceptJob(request, ontapJob, 'a', undefined, firstPoll)).toBe('tracking');
+    expect(await store.submissions.acceptJob(request, ontapJob, 'a', undefined, firstPoll)).toBe('tracking');
     const afterAccept = await redisTimeMs(redis);
     // Accepted at Redis's time, not the caller's.
     const submittedAt = Number(await redis.hget(keys.request(request.requestId), 'submittedAt'));
     expect(submittedAt).toBeGreaterThanOrEqual(beforeAccept);
     expect(submittedAt).toBeLessThanOrEqual(afterAccept);
     expect(
-      await store.recordPoll(request.requestId, { phase: 'running', state: 'running' }, 'ontap', pollSlot, {
-        delayMs: 60_000,
-        deadlineAt: request.deadlineAt,
-      }),
+      await store.schedule.recordPoll(
+        request.requestId,
+        { phase: 'running', state: 'running' },
+        'ontap',
+        pollSlot,
+        {
+          delayMs: 60_000,
+          deadlineAt: request.deadlineAt,
+        },
+      ),
     ).toEqual({
       status: 'tracking',
       polls: 1,
     });
-    const result = await store.complete(
+    const result = await store.completion.complete(
       request,
       { job: ontapJob, dialect: 'ontap', submittedAt },
       {
@@ -118,7 +126,7 @@ describe('RequestStore', () => {
     );
     expect(result).toBe('completed');
 
-    const view = await store.get(request.requestId);
+    const view = await store.records.get(request.requestId);
     expect(view).toMatchObject({
       status: 'completed',
       outcome: 'succeeded',
@@ -145,18 +153,18 @@ describe('RequestStore', () => {
   it('completes a request exactly once when many callers race', async () => {
     await redis.del(keys.events);
     const request = spec();
-    await store.create([request]);
+    await store.records.create([request]);
     const outcomes = ['succeeded', 'failed', 'cancelled', 'unknown', 'timed_out'] as const;
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
-        store.complete(request, {}, { outcome: outcomes[index % outcomes.length] ?? 'unknown' }),
+        store.completion.complete(request, {}, { outcome: outcomes[index % outcomes.length] ?? 'unknown' }),
       ),
     );
     expect(results.filter((result) => result === 'completed')).toHaveLength(1);
     expect(results.filter((result) => result === 'already-completed')).toHaveLength(19);
     const completed = (await events()).filter((event) => event.type === 'request.completed');
     expect(completed).toHaveLength(1);
-    expect((await store.get(request.requestId))?.outcome).toBe(
+    expect((await store.records.get(request.requestId))?.outcome).toBe(
       completed[0]?.type === 'request.completed' ? completed[0].outcome : 'x',
     );
   });
@@ -165,32 +173,39 @@ describe('RequestStore', () => {
     await redis.del(keys.events);
     const batchId = randomUUID();
     const requests = [spec({ batchId }), spec({ batchId }), spec({ batchId })];
-    await store.create(requests, { batchId, metadata: { change: 'CHG-9' } });
-    expect(await store.getBatch(batchId)).toMatchObject({
+    await store.records.create(requests, { batchId, metadata: { change: 'CHG-9' } });
+    expect(await store.records.getBatch(batchId)).toMatchObject({
       total: 3,
       done: false,
       byStatus: { pending: 3, tracking: 0, completed: 0 },
     });
-    expect(await store.listBatchRequestIds(batchId, 1, 2)).toEqual([
+    expect(await store.records.listBatchRequestIds(batchId, 1, 2)).toEqual([
       requests[1]?.requestId,
       requests[2]?.requestId,
     ]);
 
     const [first, second, third] = requests as [RequestSpec, RequestSpec, RequestSpec];
-    await store.beginSubmission(first.requestId, claim('a'));
-    await store.acceptJob(first, ontapJob, 'a', undefined, { delayMs: 0, deadlineAt: first.deadlineAt });
-    expect((await store.getBatch(batchId))?.byStatus).toEqual({ pending: 2, tracking: 1, completed: 0 });
+    await store.submissions.begin(first.requestId, claim('a'));
+    await store.submissions.acceptJob(first, ontapJob, 'a', undefined, {
+      delayMs: 0,
+      deadlineAt: first.deadlineAt,
+    });
+    expect((await store.records.getBatch(batchId))?.byStatus).toEqual({
+      pending: 2,
+      tracking: 1,
+      completed: 0,
+    });
 
-    await store.complete(first, { job: ontapJob }, { outcome: 'succeeded' });
-    await store.complete(
+    await store.completion.complete(first, { job: ontapJob }, { outcome: 'succeeded' });
+    await store.completion.complete(
       second,
       {},
       { outcome: 'failed', error: { code: 'AIQUM_BAD_REQUEST', message: 'no', httpStatus: 400 } },
     );
     expect((await events()).filter((event) => event.type === 'batch.completed')).toHaveLength(0);
     await Promise.all([
-      store.complete(third, {}, { outcome: 'unknown' }),
-      store.complete(third, {}, { outcome: 'unknown' }),
+      store.completion.complete(third, {}, { outcome: 'unknown' }),
+      store.completion.complete(third, {}, { outcome: 'unknown' }),
     ]);
 
     const batchEvents = (await events()).filter((event) => event.type === 'batch.completed');
@@ -210,7 +225,7 @@ describe('RequestStore', () => {
       },
       metadata: { change: 'CHG-9' },
     });
-    const batch = await store.getBatch(batchId);
+    const batch = await store.records.getBatch(batchId);
     expect(batch).toMatchObject({ done: true, byStatus: { pending: 0, tracking: 0, completed: 3 } });
     expect(batch?.byOutcome).toMatchObject({ succeeded: 1, failed: 1, unknown: 1 });
   });
@@ -225,14 +240,17 @@ describe('RequestStore', () => {
     });
     await redis.del(keys.events);
     const request = spec({ batchId: randomUUID() });
-    await skewed.create([request], { batchId: request.batchId ?? '' });
-    await skewed.beginSubmission(request.requestId, claim('a'));
+    await skewed.records.create([request], { batchId: request.batchId ?? '' });
+    await skewed.submissions.begin(request.requestId, claim('a'));
     const before = await redisTimeMs(redis);
-    await skewed.acceptJob(request, ontapJob, 'a', undefined, { delayMs: 0, deadlineAt: request.deadlineAt });
-    await skewed.complete(request, {}, { outcome: 'succeeded' });
+    await skewed.submissions.acceptJob(request, ontapJob, 'a', undefined, {
+      delayMs: 0,
+      deadlineAt: request.deadlineAt,
+    });
+    await skewed.completion.complete(request, {}, { outcome: 'succeeded' });
     const after = await redisTimeMs(redis);
 
-    const view = await skewed.get(request.requestId);
+    const view = await skewed.records.get(request.requestId);
     for (const at of [view?.submittedAt ?? 0, view?.finishedAt ?? 0]) {
       expect(at).toBeGreaterThanOrEqual(before);
       expect(at).toBeLessThanOrEqual(after);
@@ -254,12 +272,12 @@ describe('RequestStore', () => {
 
   it('requeues a submission only by its holder', async () => {
     const request = spec();
-    await store.create([request]);
-    expect(await store.requeueSubmission(request.requestId, 'a')).toBe('queued');
-    await store.beginSubmission(request.requestId, claim('a'));
-    expect(await store.requeueSubmission(request.requestId, 'b')).toBe('submitting');
-    expect(await store.requeueSubmission(request.requestId, 'a')).toBe('queued');
-    expect(await store.beginSubmission(request.requestId, claim('b'))).toMatchObject({
+    await store.records.create([request]);
+    expect(await store.submissions.requeue(request.requestId, 'a')).toBe('queued');
+    await store.submissions.begin(request.requestId, claim('a'));
+    expect(await store.submissions.requeue(request.requestId, 'b')).toBe('submitting');
+    expect(await store.submissions.requeue(request.requestId, 'a')).toBe('queued');
+    expect(await store.submissions.begin(request.requestId, claim('b'))).toMatchObject({
       verdict: 'claimed',
       submitAttempts: 2,
     });
@@ -267,15 +285,15 @@ describe('RequestStore', () => {
 
   it('treats a resent claim as the same claim', async () => {
     const request = spec();
-    await store.create([request]);
-    await store.beginSubmission(
+    await store.records.create([request]);
+    await store.submissions.begin(
       request.requestId,
       claim('a', { target: 'resend', limits: { maxConcurrent: 1, maxPerSecond: 1_000 } }),
     );
     // The same command again, as ioredis resends it after a reconnect: still claimed, counted once, even
     // though its own first run took the only slot.
     expect(
-      await store.beginSubmission(
+      await store.submissions.begin(
         request.requestId,
         claim('a', { target: 'resend', limits: { maxConcurrent: 1, maxPerSecond: 1_000 } }),
       ),
@@ -284,13 +302,13 @@ describe('RequestStore', () => {
 
   it('reports a claim whose lease expired as interrupted, and lets a resubmittable request be claimed anew', async () => {
     const request = spec();
-    await store.create([request]);
-    await store.beginSubmission(request.requestId, claim('dead', { claimLeaseMs: 1 }));
+    await store.records.create([request]);
+    await store.submissions.begin(request.requestId, claim('dead', { claimLeaseMs: 1 }));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await store.beginSubmission(request.requestId, claim('b'))).toMatchObject({
+    expect(await store.submissions.begin(request.requestId, claim('b'))).toMatchObject({
       verdict: 'interrupted',
     });
-    expect(await store.beginSubmission(request.requestId, claim('c', { allowResubmit: true }))).toEqual({
+    expect(await store.submissions.begin(request.requestId, claim('c', { allowResubmit: true }))).toEqual({
       verdict: 'claimed',
       submitAttempts: 2,
       ms: 0,
@@ -298,7 +316,7 @@ describe('RequestStore', () => {
     });
     // The dead worker's late answer cannot take the request over.
     expect(
-      await store.acceptJob(request, ontapJob, 'dead', undefined, {
+      await store.submissions.acceptJob(request, ontapJob, 'dead', undefined, {
         delayMs: 0,
         deadlineAt: request.deadlineAt,
       }),
@@ -307,9 +325,9 @@ describe('RequestStore', () => {
 
   it('counts consecutive poll errors and resets them on a successful poll', async () => {
     const request = spec();
-    await store.create([request]);
+    await store.records.create([request]);
     expect(
-      await store.recordPollError(request.requestId, pollSlot, {
+      await store.schedule.recordPollError(request.requestId, pollSlot, {
         delayMs: 60_000,
         deadlineAt: request.deadlineAt,
       }),
@@ -317,10 +335,13 @@ describe('RequestStore', () => {
       status: 'queued',
       pollErrors: 0,
     });
-    await store.beginSubmission(request.requestId, claim('a'));
-    await store.acceptJob(request, ontapJob, 'a', undefined, { delayMs: 0, deadlineAt: request.deadlineAt });
+    await store.submissions.begin(request.requestId, claim('a'));
+    await store.submissions.acceptJob(request, ontapJob, 'a', undefined, {
+      delayMs: 0,
+      deadlineAt: request.deadlineAt,
+    });
     expect(
-      await store.recordPollError(request.requestId, pollSlot, {
+      await store.schedule.recordPollError(request.requestId, pollSlot, {
         delayMs: 60_000,
         deadlineAt: request.deadlineAt,
       }),
@@ -329,7 +350,7 @@ describe('RequestStore', () => {
       pollErrors: 1,
     });
     expect(
-      await store.recordPollError(request.requestId, pollSlot, {
+      await store.schedule.recordPollError(request.requestId, pollSlot, {
         delayMs: 60_000,
         deadlineAt: request.deadlineAt,
       }),
@@ -337,12 +358,12 @@ describe('RequestStore', () => {
       status: 'tracking',
       pollErrors: 2,
     });
-    await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap', pollSlot, {
+    await store.schedule.recordPoll(request.requestId, { phase: 'running' }, 'ontap', pollSlot, {
       delayMs: 60_000,
       deadlineAt: request.deadlineAt,
     });
     expect(
-      await store.recordPollError(request.requestId, pollSlot, {
+      await store.schedule.recordPollError(request.requestId, pollSlot, {
         delayMs: 60_000,
         deadlineAt: request.deadlineAt,
       }),
@@ -354,21 +375,21 @@ describe('RequestStore', () => {
 
   it('refuses every transition of a completed or missing request', async () => {
     const request = spec();
-    await store.create([request]);
-    await store.complete(request, {}, { outcome: 'cancelled' });
-    expect(await store.beginSubmission(request.requestId, claim('a', { allowResubmit: true }))).toMatchObject(
-      {
-        verdict: 'completed',
-      },
-    );
+    await store.records.create([request]);
+    await store.completion.complete(request, {}, { outcome: 'cancelled' });
     expect(
-      await store.acceptJob(request, ontapJob, 'a', undefined, {
+      await store.submissions.begin(request.requestId, claim('a', { allowResubmit: true })),
+    ).toMatchObject({
+      verdict: 'completed',
+    });
+    expect(
+      await store.submissions.acceptJob(request, ontapJob, 'a', undefined, {
         delayMs: 0,
         deadlineAt: request.deadlineAt,
       }),
     ).toBe('completed');
     expect(
-      await store.recordPoll(request.requestId, { phase: 'running' }, 'ontap', pollSlot, {
+      await store.schedule.recordPoll(request.requestId, { phase: 'running' }, 'ontap', pollSlot, {
         delayMs: 60_000,
         deadlineAt: request.deadlineAt,
       }),
@@ -376,29 +397,38 @@ describe('RequestStore', () => {
       status: 'completed',
     });
     const missing = spec();
-    expect(await store.beginSubmission(missing.requestId, claim('a'))).toEqual({
+    expect(await store.submissions.begin(missing.requestId, claim('a'))).toEqual({
       verdict: 'missing',
       submitAttempts: 0,
       ms: 0,
       state: {},
     });
-    expect(await store.complete(missing, {}, { outcome: 'failed' })).toBe('missing');
-    expect(await store.get(missing.requestId)).toBeUndefined();
+    expect(await store.completion.complete(missing, {}, { outcome: 'failed' })).toBe('missing');
+    expect(await store.records.get(missing.requestId)).toBeUndefined();
   });
 
   it('reads a request state without its spec', async () => {
     const request = spec();
-    await store.create([request]);
-    expect(await store.getState(request.requestId)).toEqual({ status: 'queued' });
-    await store.beginSubmission(request.requestId, claim('a'));
+    await store.records.create([request]);
+    expect(await store.records.getState(request.requestId)).toEqual({ status: 'queued' });
+    await store.submissions.begin(request.requestId, claim('a'));
     const beforeAccept = await redisTimeMs(redis);
-    await store.acceptJob(request, ontapJob, 'a', undefined, { delayMs: 0, deadlineAt: request.deadlineAt });
-    const afterAccept = await redisTimeMs(redis);
-    await store.recordPoll(request.requestId, { phase: 'running', state: 'running' }, 'ontap', pollSlot, {
-      delayMs: 60_000,
+    await store.submissions.acceptJob(request, ontapJob, 'a', undefined, {
+      delayMs: 0,
       deadlineAt: request.deadlineAt,
     });
-    const state = await store.getState(request.requestId);
+    const afterAccept = await redisTimeMs(redis);
+    await store.schedule.recordPoll(
+      request.requestId,
+      { phase: 'running', state: 'running' },
+      'ontap',
+      pollSlot,
+      {
+        delayMs: 60_000,
+        deadlineAt: request.deadlineAt,
+      },
+    );
+    const state = await store.records.getState(request.requestId);
     expect(state).toEqual({
       status: 'tracking',
       job: ontapJob,
@@ -408,15 +438,49 @@ describe('RequestStore', () => {
     });
     expect(state?.submittedAt).toBeGreaterThanOrEqual(beforeAccept);
     expect(state?.submittedAt).toBeLessThanOrEqual(afterAccept);
-    expect(await store.getState(spec().requestId)).toBeUndefined();
+    expect(await store.records.getState(spec().requestId)).toBeUndefined();
+  });
+
+  it('reads a record polled without a dialect (stored as an empty field) as one without a dialect', async () => {
+    const request = spec({ target: 'dialectless' });
+    const slot = { target: 'dialectless', leaseId: 'dialectless-lease' };
+    await store.records.create([request]);
+    await store.submissions.begin(request.requestId, claim('a', { target: 'dialectless' }));
+    await store.submissions.acceptJob(request, ontapJob, 'a', undefined, {
+      delayMs: 60_000,
+      deadlineAt: request.deadlineAt,
+    });
+    await store.schedule.recordPoll(request.requestId, { phase: 'running' }, undefined, slot, {
+      delayMs: 0,
+      deadlineAt: request.deadlineAt,
+    });
+    expect(await redis.hget(keys.request(request.requestId), 'dialect')).toBe('');
+
+    expect(await store.records.get(request.requestId)).not.toHaveProperty('dialect');
+    expect(await store.records.getState(request.requestId)).toStrictEqual({
+      status: 'tracking',
+      job: ontapJob,
+      jobState: { phase: 'running' },
+      submittedAt: expect.any(Number),
+    });
+    const { claims } = await store.schedule.claim('dialectless', {
+      limits: roomy,
+      max: 1,
+      claimMs: 60_000,
+      leaseMs: 60_000,
+      leaseIdPrefix: 'dialectless-claim',
+    });
+    expect(claims.map((claimed) => claimed.requestId)).toEqual([request.requestId]);
+    expect(claims[0]?.record).toBeDefined();
+    expect(claims[0]?.record).not.toHaveProperty('dialect');
   });
 
   it('keeps the request body out of the record: it travels in the queue job only', async () => {
     const request = spec({ body: { name: 'lun_with_a_body', space: { size: 1 } } });
-    await store.create([request]);
+    await store.records.create([request]);
     const stored = await redis.hget(keys.request(request.requestId), 'spec');
     expect(stored).not.toContain('lun_with_a_body');
-    expect(await store.get(request.requestId)).toMatchObject({
+    expect(await store.records.get(request.requestId)).toMatchObject({
       requestId: request.requestId,
       path: request.path,
     });
@@ -425,26 +489,32 @@ describe('RequestStore', () => {
   it('stores a batch of 10,000 requests in one step, in order', async () => {
     const batchId = randomUUID();
     const requests = Array.from({ length: 10_000 }, () => spec({ batchId }));
-    await store.create(requests, { batchId });
-    expect(await store.getBatch(batchId)).toMatchObject({ total: 10_000, byStatus: { pending: 10_000 } });
-    expect(await store.listBatchRequestIds(batchId, 9_998, 2)).toEqual([
+    await store.records.create(requests, { batchId });
+    expect(await store.records.getBatch(batchId)).toMatchObject({
+      total: 10_000,
+      byStatus: { pending: 10_000 },
+    });
+    expect(await store.records.listBatchRequestIds(batchId, 9_998, 2)).toEqual([
       requests[9_998]?.requestId,
       requests[9_999]?.requestId,
     ]);
-    expect((await store.get(requests[5_000]?.requestId ?? ''))?.status).toBe('queued');
+    expect((await store.records.get(requests[5_000]?.requestId ?? ''))?.status).toBe('queued');
     expect(await redis.ttl(keys.request(requests[0]?.requestId ?? ''))).toBeGreaterThan(3_600);
   });
 
   it('removes what create stored', async () => {
     const batchId = randomUUID();
     const requests = [spec({ batchId }), spec({ batchId })];
-    await store.create(requests, { batchId });
-    await store.remove(
+    await store.records.create(requests, { batchId });
+    await store.records.remove(
       requests.map((request) => request.requestId),
       batchId,
     );
-    expect(await store.getMany(requests.map((request) => request.requestId))).toEqual([undefined, undefined]);
-    expect(await store.getBatch(batchId)).toBeUndefined();
+    expect(await store.records.getMany(requests.map((request) => request.requestId))).toEqual([
+      undefined,
+      undefined,
+    ]);
+    expect(await store.records.getBatch(batchId)).toBeUndefined();
   });
 
   it('never trims the events stream as it appends: old entries wait for the trimmer', async () => {
@@ -457,8 +527,8 @@ describe('RequestStore', () => {
       pipeline.xadd(ownKeys.events, `${oldMs}-${index}`, 'event', '{}');
     await pipeline.exec();
     const request = spec();
-    await ownStore.create([request]);
-    expect(await ownStore.complete(request, {}, { outcome: 'cancelled' })).toBe('completed');
+    await ownStore.records.create([request]);
+    expect(await ownStore.completion.complete(request, {}, { outcome: 'cancelled' })).toBe('completed');
     expect(await redis.xlen(ownKeys.events)).toBe(301);
   });
 });

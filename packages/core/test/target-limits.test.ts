@@ -3,7 +3,7 @@ import { createRedisKeys, type RedisKeys, type RequestSpec } from '@aiqum-jobs/c
 import { lunRequest, type TestRedis, useTestRedis } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestStore, type SubmissionStart } from '../src/index.js';
-import type { SubmissionRequest } from '../src/request-store.js';
+import type { SubmissionRequest } from '../src/submissions.js';
 import type { TargetLimits } from '../src/target-limiter.js';
 
 let testRedis: TestRedis;
@@ -30,7 +30,7 @@ async function requests(count: number): Promise<RequestSpec[]> {
     deadlineAt: now + 60_000,
     retryAmbiguous: false,
   }));
-  await store.create(specs);
+  await store.records.create(specs);
   return specs;
 }
 
@@ -49,14 +49,17 @@ function step(target: string, limits: TargetLimits, leaseMs = 10_000): Submissio
 
 const verdicts = (starts: SubmissionStart[]) => starts.map((start) => start.verdict);
 
-describe('per-target limits, taken by beginSubmission and released by the step that records the call', () => {
+describe('per-target limits, taken by submissions.begin and released by the step that records the call', () => {
   it('grant at most maxConcurrent slots across workers, and free one when its call is recorded', async () => {
     const limits = { maxConcurrent: 3, maxPerSecond: 1_000 };
     const specs = await requests(8);
     const steps = specs.map(() => step('concurrency', limits));
     const starts = await Promise.all(
       specs.map((spec, index) =>
-        (index % 2 ? store : otherWorker).beginSubmission(spec.requestId, steps[index] as SubmissionRequest),
+        (index % 2 ? store : otherWorker).submissions.begin(
+          spec.requestId,
+          steps[index] as SubmissionRequest,
+        ),
       ),
     );
     expect(verdicts(starts).filter((verdict) => verdict === 'claimed')).toHaveLength(3);
@@ -65,21 +68,21 @@ describe('per-target limits, taken by beginSubmission and released by the step t
     expect(limited?.ms).toBeGreaterThan(0);
     // A limited request was not claimed: it is still queued.
     const limitedIndex = starts.indexOf(limited as SubmissionStart);
-    expect((await store.getState(specs[limitedIndex]?.requestId ?? ''))?.status).toBe('queued');
+    expect((await store.records.getState(specs[limitedIndex]?.requestId ?? ''))?.status).toBe('queued');
 
     const claimedIndex = starts.findIndex((start) => start.verdict === 'claimed');
     const claimed = steps[claimedIndex] as SubmissionRequest;
-    await store.requeueSubmission(specs[claimedIndex]?.requestId ?? '', claimed.token, {
+    await store.submissions.requeue(specs[claimedIndex]?.requestId ?? '', claimed.token, {
       target: 'concurrency',
       leaseId: claimed.leaseId,
     });
     const [retry, refused] = await requests(2);
-    expect((await store.beginSubmission(retry?.requestId ?? '', step('concurrency', limits))).verdict).toBe(
+    expect((await store.submissions.begin(retry?.requestId ?? '', step('concurrency', limits))).verdict).toBe(
       'claimed',
     );
-    expect((await store.beginSubmission(refused?.requestId ?? '', step('concurrency', limits))).verdict).toBe(
-      'limited',
-    );
+    expect(
+      (await store.submissions.begin(refused?.requestId ?? '', step('concurrency', limits))).verdict,
+    ).toBe('limited');
   });
 
   it('limit calls started per second and say how long to wait', async () => {
@@ -88,9 +91,9 @@ describe('per-target limits, taken by beginSubmission and released by the step t
     const starts: SubmissionStart[] = [];
     for (const spec of specs) {
       const request = step('rate', limits);
-      const start = await store.beginSubmission(spec.requestId, request);
+      const start = await store.submissions.begin(spec.requestId, request);
       if (start.verdict === 'claimed') {
-        await store.requeueSubmission(spec.requestId, request.token, {
+        await store.submissions.requeue(spec.requestId, request.token, {
           target: 'rate',
           leaseId: request.leaseId,
         });
@@ -115,14 +118,14 @@ describe('per-target limits, taken by beginSubmission and released by the step t
     const [dead, next] = await requests(2);
     // A lease of a minute holds the slot however slow the machine; the test then ends that minute itself.
     const deadStep = step('expiry', limits, 60_000);
-    expect((await store.beginSubmission(dead?.requestId ?? '', deadStep)).verdict).toBe('claimed');
-    expect((await otherWorker.beginSubmission(next?.requestId ?? '', step('expiry', limits))).verdict).toBe(
+    expect((await store.submissions.begin(dead?.requestId ?? '', deadStep)).verdict).toBe('claimed');
+    expect((await otherWorker.submissions.begin(next?.requestId ?? '', step('expiry', limits))).verdict).toBe(
       'limited',
     );
     // The lease's expiry (Redis time) moved to the past, as if the worker had died a minute ago.
     const redis = testRedis.connect();
     expect(await redis.zadd(keys.targetInFlight('expiry'), 'XX', 'CH', 0, deadStep.leaseId)).toBe(1);
-    expect((await otherWorker.beginSubmission(next?.requestId ?? '', step('expiry', limits))).verdict).toBe(
+    expect((await otherWorker.submissions.begin(next?.requestId ?? '', step('expiry', limits))).verdict).toBe(
       'claimed',
     );
   });
@@ -130,10 +133,10 @@ describe('per-target limits, taken by beginSubmission and released by the step t
   it('allow fractional rates by widening the window', async () => {
     const limits = { maxConcurrent: 10, maxPerSecond: 0.5 };
     const [first, second] = await requests(2);
-    expect((await store.beginSubmission(first?.requestId ?? '', step('slow', limits))).verdict).toBe(
+    expect((await store.submissions.begin(first?.requestId ?? '', step('slow', limits))).verdict).toBe(
       'claimed',
     );
-    const refused = await store.beginSubmission(second?.requestId ?? '', step('slow', limits));
+    const refused = await store.submissions.begin(second?.requestId ?? '', step('slow', limits));
     expect(refused.verdict).toBe('limited');
     expect(refused.ms).toBeGreaterThan(1_000);
   });

@@ -43,8 +43,8 @@ describe('subscribe on a Redis Cluster', () => {
       deadlineAt: now + 60_000,
       retryAmbiguous: false,
     };
-    await store.create([spec]);
-    await store.complete(spec, {}, { outcome: 'succeeded' });
+    await store.records.create([spec]);
+    await store.completion.complete(spec, {}, { outcome: 'succeeded' });
 
     const subscription = subscribe({
       redis: cluster,

@@ -60,8 +60,8 @@ async function complete(store: RequestStore, count: number, batchId?: string): P
     retryAmbiguous: false,
     ...(batchId ? { batchId } : {}),
   }));
-  await store.create(specs, batchId ? { batchId } : undefined);
-  for (const spec of specs) await store.complete(spec, {}, { outcome: 'succeeded' });
+  await store.records.create(specs, batchId ? { batchId } : undefined);
+  for (const spec of specs) await store.completion.complete(spec, {}, { outcome: 'succeeded' });
   return specs.map((spec) => spec.requestId);
 }
 

@@ -1,0 +1,109 @@
+import {
+  jobDialectSchema,
+  jobRefSchema,
+  jobResultSchema,
+  jobStateSchema,
+  requestErrorSchema,
+  requestOutcomeSchema,
+  requestSpecSchema,
+  requestStatusSchema,
+  resolvedReferenceSchema,
+  type StoredRequest,
+} from '@aiqum-jobs/contracts';
+import { z } from 'zod';
+import { jsonText } from './json-text.js';
+
+const optionalInt = z.coerce.number().int().optional();
+const counter = z.coerce.number().int().default(0);
+
+/** The request hash as Redis holds it: every value a string, JSON where structured. */
+const requestHashSchema = z.object({
+  spec: jsonText(requestSpecSchema),
+  status: requestStatusSchema,
+  outcome: requestOutcomeSchema.optional(),
+  job: jsonText(jobRefSchema).optional(),
+  dialect: jobDialectSchema.optional(),
+  jobState: jsonText(jobStateSchema).optional(),
+  jobResults: jsonText(z.array(jobResultSchema)).optional(),
+  error: jsonText(requestErrorSchema).optional(),
+  response: jsonText(z.json()).optional(),
+  resolved: jsonText(z.array(resolvedReferenceSchema)).optional(),
+  submittedAt: optionalInt,
+  finishedAt: optionalInt,
+  polls: counter,
+  pollErrors: counter,
+  submitAttempts: counter,
+});
+
+/**
+ * Every way a field comes back unset, read as absent: left out (HGETALL, the scripts' `hash_fields`), null
+ * (HMGET), false (a Lua nil through cjson), or the empty string a script writes for "none" (record-poll's
+ * dialect). Everything past the codec sees only undefined.
+ */
+function withoutUnsetFields(fields: unknown): unknown {
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return fields;
+  return Object.fromEntries(
+    Object.entries(fields).filter(([, value]) => value !== null && value !== false && value !== ''),
+  );
+}
+
+/** `schema` over a hash's fields, with every spelling of an unset field read as absent. */
+const hashFields = <T extends z.ZodType>(schema: T) => z.preprocess(withoutUnsetFields, schema);
+
+const recordSchema = hashFields(requestHashSchema);
+
+/** What the worker needs of a record at each submission and poll: its state, not its spec (the queue job carries that). */
+const requestStateSchema = hashFields(
+  requestHashSchema.pick({ status: true, job: true, dialect: true, jobState: true, submittedAt: true }),
+);
+export type RequestState = z.output<typeof requestStateSchema>;
+
+/** The fields `decodeRequestState` reads, in the order it expects them (an HMGET's). */
+export const requestStateFields = ['status', 'job', 'dialect', 'jobState', 'submittedAt'] as const;
+
+/** The state begin-submission answers with: the state's fields that are set, without the status. */
+export const submissionStateSchema = hashFields(
+  requestHashSchema.pick({ job: true, dialect: true, jobState: true, submittedAt: true }),
+);
+
+/** What a claimed poll needs of the record: a tracked request, so its job is known. */
+const claimedRecordSchema = hashFields(
+  requestHashSchema
+    .pick({
+      status: true,
+      spec: true,
+      dialect: true,
+      jobState: true,
+      submittedAt: true,
+      resolved: true,
+      polls: true,
+      pollErrors: true,
+    })
+    .extend({ job: jsonText(jobRefSchema) }),
+);
+export type ClaimedRecord = z.output<typeof claimedRecordSchema>;
+
+/** The record inside a claim reply; undefined when it is gone or unreadable (the poller's to handle, not a failed claim). */
+export const claimedRecordReplySchema = z
+  .unknown()
+  .transform((record): ClaimedRecord | undefined => claimedRecordSchema.safeParse(record).data);
+
+/** A request record read with HGETALL: undefined when it is gone; a hash that is not a record throws. */
+export function decodeRequestRecord(hash: Readonly<Record<string, string>>): StoredRequest | undefined {
+  if (Object.keys(hash).length === 0) return undefined;
+  const {
+    spec: { body: _body, ...spec },
+    jobResults,
+    pollErrors: _pollErrors,
+    ...fields
+  } = recordSchema.parse(hash);
+  return { ...spec, ...fields, jobResults: jobResults ?? [] };
+}
+
+/** A request's state read with HMGET of `requestStateFields`: undefined when the record is gone. */
+export function decodeRequestState(values: readonly (string | null)[]): RequestState | undefined {
+  if (values[0] === null || values[0] === undefined) return undefined;
+  return requestStateSchema.parse(
+    Object.fromEntries(requestStateFields.map((field, index) => [field, values[index]])),
+  );
+}

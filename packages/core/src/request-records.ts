@@ -1,0 +1,150 @@
+import type { StoredBatch } from '@aiqum-jobs/contracts';
+import {
+  isoTime,
+  type RequestOutcome,
+  type RequestSpec,
+  requestOutcomes,
+  type StoredRequest,
+} from '@aiqum-jobs/contracts';
+import { z } from 'zod';
+import { jsonText } from './json-text.js';
+import {
+  decodeRequestRecord,
+  decodeRequestState,
+  type RequestState,
+  requestStateFields,
+} from './request-record-codec.js';
+import { createRequestsScript } from './request-scripts.js';
+import type { RequestStoreContext } from './request-store-context.js';
+
+const batchHashSchema = z.object({
+  total: z.coerce.number().int(),
+  done: z.coerce.number().int().default(0),
+  tracking: z.coerce.number().int().default(0),
+  createdAt: z.coerce.number().int(),
+  finishedAt: z.coerce.number().int().optional(),
+  metadata: jsonText(
+    z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  ).optional(),
+  submittedBy: z.string().min(1).optional(),
+});
+
+/** The request and batch records as producers write and read them. */
+export class RequestRecords {
+  readonly #context: RequestStoreContext;
+
+  constructor(context: RequestStoreContext) {
+    this.#context = context;
+  }
+
+  /**
+   * Stores new requests, and their batch when there is one, in one script: one atomic step and one
+   * command for the whole batch. A request record lives until its deadline plus the retention, so an
+   * abandoned one cannot stay forever.
+   */
+  async create(
+    specs: readonly RequestSpec[],
+    batch?: { batchId: string; metadata?: unknown; submittedBy?: string | undefined },
+  ): Promise<void> {
+    const { keys } = this.#context;
+    const now = this.#context.now();
+    let batchFields = '';
+    let batchTtlSeconds = 0;
+    const batchKeys: { batch?: string; batchRequests?: string } = {};
+    if (batch) {
+      const fields: Record<string, string | number> = {
+        total: specs.length,
+        done: 0,
+        tracking: 0,
+        createdAt: now,
+        createdAtIso: isoTime(now),
+      };
+      if (batch.metadata !== undefined) fields.metadata = JSON.stringify(batch.metadata);
+      if (batch.submittedBy !== undefined) fields.submittedBy = batch.submittedBy;
+      batchFields = JSON.stringify(fields);
+      batchTtlSeconds = this.#ttlUntil(Math.max(...specs.map((spec) => spec.deadlineAt)));
+      batchKeys.batch = keys.batch(batch.batchId);
+      batchKeys.batchRequests = keys.batchRequests(batch.batchId);
+    }
+    // The body travels only in the queue job, which the worker reads anyway: the record (kept for the
+    // retention) stays small, and views never show the body.
+    const requests = specs.map((spec) => {
+      const { body: _body, ...withoutBody } = spec;
+      return [spec.requestId, JSON.stringify(withoutBody), this.#ttlUntil(spec.deadlineAt)];
+    });
+    await createRequestsScript.run(this.#context.redis, {
+      keys: batchKeys,
+      keyList: specs.map((spec) => keys.request(spec.requestId)),
+      args: { batchFields, batchTtlSeconds, requests: JSON.stringify(requests) },
+    });
+  }
+
+  /** Undoes `create` when the queue refused the jobs, so nothing half-stored is left behind. */
+  async remove(requestIds: readonly string[], batchId?: string): Promise<void> {
+    const { keys } = this.#context;
+    const doomed = requestIds.map((id) => keys.request(id));
+    if (batchId) doomed.push(keys.batch(batchId), keys.batchRequests(batchId));
+    // One command (the keys share the prefix's hash slot), so that a failure rejects: a pipeline would
+    // resolve with its commands' errors, and the caller would never hear of it.
+    await this.#context.redis.del(...doomed);
+  }
+
+  async get(requestId: string): Promise<StoredRequest | undefined> {
+    const hash = await this.#context.redis.hgetall(this.#context.keys.request(requestId));
+    return decodeRequestRecord(hash);
+  }
+
+  /** The state of a request, read and parsed without its spec; undefined when the record is gone. */
+  async getState(requestId: string): Promise<RequestState | undefined> {
+    const values = await this.#context.redis.hmget(
+      this.#context.keys.request(requestId),
+      ...requestStateFields,
+    );
+    return decodeRequestState(values);
+  }
+
+  async getMany(requestIds: readonly string[]): Promise<Array<StoredRequest | undefined>> {
+    if (requestIds.length === 0) return [];
+    const pipeline = this.#context.redis.pipeline();
+    for (const id of requestIds) pipeline.hgetall(this.#context.keys.request(id));
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, hash]) => {
+      if (error) throw error;
+      return decodeRequestRecord(hash as Record<string, string>);
+    });
+  }
+
+  async getBatch(batchId: string): Promise<StoredBatch | undefined> {
+    const hash = await this.#context.redis.hgetall(this.#context.keys.batch(batchId));
+    if (Object.keys(hash).length === 0) return undefined;
+    const batch = batchHashSchema.parse(hash);
+    const byOutcome = Object.fromEntries(
+      requestOutcomes.map((outcome) => [outcome, Number(hash[`count:${outcome}`] ?? 0)]),
+    ) as Record<RequestOutcome, number>;
+    const view: StoredBatch = {
+      batchId,
+      total: batch.total,
+      byStatus: {
+        pending: batch.total - batch.done - batch.tracking,
+        tracking: batch.tracking,
+        completed: batch.done,
+      },
+      byOutcome,
+      done: batch.done >= batch.total,
+      createdAt: batch.createdAt,
+    };
+    if (batch.finishedAt !== undefined) view.finishedAt = batch.finishedAt;
+    if (batch.metadata !== undefined) view.metadata = batch.metadata;
+    if (batch.submittedBy !== undefined) view.submittedBy = batch.submittedBy;
+    return view;
+  }
+
+  /** Request ids of a batch in submission order, a page at a time. */
+  async listBatchRequestIds(batchId: string, offset: number, limit: number): Promise<string[]> {
+    return this.#context.redis.lrange(this.#context.keys.batchRequests(batchId), offset, offset + limit - 1);
+  }
+
+  #ttlUntil(deadlineAt: number): number {
+    return Math.max(1, Math.ceil((deadlineAt - this.#context.now()) / 1000)) + this.#context.retentionSeconds;
+  }
+}
