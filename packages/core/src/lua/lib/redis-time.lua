@@ -1,7 +1,12 @@
--- Redis's own clock in milliseconds: every worker reads the same clock, whatever its own says.
+-- Redis's own clock in milliseconds: every worker reads the same clock, whatever its own says. Read once per
+-- script run: the calls of one batch (run-batch.lua) run in the same instant anyway, and share one TIME.
+local nowMsOfThisRun
 local function redis_now_ms()
-  local clock = redis.call('TIME')
-  return tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+  if nowMsOfThisRun == nil then
+    local clock = redis.call('TIME')
+    nowMsOfThisRun = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+  end
+  return nowMsOfThisRun
 end
 
 -- A time in epoch milliseconds as JavaScript's toISOString() writes it (UTC, milliseconds, 'Z').
