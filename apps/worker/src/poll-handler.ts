@@ -38,6 +38,9 @@ export interface PollHandlerOptions {
  * Polls a tracked request's AIQUM Job once, each time a poller claimed it, and records what it saw: the next
  * poll, or the request's end. Between polls the request waits in Redis, never in this process.
  */
+/** How long a tracked request whose record cannot be read waits before it is claimed again. */
+const unreadableRecordRetryMs = 60_000;
+
 export class PollHandler {
   readonly #store: RequestStore;
   readonly #finisher: RequestFinisher;
@@ -61,9 +64,17 @@ export class PollHandler {
   async poll(claim: ClaimedPoll): Promise<void> {
     const record = claim.record;
     if (record === undefined || record.status !== 'tracking') {
-      // Gone, unreadable or no longer tracked: nothing to poll.
+      // Gone or no longer tracked: the script takes it out of the due set. Tracked but unreadable (a record
+      // this version cannot decode): nothing to poll with, so it waits, loudly, instead of being claimed again
+      // at once, forever.
+      if (record === undefined) {
+        this.#logger.error(
+          { requestId: claim.requestId, target: claim.slot.target, retryInMs: unreadableRecordRetryMs },
+          'cannot read a tracked request; trying again later',
+        );
+      }
       await this.#store.schedule.recordPollError(claim.requestId, claim.slot, {
-        delayMs: 0,
+        delayMs: unreadableRecordRetryMs,
         deadlineAt: Number.MAX_SAFE_INTEGER,
       });
       return;

@@ -113,3 +113,30 @@ describe('the count of polls that failed inside a worker', () => {
     ).toHaveLength(1);
   });
 });
+
+describe('a tracked request whose record cannot be read', () => {
+  it('is claimed again only after a wait, with an error logged, not at once forever', async () => {
+    const [spec] = await h.enqueue([{ target: 'stuck', ...lunRequest('unreadable_lun', { seed: 5 }) }]);
+    if (!spec) throw new Error('no request');
+    await waitUntil(async () => (await h.store.records.get(spec.requestId))?.status === 'tracking', {
+      what: 'tracking',
+    });
+    await h.redis.hset(h.keys.request(spec.requestId), 'spec', '{"not": "a spec"}');
+    // Due now, so the poller claims it with its unreadable record.
+    await h.store.schedule.pollNow({ requestId: spec.requestId, target: 'stuck' });
+    const lines = () =>
+      sink
+        .lines()
+        .filter(
+          (line) =>
+            line.requestId === spec.requestId &&
+            line.msg === 'cannot read a tracked request; trying again later',
+        );
+    await waitUntil(() => lines().length > 0 || undefined, { what: 'the error log line' });
+    // Claimed again at once, it would log again within milliseconds (20 lines in 500 ms without the wait).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(lines()).toHaveLength(1);
+    // Still tracked: it is tried again after the wait, not dropped.
+    expect(await h.redis.zscore(h.keys.targetDue('stuck'), spec.requestId)).not.toBeNull();
+  });
+});
