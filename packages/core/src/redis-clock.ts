@@ -3,6 +3,12 @@ import { z } from 'zod';
 
 const timeReplySchema = z.tuple([z.coerce.number(), z.coerce.number()]);
 
+/** Redis's clock now, in epoch ms (one `TIME`). */
+export async function readRedisTimeMs(redis: RedisConnection): Promise<number> {
+  const [seconds, micros] = timeReplySchema.parse(await redis.time());
+  return seconds * 1_000 + Math.floor(micros / 1_000);
+}
+
 /**
  * Redis's clock as this process last read it (a script's reply, or TIME when nothing has been read yet),
  * carried forward by the local clock's elapsed time. Deadlines are compared on it, so a process whose own
@@ -26,10 +32,7 @@ export class RedisClock {
 
   /** Redis's time in epoch ms, as best this process knows it. */
   async now(): Promise<number> {
-    if (this.#offsetMs === undefined) {
-      const [seconds, micros] = timeReplySchema.parse(await this.#redis.time());
-      this.observe(seconds * 1_000 + Math.floor(micros / 1_000));
-    }
+    if (this.#offsetMs === undefined) this.observe(await readRedisTimeMs(this.#redis));
     return this.#localNow() + (this.#offsetMs ?? 0);
   }
 

@@ -1,5 +1,5 @@
 import type { RedisConnection, RedisKeys } from '@aiqum-jobs/contracts';
-import { z } from 'zod';
+import { readRedisTimeMs } from './redis-clock.js';
 
 /** A target no worker has advertised lately, and how many tracked requests wait on it. */
 export interface UnservedTarget {
@@ -9,8 +9,6 @@ export interface UnservedTarget {
   /** Requests in its due set. */
   tracked: number;
 }
-
-const timeReplySchema = z.tuple([z.coerce.number(), z.coerce.number()]);
 
 /**
  * Which targets the running workers serve: each worker advertises its own with a heartbeat that says until
@@ -55,8 +53,7 @@ export class ServedTargets {
   }
 
   /** Redis's clock in ms: the one every heartbeat is scored on. */
-  async #redisNow(): Promise<number> {
-    const [seconds, micros] = timeReplySchema.parse(await this.#redis.time());
-    return seconds * 1_000 + Math.floor(micros / 1_000);
+  #redisNow(): Promise<number> {
+    return readRedisTimeMs(this.#redis);
   }
 }
