@@ -86,6 +86,16 @@ describe('aiqum-jobs retry', () => {
       metadata: { retryOf: original.batch.batchId },
     });
 
+    // One request by its id: the first failed retry, retried in turn, fails again: exit 1, its view as JSON.
+    const failedRetry = firstRetry.requests[0]?.requestId ?? '';
+    const single = await aiqumJobs(['retry', failedRetry, '--watch', '-o', 'json']);
+    expect(single.code, single.stderr).toBe(1);
+    expect(requestViewSchema.parse(JSON.parse(single.stdout))).toMatchObject({
+      status: 'completed',
+      outcome: 'failed',
+      retryOf: failedRetry,
+    });
+
     // Once AIQUM has room, the same retry succeeds: exit 0.
     pipeline.simulator.setScenario(healedScenario);
     const healed = await aiqumJobs(['retry', original.batch.batchId, '--watch', '-o', 'json']);
