@@ -623,9 +623,13 @@ class RedisProducer implements Producer {
     const issues: InputIssue[] = [];
     const retries = specs.flatMap((spec, index): RequestSpec[] => {
       if (spec === undefined) {
-        // Its record expired between the read of the originals and this one.
-        issues.push({ path: `requests[${index}]`, message: 'the request is gone' });
-        return [];
+        const requestId = originals[index]?.requestId;
+        throw new ProducerError(
+          producerErrorCodes.notFound,
+          `the spec of request ${requestId} is not kept: it expired, or the request was made before ` +
+            'aiqum-jobs kept request bodies for retries; submit it again',
+          { details: { requestId } },
+        );
       }
       if (!this.#targets.has(spec.target)) {
         issues.push({ path: spec.requestId, message: `target "${spec.target}" is no longer configured` });

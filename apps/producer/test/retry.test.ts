@@ -114,6 +114,14 @@ describe('retry of a request', () => {
     expect((await client.getRequest(running.requestId)).retries).toBeUndefined();
 
     expect(await refusal(client.retry('no-such-request'))).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+
+    // A record made before bodies were kept: its body cannot be known, so it is not guessed.
+    const old = await client.submit(labLun);
+    await complete(old.requestId, 'failed');
+    await h.testRedis.connect().del(h.keys.requestBody(old.requestId));
+    const unknownBody = await refusal(client.retry(old.requestId));
+    expect(unknownBody).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    expect(unknownBody.message).toContain('submit it again');
   });
 
   it('retries an unknown write only with force, and says why', async () => {

@@ -120,7 +120,7 @@ export class RequestRecords {
 
   /**
    * The specs requests were created with, bodies included (for retries), in one round trip; undefined for a
-   * request whose record is gone.
+   * request whose record is gone, or whose body was not kept (a record older than the kept bodies).
    */
   async getSpecs(requestIds: readonly string[]): Promise<Array<RequestSpec | undefined>> {
     if (requestIds.length === 0) return [];
@@ -133,9 +133,9 @@ export class RequestRecords {
       const [bodyError, bodyText] = results[2 * index + 1] ?? [];
       if (specError) throw specError;
       if (bodyError) throw bodyError;
-      if (typeof specText !== 'string') return undefined;
+      if (typeof specText !== 'string' || typeof bodyText !== 'string') return undefined;
       const spec = requestSpecSchema.parse(JSON.parse(specText));
-      if (typeof bodyText === 'string') spec.body = jsonValueSchema.parse(JSON.parse(bodyText));
+      if (bodyText !== '') spec.body = jsonValueSchema.parse(JSON.parse(bodyText));
       return spec;
     });
   }

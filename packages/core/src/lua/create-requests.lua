@@ -21,9 +21,8 @@ for index, request in ipairs(requests) do
   local requestKey = KEYS[firstRequestKey + index - 1]
   redis.call('HSET', requestKey, 'spec', request[2], 'status', 'queued', 'polls', 0, 'submitAttempts', 0)
   redis.call('EXPIRE', requestKey, request[3])
-  if request[4] ~= '' then
-    redis.call('SET', KEYS[firstRequestKey + #requests + index - 1], request[4], 'EX', request[3])
-  end
+  -- Always written ('' for no body), so that a missing key tells a record made before bodies were kept.
+  redis.call('SET', KEYS[firstRequestKey + #requests + index - 1], request[4], 'EX', request[3])
   if request[5] ~= '' then
     local originalKey, retriesKey = KEYS[nextOriginalKey], KEYS[nextOriginalKey + 1]
     nextOriginalKey = nextOriginalKey + 2
