@@ -15,6 +15,7 @@ import {
   submitResponseSchema,
 } from './api-schemas.js';
 import type { InputIssue } from './producer-error.js';
+import type { RetryBatchInput, RetryRequestInput } from './retry-input.js';
 import { readSseStream } from './sse.js';
 
 export interface ApiClientOptions {
@@ -63,9 +64,10 @@ export class ProducerApiClient {
   }
 
   submitBatch(body: unknown, idempotencyKey?: string) {
-    const headers: Record<string, string> =
-      idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey };
-    return this.#call('POST', '/v1/batches', batchResponseSchema, { body, headers });
+    return this.#call('POST', '/v1/batches', batchResponseSchema, {
+      body,
+      headers: idempotencyHeaders(idempotencyKey),
+    });
   }
 
   getRequest(id: string): Promise<RequestView> {
@@ -100,6 +102,24 @@ export class ProducerApiClient {
 
   submit(body: unknown) {
     return this.#call('POST', '/v1/requests', submitResponseSchema, { body });
+  }
+
+  /** `POST /v1/requests/:id/retry`. */
+  retry(id: string, body: RetryRequestInput = {}, idempotencyKey?: string) {
+    const path = `/v1/requests/${encodeURIComponent(id)}/retry`;
+    return this.#call('POST', path, submitResponseSchema, {
+      body,
+      headers: idempotencyHeaders(idempotencyKey),
+    });
+  }
+
+  /** `POST /v1/batches/:id/retry`. */
+  retryBatch(id: string, body: RetryBatchInput = {}, idempotencyKey?: string) {
+    const path = `/v1/batches/${encodeURIComponent(id)}/retry`;
+    return this.#call('POST', path, batchResponseSchema, {
+      body,
+      headers: idempotencyHeaders(idempotencyKey),
+    });
   }
 
   /** Follows `GET /v1/events` until the signal aborts or the server ends the stream. */
@@ -174,6 +194,10 @@ export class ProducerApiClient {
       throw new ApiError(0, 'API_UNREACHABLE', `cannot reach ${this.#baseUrl}: ${detail}`, undefined, error);
     }
   }
+}
+
+function idempotencyHeaders(idempotencyKey: string | undefined): Record<string, string> {
+  return idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey };
 }
 
 async function apiErrorOf(response: Response): Promise<ApiError> {

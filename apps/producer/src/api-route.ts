@@ -56,7 +56,8 @@ export interface ApiRoute {
   query?: z.ZodObject;
   /** Request headers the route reads, by their canonical names. */
   headers?: z.ZodObject;
-  body?: { schema: z.ZodType; description: string };
+  /** `optional`: the route takes a request without a body too. */
+  body?: { schema: z.ZodType; description: string; optional?: true };
   /** Answers by HTTP status, except errors. */
   responses: Readonly<Record<number, ApiResponse>>;
   /** Error codes the route answers with, besides `INTERNAL_ERROR` and the auth errors every authenticated route has. */

@@ -3,6 +3,7 @@ import { batchRoutes } from './batch-routes.js';
 import { eventRoutes } from './event-routes.js';
 import { operationRoutes } from './operation-routes.js';
 import { requestRoutes } from './request-routes.js';
+import { retryRoutes } from './retry-routes.js';
 import { submitRoutes } from './submit-routes.js';
 import { webhookRoutes } from './webhook-routes.js';
 
@@ -15,6 +16,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   ...submitRoutes,
   ...requestRoutes,
   ...batchRoutes,
+  ...retryRoutes,
   ...eventRoutes,
   ...webhookRoutes,
   ...operationRoutes,

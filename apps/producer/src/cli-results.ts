@@ -1,16 +1,21 @@
 import { type BatchView, type RequestView, requestOutcomes } from '@aiqum-jobs/contracts';
 import type { z } from 'zod';
-import type { batchResponseSchema } from './api-schemas.js';
+import type { batchResponseSchema, submitResponseSchema } from './api-schemas.js';
 import { type CliResult, formatFields, formatTable, singleResult } from './cli-format.js';
 import { resolvedLine } from './resolved-lines.js';
 
 type BatchResponse = z.output<typeof batchResponseSchema>;
+type SubmitResponse = z.output<typeof submitResponseSchema>;
 
 /** How many requests that did not succeed a watched batch's table lists; json and ndjson list all. */
 const maxListed = 100;
 
 export function submittedResult(answer: BatchResponse): CliResult {
   return singleResult(answer, `batch ${answer.batchId}: ${answer.total} requests queued\n`);
+}
+
+export function retriedResult(answer: SubmitResponse, retryOf: string): CliResult {
+  return singleResult(answer, `request ${answer.requestId}: queued, retrying ${retryOf}\n`);
 }
 
 export function requestResult(request: RequestView): CliResult {
@@ -20,6 +25,8 @@ export function requestResult(request: RequestView): CliResult {
     ['target', request.target],
     ['call', `${request.method} ${request.path}`],
     ['status', request.status],
+    ['retryOf', request.retryOf],
+    ['retries', request.retries?.join(', ')],
     ['outcome', request.outcome],
     ['error', request.error && `${request.error.code}: ${request.error.message}`],
     ['job', request.job && (request.job.kind === 'aiqum' ? request.job.key : request.job.uuid)],

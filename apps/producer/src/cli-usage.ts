@@ -15,6 +15,13 @@ export const commandUsage = {
     '                                   or with --follow new ones until interrupted',
   cancel: 'cancel ID                          cancel a request',
   poll: "poll ID                            poll a tracked request's AIQUM job now",
+  retry:
+    'retry ID [--outcome O1,O2] [--force] [--watch] [--idempotency-key KEY]\n' +
+    '                                   retry a request that did not succeed, or the requests of a batch\n' +
+    '                                   that ended failed or timed_out (or --outcome: any of warning,\n' +
+    '                                   partial_failure, failed, timed_out, cancelled, unknown; ID is then a\n' +
+    '                                   batch); --force retries unknown writes, which may have reached AIQUM;\n' +
+    '                                   --watch follows the retries to their end',
 } as const;
 
 export type Command = keyof typeof commandUsage;

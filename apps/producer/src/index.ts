@@ -25,11 +25,13 @@ export {
 } from './http-server.js';
 export {
   type BatchRequestsPage,
+  type BatchRetryOptions,
   createProducer,
   type EventsOptions,
   type Producer,
   type ProducerOptions,
   type ProducerTarget,
+  type RetryOptions,
   type StreamedEvent,
   type SubmitOptions,
   type TargetAccess,
@@ -48,3 +50,11 @@ export {
   type ProducerServiceOptions,
   startProducerService,
 } from './producer-service.js';
+export {
+  defaultBatchRetryOutcomes,
+  type RetryBatchInput,
+  type RetryRequestInput,
+  retriableOutcomes,
+  retryBatchInputSchema,
+  retryRequestInputSchema,
+} from './retry-input.js';

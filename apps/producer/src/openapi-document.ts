@@ -30,6 +30,7 @@ import {
 } from './api-schemas.js';
 import { type ProducerErrorCode, producerErrorCodes, statusOfCode } from './producer-error.js';
 import { isRateLimited } from './rate-limits.js';
+import { retryBatchInputSchema, retryRequestInputSchema } from './retry-input.js';
 
 /** A JSON Schema 2020-12 object as zod generates it: the schema object of OpenAPI 3.1. */
 type SchemaObject = z.core.JSONSchema.BaseSchema;
@@ -64,7 +65,7 @@ interface Operation {
   /** Empty for a route that needs no token. */
   security?: [];
   parameters?: Parameter[];
-  requestBody?: { required: true; description: string; content: Record<string, MediaType> };
+  requestBody?: { required: boolean; description: string; content: Record<string, MediaType> };
   responses: Record<string, Response>;
 }
 
@@ -88,6 +89,8 @@ const requestComponents: Components = {
   RequestInput: requestInputSchema,
   BatchInput: batchInputSchema,
   SubscriptionInput: subscriptionInputSchema,
+  RetryRequestInput: retryRequestInputSchema,
+  RetryBatchInput: retryBatchInputSchema,
   JsonValue: jsonValueSchema,
 };
 
@@ -196,7 +199,7 @@ function operationOf(route: ApiRoute): Operation {
       ? {}
       : {
           requestBody: {
-            required: true,
+            required: route.body.optional !== true,
             description: route.body.description,
             content: {
               'application/json': {

@@ -31,6 +31,13 @@ import { Idempotency } from './idempotency.js';
 import { issuesOfZodError } from './input-issues.js';
 import { type InputIssue, ProducerError, producerErrorCodes } from './producer-error.js';
 import type { ProducerMetrics } from './producer-metrics.js';
+import {
+  defaultBatchRetryOutcomes,
+  type RetryBatchInput,
+  type RetryRequestInput,
+  retryBatchInputSchema,
+  retryRequestInputSchema,
+} from './retry-input.js';
 import { guardStore, storeUnavailable } from './store-guard.js';
 
 /** What the producer needs to know of a configured AIQUM target. */
@@ -43,7 +50,7 @@ export interface ProducerTarget {
 const maxUndoAttempts = 5;
 
 interface PendingUndo {
-  requestIds: readonly string[];
+  requests: readonly Pick<RequestSpec, 'requestId' | 'retryOf'>[];
   batchId: string | undefined;
   attempt: number;
 }
@@ -90,6 +97,12 @@ export interface SubmitOptions extends TargetAccess {
   submittedBy?: string | undefined;
 }
 
+/** A retry of one request: who asks and where they may, and whether an `unknown` write is retried anyway. */
+export interface RetryOptions extends SubmitOptions, RetryRequestInput {}
+
+/** A retry of a batch's requests: those that ended with `outcomes` (default `failed` and `timed_out`). */
+export interface BatchRetryOptions extends SubmitOptions, RetryBatchInput {}
+
 export interface BatchRequestsPage {
   batchId: string;
   total: number;
@@ -129,6 +142,13 @@ export interface StreamedEvent {
 export interface Producer extends AsyncDisposable {
   submit(input: unknown, options?: SubmitOptions): Promise<SubmitAnswer>;
   submitBatch(input: unknown, options?: SubmitOptions): Promise<BatchAnswer>;
+  /**
+   * A new request from the spec of a completed one that did not succeed, linked both ways (`retryOf` on the
+   * new one, `retries` on the original). An `unknown` write is retried only with `force`.
+   */
+  retry(requestId: string, options?: RetryOptions): Promise<SubmitAnswer>;
+  /** A new batch retrying the requests of a batch that ended with the outcomes asked for. */
+  retryBatch(batchId: string, options?: BatchRetryOptions): Promise<BatchAnswer>;
   /** The request; undefined when there is none, or when its target is not one the caller may use. */
   get(requestId: string, access?: TargetAccess): Promise<RequestView | undefined>;
   getBatch(batchId: string): Promise<BatchView | undefined>;
@@ -259,10 +279,85 @@ class RedisProducer implements Producer {
     });
   }
 
+  retry(requestId: string, options: RetryOptions = {}): Promise<SubmitAnswer> {
+    const input = parseInput(retryRequestInputSchema, { force: options.force });
+    return this.#guard('retry', async () => {
+      const original = await this.#existing(requestId);
+      refuseOtherTargets([original.target], options);
+      if (original.status !== 'completed') {
+        throw new ProducerError(
+          producerErrorCodes.requestNotCompleted,
+          `the request is ${original.status}: only a completed request can be retried`,
+          { details: { status: original.status } },
+        );
+      }
+      if (original.outcome === 'succeeded') {
+        throw new ProducerError(
+          producerErrorCodes.nothingToRetry,
+          'the request succeeded: nothing to retry',
+          {
+            details: { outcome: original.outcome },
+          },
+        );
+      }
+      if (input.force !== true && needsReconciliation(original)) throw reconciliationNeeded([original]);
+      return this.#idempotent(options, `retry ${requestId}`, input, submitAnswerSchema, async () => {
+        const [spec] = await this.#retrySpecs([original], { submittedBy: options.submittedBy });
+        if (spec === undefined) throw new Error('no retry spec was built');
+        await this.#enqueue([spec]);
+        this.#logger.info({ requestId: spec.requestId, retryOf: requestId }, 'request retried');
+        return { requestId: spec.requestId, status: 'queued' as const };
+      });
+    });
+  }
+
+  retryBatch(batchId: string, options: BatchRetryOptions = {}): Promise<BatchAnswer> {
+    const input = parseInput(retryBatchInputSchema, { outcomes: options.outcomes, force: options.force });
+    const outcomes = new Set(input.outcomes ?? defaultBatchRetryOutcomes);
+    return this.#guard('retryBatch', async () => {
+      const batch = await this.#store.records.getBatch(batchId);
+      if (batch === undefined) throw new ProducerError(producerErrorCodes.notFound, `no batch ${batchId}`);
+      const ids = await this.#store.records.listBatchRequestIds(batchId, 0, batch.total);
+      const stored = await this.#store.records.getMany(ids);
+      const chosen = stored.filter(
+        (request): request is StoredRequest =>
+          request?.status === 'completed' && request.outcome !== undefined && outcomes.has(request.outcome),
+      );
+      if (chosen.length === 0) {
+        throw new ProducerError(
+          producerErrorCodes.nothingToRetry,
+          `no request of the batch ended ${[...outcomes].join(' or ')}: nothing to retry`,
+          { details: { outcomes: [...outcomes] } },
+        );
+      }
+      refuseOtherTargets(
+        chosen.map((request) => request.target),
+        options,
+      );
+      const ambiguous = chosen.filter(needsReconciliation);
+      if (input.force !== true && ambiguous.length > 0) throw reconciliationNeeded(ambiguous);
+      return this.#idempotent(options, `retry batch ${batchId}`, input, batchAnswerSchema, async () => {
+        const retryBatchId = randomUUID();
+        const { submittedBy } = options;
+        const specs = await this.#retrySpecs(chosen, { batchId: retryBatchId, submittedBy });
+        const metadata = { ...batch.metadata, retryOf: batchId };
+        await this.#enqueue(specs, { batchId: retryBatchId, metadata, submittedBy });
+        this.#logger.info({ batchId: retryBatchId, retryOf: batchId, total: specs.length }, 'batch retried');
+        return {
+          batchId: retryBatchId,
+          requestIds: specs.map((spec) => spec.requestId),
+          total: specs.length,
+        };
+      });
+    });
+  }
+
   get(requestId: string, access: TargetAccess = {}): Promise<RequestView | undefined> {
     return this.#guard('get', async () => {
       const stored = await this.#store.records.get(requestId);
-      return stored !== undefined && isAllowed(stored.target, access) ? requestView(stored) : undefined;
+      if (stored === undefined || !isAllowed(stored.target, access)) return undefined;
+      const [retries] = await this.#store.records.retriesOf([requestId]);
+      return requestView(stored, retries);
     });
   }
 
@@ -298,14 +393,19 @@ class RedisProducer implements Producer {
       const batch = await this.#store.records.getBatch(batchId);
       if (batch === undefined) return undefined;
       const ids = await this.#store.records.listBatchRequestIds(batchId, page.offset, page.limit);
-      const stored = await this.#store.records.getMany(ids);
+      const [stored, retries] = await Promise.all([
+        this.#store.records.getMany(ids),
+        this.#store.records.retriesOf(ids),
+      ]);
       return {
         batchId,
         total: batch.total,
         offset: page.offset,
         limit: page.limit,
-        requests: stored.flatMap((request) =>
-          request === undefined || !isAllowed(request.target, access) ? [] : [requestView(request)],
+        requests: stored.flatMap((request, index) =>
+          request === undefined || !isAllowed(request.target, access)
+            ? []
+            : [requestView(request, retries[index])],
         ),
       };
     });
@@ -510,6 +610,56 @@ class RedisProducer implements Producer {
     return specs;
   }
 
+  /**
+   * New specs from the stored specs of `originals` (body included), each with `retryOf` its original and
+   * its deadline as far from now as the original's was from its creation.
+   */
+  async #retrySpecs(
+    originals: readonly StoredRequest[],
+    shared: { batchId?: string; submittedBy?: string | undefined },
+  ): Promise<RequestSpec[]> {
+    const specs = await this.#store.records.getSpecs(originals.map((original) => original.requestId));
+    const now = this.#now();
+    const issues: InputIssue[] = [];
+    const retries = specs.flatMap((spec, index): RequestSpec[] => {
+      if (spec === undefined) {
+        const requestId = originals[index]?.requestId;
+        throw new ProducerError(
+          producerErrorCodes.notFound,
+          `the spec of request ${requestId} is not kept: it expired, or the request was made before ` +
+            'aiqum-jobs kept request bodies for retries; submit it again',
+          { details: { requestId } },
+        );
+      }
+      if (!this.#targets.has(spec.target)) {
+        issues.push({ path: spec.requestId, message: `target "${spec.target}" is no longer configured` });
+        return [];
+      }
+      const {
+        requestId: _requestId,
+        batchId: _batchId,
+        submittedBy: _submittedBy,
+        createdAt,
+        deadlineAt,
+        ...same
+      } = spec;
+      const retry: RequestSpec = {
+        ...same,
+        requestId: randomUUID(),
+        createdAt: now,
+        deadlineAt: now + (deadlineAt - createdAt),
+        retryOf: spec.requestId,
+      };
+      if (shared.batchId !== undefined) retry.batchId = shared.batchId;
+      if (shared.submittedBy !== undefined) retry.submittedBy = shared.submittedBy;
+      return [retry];
+    });
+    if (issues.length > 0) {
+      throw new ProducerError(producerErrorCodes.unknownTarget, describeIssues(issues), { issues });
+    }
+    return retries;
+  }
+
   /** The configured target a request names; a message saying why when there is none. */
   #resolveTarget(name: string | undefined): { name: string; target: ProducerTarget } | string {
     const configured = [...this.#targets.keys()].join(', ');
@@ -543,7 +693,7 @@ class RedisProducer implements Producer {
       );
     } catch (error) {
       this.#undoCreate({
-        requestIds: specs.map((spec) => spec.requestId),
+        requests: specs,
         batchId: batch?.batchId,
         attempt: 1,
       });
@@ -558,7 +708,7 @@ class RedisProducer implements Producer {
    * connection is ready again, up to `maxUndoAttempts` in all.
    */
   #undoCreate(undo: PendingUndo): void {
-    this.#store.records.remove(undo.requestIds, undo.batchId).catch((error: unknown) => {
+    this.#store.records.remove(undo.requests, undo.batchId).catch((error: unknown) => {
       this.#logger.error(
         { err: error, attempt: undo.attempt },
         'stored requests could not be removed after a failure',
@@ -638,6 +788,22 @@ function describeIssues(issues: readonly InputIssue[]): string {
   const shown = issues.slice(0, 3).map((issue) => `${issue.path}: ${issue.message}`);
   const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : '';
   return `invalid input: ${shown.join('; ')}${more}`;
+}
+
+/** A write that may have reached AIQUM: retrying it could do it twice. */
+function needsReconciliation(request: StoredRequest): boolean {
+  return request.outcome === 'unknown' && request.method !== 'GET';
+}
+
+function reconciliationNeeded(requests: readonly StoredRequest[]): ProducerError {
+  const which = requests.length === 1 ? 'the request is a write' : `${requests.length} requests are writes`;
+  return new ProducerError(
+    producerErrorCodes.retryNeedsReconciliation,
+    `${which} whose outcome is unknown: it may have reached AIQUM, and a retry could do it twice. ` +
+      'Reconciliation (finding out whether it happened) is not built yet, so check in Unified Manager and ' +
+      'retry with force: true if it did not happen',
+    { details: { requestIds: requests.map((request) => request.requestId) } },
+  );
 }
 
 function alreadyCompleted(view: StoredRequest): ProducerError {

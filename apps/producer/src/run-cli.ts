@@ -16,13 +16,16 @@ import {
   batchResult,
   requestResult,
   requestsResult,
+  retriedResult,
   submittedResult,
   watchedResult,
 } from './cli-results.js';
 import { type Command, isCommand, usageOf } from './cli-usage.js';
 import { serve } from './main.js';
 import { parseRequestFile } from './request-file.js';
+import { retriableOutcomes, retryBatchInputSchema } from './retry-input.js';
 import { type CliOutput, watchBatch } from './watch-batch.js';
+import { watchRequest } from './watch-request.js';
 
 export interface CliContext {
   env: Environment;
@@ -52,6 +55,11 @@ const typesSchema = z
   .string()
   .transform((value) => value.split(',').filter((type) => type !== ''))
   .pipe(z.array(eventTypeSchema));
+
+const outcomesSchema = z
+  .string()
+  .transform((value) => value.split(',').filter((outcome) => outcome !== ''))
+  .pipe(retryBatchInputSchema.shape.outcomes.unwrap());
 
 const limitSchema = z.coerce.number().int().min(1).max(100);
 
@@ -184,7 +192,61 @@ async function dispatch(argv: readonly string[], context: CliContext): Promise<n
     case 'poll':
       print(requestResult(await client.pollNow(needArgument('a request ID'))));
       return exitCodes.succeeded;
+    case 'retry':
+      return retry(client, needArgument('a request or batch ID'), values, print, context);
   }
+}
+
+/**
+ * Retries a request, or else (or with --outcome) a batch; with --watch, follows the retries to their end and
+ * answers 0 only when all of them succeeded.
+ */
+async function retry(
+  client: ProducerApiClient,
+  id: string,
+  values: ReturnType<typeof parse>['values'],
+  print: (result: CliResult) => void,
+  context: CliContext,
+): Promise<number> {
+  const outcomes = values.outcome === undefined ? undefined : outcomesSchema.safeParse(values.outcome);
+  if (outcomes?.success === false) {
+    throw new UsageError(`--outcome: one or more of ${retriableOutcomes.join(', ')}`, 'retry');
+  }
+  const force = values.force === true ? { force: true } : {};
+  const key = values['idempotency-key'];
+  const watchOptions = context.watchIntervalMs === undefined ? {} : { intervalMs: context.watchIntervalMs };
+  if (outcomes === undefined) {
+    try {
+      const answer = await client.retry(id, force, key);
+      if (!values.watch) {
+        print(retriedResult(answer, id));
+        return exitCodes.succeeded;
+      }
+      context.stderr.write(`request ${answer.requestId}: queued, retrying ${id}\n`);
+      const request = await watchRequest(client, answer.requestId, {
+        progress: context.stderr,
+        ...watchOptions,
+      });
+      print(requestResult(request));
+      return request.outcome === 'succeeded' ? exitCodes.succeeded : exitCodes.notAllSucceeded;
+    } catch (error) {
+      // Not a request: a batch, or nothing.
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+    }
+  }
+  const answer = await client.retryBatch(
+    id,
+    { ...force, ...(outcomes === undefined ? {} : { outcomes: outcomes.data }) },
+    key,
+  );
+  if (!values.watch) {
+    print(submittedResult(answer));
+    return exitCodes.succeeded;
+  }
+  context.stderr.write(`batch ${answer.batchId}: ${answer.total} requests queued, retrying batch ${id}\n`);
+  const batch = await watchBatch(client, answer.batchId, { progress: context.stderr, ...watchOptions });
+  print(watchedResult(batch, await allRequests(client, batch.batchId)));
+  return (batch.byOutcome.succeeded ?? 0) === batch.total ? exitCodes.succeeded : exitCodes.notAllSucceeded;
 }
 
 async function streamEvents(
@@ -274,6 +336,8 @@ function parse(argv: readonly string[]) {
       limit: { type: 'string' },
       output: { type: 'string', short: 'o' },
       'idempotency-key': { type: 'string' },
+      outcome: { type: 'string' },
+      force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },

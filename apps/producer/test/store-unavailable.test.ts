@@ -21,6 +21,8 @@ const exempt: Readonly<Record<string, string>> = {
 const bodies: Readonly<Record<string, unknown>> = {
   submitRequest: labLun,
   submitBatch: { requests: [labLun] },
+  retryRequest: { force: true },
+  retryBatch: { outcomes: ['failed'] },
   // A public address literal: the allowlist passes it without a DNS lookup.
   createSubscription: { url: 'https://93.184.215.14/hook' },
 };

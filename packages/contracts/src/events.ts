@@ -25,6 +25,8 @@ const requestIdentity = {
   metadata: metadata.optional(),
   /** Name of the API token that submitted the request. */
   submittedBy: z.string().optional(),
+  /** Id of the request this one retries. */
+  retryOf: z.string().optional(),
 };
 
 /** AIQUM accepted the call and returned a Job to track; `occurredAt` is when it answered. */

@@ -14,6 +14,10 @@ export interface RedisKeys {
   readonly orphanCheckLock: string;
   /** Hash: one request's record. */
   request(requestId: string): string;
+  /** String: one request's body (JSON), kept apart from the record for retries; only when it has one. */
+  requestBody(requestId: string): string;
+  /** List: the ids of the requests that retry one request, newest last; lives as long as its record. */
+  requestRetries(requestId: string): string;
   /** Hash: one batch's totals and counters. */
   batch(batchId: string): string;
   /** List: the request ids of a batch, in batch order. */
@@ -46,6 +50,8 @@ export function createRedisKeys(prefix: string): RedisKeys {
     servedTargets: `${prefix}:targets:served`,
     orphanCheckLock: `${prefix}:targets:orphan-check-lock`,
     request: (requestId) => `${prefix}:request:${requestId}`,
+    requestBody: (requestId) => `${prefix}:request:${requestId}:body`,
+    requestRetries: (requestId) => `${prefix}:request:${requestId}:retries`,
     batch: (batchId) => `${prefix}:batch:${batchId}`,
     batchRequests: (batchId) => `${prefix}:batch:${batchId}:requests`,
     idempotency: (key) => `${prefix}:idempotency:${key}`,

@@ -37,6 +37,8 @@ export const requestSpecSchema = z.object({
   metadata: z.record(z.string(), metadataValue).optional(),
   /** Name of the API token that submitted it (`local` without tokens), for audits; absent from older records. */
   submittedBy: z.string().min(1).optional(),
+  /** Id of the request this one retries (made by a retry from the same spec). */
+  retryOf: z.string().min(1).optional(),
 });
 
 export type RequestSpec = z.output<typeof requestSpecSchema>;

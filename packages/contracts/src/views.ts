@@ -12,6 +12,7 @@ export const requestViewSchema = storedRequestSchema.extend({
   deadlineAt: isoTimeSchema.describe('after this the request ends as `timed_out`'),
   submittedAt: isoTimeSchema.optional().describe('when AIQUM accepted the call'),
   finishedAt: isoTimeSchema.optional(),
+  retries: z.array(z.string()).optional().describe('ids of the requests that retry this one, newest last'),
 });
 
 export type RequestView = z.output<typeof requestViewSchema>;
@@ -32,11 +33,13 @@ export const batchViewSchema = z.object({
 
 export type BatchView = z.output<typeof batchViewSchema>;
 
-export function requestView(stored: StoredRequest): RequestView {
+/** `retries`: the ids of the requests that retry this one, kept apart from its record; none: left out. */
+export function requestView(stored: StoredRequest, retries: readonly string[] = []): RequestView {
   const { createdAt, deadlineAt, submittedAt, finishedAt, ...rest } = stored;
   const view: RequestView = { ...rest, createdAt: isoTime(createdAt), deadlineAt: isoTime(deadlineAt) };
   if (submittedAt !== undefined) view.submittedAt = isoTime(submittedAt);
   if (finishedAt !== undefined) view.finishedAt = isoTime(finishedAt);
+  if (retries.length > 0) view.retries = [...retries];
   return view;
 }
 

@@ -3,7 +3,15 @@ import type { RequestSpec } from '@aiqum-jobs/contracts';
 /** What events say about the request they belong to: a spec or a stored request both have it. */
 export type RequestIdentity = Pick<
   RequestSpec,
-  'requestId' | 'batchId' | 'target' | 'method' | 'path' | 'metadata' | 'createdAt' | 'submittedBy'
+  | 'requestId'
+  | 'batchId'
+  | 'target'
+  | 'method'
+  | 'path'
+  | 'metadata'
+  | 'createdAt'
+  | 'submittedBy'
+  | 'retryOf'
 >;
 
 /** The identity fields an event carries, those that are set. */
@@ -16,5 +24,6 @@ export function identityOf(spec: RequestIdentity) {
     path: spec.path,
     ...(spec.metadata === undefined ? {} : { metadata: spec.metadata }),
     ...(spec.submittedBy === undefined ? {} : { submittedBy: spec.submittedBy }),
+    ...(spec.retryOf === undefined ? {} : { retryOf: spec.retryOf }),
   };
 }

@@ -1,9 +1,11 @@
 import type { StoredBatch } from '@aiqum-jobs/contracts';
 import {
   isoTime,
+  jsonValueSchema,
   type RequestOutcome,
   type RequestSpec,
   requestOutcomes,
+  requestSpecSchema,
   type StoredRequest,
 } from '@aiqum-jobs/contracts';
 import { z } from 'zod';
@@ -66,27 +68,88 @@ export class RequestRecords {
       batchKeys.batch = keys.batch(batch.batchId);
       batchKeys.batchRequests = keys.batchRequests(batch.batchId);
     }
-    // The body travels only in the queue job, which the worker reads anyway: the record (kept for the
-    // retention) stays small, and views never show the body.
+    // The body is kept apart from the record (views never show it; the worker reads it from the queue job):
+    // a retry reads it back with `getSpec`.
     const requests = specs.map((spec) => {
-      const { body: _body, ...withoutBody } = spec;
-      return [spec.requestId, JSON.stringify(withoutBody), this.#ttlUntil(spec.deadlineAt)];
+      const { body, ...withoutBody } = spec;
+      return [
+        spec.requestId,
+        JSON.stringify(withoutBody),
+        this.#ttlUntil(spec.deadlineAt),
+        body === undefined ? '' : JSON.stringify(body),
+        spec.retryOf ?? '',
+      ];
     });
+    const retried = specs.flatMap((spec) =>
+      spec.retryOf === undefined ? [] : [keys.request(spec.retryOf), keys.requestRetries(spec.retryOf)],
+    );
     await createRequestsScript.run(this.#context.redis, {
       keys: batchKeys,
-      keyList: specs.map((spec) => keys.request(spec.requestId)),
+      keyList: [
+        ...specs.map((spec) => keys.request(spec.requestId)),
+        ...specs.map((spec) => keys.requestBody(spec.requestId)),
+        ...retried,
+      ],
       args: { batchFields, batchTtlSeconds, requests: JSON.stringify(requests) },
     });
   }
 
-  /** Undoes `create` when the queue refused the jobs, so nothing half-stored is left behind. */
-  async remove(requestIds: readonly string[], batchId?: string): Promise<void> {
+  /**
+   * Undoes `create` when the queue refused the jobs, so nothing half-stored is left behind: the records,
+   * their bodies, the batch, and a retry's place in its original's list.
+   */
+  async remove(
+    requests: readonly Pick<RequestSpec, 'requestId' | 'retryOf'>[],
+    batchId?: string,
+  ): Promise<void> {
     const { keys } = this.#context;
-    const doomed = requestIds.map((id) => keys.request(id));
+    const doomed = requests.flatMap(({ requestId }) => [
+      keys.request(requestId),
+      keys.requestBody(requestId),
+    ]);
     if (batchId) doomed.push(keys.batch(batchId), keys.batchRequests(batchId));
-    // One command (the keys share the prefix's hash slot), so that a failure rejects: a pipeline would
+    // One transaction (the keys share the prefix's hash slot) whose failure rejects: a pipeline would
     // resolve with its commands' errors, and the caller would never hear of it.
-    await this.#context.redis.del(...doomed);
+    const transaction = this.#context.redis.multi().del(...doomed);
+    for (const { requestId, retryOf } of requests) {
+      if (retryOf !== undefined) transaction.lrem(keys.requestRetries(retryOf), 0, requestId);
+    }
+    const results = (await transaction.exec()) ?? [];
+    for (const [error] of results) if (error) throw error;
+  }
+
+  /**
+   * The specs requests were created with, bodies included (for retries), in one round trip; undefined for a
+   * request whose record is gone, or whose body was not kept (a record older than the kept bodies).
+   */
+  async getSpecs(requestIds: readonly string[]): Promise<Array<RequestSpec | undefined>> {
+    if (requestIds.length === 0) return [];
+    const { keys, redis } = this.#context;
+    const pipeline = redis.pipeline();
+    for (const id of requestIds) pipeline.hget(keys.request(id), 'spec').get(keys.requestBody(id));
+    const results = (await pipeline.exec()) ?? [];
+    return requestIds.map((_id, index) => {
+      const [specError, specText] = results[2 * index] ?? [];
+      const [bodyError, bodyText] = results[2 * index + 1] ?? [];
+      if (specError) throw specError;
+      if (bodyError) throw bodyError;
+      if (typeof specText !== 'string' || typeof bodyText !== 'string') return undefined;
+      const spec = requestSpecSchema.parse(JSON.parse(specText));
+      if (bodyText !== '') spec.body = jsonValueSchema.parse(JSON.parse(bodyText));
+      return spec;
+    });
+  }
+
+  /** The ids of the requests that retry each of `requestIds`, newest last, in one round trip. */
+  async retriesOf(requestIds: readonly string[]): Promise<string[][]> {
+    if (requestIds.length === 0) return [];
+    const pipeline = this.#context.redis.pipeline();
+    for (const id of requestIds) pipeline.lrange(this.#context.keys.requestRetries(id), 0, -1);
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, ids]) => {
+      if (error) throw error;
+      return z.array(z.string()).parse(ids);
+    });
   }
 
   async get(requestId: string): Promise<StoredRequest | undefined> {

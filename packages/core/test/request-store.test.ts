@@ -506,15 +506,35 @@ describe('RequestStore', () => {
     const batchId = randomUUID();
     const requests = [spec({ batchId }), spec({ batchId })];
     await store.records.create(requests, { batchId });
-    await store.records.remove(
-      requests.map((request) => request.requestId),
-      batchId,
-    );
+    await store.records.remove(requests, batchId);
     expect(await store.records.getMany(requests.map((request) => request.requestId))).toEqual([
       undefined,
       undefined,
     ]);
     expect(await store.records.getBatch(batchId)).toBeUndefined();
+  });
+
+  it('keeps a body apart for retries, links a retry to its original, and undoes both on remove', async () => {
+    const original = spec({ body: { name: 'lun_to_retry' } });
+    await store.records.create([original]);
+    const [read] = await store.records.getSpecs([original.requestId]);
+    expect(read).toEqual(original);
+    // A retry without a body (a GET): none read back, and not taken for a record whose body was not kept.
+    const { body: _body, ...retry } = spec({ retryOf: original.requestId, method: 'GET' });
+    await store.records.create([retry]);
+    const [readRetry] = await store.records.getSpecs([retry.requestId]);
+    expect(readRetry).toEqual(retry);
+    expect(await store.records.retriesOf([original.requestId, retry.requestId])).toEqual([
+      [retry.requestId],
+      [],
+    ]);
+    // The list goes when the original's record does.
+    const recordTtl = await redis.pttl(keys.request(original.requestId));
+    expect(await redis.pttl(keys.requestRetries(original.requestId))).toBeLessThanOrEqual(recordTtl);
+    await store.records.remove([original, retry]);
+    expect(await store.records.retriesOf([original.requestId])).toEqual([[]]);
+    expect(await store.records.getSpecs([original.requestId])).toEqual([undefined]);
+    expect(await redis.exists(keys.requestBody(original.requestId))).toBe(0);
   });
 
   it('never trims the events stream as it appends: old entries wait for the trimmer', async () => {
