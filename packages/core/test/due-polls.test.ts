@@ -80,7 +80,7 @@ describe('due polls', () => {
       requestId: spec?.requestId,
       record: { status: 'tracking', job, spec: { requestId: spec?.requestId, target: 'claims' } },
     });
-    // The body stays in the queue job: the record's spec has none.
+    // The record's spec has no body: it travels in the queue job (and is kept apart for retries).
     expect(claims[0]?.record?.spec.body).toBeUndefined();
     const again = await store.schedule.claim('claims', options());
     expect(again.claims).toEqual([]);

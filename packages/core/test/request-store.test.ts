@@ -475,7 +475,7 @@ describe('RequestStore', () => {
     expect(claims[0]?.record).not.toHaveProperty('dialect');
   });
 
-  it('keeps the request body out of the record: it travels in the queue job only', async () => {
+  it('keeps the request body out of the record: it travels in the queue job and is kept apart for retries', async () => {
     const request = spec({ body: { name: 'lun_with_a_body', space: { size: 1 } } });
     await store.records.create([request]);
     const stored = await redis.hget(keys.request(request.requestId), 'spec');
