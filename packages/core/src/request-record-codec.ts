@@ -3,6 +3,8 @@ import {
   jobRefSchema,
   jobResultSchema,
   jobStateSchema,
+  jsonValueSchema,
+  type RequestSpec,
   requestErrorSchema,
   requestOutcomeSchema,
   requestSpecSchema,
@@ -106,4 +108,14 @@ export function decodeRequestState(values: readonly (string | null)[]): RequestS
   return requestStateSchema.parse(
     Object.fromEntries(requestStateFields.map((field, index) => [field, values[index]])),
   );
+}
+
+/** A body as kept apart for retries (`<prefix>:request:<id>:body`): JSON text, '' for none. */
+const keptBodySchema = jsonText(jsonValueSchema);
+
+/** A request's spec as its record's `spec` field holds it, with its body, kept apart, put back. */
+export function decodeSpecWithBody(specText: string, bodyText: string): RequestSpec {
+  const spec = requestHashSchema.shape.spec.parse(specText);
+  if (bodyText !== '') spec.body = keptBodySchema.parse(bodyText);
+  return spec;
 }

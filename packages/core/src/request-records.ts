@@ -1,11 +1,9 @@
-import type { StoredBatch } from '@aiqum-jobs/contracts';
 import {
   isoTime,
-  jsonValueSchema,
   type RequestOutcome,
   type RequestSpec,
   requestOutcomes,
-  requestSpecSchema,
+  type StoredBatch,
   type StoredRequest,
 } from '@aiqum-jobs/contracts';
 import { z } from 'zod';
@@ -13,6 +11,7 @@ import { jsonText } from './json-text.js';
 import {
   decodeRequestRecord,
   decodeRequestState,
+  decodeSpecWithBody,
   type RequestState,
   requestStateFields,
 } from './request-record-codec.js';
@@ -134,9 +133,7 @@ export class RequestRecords {
       if (specError) throw specError;
       if (bodyError) throw bodyError;
       if (typeof specText !== 'string' || typeof bodyText !== 'string') return undefined;
-      const spec = requestSpecSchema.parse(JSON.parse(specText));
-      if (bodyText !== '') spec.body = jsonValueSchema.parse(JSON.parse(bodyText));
-      return spec;
+      return decodeSpecWithBody(specText, bodyText);
     });
   }
 
