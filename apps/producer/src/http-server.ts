@@ -147,14 +147,25 @@ export function buildProducerServer(options: ProducerServerOptions): ProducerSer
     logger.warn('no API tokens configured: the API accepts unauthenticated requests from loopback only');
   }
 
-  /** The caller a token or a dashboard session names; undefined when neither is valid. */
+  /**
+   * The caller a token or a dashboard session names; undefined when neither is valid. Checked once per
+   * request (digests, a session's HMAC): the rate limit, the auth hook and the stream cap all ask.
+   */
+  const checkedCallers = new WeakMap<FastifyRequest, { caller: ApiCaller | undefined }>();
   const callerOfCredentials = (request: FastifyRequest): ApiCaller | undefined => {
+    const checked = checkedCallers.get(request);
+    if (checked !== undefined) return checked.caller;
     const holder = apiTokens.holderOf(request.headers.authorization);
-    if (holder !== undefined) return callers[holder];
     // A dashboard session reads only: whatever changes something needs the bearer token.
     const reads = request.method === 'GET' || request.method === 'HEAD';
-    const signer = reads ? sessions.signerOf(readSessionCookie(request.headers.cookie)) : undefined;
-    return signer === undefined ? undefined : callers[signer];
+    const signer =
+      holder === undefined && reads
+        ? sessions.signerOf(readSessionCookie(request.headers.cookie))
+        : undefined;
+    const index = holder ?? signer;
+    const caller = index === undefined ? undefined : callers[index];
+    checkedCallers.set(request, { caller });
+    return caller;
   };
 
   const limitKeyOf = createCallerKey(callerOfCredentials);
