@@ -37,11 +37,13 @@ export class WorkerKiller {
 
   /**
    * The bound on a takeover of docs/CONFIGURATION.md: the dead worker's lock runs out (`WORKER_LOCK_MS`), then the next
-   * stalled check (`WORKER_STALLED_INTERVAL_MS`) moves its jobs; plus 2 s for a busy two-core machine.
+   * stalled check (`WORKER_STALLED_INTERVAL_MS`) moves its jobs. It proves the stalled check took them over, not a
+   * restart or a timeout, so it allows a second check interval and 5 s for timers late on a loaded two-core machine
+   * (CI once measured 6.2 s against 3 s + 1 s): a speed figure belongs in a benchmark, not in this test.
    */
   get takeoverBoundMs(): number {
     const { WORKER_LOCK_MS, WORKER_STALLED_INTERVAL_MS } = this.#pipeline.env;
-    return Number(WORKER_LOCK_MS) + Number(WORKER_STALLED_INTERVAL_MS) + 2_000;
+    return Number(WORKER_LOCK_MS) + 2 * Number(WORKER_STALLED_INTERVAL_MS) + 5_000;
   }
 
   /** The name the worker process gives BullMQ (apps/worker: host name and pid). */
