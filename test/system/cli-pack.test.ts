@@ -61,13 +61,14 @@ beforeAll(async () => {
     ],
     env: npmEnv,
     name: 'npm install <tarball>',
-    timeoutMs: 90_000,
+    // Generous: another npm on the machine (a concurrent `npm ci`) holds the shared cache's locks meanwhile.
+    timeoutMs: 240_000,
   });
   expect(installed.code, installed.stderr).toBe(0);
   // Run from the folder it was installed into, as `npx aiqum-jobs` would.
   installedCli = join(installDir, 'node_modules', '.bin', 'aiqum-jobs');
   testRedis = await useTestRedis();
-}, 120_000);
+}, 300_000);
 afterAll(async () => {
   await testRedis?.close();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
