@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { acceptJob } from '../accept-job.js';
 import { refOf } from '../collection.js';
 import { errorCodes, JobFailure, noLongerExists } from '../errors.js';
+import { exportRuleSchema } from '../export-rule-schema.js';
 import {
   addExportPolicy,
   addFileShare,
@@ -20,33 +21,6 @@ import type { SimulatorState } from '../simulator-state.js';
 import { asyncDeleteRoute } from './async-delete-route.js';
 
 const sizeSchema = z.object({ size: z.number().int().positive() });
-const authFlavours = z.enum([
-  'any',
-  'none',
-  'never',
-  'krb5',
-  'krb5i',
-  'krb5p',
-  'kerberos5',
-  'kerberos5i',
-  'kerberos5p',
-  'ntlm',
-  'sys',
-]);
-
-/** A97 sends a rule's index as the text of its list input ("1"). */
-const ruleIndexSchema = z.preprocess(
-  (v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
-  z.number().int().min(1),
-);
-
-const ruleSchema = z.object({
-  index: ruleIndexSchema.optional(),
-  clients: z.array(z.object({ match: z.string().min(1) })).min(1),
-  protocols: z.array(z.enum(['any', 'nfs', 'nfs3', 'nfs4', 'cifs'])).default([]),
-  ro_rule: z.array(authFlavours).min(1),
-  rw_rule: z.array(authFlavours).min(1),
-});
 
 /**
  * `export_policy`: `{key}` of an existing policy of the SVM, or `{rules, "name-tag"}` for a new one (SPEC's
@@ -55,7 +29,7 @@ const ruleSchema = z.object({
 const exportPolicySchema = z
   .object({
     key: z.string().min(1).optional(),
-    rules: z.array(ruleSchema).min(1).optional(),
+    rules: z.array(exportRuleSchema).min(1).optional(),
     'name-tag': z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and "_" only')

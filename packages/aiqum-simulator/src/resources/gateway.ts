@@ -3,28 +3,23 @@ import { submitJob } from '../accept-job.js';
 import { refOf } from '../collection.js';
 import { queryCollection } from '../collection-query.js';
 import { errorCodes, HttpError, invalidField, JobFailure } from '../errors.js';
-import { addVolume, type ClusterRecord, type VolumeRecord } from '../inventory.js';
+import { addVolume, type VolumeRecord } from '../inventory.js';
 import { ontapJobHref, ontapJobRecord } from '../ontap-job-record.js';
 import { parseBody } from '../request-body.js';
 import type { Route, RouteHandler } from '../router.js';
 import type { SimulatorState } from '../simulator-state.js';
+import { ontapExportPolicyRoutes } from './ontap-export-policies.js';
+import { gatewayCluster, ontapNotFound, ontapSvm, ontapSvmSchema } from './ontap-lookups.js';
 
 /** ONTAP's longest `return_timeout`. */
 const maxReturnTimeoutSeconds = 120;
 
 const volumeSchema = z.object({
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,202}$/, 'not a valid volume name'),
-  svm: z
-    .object({ name: z.string().min(1).optional(), uuid: z.string().min(1).optional() })
-    .refine((s) => s.name !== undefined || s.uuid !== undefined, { message: 'give "name" or "uuid"' }),
+  svm: ontapSvmSchema,
   aggregates: z.array(z.object({ name: z.string().min(1) })).min(1),
   size: z.number().int().positive(),
 });
-
-/** ONTAP answers errors with string codes, e.g. `"4"` for "entry doesn't exist". */
-function ontapNotFound(message: string, target: string): HttpError {
-  return new HttpError(404, message, errorCodes.ontapEntryNotFound, { target });
-}
 
 function ontapVolume(volume: VolumeRecord, clusterUuid: string) {
   const svmUuid = volume.svm.key.split('uuid=')[1] ?? '';
@@ -74,17 +69,15 @@ function guard(state: SimulatorState, handler: RouteHandler): RouteHandler {
   };
 }
 
-/** The ONTAP pass-through: clusters, volume create (ONTAP job) and ONTAP job polls. */
+/** The ONTAP pass-through: clusters, volume create (ONTAP job), ONTAP job polls and NFS export policies. */
 export function gatewayRoutes(state: SimulatorState): Route[] {
-  return ontapRoutes(state).map((route) => ({ ...route, handler: guard(state, route.handler) }));
+  return [...ontapRoutes(state), ...ontapExportPolicyRoutes(state)].map((route) => ({
+    ...route,
+    handler: guard(state, route.handler),
+  }));
 }
 
 function ontapRoutes(state: SimulatorState): Route[] {
-  const cluster = (uuid: string | undefined): ClusterRecord => {
-    const found = state.inventory.clusters.values().find((c) => c.uuid === uuid);
-    if (!found) throw ontapNotFound(`Cluster "${uuid}" is not managed by this server`, 'cluster');
-    return found;
-  };
   return [
     {
       method: 'GET',
@@ -109,7 +102,7 @@ function ontapRoutes(state: SimulatorState): Route[] {
       method: 'GET',
       template: '/api/gateways/{cluster}/storage/volumes',
       handler: (ctx) => {
-        const c = cluster(ctx.params.cluster);
+        const c = gatewayCluster(state, ctx.params.cluster);
         const records = state.inventory.volumes
           .values()
           .filter((v) => v.cluster.key === c.key)
@@ -121,22 +114,11 @@ function ontapRoutes(state: SimulatorState): Route[] {
       method: 'POST',
       template: '/api/gateways/{cluster}/storage/volumes',
       handler: async (ctx) => {
-        const c = cluster(ctx.params.cluster);
+        const c = gatewayCluster(state, ctx.params.cluster);
         const returnTimeout = parseReturnTimeout(ctx.query);
         const body = parseBody(volumeSchema, ctx.body);
         const inv = state.inventory;
-        const svm = inv.svms
-          .values()
-          .find(
-            (s) =>
-              s.cluster.key === c.key &&
-              (body.svm.uuid === undefined ? s.name === body.svm.name : s.uuid === body.svm.uuid),
-          );
-        if (!svm) {
-          throw new HttpError(400, `SVM "${body.svm.name ?? body.svm.uuid}" does not exist.`, '2621462', {
-            target: body.svm.uuid === undefined ? 'svm.name' : 'svm.uuid',
-          });
-        }
+        const svm = ontapSvm(inv, c, body.svm);
         const aggregates = body.aggregates.map((a, i) => {
           const found = inv.aggregates.findByName(a.name, (g) => g.cluster.key === c.key);
           if (!found) {
@@ -181,7 +163,7 @@ function ontapRoutes(state: SimulatorState): Route[] {
       template: '/api/gateways/{cluster}/cluster/jobs/{uuid}',
       poll: true,
       handler: (ctx) => {
-        const c = cluster(ctx.params.cluster);
+        const c = gatewayCluster(state, ctx.params.cluster);
         const job = state.jobs.get(ctx.params.uuid ?? '');
         if (job?.kind !== 'ontap' || job.clusterUuid !== c.uuid || state.jobs.isPurged(job)) {
           throw ontapNotFound("entry doesn't exist", 'uuid');

@@ -3,7 +3,7 @@ import { acceptJob } from '../accept-job.js';
 import { refOf } from '../collection.js';
 import { conflict } from '../conflict.js';
 import { errorCodes, invalidField, JobFailure, noLongerExists } from '../errors.js';
-import { type Inventory, objectKey, resourcePaths, type SvmRecord } from '../inventory.js';
+import { addExportPolicy, type Inventory, objectKey, resourcePaths, type SvmRecord } from '../inventory.js';
 import { refSchema, requireKey, requireSomeField, resolveRef } from '../references.js';
 import { parseBody } from '../request-body.js';
 import type { Route } from '../router.js';
@@ -72,7 +72,7 @@ export function svmRoutes(state: SimulatorState): Route[] {
             }
             const uuid = inv.ids.uuid();
             const key = objectKey(cluster.uuid, 'vserver', uuid);
-            inv.svms.add({
+            const svm = inv.svms.add({
               key,
               uuid,
               name: body.name,
@@ -82,6 +82,8 @@ export function svmRoutes(state: SimulatorState): Route[] {
               cluster: refOf(cluster),
               _links: inv.svms.links(key),
             });
+            // ONTAP gives every new SVM an export policy named "default", without rules (no access).
+            addExportPolicy(inv, svm, 'default', []);
             return [{ name: 'svmKey', value: key }];
           },
         });
