@@ -8,6 +8,7 @@ import {
   createLogger,
   createRedisKeys,
   type EventType,
+  jobResultValue,
   type Logger,
   maxInputDepth,
   nestsWithin,
@@ -710,7 +711,7 @@ class RedisProducer implements Producer {
         }),
       );
       const { dependsOn: _dependsOn, ...rest } = withJobResults(retry, ({ ref, name }) => {
-        const value = met.get(ref)?.find((result) => result.name.toLowerCase() === name.toLowerCase())?.value;
+        const value = jobResultValue(met.get(ref) ?? [], name);
         if (value !== undefined) return value;
         throw new ProducerError(
           producerErrorCodes.retryBreaksOrder,

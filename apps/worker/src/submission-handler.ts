@@ -4,6 +4,7 @@ import {
   applyResolvedReferences,
   findJobResultReferences,
   findNameReferences,
+  jobResultValue,
   type Logger,
   type RequestSpec,
   type ResolvedReference,
@@ -191,10 +192,9 @@ export class SubmissionHandler {
     const dependencies = spec.dependsOn ?? [];
     const records = await this.#store.records.getMany(dependencies.map(({ requestId }) => requestId));
     const resultsOf = new Map(dependencies.map(({ ref }, index) => [ref, records[index]?.jobResults ?? []]));
-    const valueOf = (ref: string, name: string) =>
-      resultsOf.get(ref)?.find((result) => result.name.toLowerCase() === name.toLowerCase())?.value;
+    const resultValue = (ref: string, name: string) => jobResultValue(resultsOf.get(ref) ?? [], name);
     for (const reference of references) {
-      if (valueOf(reference.ref, reference.name) !== undefined) continue;
+      if (resultValue(reference.ref, reference.name) !== undefined) continue;
       const dependency = dependencies.find(({ ref }) => ref === reference.ref);
       const available = (resultsOf.get(reference.ref) ?? []).map((result) => result.name);
       return requestEndings.jobResultMissing(
@@ -204,7 +204,7 @@ export class SubmissionHandler {
         available,
       );
     }
-    return withJobResults(spec, ({ ref, name }) => valueOf(ref, name) ?? '');
+    return withJobResults(spec, ({ ref, name }) => resultValue(ref, name) ?? '');
   }
 
   /** Sends a claimed submission and records AIQUM's answer: its Job tracked, or the request's end. */

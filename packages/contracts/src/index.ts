@@ -24,6 +24,7 @@ export {
   findJobResultReferences,
   type JobResultReference,
   jobResultMarker,
+  jobResultValue,
   withJobResults,
 } from './job-result-references.js';
 export { jsonValueSchema } from './json-value.js';

@@ -87,6 +87,15 @@ export function findJobResultReferences(request: { body?: unknown; object?: unkn
   return { references, issues };
 }
 
+/** The value of the job result `name` among `results`, names compared case-insensitively (AIQUM-API.md). */
+export function jobResultValue(
+  results: ReadonlyArray<{ name: string; value: string }>,
+  name: string,
+): string | undefined {
+  const wanted = name.toLowerCase();
+  return results.find((result) => result.name.toLowerCase() === wanted)?.value;
+}
+
 /** What stands in for a job result before it is known: a key as name checks expect one. */
 export const jobResultPlaceholder = '(job result)';
 
