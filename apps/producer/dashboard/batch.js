@@ -1,5 +1,6 @@
 // The batch page: the batch's requests from the API, then kept live by the batch's events (server-sent
-// events of /v1/events). Updates only move a request forward (queued → submitting → tracking → completed),
+// events of /v1/events). Updates only move a request forward (waiting → queued → submitting → tracking →
+// completed),
 // so a snapshot and events may arrive in any order; batch.completed reloads the snapshot for the final word.
 import {
   el,
@@ -12,8 +13,15 @@ import {
   showMessage,
 } from './shared.js';
 
-const statusRank = { queued: 0, submitting: 1, tracking: 2, completed: 3 };
-const failureOutcomes = new Set(['partial_failure', 'failed', 'timed_out', 'cancelled', 'unknown']);
+const statusRank = { waiting: 0, queued: 1, submitting: 2, tracking: 3, completed: 4 };
+const failureOutcomes = new Set([
+  'partial_failure',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'unknown',
+  'skipped',
+]);
 const slowestShown = 10;
 const failuresShown = 100;
 const pageSize = 1000;
@@ -142,7 +150,7 @@ function scheduleRender() {
 }
 
 function render() {
-  const counts = { queued: 0, submitting: 0, tracking: 0, completed: 0 };
+  const counts = { waiting: 0, queued: 0, submitting: 0, tracking: 0, completed: 0 };
   for (const outcome of outcomes) counts[outcome] = 0;
   for (const request of requests.values()) {
     counts[request.status] += 1;

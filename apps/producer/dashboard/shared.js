@@ -10,6 +10,7 @@ export const outcomes = [
   'timed_out',
   'cancelled',
   'unknown',
+  'skipped',
 ];
 
 /** An element with properties (textContent, href, className...) and children. */

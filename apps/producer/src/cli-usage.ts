@@ -18,10 +18,10 @@ export const commandUsage = {
   retry:
     'retry ID [--outcome O1,O2] [--force] [--watch] [--idempotency-key KEY]\n' +
     '                                   retry a request that did not succeed, or the requests of a batch\n' +
-    '                                   that ended failed or timed_out (or --outcome: any of warning,\n' +
-    '                                   partial_failure, failed, timed_out, cancelled, unknown; ID is then a\n' +
-    '                                   batch); --force retries unknown writes, which may have reached AIQUM;\n' +
-    '                                   --watch follows the retries to their end',
+    '                                   that ended failed, timed_out or skipped (or --outcome: any of warning,\n' +
+    '                                   partial_failure, failed, timed_out, cancelled, unknown, skipped; ID\n' +
+    '                                   is then a batch); --force retries unknown writes, which may have\n' +
+    '                                   reached AIQUM; --watch follows the retries to their end',
 } as const;
 
 export type Command = keyof typeof commandUsage;

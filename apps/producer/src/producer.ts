@@ -8,10 +8,11 @@ import {
   createLogger,
   createRedisKeys,
   type EventType,
+  jobResultValue,
   type Logger,
   maxInputDepth,
   nestsWithin,
-  type ParsedRequestInput,
+  type ParsedBatchRequestInput,
   parseEventEntry,
   type RedisConnection,
   type RequestSpec,
@@ -21,8 +22,9 @@ import {
   requestView,
   type StoredRequest,
   streamIdSchema,
+  withJobResults,
 } from '@aiqum-jobs/contracts';
-import { createRequestQueue, queuePayloads, RequestStore } from '@aiqum-jobs/core';
+import { createRequestQueue, DependantRelease, queuePayloads, RequestStore } from '@aiqum-jobs/core';
 import type { Queue } from 'bullmq';
 import type { z } from 'zod';
 import { type BatchAnswer, batchAnswerSchema, type SubmitAnswer, submitAnswerSchema } from './api-schemas.js';
@@ -197,6 +199,7 @@ class RedisProducer implements Producer {
   readonly #keys;
   readonly #store: RequestStore;
   readonly #queue: Queue;
+  readonly #release: DependantRelease;
   readonly #idempotency: Idempotency;
   readonly #targets: ReadonlyMap<string, ProducerTarget>;
   readonly #logger: Logger;
@@ -224,6 +227,7 @@ class RedisProducer implements Producer {
     // Queue errors are the connection's errors; each failing call reports its own.
     this.#queue.on('error', () => {});
     this.#logger = options.logger ?? createLogger({ name: 'aiqum-producer', level: 'silent' });
+    this.#release = new DependantRelease({ store: this.#store, queue: this.#queue, logger: this.#logger });
     this.#idempotency = new Idempotency({
       redis: options.redis,
       keys: this.#keys,
@@ -416,7 +420,7 @@ class RedisProducer implements Producer {
       const view = await this.#existing(requestId);
       refuseOtherTargets([view.target], access);
       if (view.status === 'completed') throw alreadyCompleted(view);
-      const result = await this.#store.completion.complete(
+      const { result, released } = await this.#store.completion.completeReleasing(
         view,
         { job: view.job, dialect: view.dialect, submittedAt: view.submittedAt },
         requestEndings.cancelled(),
@@ -425,6 +429,8 @@ class RedisProducer implements Producer {
       // A worker completed it between our read and our transition.
       if (result !== 'completed') throw alreadyCompleted(after);
       await this.#removeWaitingJob(requestId);
+      // Its dependants are skipped now (a worker's sweep would, later, if this failed).
+      await this.#release.release(released);
       this.#logger.info({ requestId }, 'request cancelled');
       return requestView(after);
     });
@@ -572,7 +578,7 @@ class RedisProducer implements Producer {
   }
 
   #buildSpecs(
-    inputs: readonly ParsedRequestInput[],
+    inputs: readonly ParsedBatchRequestInput[],
     now: number,
     shared: { batchId?: string; submittedBy?: string | undefined },
     pathPrefix: string,
@@ -602,12 +608,17 @@ class RedisProducer implements Producer {
       if (input.object !== undefined) spec.object = input.object;
       if (input.poll !== undefined) spec.poll = input.poll;
       if (input.metadata !== undefined) spec.metadata = input.metadata;
+      if (input.ref !== undefined) spec.ref = input.ref;
+      if (input.proceedOnWarning !== undefined) spec.proceedOnWarning = input.proceedOnWarning;
       specs.push(spec);
     });
     if (issues.length > 0) {
       throw new ProducerError(producerErrorCodes.unknownTarget, describeIssues(issues), { issues });
     }
-    return specs;
+    return withDependencies(
+      specs,
+      inputs.map((input) => input.dependsOn),
+    );
   }
 
   /**
@@ -657,7 +668,59 @@ class RedisProducer implements Producer {
     if (issues.length > 0) {
       throw new ProducerError(producerErrorCodes.unknownTarget, describeIssues(issues), { issues });
     }
-    return retries;
+    return this.#keepOrder(retries);
+  }
+
+  /**
+   * The order of retried requests: a dependency retried with its dependant is the new request; one that is
+   * not retried and succeeded is already met, so it is dropped, and the dependant's `$jobResult` references
+   * to it take its kept job results now. Any other dependency not retried is refused: the retry would skip
+   * the dependant again (retry that dependency too, e.g. with its outcome in `outcomes`).
+   */
+  async #keepOrder(retries: RequestSpec[]): Promise<RequestSpec[]> {
+    const retryOfId = new Map(retries.map((retry) => [retry.retryOf ?? '', retry.requestId]));
+    const outside = [
+      ...new Set(
+        retries.flatMap((retry) =>
+          (retry.dependsOn ?? []).flatMap(({ requestId }) => (retryOfId.has(requestId) ? [] : [requestId])),
+        ),
+      ),
+    ];
+    const records = new Map(
+      (await this.#store.records.getMany(outside)).map((record, index) => [outside[index] ?? '', record]),
+    );
+    return retries.map((retry) => {
+      if (retry.dependsOn === undefined) return retry;
+      const kept = retry.dependsOn.flatMap((dependency) => {
+        const retriedAs = retryOfId.get(dependency.requestId);
+        if (retriedAs !== undefined) return [{ ref: dependency.ref, requestId: retriedAs }];
+        const record = records.get(dependency.requestId);
+        if (record?.outcome === 'succeeded') return [];
+        throw new ProducerError(
+          producerErrorCodes.retryBreaksOrder,
+          `request ${retry.retryOf} depends on "${dependency.ref}" (request ${dependency.requestId}), which ` +
+            `${record === undefined ? 'is gone' : `ended ${record.outcome ?? record.status}`} and is not retried ` +
+            'with it: retry them together (name its outcome in outcomes)',
+          { details: { requestId: retry.retryOf, dependency: { ...dependency, outcome: record?.outcome } } },
+        );
+      });
+      const met = new Map(
+        retry.dependsOn.flatMap(({ ref, requestId }) => {
+          const record = records.get(requestId);
+          return record === undefined ? [] : [[ref, record.jobResults] as const];
+        }),
+      );
+      const { dependsOn: _dependsOn, ...rest } = withJobResults(retry, ({ ref, name }) => {
+        const value = jobResultValue(met.get(ref) ?? [], name);
+        if (value !== undefined) return value;
+        throw new ProducerError(
+          producerErrorCodes.retryBreaksOrder,
+          `request ${retry.retryOf} refers to job result "${name}" of "${ref}", which has no such result`,
+          { details: { requestId: retry.retryOf, ref, name } },
+        );
+      });
+      return kept.length === 0 ? rest : { ...rest, dependsOn: kept };
+    });
   }
 
   /** The configured target a request names; a message saying why when there is none. */
@@ -684,12 +747,15 @@ class RedisProducer implements Producer {
   ): Promise<void> {
     try {
       await this.#store.records.create(specs, batch);
+      // A request with dependencies waits, out of the queue, until a completion releases it.
       await this.#queue.addBulk(
-        specs.map((spec) => ({
-          name: 'request',
-          data: queuePayloads.request.parse(spec),
-          opts: { jobId: spec.requestId },
-        })),
+        specs
+          .filter((spec) => spec.dependsOn === undefined)
+          .map((spec) => ({
+            name: 'request',
+            data: queuePayloads.request.parse(spec),
+            opts: { jobId: spec.requestId },
+          })),
       );
     } catch (error) {
       this.#undoCreate({
@@ -762,6 +828,25 @@ function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T>
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw validationError(issuesOfZodError(parsed.error));
   return parsed.data;
+}
+
+/**
+ * `specs` with `dependsOn[index]` (the refs each request depends on, checked by the batch schema) as the refs
+ * and ids of those requests.
+ */
+function withDependencies(
+  specs: RequestSpec[],
+  dependsOn: ReadonlyArray<readonly string[] | undefined>,
+): RequestSpec[] {
+  const idOfRef = new Map(
+    specs.flatMap((spec) => (spec.ref === undefined ? [] : [[spec.ref, spec.requestId]])),
+  );
+  specs.forEach((spec, index) => {
+    const refs = dependsOn[index];
+    if (refs === undefined) return;
+    spec.dependsOn = refs.map((ref) => ({ ref, requestId: idOfRef.get(ref) ?? '' }));
+  });
+  return specs;
 }
 
 function isAllowed(target: string, access: TargetAccess): boolean {

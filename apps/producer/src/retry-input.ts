@@ -6,8 +6,11 @@ export const retriableOutcomes = requestOutcomes.filter(
   (outcome): outcome is Exclude<RequestOutcome, 'succeeded'> => outcome !== 'succeeded',
 );
 
-/** What a batch retry retries when it names no outcomes. */
-export const defaultBatchRetryOutcomes: readonly RequestOutcome[] = ['failed', 'timed_out'];
+/**
+ * What a batch retry retries when it names no outcomes. `skipped` too: a skipped request never reached
+ * AIQUM, and the failed dependency that skipped it is retried with it, in the same order.
+ */
+export const defaultBatchRetryOutcomes: readonly RequestOutcome[] = ['failed', 'timed_out', 'skipped'];
 
 const forceSchema = z
   .boolean()
@@ -27,7 +30,7 @@ export const retryBatchInputSchema = z
       .array(z.enum(retriableOutcomes as [RequestOutcome, ...RequestOutcome[]]))
       .min(1)
       .optional()
-      .describe('the outcomes of the requests to retry; default `failed` and `timed_out`'),
+      .describe('the outcomes of the requests to retry; default `failed`, `timed_out` and `skipped`'),
     force: forceSchema,
   })
   .strict();

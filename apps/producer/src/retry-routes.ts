@@ -14,6 +14,7 @@ const retryErrors = [
   codes.notFound,
   codes.nothingToRetry,
   codes.retryNeedsReconciliation,
+  codes.retryBreaksOrder,
   codes.unknownTarget,
   codes.idempotencyKeyReused,
   codes.idempotencyInProgress,

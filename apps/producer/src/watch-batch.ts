@@ -62,6 +62,7 @@ class BarProgress implements Progress {
   readonly #bars: MultiBar;
   readonly #outcomeBars = new Map<RequestOutcome, SingleBar>();
   #doneBar: SingleBar | undefined;
+  #waitingBar: SingleBar | undefined;
 
   constructor(output: CliOutput) {
     this.#bars = new MultiBar(
@@ -79,6 +80,10 @@ class BarProgress implements Progress {
   update(batch: BatchView): void {
     this.#doneBar ??= this.#bars.create(batch.total, 0, { label: 'done'.padEnd(16) });
     this.#doneBar.update(batch.byStatus.completed);
+    if (batch.byStatus.waiting > 0 || this.#waitingBar !== undefined) {
+      this.#waitingBar ??= this.#bars.create(batch.total, 0, { label: 'waiting'.padEnd(16) });
+      this.#waitingBar.update(batch.byStatus.waiting);
+    }
     for (const outcome of requestOutcomes) {
       const count = batch.byOutcome[outcome] ?? 0;
       if (count === 0) continue;
@@ -108,6 +113,8 @@ class LineProgress implements Progress {
     const counts = requestOutcomes
       .filter((outcome) => (batch.byOutcome[outcome] ?? 0) > 0)
       .map((outcome) => `${outcome} ${batch.byOutcome[outcome]}`);
+    // Requests waiting for their dependencies are shown while there are some.
+    if (batch.byStatus.waiting > 0) counts.unshift(`waiting ${batch.byStatus.waiting}`);
     const line = `progress: ${batch.byStatus.completed}/${batch.total} done${counts.length > 0 ? `, ${counts.join(', ')}` : ''}`;
     if (line === this.#last) return;
     this.#last = line;

@@ -45,7 +45,7 @@ describe('batches', () => {
       batchId: answer.batchId,
       total: 5,
       done: false,
-      byStatus: { pending: 5, tracking: 0, completed: 0 },
+      byStatus: { waiting: 0, pending: 5, tracking: 0, completed: 0 },
       byOutcome: { succeeded: 0, cancelled: 0 },
       metadata: { change: 'CHG-7' },
     });

@@ -32,6 +32,7 @@ const endings: Record<Exclude<RequestOutcome, 'warning' | 'partial_failure'>, Co
   timed_out: requestEndings.deadlineBeforeSubmission(),
   cancelled: requestEndings.cancelled(),
   unknown: requestEndings.submissionInterrupted(),
+  skipped: requestEndings.dependencyFailed({ ref: 'a', requestId: 'r0', outcome: 'failed' }),
 };
 
 /** Ends a request as a worker would, writing its `request.completed`. */

@@ -3,7 +3,10 @@ import { createRedisKeys, duplicateRedis, type Logger } from '@aiqum-jobs/contra
 import {
   connectRedis,
   createMetricsRegistry,
+  createRequestQueue,
+  DependantRelease,
   EventStreamTrimmer,
+  PeriodicTask,
   queuePayloads,
   RedisStateMetrics,
   RequestStore,
@@ -37,6 +40,11 @@ const hardStopGraceMs = 1_000;
  * default: 5). A job added wakes it at once; each look costs Redis 7 commands, idle or not.
  */
 const idleQueueWaitSeconds = 30;
+/**
+ * How often a worker looks for released dependants a crash left unqueued (between a completion and the
+ * queueing of what it released): the longest such a request waits after a crash.
+ */
+const releaseSweepIntervalMs = 5_000;
 /** Longest wait for one Redis command of a metrics scrape. */
 const metricsCommandTimeoutMs = 2_000;
 
@@ -107,7 +115,20 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
   });
   const shutdown = new AbortController();
   const hardStop = new AbortController();
-  const finisher = new RequestFinisher(store, logger, metrics);
+  // Dependants made ready by a completion are queued through this queue; the sweep finds those a crash left.
+  const requestQueue = createRequestQueue({
+    connection: redis,
+    prefix: config.prefix,
+    retentionSeconds: config.retentionSeconds,
+  });
+  requestQueue.on('error', (error) => logger.warn({ err: error }, 'request queue error'));
+  const release = new DependantRelease({ store, queue: requestQueue, logger });
+  const releaseSweep = new PeriodicTask({
+    intervalMs: releaseSweepIntervalMs,
+    run: () => release.sweep(),
+    onError: (error) => logger.warn({ err: error }, 'cannot sweep released dependants'),
+  });
+  const finisher = new RequestFinisher(store, release, logger, metrics);
   const submissions = new SubmissionHandler({
     store,
     finisher,
@@ -236,6 +257,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     logger,
   });
   orphans.start();
+  releaseSweep.start();
   started = true;
   logger.info(
     {
@@ -263,6 +285,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
         ...[...pollers.values()].map((poller) => poller.stop()),
         trimmer.stop(),
         orphans.stop(),
+        releaseSweep.stop(),
       ]);
       if ((await Promise.race([workerClosed, after(config.shutdownTimeoutMs)])) === 'timeout') {
         logger.warn({ timeoutMs: config.shutdownTimeoutMs }, shutdownLogMessages.callsAborted);
@@ -277,6 +300,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
       metricsRedis.disconnect();
       dueNotices.close();
       await closeTargetClients(targets);
+      await requestQueue.close();
       await redis.quit();
       logger.info('worker stopped');
     })();

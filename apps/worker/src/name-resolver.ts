@@ -98,9 +98,19 @@ export class NameResolver {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Looks up every reference of a request; the first that cannot be resolved decides. */
-  async resolve(references: readonly FoundReference[], signal?: AbortSignal): Promise<Resolution> {
-    const results = await Promise.all(references.map((found) => this.#lookup(found, signal)));
+  /**
+   * Looks up every reference of a request; the first that cannot be resolved decides. `fresh`: neither a
+   * remembered key nor a lookup already under way answers (a request whose dependency may just have made,
+   * or replaced, the object); its own lookup is then remembered and shared as any other.
+   */
+  async resolve(
+    references: readonly FoundReference[],
+    signal?: AbortSignal,
+    options: { fresh?: boolean } = {},
+  ): Promise<Resolution> {
+    const results = await Promise.all(
+      references.map((found) => this.#lookup(found, signal, options.fresh === true)),
+    );
     const resolved: ResolvedReference[] = [];
     for (const [index, found] of references.entries()) {
       const result: LookupResult = results[index] ?? { kind: 'none' };
@@ -151,21 +161,24 @@ export class NameResolver {
     return { kind: 'resolved', resolved };
   }
 
-  #lookup(found: FoundReference, signal: AbortSignal | undefined): Promise<LookupResult> {
+  #lookup(found: FoundReference, signal: AbortSignal | undefined, fresh: boolean): Promise<LookupResult> {
     const { name, svm, cluster, svmKey } = found.reference;
     const cacheKey = JSON.stringify([found.kind, name, svm?.name, cluster?.name, svmKey]);
     const cached = this.#cache.get(cacheKey);
-    if (cached && cached.until > this.#now()) return Promise.resolve({ kind: 'found', key: cached.key });
+    if (cached && cached.until > this.#now() && !fresh)
+      return Promise.resolve({ kind: 'found', key: cached.key });
     if (cached) this.#cache.delete(cacheKey);
     const running = this.#inFlight.get(cacheKey);
-    if (running) return running;
+    if (running && !fresh) return running;
     const lookup = this.#fetch(found, signal)
       .then((result) => {
         if (result.kind === 'found' && this.#config.nameCacheSeconds > 0)
           this.#remember(cacheKey, result.key);
         return result;
       })
-      .finally(() => this.#inFlight.delete(cacheKey));
+      .finally(() => {
+        if (this.#inFlight.get(cacheKey) === lookup) this.#inFlight.delete(cacheKey);
+      });
     this.#inFlight.set(cacheKey, lookup);
     return lookup;
   }

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { AiqumAbortError, AiqumError } from '@aiqum-jobs/aiqum-client';
 import {
   applyResolvedReferences,
+  findJobResultReferences,
   findNameReferences,
+  jobResultValue,
   type Logger,
-  type RequestError,
   type RequestSpec,
   type ResolvedReference,
   requestEndings,
+  withJobResults,
 } from '@aiqum-jobs/contracts';
 import type { CallSlot, Completion, RequestStore, SubmissionStart } from '@aiqum-jobs/core';
 import { describeError, retryAfterOf } from './aiqum-error-facts.js';
@@ -102,6 +104,7 @@ export class SubmissionHandler {
     switch (start.verdict) {
       case 'missing':
       case 'completed':
+      case 'waiting':
       case 'tracking':
         // A tracked request is the pollers' (a queue job re-run after its submission has nothing to do).
         return done;
@@ -117,9 +120,7 @@ export class SubmissionHandler {
         return this.#end(spec, start.state, requestEndings.submissionInterrupted());
       case 'claimed':
         // Ended under the claim, so no other run of this request can submit it meanwhile.
-        if ('nameError' in sent) {
-          return this.#end(spec, start.state, { outcome: 'failed', error: sent.nameError }, slot);
-        }
+        if ('inputError' in sent) return this.#end(spec, start.state, sent.inputError, slot);
         return this.#send(spec, start, target, token, slot, sent);
     }
   }
@@ -136,23 +137,29 @@ export class SubmissionHandler {
   }
 
   /**
-   * The path and body to send: the request's own, with every object it names replaced by the key a lookup
-   * found. A name that matches nothing or several objects is the request's error, which ends it `failed`
-   * once its submission is claimed (nothing is submitted); a lookup the target's limits, a transient failure
-   * or the worker's shutdown holds up is tried again later.
+   * The path and body to send: the request's own, with its dependencies' job results in place of its
+   * `$jobResult` references, and every object it names replaced by the key a lookup found. A job result
+   * that is missing, or a name that matches nothing or several objects, is the request's error, which ends
+   * it `failed` once its submission is claimed (nothing is submitted); a lookup the target's limits, a
+   * transient failure or the worker's shutdown holds up is tried again later.
    */
   async #resolveNames(
     spec: RequestSpec,
     target: Target,
-  ): Promise<Sent | { later: SubmissionResult } | { nameError: RequestError }> {
+  ): Promise<Sent | { later: SubmissionResult } | { inputError: Completion }> {
     const unchanged: Sent = { path: spec.path, body: spec.body, resolved: [] };
     // Past the deadline the submission ends the request as timed out; no lookup is needed for that.
     if (await this.#store.clock.reached(spec.deadlineAt)) return unchanged;
-    const { references } = findNameReferences(spec);
-    if (references.length === 0) return unchanged;
-    const resolution = await target.resolver.resolve(references, this.#shutdownSignal);
+    const withResults = await this.#withJobResults(spec);
+    if ('outcome' in withResults) return { inputError: withResults };
+    const { references } = findNameReferences(withResults);
+    if (references.length === 0) return { path: spec.path, body: withResults.body, resolved: [] };
+    // What a dependency just made must be found: a request with dependencies shares no earlier lookup.
+    const resolution = await target.resolver.resolve(references, this.#shutdownSignal, {
+      fresh: spec.dependsOn !== undefined,
+    });
     if (resolution.kind === 'resolved') {
-      return { ...applyResolvedReferences(spec, resolution.resolved), resolved: resolution.resolved };
+      return { ...applyResolvedReferences(withResults, resolution.resolved), resolved: resolution.resolved };
     }
     if (resolution.kind === 'later') {
       if (resolution.error) {
@@ -172,7 +179,32 @@ export class SubmissionHandler {
         : resolution.afterMs + this.#random() * limitJitterMs;
       return { later: await this.#againBefore(spec, delay, 'name lookup') };
     }
-    return { nameError: resolution.error };
+    return { inputError: { outcome: 'failed', error: resolution.error } };
+  }
+
+  /**
+   * `spec` with each `$jobResult` reference replaced by the value of its dependency's job result (names
+   * compared case-insensitively); the ending of the first one that is missing.
+   */
+  async #withJobResults(spec: RequestSpec): Promise<RequestSpec | Completion> {
+    const { references } = findJobResultReferences(spec);
+    if (references.length === 0) return spec;
+    const dependencies = spec.dependsOn ?? [];
+    const records = await this.#store.records.getMany(dependencies.map(({ requestId }) => requestId));
+    const resultsOf = new Map(dependencies.map(({ ref }, index) => [ref, records[index]?.jobResults ?? []]));
+    const resultValue = (ref: string, name: string) => jobResultValue(resultsOf.get(ref) ?? [], name);
+    for (const reference of references) {
+      if (resultValue(reference.ref, reference.name) !== undefined) continue;
+      const dependency = dependencies.find(({ ref }) => ref === reference.ref);
+      const available = (resultsOf.get(reference.ref) ?? []).map((result) => result.name);
+      return requestEndings.jobResultMissing(
+        reference.field,
+        { ref: reference.ref, requestId: dependency?.requestId ?? '' },
+        reference.name,
+        available,
+      );
+    }
+    return withJobResults(spec, ({ ref, name }) => resultValue(ref, name) ?? '');
   }
 
   /** Sends a claimed submission and records AIQUM's answer: its Job tracked, or the request's end. */

@@ -43,7 +43,7 @@ export interface Harness {
     overrides?: Partial<WorkerConfig>,
     options?: Partial<Pick<StartAiqumWorkerOptions, 'now' | 'dispatcher' | 'logger'>>,
   ): Promise<AiqumWorker>;
-  /** Stores and enqueues requests as the producer does; returns their specs. */
+  /** Stores and enqueues requests as the producer does (`dependsOn` as refs and ids); returns their specs. */
   enqueue(
     requests: Array<Partial<RequestSpec> & Pick<RequestSpec, 'target' | 'method' | 'path'>>,
     batch?: { batchId: string },
@@ -143,8 +143,11 @@ export async function startHarness(
         ...request,
       }));
       await store.records.create(specs, batch);
+      // As the producer does: a request with dependencies waits until a completion releases it.
       await queue.addBulk(
-        specs.map((spec) => ({ name: 'request', data: spec, opts: { jobId: spec.requestId } })),
+        specs
+          .filter((spec) => spec.dependsOn === undefined)
+          .map((spec) => ({ name: 'request', data: spec, opts: { jobId: spec.requestId } })),
       );
       return specs;
     },

@@ -20,6 +20,13 @@ export {
 } from './events.js';
 export { isoTime } from './iso-time.js';
 export { type JobRef, jobRefSchema } from './job-ref.js';
+export {
+  findJobResultReferences,
+  type JobResultReference,
+  jobResultMarker,
+  jobResultValue,
+  withJobResults,
+} from './job-result-references.js';
 export { jsonValueSchema } from './json-value.js';
 export {
   type CreateLoggerOptions,
@@ -41,6 +48,7 @@ export {
   type RequestOutcome,
   requestOutcomeSchema,
   requestOutcomes,
+  requestStatuses,
   requestStatusSchema,
 } from './outcome.js';
 export { type PollPolicy, pollPolicySchema } from './poll-policy.js';
@@ -53,6 +61,7 @@ export {
 export { createRedisKeys, type RedisKeys } from './redis-keys.js';
 export { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
 export {
+  type DependencyFacts,
   type RequestEnding,
   type RequestError,
   requestEndings,
@@ -61,10 +70,14 @@ export {
 } from './request-error.js';
 export {
   type BatchInput,
+  type BatchRequestInput,
   batchInputSchema,
+  batchRequestInputSchema,
   maxBatchSize,
+  maxDependencies,
   maxInputDepth,
   nestsWithin,
+  type ParsedBatchRequestInput,
   type ParsedRequestInput,
   type RequestInput,
   requestInputSchema,

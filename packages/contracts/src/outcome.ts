@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /**
  * How a request ended. `unknown` means the truth cannot be known: an ambiguous submission, or an AIQUM Job
- * that vanished before its end was seen. It is never reported as success.
+ * that vanished before its end was seen. It is never reported as success. `skipped`: a request of a batch
+ * that never reached AIQUM because a request it depends on did not succeed.
  */
 export const requestOutcomes = [
   'succeeded',
@@ -12,6 +13,7 @@ export const requestOutcomes = [
   'timed_out',
   'cancelled',
   'unknown',
+  'skipped',
 ] as const;
 
 export const requestOutcomeSchema = z.enum(requestOutcomes);
@@ -25,8 +27,11 @@ export const outcomeCountsSchema = z.object(
   >,
 );
 
-/** Where a request is in its life: queued → submitting → tracking → completed. */
-export const requestStatuses = ['queued', 'submitting', 'tracking', 'completed'] as const;
+/**
+ * Where a request is in its life: (waiting →) queued → submitting → tracking → completed. `waiting`: a
+ * request of a batch whose dependencies (`dependsOn`) have not all ended; it is not in the queue yet.
+ */
+export const requestStatuses = ['waiting', 'queued', 'submitting', 'tracking', 'completed'] as const;
 export const requestStatusSchema = z.enum(requestStatuses);
 export type RequestStatus = z.output<typeof requestStatusSchema>;
 

@@ -18,6 +18,13 @@ export interface RedisKeys {
   requestBody(requestId: string): string;
   /** List: the ids of the requests that retry one request, newest last; lives as long as its record. */
   requestRetries(requestId: string): string;
+  /** List: the ids of the requests of its batch that depend on one request; lives until it completes. */
+  requestDependants(requestId: string): string;
+  /**
+   * Sorted set: requests whose dependencies all ended (ready to queue, or to skip), scored by when (Redis
+   * time, ms); a completion adds them, whoever queues or skips them removes them.
+   */
+  readonly releasedDependants: string;
   /** Hash: one batch's totals and counters. */
   batch(batchId: string): string;
   /** List: the request ids of a batch, in batch order. */
@@ -52,6 +59,8 @@ export function createRedisKeys(prefix: string): RedisKeys {
     request: (requestId) => `${prefix}:request:${requestId}`,
     requestBody: (requestId) => `${prefix}:request:${requestId}:body`,
     requestRetries: (requestId) => `${prefix}:request:${requestId}:retries`,
+    requestDependants: (requestId) => `${prefix}:request:${requestId}:dependants`,
+    releasedDependants: `${prefix}:dependants:released`,
     batch: (batchId) => `${prefix}:batch:${batchId}`,
     batchRequests: (batchId) => `${prefix}:batch:${batchId}:requests`,
     idempotency: (key) => `${prefix}:idempotency:${key}`,

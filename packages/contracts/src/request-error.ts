@@ -57,7 +57,21 @@ export const requestErrorCodes = {
   nameAmbiguous: 'NAME_AMBIGUOUS',
   /** The worker gave up after repeated internal failures (see the worker log). */
   internal: 'INTERNAL_ERROR',
+  /**
+   * A request of the batch this one depends on (`dependsOn`) did not succeed (nor end `warning` with
+   * `proceedOnWarning`): this one was skipped, never sent. The message names the dependency and its outcome.
+   */
+  dependencyFailed: 'DEPENDENCY_FAILED',
+  /** A `$jobResult` reference names a result its dependency's AIQUM job did not give; nothing was submitted. */
+  jobResultMissing: 'JOB_RESULT_MISSING',
 } as const;
+
+/** A request another depends on, as messages name it. */
+export interface DependencyFacts {
+  ref: string;
+  requestId: string;
+  outcome: RequestOutcome;
+}
 
 /** An ending with an error of aiqum-jobs' own: the outcome it records and why. */
 export interface RequestEnding {
@@ -203,6 +217,30 @@ export const requestEndings = {
     error: {
       code: requestErrorCodes.cancelled,
       message: 'cancelled by the caller; the AIQUM job itself, if one was started, keeps running',
+    },
+  }),
+  /** A dependency ended otherwise than the dependant accepts: the dependant never reaches AIQUM. */
+  dependencyFailed: (dependency: DependencyFacts): RequestEnding => ({
+    outcome: 'skipped',
+    error: {
+      code: requestErrorCodes.dependencyFailed,
+      message: `skipped: dependency "${dependency.ref}" (request ${dependency.requestId}) ended ${dependency.outcome}; nothing was submitted`,
+    },
+  }),
+  /** `available`: the names of the results the dependency's job gave. Nothing was submitted. */
+  jobResultMissing: (
+    field: string,
+    dependency: { ref: string; requestId: string },
+    name: string,
+    available: readonly string[],
+  ): RequestEnding => ({
+    outcome: 'failed',
+    error: {
+      code: requestErrorCodes.jobResultMissing,
+      message:
+        `${field}: dependency "${dependency.ref}" (request ${dependency.requestId}) has no job result "${name}" ` +
+        `(it has ${available.length === 0 ? 'none' : available.map((result) => `"${result}"`).join(', ')}); nothing was submitted`,
+      field,
     },
   }),
   trackedWithoutJob: (): RequestEnding => ({

@@ -39,6 +39,12 @@ export const requestSpecSchema = z.object({
   submittedBy: z.string().min(1).optional(),
   /** Id of the request this one retries (made by a retry from the same spec). */
   retryOf: z.string().min(1).optional(),
+  /** The request's name within its batch. */
+  ref: z.string().min(1).optional(),
+  /** The requests of the batch that must succeed before this one starts, by ref and id. */
+  dependsOn: z.array(z.object({ ref: z.string().min(1), requestId: z.string().min(1) })).optional(),
+  /** A dependency that ended `warning` counts as succeeded. */
+  proceedOnWarning: z.boolean().optional(),
 });
 
 export type RequestSpec = z.output<typeof requestSpecSchema>;
@@ -86,8 +92,11 @@ export type StoredRequest = z.output<typeof storedRequestSchema>;
 export interface StoredBatch {
   batchId: string;
   total: number;
-  /** Requests by where they are: not yet accepted by AIQUM, tracked, finished. */
-  byStatus: { pending: number; tracking: number; completed: number };
+  /**
+   * Requests by where they are: waiting for their dependencies, not yet accepted by AIQUM (queued or being
+   * submitted), tracked, finished.
+   */
+  byStatus: { waiting: number; pending: number; tracking: number; completed: number };
   byOutcome: Record<RequestOutcome, number>;
   done: boolean;
   createdAt: number;

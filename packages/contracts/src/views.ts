@@ -21,7 +21,12 @@ export type RequestView = z.output<typeof requestViewSchema>;
 export const batchViewSchema = z.object({
   batchId: z.string(),
   total: z.number().int(),
-  byStatus: z.object({ pending: z.number().int(), tracking: z.number().int(), completed: z.number().int() }),
+  byStatus: z.object({
+    waiting: z.number().int().describe('requests whose dependencies have not all ended: not queued yet'),
+    pending: z.number().int().describe('requests queued or being submitted'),
+    tracking: z.number().int(),
+    completed: z.number().int(),
+  }),
   byOutcome: outcomeCountsSchema,
   done: z.boolean(),
   createdAt: isoTimeSchema,

@@ -15,6 +15,7 @@ export {
   resolveSecret,
 } from './config-file.js';
 export { connectRedis } from './connect-redis.js';
+export { DependantRelease, type DependantReleaseOptions } from './dependant-release.js';
 export { EventStreamTrimmer, type EventStreamTrimmerOptions } from './event-stream-trimmer.js';
 export { luaLibraries } from './lua-libraries.js';
 export { type LuaLibrary, LuaScript, readLuaFile } from './lua-script.js';
@@ -30,7 +31,12 @@ export {
 export { RedisClock } from './redis-clock.js';
 export { type RedisEndpoint, redisClusterNodesSchema } from './redis-endpoint.js';
 export { RedisStateMetrics, type RedisStateMetricsOptions } from './redis-state-metrics.js';
-export { type Completion, RequestCompletion, type TrackedFacts } from './request-completion.js';
+export {
+  type Completion,
+  type CompletionReply,
+  RequestCompletion,
+  type TrackedFacts,
+} from './request-completion.js';
 export {
   createRequestQueue,
   queuePayloads,

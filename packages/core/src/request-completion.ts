@@ -15,7 +15,7 @@ import {
 import type { z } from 'zod';
 import { type CallSlot, slotKeys } from './call-slot.js';
 import { identityOf, type RequestIdentity } from './request-identity.js';
-import { completeRequestScript } from './request-scripts.js';
+import { completeRequestScript, type completeResults } from './request-scripts.js';
 import type { RequestStoreContext } from './request-store-context.js';
 
 /** How a request ended, as the code that ends it knows it. */
@@ -36,7 +36,14 @@ export interface TrackedFacts {
   submittedAt?: number | undefined;
 }
 
-export type CompleteResult = 'completed' | 'already-completed' | 'missing';
+export type CompleteResult = (typeof completeResults)[number];
+
+/** A completion's result, and the dependants it released: the caller queues or skips them (`DependantRelease`). */
+export interface CompletionReply {
+  result: CompleteResult;
+  /** Ids of the waiting requests of its batch that this completion made ready to queue, or to skip. */
+  released: string[];
+}
 
 /** The terminal transition of a request, from any status. */
 export class RequestCompletion {
@@ -56,6 +63,19 @@ export class RequestCompletion {
     completion: Completion,
     options: { slot?: CallSlot; countPoll?: boolean } = {},
   ): Promise<CompleteResult> {
+    return (await this.completeReleasing(spec, facts, completion, options)).result;
+  }
+
+  /**
+   * `complete`, answering also the dependants it released. A caller that drops them leaves them to the
+   * periodic sweep of the released set (`DependantRelease.sweep`).
+   */
+  async completeReleasing(
+    spec: RequestIdentity,
+    facts: TrackedFacts,
+    completion: Completion,
+    options: { slot?: CallSlot; countPoll?: boolean } = {},
+  ): Promise<CompletionReply> {
     const { keys } = this.#context;
     const fields: Record<string, string> = {};
     const event: Omit<RequestCompletedEvent, 'polls' | 'occurredAt' | 'finishedAt'> = {
@@ -96,7 +116,12 @@ export class RequestCompletion {
         due: keys.targetDue(spec.target),
         ...slotKeys(keys, options.slot),
         ...(spec.batchId
-          ? { batch: keys.batch(spec.batchId), batchRequests: keys.batchRequests(spec.batchId) }
+          ? {
+              batch: keys.batch(spec.batchId),
+              batchRequests: keys.batchRequests(spec.batchId),
+              dependants: keys.requestDependants(spec.requestId),
+              released: keys.releasedDependants,
+            }
           : {}),
       },
       args: {
@@ -109,6 +134,7 @@ export class RequestCompletion {
         requestId: spec.requestId,
         batchEvent: spec.batchId ? JSON.stringify(batchCompletedEventBase(spec.batchId)) : '',
         outcomes: JSON.stringify(requestOutcomes),
+        requestKeyPrefix: keys.request(''),
       },
     });
   }

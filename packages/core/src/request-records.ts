@@ -2,7 +2,9 @@ import {
   isoTime,
   type RequestOutcome,
   type RequestSpec,
+  requestOutcomeSchema,
   requestOutcomes,
+  requestStatusSchema,
   type StoredBatch,
   type StoredRequest,
 } from '@aiqum-jobs/contracts';
@@ -22,6 +24,7 @@ const batchHashSchema = z.object({
   total: z.coerce.number().int(),
   done: z.coerce.number().int().default(0),
   tracking: z.coerce.number().int().default(0),
+  waiting: z.coerce.number().int().default(0),
   createdAt: z.coerce.number().int(),
   finishedAt: z.coerce.number().int().optional(),
   metadata: jsonText(
@@ -29,6 +32,13 @@ const batchHashSchema = z.object({
   ).optional(),
   submittedBy: z.string().min(1).optional(),
 });
+
+const releasedStateSchema = z.object({
+  status: requestStatusSchema,
+  /** The dependency whose outcome skips this request (set by the completion that released it). */
+  skipBecause: jsonText(z.object({ requestId: z.string(), outcome: requestOutcomeSchema })).optional(),
+});
+export type ReleasedState = z.output<typeof releasedStateSchema>;
 
 /** The request and batch records as producers write and read them. */
 export class RequestRecords {
@@ -51,12 +61,14 @@ export class RequestRecords {
     const now = this.#context.now();
     let batchFields = '';
     let batchTtlSeconds = 0;
+    const ordered = specs.some((spec) => spec.dependsOn !== undefined);
     const batchKeys: { batch?: string; batchRequests?: string } = {};
     if (batch) {
       const fields: Record<string, string | number> = {
         total: specs.length,
         done: 0,
         tracking: 0,
+        waiting: specs.filter((spec) => spec.dependsOn !== undefined).length,
         createdAt: now,
         createdAtIso: isoTime(now),
       };
@@ -69,14 +81,18 @@ export class RequestRecords {
     }
     // The body is kept apart from the record (views never show it; the worker reads it from the queue job):
     // a retry reads it back with `getSpec`.
+    // In a batch with dependencies every record lives as long as the batch: a dependant may wait for a
+    // dependency whose deadline is later than its own.
     const requests = specs.map((spec) => {
       const { body, ...withoutBody } = spec;
       return [
         spec.requestId,
         JSON.stringify(withoutBody),
-        this.#ttlUntil(spec.deadlineAt),
+        ordered ? batchTtlSeconds : this.#ttlUntil(spec.deadlineAt),
         body === undefined ? '' : JSON.stringify(body),
         spec.retryOf ?? '',
+        (spec.dependsOn ?? []).map((dependency) => dependency.requestId),
+        spec.proceedOnWarning === true ? '1' : '',
       ];
     });
     const retried = specs.flatMap((spec) =>
@@ -89,7 +105,12 @@ export class RequestRecords {
         ...specs.map((spec) => keys.requestBody(spec.requestId)),
         ...retried,
       ],
-      args: { batchFields, batchTtlSeconds, requests: JSON.stringify(requests) },
+      args: {
+        batchFields,
+        batchTtlSeconds,
+        requests: JSON.stringify(requests),
+        requestKeyPrefix: keys.request(''),
+      },
     });
   }
 
@@ -105,6 +126,7 @@ export class RequestRecords {
     const doomed = requests.flatMap(({ requestId }) => [
       keys.request(requestId),
       keys.requestBody(requestId),
+      keys.requestDependants(requestId),
     ]);
     if (batchId) doomed.push(keys.batch(batchId), keys.batchRequests(batchId));
     // One transaction (the keys share the prefix's hash slot) whose failure rejects: a pipeline would
@@ -185,7 +207,8 @@ export class RequestRecords {
       batchId,
       total: batch.total,
       byStatus: {
-        pending: batch.total - batch.done - batch.tracking,
+        waiting: batch.waiting,
+        pending: batch.total - batch.done - batch.tracking - batch.waiting,
         tracking: batch.tracking,
         completed: batch.done,
       },
@@ -202,6 +225,31 @@ export class RequestRecords {
   /** Request ids of a batch in submission order, a page at a time. */
   async listBatchRequestIds(batchId: string, offset: number, limit: number): Promise<string[]> {
     return this.#context.redis.lrange(this.#context.keys.batchRequests(batchId), offset, offset + limit - 1);
+  }
+
+  /** Up to `limit` ids of the released set (requests to queue or skip), longest there first. */
+  async listReleased(limit: number): Promise<string[]> {
+    return this.#context.redis.zrange(this.#context.keys.releasedDependants, 0, limit - 1);
+  }
+
+  /** Where released requests stand: queued (to be put in the queue), or waiting with the dependency that failed. */
+  async releasedStates(requestIds: readonly string[]): Promise<Array<ReleasedState | undefined>> {
+    if (requestIds.length === 0) return [];
+    const pipeline = this.#context.redis.pipeline();
+    for (const id of requestIds) pipeline.hmget(this.#context.keys.request(id), 'status', 'skipBecause');
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, values]) => {
+      if (error) throw error;
+      const [status, skipBecause] = z.array(z.string().nullable()).parse(values);
+      if (status === null || status === undefined) return undefined;
+      return releasedStateSchema.parse({ status, skipBecause: skipBecause ?? undefined });
+    });
+  }
+
+  /** Takes requests out of the released set, once they are queued or skipped. */
+  async removeReleased(requestIds: readonly string[]): Promise<void> {
+    if (requestIds.length > 0)
+      await this.#context.redis.zrem(this.#context.keys.releasedDependants, ...requestIds);
   }
 
   #ttlUntil(deadlineAt: number): number {

@@ -17,12 +17,13 @@ export const createRequestsScript = new LuaScript({
   body: lua('create-requests.lua'),
   keys: [],
   optionalKeys: ['batch', 'batchRequests'],
-  args: ['batchFields', 'batchTtlSeconds', 'requests'],
+  args: ['batchFields', 'batchTtlSeconds', 'requests', 'requestKeyPrefix'],
   reply: z.number().int(),
 });
 
 export const submissionVerdicts = [
   'missing',
+  'waiting',
   'completed',
   'tracking',
   'busy',
@@ -133,11 +134,13 @@ export const claimPollsScript = new LuaScript({
   ),
 });
 
+export const completeResults = ['completed', 'already-completed', 'missing'] as const;
+
 export const completeRequestScript = new LuaScript({
   body: lua('complete-request.lua'),
-  libraries: [redisTime, limiter, json],
+  libraries: [redisTime, limiter, json, hash],
   keys: ['request', 'events', 'due'],
-  optionalKeys: ['inFlight', 'batch', 'batchRequests'],
+  optionalKeys: ['inFlight', 'batch', 'batchRequests', 'dependants', 'released'],
   args: [
     'outcome',
     'fields',
@@ -148,8 +151,11 @@ export const completeRequestScript = new LuaScript({
     'requestId',
     'batchEvent',
     'outcomes',
+    'requestKeyPrefix',
   ],
-  reply: z.enum(['completed', 'already-completed', 'missing']),
+  reply: z
+    .tuple([z.enum(completeResults)], z.string())
+    .transform(([result, ...released]) => ({ result, released })),
 });
 
 export const pollNowScript = new LuaScript({

@@ -33,6 +33,13 @@ const endings: Record<keyof typeof requestEndings, RequestEnding> = {
   trackedWithoutJob: requestEndings.trackedWithoutJob(),
   pollsFailedInside: requestEndings.pollsFailedInside(5, 'boom'),
   queueJobFailed: requestEndings.queueJobFailed('stalled'),
+  dependencyFailed: requestEndings.dependencyFailed({ ref: 'svm', requestId: 'r1', outcome: 'failed' }),
+  jobResultMissing: requestEndings.jobResultMissing(
+    'body.svm.key',
+    { ref: 'svm', requestId: 'r1' },
+    'svmKey',
+    [],
+  ),
 };
 
 /** The endings that carry the AIQUM client's error code rather than one of our own. */

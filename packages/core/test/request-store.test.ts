@@ -191,6 +191,7 @@ describe('RequestStore', () => {
       deadlineAt: first.deadlineAt,
     });
     expect((await store.records.getBatch(batchId))?.byStatus).toEqual({
+      waiting: 0,
       pending: 2,
       tracking: 1,
       completed: 0,

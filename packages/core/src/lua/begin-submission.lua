@@ -1,6 +1,7 @@
 -- Begins a request's submission, in one command: reads its state, takes a call slot on its target, and for a
 -- submission claims it with a token held until a lease expires (Redis's clock). Verdicts:
 -- - missing / completed: nothing to do;
+-- - waiting: its dependencies have not all ended; it is queued again when they have;
 -- - busy (ms left): another worker holds a live claim on the submission;
 -- - interrupted: a claim whose worker died mid-call, on a request that may not be resubmitted;
 -- - limited (ms to wait): the target's limits refuse a call now;
@@ -32,7 +33,7 @@ local record = hash_fields(requestKey,
   {'status', 'submitAttempts', 'submitter', 'submitUntil', 'job', 'dialect', 'jobState', 'submittedAt'})
 local status = record.status
 if not status then return reply('missing', 0, 0) end
-if status == 'completed' or status == 'tracking' then return reply(status, 0, 0) end
+if status == 'completed' or status == 'tracking' or status == 'waiting' then return reply(status, 0, 0) end
 local attempts = tonumber(record.submitAttempts or '0')
 local state = {job = record.job, dialect = record.dialect, jobState = record.jobState, submittedAt = record.submittedAt}
 if status == 'submitting' and record.submitter == token then
