@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { apiPathProblem } from './api-path.js';
 import { jsonValueSchema } from './json-value.js';
 import { findNameReferences } from './name-references.js';
+import { retryPolicyIssues, retryPolicySchema } from './retry-policy.js';
 import { targetNameSchema } from './target-name.js';
 
 /** Largest JSON body one request may carry to AIQUM, serialised. */
@@ -96,6 +97,11 @@ export const requestInputSchema = z
     retryAmbiguous: z.boolean().default(false),
     /** Small caller data echoed in every event of this request. */
     metadata: metadataSchema.optional(),
+    /**
+     * Submit the request again, automatically, when an attempt ends with one of `retry.outcomes` (a transient
+     * failure: never the caller's own error), up to `retry.maxAttempts` attempts within the deadline.
+     */
+    retry: retryPolicySchema.optional(),
   })
   .strict()
   .refine((request) => request.method !== 'GET' || request.body === undefined, {
@@ -104,6 +110,10 @@ export const requestInputSchema = z
   })
   .superRefine((request, context) => {
     for (const issue of findNameReferences(request).issues) context.addIssue({ code: 'custom', ...issue });
+    if (request.retry === undefined) return;
+    for (const issue of retryPolicyIssues(request.method, request.retry)) {
+      context.addIssue({ code: 'custom', ...issue });
+    }
   });
 
 export type RequestInput = z.input<typeof requestInputSchema>;

@@ -34,6 +34,8 @@ export interface ClaimedPoll {
   requestId: string;
   slot: CallSlot;
   record: ClaimedRecord | undefined;
+  /** Set when the request waited for this attempt (its retry policy's backoff is over): add its queue job. */
+  nextAttempt?: number | undefined;
 }
 
 export interface ClaimedPolls {
@@ -164,6 +166,7 @@ export class PollSchedule {
         requestId: claim.requestId,
         slot: { target, leaseId: claim.leaseId },
         record: claim.record,
+        nextAttempt: claim.nextAttempt,
       })),
     };
   }

@@ -2,7 +2,8 @@
 -- (counting the poll that saw the end, when countPoll is '1'), appends request.completed (the caller's event
 -- with the record's poll count and the times added), counts the outcome in its batch, and for the last
 -- request of a batch appends batch.completed. Sets the retention expiry and takes the request out of its
--- target's due set.
+-- target's due set. For a request with a retry policy, appends its last attempt to its attempts and puts them
+-- in request.completed.
 -- Returns 'completed', 'already-completed' or 'missing'.
 local requestKey = KEYS[1]
 local eventsKey = KEYS[2]
@@ -16,6 +17,8 @@ local countPoll = ARGV[6] == '1'
 local requestId = ARGV[7]
 local batchEvent = ARGV[8] -- batch.completed's fields known in advance, JSON; '' without a batch
 local outcomes = cjson.decode(ARGV[9]) -- every outcome, counted in batch.completed
+local attempt = ARGV[10] -- the ending attempt (outcome, error, job, jobResults), JSON; '' without a retry policy
+local createdAt = tonumber(ARGV[11]) -- epoch ms: when the first attempt began
 -- Then the keys each present only when used, in this order: the target's call leases, the batch and its
 -- request list.
 local nextKey = 4
@@ -35,12 +38,18 @@ for name, value in pairs(fields) do
   table.insert(update, name)
   table.insert(update, value)
 end
+local attempts = attempt ~= '' and attempts_with_ended(requestKey, attempt, createdAt, nowMs)
+if attempts then
+  table.insert(update, 'attempts')
+  table.insert(update, attempts)
+end
 redis.call('HSET', requestKey, unpack(update))
 local polls
 if countPoll then polls = redis.call('HINCRBY', requestKey, 'polls', 1)
 else polls = tonumber(redis.call('HGET', requestKey, 'polls') or '0') end
 redis.call('EXPIRE', requestKey, retentionSeconds)
 local completedEvent = json_with_fields({polls = polls, occurredAt = nowIso, finishedAt = nowIso}, event)
+if attempts then completedEvent = json_with_raw_field('attempts', attempts, completedEvent) end
 redis.call('XADD', eventsKey, '*', 'event', completedEvent)
 local total = batchKey and redis.call('HGET', batchKey, 'total')
 if not total then return 'completed' end
