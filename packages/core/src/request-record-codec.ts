@@ -131,7 +131,7 @@ export function decodeRequestRecord(hash: Readonly<Record<string, string>>): Sto
 export function decodeRequestState(values: readonly (string | null)[]): RequestState | undefined {
   if (values[0] === null || values[0] === undefined) return undefined;
   return requestStateSchema.parse(
-    Object.fromEntries(requestStateFields.map((field, index) => [field, values[index]])),
+    Object.fromEntries(requestStateFields.map((field, index) => [field, values[index] ?? null])),
   );
 }
 
