@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { type RequestOutcome, requestOutcomes } from './outcome.js';
-import type { RequestError } from './request-error.js';
-import { requestErrorCodes } from './request-error.js';
+import { type RequestError, requestErrorCodes } from './request-error.js';
 
 /**
  * Why an outcome cannot be retried by a policy, for those that never can. A request's deadline covers all
