@@ -24,7 +24,13 @@ import {
   streamIdSchema,
   withJobResults,
 } from '@aiqum-jobs/contracts';
-import { createRequestQueue, DependantRelease, queuePayloads, RequestStore } from '@aiqum-jobs/core';
+import {
+  createRequestQueue,
+  DependantRelease,
+  queuePayloads,
+  RequestStore,
+  submissionJobId,
+} from '@aiqum-jobs/core';
 import type { Queue } from 'bullmq';
 import type { z } from 'zod';
 import { type BatchAnswer, batchAnswerSchema, type SubmitAnswer, submitAnswerSchema } from './api-schemas.js';
@@ -428,7 +434,7 @@ class RedisProducer implements Producer {
       const after = await this.#existing(requestId);
       // A worker completed it between our read and our transition.
       if (result !== 'completed') throw alreadyCompleted(after);
-      await this.#removeWaitingJob(requestId);
+      await this.#removeWaitingJob(submissionJobId(requestId, view.attempt));
       // Its dependants are skipped now (a worker's sweep would, later, if this failed).
       await this.#release.release(released);
       this.#logger.info({ requestId }, 'request cancelled');
@@ -565,15 +571,15 @@ class RedisProducer implements Producer {
   }
 
   /** Takes a cancelled request's job out of the queue unless a worker holds it (it will see the outcome). */
-  async #removeWaitingJob(requestId: string): Promise<void> {
-    const job = await this.#queue.getJob(requestId);
+  async #removeWaitingJob(jobId: string): Promise<void> {
+    const job = await this.#queue.getJob(jobId);
     if (job === undefined) return;
     const state = await job.getState();
     if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized') return;
     try {
       await job.remove();
     } catch (error) {
-      this.#logger.debug({ requestId, err: error }, 'queue job not removed: a worker holds it');
+      this.#logger.debug({ jobId, err: error }, 'queue job not removed: a worker holds it');
     }
   }
 
@@ -610,6 +616,7 @@ class RedisProducer implements Producer {
       if (input.metadata !== undefined) spec.metadata = input.metadata;
       if (input.ref !== undefined) spec.ref = input.ref;
       if (input.proceedOnWarning !== undefined) spec.proceedOnWarning = input.proceedOnWarning;
+      if (input.retry !== undefined) spec.retry = input.retry;
       specs.push(spec);
     });
     if (issues.length > 0) {

@@ -21,6 +21,7 @@ import { CallBudget } from './call-budget.js';
 import { DueNotices } from './due-notices.js';
 import { DuePoller } from './due-poller.js';
 import { HealthServer } from './health-server.js';
+import { NextAttempts } from './next-attempts.js';
 import { OrphanedTargets } from './orphaned-targets.js';
 import { PollHandler } from './poll-handler.js';
 import { checkRedisSettings } from './redis-settings.js';
@@ -138,9 +139,16 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     shutdownSignal: shutdown.signal,
     hardStopSignal: hardStop.signal,
   });
+  // Where pollers add the queue jobs of attempts whose backoff is over (retry policies).
+  const queue = createRequestQueue({
+    connection: redis,
+    prefix: config.prefix,
+    retentionSeconds: config.retentionSeconds,
+  });
   const polls = new PollHandler({
     store,
     finisher,
+    nextAttempts: new NextAttempts(store, queue, logger),
     targets,
     logger,
     metrics,
@@ -295,6 +303,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
           logger.error({ graceMs: hardStopGraceMs }, shutdownLogMessages.stepsStillRunning);
         }
       }
+      await queue.close();
       await health.close();
       await redisState.close();
       metricsRedis.disconnect();

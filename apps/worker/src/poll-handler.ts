@@ -1,13 +1,15 @@
 import { AiqumAbortError, AiqumApiError, AiqumError, type JobSnapshot } from '@aiqum-jobs/aiqum-client';
-import {
-  type JobState,
-  type Logger,
-  outcomeOfJobOutcome,
-  type RequestSpec,
-  requestEndings,
-} from '@aiqum-jobs/contracts';
-import type { CallSlot, ClaimedPoll, Completion, RequestStore, TrackedFacts } from '@aiqum-jobs/core';
+import { type JobState, type Logger, outcomeOfJobOutcome, requestEndings } from '@aiqum-jobs/contracts';
+import type {
+  CallSlot,
+  ClaimedPoll,
+  Completion,
+  RequestStore,
+  SubmissionPayload,
+  TrackedFacts,
+} from '@aiqum-jobs/core';
 import { describeError, retryAfterOf } from './aiqum-error-facts.js';
+import type { NextAttempts } from './next-attempts.js';
 import { pollDelayMs } from './poll-delay.js';
 import { factsOf, type KnownState, type RequestFinisher } from './request-finisher.js';
 import type { Target } from './target-clients.js';
@@ -25,6 +27,8 @@ export const maxConsecutivePollFailures = 5;
 export interface PollHandlerOptions {
   store: RequestStore;
   finisher: RequestFinisher;
+  /** Queues the attempts whose backoff is over (the due set holds them as it holds polls). */
+  nextAttempts: NextAttempts;
   targets: ReadonlyMap<string, Target>;
   logger: Logger;
   metrics: WorkerMetrics;
@@ -44,6 +48,7 @@ const unreadableRecordRetryMs = 60_000;
 export class PollHandler {
   readonly #store: RequestStore;
   readonly #finisher: RequestFinisher;
+  readonly #nextAttempts: NextAttempts;
   readonly #targets: ReadonlyMap<string, Target>;
   readonly #logger: Logger;
   readonly #metrics: WorkerMetrics;
@@ -53,6 +58,7 @@ export class PollHandler {
   constructor(options: PollHandlerOptions) {
     this.#store = options.store;
     this.#finisher = options.finisher;
+    this.#nextAttempts = options.nextAttempts;
     this.#targets = options.targets;
     this.#logger = options.logger;
     this.#metrics = options.metrics;
@@ -62,6 +68,10 @@ export class PollHandler {
 
   /** Polls one claimed request and records what it saw: the next poll, or the request's end. */
   async poll(claim: ClaimedPoll): Promise<void> {
+    if (claim.nextAttempt !== undefined) {
+      await this.#nextAttempts.start(claim, claim.nextAttempt);
+      return;
+    }
     const record = claim.record;
     if (record === undefined || record.status !== 'tracking') {
       // Gone or no longer tracked: the script takes it out of the due set. Tracked but unreadable (a record
@@ -79,8 +89,11 @@ export class PollHandler {
       });
       return;
     }
-    const target = this.#targets.get(record.spec.target);
-    if (!target) throw new Error(`no target ${record.spec.target} for a claimed poll`);
+    // The attempt being polled, for a request with a retry policy past its first.
+    const spec: SubmissionPayload =
+      record.attempt === undefined ? record.spec : { ...record.spec, attempt: record.attempt };
+    const target = this.#targets.get(spec.target);
+    if (!target) throw new Error(`no target ${spec.target} for a claimed poll`);
     const state: KnownState = { job: record.job };
     if (record.resolved) state.resolved = record.resolved;
     if (record.dialect) state.dialect = record.dialect;
@@ -88,14 +101,14 @@ export class PollHandler {
     if (record.submittedAt !== undefined) state.submittedAt = record.submittedAt;
     try {
       await this.#pollJob(
-        record.spec,
+        spec,
         state,
         { polls: record.polls, pollErrors: record.pollErrors },
         target,
         claim.slot,
       );
     } catch (error) {
-      await this.#pollFailedInside(record.spec, state, record.polls, target, claim.slot, error);
+      await this.#pollFailedInside(spec, state, record.polls, target, claim.slot, error);
     }
   }
 
@@ -104,7 +117,7 @@ export class PollHandler {
    * `maxConsecutivePollFailures` in a row (counted in Redis, across restarts and workers), the request ends.
    */
   async #pollFailedInside(
-    spec: RequestSpec,
+    spec: SubmissionPayload,
     state: KnownState,
     polls: number,
     target: Target,
@@ -141,7 +154,7 @@ export class PollHandler {
   }
 
   async #pollJob(
-    spec: RequestSpec,
+    spec: SubmissionPayload,
     state: KnownState,
     counts: { polls: number; pollErrors: number },
     target: Target,
@@ -224,7 +237,7 @@ export class PollHandler {
 
   /** A poll that failed: tried again later (backing off), or, past the limits, the request ends. */
   async #pollFailed(
-    spec: RequestSpec,
+    spec: SubmissionPayload,
     state: KnownState,
     pollErrors: number,
     target: Target,

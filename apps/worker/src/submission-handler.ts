@@ -11,7 +11,13 @@ import {
   requestEndings,
   withJobResults,
 } from '@aiqum-jobs/contracts';
-import type { CallSlot, Completion, RequestStore, SubmissionStart } from '@aiqum-jobs/core';
+import type {
+  CallSlot,
+  Completion,
+  RequestStore,
+  SubmissionPayload,
+  SubmissionStart,
+} from '@aiqum-jobs/core';
 import { describeError, retryAfterOf } from './aiqum-error-facts.js';
 import { pollDelayMs } from './poll-delay.js';
 import { type EndingRecording, factsOf, type KnownState, type RequestFinisher } from './request-finisher.js';
@@ -76,7 +82,9 @@ export class SubmissionHandler {
     this.#random = options.random ?? Math.random;
   }
 
-  async submit(spec: RequestSpec): Promise<SubmissionResult> {
+  /** `spec`: the queue job's payload, the request's spec and (under a retry policy) which attempt it is. */
+  async submit(spec: SubmissionPayload): Promise<SubmissionResult> {
+    if (spec.retry !== undefined && !(await this.#isCurrentAttempt(spec))) return done;
     const target = this.#targets.get(spec.target);
     if (!target) {
       const view = await this.#store.records.getState(spec.requestId);
@@ -125,8 +133,18 @@ export class SubmissionHandler {
     }
   }
 
+  /**
+   * Whether the request is still at the attempt this queue job submits. A job run again after its attempt
+   * ended (its worker died before BullMQ heard that the job was done) must not submit the next attempt before
+   * that attempt's backoff is over: the next attempt has a queue job of its own.
+   */
+  async #isCurrentAttempt(spec: SubmissionPayload): Promise<boolean> {
+    const state = await this.#store.records.getState(spec.requestId);
+    return state !== undefined && (state.attempt ?? 1) === (spec.attempt ?? 1);
+  }
+
   /** A request whose queue job failed for good (internal errors, stalled too often) still gets an outcome. */
-  async giveUp(spec: RequestSpec, error: Error): Promise<void> {
+  async giveUp(spec: SubmissionPayload, error: Error): Promise<void> {
     const view = await this.#store.records.getState(spec.requestId);
     if (!view || view.status === 'completed') return;
     this.#logger.error({ requestId: spec.requestId, err: error }, 'request failed inside the worker');
@@ -144,7 +162,7 @@ export class SubmissionHandler {
    * transient failure or the worker's shutdown holds up is tried again later.
    */
   async #resolveNames(
-    spec: RequestSpec,
+    spec: SubmissionPayload,
     target: Target,
   ): Promise<Sent | { later: SubmissionResult } | { inputError: Completion }> {
     const unchanged: Sent = { path: spec.path, body: spec.body, resolved: [] };
@@ -209,7 +227,7 @@ export class SubmissionHandler {
 
   /** Sends a claimed submission and records AIQUM's answer: its Job tracked, or the request's end. */
   async #send(
-    spec: RequestSpec,
+    spec: SubmissionPayload,
     start: SubmissionStart,
     target: Target,
     token: string,
@@ -277,7 +295,7 @@ export class SubmissionHandler {
   }
 
   async #sendFailed(
-    spec: RequestSpec,
+    spec: SubmissionPayload,
     state: KnownState,
     target: Target,
     claim: { token: string; attempts: number; slot: CallSlot },
@@ -317,7 +335,7 @@ export class SubmissionHandler {
   }
 
   async #end(
-    spec: RequestSpec,
+    spec: SubmissionPayload,
     state: KnownState,
     completion: Completion,
     recording: EndingRecording = undefined,
@@ -327,7 +345,7 @@ export class SubmissionHandler {
   }
 
   /** Runs again after `delayMs`, but not after the request's deadline (by Redis's clock). */
-  async #againBefore(spec: RequestSpec, delayMs: number, reason: string): Promise<SubmissionResult> {
+  async #againBefore(spec: SubmissionPayload, delayMs: number, reason: string): Promise<SubmissionResult> {
     const leftMs = spec.deadlineAt - (await this.#store.clock.now());
     return this.#again(Math.max(0, Math.min(delayMs, leftMs)), reason);
   }
@@ -340,7 +358,7 @@ export class SubmissionHandler {
 /** What is sent for a request: its path and body with names replaced by keys, and those replacements. */
 interface Sent {
   path: string;
-  body: RequestSpec['body'];
+  body: SubmissionPayload['body'];
   resolved: ResolvedReference[];
 }
 

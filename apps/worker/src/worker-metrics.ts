@@ -12,6 +12,8 @@ export interface WorkerMetrics {
    * `cancelled` requests are ended by the producer API and not counted here.
    */
   readonly requestsCompleted: Counter<'outcome' | 'target'>;
+  /** Attempts of requests with a retry policy that ended with an outcome it retries, so another was scheduled. */
+  readonly attemptsRetried: Counter<'outcome' | 'target'>;
   /** Time AIQUM took to answer a submission (the call, whatever its result). */
   readonly submitDuration: Histogram<'target'>;
   /** Time AIQUM took to answer a poll of a Job, a long poll's wait included. */
@@ -34,6 +36,12 @@ export function createWorkerMetrics(registry: Registry, targets: readonly string
     requestsCompleted: new Counter({
       name: 'aiqum_jobs_requests_completed_total',
       help: 'Requests completed by this process, by outcome and target',
+      labelNames: ['outcome', 'target'],
+      registers,
+    }),
+    attemptsRetried: new Counter({
+      name: 'aiqum_jobs_attempts_retried_total',
+      help: 'Attempts ended with an outcome their retry policy retries (another attempt scheduled), by outcome and target',
       labelNames: ['outcome', 'target'],
       registers,
     }),
@@ -74,6 +82,7 @@ export function createWorkerMetrics(registry: Registry, targets: readonly string
   const workerOutcomes = requestOutcomes.filter((outcome) => outcome !== 'cancelled');
   for (const target of targets) {
     for (const outcome of workerOutcomes) metrics.requestsCompleted.inc({ outcome, target }, 0);
+    metrics.attemptsRetried.inc({ outcome: 'failed', target }, 0);
     metrics.submitDuration.zero({ target });
     metrics.pollDuration.zero({ target });
   }

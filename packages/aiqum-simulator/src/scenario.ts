@@ -32,6 +32,11 @@ export const scenarioRuleSchema = z.strictObject({
       body: z.record(z.string(), z.string()).optional(),
     })
     .default({ path: '**' }),
+  /**
+   * The rule applies to the first `times` requests it matches, then to none (the rules after it decide):
+   * e.g. a job that fails twice, then succeeds. Counted from when the scenario was set.
+   */
+  times: z.number().int().positive().optional(),
   job: z
     .strictObject({
       durationMs: rangeSchema.optional(),
@@ -125,6 +130,8 @@ export interface MatchedRules {
 
 interface CompiledRule {
   rule: Rule;
+  /** Requests it applied to, for `times`. */
+  applied: number;
   path: (path: string) => boolean;
   body: Array<{ field: string; matches: (value: string) => boolean }>;
 }
@@ -152,6 +159,7 @@ export class ScenarioMatcher {
     this.scenario = scenario;
     this.#rules = scenario.rules.map((rule) => ({
       rule,
+      applied: 0,
       path: picomatch(rule.match.path, { dot: true }),
       body: Object.entries(rule.match.body ?? {}).map(([field, glob]) => ({
         field,
@@ -161,7 +169,7 @@ export class ScenarioMatcher {
     }));
   }
 
-  /** The first matching rule that has a `job`, and the first that has `faults`. */
+  /** The first matching rule that has a `job`, and the first that has `faults` (a rule's `times` counted). */
   match(method: string, path: string, body: unknown): MatchedRules {
     let job: JobRule | undefined;
     let faults: FaultRule | undefined;
@@ -176,6 +184,10 @@ export class ScenarioMatcher {
         )
       )
         continue;
+      if (rule.times !== undefined) {
+        if (compiled.applied >= rule.times) continue;
+        compiled.applied += 1;
+      }
       job ??= rule.job;
       faults ??= rule.faults;
     }

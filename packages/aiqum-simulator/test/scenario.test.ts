@@ -151,6 +151,29 @@ describe('scenario faults', () => {
     });
   });
 
+  it('applies a rule with times to the first N requests it matches, then lets the next rules decide', async () => {
+    await using sim = await startSimulator({
+      tls: false,
+      scenario: {
+        rules: [
+          {
+            match: { method: 'POST', body: { name: 'flaky_*' } },
+            times: 2,
+            job: { durationMs: 10, outcomes: { ERROR: 1 }, message: 'transient' },
+          },
+          { match: { method: 'POST' }, job: { durationMs: 10 } },
+        ],
+      },
+    });
+    const states: unknown[] = [];
+    for (const name of ['flaky_1', 'other_1', 'flaky_1', 'flaky_1', 'flaky_2']) {
+      const answer = await call(sim, 'POST', '/api/storage-provider/luns', { body: lunBody(name) });
+      states.push((await waitForJob(sim, jobKeyOf(answer.body))).status);
+    }
+    // Other writes do not count: the first two flaky ones fail, every later one is the next rule's.
+    expect(states).toEqual(['error', 'normal', 'error', 'normal', 'normal']);
+  });
+
   it('delays matching requests by latencyMs before processing them', async () => {
     await using sim = await startSimulator({
       tls: false,

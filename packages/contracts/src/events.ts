@@ -4,6 +4,7 @@ import { jobRefSchema } from './job-ref.js';
 import { jsonValueSchema } from './json-value.js';
 import { resolvedReferenceSchema } from './name-references.js';
 import { outcomeCountsSchema, requestOutcomeSchema } from './outcome.js';
+import { requestAttemptSchema } from './request-attempt.js';
 import { requestErrorSchema } from './request-error.js';
 import { requestMethodSchema } from './request-input.js';
 import { jobDialectSchema, jobResultSchema, jobStateSchema } from './request-spec.js';
@@ -36,6 +37,8 @@ export const requestAcceptedEventSchema = eventBase.extend({
   job: jobRefSchema,
   /** The names the worker looked up, and the keys it sent in their place. */
   resolved: z.array(resolvedReferenceSchema).optional(),
+  /** With a retry policy, from the second attempt on: the attempt AIQUM accepted (each has its own event). */
+  attempt: z.number().int().min(2).optional(),
 });
 
 /** The request reached its terminal outcome. Exactly one per request. */
@@ -56,7 +59,10 @@ export const requestCompletedEventSchema = eventBase.extend({
   createdAt: isoTimeSchema,
   submittedAt: isoTimeSchema.optional(),
   finishedAt: isoTimeSchema,
+  /** Polls of every attempt. */
   polls: z.number().int(),
+  /** With a retry policy: every attempt, in order; the request ended with the last one's outcome. */
+  attempts: z.array(requestAttemptSchema).optional(),
 });
 
 /** The last request of a batch reached its outcome. Exactly one per batch. */
@@ -89,7 +95,9 @@ export const eventTypeSchema = z.enum(eventTypes as [EventType, ...EventType[]])
 
 /** Stable event ids: derived from what the event is about, never from when it was written. */
 export const eventIds = {
-  requestAccepted: (requestId: string) => `${requestId}:accepted`,
+  /** Each attempt AIQUM accepts has its own; the first's id is the request's alone. */
+  requestAccepted: (requestId: string, attempt = 1) =>
+    attempt === 1 ? `${requestId}:accepted` : `${requestId}:accepted:${attempt}`,
   requestCompleted: (requestId: string) => `${requestId}:completed`,
   batchCompleted: (batchId: string) => `${batchId}:completed`,
 };

@@ -60,6 +60,7 @@ export {
 } from './redis-connection.js';
 export { createRedisKeys, type RedisKeys } from './redis-keys.js';
 export { defaultRedisPrefix, redisPrefixSchema } from './redis-prefix.js';
+export { type RequestAttempt, requestAttemptSchema } from './request-attempt.js';
 export {
   type DependencyFacts,
   type RequestEnding,
@@ -93,6 +94,13 @@ export {
   type StoredBatch,
   type StoredRequest,
 } from './request-spec.js';
+export {
+  maxRetryAttempts,
+  policyRetries,
+  type RetryPolicy,
+  type RetryPolicyInput,
+  retryPolicySchema,
+} from './retry-policy.js';
 export { compareStreamIds, nextStreamId, streamIdSchema, streamIdTime } from './stream-id.js';
 export { targetNameSchema } from './target-name.js';
 export { looksLikeAiqumJobsApi, looksLikeAiqumServerApi } from './url-mixups.js';

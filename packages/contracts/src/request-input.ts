@@ -4,6 +4,7 @@ import { batchOrderIssues } from './batch-dependencies.js';
 import { findJobResultReferences, requestRefSchema, withJobResults } from './job-result-references.js';
 import { jsonValueSchema } from './json-value.js';
 import { findNameReferences } from './name-references.js';
+import { type RetryPolicy, retryPolicyIssues, retryPolicySchema } from './retry-policy.js';
 import { targetNameSchema } from './target-name.js';
 
 /** Largest JSON body one request may carry to AIQUM, serialised. */
@@ -97,6 +98,11 @@ const requestFields = {
   retryAmbiguous: z.boolean().default(false),
   /** Small caller data echoed in every event of this request. */
   metadata: metadataSchema.optional(),
+  /**
+   * Submit the request again, automatically, when an attempt ends with one of `retry.outcomes` (a transient
+   * failure: never the caller's own error), up to `retry.maxAttempts` attempts within the deadline.
+   */
+  retry: retryPolicySchema.optional(),
 };
 
 /** Most requests one request may depend on. */
@@ -128,11 +134,17 @@ function checkRequest(
     object?: unknown;
     ref?: string | undefined;
     dependsOn?: readonly string[] | undefined;
+    retry?: RetryPolicy | undefined;
   },
   context: z.RefinementCtx,
 ): void {
   if (request.method === 'GET' && request.body !== undefined) {
     context.addIssue({ code: 'custom', message: 'a GET request has no body', path: ['body'] });
+  }
+  if (request.retry !== undefined) {
+    for (const issue of retryPolicyIssues(request.method, request.retry)) {
+      context.addIssue({ code: 'custom', ...issue });
+    }
   }
   const { references, issues } = findJobResultReferences(request);
   for (const issue of issues) context.addIssue({ code: 'custom', ...issue });

@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { jobRefSchema } from './job-ref.js';
+import { jobResultSchema } from './job-result.js';
 import { jsonValueSchema } from './json-value.js';
 import { resolvedReferenceSchema } from './name-references.js';
 import { type RequestOutcome, requestOutcomeSchema, requestStatusSchema } from './outcome.js';
+import { requestAttemptSchema } from './request-attempt.js';
 import { requestErrorSchema } from './request-error.js';
 import { requestMethodSchema } from './request-input.js';
+import { retryPolicySchema } from './retry-policy.js';
 
 const metadataValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -45,6 +48,8 @@ export const requestSpecSchema = z.object({
   dependsOn: z.array(z.object({ ref: z.string().min(1), requestId: z.string().min(1) })).optional(),
   /** A dependency that ended `warning` counts as succeeded. */
   proceedOnWarning: z.boolean().optional(),
+  /** When and how often the worker submits the request again after an attempt that failed. */
+  retry: retryPolicySchema.optional(),
 });
 
 export type RequestSpec = z.output<typeof requestSpecSchema>;
@@ -64,8 +69,7 @@ export const jobStateSchema = z.object({
 
 export type JobState = z.output<typeof jobStateSchema>;
 
-export const jobResultSchema = z.object({ name: z.string(), value: z.string() });
-export type JobResult = z.output<typeof jobResultSchema>;
+export { type JobResult, jobResultSchema } from './job-result.js';
 
 /** A request as the store keeps it. Timestamps are epoch milliseconds, as the worker computes with them. */
 export const storedRequestSchema = requestSpecSchema.omit({ body: true }).extend({
@@ -84,6 +88,12 @@ export const storedRequestSchema = requestSpecSchema.omit({ body: true }).extend
   finishedAt: z.number().int().optional(),
   polls: z.number().int(),
   submitAttempts: z.number().int(),
+  /** With a retry policy, from the second attempt on: the number of the attempt under way or waiting. */
+  attempt: z.number().int().optional(),
+  /** With a retry policy, from the second attempt on: when the attempt under way began or the waiting one begins. */
+  attemptStartsAt: z.number().int().optional(),
+  /** With a retry policy: the attempts that ended, in order (the last one once the request completed). */
+  attempts: z.array(requestAttemptSchema).optional(),
 });
 
 export type StoredRequest = z.output<typeof storedRequestSchema>;

@@ -13,6 +13,9 @@ export const requestViewSchema = storedRequestSchema.extend({
   submittedAt: isoTimeSchema.optional().describe('when AIQUM accepted the call'),
   finishedAt: isoTimeSchema.optional(),
   retries: z.array(z.string()).optional().describe('ids of the requests that retry this one, newest last'),
+  attemptStartsAt: isoTimeSchema
+    .optional()
+    .describe('with a retry policy, from the second attempt on: when the current attempt began or begins'),
 });
 
 export type RequestView = z.output<typeof requestViewSchema>;
@@ -40,9 +43,10 @@ export type BatchView = z.output<typeof batchViewSchema>;
 
 /** `retries`: the ids of the requests that retry this one, kept apart from its record; none: left out. */
 export function requestView(stored: StoredRequest, retries: readonly string[] = []): RequestView {
-  const { createdAt, deadlineAt, submittedAt, finishedAt, ...rest } = stored;
+  const { createdAt, deadlineAt, submittedAt, finishedAt, attemptStartsAt, ...rest } = stored;
   const view: RequestView = { ...rest, createdAt: isoTime(createdAt), deadlineAt: isoTime(deadlineAt) };
   if (submittedAt !== undefined) view.submittedAt = isoTime(submittedAt);
+  if (attemptStartsAt !== undefined) view.attemptStartsAt = isoTime(attemptStartsAt);
   if (finishedAt !== undefined) view.finishedAt = isoTime(finishedAt);
   if (retries.length > 0) view.retries = [...retries];
   return view;

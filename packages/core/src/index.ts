@@ -1,3 +1,4 @@
+export { type AttemptOfRequest, Attempts, type NextAttemptResult } from './attempts.js';
 export { BearerTokens } from './bearer-tokens.js';
 export type { CallSlot } from './call-slot.js';
 export {
@@ -42,6 +43,8 @@ export {
   queuePayloads,
   type RequestQueueOptions,
   requestQueueName,
+  type SubmissionPayload,
+  submissionJobId,
 } from './request-queue.js';
 export type { RequestState } from './request-record-codec.js';
 export { RequestRecords } from './request-records.js';

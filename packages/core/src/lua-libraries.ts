@@ -16,4 +16,6 @@ export const luaLibraries = {
   json: library('json.lua'),
   /** `hash_fields` */
   hash: library('hash.lua'),
+  /** `attempts_with_ended`, `json_with_raw_field`: a retried request's attempts (needs redisTime, json, hash). */
+  attempts: library('attempts.lua'),
 };

@@ -1,6 +1,7 @@
 import type { JobState, jobDialectSchema } from '@aiqum-jobs/contracts';
 import type { z } from 'zod';
 import type { CallSlot } from './call-slot.js';
+import { readRedisTimeMs } from './redis-clock.js';
 import type { ClaimedRecord } from './request-record-codec.js';
 import {
   claimPollsScript,
@@ -34,6 +35,8 @@ export interface ClaimedPoll {
   requestId: string;
   slot: CallSlot;
   record: ClaimedRecord | undefined;
+  /** Set when the request waited for this attempt (its retry policy's backoff is over): add its queue job. */
+  nextAttempt?: number | undefined;
 }
 
 export interface ClaimedPolls {
@@ -164,6 +167,7 @@ export class PollSchedule {
         requestId: claim.requestId,
         slot: { target, leaseId: claim.leaseId },
         record: claim.record,
+        nextAttempt: claim.nextAttempt,
       })),
     };
   }
@@ -198,7 +202,8 @@ export class PollSchedule {
   async releaseClaims(claims: readonly Pick<ClaimedPoll, 'requestId' | 'slot'>[]): Promise<void> {
     if (claims.length === 0) return;
     const { keys } = this.#context;
-    const now = await this.#context.clock.now();
+    // Read fresh, not the clock's estimate (which lags by a reply's latency): at shutdown, due means now.
+    const now = await readRedisTimeMs(this.#context.redis);
     const pipeline = this.#context.redis.pipeline();
     for (const claim of claims) {
       pipeline.zadd(keys.targetDue(claim.slot.target), 'XX', now, claim.requestId);

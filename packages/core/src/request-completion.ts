@@ -10,9 +10,11 @@ import {
   type RequestError,
   type RequestOutcome,
   type ResolvedReference,
+  type RetryPolicy,
   requestOutcomes,
 } from '@aiqum-jobs/contracts';
 import type { z } from 'zod';
+import { endedAttempt } from './attempts.js';
 import { type CallSlot, slotKeys } from './call-slot.js';
 import { identityOf, type RequestIdentity } from './request-identity.js';
 import { completeRequestScript, type completeResults } from './request-scripts.js';
@@ -55,10 +57,11 @@ export class RequestCompletion {
 
   /**
    * The terminal transition, at Redis's time: outcome, `request.completed`, batch counters and, for the last
-   * request of a batch, `batch.completed`, in one atomic step that happens at most once per request.
+   * request of a batch, `batch.completed`, in one atomic step that happens at most once per request. A
+   * request with a retry policy gets its last attempt recorded, and every attempt in `request.completed`.
    */
   async complete(
-    spec: RequestIdentity,
+    spec: RequestIdentity & { retry?: RetryPolicy | undefined },
     facts: TrackedFacts,
     completion: Completion,
     options: { slot?: CallSlot; countPoll?: boolean } = {},
@@ -71,7 +74,7 @@ export class RequestCompletion {
    * periodic sweep of the released set (`DependantRelease.sweep`).
    */
   async completeReleasing(
-    spec: RequestIdentity,
+    spec: RequestIdentity & { retry?: RetryPolicy | undefined },
     facts: TrackedFacts,
     completion: Completion,
     options: { slot?: CallSlot; countPoll?: boolean } = {},
@@ -135,6 +138,8 @@ export class RequestCompletion {
         batchEvent: spec.batchId ? JSON.stringify(batchCompletedEventBase(spec.batchId)) : '',
         outcomes: JSON.stringify(requestOutcomes),
         requestKeyPrefix: keys.request(''),
+        attempt: spec.retry === undefined ? '' : JSON.stringify(endedAttempt(facts, completion)),
+        createdAt: spec.createdAt,
       },
     });
   }

@@ -1,5 +1,6 @@
 import { type RedisConnection, requestSpecSchema } from '@aiqum-jobs/contracts';
 import { Queue, type QueueOptions } from 'bullmq';
+import { z } from 'zod';
 
 /**
  * The one BullMQ queue of the pipeline: each request's submission is one job (job id = request id). Once
@@ -7,10 +8,22 @@ import { Queue, type QueueOptions } from 'bullmq';
  */
 export const requestQueueName = 'requests';
 
+/**
+ * A request's submission as its queue job carries it: the spec, and for a request with a retry policy from
+ * its second attempt on, which attempt it is (each attempt is a queue job of its own, see `submissionJobId`).
+ */
+const submissionPayloadSchema = requestSpecSchema.extend({ attempt: z.number().int().min(2).optional() });
+export type SubmissionPayload = z.output<typeof submissionPayloadSchema>;
+
 /** The catalog of queue payloads: one job name, one schema, parsed by producer and worker alike. */
 export const queuePayloads = {
-  request: requestSpecSchema,
+  request: submissionPayloadSchema,
 } as const;
+
+/** The queue job id of a request's attempt: the request id for the first, then `<id>-<attempt>`. */
+export function submissionJobId(requestId: string, attempt = 1): string {
+  return attempt === 1 ? requestId : `${requestId}-${attempt}`;
+}
 
 export type RequestJobName = keyof typeof queuePayloads;
 

@@ -5,6 +5,7 @@ import {
   jobStateSchema,
   jsonValueSchema,
   type RequestSpec,
+  requestAttemptSchema,
   requestErrorSchema,
   requestOutcomeSchema,
   requestSpecSchema,
@@ -35,6 +36,9 @@ const requestHashSchema = z.object({
   polls: counter,
   pollErrors: counter,
   submitAttempts: counter,
+  attempt: optionalInt,
+  attemptStartsAt: optionalInt,
+  attempts: jsonText(z.array(requestAttemptSchema)).optional(),
 });
 
 /**
@@ -56,12 +60,19 @@ const recordSchema = hashFields(requestHashSchema);
 
 /** What the worker needs of a record at each submission and poll: its state, not its spec (the queue job carries that). */
 const requestStateSchema = hashFields(
-  requestHashSchema.pick({ status: true, job: true, dialect: true, jobState: true, submittedAt: true }),
+  requestHashSchema.pick({
+    status: true,
+    job: true,
+    dialect: true,
+    jobState: true,
+    submittedAt: true,
+    attempt: true,
+  }),
 );
 export type RequestState = z.output<typeof requestStateSchema>;
 
 /** The fields `decodeRequestState` reads, in the order it expects them (an HMGET's). */
-export const requestStateFields = ['status', 'job', 'dialect', 'jobState', 'submittedAt'] as const;
+export const requestStateFields = ['status', 'job', 'dialect', 'jobState', 'submittedAt', 'attempt'] as const;
 
 /** The state begin-submission answers with: the state's fields that are set, without the status. */
 export const submissionStateSchema = hashFields(
@@ -80,6 +91,7 @@ const claimedRecordSchema = hashFields(
       resolved: true,
       polls: true,
       pollErrors: true,
+      attempt: true,
     })
     .extend({ job: jsonText(jobRefSchema) }),
 );
@@ -89,6 +101,19 @@ export type ClaimedRecord = z.output<typeof claimedRecordSchema>;
 export const claimedRecordReplySchema = z
   .unknown()
   .transform((record): ClaimedRecord | undefined => claimedRecordSchema.safeParse(record).data);
+
+/**
+ * A claimed entry of a request waiting for its next attempt (its retry policy's backoff is over): queued,
+ * with no job, from the second attempt on.
+ */
+const waitingRecordSchema = hashFields(
+  z.object({ status: z.literal('queued'), attempt: z.coerce.number().int().min(2) }),
+);
+
+/** The attempt whose queue job a claimed record waited for; undefined for any other record. */
+export const waitingAttemptReplySchema = z
+  .unknown()
+  .transform((record): number | undefined => waitingRecordSchema.safeParse(record).data?.attempt);
 
 /** A request record read with HGETALL: undefined when it is gone; a hash that is not a record throws. */
 export function decodeRequestRecord(hash: Readonly<Record<string, string>>): StoredRequest | undefined {
@@ -106,7 +131,7 @@ export function decodeRequestRecord(hash: Readonly<Record<string, string>>): Sto
 export function decodeRequestState(values: readonly (string | null)[]): RequestState | undefined {
   if (values[0] === null || values[0] === undefined) return undefined;
   return requestStateSchema.parse(
-    Object.fromEntries(requestStateFields.map((field, index) => [field, values[index]])),
+    Object.fromEntries(requestStateFields.map((field, index) => [field, values[index] ?? null])),
   );
 }
 

@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { jsonText } from './json-text.js';
 import { luaLibraries } from './lua-libraries.js';
 import { LuaScript, readLuaFile } from './lua-script.js';
-import { claimedRecordReplySchema, submissionStateSchema } from './request-record-codec.js';
+import {
+  claimedRecordReplySchema,
+  submissionStateSchema,
+  waitingAttemptReplySchema,
+} from './request-record-codec.js';
 
 /**
  * The request state machine's atomic steps. Each is one Lua script (src/lua): it checks the status it
@@ -11,7 +15,7 @@ import { claimedRecordReplySchema, submissionStateSchema } from './request-recor
  */
 
 const lua = (file: string) => readLuaFile(new URL(`./lua/${file}`, import.meta.url));
-const { redisTime, limiter, dueSet, json, hash } = luaLibraries;
+const { redisTime, limiter, dueSet, json, hash, attempts } = luaLibraries;
 
 export const createRequestsScript = new LuaScript({
   body: lua('create-requests.lua'),
@@ -123,11 +127,13 @@ export const claimPollsScript = new LuaScript({
       ms: z.number(),
       claims: z
         .array(
-          z.object({
-            requestId: z.string(),
-            leaseId: z.string(),
-            record: claimedRecordReplySchema,
-          }),
+          z
+            .object({ requestId: z.string(), leaseId: z.string(), record: z.unknown() })
+            .transform(({ record, ...claim }) => ({
+              ...claim,
+              record: claimedRecordReplySchema.parse(record),
+              nextAttempt: waitingAttemptReplySchema.parse(record),
+            })),
         )
         .default([]),
     }),
@@ -138,7 +144,7 @@ export const completeResults = ['completed', 'already-completed', 'missing'] as 
 
 export const completeRequestScript = new LuaScript({
   body: lua('complete-request.lua'),
-  libraries: [redisTime, limiter, json, hash],
+  libraries: [redisTime, limiter, json, hash, attempts],
   keys: ['request', 'events', 'due'],
   optionalKeys: ['inFlight', 'batch', 'batchRequests', 'dependants', 'released'],
   args: [
@@ -152,10 +158,42 @@ export const completeRequestScript = new LuaScript({
     'batchEvent',
     'outcomes',
     'requestKeyPrefix',
+    'attempt',
+    'createdAt',
   ],
   reply: z
     .tuple([z.enum(completeResults)], z.string())
     .transform(([result, ...released]) => ({ result, released })),
+});
+
+export const nextAttemptScript = new LuaScript({
+  body: lua('next-attempt.lua'),
+  libraries: [redisTime, limiter, dueSet, json, hash, attempts],
+  keys: ['request', 'due'],
+  optionalKeys: ['inFlight', 'batch'],
+  args: [
+    'attemptNumber',
+    'attempt',
+    'createdAt',
+    'maxAttempts',
+    'delayMs',
+    'deadlineAt',
+    'leaseId',
+    'countPoll',
+    'requestId',
+    'dueChannel',
+    'target',
+    'hasBatch',
+  ],
+  reply: z.enum(['waiting', 'last', 'stale', 'completed', 'missing']),
+});
+
+export const attemptQueuedScript = new LuaScript({
+  body: lua('attempt-queued.lua'),
+  libraries: [limiter, hash],
+  keys: ['request', 'inFlight', 'due'],
+  args: ['attemptNumber', 'leaseId', 'requestId'],
+  reply: z.string(),
 });
 
 export const pollNowScript = new LuaScript({

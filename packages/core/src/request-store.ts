@@ -1,13 +1,16 @@
 import type { RedisConnection, RedisKeys } from '@aiqum-jobs/contracts';
+import { Attempts } from './attempts.js';
 import { PollSchedule } from './poll-schedule.js';
 import { RedisClock } from './redis-clock.js';
 import { RequestCompletion } from './request-completion.js';
 import { RequestRecords } from './request-records.js';
 import {
   acceptJobScript,
+  attemptQueuedScript,
   beginSubmissionScript,
   claimPollsScript,
   completeRequestScript,
+  nextAttemptScript,
   recordPollMissScript,
   recordPollScript,
   requeueSubmissionScript,
@@ -36,6 +39,8 @@ export class RequestStore {
   readonly submissions: Submissions;
   readonly schedule: PollSchedule;
   readonly completion: RequestCompletion;
+  /** The attempts of requests with a retry policy. */
+  readonly attempts: Attempts;
 
   constructor(options: RequestStoreOptions) {
     const now = options.now ?? Date.now;
@@ -52,6 +57,8 @@ export class RequestStore {
         recordPollMissScript,
         claimPollsScript,
         completeRequestScript,
+        nextAttemptScript,
+        attemptQueuedScript,
       ]),
       clock: this.clock,
       now,
@@ -61,5 +68,6 @@ export class RequestStore {
     this.submissions = new Submissions(context);
     this.schedule = new PollSchedule(context);
     this.completion = new RequestCompletion(context);
+    this.attempts = new Attempts(context);
   }
 }

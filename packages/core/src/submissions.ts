@@ -97,7 +97,7 @@ export class Submissions {
    * the call slot and schedules the first poll.
    */
   async acceptJob(
-    spec: RequestIdentity,
+    spec: RequestIdentity & { attempt?: number | undefined },
     job: JobRef,
     token: string,
     slot: CallSlot | undefined,
@@ -106,10 +106,11 @@ export class Submissions {
   ): Promise<string> {
     const { keys } = this.#context;
     const event: Omit<RequestAcceptedEvent, 'occurredAt'> = {
-      id: eventIds.requestAccepted(spec.requestId),
+      id: eventIds.requestAccepted(spec.requestId, spec.attempt),
       type: 'request.accepted',
       ...identityOf(spec),
       job,
+      ...(spec.attempt === undefined ? {} : { attempt: spec.attempt }),
       ...(resolved.length > 0 ? { resolved: [...resolved] } : {}),
     };
     return this.#context.scripts.run(acceptJobScript, {

@@ -33,7 +33,7 @@ for index = 1, math.min(#due, free) do
   table.insert(rescored, now + claimMs)
   table.insert(rescored, requestId)
   local record = hash_fields(requestKeyPrefix .. requestId,
-    {'status', 'spec', 'job', 'dialect', 'jobState', 'submittedAt', 'resolved', 'polls', 'pollErrors'})
+    {'status', 'spec', 'job', 'dialect', 'jobState', 'submittedAt', 'resolved', 'polls', 'pollErrors', 'attempt'})
   claims[index] = {requestId = requestId, leaseId = leaseIds[index], record = record}
 end
 redis.call('ZADD', dueKey, unpack(rescored))

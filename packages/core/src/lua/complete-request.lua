@@ -8,6 +8,8 @@
 -- becomes `queued`; on any other outcome each is marked to be skipped (`skipBecause`, the first such
 -- dependency). Either way it is added to the released set, whose entries the caller queues or skips (each
 -- skip is a completion of its own, through this script: bounded steps, never a whole batch in one call).
+-- For a request with a retry policy, it appends the last attempt to its attempts and puts them in
+-- request.completed.
 -- Returns {'completed' | 'already-completed' | 'missing', released request ids...}.
 local requestKey = KEYS[1]
 local eventsKey = KEYS[2]
@@ -22,6 +24,8 @@ local requestId = ARGV[7]
 local batchEvent = ARGV[8] -- batch.completed's fields known in advance, JSON; '' without a batch
 local outcomes = cjson.decode(ARGV[9]) -- every outcome, counted in batch.completed
 local requestKeyPrefix = ARGV[10] -- dependants' records are read through it (same hash slot: a hash tag)
+local attempt = ARGV[11] -- the ending attempt (outcome, error, job, jobResults), JSON; '' without a retry policy
+local createdAt = tonumber(ARGV[12]) -- epoch ms: when the first attempt began
 -- Then the keys each present only when used, in this order: the target's call leases, the batch, its
 -- request list, the request's dependants list and the released set.
 local nextKey = 4
@@ -44,12 +48,18 @@ for name, value in pairs(fields) do
   table.insert(update, name)
   table.insert(update, value)
 end
+local attempts = attempt ~= '' and attempts_with_ended(requestKey, attempt, createdAt, nowMs)
+if attempts then
+  table.insert(update, 'attempts')
+  table.insert(update, attempts)
+end
 redis.call('HSET', requestKey, unpack(update))
 local polls
 if countPoll then polls = redis.call('HINCRBY', requestKey, 'polls', 1)
 else polls = tonumber(redis.call('HGET', requestKey, 'polls') or '0') end
 redis.call('EXPIRE', requestKey, retentionSeconds)
 local completedEvent = json_with_fields({polls = polls, occurredAt = nowIso, finishedAt = nowIso}, event)
+if attempts then completedEvent = json_with_raw_field('attempts', attempts, completedEvent) end
 redis.call('XADD', eventsKey, '*', 'event', completedEvent)
 local reply = {'completed'}
 local total = batchKey and redis.call('HGET', batchKey, 'total')
