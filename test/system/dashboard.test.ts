@@ -12,7 +12,8 @@ import { PipelineUnderTest, type ServiceProcess } from '../src/index.js';
  * The dashboard in a real browser: headless Chromium (the Debian package, driven by playwright-core) against
  * real producer and worker processes. A batch runs for several seconds; its page, loaded while it runs
  * through the real login, must show the counts move without a reload, end with the batch's totals, and show
- * each failure with its AIQUM error. Screenshots go to test/artifacts/ (git-ignored).
+ * each failure with its AIQUM error; and a batch in order must show its requests waiting for a dependency,
+ * then skipped when that dependency is cancelled. Screenshots go to test/artifacts/ (git-ignored).
  */
 
 const chromiumPath = '/usr/bin/chromium';
@@ -32,6 +33,8 @@ const jobErrorMessage = 'aggregate aggr1 has no space left';
 const abortMessage = 'The job was aborted by user admin.';
 const scenario = {
   rules: [
+    // A job that outlasts its test: its request stays tracked until the test cancels it.
+    { match: { body: { name: '*_hold' } }, job: { durationMs: { min: 600_000, max: 600_000 } } },
     {
       match: { body: { name: '*_abort' } },
       job: { durationMs: { min: 2_000, max: 6_000 }, outcomes: { ABORTED: 1 }, message: abortMessage },
@@ -81,6 +84,18 @@ const requestsPageSchema = z.object({ requests: z.array(requestViewSchema) });
 
 async function count(page: Page, name: string): Promise<number> {
   return Number(await page.locator(`#count-${name}`).textContent());
+}
+
+async function logIn(page: Page): Promise<void> {
+  await page.goto(`${api.url}/dashboard`);
+  await page.fill('#token', token);
+  await Promise.all([page.waitForURL('**/dashboard'), page.click('button[type=submit]')]);
+}
+
+async function counts(page: Page, names: readonly string[]): Promise<Record<string, number>> {
+  return Object.fromEntries(
+    await Promise.all(names.map(async (name) => [name, await count(page, name)] as const)),
+  );
 }
 
 describe('the dashboard in headless Chromium', () => {
@@ -230,6 +245,74 @@ describe('the dashboard in headless Chromium', () => {
     await page.getByText('requests', { exact: true }).first().waitFor({ timeout: 20_000 });
     await page.screenshot({ path: `${artifactsDir}dashboard-queues.png` });
     expect([...elsewhere]).toEqual([]);
+    await context.close();
+  });
+
+  it('shows the requests waiting for a dependency, then those its cancellation skipped', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1100 } });
+    const page = await context.newPage();
+    await logIn(page);
+    // root runs for 10 minutes; three requests wait for it, two more for the first of those; free waits for none.
+    const requests = [
+      { ...lunRequest('order_root_hold'), ref: 'root' },
+      ...[0, 1, 2].map((index) => ({
+        ...lunRequest(`order_child_${index}`),
+        ref: `child${index}`,
+        dependsOn: ['root'],
+      })),
+      ...[0, 1].map((index) => ({ ...lunRequest(`order_grandchild_${index}`), dependsOn: ['child0'] })),
+      lunRequest('order_free'),
+    ];
+    const waiting = 5;
+    const submitted = await fetch(`${api.url}/v1/batches`, {
+      method: 'POST',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ requests }),
+    });
+    expect(submitted.status).toBe(202);
+    const { batchId, requestIds } = z
+      .object({ batchId: z.string(), requestIds: z.array(z.string()) })
+      .parse(await submitted.json());
+    const [root = ''] = requestIds;
+    await waitUntil(
+      async () => {
+        const answer = await fetch(`${api.url}/v1/requests/${root}`, { headers: bearer });
+        return requestViewSchema.parse(await answer.json()).status === 'tracking' || undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: 'the root request to be tracked' },
+    );
+
+    await page.goto(`${api.url}/dashboard/batches/${batchId}`);
+    await page.locator('body[data-state="live"]').waitFor({ timeout: 20_000 });
+    expect(await counts(page, ['waiting', 'skipped', 'total'])).toEqual({ waiting, skipped: 0, total: 7 });
+    expect(await page.locator('#slowest .badge.outcome-waiting').count()).toBe(waiting);
+    await page.screenshot({ path: `${artifactsDir}dashboard-waiting.png`, fullPage: true });
+
+    const cancelled = await fetch(`${api.url}/v1/requests/${root}`, { method: 'DELETE', headers: bearer });
+    expect(cancelled.status).toBe(200);
+    // The skips come as events, the page moves without a reload; it is complete once free has succeeded.
+    await page.locator(`#count-skipped:text-is("${waiting}")`).waitFor({ timeout: 20_000 });
+    await page.locator('body[data-state="complete"]').waitFor({ timeout: 60_000 });
+    expect(
+      await counts(page, ['waiting', 'queued', 'tracking', 'completed', 'succeeded', 'cancelled', 'skipped']),
+    ).toEqual({
+      waiting: 0,
+      queued: 0,
+      tracking: 0,
+      completed: 7,
+      succeeded: 1,
+      cancelled: 1,
+      skipped: waiting,
+    });
+    expect(await page.locator('#progress .segment[data-outcome="skipped"]').getAttribute('style')).toContain(
+      `width: ${((waiting / 7) * 100).toFixed(2)}%`,
+    );
+    const skippedRows = await page.locator('#failures tbody tr:has(.badge.outcome-skipped)').allInnerTexts();
+    expect(skippedRows).toHaveLength(waiting);
+    for (const row of skippedRows)
+      expect(row).toMatch(/DEPENDENCY_FAILED[\s\S]*skipped: dependency "(root|child0)"/);
+    expect(skippedRows.filter((row) => row.includes('dependency "root"'))).toHaveLength(3);
+    await page.screenshot({ path: `${artifactsDir}dashboard-skipped.png`, fullPage: true });
     await context.close();
   });
 });

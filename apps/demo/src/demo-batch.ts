@@ -1,14 +1,21 @@
 import type { ScenarioInput } from '@aiqum-jobs/aiqum-simulator';
-import type { RequestInput } from '@aiqum-jobs/contracts';
+import type { BatchRequestInput, RequestInput } from '@aiqum-jobs/contracts';
+import {
+  type ProvisioningOutcome,
+  provisioningBatch,
+  provisioningScenarioRules,
+} from './provisioning-batch.js';
 
 const gib = 1024 ** 3;
 
 /**
- * How the demo's simulated AIQUM behaves: names decide outcomes, so the summary can be checked against
- * the batch (`*_warn` → WARNING, `*_partial` → PARTIAL_FAILURES, `*_err` → ERROR), and jobs take 0.5-4 s.
+ * How the demo's simulated AIQUM behaves: the creation of the provisioning's failing SVM fails (first, so
+ * that no catch-all rule takes it), then names decide outcomes, so the summary can be checked against the
+ * batch (`*_warn` → WARNING, `*_partial` → PARTIAL_FAILURES, `*_err` → ERROR), and jobs take 0.5-4 s.
  */
 export const demoScenario: ScenarioInput = {
   rules: [
+    ...provisioningScenarioRules,
     {
       match: { body: { name: '*_warn' } },
       job: {
@@ -39,8 +46,10 @@ export const demoScenario: ScenarioInput = {
 
 /** What the demo expects the batch to end with, by outcome. */
 export interface DemoBatch {
-  requests: RequestInput[];
-  expected: Record<'succeeded' | 'warning' | 'partial_failure' | 'failed', number>;
+  requests: BatchRequestInput[];
+  expected: Record<'succeeded' | 'warning' | 'partial_failure' | 'failed' | 'skipped', number>;
+  /** The outcome each request of the provisioning with dependencies must end with, by ref. */
+  expectedByRef: Record<string, ProvisioningOutcome>;
 }
 
 /**
@@ -48,8 +57,10 @@ export interface DemoBatch {
  * cluster-01 at three service levels, LUNs mapped to an initiator group, file shares exported with the SVM's
  * export policy, a LUN resized by name, two SVMs on cluster-02, initiator groups (synchronous), lookups,
  * ONTAP volumes through the gateway, and a few calls that fail (an SVM that does not exist, a negative size)
- * or end with a warning, partial failure or error. Unified Manager takes keys: the worker looks every name
- * up and sends keys.
+ * or end with a warning, partial failure or error. Then a provisioning in order ({@link provisioningBatch}):
+ * two new SVMs, each with its export policy, file shares, igroup and mapped LUNs depending on what they
+ * name; the creation of one SVM fails, and exactly what depends on it is skipped. Unified Manager takes
+ * keys: the worker looks every name up and sends keys.
  */
 export function demoBatch(gatewayClusterUuid: string): DemoBatch {
   const svm = (name: string) => ({ name, cluster: { name: 'cluster-01' } });
@@ -153,6 +164,10 @@ export function demoBatch(gatewayClusterUuid: string): DemoBatch {
       metadata: { kind: 'file-share', note: 'negative size: AIQUM answers 400' },
     },
   ];
+  const provisioning = provisioningBatch(gatewayClusterUuid);
+  const provisioningOutcomes = Object.values(provisioning.expected);
+  const provisioned = (outcome: ProvisioningOutcome) =>
+    provisioningOutcomes.filter((expected) => expected === outcome).length;
   const requests = [
     ...luns,
     ...lunOutcomes,
@@ -163,15 +178,25 @@ export function demoBatch(gatewayClusterUuid: string): DemoBatch {
     ...lookups,
     ...volumes,
     ...rejected,
+    ...provisioning.requests,
   ];
   return {
     requests,
     expected: {
       succeeded:
-        luns.length + 1 + fileShares.length + svms.length + igroups.length + lookups.length + volumes.length,
+        luns.length +
+        1 +
+        fileShares.length +
+        svms.length +
+        igroups.length +
+        lookups.length +
+        volumes.length +
+        provisioned('succeeded'),
       warning: 1,
       partial_failure: 1,
-      failed: 1 + rejected.length,
+      failed: 1 + rejected.length + provisioned('failed'),
+      skipped: provisioned('skipped'),
     },
+    expectedByRef: provisioning.expected,
   };
 }

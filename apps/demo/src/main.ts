@@ -6,14 +6,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AiqumClient } from '@aiqum-jobs/aiqum-client';
 import { startSimulator } from '@aiqum-jobs/aiqum-simulator';
-import { createLogger, createRedisKeys, eventSchema } from '@aiqum-jobs/contracts';
+import { type BatchCompletedEvent, createLogger, createRedisKeys, eventSchema } from '@aiqum-jobs/contracts';
 import { connectRedis, type RedisEndpoint } from '@aiqum-jobs/core';
-import { loadProducerConfig, startProducerService } from '@aiqum-jobs/producer';
+import { loadProducerConfig, ProducerApiClient, startProducerService } from '@aiqum-jobs/producer';
 import { deleteKeysWithPrefix } from '@aiqum-jobs/test-support';
 import { loadWorkerConfig, startAiqumWorker } from '@aiqum-jobs/worker';
 import { z } from 'zod';
 import { demoBatch, demoScenario } from './demo-batch.js';
 import { localRedis } from './local-redis.js';
+import { failingSvmName } from './provisioning-batch.js';
+import { provisioningReport } from './provisioning-report.js';
 
 const cli = fileURLToPath(new URL('../../producer/bin/aiqum-jobs.js', import.meta.url));
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -21,7 +23,8 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 /**
  * The whole pipeline on one machine: Redis, the AIQUM simulator, a worker and the producer API, then the
  * `aiqum-jobs` CLI submits a realistic batch and watches it to the end. Exits 0 when the batch completed
- * with the counts the simulator's scenario implies.
+ * with the counts the simulator's scenario implies, and each request of its provisioning in order with the
+ * outcome expected of its ref.
  */
 async function main(): Promise<number> {
   // Logs go to stderr at warn, so the CLI's progress stays readable.
@@ -67,13 +70,27 @@ async function main(): Promise<number> {
       say(`aiqum-jobs exited with ${code}`);
       return 1;
     }
-    const counts = await batchCounts(redis.endpoint, prefix);
+    const completed = await batchCompleted(redis.endpoint, prefix);
+    const counts: Record<string, number> = completed.counts;
     const mismatches = Object.entries(batch.expected).filter(([outcome, count]) => counts[outcome] !== count);
     if (mismatches.length > 0) {
       say(`\nthe batch ended with ${JSON.stringify(counts)}, expected ${JSON.stringify(batch.expected)}`);
       return 1;
     }
-    say('\ndemo complete: every request ended with one completion event, and the counts match the scenario');
+    const client = new ProducerApiClient({ baseUrl: producer.url, token });
+    const page = await client.listBatchRequests(completed.batchId, 0, batch.requests.length);
+    const report = provisioningReport(page.requests, batch.expectedByRef);
+    say(`\nthe provisioning in order, by ref (SVM ${failingSvmName} fails; what depends on it is skipped):`);
+    for (const line of report.lines) say(`  ${line}`);
+    if (report.mismatches.length > 0) {
+      say(
+        `\nthe provisioning did not end as expected:\n${report.mismatches.map((m) => `  ${m}`).join('\n')}`,
+      );
+      return 1;
+    }
+    const skipped = Object.values(batch.expectedByRef).filter((outcome) => outcome === 'skipped').length;
+    say(`\nexactly the ${skipped} dependants of SVM ${failingSvmName} were skipped, and none reached AIQUM`);
+    say('demo complete: every request ended with one completion event, and the counts match the scenario');
     return 0;
   } finally {
     await producer.close();
@@ -95,8 +112,8 @@ async function clusterByName(url: string, caPem: string, name: string): Promise<
   throw new Error(`the simulator has no cluster ${name}`);
 }
 
-/** The one batch.completed event of the demo's prefix: its counts by outcome. */
-async function batchCounts(endpoint: RedisEndpoint, prefix: string): Promise<Record<string, number>> {
+/** The one batch.completed event of the demo's prefix. */
+async function batchCompleted(endpoint: RedisEndpoint, prefix: string): Promise<BatchCompletedEvent> {
   const redis = connectRedis(endpoint);
   try {
     const entries = await redis.xrange(createRedisKeys(prefix).events, '-', '+');
@@ -106,7 +123,7 @@ async function batchCounts(endpoint: RedisEndpoint, prefix: string): Promise<Rec
     if (batches.length !== 1 || batches[0]?.type !== 'batch.completed') {
       throw new Error(`expected one batch.completed event, found ${batches.length}`);
     }
-    return batches[0].counts;
+    return batches[0];
   } finally {
     redis.disconnect();
   }

@@ -1,23 +1,10 @@
 import type { ScenarioInput } from '@aiqum-jobs/aiqum-simulator';
-import type { RequestInput } from '@aiqum-jobs/contracts';
+import type { BatchRequestInput } from '@aiqum-jobs/contracts';
 
 const gib = 1024 ** 3;
 
-/**
- * A request of a batch with dependencies: `ref` names it in its batch, `dependsOn` lists the refs that must
- * succeed (or end `warning`, with `proceedOnWarning`) before it starts, and `{"$jobResult": {ref, name}}`
- * in its body stands for a job result of one of them, filled in by the worker.
- */
-export type DependentRequest = RequestInput & {
-  ref: string;
-  dependsOn?: string[];
-  proceedOnWarning?: boolean;
-};
-
-/** Where a request's body takes a job result of a request it depends on (the new SVM's key). */
-export function jobResult(ref: string, name: string) {
-  return { $jobResult: { ref, name } };
-}
+/** A request of the provisioning batch: every one has a ref, so that its outcome can be checked by ref. */
+export type ProvisioningRequest = BatchRequestInput & { ref: string };
 
 /** The SVM whose creation the scenario fails: everything provisioned on it must be skipped. */
 export const failingSvmName = 'vs_demo_fail';
@@ -40,7 +27,7 @@ export const provisioningScenarioRules: NonNullable<ScenarioInput['rules']> = [
 export type ProvisioningOutcome = 'succeeded' | 'failed' | 'skipped';
 
 export interface ProvisioningBatch {
-  requests: DependentRequest[];
+  requests: ProvisioningRequest[];
   /** The outcome each request must end with, by ref. */
   expected: Record<string, ProvisioningOutcome>;
 }
@@ -48,16 +35,17 @@ export interface ProvisioningBatch {
 /**
  * One SVM and what goes on it, each step depending on the one that makes what it names: the SVM; its NFS
  * export policy, made through the ONTAP gateway (Unified Manager's API only reads export policies); two
- * file shares exported with that policy by name; an initiator group in the SVM given by the key its
- * creation job returned; two LUNs mapped to that igroup by name. `tag` keeps the names apart.
+ * file shares exported with that policy by name; an initiator group in the SVM by name; two LUNs mapped to
+ * that igroup by name. Each name is looked up when its request starts, after what makes it. `tag` keeps the
+ * names apart.
  */
-function svmWithContents(svmName: string, tag: string, gatewayClusterUuid: string): DependentRequest[] {
+function svmWithContents(svmName: string, tag: string, gatewayClusterUuid: string): ProvisioningRequest[] {
   const ref = (what: string) => `${what}_${tag}`;
   const svm = { name: svmName, cluster: { name: provisioningCluster } };
   const ticket = { ticket: 'CHG-1050', svm: svmName };
   const exportPolicy = `ep_demo_${tag}`;
   const igroup = `ig_demo_${tag}`;
-  const fileShares: DependentRequest[] = ['home', 'data'].map((share) => ({
+  const fileShares: ProvisioningRequest[] = ['home', 'data'].map((share) => ({
     ref: ref(`fs_${share}`),
     dependsOn: [ref('ep')],
     method: 'POST',
@@ -72,7 +60,7 @@ function svmWithContents(svmName: string, tag: string, gatewayClusterUuid: strin
     },
     metadata: { kind: 'file-share', ...ticket },
   }));
-  const luns: DependentRequest[] = ['db', 'log'].map((lun, index) => ({
+  const luns: ProvisioningRequest[] = ['db', 'log'].map((lun, index) => ({
     ref: ref(`lun_${lun}`),
     dependsOn: [ref('ig')],
     method: 'POST',
@@ -127,7 +115,7 @@ function svmWithContents(svmName: string, tag: string, gatewayClusterUuid: strin
         name: igroup,
         os_type: 'linux',
         protocol: 'iscsi',
-        svm: { key: jobResult(ref('svm'), 'svmKey') },
+        svm,
       },
       metadata: { kind: 'igroup', ...ticket },
     },

@@ -130,6 +130,67 @@ describe('aiqum-jobs submit FILE --watch', () => {
     expect(stdout.text).not.toContain(first.requestId);
   });
 
+  it('shows the requests waiting for their dependencies, then the skipped ones in the summary', async () => {
+    // d is independent; b waits for a, c for b.
+    const requests = [
+      { ...labLun, ref: 'a', body: { ...labLun.body, name: 'lun_a' } },
+      { ...labLun, ref: 'b', dependsOn: ['a'], body: { ...labLun.body, name: 'lun_b' } },
+      { ...labLun, ref: 'c', dependsOn: ['b'], body: { ...labLun.body, name: 'lun_c' } },
+      { ...labLun, body: { ...labLun.body, name: 'lun_d' } },
+    ];
+    const path = file('ordered.json', JSON.stringify(requests));
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const running = runCli(['submit', path, '--watch'], { env, stdout, stderr, watchIntervalMs: 20 });
+
+    const [, batchId = ''] = await stderr.waitFor(/batch ([0-9a-f-]{36}): 4 requests queued/);
+    await stderr.waitFor(/progress: 0\/4 done, waiting 2\n/);
+    const ids = await h.store.records.listBatchRequestIds(batchId, 0, 10);
+    const specs = (await h.store.records.getMany(ids)) as RequestSpec[];
+    const [a, b, c, d] = specs as [RequestSpec, RequestSpec, RequestSpec, RequestSpec];
+    const listed = (await cli(['requests', batchId])).stdout;
+    for (const waiting of [b, c]) expect(listed).toMatch(new RegExp(`${waiting.requestId}  waiting  `));
+    expect(listed).toMatch(new RegExp(`${a.requestId}  queued   `));
+
+    await h.store.completion.complete(d, {}, { outcome: 'succeeded' });
+    await stderr.waitFor(/progress: 1\/4 done, waiting 2, succeeded 1\n/);
+    // Cancelling a skips b, then c (the producer releases them), none of which reached AIQUM.
+    await h.producer.cancel(a.requestId);
+
+    expect(await running).toBe(1);
+    expect(stderr.text).toMatch(/progress: 4\/4 done, succeeded 1, cancelled 1, skipped 2\n$/);
+    expect(stdout.text).toMatch(/^cancelled\s+1\n/m);
+    expect(stdout.text).toMatch(/^skipped\s+2\n/m);
+    expect(stdout.text).toMatch(/^total\s+4\n/m);
+    expect(stdout.text).toContain(
+      `${b.requestId}  skipped    DEPENDENCY_FAILED: skipped: dependency "a" (request ${a.requestId}) ended cancelled`,
+    );
+    expect(stdout.text).toContain(
+      `${c.requestId}  skipped    DEPENDENCY_FAILED: skipped: dependency "b" (request ${b.requestId}) ended skipped`,
+    );
+  });
+
+  it('draws a waiting bar on a terminal while requests wait, and a skipped bar once they are skipped', async () => {
+    const requests = [
+      { ...labLun, ref: 'a', body: { ...labLun.body, name: 'lun_a' } },
+      { ...labLun, dependsOn: ['a'], body: { ...labLun.body, name: 'lun_b' } },
+    ];
+    const path = file('ordered-tty.json', JSON.stringify(requests));
+    const stdout = new Capture();
+    const stderr = Object.assign(new Capture(), { isTTY: true });
+    const running = runCli(['submit', path, '--watch'], { env, stdout, stderr, watchIntervalMs: 20 });
+
+    const [, batchId = ''] = await stderr.waitFor(/batch ([0-9a-f-]{36}): 2 requests queued/);
+    await stderr.waitFor(/waiting {10}\|[^|]*\| 1\/2/);
+    const [a] = await h.store.records.listBatchRequestIds(batchId, 0, 1);
+    await h.producer.cancel(a ?? '');
+
+    expect(await running).toBe(1);
+    expect(stderr.text).toMatch(/skipped {10}\|[^|]*\| 1\/2/);
+    expect(stderr.text).toMatch(/waiting {10}\|[^|]*\| 0\/2/);
+    expect(stdout.text).toMatch(/^skipped\s+1\n/m);
+  });
+
   it('answers one JSON document with -o json, and exits 0 when every request succeeded', async () => {
     const stdout = new Capture();
     const stderr = new Capture();
