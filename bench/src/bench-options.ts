@@ -1,13 +1,21 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
-export const scenarioNames = ['throughput', 'capacity', 'latency', 'peers', 'names', 'idle'] as const;
+export const scenarioNames = [
+  'throughput',
+  'capacity',
+  'latency',
+  'peers',
+  'names',
+  'idle',
+  'dependencies',
+] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 export const usage = `Usage: npm run bench -- <${scenarioNames.join('|')}|all> [--quick] [--workers N] [--cpu-prof]
 
   --quick       sizes divided by 10-20, so each scenario runs in a minute or two
-  --workers N   worker processes of the throughput and names scenarios (default 2; the others use 1)
+  --workers N   worker processes of the throughput, names and dependencies scenarios (default 2; the others use 1)
   --cpu-prof    run the workers with node --cpu-prof and report where their time goes
 
 Redis: REDIS_URL when set, else a redis-server of the bench's own on a free port (preferred: then

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type BatchRequestInput,
   createRedisKeys,
   type PollPolicy,
   type RedisConnection,
-  type RequestInput,
 } from '@aiqum-jobs/contracts';
 import { createProducer, createProducerRedis, type Producer } from '@aiqum-jobs/producer';
 import { freePort, TestProcess } from '@aiqum-jobs/test-support';
@@ -114,7 +114,9 @@ export class BenchPipeline {
   }
 
   /** Submits through the producer library in batches of at most 10,000. */
-  async submit(requests: readonly RequestInput[]): Promise<{ batchIds: string[]; requestIds: string[] }> {
+  async submit(
+    requests: readonly BatchRequestInput[],
+  ): Promise<{ batchIds: string[]; requestIds: string[] }> {
     const batchIds: string[] = [];
     const requestIds: string[] = [];
     for (let start = 0; start < requests.length; start += batchLimit) {

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { type Simulator, type SimulatorOptions, startSimulator } from '@aiqum-jobs/aiqum-simulator';
 import {
   type AiqumJobsEvent,
+  type BatchRequestInput,
   createRedisKeys,
   type EventType,
   eventSchema,
   eventStreamField,
   type RedisConnection,
-  type RequestInput,
 } from '@aiqum-jobs/contracts';
 import { connectRedis, type RedisEndpoint } from '@aiqum-jobs/core';
 import { createProducer, createProducerRedis, type Producer } from '@aiqum-jobs/producer';
@@ -197,7 +197,7 @@ export class PipelineUnderTest {
     return { downAt, upAt };
   }
 
-  async submitBatch(requests: RequestInput[]): Promise<{ batchId: string; requestIds: string[] }> {
+  async submitBatch(requests: BatchRequestInput[]): Promise<{ batchId: string; requestIds: string[] }> {
     const answer = await this.producer.submitBatch({ requests });
     return { batchId: answer.batchId, requestIds: answer.requestIds };
   }

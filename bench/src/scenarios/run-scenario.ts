@@ -1,6 +1,7 @@
 import type { ScenarioName } from '../bench-options.js';
 import type { ScenarioOutcome } from '../report.js';
 import { runCapacity } from './capacity.js';
+import { runDependencies } from './dependencies.js';
 import { runIdle } from './idle.js';
 import { runLatency } from './latency.js';
 import { runNames } from './names.js';
@@ -22,5 +23,7 @@ export function runScenario(name: ScenarioName, context: ScenarioContext): Promi
       return runNames(context);
     case 'idle':
       return runIdle(context);
+    case 'dependencies':
+      return runDependencies(context);
   }
 }
