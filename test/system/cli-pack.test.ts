@@ -56,7 +56,11 @@ beforeAll(async () => {
       '--prefer-offline',
       '--no-audit',
       '--no-fund',
-      '--loglevel=error',
+      // A stalled registry fetch is retried after 30 s instead of npm's 5 minutes; each fetch is logged, so a
+      // timeout below shows where npm waited.
+      '--fetch-timeout=30000',
+      '--fetch-retries=4',
+      '--loglevel=http',
       tarball,
     ],
     env: npmEnv,

@@ -15,8 +15,8 @@ const run = promisify(execFile);
 describe('aiqum-simulator CLI', () => {
   let stateDir: string;
   beforeAll(async () => {
-    // The bin imports dist/: build so this test never runs a stale CLI (turbo also builds before test).
-    await run('npm', ['run', 'build'], { cwd: packageDir });
+    // The bin imports dist/, which `npm test` builds before any test runs. Building it here would rewrite dist/
+    // while other test files import it (a bench test once read a half-written module).
     stateDir = await mkdtemp(join(tmpdir(), 'aiqum-simulator-cli-'));
   });
   afterAll(() => rm(stateDir, { recursive: true, force: true }));

@@ -176,6 +176,7 @@ export function batchCompletedEvent(batchId: string): AiqumJobsEvent {
     timed_out: 0,
     cancelled: 0,
     unknown: 0,
+    skipped: 0,
   };
   return eventSchema.parse({
     id: `${batchId}:completed`,
