@@ -273,10 +273,10 @@ describe('RequestStore', () => {
   it('requeues a submission only by its holder', async () => {
     const request = spec();
     await store.records.create([request]);
-    expect(await store.submissions.requeue(request.requestId, 'a')).toBe('queued');
+    expect(await store.submissions.requeue(request, 'a')).toBe('queued');
     await store.submissions.begin(request.requestId, claim('a'));
-    expect(await store.submissions.requeue(request.requestId, 'b')).toBe('submitting');
-    expect(await store.submissions.requeue(request.requestId, 'a')).toBe('queued');
+    expect(await store.submissions.requeue(request, 'b')).toBe('submitting');
+    expect(await store.submissions.requeue(request, 'a')).toBe('queued');
     expect(await store.submissions.begin(request.requestId, claim('b'))).toMatchObject({
       verdict: 'claimed',
       submitAttempts: 2,

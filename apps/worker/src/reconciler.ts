@@ -1,0 +1,209 @@
+import { AiqumError, type JobSnapshot, normalizeJob } from '@aiqum-jobs/aiqum-client';
+import type { CreatedObject, JobRef } from '@aiqum-jobs/contracts';
+import type { RequestStore, TimeSpan, WriteInDoubt } from '@aiqum-jobs/core';
+import { z } from 'zod';
+import type { CreatedObjectSearch } from './name-resolver.js';
+import { callLeaseMs, type Target } from './target-clients.js';
+
+const jobsPath = '/api/management-server/jobs';
+/** A candidate job still running is looked at again after this long. */
+const runningRecheckMs = 2_000;
+
+const listedJobSchema = z.looseObject({
+  key: z.string().min(1),
+  _links: z.looseObject({ self: z.looseObject({ href: z.string().min(1) }) }).optional(),
+});
+
+/** What reconciliation decided about a write whose answer was lost. */
+export type ReconcileVerdict =
+  /** Not yet: look again after `delayMs` (`reason` says why). */
+  | { kind: 'wait'; delayMs: number; reason: string }
+  /** The write's job: track it as if AIQUM had answered with it. */
+  | { kind: 'track'; job: JobRef; found: string }
+  /** AIQUM never received the write: it may be sent again. */
+  | { kind: 'resubmit'; found: string }
+  /** More than one explanation, or none that proves anything: the outcome stays unknown. */
+  | { kind: 'unsettled'; found: string };
+
+/**
+ * When every write that could own a job of the time in doubt has been answered: each started before its
+ * end (on AIQUM's clock, so within twice the skew on Redis's) and was answered within its claim's lease.
+ * By then each such job has its owner recorded, or its write is in doubt too.
+ */
+export function answeredBy(target: Target, window: TimeSpan): number {
+  return window.to + 2 * target.config.clockSkewMs + callLeaseMs(target.config, false);
+}
+
+/** A listed job, classified. */
+interface Candidate {
+  ref: JobRef;
+  snapshot: JobSnapshot;
+}
+
+/** SPEC's time format, with a numeric offset (`2019-11-15T09:57:22.000+00:00`). */
+function aiqumTime(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/Z$/, '+00:00');
+}
+
+/** The key a job's results name the object it made by (`lunKey`...), compared case-insensitively. */
+function resultKey(snapshot: JobSnapshot, resultName: string): string | undefined {
+  const wanted = resultName.toLowerCase();
+  return snapshot.results.find((result) => result.name.toLowerCase() === wanted)?.value;
+}
+
+const describeJobs = (jobs: readonly Candidate[]) =>
+  jobs.length === 0 ? 'no job of its own' : `jobs ${jobs.map((job) => job.ref.href).join(', ')}`;
+
+function describeObject(created: CreatedObject, search: CreatedObjectSearch): string {
+  const name = `${created.kind} "${created.reference.name ?? ''}"`;
+  if (search.kind === 'found') return `${name} exists, key ${search.key}`;
+  if (search.kind === 'many')
+    return `${name} matches ${search.keys.length} objects (${search.keys.join(', ')})`;
+  return `no ${name}`;
+}
+
+const describeWrites = (writes: readonly WriteInDoubt[]) =>
+  writes.length === 0
+    ? ''
+    : `; other writes in doubt then: ${writes.map((write) => write.requestId).join(', ')}`;
+
+/**
+ * Finds out what became of a write whose answer was lost (docs/RELIABILITY.md, "Reconciliation"): the jobs
+ * AIQUM started while it was in doubt that no other request owns, the object it names, and the other writes
+ * in doubt at the same time. It never guesses: a verdict other than `unsettled` follows from what it found.
+ */
+export class Reconciler {
+  readonly #store: RequestStore;
+
+  constructor(store: RequestStore) {
+    this.#store = store;
+  }
+
+  /**
+   * `window`: when the write was in doubt (Redis time); `now`: Redis's time. The caller holds a call slot
+   * on the target for the calls made here.
+   */
+  async reconcile(input: {
+    requestId: string;
+    target: Target;
+    created: CreatedObject;
+    window: TimeSpan;
+    now: number;
+    signal?: AbortSignal;
+  }): Promise<ReconcileVerdict> {
+    const { requestId, target, created, window, now } = input;
+    const skewMs = target.config.clockSkewMs;
+    const leaseMs = callLeaseMs(target.config, false);
+    const settledAt = answeredBy(target, window);
+    if (now < settledAt) {
+      return {
+        kind: 'wait',
+        delayMs: settledAt - now,
+        reason: 'writes of the time in doubt still in flight',
+      };
+    }
+    let candidates: Candidate[];
+    let search: CreatedObjectSearch | undefined;
+    try {
+      candidates = await this.#unownedJobs(requestId, target, window, input.signal);
+      if (candidates.some((job) => job.snapshot.phase === 'running')) {
+        return { kind: 'wait', delayMs: runningRecheckMs, reason: 'a job of the time in doubt is running' };
+      }
+      search = await target.resolver.findCreated(created, input.signal);
+    } catch (error) {
+      if (!(error instanceof AiqumError)) throw error;
+      if (error.retryable) return { kind: 'wait', delayMs: runningRecheckMs, reason: error.message };
+      return { kind: 'unsettled', found: `looking for its job failed: ${error.message}` };
+    }
+    if (search === undefined)
+      return { kind: 'unsettled', found: 'its object cannot be searched for by name' };
+    if (search.kind === 'error') {
+      if (search.error.retryable)
+        return { kind: 'wait', delayMs: runningRecheckMs, reason: search.error.message };
+      return { kind: 'unsettled', found: `looking for its object failed: ${search.error.message}` };
+    }
+    const inDoubt = await this.#store.submissions.writesInDoubt(target.config.name, requestId, {
+      from: window.from - 2 * skewMs,
+      to: window.to + 2 * skewMs,
+    });
+    const verdict = decide(created, candidates, search, inDoubt);
+    // Another write in doubt may still claim a job of the window as its own: give it the time to.
+    if (verdict.kind === 'unsettled' && candidates.length > 0 && now < settledAt + 2 * leaseMs) {
+      return { kind: 'wait', delayMs: leaseMs, reason: 'other writes in doubt are being reconciled' };
+    }
+    return verdict;
+  }
+
+  /** The finished and running AIQUM jobs submitted while the write was in doubt that no other request owns. */
+  async #unownedJobs(
+    requestId: string,
+    target: Target,
+    window: TimeSpan,
+    signal: AbortSignal | undefined,
+  ): Promise<Candidate[]> {
+    const skewMs = target.config.clockSkewMs;
+    const listed: Array<{ ref: JobRef; body: unknown }> = [];
+    for await (const record of target.client.list(jobsPath, {
+      filters: { submit_time: `${aiqumTime(window.from - skewMs)}..${aiqumTime(window.to + skewMs)}` },
+      schema: listedJobSchema,
+      ...(signal ? { signal } : {}),
+    })) {
+      const href = record._links?.self.href ?? `${jobsPath}/${encodeURIComponent(record.key)}`;
+      listed.push({ ref: { kind: 'aiqum', key: record.key, href, source: 'job.key' }, body: record });
+    }
+    const owners = await this.#store.submissions.jobOwners(
+      target.config.name,
+      listed.map(({ ref }) => (ref.kind === 'aiqum' ? ref.key : '')),
+    );
+    return listed
+      .filter((_, index) => owners[index] === undefined || owners[index] === requestId)
+      .map(({ ref, body }) => ({
+        ref,
+        snapshot: normalizeJob(ref, body, {
+          method: 'GET',
+          path: jobsPath,
+          status: 200,
+          retryAfterMs: undefined,
+        }),
+      }));
+  }
+}
+
+/**
+ * The rules, in order (candidates: unowned jobs of the window, all ended; inDoubt: other writes that may
+ * have reached AIQUM unanswered at the same time):
+ * 1. a candidate whose results name the object found is the write's job, unless another write in doubt
+ *    names the same object (or one it cannot tell);
+ * 2. no candidate at all: AIQUM never received the write (it would have started a job no one else owns);
+ * 3. a single candidate that made nothing (ended in error or aborted), with no other write in doubt, is the
+ *    write's job;
+ * 4. anything else is unsettled.
+ */
+export function decide(
+  created: CreatedObject,
+  candidates: readonly Candidate[],
+  search: Exclude<CreatedObjectSearch, { kind: 'error' }>,
+  inDoubt: readonly WriteInDoubt[],
+): ReconcileVerdict {
+  const found = `${describeJobs(candidates)}; ${describeObject(created, search)}${describeWrites(inDoubt)}`;
+  if (search.kind === 'found') {
+    const made = candidates.filter((job) => resultKey(job.snapshot, created.resultName) === search.key);
+    const rivals = inDoubt.filter((write) => write.object === '' || write.object === created.identity);
+    const [only] = made;
+    if (only && made.length === 1 && rivals.length === 0) return { kind: 'track', job: only.ref, found };
+    if (made.length > 0) return { kind: 'unsettled', found };
+  }
+  if (candidates.length === 0) return { kind: 'resubmit', found };
+  const [only] = candidates;
+  if (
+    only &&
+    candidates.length === 1 &&
+    inDoubt.length === 0 &&
+    only.snapshot.phase === 'terminal' &&
+    (only.snapshot.outcome === 'ERROR' || only.snapshot.outcome === 'ABORTED') &&
+    resultKey(only.snapshot, created.resultName) === undefined
+  ) {
+    return { kind: 'track', job: only.ref, found };
+  }
+  return { kind: 'unsettled', found };
+}
