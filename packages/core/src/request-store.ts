@@ -5,9 +5,11 @@ import { RequestCompletion } from './request-completion.js';
 import { RequestRecords } from './request-records.js';
 import {
   acceptJobScript,
+  beginReconciliationScript,
   beginSubmissionScript,
   claimPollsScript,
   completeRequestScript,
+  findWritesInDoubtScript,
   recordPollMissScript,
   recordPollScript,
   requeueSubmissionScript,
@@ -47,6 +49,8 @@ export class RequestStore {
       scripts: new ScriptBatcher(options.redis, [
         beginSubmissionScript,
         requeueSubmissionScript,
+        beginReconciliationScript,
+        findWritesInDoubtScript,
         acceptJobScript,
         recordPollScript,
         recordPollMissScript,
