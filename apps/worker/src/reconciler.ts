@@ -26,6 +26,15 @@ export type ReconcileVerdict =
   | { kind: 'unsettled'; found: string };
 
 /**
+ * Reads are safe to repeat: any failure but a refusal (a 4xx other than 429, which asking again will not
+ * change) is tried again later.
+ */
+function mayReadAgain(error: AiqumError): boolean {
+  const status = 'status' in error && typeof error.status === 'number' ? error.status : undefined;
+  return status === undefined || status === 429 || status < 400 || status >= 500;
+}
+
+/**
  * When every write that could own a job of the time in doubt has been answered: each started before its
  * end (on AIQUM's clock, so within twice the skew on Redis's) and was answered within its claim's lease.
  * By then each such job has its owner recorded, or its write is in doubt too.

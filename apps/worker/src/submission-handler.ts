@@ -103,7 +103,7 @@ export class SubmissionHandler {
       claimLeaseMs: submitLeaseMs,
       allowResubmit: spec.method === 'GET' || spec.retryAmbiguous,
       submitLeaseMs,
-      ...(spec.method === 'GET' ? {} : { write: { object: created?.identity ?? '' } }),
+      ...(mayStartAiqumJob(spec) ? { write: { object: created?.identity ?? '' } } : {}),
     });
     const slot: CallSlot = { target: target.config.name, leaseId: token };
     switch (start.verdict) {
@@ -452,6 +452,14 @@ interface Sent {
   path: string;
   body: RequestSpec['body'];
   resolved: ResolvedReference[];
+}
+
+/**
+ * Whether the request is a write that may start a Unified Manager job (one reconciliation of another write
+ * could mistake for its own); writes through the gateway start ONTAP jobs, which Unified Manager does not list.
+ */
+function mayStartAiqumJob(spec: RequestSpec): boolean {
+  return spec.method !== 'GET' && !/^\/api(\/v\d+)?\/gateways\//.test(spec.path);
 }
 
 /**
