@@ -138,6 +138,7 @@ describe('AIQUM chaos', () => {
     const mismatches: string[] = [];
     // Writes whose answer a fault hid: each ended unknown before reconciliation.
     const ambiguous = { total: 0, definite: 0, reconciled: 0, resubmitted: 0 };
+    const unsettled: string[] = [];
     for (const requestId of requestIds) {
       const event = completed.get(requestId);
       const truth = truths.get(requestId);
@@ -148,6 +149,7 @@ describe('AIQUM chaos', () => {
         if (event.outcome !== 'unknown') ambiguous.definite += 1;
         if (event.reconciled) ambiguous.reconciled += 1;
         if (event.outcome !== 'unknown' && !event.reconciled) ambiguous.resubmitted += 1;
+        if (event.outcome === 'unknown') unsettled.push(`${category} ${JSON.stringify(truth)} ${event.error?.message ?? ''}`);
       }
       byCategory[category] = (byCategory[category] ?? 0) + 1;
       if (mismatch !== undefined) mismatches.push(`${requestId} [${category}]: ${mismatch}`);
@@ -156,6 +158,8 @@ describe('AIQUM chaos', () => {
     console.info(
       `aiqum chaos: ${JSON.stringify({ faults, byCategory, ambiguous, mismatches: mismatches.length, ...report })}`,
     );
+    // What reconciliation found where it could not settle a write, for whoever reads the log.
+    console.info(`aiqum chaos, unsettled writes: ${JSON.stringify(unsettled)}`);
     expect(mismatches).toEqual([]);
     // Reconciliation settles at least 90 % of the writes whose answer was lost (the rest stay unknown,
     // with what it found).

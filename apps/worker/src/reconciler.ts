@@ -121,13 +121,13 @@ export class Reconciler {
       search = await target.resolver.findCreated(created, input.signal);
     } catch (error) {
       if (!(error instanceof AiqumError)) throw error;
-      if (error.retryable) return { kind: 'wait', delayMs: runningRecheckMs, reason: error.message };
+      if (mayReadAgain(error)) return { kind: 'wait', delayMs: runningRecheckMs, reason: error.message };
       return { kind: 'unsettled', found: `looking for its job failed: ${error.message}` };
     }
     if (search === undefined)
       return { kind: 'unsettled', found: 'its object cannot be searched for by name' };
     if (search.kind === 'error') {
-      if (search.error.retryable)
+      if (mayReadAgain(search.error))
         return { kind: 'wait', delayMs: runningRecheckMs, reason: search.error.message };
       return { kind: 'unsettled', found: `looking for its object failed: ${search.error.message}` };
     }
@@ -180,12 +180,13 @@ export class Reconciler {
 
 /**
  * The rules, in order (candidates: unowned jobs of the window, all ended; inDoubt: other writes that may
- * have reached AIQUM unanswered at the same time):
+ * have reached AIQUM unanswered at the same time). A job whose results name another object of the write's
+ * kind than the one found is not the write's (the write makes the object it names, or nothing).
  * 1. a candidate whose results name the object found is the write's job, unless another write in doubt
  *    names the same object (or one it cannot tell);
- * 2. no candidate at all: AIQUM never received the write (it would have started a job no one else owns);
- * 3. a single candidate that made nothing (ended in error or aborted), with no other write in doubt, is the
- *    write's job;
+ * 2. no candidate left: AIQUM never received the write (it would have started a job no one else owns);
+ * 3. a single candidate left that made nothing (ended in error or aborted), with no other write in doubt,
+ *    is the write's job;
  * 4. anything else is unsettled.
  */
 export function decide(
@@ -195,22 +196,28 @@ export function decide(
   inDoubt: readonly WriteInDoubt[],
 ): ReconcileVerdict {
   const found = `${describeJobs(candidates)}; ${describeObject(created, search)}${describeWrites(inDoubt)}`;
-  if (search.kind === 'found') {
-    const made = candidates.filter((job) => resultKey(job.snapshot, created.resultName) === search.key);
+  const foundKey = search.kind === 'found' ? search.key : undefined;
+  const possible = candidates.filter((job) => {
+    const made = resultKey(job.snapshot, created.resultName);
+    return made === undefined || made === foundKey;
+  });
+  const made = possible.filter(
+    (job) => foundKey !== undefined && resultKey(job.snapshot, created.resultName) === foundKey,
+  );
+  if (made.length > 0) {
     const rivals = inDoubt.filter((write) => write.object === '' || write.object === created.identity);
     const [only] = made;
     if (only && made.length === 1 && rivals.length === 0) return { kind: 'track', job: only.ref, found };
-    if (made.length > 0) return { kind: 'unsettled', found };
+    return { kind: 'unsettled', found };
   }
-  if (candidates.length === 0) return { kind: 'resubmit', found };
-  const [only] = candidates;
+  if (possible.length === 0) return { kind: 'resubmit', found };
+  const [only] = possible;
   if (
     only &&
-    candidates.length === 1 &&
+    possible.length === 1 &&
     inDoubt.length === 0 &&
     only.snapshot.phase === 'terminal' &&
-    (only.snapshot.outcome === 'ERROR' || only.snapshot.outcome === 'ABORTED') &&
-    resultKey(only.snapshot, created.resultName) === undefined
+    (only.snapshot.outcome === 'ERROR' || only.snapshot.outcome === 'ABORTED')
   ) {
     return { kind: 'track', job: only.ref, found };
   }

@@ -328,6 +328,13 @@ export class SubmissionHandler {
     created: CreatedObject | undefined,
     holder: { token: string; slot: CallSlot; error: RequestError } | undefined,
   ): Promise<SubmissionResult> {
+    if (!mayStartAiqumJob(spec)) {
+      // A gateway write starts an ONTAP job, which no other write could take for its own: as before.
+      const ending = holder
+        ? requestEndings.submissionAmbiguous(holder.error)
+        : requestEndings.submissionInterrupted();
+      return this.#end(spec, state, ending, holder?.slot);
+    }
     const begun = await this.#store.submissions.beginReconciliation(spec, holder);
     if (begun.status === 'busy') return this.#again(0, 'submission held elsewhere');
     if (begun.status !== 'queued' || !begun.window) return done;
