@@ -11,6 +11,7 @@ const runningRecheckMs = 2_000;
 
 const listedJobSchema = z.looseObject({
   key: z.string().min(1),
+  submit_time: z.string().optional(),
   _links: z.looseObject({ self: z.looseObject({ href: z.string().min(1) }) }).optional(),
 });
 
@@ -47,6 +48,8 @@ export function answeredBy(target: Target, window: TimeSpan): number {
 interface Candidate {
   ref: JobRef;
   snapshot: JobSnapshot;
+  /** AIQUM's `submit_time` (epoch ms, AIQUM's clock); undefined when it gave none that parses. */
+  submittedAt: number | undefined;
 }
 
 /** SPEC's time format, with a numeric offset (`2019-11-15T09:57:22.000+00:00`). */
@@ -135,7 +138,7 @@ export class Reconciler {
       from: window.from - 2 * skewMs,
       to: window.to + 2 * skewMs,
     });
-    const verdict = decide(created, candidates, search, inDoubt);
+    const verdict = decide(created, candidates, search, inDoubt, skewMs);
     // Another write in doubt may still claim a job of the window as its own: give it the time to.
     if (verdict.kind === 'unsettled' && candidates.length > 0 && now < settledAt + 2 * leaseMs) {
       return { kind: 'wait', delayMs: leaseMs, reason: 'other writes in doubt are being reconciled' };
@@ -151,14 +154,19 @@ export class Reconciler {
     signal: AbortSignal | undefined,
   ): Promise<Candidate[]> {
     const skewMs = target.config.clockSkewMs;
-    const listed: Array<{ ref: JobRef; body: unknown }> = [];
+    const listed: Array<{ ref: JobRef; body: unknown; submittedAt: number | undefined }> = [];
     for await (const record of target.client.list(jobsPath, {
       filters: { submit_time: `${aiqumTime(window.from - skewMs)}..${aiqumTime(window.to + skewMs)}` },
       schema: listedJobSchema,
       ...(signal ? { signal } : {}),
     })) {
       const href = record._links?.self.href ?? `${jobsPath}/${encodeURIComponent(record.key)}`;
-      listed.push({ ref: { kind: 'aiqum', key: record.key, href, source: 'job.key' }, body: record });
+      const submittedAt = record.submit_time === undefined ? Number.NaN : Date.parse(record.submit_time);
+      listed.push({
+        ref: { kind: 'aiqum', key: record.key, href, source: 'job.key' },
+        body: record,
+        submittedAt: Number.isNaN(submittedAt) ? undefined : submittedAt,
+      });
     }
     const owners = await this.#store.submissions.jobOwners(
       target.config.name,
@@ -166,8 +174,9 @@ export class Reconciler {
     );
     return listed
       .filter((_, index) => owners[index] === undefined || owners[index] === requestId)
-      .map(({ ref, body }) => ({
+      .map(({ ref, body, submittedAt }) => ({
         ref,
+        submittedAt,
         snapshot: normalizeJob(ref, body, {
           method: 'GET',
           path: jobsPath,
@@ -183,10 +192,10 @@ export class Reconciler {
  * have reached AIQUM unanswered at the same time). A job whose results name another object of the write's
  * kind than the one found is not the write's (the write makes the object it names, or nothing).
  * 1. a candidate whose results name the object found is the write's job, unless another write in doubt
- *    names the same object (or one it cannot tell);
+ *    when it was submitted names the same object (or one it cannot tell);
  * 2. no candidate left: AIQUM never received the write (it would have started a job no one else owns);
- * 3. a single candidate left that made nothing (ended in error or aborted), with no other write in doubt,
- *    is the write's job;
+ * 3. a single candidate left that made nothing (ended in error or aborted), submitted when no other write
+ *    was in doubt, is the write's job;
  * 4. anything else is unsettled.
  */
 export function decide(
@@ -194,7 +203,12 @@ export function decide(
   candidates: readonly Candidate[],
   search: Exclude<CreatedObjectSearch, { kind: 'error' }>,
   inDoubt: readonly WriteInDoubt[],
+  skewMs: number,
 ): ReconcileVerdict {
+  // Another write in doubt could have started a job only while it was in doubt (on AIQUM's clock, within the skew).
+  const couldStart = (write: WriteInDoubt, job: Candidate) =>
+    job.submittedAt === undefined ||
+    (job.submittedAt >= write.from - skewMs && job.submittedAt <= write.to + skewMs);
   const found = `${describeJobs(candidates)}; ${describeObject(created, search)}${describeWrites(inDoubt)}`;
   const foundKey = search.kind === 'found' ? search.key : undefined;
   const possible = candidates.filter((job) => {
@@ -205,8 +219,11 @@ export function decide(
     (job) => foundKey !== undefined && resultKey(job.snapshot, created.resultName) === foundKey,
   );
   if (made.length > 0) {
-    const rivals = inDoubt.filter((write) => write.object === '' || write.object === created.identity);
     const [only] = made;
+    const rivals = inDoubt.filter(
+      (write) =>
+        (write.object === '' || write.object === created.identity) && only && couldStart(write, only),
+    );
     if (only && made.length === 1 && rivals.length === 0) return { kind: 'track', job: only.ref, found };
     return { kind: 'unsettled', found };
   }
@@ -215,7 +232,7 @@ export function decide(
   if (
     only &&
     possible.length === 1 &&
-    inDoubt.length === 0 &&
+    !inDoubt.some((write) => couldStart(write, only)) &&
     only.snapshot.phase === 'terminal' &&
     (only.snapshot.outcome === 'ERROR' || only.snapshot.outcome === 'ABORTED')
   ) {
