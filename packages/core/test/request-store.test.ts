@@ -78,6 +78,7 @@ describe('RequestStore', () => {
     });
 
     expect(await store.submissions.begin(request.requestId, claim('a'))).toEqual({
+      now: expect.any(Number),
       verdict: 'claimed',
       submitAttempts: 1,
       ms: 0,
@@ -297,7 +298,7 @@ describe('RequestStore', () => {
         request.requestId,
         claim('a', { target: 'resend', limits: { maxConcurrent: 1, maxPerSecond: 1_000 } }),
       ),
-    ).toEqual({ verdict: 'claimed', submitAttempts: 1, ms: 0, state: {} });
+    ).toEqual({ verdict: 'claimed', submitAttempts: 1, ms: 0, now: expect.any(Number), state: {} });
   });
 
   it('reports a claim whose lease expired as interrupted, and lets a resubmittable request be claimed anew', async () => {
@@ -309,6 +310,7 @@ describe('RequestStore', () => {
       verdict: 'interrupted',
     });
     expect(await store.submissions.begin(request.requestId, claim('c', { allowResubmit: true }))).toEqual({
+      now: expect.any(Number),
       verdict: 'claimed',
       submitAttempts: 2,
       ms: 0,
@@ -398,6 +400,7 @@ describe('RequestStore', () => {
     });
     const missing = spec();
     expect(await store.submissions.begin(missing.requestId, claim('a'))).toEqual({
+      now: expect.any(Number),
       verdict: 'missing',
       submitAttempts: 0,
       ms: 0,
