@@ -80,7 +80,7 @@ export const beginReconciliationScript = new LuaScript({
   libraries: [redisTime, limiter, hash],
   keys: ['request', 'doubt'],
   optionalKeys: ['inFlight'],
-  args: ['token', 'leaseId', 'requestId', 'doubtError'],
+  args: ['token', 'leaseId', 'requestId', 'doubtError', 'answered'],
   reply: jsonText(
     z.object({ status: z.string(), from: z.number().optional(), to: z.number().optional(), now: z.number() }),
   ),

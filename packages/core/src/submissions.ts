@@ -148,8 +148,8 @@ export class Submissions {
 
   /**
    * submitting → queued, reconciling: by the claim holder (`token`) whose write failed in a way that may have
-   * reached AIQUM (`error`: the client's), or with no token for a claim whose worker died mid-call. Answers
-   * the status after the call and when the write was in doubt.
+   * reached AIQUM (`error`: the client's; `httpStatus` in it when AIQUM answered at all), or with no token for
+   * a claim whose worker died mid-call. Answers the status after the call and when the write was in doubt.
    */
   async beginReconciliation(
     spec: { requestId: string; target: string },
@@ -167,6 +167,7 @@ export class Submissions {
         leaseId: holder?.slot.leaseId ?? '',
         requestId: spec.requestId,
         doubtError: holder ? JSON.stringify(holder.error) : '',
+        answered: holder?.error.httpStatus === undefined ? '0' : '1',
       },
     });
     this.#context.clock.observe(reply.now);
