@@ -2,8 +2,8 @@
 -- claim holder whose call failed that way (`token`), or by anyone for a claim whose worker died mid-call
 -- (token '': the claim's lease must have expired). Records the time in doubt (from the claim to the answer,
 -- or to the claim's expiry when there was none) and what made it doubtful, keeps the write among its
--- target's writes in doubt until then, and releases the caller's call slot. The reconciliation itself is the request's queue job's
--- (begin-submission claims it again without counting a submit attempt).
+-- target's writes in doubt until then, and releases the caller's call slot. The reconciliation itself is
+-- the request's queue job's (begin-submission claims it again without counting a submit attempt).
 -- Returns JSON {status (after the call; 'not-holder' or 'busy' when it is not the caller's), from, to, now}.
 local requestKey = KEYS[1]
 local doubtKey = KEYS[2] -- the target's writes in doubt
