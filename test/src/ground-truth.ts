@@ -118,29 +118,78 @@ function expectUnknown(completed: Completed, code: string): string | undefined {
   return undefined;
 }
 
+/** The request ended with its one job's own outcome and results. */
+function checkJobOutcome(completed: Completed, truth: RequestTruth): string | undefined {
+  const job = onlyJob(truth);
+  if (!job?.settled || job.outcome === null) return 'the job has not ended in the simulator';
+  const expected = outcomeOfJobOutcome[job.outcome];
+  if (completed.outcome !== expected) return `job ended ${job.outcome}, request ended ${completed.outcome}`;
+  // ONTAP job records carry no results; AIQUM's name the object made (lunKey).
+  if (job.kind === 'aiqum' && JSON.stringify(completed.jobResults ?? []) !== JSON.stringify(job.results)) {
+    return `job results ${JSON.stringify(job.results)}, request has ${JSON.stringify(completed.jobResults)}`;
+  }
+  return undefined;
+}
+
+/** AIQUM rejected the write (a 4xx answer), and so did the request. */
+function checkRejected(completed: Completed): string | undefined {
+  const status = completed.error?.httpStatus ?? 0;
+  return completed.outcome === 'failed' && status >= 400 && status < 500
+    ? undefined
+    : `AIQUM rejected the write, request ended ${completed.outcome} (${completed.error?.code ?? 'no error'})`;
+}
+
+/**
+ * A write whose answer was lost: `unknown` SUBMISSION_AMBIGUOUS (naming the status it saw, when `status`),
+ * or the definite outcome `definite` checks, which reconciliation found.
+ */
+function unknownOr(
+  completed: Completed,
+  status: number | undefined,
+  definite: () => string | undefined,
+): string | undefined {
+  if (completed.outcome !== 'unknown') return definite();
+  const unknown = expectUnknown(completed, requestErrorCodes.submissionAmbiguous);
+  if (unknown !== undefined || status === undefined || completed.error?.httpStatus === status) return unknown;
+  return `the write was answered ${status}, the request names ${completed.error?.httpStatus}`;
+}
+
+/** Faults that leave a client unable to know whether its write was processed. */
+const ambiguousFault = (fault: string) =>
+  spoilingFaults.has(fault) || fault === 'malformedJson' || unknowableStatuses.has(Number(fault));
+
+/**
+ * Whether a write of the request met a fault that hid AIQUM's answer: such a request ended `unknown`
+ * (SUBMISSION_AMBIGUOUS) before reconciliation. Reconciliation's share of definite ends is measured on these.
+ */
+export function formerlyAmbiguous(truth: RequestTruth): boolean {
+  return (
+    truth.writeFaults.some((write) => ambiguousFault(write.fault)) || onlyJob(truth)?.responseFault != null
+  );
+}
+
 /**
  * The ground-truth table, first matching row wins. A request may end `unknown` only in the rows whose
- * simulator record shows its answer was truly unknowable; everywhere else it must be AIQUM's own answer.
+ * simulator record shows its answer was truly unknowable; there it may also end with the outcome
+ * reconciliation found, which must be the truth. Everywhere else it must be AIQUM's own answer. A write sent
+ * again after reconciliation proved AIQUM never received it is no violation; two jobs for one request are.
  */
 export const verdicts: readonly Verdict[] = [
   {
     category: 'violation: submitted more than once',
-    applies: (truth) => truth.submissions > 1 || truth.records.length > 1,
+    applies: (truth) => truth.records.length > 1,
     check: (_, truth) => `${truth.submissions} submissions, ${truth.records.length} jobs`,
   },
   {
     category: 'unknowable: 500/502/504 answered after the write was processed',
     applies: (truth) => unknowableStatuses.has(Number(onlyJob(truth)?.responseFault)),
     check: (completed, truth) =>
-      expectUnknown(completed, requestErrorCodes.submissionAmbiguous) ??
-      (completed.error?.httpStatus === Number(onlyJob(truth)?.responseFault)
-        ? undefined
-        : `the write was answered ${onlyJob(truth)?.responseFault}, the request names ${completed.error?.httpStatus}`),
+      unknownOr(completed, Number(onlyJob(truth)?.responseFault), () => checkJobOutcome(completed, truth)),
   },
   {
     category: 'unknowable: the answer to the write that started the job was spoiled',
     applies: (truth) => onlyJob(truth)?.responseFault != null,
-    check: (completed) => expectUnknown(completed, requestErrorCodes.submissionAmbiguous),
+    check: (completed, truth) => unknownOr(completed, undefined, () => checkJobOutcome(completed, truth)),
   },
   {
     category: 'unknowable: ONTAP job purged before any poll saw its end',
@@ -153,43 +202,19 @@ export const verdicts: readonly Verdict[] = [
   {
     category: 'job outcome',
     applies: (truth) => onlyJob(truth) !== undefined,
-    check: (completed, truth) => {
-      const job = onlyJob(truth);
-      if (!job?.settled || job.outcome === null) return 'the job has not ended in the simulator';
-      const expected = outcomeOfJobOutcome[job.outcome];
-      if (completed.outcome !== expected)
-        return `job ended ${job.outcome}, request ended ${completed.outcome}`;
-      // ONTAP job records carry no results; AIQUM's name the object made (lunKey).
-      if (
-        job.kind === 'aiqum' &&
-        JSON.stringify(completed.jobResults ?? []) !== JSON.stringify(job.results)
-      ) {
-        return `job results ${JSON.stringify(job.results)}, request has ${JSON.stringify(completed.jobResults)}`;
-      }
-      return undefined;
-    },
+    check: checkJobOutcome,
   },
   {
     category: 'unknowable: the answer to a rejected write was spoiled',
-    applies: (truth) => {
-      const last = lastWriteFault(truth);
-      return (
-        truth.submissions === 1 &&
-        last?.processed === true &&
-        (spoilingFaults.has(last.fault) || unknowableStatuses.has(Number(last.fault)))
-      );
-    },
-    check: (completed) => expectUnknown(completed, requestErrorCodes.submissionAmbiguous),
+    applies: (truth) =>
+      truth.submissions >= 1 &&
+      truth.writeFaults.some((write) => write.processed && ambiguousFault(write.fault)),
+    check: (completed) => unknownOr(completed, undefined, () => checkRejected(completed)),
   },
   {
     category: 'rejected by AIQUM',
-    applies: (truth) => truth.submissions === 1,
-    check: (completed) =>
-      completed.outcome === 'failed' &&
-      (completed.error?.httpStatus ?? 0) >= 400 &&
-      (completed.error?.httpStatus ?? 0) < 500
-        ? undefined
-        : `AIQUM rejected the write, request ended ${completed.outcome} (${completed.error?.code ?? 'no error'})`,
+    applies: (truth) => truth.submissions >= 1,
+    check: checkRejected,
   },
   {
     category: 'unknowable: 500/502/504 answered to the write',
@@ -197,11 +222,15 @@ export const verdicts: readonly Verdict[] = [
       const last = lastWriteFault(truth);
       return truth.submissions === 0 && last !== undefined && unknowableStatuses.has(Number(last.fault));
     },
+    // Reconciliation proved it never arrived, and it could not be sent again (deadline, attempts).
     check: (completed, truth) =>
-      expectUnknown(completed, requestErrorCodes.submissionAmbiguous) ??
-      (completed.error?.httpStatus === Number(lastWriteFault(truth)?.fault)
+      completed.outcome === 'failed' && completed.error?.code === requestErrorCodes.submissionNotReceived
         ? undefined
-        : `the write was answered ${lastWriteFault(truth)?.fault}, the request names ${completed.error?.httpStatus}`),
+        : unknownOr(
+            completed,
+            Number(lastWriteFault(truth)?.fault),
+            () => 'expected unknown or not received',
+          ),
   },
 ];
 

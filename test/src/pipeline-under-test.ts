@@ -142,6 +142,8 @@ export class PipelineUnderTest {
               retryAfterMaxMs: 5_000,
             },
             timeoutMs: 5_000,
+            // The simulator runs on Redis's machine, with its clock: no skew but the rounding to ms.
+            clockSkewMs: 5,
             ...options.target,
           },
         ],

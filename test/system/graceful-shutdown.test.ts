@@ -118,7 +118,7 @@ describe('graceful shutdown', () => {
     expect((await batchRequests(batchId)).filter((view) => view.status !== 'completed')).toEqual([]);
   });
 
-  it('a worker whose calls outlive its shutdown timeout still exits 0 in time; those writes end unknown, never twice', async () => {
+  it('a worker whose calls outlive its shutdown timeout still exits 0 in time; those writes are reconciled, never sent twice', async () => {
     const shortTimeoutMs = 1_000;
     const writeLatencyMs = 8_000;
     pipeline.simulator.setScenario({
@@ -160,7 +160,12 @@ describe('graceful shutdown', () => {
     expect(exitMs).toBeLessThan(writeLatencyMs);
     expect(worker.output).toContain(shutdownLogMessages.callsAborted);
     expect(report).toMatchObject(guaranteesKept(count));
-    // AIQUM did process them, but no answer was heard: unknown, never resubmitted.
-    expect(report.unknownCodes).toEqual({ SUBMISSION_AMBIGUOUS: count });
+    // AIQUM processed them after the calls were cut (a cut call may be processed until its claim's lease
+    // ends): reconciliation found each one's job and tracked it; none was sent again.
+    expect(report.byOutcome).toEqual({ succeeded: count });
+    const reconciled = (await pipeline.events({ types: ['request.completed'], batchId })).filter(
+      (event) => event.reconciled,
+    );
+    expect(reconciled).toHaveLength(count);
   });
 });

@@ -892,8 +892,8 @@ function reconciliationNeeded(requests: readonly StoredRequest[]): ProducerError
   return new ProducerError(
     producerErrorCodes.retryNeedsReconciliation,
     `${which} whose outcome is unknown: it may have reached AIQUM, and a retry could do it twice. ` +
-      'Reconciliation (finding out whether it happened) is not built yet, so check in Unified Manager and ' +
-      'retry with force: true if it did not happen',
+      "The worker's reconciliation could not settle whether it happened (what it found is in the request's " +
+      'error): check in Unified Manager, and retry with force: true if it did not happen',
     { details: { requestIds: requests.map((request) => request.requestId) } },
   );
 }

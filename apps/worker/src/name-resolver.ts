@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { AiqumAbortError, type AiqumClient, AiqumError, exactFilterValue } from '@aiqum-jobs/aiqum-client';
 import {
+  type CreatedObject,
   type FoundReference,
   type Logger,
+  type ObjectKindName,
   objectKinds,
   type RequestError,
   type ResolvedReference,
@@ -20,7 +22,7 @@ const maxCachedNames = 10_000;
 const candidateSchema = z.looseObject({
   key: z.string().min(1),
   name: z.string().optional(),
-  svm: z.looseObject({ name: z.string().optional() }).optional(),
+  svm: z.looseObject({ name: z.string().optional(), key: z.string().optional() }).optional(),
   cluster: z.looseObject({ name: z.string().optional() }).optional(),
 });
 type Candidate = z.output<typeof candidateSchema>;
@@ -32,6 +34,13 @@ type LookupResult =
   | { kind: 'many'; candidates: Candidate[] }
   /** The target's limits leave no call slot now. */
   | { kind: 'limited'; waitMs: number }
+  | { kind: 'error'; error: AiqumError };
+
+/** What a search for the object a create names found (see `findCreated`). */
+export type CreatedObjectSearch =
+  | { kind: 'found'; key: string }
+  | { kind: 'none' }
+  | { kind: 'many'; keys: string[] }
   | { kind: 'error'; error: AiqumError };
 
 /** The outcome of resolving one request's references. */
@@ -207,18 +216,10 @@ export class NameResolver {
     const leaseId = `lookup:${randomUUID()}`;
     const slot = await this.#gate.take(this.#config.name, this.#config.limits, leaseId, this.#leaseMs);
     if (!slot.taken) return { kind: 'limited', waitMs: slot.waitMs };
-    const candidates: Candidate[] = [];
+    let candidates: Candidate[];
     try {
-      for await (const record of this.#client.list(objectKinds[found.kind].collection, {
-        filters,
-        schema: candidateSchema,
-        pageSize: maxCandidates,
-        ...(signal ? { signal } : {}),
-      })) {
-        // A server that ignores a filter must not make another object's key look like the one asked for.
-        if (matches(record, found)) candidates.push(record);
-        if (candidates.length >= maxCandidates) break;
-      }
+      // A server that ignores a filter must not make another object's key look like the one asked for.
+      candidates = await this.#search(found.kind, filters, (record) => matches(record, found), signal);
     } catch (error) {
       if (!(error instanceof AiqumError)) throw error;
       this.#logger.warn(
@@ -233,6 +234,65 @@ export class NameResolver {
     if (only === undefined) return { kind: 'none' };
     if (candidates.length > 1) return { kind: 'many', candidates };
     return { kind: 'found', key: only.key };
+  }
+
+  /** The records of a kind the filters and `accept` match, at most {@link maxCandidates}. */
+  async #search(
+    kind: ObjectKindName,
+    filters: Record<string, string>,
+    accept: (record: Candidate) => boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<Candidate[]> {
+    const candidates: Candidate[] = [];
+    for await (const record of this.#client.list(objectKinds[kind].collection, {
+      filters,
+      schema: candidateSchema,
+      pageSize: maxCandidates,
+      ...(signal ? { signal } : {}),
+    })) {
+      if (accept(record)) candidates.push(record);
+      if (candidates.length >= maxCandidates) break;
+    }
+    return candidates;
+  }
+
+  /**
+   * Looks for the object a create names, for reconciliation: never from the cache (it may have been made a
+   * moment ago), under the call slot the caller holds. A LUN is named by its path, `/vol/<volume>/<name>`:
+   * it is searched by the end of it. Undefined when the name cannot be searched for exactly.
+   */
+  async findCreated(created: CreatedObject, signal?: AbortSignal): Promise<CreatedObjectSearch | undefined> {
+    const { name, svm, svmKey, cluster } = created.reference;
+    if (name === undefined) return undefined;
+    const filters: Record<string, string> = {};
+    try {
+      if (created.nameIsPathEnd) {
+        // Unquoted, for the wildcard: a name with filter operators in it cannot be searched by its end.
+        if (/[|*!<>,"\s/]|\.\./.test(name)) return undefined;
+        filters.name = `*/${name}`;
+      } else filters.name = exactFilterValue(name);
+      if (svm !== undefined) filters['svm.name'] = exactFilterValue(svm.name);
+      if (svmKey !== undefined) filters['svm.key'] = exactFilterValue(svmKey);
+      if (cluster !== undefined) filters['cluster.name'] = exactFilterValue(cluster.name);
+    } catch (error) {
+      if (!(error instanceof AiqumError)) throw error;
+      return undefined;
+    }
+    const named = (record: Candidate): boolean =>
+      (created.nameIsPathEnd ? record.name?.endsWith(`/${name}`) === true : record.name === name) &&
+      (svm === undefined || record.svm?.name === undefined || record.svm.name === svm.name) &&
+      (svmKey === undefined || record.svm?.key === undefined || record.svm.key === svmKey) &&
+      (cluster === undefined || record.cluster?.name === undefined || record.cluster.name === cluster.name);
+    try {
+      const found = await this.#search(created.kind, filters, named, signal);
+      const [only] = found;
+      if (only === undefined) return { kind: 'none' };
+      if (found.length > 1) return { kind: 'many', keys: found.map((record) => record.key) };
+      return { kind: 'found', key: only.key };
+    } catch (error) {
+      if (!(error instanceof AiqumError)) throw error;
+      return { kind: 'error', error };
+    }
   }
 }
 

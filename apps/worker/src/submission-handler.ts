@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { AiqumAbortError, AiqumError } from '@aiqum-jobs/aiqum-client';
 import {
   applyResolvedReferences,
+  type CreatedObject,
+  createdObjectOf,
   findJobResultReferences,
   findNameReferences,
   jobResultValue,
   type Logger,
+  type RequestError,
   type RequestSpec,
   type ResolvedReference,
   requestEndings,
@@ -20,6 +23,7 @@ import type {
 } from '@aiqum-jobs/core';
 import { describeError, retryAfterOf } from './aiqum-error-facts.js';
 import { pollDelayMs } from './poll-delay.js';
+import { answeredBy, Reconciler } from './reconciler.js';
 import { type EndingRecording, factsOf, type KnownState, type RequestFinisher } from './request-finisher.js';
 import { callLeaseMs, type Target } from './target-clients.js';
 import { pollPolicyOf } from './target-poll-policy.js';
@@ -70,8 +74,10 @@ export class SubmissionHandler {
   readonly #shutdownSignal: AbortSignal;
   readonly #hardStopSignal: AbortSignal | undefined;
   readonly #random: () => number;
+  readonly #reconciler: Reconciler;
 
   constructor(options: SubmissionHandlerOptions) {
+    this.#reconciler = new Reconciler(options.store);
     this.#store = options.store;
     this.#finisher = options.finisher;
     this.#targets = options.targets;
@@ -99,6 +105,7 @@ export class SubmissionHandler {
     // call (the client's timeout bounds it), so a live holder is never taken over.
     const token = randomUUID();
     const submitLeaseMs = callLeaseMs(target.config, false);
+    const created = 'later' in sent ? undefined : reconcilableObject(spec, 'path' in sent ? sent : undefined);
     const start = await this.#store.submissions.begin(spec.requestId, {
       target: target.config.name,
       limits: target.config.limits,
@@ -107,6 +114,7 @@ export class SubmissionHandler {
       claimLeaseMs: submitLeaseMs,
       allowResubmit: spec.method === 'GET' || spec.retryAmbiguous,
       submitLeaseMs,
+      ...(mayStartAiqumJob(spec) ? { write: { object: created?.identity ?? '' } } : {}),
     });
     const slot: CallSlot = { target: target.config.name, leaseId: token };
     switch (start.verdict) {
@@ -125,8 +133,18 @@ export class SubmissionHandler {
         }
         return this.#againBefore(spec, start.ms + this.#random() * limitJitterMs, 'target limit');
       case 'interrupted':
-        return this.#end(spec, start.state, requestEndings.submissionInterrupted());
+        return this.#inDoubt(spec, start.state, target, created, undefined);
       case 'claimed':
+        if (start.reconciling) {
+          return this.#reconcile(
+            spec,
+            start,
+            target,
+            { token, slot },
+            created,
+            'path' in sent ? sent : undefined,
+          );
+        }
         // Ended under the claim, so no other run of this request can submit it meanwhile.
         if ('inputError' in sent) return this.#end(spec, start.state, sent.inputError, slot);
         return this.#send(spec, start, target, token, slot, sent);
@@ -257,7 +275,14 @@ export class SubmissionHandler {
       }
     } catch (error) {
       callEnded();
-      return this.#sendFailed(spec, state, target, { token, attempts: start.submitAttempts, slot }, error);
+      return this.#sendFailed(
+        spec,
+        state,
+        target,
+        { token, attempts: start.submitAttempts, slot },
+        error,
+        sent,
+      );
     }
     callEnded();
 
@@ -300,6 +325,7 @@ export class SubmissionHandler {
     target: Target,
     claim: { token: string; attempts: number; slot: CallSlot },
     error: unknown,
+    sent: Sent,
   ): Promise<SubmissionResult> {
     const { attempts } = claim;
     if (!(error instanceof AiqumError)) throw error;
@@ -308,8 +334,14 @@ export class SubmissionHandler {
     // Stopped at the shutdown timeout: a call that is safe to repeat is handed to another worker.
     const stopped = error instanceof AiqumAbortError && this.#hardStopSignal?.aborted === true;
     const mayRetry = error.ambiguous ? repeatable : error.retryable || stopped;
+    if (error.ambiguous && !repeatable) {
+      return this.#inDoubt(spec, state, target, reconcilableObject(spec, sent), {
+        ...claim,
+        error: described,
+      });
+    }
     if (mayRetry && attempts < maxSubmitAttempts) {
-      await this.#store.submissions.requeue(spec.requestId, claim.token, claim.slot);
+      await this.#store.submissions.requeue(spec, claim.token, claim.slot, error.ambiguous ? 'record' : '');
       const delay = pollDelayMs({
         policy: pollPolicyOf(target, spec),
         polls: attempts,
@@ -323,7 +355,7 @@ export class SubmissionHandler {
       );
       return this.#againBefore(spec, delay, 'submission retry');
     }
-    if (error.ambiguous && !repeatable) {
+    if (error.ambiguous) {
       return this.#end(spec, state, requestEndings.submissionAmbiguous(described), claim.slot);
     }
     return this.#end(
@@ -332,6 +364,124 @@ export class SubmissionHandler {
       requestEndings.submissionFailed(described, mayRetry ? attempts : undefined),
       claim.slot,
     );
+  }
+
+  /**
+   * A write that may have reached AIQUM unanswered: its call failed that way (`holder`: the claim and the
+   * client's error), or its worker died mid-call (no holder). Its time in doubt is recorded; a write whose
+   * object can be looked for is reconciled once every write of that time was answered, any other ends
+   * `unknown` as before.
+   */
+  async #inDoubt(
+    spec: RequestSpec,
+    state: KnownState,
+    target: Target,
+    created: CreatedObject | undefined,
+    holder: { token: string; slot: CallSlot; error: RequestError } | undefined,
+  ): Promise<SubmissionResult> {
+    if (!mayStartAiqumJob(spec)) {
+      // A gateway write starts an ONTAP job, which no other write could take for its own: as before.
+      const ending = holder
+        ? requestEndings.submissionAmbiguous(holder.error)
+        : requestEndings.submissionInterrupted();
+      return this.#end(spec, state, ending, holder?.slot);
+    }
+    const begun = await this.#store.submissions.beginReconciliation(spec, holder);
+    if (begun.status === 'busy') return this.#again(0, 'submission held elsewhere');
+    if (begun.status !== 'queued' || !begun.window) return done;
+    if (!created) {
+      const ending = holder
+        ? requestEndings.submissionAmbiguous(holder.error)
+        : requestEndings.submissionInterrupted();
+      return this.#end(spec, state, ending);
+    }
+    this.#logger.warn(
+      { requestId: spec.requestId, window: begun.window, error: holder?.error },
+      'the write may have reached AIQUM unanswered; reconciling',
+    );
+    return this.#againBefore(spec, answeredBy(target, begun.window) - begun.now, 'reconciliation');
+  }
+
+  /** A run of a reconciliation (its claim holds a call slot for the calls it makes). */
+  async #reconcile(
+    spec: RequestSpec,
+    start: SubmissionStart,
+    target: Target,
+    claim: { token: string; slot: CallSlot },
+    created: CreatedObject | undefined,
+    sent: Sent | undefined,
+  ): Promise<SubmissionResult> {
+    const window = start.reconciling;
+    if (!window) return done;
+    const doubtError = window.error;
+    const state: KnownState = { ...start.state, ...(sent ? { resolved: sent.resolved } : {}) };
+    if (!created) {
+      return this.#end(
+        spec,
+        state,
+        requestEndings.reconciliationUnsettled('its object cannot be named', doubtError),
+        claim.slot,
+      );
+    }
+    if (start.now >= spec.deadlineAt) {
+      return this.#end(
+        spec,
+        state,
+        requestEndings.reconciliationUnsettled('the deadline passed while reconciling', doubtError),
+        claim.slot,
+      );
+    }
+    const verdict = await this.#reconciler.reconcile({
+      requestId: spec.requestId,
+      target,
+      created,
+      window,
+      now: start.now,
+      signal: this.#shutdownSignal,
+    });
+    this.#logger.info({ requestId: spec.requestId, verdict }, 'reconciliation');
+    switch (verdict.kind) {
+      case 'wait':
+        await this.#store.submissions.requeue(spec, claim.token, claim.slot, 'keep');
+        return this.#againBefore(spec, verdict.delayMs + this.#random() * limitJitterMs, verdict.reason);
+      case 'unsettled':
+        return this.#end(
+          spec,
+          state,
+          requestEndings.reconciliationUnsettled(verdict.found, doubtError),
+          claim.slot,
+        );
+      case 'resubmit': {
+        await this.#store.submissions.requeue(spec, claim.token, claim.slot, 'settle');
+        if (start.submitAttempts >= maxSubmitAttempts) {
+          return this.#end(
+            spec,
+            state,
+            requestEndings.submissionNotReceived(`its ${start.submitAttempts} submit attempts are used up`),
+          );
+        }
+        if (await this.#store.clock.reached(spec.deadlineAt)) {
+          return this.#end(spec, state, requestEndings.submissionNotReceived('its deadline passed'));
+        }
+        return this.#again(0, 'resubmission after proof of non-receipt');
+      }
+      case 'track': {
+        const status = await this.#store.submissions.acceptJob(
+          spec,
+          verdict.job,
+          claim.token,
+          claim.slot,
+          { delayMs: 0, deadlineAt: spec.deadlineAt },
+          sent?.resolved ?? [],
+          true,
+        );
+        this.#logger.info(
+          { requestId: spec.requestId, job: verdict.job, status, found: verdict.found },
+          'reconciliation found the job of the write',
+        );
+        return done;
+      }
+    }
   }
 
   async #end(
@@ -360,6 +510,27 @@ interface Sent {
   path: string;
   body: SubmissionPayload['body'];
   resolved: ResolvedReference[];
+}
+
+/**
+ * Whether the request is a write that may start a Unified Manager job (one reconciliation of another write
+ * could mistake for its own); writes through the gateway start ONTAP jobs, which Unified Manager does not list.
+ */
+function mayStartAiqumJob(spec: RequestSpec): boolean {
+  return spec.method !== 'GET' && !/^\/api(\/v\d+)?\/gateways\//.test(spec.path);
+}
+
+/**
+ * The object a write creates, when reconciliation can look for it (a request that resends ambiguous writes
+ * is not reconciled): looked for by the names as sent, else as the request gives them.
+ */
+function reconcilableObject(spec: RequestSpec, sent: Sent | undefined): CreatedObject | undefined {
+  if (spec.retryAmbiguous) return undefined;
+  return createdObjectOf({
+    method: spec.method,
+    path: sent?.path ?? spec.path,
+    body: sent?.body ?? spec.body,
+  });
 }
 
 function keptResponse(body: unknown): unknown {

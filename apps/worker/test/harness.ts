@@ -97,6 +97,8 @@ export async function startHarness(
       defaultDeadlineSeconds: 60,
       nameCacheSeconds: 60,
       timeoutMs: 5_000,
+      // The simulator and Redis share this machine's clock.
+      clockSkewMs: 100,
       ...setup.target,
     });
   }

@@ -20,6 +20,7 @@ function target(name: string, url: string, insecureTls = false): TargetConfig {
     defaultDeadlineSeconds: 60,
     nameCacheSeconds: 60,
     timeoutMs: 5_000,
+    clockSkewMs: 5_000,
   };
 }
 

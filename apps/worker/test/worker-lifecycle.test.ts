@@ -67,12 +67,15 @@ describe('worker lifecycle', () => {
     }
   });
 
-  it('aborts submissions still in flight when the shutdown timeout passes, and stops in time', async () => {
+  // The cut writes are reconciled once their claims' leases (the 10 s timeout plus 5 s) have passed twice.
+  it('aborts submissions still in flight when the shutdown timeout passes, and stops in time', {
+    timeout: 90_000,
+  }, async () => {
     const h = await startHarness([
       {
         name: 'slow',
         simulator: { scenario: { rules: [{ faults: { latencyMs: 8_000 } }] } },
-        target: { timeoutMs: 30_000 },
+        target: { timeoutMs: 10_000 },
       },
     ]);
     try {
@@ -94,20 +97,24 @@ describe('worker lifecycle', () => {
       // did not wait for the calls (without the abort it did, whatever the timeout said).
       expect(h.simulators.get('slow')?.stats().submissions).toEqual({});
 
-      // The writes may have reached AIQUM: unknown, never sent again. The read goes back to the queue.
-      const writes = await h.waitForCompleted(2);
-      expect(writes.map((event) => [event.requestId, event.outcome, event.error?.code])).toEqual(
-        expect.arrayContaining(
-          specs.slice(0, 2).map((spec) => [spec.requestId, 'unknown', 'SUBMISSION_AMBIGUOUS']),
-        ),
-      );
+      // The writes may have reached AIQUM: they wait to be reconciled, never sent again. The read goes back
+      // to the queue.
       const read = specs[2]?.requestId ?? '';
-      expect((await h.store.records.get(read))?.status).toBe('queued');
+      const views = await Promise.all(specs.map((spec) => h.store.records.get(spec.requestId)));
+      expect(views.map((view) => view?.status)).toEqual(['queued', 'queued', 'queued']);
       h.simulators.get('slow')?.setScenario({ rules: [] });
       await h.startWorker();
-      const all = await h.waitForCompleted(3);
+      const all = await h.waitForCompleted(3, 80_000);
       expect(all.find((event) => event.requestId === read)?.outcome).toBe('succeeded');
       expect(all).toHaveLength(3);
+      // AIQUM processed the cut writes once their delay was over; reconciliation tracked each one's job.
+      for (const spec of specs.slice(0, 2)) {
+        expect(all.find((event) => event.requestId === spec.requestId)).toMatchObject({
+          outcome: 'succeeded',
+          reconciled: true,
+        });
+        expect(h.simulators.get('slow')?.stats().submissions[spec.requestId]).toBe(1);
+      }
     } finally {
       await h.close();
     }

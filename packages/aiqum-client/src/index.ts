@@ -30,7 +30,7 @@ export {
 } from './errors.js';
 export { exactFilterValue } from './filter-value.js';
 export type { HttpMethod, WriteMethod } from './http-method.js';
-export type { JobDialect, JobOutcome, JobSnapshot } from './job-snapshot.js';
+export { type JobDialect, type JobOutcome, type JobSnapshot, normalizeJob } from './job-snapshot.js';
 export { type ListOptions, maxPageSize } from './paginate.js';
 export { parseRetryAfter, type RetryPolicyOptions } from './retry-policy.js';
 export type { CaOption } from './tls.js';

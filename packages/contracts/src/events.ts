@@ -56,6 +56,8 @@ export const requestCompletedEventSchema = eventBase.extend({
   error: requestErrorSchema.optional(),
   /** Body of a synchronous answer. */
   response: jsonValueSchema.optional(),
+  /** The write's answer was lost and reconciliation found its job (docs/RELIABILITY.md). */
+  reconciled: z.literal(true).optional(),
   createdAt: isoTimeSchema,
   submittedAt: isoTimeSchema.optional(),
   finishedAt: isoTimeSchema,

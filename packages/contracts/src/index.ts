@@ -1,6 +1,7 @@
 export { apiPathProblem } from './api-path.js';
 export { type BlockingReadOptions, blockingReadConnection } from './blocking-connection.js';
 export { ConfigError } from './config-error.js';
+export { type CreatedObject, createdObjectOf } from './created-object.js';
 export {
   type AiqumJobsEvent,
   type BatchCompletedEvent,
@@ -39,6 +40,7 @@ export {
   applyResolvedReferences,
   type FoundReference,
   findNameReferences,
+  type ObjectKindName,
   objectKinds,
   type ResolvedReference,
   resolvedReferenceSchema,

@@ -39,6 +39,16 @@ export interface RedisKeys {
   targetDue(target: string): string;
   /** Pub/sub channel: the name of a target whose due set got a poll due sooner than any it held. */
   readonly dueChanges: string;
+  /**
+   * String: the id of the request an AIQUM job of one target belongs to, set when AIQUM's answer named the
+   * job (or reconciliation proved it); kept for the retention, so reconciliation leaves other requests' jobs alone.
+   */
+  jobOwner(target: string, jobKey: string): string;
+  /**
+   * Sorted set: the writes to one target that may have reached AIQUM unanswered (in flight, or whose answer
+   * was lost), by request id, scored by the end of that time (Redis time, ms); see docs/RELIABILITY.md.
+   */
+  targetWritesInDoubt(target: string): string;
   /** Hash: webhook subscriptions made through the API, by id (the JSON record, secret included). */
   readonly webhookSubscriptions: string;
   /** String: a counter raised with every change of `webhookSubscriptions`, so readers re-read it only then. */
@@ -68,6 +78,8 @@ export function createRedisKeys(prefix: string): RedisKeys {
     targetRecentCalls: (target) => `${prefix}:target:${target}:recent-calls`,
     targetDue: (target) => `${prefix}:target:${target}:due`,
     dueChanges: `${prefix}:due-changes`,
+    jobOwner: (target, jobKey) => `${prefix}:target:${target}:job:${jobKey}:owner`,
+    targetWritesInDoubt: (target) => `${prefix}:target:${target}:writes-in-doubt`,
     webhookSubscriptions: `${prefix}:webhook-subscriptions`,
     webhookSubscriptionsVersion: `${prefix}:webhook-subscriptions:version`,
     webhookDeadLetters: (subscriptionId) => `${prefix}:webhook-subscription:${subscriptionId}:dead-letters`,

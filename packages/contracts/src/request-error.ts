@@ -38,8 +38,16 @@ export const requestErrorCodes = {
   jobError: 'AIQUM_JOB_ERROR',
   /** The AIQUM Job was aborted (state `aborted`), e.g. by an administrator; the message says why if AIQUM did. */
   jobAborted: 'AIQUM_JOB_ABORTED',
-  /** The write may have reached AIQUM but no answer was seen (a crash, a reset, a timeout). */
+  /**
+   * The write may have reached AIQUM but no answer was seen (a crash, a reset, a timeout), and reconciliation
+   * could not settle it (the message says what it found).
+   */
   submissionAmbiguous: 'SUBMISSION_AMBIGUOUS',
+  /**
+   * A write whose answer was lost, which reconciliation proved AIQUM never received, could not be submitted
+   * again (its deadline passed, or its submit attempts were used up). Safe to retry.
+   */
+  submissionNotReceived: 'SUBMISSION_NOT_RECEIVED',
   /** The AIQUM Job answered 404 after it had been seen: finished and purged, or lost. */
   jobGone: 'JOB_GONE',
   /** The request's deadline passed before its Job was seen terminal. */
@@ -135,6 +143,26 @@ export const requestEndings = {
       ...described,
       code: requestErrorCodes.submissionAmbiguous,
       message: `${described.message}; the call may have reached AIQUM, ${notSubmittedAgain}`,
+    },
+  }),
+  /**
+   * Reconciliation could not tell whether the write reached AIQUM; `found`: what it found (jobs, objects).
+   * `described`: the client's error that made the write ambiguous, when this worker saw it.
+   */
+  reconciliationUnsettled: (found: string, described: RequestError | undefined): RequestEnding => ({
+    outcome: 'unknown',
+    error: {
+      ...described,
+      code: requestErrorCodes.submissionAmbiguous,
+      message: `${described ? `${described.message}; ` : ''}the call may have reached AIQUM and reconciliation could not settle it (${found}), ${notSubmittedAgain}`,
+    },
+  }),
+  /** Reconciliation proved AIQUM never received the write, and it may not be sent again; `why`: why not. */
+  submissionNotReceived: (why: string): RequestEnding => ({
+    outcome: 'failed',
+    error: {
+      code: requestErrorCodes.submissionNotReceived,
+      message: `the answer to the write was lost and reconciliation proved AIQUM never received it, but it was not submitted again: ${why}`,
     },
   }),
   /** A submission AIQUM refused, or that failed `attempts` times in ways that never reached AIQUM. */

@@ -86,6 +86,8 @@ export const storedRequestSchema = requestSpecSchema.omit({ body: true }).extend
   response: jsonValueSchema.optional(),
   submittedAt: z.number().int().optional(),
   finishedAt: z.number().int().optional(),
+  /** The write's answer was lost and reconciliation found its job (docs/RELIABILITY.md). */
+  reconciled: z.literal(true).optional(),
   polls: z.number().int(),
   submitAttempts: z.number().int(),
   /** With a retry policy, from the second attempt on: the number of the attempt under way or waiting. */

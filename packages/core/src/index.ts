@@ -52,6 +52,12 @@ export { RequestStore, type RequestStoreOptions } from './request-store.js';
 export { Secret } from './secret.js';
 export { ServedTargets, type UnservedTarget } from './served-targets.js';
 export { readStreamGroups } from './stream-groups.js';
-export { type SubmissionStart, Submissions } from './submissions.js';
+export {
+  type RequeueDoubt,
+  type SubmissionStart,
+  Submissions,
+  type TimeSpan,
+  type WriteInDoubt,
+} from './submissions.js';
 export { TargetCallGate } from './target-call-gate.js';
 export type { TargetConfig } from './target-config.js';

@@ -33,6 +33,10 @@ const requestHashSchema = z.object({
   resolved: jsonText(z.array(resolvedReferenceSchema)).optional(),
   submittedAt: optionalInt,
   finishedAt: optionalInt,
+  reconciled: z
+    .literal('1')
+    .transform((): true => true)
+    .optional(),
   polls: counter,
   pollErrors: counter,
   submitAttempts: counter,

@@ -1,3 +1,4 @@
+import { requestErrorSchema } from '@aiqum-jobs/contracts';
 import { z } from 'zod';
 import { jsonText } from './json-text.js';
 import { luaLibraries } from './lua-libraries.js';
@@ -13,6 +14,9 @@ import {
  * expects and does nothing otherwise, so two workers (or a worker and a cancelling producer) can race without
  * harm. Every script answers the request's status after the call, or `missing` when the record is gone.
  */
+
+/** A span of Redis time, ms. */
+const timeSpanSchema = z.object({ from: z.number(), to: z.number() });
 
 const lua = (file: string) => readLuaFile(new URL(`./lua/${file}`, import.meta.url));
 const { redisTime, limiter, dueSet, json, hash, attempts } = luaLibraries;
@@ -39,7 +43,7 @@ export const submissionVerdicts = [
 export const beginSubmissionScript = new LuaScript({
   body: lua('begin-submission.lua'),
   libraries: [redisTime, limiter, hash],
-  keys: ['request', 'inFlight', 'recent'],
+  keys: ['request', 'inFlight', 'recent', 'doubt'],
   args: [
     'token',
     'claimLeaseMs',
@@ -49,6 +53,10 @@ export const beginSubmissionScript = new LuaScript({
     'callsPerWindow',
     'windowMs',
     'leaseId',
+    'requestId',
+    'isWrite',
+    'writeObject',
+    'doubtKeepMs',
   ],
   reply: jsonText(
     z.object({
@@ -57,24 +65,48 @@ export const beginSubmissionScript = new LuaScript({
       ms: z.number(),
       now: z.number(),
       state: submissionStateSchema,
+      claim: timeSpanSchema.optional(),
+      reconciling: timeSpanSchema.extend({ error: jsonText(requestErrorSchema).optional() }).optional(),
     }),
   ),
 });
 
 export const requeueSubmissionScript = new LuaScript({
   body: lua('requeue-submission.lua'),
-  libraries: [limiter],
-  keys: ['request'],
+  libraries: [redisTime, limiter, hash],
+  keys: ['request', 'doubt'],
   optionalKeys: ['inFlight'],
-  args: ['token', 'leaseId'],
+  args: ['token', 'leaseId', 'doubt', 'requestId'],
   reply: z.string(),
+});
+
+export const beginReconciliationScript = new LuaScript({
+  body: lua('begin-reconciliation.lua'),
+  libraries: [redisTime, limiter, hash],
+  keys: ['request', 'doubt'],
+  optionalKeys: ['inFlight'],
+  args: ['token', 'leaseId', 'requestId', 'doubtError', 'answered'],
+  reply: jsonText(
+    z.object({ status: z.string(), from: z.number().optional(), to: z.number().optional(), now: z.number() }),
+  ),
+});
+
+export const findWritesInDoubtScript = new LuaScript({
+  body: lua('find-writes-in-doubt.lua'),
+  libraries: [hash],
+  keys: ['doubt'],
+  args: ['requestKeyPrefix', 'self', 'from', 'to'],
+  // cjson encodes an empty table as an object: the script answers '[]' itself for none.
+  reply: jsonText(
+    z.array(z.object({ requestId: z.string(), from: z.number(), to: z.number(), object: z.string() })),
+  ),
 });
 
 export const acceptJobScript = new LuaScript({
   body: lua('accept-job.lua'),
   libraries: [redisTime, limiter, dueSet, json, hash],
   keys: ['request', 'events', 'due'],
-  optionalKeys: ['inFlight', 'batch'],
+  optionalKeys: ['inFlight', 'batch', 'owner'],
   args: [
     'job',
     'event',
@@ -87,6 +119,9 @@ export const acceptJobScript = new LuaScript({
     'dueChannel',
     'target',
     'hasBatch',
+    'hasOwner',
+    'retentionSeconds',
+    'reconciled',
   ],
   reply: z.string(),
 });

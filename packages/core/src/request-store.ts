@@ -7,9 +7,11 @@ import { RequestRecords } from './request-records.js';
 import {
   acceptJobScript,
   attemptQueuedScript,
+  beginReconciliationScript,
   beginSubmissionScript,
   claimPollsScript,
   completeRequestScript,
+  findWritesInDoubtScript,
   nextAttemptScript,
   recordPollMissScript,
   recordPollScript,
@@ -52,6 +54,8 @@ export class RequestStore {
       scripts: new ScriptBatcher(options.redis, [
         beginSubmissionScript,
         requeueSubmissionScript,
+        beginReconciliationScript,
+        findWritesInDoubtScript,
         acceptJobScript,
         recordPollScript,
         recordPollMissScript,

@@ -2,6 +2,7 @@ import {
   eventIds,
   type JobRef,
   type RequestAcceptedEvent,
+  type RequestError,
   type ResolvedReference,
 } from '@aiqum-jobs/contracts';
 import { type CallSlot, slotKeys } from './call-slot.js';
@@ -10,7 +11,9 @@ import { identityOf, type RequestIdentity } from './request-identity.js';
 import type { RequestState } from './request-record-codec.js';
 import {
   acceptJobScript,
+  beginReconciliationScript,
   beginSubmissionScript,
+  findWritesInDoubtScript,
   requeueSubmissionScript,
   type submissionVerdicts,
 } from './request-scripts.js';
@@ -31,7 +34,28 @@ export interface SubmissionRequest {
   allowResubmit: boolean;
   /** Slot lease of the submission call. */
   submitLeaseMs: number;
+  /**
+   * A write (not a GET): its claim puts it among its target's writes in doubt, with `writeObject` (the
+   * identity of the object it creates, '' for none reconciliation can look up).
+   */
+  write?: { object: string };
 }
+
+/** A span of Redis time, in ms. */
+export interface TimeSpan {
+  from: number;
+  to: number;
+}
+
+/** Another write to the same target that may have reached AIQUM unanswered, and when. */
+export interface WriteInDoubt extends TimeSpan {
+  requestId: string;
+  /** The identity of the object it creates; '' when it names none. */
+  object: string;
+}
+
+/** What the call left behind when a claim is given back (see requeue-submission.lua). */
+export type RequeueDoubt = '' | 'record' | 'keep' | 'settle';
 
 /**
  * How a submission begins: `claimed` (submit now) holds a call slot; `busy` and `limited` come with
@@ -41,7 +65,13 @@ export interface SubmissionStart {
   verdict: (typeof submissionVerdicts)[number];
   submitAttempts: number;
   ms: number;
+  /** Redis's time of the call. */
+  now: number;
   state: Omit<RequestState, 'status'>;
+  /** With `interrupted`: when the dead worker's claim was taken and when it expired. */
+  claim?: TimeSpan;
+  /** With `claimed`: the request is being reconciled; when its write was in doubt, and the error seen then. */
+  reconciling?: TimeSpan & { error?: RequestError };
 }
 
 /** The submission state machine: queued → submitting (a claim) → queued again, or tracking. */
@@ -59,37 +89,107 @@ export class Submissions {
   async begin(requestId: string, submission: SubmissionRequest): Promise<SubmissionStart> {
     const { keys } = this.#context;
     const { windowMs, callsPerWindow } = limiterWindow(submission.limits);
-    const { verdict, submitAttempts, ms, now, state } = await this.#context.scripts.run(
-      beginSubmissionScript,
-      {
-        keys: {
-          request: keys.request(requestId),
-          inFlight: keys.targetInFlight(submission.target),
-          recent: keys.targetRecentCalls(submission.target),
-        },
-        args: {
-          token: submission.token,
-          claimLeaseMs: submission.claimLeaseMs,
-          allowResubmit: submission.allowResubmit ? '1' : '0',
-          submitLeaseMs: submission.submitLeaseMs,
-          maxConcurrent: submission.limits.maxConcurrent,
-          callsPerWindow,
-          windowMs,
-          leaseId: submission.leaseId,
-        },
+    const reply = await this.#context.scripts.run(beginSubmissionScript, {
+      keys: {
+        request: keys.request(requestId),
+        inFlight: keys.targetInFlight(submission.target),
+        recent: keys.targetRecentCalls(submission.target),
+        doubt: keys.targetWritesInDoubt(submission.target),
       },
-    );
-    this.#context.clock.observe(now);
-    return { verdict, submitAttempts, ms, state };
+      args: {
+        token: submission.token,
+        claimLeaseMs: submission.claimLeaseMs,
+        allowResubmit: submission.allowResubmit ? '1' : '0',
+        submitLeaseMs: submission.submitLeaseMs,
+        maxConcurrent: submission.limits.maxConcurrent,
+        callsPerWindow,
+        windowMs,
+        leaseId: submission.leaseId,
+        requestId,
+        isWrite: submission.write ? '1' : '0',
+        writeObject: submission.write?.object ?? '',
+        doubtKeepMs: this.#context.retentionSeconds * 1000,
+      },
+    });
+    this.#context.clock.observe(reply.now);
+    const { verdict, submitAttempts, ms, now, state, claim, reconciling } = reply;
+    return {
+      verdict,
+      submitAttempts,
+      ms,
+      now,
+      state,
+      ...(claim ? { claim } : {}),
+      ...(reconciling ? { reconciling: withoutUnset(reconciling) } : {}),
+    };
   }
 
-  /** submitting → queued by the claim holder, for a submission that provably never reached AIQUM. */
-  async requeue(requestId: string, token: string, slot?: CallSlot): Promise<string> {
+  /**
+   * submitting → queued by the claim holder; `doubt` says what the call left behind: '' (it provably never
+   * reached AIQUM), 'record' (it may have, and the request resends such writes), 'keep' (a reconciliation
+   * that looks again later), 'settle' (reconciliation proved it never reached AIQUM).
+   */
+  async requeue(
+    spec: { requestId: string; target: string },
+    token: string,
+    slot?: CallSlot,
+    doubt: RequeueDoubt = '',
+  ): Promise<string> {
     const { keys } = this.#context;
     return this.#context.scripts.run(requeueSubmissionScript, {
-      keys: { request: keys.request(requestId), ...slotKeys(keys, slot) },
-      args: { token, leaseId: slot?.leaseId ?? '' },
+      keys: {
+        request: keys.request(spec.requestId),
+        doubt: keys.targetWritesInDoubt(spec.target),
+        ...slotKeys(keys, slot),
+      },
+      args: { token, leaseId: slot?.leaseId ?? '', doubt, requestId: spec.requestId },
     });
+  }
+
+  /**
+   * submitting → queued, reconciling: by the claim holder (`token`) whose write failed in a way that may have
+   * reached AIQUM (`error`: the client's; `httpStatus` in it when AIQUM answered at all), or with no token for
+   * a claim whose worker died mid-call. Answers the status after the call and when the write was in doubt.
+   */
+  async beginReconciliation(
+    spec: { requestId: string; target: string },
+    holder: { token: string; slot: CallSlot; error: RequestError } | undefined,
+  ): Promise<{ status: string; window?: TimeSpan; now: number }> {
+    const { keys } = this.#context;
+    const reply = await this.#context.scripts.run(beginReconciliationScript, {
+      keys: {
+        request: keys.request(spec.requestId),
+        doubt: keys.targetWritesInDoubt(spec.target),
+        ...slotKeys(keys, holder?.slot),
+      },
+      args: {
+        token: holder?.token ?? '',
+        leaseId: holder?.slot.leaseId ?? '',
+        requestId: spec.requestId,
+        doubtError: holder ? JSON.stringify(holder.error) : '',
+        answered: holder?.error.httpStatus === undefined ? '0' : '1',
+      },
+    });
+    this.#context.clock.observe(reply.now);
+    const { status, from, to, now } = reply;
+    return from === undefined || to === undefined ? { status, now } : { status, window: { from, to }, now };
+  }
+
+  /** The other writes to `target` that may have reached AIQUM unanswered during `span`. */
+  async writesInDoubt(target: string, requestId: string, span: TimeSpan): Promise<WriteInDoubt[]> {
+    const { keys } = this.#context;
+    return this.#context.scripts.run(findWritesInDoubtScript, {
+      keys: { doubt: keys.targetWritesInDoubt(target) },
+      args: { requestKeyPrefix: keys.request(''), self: requestId, from: span.from, to: span.to },
+    });
+  }
+
+  /** The request each AIQUM job key belongs to, when one is recorded (in `jobKeys` order). */
+  async jobOwners(target: string, jobKeys: readonly string[]): Promise<Array<string | undefined>> {
+    if (jobKeys.length === 0) return [];
+    const { keys, redis } = this.#context;
+    const owners = await redis.mget(...jobKeys.map((jobKey) => keys.jobOwner(target, jobKey)));
+    return owners.map((owner) => owner ?? undefined);
   }
 
   /**
@@ -103,6 +203,7 @@ export class Submissions {
     slot: CallSlot | undefined,
     firstPoll: NextPoll,
     resolved: readonly ResolvedReference[] = [],
+    reconciled = false,
   ): Promise<string> {
     const { keys } = this.#context;
     const event: Omit<RequestAcceptedEvent, 'occurredAt'> = {
@@ -120,6 +221,7 @@ export class Submissions {
         due: keys.targetDue(spec.target),
         ...slotKeys(keys, slot),
         ...(spec.batchId ? { batch: keys.batch(spec.batchId) } : {}),
+        ...(job.kind === 'aiqum' ? { owner: keys.jobOwner(spec.target, job.key) } : {}),
       },
       args: {
         job: JSON.stringify(job),
@@ -133,7 +235,18 @@ export class Submissions {
         dueChannel: keys.dueChanges,
         target: spec.target,
         hasBatch: spec.batchId ? '1' : '0',
+        hasOwner: job.kind === 'aiqum' ? '1' : '0',
+        retentionSeconds: this.#context.retentionSeconds,
+        reconciled: reconciled ? '1' : '0',
       },
     });
   }
+}
+
+/** The reconciliation's error without the unset field cjson spells as null or false. */
+function withoutUnset(reconciling: TimeSpan & { error?: RequestError | undefined }): TimeSpan & {
+  error?: RequestError;
+} {
+  const { from, to, error } = reconciling;
+  return error ? { from, to, error } : { from, to };
 }

@@ -16,6 +16,8 @@ const endings: Record<keyof typeof requestEndings, RequestEnding> = {
   deadlineWhileRunning: requestEndings.deadlineWhileRunning('running'),
   submissionInterrupted: requestEndings.submissionInterrupted(),
   submissionAmbiguous: requestEndings.submissionAmbiguous(clientError),
+  reconciliationUnsettled: requestEndings.reconciliationUnsettled('jobs a, b', clientError),
+  submissionNotReceived: requestEndings.submissionNotReceived('its deadline passed'),
   submissionFailed: requestEndings.submissionFailed(clientError, 10),
   jobError: requestEndings.jobError('disk full', 42),
   jobAborted: requestEndings.jobAborted(undefined, undefined),

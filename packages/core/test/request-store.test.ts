@@ -78,6 +78,7 @@ describe('RequestStore', () => {
     });
 
     expect(await store.submissions.begin(request.requestId, claim('a'))).toEqual({
+      now: expect.any(Number),
       verdict: 'claimed',
       submitAttempts: 1,
       ms: 0,
@@ -274,10 +275,10 @@ describe('RequestStore', () => {
   it('requeues a submission only by its holder', async () => {
     const request = spec();
     await store.records.create([request]);
-    expect(await store.submissions.requeue(request.requestId, 'a')).toBe('queued');
+    expect(await store.submissions.requeue(request, 'a')).toBe('queued');
     await store.submissions.begin(request.requestId, claim('a'));
-    expect(await store.submissions.requeue(request.requestId, 'b')).toBe('submitting');
-    expect(await store.submissions.requeue(request.requestId, 'a')).toBe('queued');
+    expect(await store.submissions.requeue(request, 'b')).toBe('submitting');
+    expect(await store.submissions.requeue(request, 'a')).toBe('queued');
     expect(await store.submissions.begin(request.requestId, claim('b'))).toMatchObject({
       verdict: 'claimed',
       submitAttempts: 2,
@@ -298,7 +299,7 @@ describe('RequestStore', () => {
         request.requestId,
         claim('a', { target: 'resend', limits: { maxConcurrent: 1, maxPerSecond: 1_000 } }),
       ),
-    ).toEqual({ verdict: 'claimed', submitAttempts: 1, ms: 0, state: {} });
+    ).toEqual({ verdict: 'claimed', submitAttempts: 1, ms: 0, now: expect.any(Number), state: {} });
   });
 
   it('reports a claim whose lease expired as interrupted, and lets a resubmittable request be claimed anew', async () => {
@@ -310,6 +311,7 @@ describe('RequestStore', () => {
       verdict: 'interrupted',
     });
     expect(await store.submissions.begin(request.requestId, claim('c', { allowResubmit: true }))).toEqual({
+      now: expect.any(Number),
       verdict: 'claimed',
       submitAttempts: 2,
       ms: 0,
@@ -399,6 +401,7 @@ describe('RequestStore', () => {
     });
     const missing = spec();
     expect(await store.submissions.begin(missing.requestId, claim('a'))).toEqual({
+      now: expect.any(Number),
       verdict: 'missing',
       submitAttempts: 0,
       ms: 0,

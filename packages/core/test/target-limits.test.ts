@@ -72,10 +72,14 @@ describe('per-target limits, taken by submissions.begin and released by the step
 
     const claimedIndex = starts.findIndex((start) => start.verdict === 'claimed');
     const claimed = steps[claimedIndex] as SubmissionRequest;
-    await store.submissions.requeue(specs[claimedIndex]?.requestId ?? '', claimed.token, {
-      target: 'concurrency',
-      leaseId: claimed.leaseId,
-    });
+    await store.submissions.requeue(
+      { requestId: specs[claimedIndex]?.requestId ?? '', target: 'concurrency' },
+      claimed.token,
+      {
+        target: 'concurrency',
+        leaseId: claimed.leaseId,
+      },
+    );
     const [retry, refused] = await requests(2);
     expect((await store.submissions.begin(retry?.requestId ?? '', step('concurrency', limits))).verdict).toBe(
       'claimed',
@@ -93,7 +97,7 @@ describe('per-target limits, taken by submissions.begin and released by the step
       const request = step('rate', limits);
       const start = await store.submissions.begin(spec.requestId, request);
       if (start.verdict === 'claimed') {
-        await store.submissions.requeue(spec.requestId, request.token, {
+        await store.submissions.requeue(spec, request.token, {
           target: 'rate',
           leaseId: request.leaseId,
         });

@@ -1,7 +1,7 @@
 -- Any status -> completed, exactly once, at Redis's time. Releases the caller's call slot, writes the outcome
 -- (counting the poll that saw the end, when countPoll is '1'), appends request.completed (the caller's event
--- with the record's poll count and the times added), counts the outcome in its batch, and for the last
--- request of a batch appends batch.completed. Sets the retention expiry and takes the request out of its
+-- with the record's poll count, the times and `reconciled` added), counts the outcome in its batch, and for
+-- the last request of a batch appends batch.completed. Sets the retention expiry and takes the request out of its
 -- target's due set.
 -- Then it settles the request's dependants (waiting requests of its batch): on success (or warning, for a
 -- dependant that proceeds on warning) each counts one dependency less, and one that waits on none any more
@@ -58,7 +58,10 @@ local polls
 if countPoll then polls = redis.call('HINCRBY', requestKey, 'polls', 1)
 else polls = tonumber(redis.call('HGET', requestKey, 'polls') or '0') end
 redis.call('EXPIRE', requestKey, retentionSeconds)
-local completedEvent = json_with_fields({polls = polls, occurredAt = nowIso, finishedAt = nowIso}, event)
+local added = {polls = polls, occurredAt = nowIso, finishedAt = nowIso}
+-- A job found by reconciliation says so in the event, whoever ends the request.
+if redis.call('HGET', requestKey, 'reconciled') == '1' then added.reconciled = true end
+local completedEvent = json_with_fields(added, event)
 if attempts then completedEvent = json_with_raw_field('attempts', attempts, completedEvent) end
 redis.call('XADD', eventsKey, '*', 'event', completedEvent)
 local reply = {'completed'}

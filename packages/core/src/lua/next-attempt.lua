@@ -37,7 +37,8 @@ if attemptNumber >= maxAttempts or startsAt >= deadlineAt then return 'last' end
 local attempts = attempts_with_ended(requestKey, attempt, createdAt, now)
 if countPoll then redis.call('HINCRBY', requestKey, 'polls', 1) end
 redis.call('HDEL', requestKey, 'job', 'dialect', 'jobState', 'jobResults', 'error', 'response', 'resolved',
-  'submittedAt', 'submitter', 'submitUntil', 'pollErrors', 'pollFailures')
+  'submittedAt', 'submitter', 'submitUntil', 'pollErrors', 'pollFailures', 'reconciled', 'reconciling', 'doubtFrom',
+  'doubtTo', 'doubtError')
 redis.call('HSET', requestKey, 'status', 'queued', 'attempt', attemptNumber + 1, 'attemptStartsAt', startsAt,
   'attempts', attempts, 'submitAttempts', 0)
 if record.status == 'tracking' and batchKey and redis.call('EXISTS', batchKey) == 1 then

@@ -1,0 +1,78 @@
+import { type FoundReference, type ObjectKindName, objectKinds } from './name-references.js';
+
+/**
+ * The object a create names, so reconciliation can look for it after the write's answer was lost: a POST to
+ * the collection of an object AIQUM makes with a job (the asynchronous creates of its specification), whose
+ * body gives the new object's `name`. Other writes name no object this way (undefined).
+ */
+export interface CreatedObject {
+  kind: ObjectKindName;
+  /** The lookup: name and qualifiers as the body gives them (an SVM by name or by key). */
+  reference: FoundReference['reference'];
+  /** The `job_results` entry naming the object the job made, compared case-insensitively. */
+  resultName: string;
+  /**
+   * A LUN's name in Unified Manager is its path, `/vol/<volume>/<name>`, and the body gives only the last
+   * part: the lookup matches names that end with it.
+   */
+  nameIsPathEnd: boolean;
+  /** One string per object, equal for two writes that name the same object. */
+  identity: string;
+}
+
+/** The creates AIQUM answers with a job, and the result its job names the new object by. */
+const createdKinds: ReadonlyArray<{ kind: ObjectKindName; resultName: string; nameIsPathEnd: boolean }> = [
+  { kind: 'lun', resultName: 'lunKey', nameIsPathEnd: true },
+  { kind: 'fileShare', resultName: 'fileshareKey', nameIsPathEnd: false },
+  { kind: 'svm', resultName: 'svmKey', nameIsPathEnd: false },
+  { kind: 'accessEndpoint', resultName: 'accessEndpointKey', nameIsPathEnd: false },
+];
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A qualifier given by name (`{name}`) or key (`{key}`), else undefined. */
+function qualifier(value: unknown): { name: string } | { key: string } | undefined {
+  if (!isObject(value)) return undefined;
+  if (typeof value.key === 'string' && value.key !== '') return { key: value.key };
+  if (typeof value.name === 'string' && value.name !== '') return { name: value.name };
+  return undefined;
+}
+
+/**
+ * The object a write creates, when it is one reconciliation can look up (`body` after names were replaced
+ * by keys, as sent).
+ */
+export function createdObjectOf(write: {
+  method: string;
+  path: string;
+  body?: unknown;
+}): CreatedObject | undefined {
+  if (write.method !== 'POST' || !isObject(write.body)) return undefined;
+  const collection = (write.path.split('?')[0] ?? '').replace(/^\/api\/v\d+\//, '/api/');
+  const created = createdKinds.find(({ kind }) => objectKinds[kind].collection === collection);
+  const { name } = write.body;
+  if (!created || typeof name !== 'string' || name === '') return undefined;
+  const reference: FoundReference['reference'] = { name };
+  const svm = qualifier(write.body.svm);
+  const cluster = qualifier(
+    write.body.cluster ?? (isObject(write.body.svm) ? write.body.svm.cluster : undefined),
+  );
+  const qualifiers: readonly string[] = objectKinds[created.kind].qualifiers;
+  if (svm && qualifiers.includes('svm')) {
+    if ('key' in svm) reference.svmKey = svm.key;
+    else reference.svm = svm;
+  }
+  if (cluster && qualifiers.includes('cluster')) {
+    // A cluster by key cannot be a lookup's qualifier: the lookup goes without it and may find more.
+    if ('name' in cluster) reference.cluster = cluster;
+  }
+  return {
+    kind: created.kind,
+    reference,
+    resultName: created.resultName,
+    nameIsPathEnd: created.nameIsPathEnd,
+    identity: JSON.stringify([created.kind, name, svm ?? null, cluster ?? null]),
+  };
+}
