@@ -25,7 +25,7 @@ import { guaranteesKept, PipelineUnderTest, type ServiceProcess, WorkerKiller } 
 const soak = process.env.AIQUM_JOBS_SOAK === '1';
 const chains = soak ? 40 : 16;
 const chainLength = soak ? 20 : 10;
-const killRounds = soak ? 12 : 4;
+const killRounds = soak ? 12 : 3;
 /** The chains whose request at `failingStep` fails in AIQUM: their later requests are skipped. */
 const failingChains = new Set([0, 1]);
 const failingStep = 3;
@@ -104,7 +104,10 @@ interface Kill {
  * sweep: no live process knows of them.
  */
 async function killWhileReleasesPending(): Promise<Kill> {
-  for (let attempt = 0; attempt < 2_000; attempt += 1) {
+  // Bounded in time, not in tries: on a loaded machine a try takes longer, and chains whose write a kill cut
+  // wait for its reconciliation (a claim lease) before they complete again.
+  const giveUpAt = Date.now() + 60_000;
+  while (Date.now() < giveUpAt) {
     const workers = pipeline.workers.filter((worker) => worker.running);
     for (const worker of workers) worker.signal('SIGSTOP');
     await waitUntil(() => workers.every(stopped), {
@@ -226,5 +229,5 @@ describe('order within a batch under worker crashes', () => {
     expect(
       reachedAiqum + [...leftToQueue].filter((id) => completed.get(id)?.outcome === 'unknown').length,
     ).toBe(leftToQueue.size);
-  });
+  }, 360_000);
 });
