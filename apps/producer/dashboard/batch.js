@@ -14,14 +14,10 @@ import {
 } from './shared.js';
 
 const statusRank = { waiting: 0, queued: 1, submitting: 2, tracking: 3, completed: 4 };
-const failureOutcomes = new Set([
-  'partial_failure',
-  'failed',
-  'timed_out',
-  'cancelled',
-  'unknown',
-  'skipped',
-]);
+/** Every outcome but success (with or without a warning) is listed among the failures. */
+const failureOutcomes = new Set(
+  outcomes.filter((outcome) => outcome !== 'succeeded' && outcome !== 'warning'),
+);
 const slowestShown = 10;
 const failuresShown = 100;
 const pageSize = 1000;
