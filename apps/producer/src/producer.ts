@@ -27,8 +27,8 @@ import {
 import {
   createRequestQueue,
   DependantRelease,
-  queuePayloads,
   RequestStore,
+  submissionJob,
   submissionJobId,
 } from '@aiqum-jobs/core';
 import type { Queue } from 'bullmq';
@@ -755,15 +755,7 @@ class RedisProducer implements Producer {
     try {
       await this.#store.records.create(specs, batch);
       // A request with dependencies waits, out of the queue, until a completion releases it.
-      await this.#queue.addBulk(
-        specs
-          .filter((spec) => spec.dependsOn === undefined)
-          .map((spec) => ({
-            name: 'request',
-            data: queuePayloads.request.parse(spec),
-            opts: { jobId: spec.requestId },
-          })),
-      );
+      await this.#queue.addBulk(specs.filter((spec) => spec.dependsOn === undefined).map(submissionJob));
     } catch (error) {
       this.#undoCreate({
         requests: specs,

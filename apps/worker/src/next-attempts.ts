@@ -1,5 +1,5 @@
 import type { Logger } from '@aiqum-jobs/contracts';
-import { type ClaimedPoll, queuePayloads, type RequestStore, submissionJobId } from '@aiqum-jobs/core';
+import { type ClaimedPoll, type RequestStore, submissionJob } from '@aiqum-jobs/core';
 import type { Queue } from 'bullmq';
 
 /**
@@ -23,9 +23,9 @@ export class NextAttempts {
   async start(claim: ClaimedPoll, attempt: number): Promise<void> {
     const [spec] = await this.#store.records.getSpecs([claim.requestId]);
     if (spec !== undefined) {
-      const jobId = submissionJobId(spec.requestId, attempt);
-      await this.#queue.add('request', queuePayloads.request.parse({ ...spec, attempt }), { jobId });
-      this.#logger.info({ requestId: spec.requestId, attempt, jobId }, 'next attempt queued');
+      const job = submissionJob({ ...spec, attempt });
+      await this.#queue.add(job.name, job.data, job.opts);
+      this.#logger.info({ requestId: spec.requestId, attempt, jobId: job.opts.jobId }, 'next attempt queued');
     }
     // A record gone meanwhile (it expired) leaves the due set here too.
     await this.#store.attempts.queued(claim.requestId, attempt, claim.slot);

@@ -1,6 +1,6 @@
 import { type Logger, type RequestSpec, requestEndings } from '@aiqum-jobs/contracts';
 import type { Queue } from 'bullmq';
-import { queuePayloads } from './request-queue.js';
+import { submissionJob } from './request-queue.js';
 import type { RequestStore } from './request-store.js';
 
 /** Released requests read and handled per round trip. */
@@ -90,13 +90,7 @@ export class DependantRelease {
       }
     });
     if (ready.length > 0) {
-      await this.#queue.addBulk(
-        ready.map((spec) => ({
-          name: 'request',
-          data: queuePayloads.request.parse(spec),
-          opts: { jobId: spec.requestId },
-        })),
-      );
+      await this.#queue.addBulk(ready.map(submissionJob));
     }
     const released = (await Promise.all(skips)).flat();
     await this.#store.records.removeReleased(requestIds);

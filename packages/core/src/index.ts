@@ -44,6 +44,7 @@ export {
   type RequestQueueOptions,
   requestQueueName,
   type SubmissionPayload,
+  submissionJob,
   submissionJobId,
 } from './request-queue.js';
 export type { RequestState } from './request-record-codec.js';

@@ -25,6 +25,18 @@ export function submissionJobId(requestId: string, attempt = 1): string {
   return attempt === 1 ? requestId : `${requestId}-${attempt}`;
 }
 
+/**
+ * The queue job of a request's attempt (the first unless `attempt` says otherwise), as `Queue.add` and
+ * `Queue.addBulk` take it: the one place its name, payload and id are put together.
+ */
+export function submissionJob(spec: SubmissionPayload) {
+  return {
+    name: 'request' as const,
+    data: queuePayloads.request.parse(spec),
+    opts: { jobId: submissionJobId(spec.requestId, spec.attempt) },
+  };
+}
+
 export type RequestJobName = keyof typeof queuePayloads;
 
 export interface RequestQueueOptions {
