@@ -1,3 +1,4 @@
+import { isJsonObject } from './json-value.js';
 import { type FoundReference, type ObjectKindName, objectKinds } from './name-references.js';
 
 /**
@@ -28,13 +29,9 @@ const createdKinds: ReadonlyArray<{ kind: ObjectKindName; resultName: string; na
   { kind: 'accessEndpoint', resultName: 'accessEndpointKey', nameIsPathEnd: false },
 ];
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** A qualifier given by name (`{name}`) or key (`{key}`), else undefined. */
 function qualifier(value: unknown): { name: string } | { key: string } | undefined {
-  if (!isObject(value)) return undefined;
+  if (!isJsonObject(value)) return undefined;
   if (typeof value.key === 'string' && value.key !== '') return { key: value.key };
   if (typeof value.name === 'string' && value.name !== '') return { name: value.name };
   return undefined;
@@ -49,7 +46,7 @@ export function createdObjectOf(write: {
   path: string;
   body?: unknown;
 }): CreatedObject | undefined {
-  if (write.method !== 'POST' || !isObject(write.body)) return undefined;
+  if (write.method !== 'POST' || !isJsonObject(write.body)) return undefined;
   const collection = (write.path.split('?')[0] ?? '').replace(/^\/api\/v\d+\//, '/api/');
   const created = createdKinds.find(({ kind }) => objectKinds[kind].collection === collection);
   const { name } = write.body;
@@ -57,7 +54,7 @@ export function createdObjectOf(write: {
   const reference: FoundReference['reference'] = { name };
   const svm = qualifier(write.body.svm);
   const cluster = qualifier(
-    write.body.cluster ?? (isObject(write.body.svm) ? write.body.svm.cluster : undefined),
+    write.body.cluster ?? (isJsonObject(write.body.svm) ? write.body.svm.cluster : undefined),
   );
   const qualifiers: readonly string[] = objectKinds[created.kind].qualifiers;
   if (svm && qualifiers.includes('svm')) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isJsonObject } from './json-value.js';
 import type { ReferenceIssue } from './name-references.js';
 
 /** A request's name within its batch: what `dependsOn` and `$jobResult` refer to. */
@@ -25,10 +26,6 @@ export interface JobResultReference {
   name: string;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function fieldOf(path: ReadonlyArray<string | number>): string {
   return path.map(String).join('.');
 }
@@ -47,7 +44,7 @@ export function mapJobResultReferences(
   if (Array.isArray(value)) {
     return value.map((item, index) => mapJobResultReferences(item, replace, onIssue, [...path, index]));
   }
-  if (!isObject(value)) return value;
+  if (!isJsonObject(value)) return value;
   if (jobResultMarker in value) {
     const parsed = jobResultReferenceSchema.safeParse(value);
     if (parsed.success) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isJsonObject } from './json-value.js';
 
 /**
  * Unified Manager's writes take keys; operators know names. A request may name an object wherever the API
@@ -229,10 +230,6 @@ function writeOf(path: string) {
   return { write, hasKeyPlaceholder, collection: hasKeyPlaceholder ? parent : unversioned };
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The values at a dotted field path with `[]` steps, each with its concrete path. */
 function valuesAt(body: unknown, field: string): Array<{ path: Array<string | number>; value: unknown }> {
   let found: Array<{ path: Array<string | number>; value: unknown }> = [{ path: [], value: body }];
@@ -240,7 +237,7 @@ function valuesAt(body: unknown, field: string): Array<{ path: Array<string | nu
     const name = step.endsWith('[]') ? step.slice(0, -2) : step;
     const next: typeof found = [];
     for (const { path, value } of found) {
-      if (!isObject(value) || !(name in value)) continue;
+      if (!isJsonObject(value) || !(name in value)) continue;
       const child = value[name];
       if (!step.endsWith('[]')) {
         next.push({ path: [...path, name], value: child });
@@ -270,7 +267,7 @@ function readReference(
   const namedBy: readonly string[] = bySvmOnly ? qualifiers : ['name', ...qualifiers];
   const naming = namedBy.map((field) => `"${field}"`).join(', ');
   const article = /^([aeiouAEIOU]|SVM)/.test(label) ? 'an' : 'a';
-  if (!isObject(value)) {
+  if (!isJsonObject(value)) {
     issues.push({ path: at, message: `must be an object: {"key": ...}, or ${naming}` });
     return undefined;
   }
@@ -358,10 +355,10 @@ export function findNameReferences(request: { path: string; body?: unknown; obje
     });
   }
 
-  const bodySvm = isObject(request.body) ? nameReferenceSchema.safeParse(request.body.svm) : undefined;
+  const bodySvm = isJsonObject(request.body) ? nameReferenceSchema.safeParse(request.body.svm) : undefined;
   const inherited = bodySvm?.success ? bodySvm.data : undefined;
   const bodySvmKey =
-    isObject(request.body) && isObject(request.body.svm) && typeof request.body.svm.key === 'string'
+    isJsonObject(request.body) && isJsonObject(request.body.svm) && typeof request.body.svm.key === 'string'
       ? request.body.svm.key
       : undefined;
 
@@ -385,7 +382,7 @@ export function findNameReferences(request: { path: string; body?: unknown; obje
     references.push({ field, kind, reference });
   };
 
-  if (hasKeyPlaceholder && write && isObject(request.object) && 'key' in request.object) {
+  if (hasKeyPlaceholder && write && isJsonObject(request.object) && 'key' in request.object) {
     issues.push({ path: ['object', 'key'], message: 'a key goes in the path itself, in place of {key}' });
   } else if (hasKeyPlaceholder && write && request.object !== undefined) {
     read(['object'], 'path', write.pathKey, request.object);
@@ -405,7 +402,7 @@ function withKeyAt(value: unknown, path: readonly string[], key: string): unknow
     const index = Number(head);
     return value.map((item, at) => (at === index ? withKeyAt(item, rest, key) : item));
   }
-  if (!isObject(value)) return value;
+  if (!isJsonObject(value)) return value;
   return { ...value, [head]: withKeyAt(value[head], rest, key) };
 }
 
