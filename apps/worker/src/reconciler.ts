@@ -1,13 +1,16 @@
 import { AiqumError, type JobSnapshot, normalizeJob } from '@aiqum-jobs/aiqum-client';
-import type { CreatedObject, JobRef } from '@aiqum-jobs/contracts';
+import { type CreatedObject, createdObjectOfIdentity, type JobRef } from '@aiqum-jobs/contracts';
 import type { RequestStore, TimeSpan, WriteInDoubt } from '@aiqum-jobs/core';
 import { z } from 'zod';
+import { possibleJobsOfWrite } from './job-assignment.js';
 import type { CreatedObjectSearch } from './name-resolver.js';
 import { callLeaseMs, type Target } from './target-clients.js';
 
 const jobsPath = '/api/management-server/jobs';
 /** A candidate job still running is looked at again after this long. */
 const runningRecheckMs = 2_000;
+/** How far from its own time in doubt the writes and jobs that bear on a write's are looked for. */
+const componentReachMs = 120_000;
 
 const listedJobSchema = z.looseObject({
   key: z.string().min(1),
@@ -74,7 +77,7 @@ function describeObject(created: CreatedObject, search: CreatedObjectSearch): st
   return `no ${name}`;
 }
 
-const describeWrites = (writes: readonly WriteInDoubt[]) =>
+const describeWrites = (writes: readonly WriteLookup[]) =>
   writes.length === 0
     ? ''
     : `; other writes in doubt then: ${writes.map((write) => write.requestId).join(', ')}`;
@@ -114,11 +117,16 @@ export class Reconciler {
         reason: 'writes of the time in doubt still in flight',
       };
     }
+    const component = await this.#writesOfComponent(requestId, target, window);
+    // Jobs submitted since `now` (within the skew) may be of writes that began after the component was read.
+    // Leaving a job out that it could not have started only weakens the proofs.
+    const listed = { from: component.span.from, to: Math.min(component.span.to, now - skewMs) };
     let candidates: Candidate[];
     let search: CreatedObjectSearch | undefined;
     try {
-      candidates = await this.#unownedJobs(requestId, target, window, input.signal);
-      if (candidates.some((job) => job.snapshot.phase === 'running')) {
+      candidates = await this.#unownedJobs(requestId, target, listed, input.signal);
+      // A running job it could have started has no results yet: its verdict waits for them.
+      if (candidates.some((job) => job.snapshot.phase === 'running' && startedWithin(job, window, skewMs))) {
         return { kind: 'wait', delayMs: runningRecheckMs, reason: 'a job of the time in doubt is running' };
       }
       search = await target.resolver.findCreated(created, input.signal);
@@ -134,11 +142,14 @@ export class Reconciler {
         return { kind: 'wait', delayMs: runningRecheckMs, reason: search.error.message };
       return { kind: 'unsettled', found: `looking for its object failed: ${search.error.message}` };
     }
-    const inDoubt = await this.#store.submissions.writesInDoubt(target.config.name, requestId, {
-      from: window.from - 2 * skewMs,
-      to: window.to + 2 * skewMs,
-    });
-    const verdict = decide(created, candidates, search, inDoubt, skewMs);
+    const own = {
+      requestId,
+      span: window,
+      resultName: created.resultName,
+      keys: keysOf(search) ?? [],
+    };
+    const others = await this.#lookUpOthers(target, created, search, component.writes, input.signal);
+    const verdict = decide(own, describeObject(created, search), candidates, others, skewMs);
     // Another write in doubt may still claim a job of the window as its own: give it the time to.
     if (verdict.kind === 'unsettled' && candidates.length > 0 && now < settledAt + 2 * leaseMs) {
       return { kind: 'wait', delayMs: leaseMs, reason: 'other writes in doubt are being reconciled' };
@@ -146,17 +157,83 @@ export class Reconciler {
     return verdict;
   }
 
-  /** The finished and running AIQUM jobs submitted while the write was in doubt that no other request owns. */
-  async #unownedJobs(
+  /**
+   * The other writes in doubt that bear on this one's: those that could have started a job of its time in
+   * doubt, then those that could have started a job one of them could have, and so on (up to
+   * `componentReachMs` away), and the span of AIQUM time their jobs were submitted in. A write's job is
+   * settled by every write and job of that component, and by none outside it.
+   */
+  async #writesOfComponent(
     requestId: string,
     target: Target,
     window: TimeSpan,
+  ): Promise<{ writes: WriteInDoubt[]; span: TimeSpan }> {
+    const skewMs = target.config.clockSkewMs;
+    const reach = { from: window.from - componentReachMs, to: window.to + componentReachMs };
+    let span = { from: window.from - skewMs, to: window.to + skewMs };
+    for (;;) {
+      // A write could have started a job of `span` when its own time in doubt comes within the skew of it.
+      const writes = await this.#store.submissions.writesInDoubt(target.config.name, requestId, {
+        from: span.from - skewMs,
+        to: span.to + skewMs,
+      });
+      const grown = writes.reduce(
+        (hull, write) => ({
+          from: Math.max(reach.from, Math.min(hull.from, write.from - skewMs)),
+          to: Math.min(reach.to, Math.max(hull.to, write.to + skewMs)),
+        }),
+        span,
+      );
+      if (grown.from === span.from && grown.to === span.to) return { writes, span };
+      span = grown;
+    }
+  }
+
+  /**
+   * What each other write in doubt could have made: its object looked up by name (one lookup per object, the
+   * write's own reused). A lookup that fails leaves that write able to own any job: it only weakens proofs.
+   */
+  async #lookUpOthers(
+    target: Target,
+    created: CreatedObject,
+    search: CreatedObjectSearch,
+    inDoubt: readonly WriteInDoubt[],
+    signal: AbortSignal | undefined,
+  ): Promise<WriteLookup[]> {
+    const searches = new Map<string, Promise<CreatedObjectSearch | undefined>>([
+      [created.identity, Promise.resolve(search)],
+    ]);
+    const lookUp = (object: CreatedObject) => {
+      let found = searches.get(object.identity);
+      if (!found) {
+        found = target.resolver.findCreated(object, signal).catch((error: unknown) => {
+          if (error instanceof AiqumError) return undefined;
+          throw error;
+        });
+        searches.set(object.identity, found);
+      }
+      return found;
+    };
+    const others: WriteLookup[] = [];
+    for (const { requestId, from, to, object: identity } of inDoubt) {
+      const lookup: WriteLookup = { requestId, span: { from, to } };
+      const object = createdObjectOfIdentity(identity);
+      const keys = object ? keysOf(await lookUp(object)) : undefined;
+      others.push(object && keys ? { ...lookup, resultName: object.resultName, keys } : lookup);
+    }
+    return others;
+  }
+
+  /** The finished and running AIQUM jobs submitted during `span` (AIQUM time) that no other request owns. */
+  async #unownedJobs(
+    requestId: string,
+    target: Target,
+    span: TimeSpan,
     signal: AbortSignal | undefined,
   ): Promise<Candidate[]> {
-    const skewMs = target.config.clockSkewMs;
     const listed: Array<{ ref: JobRef; body: unknown; submittedAt: number | undefined }> = [];
     for await (const record of target.client.list(jobsPath, {
-      filters: { submit_time: `${aiqumTime(window.from - skewMs)}..${aiqumTime(window.to + skewMs)}` },
+      filters: { submit_time: `${aiqumTime(span.from)}..${aiqumTime(span.to)}` },
       schema: listedJobSchema,
       ...(signal ? { signal } : {}),
     })) {
@@ -187,56 +264,74 @@ export class Reconciler {
   }
 }
 
+/** A write in doubt, and what its object's lookup found it could have made. */
+export interface WriteLookup {
+  requestId: string;
+  /** When it was in doubt (Redis time). */
+  span: TimeSpan;
+  /** The `job_results` entry naming its object; undefined when it names none that can be looked up. */
+  resultName?: string;
+  /** The keys of the objects its name finds (none when it found none); undefined when it cannot tell. */
+  keys?: readonly string[];
+}
+
+function keysOf(search: CreatedObjectSearch | undefined): readonly string[] | undefined {
+  if (search?.kind === 'found') return [search.key];
+  if (search?.kind === 'none') return [];
+  if (search?.kind === 'many') return search.keys;
+  return undefined;
+}
+
+/** Whether a job was submitted while a write was in doubt, on AIQUM's clock (within the skew). */
+function startedWithin(job: Candidate, span: TimeSpan, skewMs: number): boolean {
+  return (
+    job.submittedAt === undefined ||
+    (job.submittedAt >= span.from - skewMs && job.submittedAt <= span.to + skewMs)
+  );
+}
+
 /**
- * The rules, in order (candidates: unowned jobs of the window, all ended; inDoubt: other writes that may
- * have reached AIQUM unanswered at the same time). A job whose results name another object of the write's
- * kind than the one found is not the write's (the write makes the object it names, or nothing).
- * 1. a candidate whose results name the object found is the write's job, unless another write in doubt
- *    when it was submitted names the same object (or one it cannot tell);
- * 2. no candidate left: AIQUM never received the write (it would have started a job no one else owns);
- * 3. a single candidate left that made nothing (ended in error or aborted), submitted when no other write
- *    was in doubt, is the write's job;
- * 4. anything else is unsettled.
+ * The verdict on `own` (candidates: unowned jobs of its component, the running ones not its own; others:
+ * the other writes in doubt of that component). A write could have started a job submitted while it was in
+ * doubt whose results name no object of its kind, or one its name finds: a write makes the object it names,
+ * or nothing. Each candidate was started by one of the writes, each write started one at most
+ * (`possibleJobsOfWrite`). When every way to give each candidate its write gives this write the same job,
+ * it tracks that job; when it gives it none, or no candidate could be its job at all, AIQUM never received
+ * it (a job no one else owns would be in the list); anything else is unsettled. A job that names nothing of
+ * the write's kind and did not fail is not tracked: a create that succeeds names what it made.
  */
 export function decide(
-  created: CreatedObject,
+  own: WriteLookup & { resultName: string },
+  objectFound: string,
   candidates: readonly Candidate[],
-  search: Exclude<CreatedObjectSearch, { kind: 'error' }>,
-  inDoubt: readonly WriteInDoubt[],
+  others: readonly WriteLookup[],
   skewMs: number,
 ): ReconcileVerdict {
-  // Another write in doubt could have started a job only while it was in doubt (on AIQUM's clock, within the skew).
-  const couldStart = (write: WriteInDoubt, job: Candidate) =>
-    job.submittedAt === undefined ||
-    (job.submittedAt >= write.from - skewMs && job.submittedAt <= write.to + skewMs);
-  const found = `${describeJobs(candidates)}; ${describeObject(created, search)}${describeWrites(inDoubt)}`;
-  const foundKey = search.kind === 'found' ? search.key : undefined;
-  const possible = candidates.filter((job) => {
-    const made = resultKey(job.snapshot, created.resultName);
-    return made === undefined || made === foundKey;
-  });
-  const made = possible.filter(
-    (job) => foundKey !== undefined && resultKey(job.snapshot, created.resultName) === foundKey,
+  const writes = [own, ...others];
+  const couldStart = (writeIndex: number, jobIndex: number): boolean => {
+    const write = writes[writeIndex];
+    const job = candidates[jobIndex];
+    if (!write || !job || !startedWithin(job, write.span, skewMs)) return false;
+    if (write.resultName === undefined || write.keys === undefined) return true;
+    const made = resultKey(job.snapshot, write.resultName);
+    return made === undefined || write.keys.includes(made);
+  };
+  // What it found: the jobs it could have started and the other writes that could have started one of them.
+  const ownJobs = candidates.filter((_, jobIndex) => couldStart(0, jobIndex));
+  const rivals = others.filter((_, index) =>
+    candidates.some((_, jobIndex) => couldStart(0, jobIndex) && couldStart(index + 1, jobIndex)),
   );
-  if (made.length > 0) {
-    const [only] = made;
-    const rivals = inDoubt.filter(
-      (write) =>
-        (write.object === '' || write.object === created.identity) && only && couldStart(write, only),
-    );
-    if (only && made.length === 1 && rivals.length === 0) return { kind: 'track', job: only.ref, found };
-    return { kind: 'unsettled', found };
-  }
-  if (possible.length === 0) return { kind: 'resubmit', found };
-  const [only] = possible;
-  if (
-    only &&
-    possible.length === 1 &&
-    !inDoubt.some((write) => couldStart(write, only)) &&
-    only.snapshot.phase === 'terminal' &&
-    (only.snapshot.outcome === 'ERROR' || only.snapshot.outcome === 'ABORTED')
-  ) {
-    return { kind: 'track', job: only.ref, found };
-  }
-  return { kind: 'unsettled', found };
+  const found = `${describeJobs(ownJobs)}; ${objectFound}${describeWrites(rivals)}`;
+  // No job it could have started: AIQUM never received it, whoever started the others.
+  if (ownJobs.length === 0) return { kind: 'resubmit', found };
+  const options = possibleJobsOfWrite(writes.length, candidates.length, couldStart);
+  const [only] = options;
+  if (only === undefined || options.length > 1) return { kind: 'unsettled', found };
+  if (only === 'none') return { kind: 'resubmit', found };
+  const job = candidates[only];
+  if (job?.snapshot.phase !== 'terminal') return { kind: 'unsettled', found };
+  const madeIt = resultKey(job.snapshot, own.resultName) !== undefined;
+  const failed = job.snapshot.outcome === 'ERROR' || job.snapshot.outcome === 'ABORTED';
+  if (!madeIt && !failed) return { kind: 'unsettled', found };
+  return { kind: 'track', job: job.ref, found };
 }

@@ -142,6 +142,26 @@ describe('reconciliation of a write whose answer was lost', { timeout: 60_000 },
     }
   });
 
+  it('tracks a failed job when the other write in doubt at the same time made the object it names', async () => {
+    simulator.setScenario({
+      rules: [
+        { match: { body: { name: 'error_*' } }, job: { ...shortJob, outcomes: { ERROR: 1 } } },
+        { match: { method: 'POST' }, job: shortJob },
+        { match: { body: { name: '*_pair' } }, faults: { afterProcessing: [{ status: 504, rate: 1 }] } },
+      ],
+    });
+    const requests = await h.enqueue([lun('error_pair'), lun('lun_pair')]);
+    const [failed, succeeded] = await Promise.all(requests.map((request) => completedOf(request.requestId)));
+    // Each job could have been either write's by its time; only the LUN's write could have made the LUN.
+    expect(failed).toMatchObject({ outcome: 'failed', reconciled: true, error: { code: 'AIQUM_JOB_ERROR' } });
+    expect(succeeded).toMatchObject({ outcome: 'succeeded', reconciled: true });
+    for (const [index, request] of requests.entries()) {
+      const truth = await jobsFor(request.requestId);
+      expect(truth).toHaveLength(1);
+      expect([failed, succeeded][index]?.job).toMatchObject({ kind: 'aiqum', key: truth[0]?.id });
+    }
+  });
+
   it('tracks the one failed job of the time in doubt when no other write was in doubt then', async () => {
     simulator.setScenario({
       rules: [

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { isJsonObject } from './json-value.js';
 import { type FoundReference, type ObjectKindName, objectKinds } from './name-references.js';
 
@@ -29,33 +30,24 @@ const createdKinds: ReadonlyArray<{ kind: ObjectKindName; resultName: string; na
   { kind: 'accessEndpoint', resultName: 'accessEndpointKey', nameIsPathEnd: false },
 ];
 
+type Qualifier = { name: string } | { key: string };
+
 /** A qualifier given by name (`{name}`) or key (`{key}`), else undefined. */
-function qualifier(value: unknown): { name: string } | { key: string } | undefined {
+function qualifier(value: unknown): Qualifier | undefined {
   if (!isJsonObject(value)) return undefined;
   if (typeof value.key === 'string' && value.key !== '') return { key: value.key };
   if (typeof value.name === 'string' && value.name !== '') return { name: value.name };
   return undefined;
 }
 
-/**
- * The object a write creates, when it is one reconciliation can look up (`body` after names were replaced
- * by keys, as sent).
- */
-export function createdObjectOf(write: {
-  method: string;
-  path: string;
-  body?: unknown;
-}): CreatedObject | undefined {
-  if (write.method !== 'POST' || !isJsonObject(write.body)) return undefined;
-  const collection = (write.path.split('?')[0] ?? '').replace(/^\/api\/v\d+\//, '/api/');
-  const created = createdKinds.find(({ kind }) => objectKinds[kind].collection === collection);
-  const { name } = write.body;
-  if (!created || typeof name !== 'string' || name === '') return undefined;
+/** The object of a create of `kind` named `name`, with the body's qualifiers. */
+function createdObject(
+  created: (typeof createdKinds)[number],
+  name: string,
+  svm: Qualifier | undefined,
+  cluster: Qualifier | undefined,
+): CreatedObject {
   const reference: FoundReference['reference'] = { name };
-  const svm = qualifier(write.body.svm);
-  const cluster = qualifier(
-    write.body.cluster ?? (isJsonObject(write.body.svm) ? write.body.svm.cluster : undefined),
-  );
   const qualifiers: readonly string[] = objectKinds[created.kind].qualifiers;
   if (svm && qualifiers.includes('svm')) {
     if ('key' in svm) reference.svmKey = svm.key;
@@ -72,4 +64,49 @@ export function createdObjectOf(write: {
     nameIsPathEnd: created.nameIsPathEnd,
     identity: JSON.stringify([created.kind, name, svm ?? null, cluster ?? null]),
   };
+}
+
+/**
+ * The object a write creates, when it is one reconciliation can look up (`body` after names were replaced
+ * by keys, as sent).
+ */
+export function createdObjectOf(write: {
+  method: string;
+  path: string;
+  body?: unknown;
+}): CreatedObject | undefined {
+  if (write.method !== 'POST' || !isJsonObject(write.body)) return undefined;
+  const collection = (write.path.split('?')[0] ?? '').replace(/^\/api\/v\d+\//, '/api/');
+  const created = createdKinds.find(({ kind }) => objectKinds[kind].collection === collection);
+  const { name } = write.body;
+  if (!created || typeof name !== 'string' || name === '') return undefined;
+  const svm = qualifier(write.body.svm);
+  const cluster = qualifier(
+    write.body.cluster ?? (isJsonObject(write.body.svm) ? write.body.svm.cluster : undefined),
+  );
+  return createdObject(created, name, svm, cluster);
+}
+
+const qualifierSchema = z.union([z.strictObject({ key: z.string() }), z.strictObject({ name: z.string() })]);
+const identitySchema = z.tuple([
+  z.string(),
+  z.string().min(1),
+  qualifierSchema.nullable(),
+  qualifierSchema.nullable(),
+]);
+
+/**
+ * The object an `identity` (as `createdObjectOf` made it, recorded with a write in doubt) stands for, so
+ * another write's reconciliation can look it up; undefined for one that is not such an identity.
+ */
+export function createdObjectOfIdentity(identity: string): CreatedObject | undefined {
+  let parsed: z.infer<typeof identitySchema>;
+  try {
+    parsed = identitySchema.parse(JSON.parse(identity));
+  } catch {
+    return undefined;
+  }
+  const [kind, name, svm, cluster] = parsed;
+  const created = createdKinds.find((entry) => entry.kind === kind);
+  return created ? createdObject(created, name, svm ?? undefined, cluster ?? undefined) : undefined;
 }

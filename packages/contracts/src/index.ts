@@ -1,7 +1,7 @@
 export { apiPathProblem } from './api-path.js';
 export { type BlockingReadOptions, blockingReadConnection } from './blocking-connection.js';
 export { ConfigError } from './config-error.js';
-export { type CreatedObject, createdObjectOf } from './created-object.js';
+export { type CreatedObject, createdObjectOf, createdObjectOfIdentity } from './created-object.js';
 export {
   type AiqumJobsEvent,
   type BatchCompletedEvent,
