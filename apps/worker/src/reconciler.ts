@@ -2,6 +2,7 @@ import { AiqumError, type JobSnapshot, normalizeJob } from '@aiqum-jobs/aiqum-cl
 import { type CreatedObject, createdObjectOfIdentity, type JobRef } from '@aiqum-jobs/contracts';
 import type { RequestStore, TimeSpan, WriteInDoubt } from '@aiqum-jobs/core';
 import { z } from 'zod';
+import { type ClockOffset, clockOffsetOf, submittedSpan } from './clock-offset.js';
 import { possibleJobsOfWrite } from './job-assignment.js';
 import type { CreatedObjectSearch } from './name-resolver.js';
 import { callLeaseMs, type Target } from './target-clients.js';
@@ -48,11 +49,11 @@ export function answeredBy(target: Target, window: TimeSpan): number {
 }
 
 /** A listed job, classified. */
-interface Candidate {
+export interface Candidate {
   ref: JobRef;
   snapshot: JobSnapshot;
-  /** AIQUM's `submit_time` (epoch ms, AIQUM's clock); undefined when it gave none that parses. */
-  submittedAt: number | undefined;
+  /** When AIQUM says it was submitted (`submittedSpan`); undefined when it gave no time that parses. */
+  submitted: TimeSpan | undefined;
 }
 
 /** SPEC's time format, with a numeric offset (`2019-11-15T09:57:22.000+00:00`). */
@@ -122,11 +123,12 @@ export class Reconciler {
     // Leaving a job out that it could not have started only weakens the proofs.
     const listed = { from: component.span.from, to: Math.min(component.span.to, now - skewMs) };
     let candidates: Candidate[];
+    let offset: ClockOffset;
     let search: CreatedObjectSearch | undefined;
     try {
-      candidates = await this.#unownedJobs(requestId, target, listed, input.signal);
+      ({ candidates, offset } = await this.#listJobs(requestId, target, listed, input.signal));
       // A running job it could have started has no results yet: its verdict waits for them.
-      if (candidates.some((job) => job.snapshot.phase === 'running' && startedWithin(job, window, skewMs))) {
+      if (candidates.some((job) => job.snapshot.phase === 'running' && startedWithin(job, window, offset))) {
         return { kind: 'wait', delayMs: runningRecheckMs, reason: 'a job of the time in doubt is running' };
       }
       search = await target.resolver.findCreated(created, input.signal);
@@ -149,8 +151,9 @@ export class Reconciler {
       keys: keysOf(search) ?? [],
     };
     const others = await this.#lookUpOthers(target, created, search, component.writes, input.signal);
-    const verdict = decide(own, describeObject(created, search), candidates, others, skewMs);
-    // Another write in doubt may still claim a job of the window as its own: give it the time to.
+    const verdict = decide(own, describeObject(created, search), candidates, others, offset);
+    // What it found may still change (a write of the component answered since, a lookup that failed now
+    // answers): look again before giving up.
     if (verdict.kind === 'unsettled' && candidates.length > 0 && now < settledAt + 2 * leaseMs) {
       return { kind: 'wait', delayMs: leaseMs, reason: 'other writes in doubt are being reconciled' };
     }
@@ -224,43 +227,48 @@ export class Reconciler {
     return others;
   }
 
-  /** The finished and running AIQUM jobs submitted during `span` (AIQUM time) that no other request owns. */
-  async #unownedJobs(
+  /**
+   * The finished and running AIQUM jobs submitted during `span` (AIQUM time) that no other request owns, and
+   * the offset of AIQUM's clock the owned ones measure.
+   */
+  async #listJobs(
     requestId: string,
     target: Target,
     span: TimeSpan,
     signal: AbortSignal | undefined,
-  ): Promise<Candidate[]> {
-    const listed: Array<{ ref: JobRef; body: unknown; submittedAt: number | undefined }> = [];
+  ): Promise<{ candidates: Candidate[]; offset: ClockOffset }> {
+    const listed: Candidate[] = [];
     for await (const record of target.client.list(jobsPath, {
       filters: { submit_time: `${aiqumTime(span.from)}..${aiqumTime(span.to)}` },
       schema: listedJobSchema,
       ...(signal ? { signal } : {}),
     })) {
       const href = record._links?.self.href ?? `${jobsPath}/${encodeURIComponent(record.key)}`;
-      const submittedAt = record.submit_time === undefined ? Number.NaN : Date.parse(record.submit_time);
+      const ref: JobRef = { kind: 'aiqum', key: record.key, href, source: 'job.key' };
       listed.push({
-        ref: { kind: 'aiqum', key: record.key, href, source: 'job.key' },
-        body: record,
-        submittedAt: Number.isNaN(submittedAt) ? undefined : submittedAt,
+        ref,
+        submitted: submittedSpan(record.submit_time),
+        snapshot: normalizeJob(ref, record, {
+          method: 'GET',
+          path: jobsPath,
+          status: 200,
+          retryAfterMs: undefined,
+        }),
       });
     }
     const owners = await this.#store.submissions.jobOwners(
       target.config.name,
       listed.map(({ ref }) => (ref.kind === 'aiqum' ? ref.key : '')),
     );
-    return listed
-      .filter((_, index) => owners[index] === undefined || owners[index] === requestId)
-      .map(({ ref, body, submittedAt }) => ({
-        ref,
-        submittedAt,
-        snapshot: normalizeJob(ref, body, {
-          method: 'GET',
-          path: jobsPath,
-          status: 200,
-          retryAfterMs: undefined,
-        }),
-      }));
+    const offset = clockOffsetOf(
+      listed.map((job, index) => ({ submitted: job.submitted, owner: owners[index] })),
+      target.config.clockSkewMs,
+    );
+    const candidates = listed.filter((_, index) => {
+      const owner = owners[index];
+      return owner === undefined || owner.requestId === requestId;
+    });
+    return { candidates, offset };
   }
 }
 
@@ -282,11 +290,12 @@ function keysOf(search: CreatedObjectSearch | undefined): readonly string[] | un
   return undefined;
 }
 
-/** Whether a job was submitted while a write was in doubt, on AIQUM's clock (within the skew). */
-function startedWithin(job: Candidate, span: TimeSpan, skewMs: number): boolean {
+/** Whether a job may have been submitted while a write was in doubt (AIQUM's clock, less its offset). */
+function startedWithin(job: Candidate, span: TimeSpan, offset: ClockOffset): boolean {
+  const { submitted } = job;
   return (
-    job.submittedAt === undefined ||
-    (job.submittedAt >= span.from - skewMs && job.submittedAt <= span.to + skewMs)
+    submitted === undefined ||
+    (submitted.to >= span.from + offset.min && submitted.from <= span.to + offset.max)
   );
 }
 
@@ -305,13 +314,13 @@ export function decide(
   objectFound: string,
   candidates: readonly Candidate[],
   others: readonly WriteLookup[],
-  skewMs: number,
+  offset: ClockOffset,
 ): ReconcileVerdict {
   const writes = [own, ...others];
   const couldStart = (writeIndex: number, jobIndex: number): boolean => {
     const write = writes[writeIndex];
     const job = candidates[jobIndex];
-    if (!write || !job || !startedWithin(job, write.span, skewMs)) return false;
+    if (!write || !job || !startedWithin(job, write.span, offset)) return false;
     if (write.resultName === undefined || write.keys === undefined) return true;
     const made = resultKey(job.snapshot, write.resultName);
     return made === undefined || write.keys.includes(made);

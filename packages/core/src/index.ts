@@ -54,6 +54,7 @@ export { Secret } from './secret.js';
 export { ServedTargets, type UnservedTarget } from './served-targets.js';
 export { readStreamGroups } from './stream-groups.js';
 export {
+  type JobOwner,
   type RequeueDoubt,
   type SubmissionStart,
   Submissions,

@@ -5,6 +5,7 @@ import {
   type RequestError,
   type ResolvedReference,
 } from '@aiqum-jobs/contracts';
+import { z } from 'zod';
 import { type CallSlot, slotKeys } from './call-slot.js';
 import type { NextPoll } from './poll-schedule.js';
 import { identityOf, type RequestIdentity } from './request-identity.js';
@@ -52,6 +53,25 @@ export interface WriteInDoubt extends TimeSpan {
   requestId: string;
   /** The identity of the object it creates; '' when it names none. */
   object: string;
+}
+
+/** The request a job belongs to, and when the write AIQUM answered with it was sent (see accept-job.lua). */
+export interface JobOwner {
+  requestId: string;
+  /** From the write's claim to its answer (Redis time); absent for a job reconciliation found. */
+  sent?: TimeSpan;
+}
+
+const jobOwnerSchema = z.object({
+  requestId: z.string().min(1),
+  sent: z.object({ from: z.number(), to: z.number() }).optional(),
+});
+
+/** An owner record; one written before owners kept `sent` is the request id alone. */
+function parseJobOwner(stored: string): JobOwner {
+  if (!stored.startsWith('{')) return { requestId: stored };
+  const { requestId, sent } = jobOwnerSchema.parse(JSON.parse(stored));
+  return sent ? { requestId, sent } : { requestId };
 }
 
 /** What the call left behind when a claim is given back (see requeue-submission.lua). */
@@ -185,11 +205,11 @@ export class Submissions {
   }
 
   /** The request each AIQUM job key belongs to, when one is recorded (in `jobKeys` order). */
-  async jobOwners(target: string, jobKeys: readonly string[]): Promise<Array<string | undefined>> {
+  async jobOwners(target: string, jobKeys: readonly string[]): Promise<Array<JobOwner | undefined>> {
     if (jobKeys.length === 0) return [];
     const { keys, redis } = this.#context;
     const owners = await redis.mget(...jobKeys.map((jobKey) => keys.jobOwner(target, jobKey)));
-    return owners.map((owner) => owner ?? undefined);
+    return owners.map((owner) => (owner === null ? undefined : parseJobOwner(owner)));
   }
 
   /**

@@ -2,9 +2,11 @@
 -- and when it was accepted (Redis's clock), schedules its first poll in the target's due set (Redis's clock
 -- plus the delay, not after the deadline), counts it as tracked in its batch and appends request.accepted
 -- (the caller's event with occurredAt added). An AIQUM job's owner is recorded for the retention, so the
--- reconciliation of another request leaves it alone. A job found by reconciliation marks the request
--- `reconciled` and settles its doubt. Returns the status after the call, or 'not-holder' when
--- another claim took over.
+-- reconciliation of another request leaves it alone: JSON {requestId, sent} where `sent` ({from, to}, Redis
+-- time) is when the write that AIQUM answered with the job was sent, from its claim to its answer (none for
+-- a job reconciliation found); reconciliation bounds the offset of AIQUM's clock with it. A job found by
+-- reconciliation marks the request `reconciled` and settles its doubt. Returns the status after the call, or
+-- 'not-holder' when another claim took over.
 local requestKey = KEYS[1]
 local eventsKey = KEYS[2]
 local dueKey = KEYS[3] -- the target's due set
@@ -31,7 +33,7 @@ if hasBatch then batchKey, nextKey = KEYS[nextKey], nextKey + 1 end
 if hasOwner then ownerKey = KEYS[nextKey] end
 
 limiter_release(inFlightKey, leaseId)
-local record = hash_fields(requestKey, {'status', 'submitter'})
+local record = hash_fields(requestKey, {'status', 'submitter', 'submitStartedAt'})
 if not record.status then return 'missing' end
 if record.status ~= 'submitting' then return record.status end
 if record.submitter ~= token then return 'not-holder' end
@@ -43,7 +45,13 @@ if reconciled then
   redis.call('HSET', requestKey, 'reconciled', '1')
   redis.call('HDEL', requestKey, 'reconciling', 'doubtFrom', 'doubtTo', 'doubtError')
 end
-if ownerKey then redis.call('SET', ownerKey, requestId, 'EX', retentionSeconds) end
+if ownerKey then
+  local owner = {requestId = requestId}
+  if not reconciled and record.submitStartedAt then
+    owner.sent = {from = tonumber(record.submitStartedAt), to = now}
+  end
+  redis.call('SET', ownerKey, cjson.encode(owner), 'EX', retentionSeconds)
+end
 schedule_due(dueKey, math.min(now + firstPollDelayMs, deadlineAt), requestId, dueChannel, target)
 if batchKey and redis.call('EXISTS', batchKey) == 1 then redis.call('HINCRBY', batchKey, 'tracking', 1) end
 redis.call('XADD', eventsKey, '*', 'event', json_with_fields({occurredAt = iso_time(now)}, event))
