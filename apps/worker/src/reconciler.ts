@@ -317,27 +317,31 @@ export function decide(
   offset: ClockOffset,
 ): ReconcileVerdict {
   const writes = [own, ...others];
-  const couldStart = (writeIndex: number, jobIndex: number): boolean => {
-    const write = writes[writeIndex];
-    const job = candidates[jobIndex];
-    if (!write || !job || !startedWithin(job, write.span, offset)) return false;
+  const fits = (write: WriteLookup, job: Candidate): boolean => {
+    if (!startedWithin(job, write.span, offset)) return false;
     if (write.resultName === undefined || write.keys === undefined) return true;
     const made = resultKey(job.snapshot, write.resultName);
     return made === undefined || write.keys.includes(made);
   };
+  // A job none of them could have started is another client's (a user of Unified Manager's own pages):
+  // it is left out, and the proofs rest on the others being theirs.
+  const jobs = candidates.filter((job) => writes.some((write) => fits(write, job)));
+  const couldStart = (writeIndex: number, jobIndex: number): boolean => {
+    const write = writes[writeIndex];
+    const job = jobs[jobIndex];
+    return write !== undefined && job !== undefined && fits(write, job);
+  };
   // What it found: the jobs it could have started and the other writes that could have started one of them.
-  const ownJobs = candidates.filter((_, jobIndex) => couldStart(0, jobIndex));
-  const rivals = others.filter((_, index) =>
-    candidates.some((_, jobIndex) => couldStart(0, jobIndex) && couldStart(index + 1, jobIndex)),
-  );
+  const ownJobs = jobs.filter((job) => fits(own, job));
+  const rivals = others.filter((write) => ownJobs.some((job) => fits(write, job)));
   const found = `${describeJobs(ownJobs)}; ${objectFound}${describeWrites(rivals)}`;
   // No job it could have started: AIQUM never received it, whoever started the others.
   if (ownJobs.length === 0) return { kind: 'resubmit', found };
-  const options = possibleJobsOfWrite(writes.length, candidates.length, couldStart);
+  const options = possibleJobsOfWrite(writes.length, jobs.length, couldStart);
   const [only] = options;
   if (only === undefined || options.length > 1) return { kind: 'unsettled', found };
   if (only === 'none') return { kind: 'resubmit', found };
-  const job = candidates[only];
+  const job = jobs[only];
   if (job?.snapshot.phase !== 'terminal') return { kind: 'unsettled', found };
   const madeIt = resultKey(job.snapshot, own.resultName) !== undefined;
   const failed = job.snapshot.outcome === 'ERROR' || job.snapshot.outcome === 'ABORTED';

@@ -111,6 +111,19 @@ describe('decide', () => {
     });
   });
 
+  it('leaves out a job none of the writes in doubt could have started: another client made it', () => {
+    const jobs = [job('failed', 1_500, 'error'), job('someone-elses', 1_600, 'normal', 'k9')];
+    expect(
+      verdict(write('own', 1_000, 2_000, []), jobs, [write('other', 1_000, 2_000, ['k2'])]),
+    ).toMatchObject({
+      kind: 'unsettled',
+    });
+    expect(verdict(write('own', 1_000, 2_000, []), jobs, [])).toMatchObject({
+      kind: 'track',
+      job: { key: 'failed' },
+    });
+  });
+
   it('does not track a job that succeeded without naming what it made', () => {
     expect(verdict(write('own', 1_000, 2_000, []), [job('nameless', 1_500, 'normal')], [])).toMatchObject({
       kind: 'unsettled',
