@@ -78,6 +78,11 @@ function describeObject(created: CreatedObject, search: CreatedObjectSearch): st
   return `no ${name}`;
 }
 
+/** A span of Redis time, as ISO times. */
+function describeSpan(span: TimeSpan): string {
+  return `${new Date(span.from).toISOString()} to ${new Date(span.to).toISOString()}`;
+}
+
 const describeWrites = (writes: readonly WriteLookup[]) =>
   writes.length === 0
     ? ''
@@ -334,7 +339,7 @@ export function decide(
   // What it found: the jobs it could have started and the other writes that could have started one of them.
   const ownJobs = jobs.filter((job) => fits(own, job));
   const rivals = others.filter((write) => ownJobs.some((job) => fits(write, job)));
-  const found = `${describeJobs(ownJobs)}; ${objectFound}${describeWrites(rivals)}`;
+  const found = `in doubt ${describeSpan(own.span)}: ${describeJobs(ownJobs)}; ${objectFound}${describeWrites(rivals)}`;
   // No job it could have started: AIQUM never received it, whoever started the others.
   if (ownJobs.length === 0) return { kind: 'resubmit', found };
   const options = possibleJobsOfWrite(writes.length, jobs.length, couldStart);

@@ -94,8 +94,9 @@ export const targetFileEntrySchema = z
     /** Timeout of one HTTP call to this server, in milliseconds. @defaultValue 30000 */
     timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
     /**
-     * How far this server's clock may be from Redis's, in milliseconds: reconciliation widens the time it
-     * searches for a job by this much on each side (docs/RELIABILITY.md). @defaultValue 5000
+     * How far this server's clock may be from Redis's, in milliseconds: reconciliation searches for a job
+     * this much beyond a write's time on each side, and measures the offset within it (docs/RELIABILITY.md).
+     * @defaultValue 5000
      */
     clockSkewMs: z.number().int().min(0).max(600_000).default(5_000),
   })
