@@ -155,8 +155,18 @@ export class Reconciler {
       resultName: created.resultName,
       keys: keysOf(search) ?? [],
     };
-    const others = await this.#lookUpOthers(target, created, search, component.writes, input.signal);
+    const { others, readAgain } = await this.#lookUpOthers(
+      target,
+      created,
+      search,
+      component.writes,
+      input.signal,
+    );
     const verdict = decide(own, describeObject(created, search), candidates, others, offset);
+    // Another write's lookup that failed may be what keeps the verdict from a proof: ask again.
+    if (verdict.kind === 'unsettled' && readAgain !== undefined) {
+      return { kind: 'wait', delayMs: runningRecheckMs, reason: readAgain };
+    }
     // What it found may still change (a write of the component answered since, a lookup that failed now
     // answers): look again before giving up.
     if (verdict.kind === 'unsettled' && candidates.length > 0 && now < settledAt + 2 * leaseMs) {
@@ -199,7 +209,8 @@ export class Reconciler {
 
   /**
    * What each other write in doubt could have made: its object looked up by name (one lookup per object, the
-   * write's own reused). A lookup that fails leaves that write able to own any job: it only weakens proofs.
+   * write's own reused). A write whose lookup failed can own any job: it only weakens proofs. `readAgain`
+   * names a lookup that failed for a reason asking again may not meet.
    */
   async #lookUpOthers(
     target: Target,
@@ -207,7 +218,7 @@ export class Reconciler {
     search: CreatedObjectSearch,
     inDoubt: readonly WriteInDoubt[],
     signal: AbortSignal | undefined,
-  ): Promise<WriteLookup[]> {
+  ): Promise<{ others: WriteLookup[]; readAgain: string | undefined }> {
     const searches = new Map<string, Promise<CreatedObjectSearch | undefined>>([
       [created.identity, Promise.resolve(search)],
     ]);
@@ -215,7 +226,7 @@ export class Reconciler {
       let found = searches.get(object.identity);
       if (!found) {
         found = target.resolver.findCreated(object, signal).catch((error: unknown) => {
-          if (error instanceof AiqumError) return undefined;
+          if (error instanceof AiqumError) return { kind: 'error' as const, error };
           throw error;
         });
         searches.set(object.identity, found);
@@ -223,13 +234,16 @@ export class Reconciler {
       return found;
     };
     const others: WriteLookup[] = [];
+    let readAgain: string | undefined;
     for (const { requestId, from, to, object: identity } of inDoubt) {
       const lookup: WriteLookup = { requestId, span: { from, to } };
       const object = createdObjectOfIdentity(identity);
-      const keys = object ? keysOf(await lookUp(object)) : undefined;
+      const found = object ? await lookUp(object) : undefined;
+      if (found?.kind === 'error' && mayReadAgain(found.error)) readAgain ??= found.error.message;
+      const keys = keysOf(found);
       others.push(object && keys ? { ...lookup, resultName: object.resultName, keys } : lookup);
     }
-    return others;
+    return { others, readAgain };
   }
 
   /**

@@ -78,6 +78,26 @@ describe('reconciliation of a write whose answer was lost', { timeout: 60_000 },
     });
   });
 
+  it('tracks the job of a write whose 202 answer was spoiled (not JSON)', async () => {
+    simulator.setScenario({
+      rules: [
+        { match: { body: { name: 'lun_spoiled_answer' } }, job: shortJob },
+        { match: { body: { name: 'lun_spoiled_answer' } }, faults: { malformedJsonRate: 1 } },
+      ],
+    });
+    const [request] = await h.enqueue([lun('lun_spoiled_answer')]);
+    if (!request) throw new Error('no spec');
+    const completed = await completedOf(request.requestId);
+    const truth = await jobsFor(request.requestId);
+    expect(truth).toHaveLength(1);
+    expect(completed).toMatchObject({
+      outcome: 'succeeded',
+      reconciled: true,
+      job: { kind: 'aiqum', key: truth[0]?.id },
+    });
+    expect(simulator.stats().submissions[request.requestId]).toBe(1);
+  });
+
   it('resubmits a write AIQUM never received (no job, no object), and it is not marked reconciled', async () => {
     simulator.setScenario({
       rules: [
