@@ -23,8 +23,12 @@ const producerManifest = manifestSchema.parse(
   JSON.parse(readFileSync(repoFile('apps/producer/package.json'), 'utf8')),
 );
 
-// npm finds its cache through HOME; the children see nothing else of the test's environment.
-const npmEnv = { HOME: process.env.HOME ?? tmpdir() };
+// npm finds its cache through HOME, and the machine's extra certificate authorities (a proxy's) through
+// NODE_EXTRA_CA_CERTS; the children see nothing else of the test's environment.
+const npmEnv = {
+  HOME: process.env.HOME ?? tmpdir(),
+  ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}),
+};
 let workDir: string;
 let tarball: string;
 let installedCli: string;

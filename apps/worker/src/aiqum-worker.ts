@@ -123,7 +123,12 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     retentionSeconds: config.retentionSeconds,
   });
   requestQueue.on('error', (error) => logger.warn({ err: error }, 'request queue error'));
-  const release = new DependantRelease({ store, queue: requestQueue, logger });
+  const release = new DependantRelease({
+    store,
+    queue: requestQueue,
+    logger,
+    onSkipped: (spec) => metrics.requestsCompleted.inc({ outcome: 'skipped', target: spec.target }),
+  });
   const releaseSweep = new PeriodicTask({
     intervalMs: releaseSweepIntervalMs,
     run: () => release.sweep(),
@@ -259,6 +264,7 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     keys,
     served: new ServedTargets(redis, keys),
     store,
+    release,
     targets: targetNames,
     graceSeconds: config.orphanedTargetGraceSeconds,
     metrics,

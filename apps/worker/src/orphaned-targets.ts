@@ -1,5 +1,6 @@
 import { type Logger, type RedisConnection, type RedisKeys, requestEndings } from '@aiqum-jobs/contracts';
 import {
+  type DependantRelease,
   IntervalLock,
   PeriodicTask,
   type RequestStore,
@@ -18,6 +19,8 @@ export interface OrphanedTargetsOptions {
   keys: RedisKeys;
   served: ServedTargets;
   store: RequestStore;
+  /** Moves on the dependants of the requests it ends. */
+  release: DependantRelease;
   /** The targets this worker serves, advertised at each check. */
   targets: readonly string[];
   /** How long a target may go unserved before its tracked requests end, in seconds. */
@@ -88,7 +91,7 @@ export class OrphanedTargets {
   }
 
   async #end({ target, unservedMs }: UnservedTarget): Promise<void> {
-    const { store, graceSeconds, metrics, logger } = this.#options;
+    const { store, release, graceSeconds, metrics, logger } = this.#options;
     const ending = requestEndings.targetNotServed(target, Math.round(unservedMs / 1_000), graceSeconds);
     let ended = 0;
     for (;;) {
@@ -99,7 +102,7 @@ export class OrphanedTargets {
         ids.map(async (requestId, index) => {
           const view = views[index];
           if (!view) return store.schedule.untrack(target, requestId);
-          const result = await store.completion.complete(
+          const { result, released } = await store.completion.completeReleasing(
             view,
             { job: view.job, dialect: view.dialect, submittedAt: view.submittedAt, resolved: view.resolved },
             { ...ending, ...(view.jobState ? { jobState: view.jobState } : {}) },
@@ -108,6 +111,7 @@ export class OrphanedTargets {
             ended += 1;
             metrics.requestsCompleted.inc({ outcome: ending.outcome, target });
           }
+          await release.release(released);
         }),
       );
     }

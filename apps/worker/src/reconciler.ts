@@ -48,10 +48,13 @@ export function answeredBy(target: Target, window: TimeSpan): number {
   return window.to + 2 * target.config.clockSkewMs + callLeaseMs(target.config, false);
 }
 
+/** A listed job's state: its snapshot, or why it cannot be read. */
+export type ListedState = JobSnapshot | { phase: 'unreadable'; reason: string; results: readonly [] };
+
 /** A listed job, classified. */
 export interface Candidate {
   ref: JobRef;
-  snapshot: JobSnapshot;
+  state: ListedState;
   /** When AIQUM says it was submitted (`submittedSpan`); undefined when it gave no time that parses. */
   submitted: TimeSpan | undefined;
 }
@@ -62,9 +65,9 @@ function aiqumTime(epochMs: number): string {
 }
 
 /** The key a job's results name the object it made by (`lunKey`...), compared case-insensitively. */
-function resultKey(snapshot: JobSnapshot, resultName: string): string | undefined {
+function resultKey(state: ListedState, resultName: string): string | undefined {
   const wanted = resultName.toLowerCase();
-  return snapshot.results.find((result) => result.name.toLowerCase() === wanted)?.value;
+  return state.results.find((result) => result.name.toLowerCase() === wanted)?.value;
 }
 
 const describeJobs = (jobs: readonly Candidate[]) =>
@@ -133,7 +136,7 @@ export class Reconciler {
     try {
       ({ candidates, offset } = await this.#listJobs(requestId, target, listed, input.signal));
       // A running job it could have started has no results yet: its verdict waits for them.
-      if (candidates.some((job) => job.snapshot.phase === 'running' && startedWithin(job, window, offset))) {
+      if (candidates.some((job) => job.state.phase === 'running' && startedWithin(job, window, offset))) {
         return { kind: 'wait', delayMs: runningRecheckMs, reason: 'a job of the time in doubt is running' };
       }
       search = await target.resolver.findCreated(created, input.signal);
@@ -256,7 +259,7 @@ export class Reconciler {
     span: TimeSpan,
     signal: AbortSignal | undefined,
   ): Promise<{ candidates: Candidate[]; offset: ClockOffset }> {
-    const listed: Candidate[] = [];
+    const listed: Array<{ ref: JobRef; record: unknown; submitted: TimeSpan | undefined }> = [];
     for await (const record of target.client.list(jobsPath, {
       filters: { submit_time: `${aiqumTime(span.from)}..${aiqumTime(span.to)}` },
       schema: listedJobSchema,
@@ -264,16 +267,7 @@ export class Reconciler {
     })) {
       const href = record._links?.self.href ?? `${jobsPath}/${encodeURIComponent(record.key)}`;
       const ref: JobRef = { kind: 'aiqum', key: record.key, href, source: 'job.key' };
-      listed.push({
-        ref,
-        submitted: submittedSpan(record.submit_time),
-        snapshot: normalizeJob(ref, record, {
-          method: 'GET',
-          path: jobsPath,
-          status: 200,
-          retryAfterMs: undefined,
-        }),
-      });
+      listed.push({ ref, record, submitted: submittedSpan(record.submit_time) });
     }
     const owners = await this.#store.submissions.jobOwners(
       target.config.name,
@@ -283,11 +277,24 @@ export class Reconciler {
       listed.map((job, index) => ({ submitted: job.submitted, owner: owners[index] })),
       target.config.clockSkewMs,
     );
-    const candidates = listed.filter((_, index) => {
-      const owner = owners[index];
-      return owner === undefined || owner.requestId === requestId;
-    });
+    // Only the jobs no other request owns are read: one in a state no dialect knows can be anyone's.
+    const candidates = listed
+      .filter((_, index) => {
+        const owner = owners[index];
+        return owner === undefined || owner.requestId === requestId;
+      })
+      .map(({ ref, record, submitted }): Candidate => ({ ref, submitted, state: listedState(ref, record) }));
     return { candidates, offset };
+  }
+}
+
+/** A listed job's state, or why it cannot be read (it made, for all one knows, nothing). */
+function listedState(ref: JobRef, record: unknown): ListedState {
+  try {
+    return normalizeJob(ref, record, { method: 'GET', path: jobsPath, status: 200, retryAfterMs: undefined });
+  } catch (error) {
+    if (!(error instanceof AiqumError)) throw error;
+    return { phase: 'unreadable', reason: error.message, results: [] };
   }
 }
 
@@ -339,7 +346,7 @@ export function decide(
   const fits = (write: WriteLookup, job: Candidate): boolean => {
     if (!startedWithin(job, write.span, offset)) return false;
     if (write.resultName === undefined || write.keys === undefined) return true;
-    const made = resultKey(job.snapshot, write.resultName);
+    const made = resultKey(job.state, write.resultName);
     return made === undefined || write.keys.includes(made);
   };
   // A job none of them could have started is another client's (a user of Unified Manager's own pages):
@@ -361,9 +368,10 @@ export function decide(
   if (only === undefined || options.length > 1) return { kind: 'unsettled', found };
   if (only === 'none') return { kind: 'resubmit', found };
   const job = jobs[only];
-  if (job?.snapshot.phase !== 'terminal') return { kind: 'unsettled', found };
-  const madeIt = resultKey(job.snapshot, own.resultName) !== undefined;
-  const failed = job.snapshot.outcome === 'ERROR' || job.snapshot.outcome === 'ABORTED';
+  const state = job?.state;
+  if (!job || state?.phase !== 'terminal') return { kind: 'unsettled', found };
+  const madeIt = resultKey(state, own.resultName) !== undefined;
+  const failed = state.outcome === 'ERROR' || state.outcome === 'ABORTED';
   if (!madeIt && !failed) return { kind: 'unsettled', found };
   return { kind: 'track', job: job.ref, found };
 }

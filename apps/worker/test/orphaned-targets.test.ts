@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createLogger, requestErrorCodes } from '@aiqum-jobs/contracts';
 import type { TargetConfig } from '@aiqum-jobs/core';
 import { logSink, lunRequest, metricValue, parseMetricSamples, waitUntil } from '@aiqum-jobs/test-support';
@@ -62,7 +63,30 @@ function completionsOf(requestId: string) {
 describe('a target no worker serves', () => {
   it('has its tracked requests ended unknown UNKNOWN_TARGET after the grace, with a warning and a metric before', async () => {
     const serving = await startServing(['dropped']);
-    const requestId = await trackedRequest('dropped', 8);
+    // With a request of its batch waiting for it: skipped when it ends, and counted by the worker that skips it.
+    const trackedId = randomUUID();
+    const [tracked, dependant] = await h.enqueue(
+      [
+        {
+          target: 'dropped',
+          ...lunRequest('dropped_lun', { seed: 8 }),
+          ref: 'tracked',
+          requestId: trackedId,
+        },
+        {
+          target: 'dropped',
+          ...lunRequest('dropped_dependant', { seed: 8 }),
+          ref: 'dependant',
+          dependsOn: [{ ref: 'tracked', requestId: trackedId }],
+        },
+      ],
+      { batchId: randomUUID() },
+    );
+    if (!tracked || !dependant) throw new Error('no requests');
+    const { requestId } = tracked;
+    await waitUntil(async () => (await h.store.records.get(requestId))?.status === 'tracking', {
+      what: 'tracking',
+    });
     // Started only now: a worker without the target fails a queued request for it at once.
     const sink = logSink();
     const remaining = await startServing(['kept'], sink);
@@ -94,6 +118,16 @@ describe('a target no worker serves', () => {
     });
     expect((await h.completed()).filter((event) => event.requestId === requestId)).toHaveLength(1);
     expect(await h.redis.zcard(h.keys.targetDue('dropped'))).toBe(0);
+    expect(await completionsOf(dependant.requestId)).toEqual([
+      expect.objectContaining({
+        outcome: 'skipped',
+        error: expect.objectContaining({ code: requestErrorCodes.dependencyFailed }),
+      }),
+    ]);
+    const samples = parseMetricSamples(await (await fetch(`${remaining.healthUrl}/metrics`)).text());
+    expect(
+      metricValue(samples, 'aiqum_jobs_requests_completed_total', { outcome: 'skipped', target: 'dropped' }),
+    ).toBe(1);
   });
 
   it('keeps tracking the requests of a target served again within the grace', async () => {

@@ -23,7 +23,7 @@ function job(key: string, at: number, status: 'normal' | 'error', lunKey?: strin
   return {
     ref,
     submitted: { from: at, to: at },
-    snapshot: normalizeJob(ref, body, {
+    state: normalizeJob(ref, body, {
       method: 'GET',
       path: ref.href,
       status: 200,
@@ -122,6 +122,14 @@ describe('decide', () => {
       kind: 'track',
       job: { key: 'failed' },
     });
+  });
+
+  it('does not track a job it cannot read (a state no dialect knows), which could have made anything', () => {
+    const unreadable: Candidate = {
+      ...job('strange', 1_500, 'normal'),
+      state: { phase: 'unreadable', reason: 'unknown state "FROBNICATING"', results: [] },
+    };
+    expect(verdict(write('own', 1_000, 2_000, []), [unreadable], [])).toMatchObject({ kind: 'unsettled' });
   });
 
   it('does not track a job that succeeded without naming what it made', () => {

@@ -11,6 +11,8 @@ export interface DependantReleaseOptions {
   /** The request queue (`createRequestQueue`). */
   queue: Queue;
   logger: Logger;
+  /** Called for each request this process ended `skipped` (a worker counts it in its metrics). */
+  onSkipped?: (spec: RequestSpec) => void;
 }
 
 /**
@@ -24,11 +26,13 @@ export class DependantRelease {
   readonly #store: RequestStore;
   readonly #queue: Queue;
   readonly #logger: Logger;
+  readonly #onSkipped: (spec: RequestSpec) => void;
 
   constructor(options: DependantReleaseOptions) {
     this.#store = options.store;
     this.#queue = options.queue;
     this.#logger = options.logger;
+    this.#onSkipped = options.onSkipped ?? (() => {});
   }
 
   /** Handles `requestIds` and every request their skips release in turn, until none is left. */
@@ -79,6 +83,7 @@ export class DependantRelease {
         skips.push(
           this.#store.completion.completeReleasing(spec, {}, ending).then((reply) => {
             if (reply.result === 'completed') {
+              this.#onSkipped(spec);
               this.#logger.info(
                 { requestId, batchId: spec.batchId, dependencyId, outcome },
                 'request skipped',
