@@ -116,7 +116,8 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
   });
   const shutdown = new AbortController();
   const hardStop = new AbortController();
-  // Dependants made ready by a completion are queued through this queue; the sweep finds those a crash left.
+  // Dependants made ready by a completion, and attempts whose backoff is over (retry policies), are queued
+  // through this queue; the sweep finds the dependants a crash left.
   const requestQueue = createRequestQueue({
     connection: redis,
     prefix: config.prefix,
@@ -144,16 +145,10 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
     shutdownSignal: shutdown.signal,
     hardStopSignal: hardStop.signal,
   });
-  // Where pollers add the queue jobs of attempts whose backoff is over (retry policies).
-  const queue = createRequestQueue({
-    connection: redis,
-    prefix: config.prefix,
-    retentionSeconds: config.retentionSeconds,
-  });
   const polls = new PollHandler({
     store,
     finisher,
-    nextAttempts: new NextAttempts(store, queue, logger),
+    nextAttempts: new NextAttempts(store, requestQueue, logger),
     targets,
     logger,
     metrics,
@@ -309,7 +304,6 @@ export async function startAiqumWorker(options: StartAiqumWorkerOptions): Promis
           logger.error({ graceMs: hardStopGraceMs }, shutdownLogMessages.stepsStillRunning);
         }
       }
-      await queue.close();
       await health.close();
       await redisState.close();
       metricsRedis.disconnect();
