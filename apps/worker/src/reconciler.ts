@@ -1,5 +1,10 @@
 import { AiqumError, type JobSnapshot, normalizeJob } from '@aiqum-jobs/aiqum-client';
-import { type CreatedObject, createdObjectOfIdentity, type JobRef } from '@aiqum-jobs/contracts';
+import {
+  type CreatedObject,
+  createdObjectOfIdentity,
+  type JobRef,
+  jobResultValue,
+} from '@aiqum-jobs/contracts';
 import type { RequestStore, TimeSpan, WriteInDoubt } from '@aiqum-jobs/core';
 import { z } from 'zod';
 import { type ClockOffset, clockOffsetOf, submittedSpan } from './clock-offset.js';
@@ -62,12 +67,6 @@ export interface Candidate {
 /** SPEC's time format, with a numeric offset (`2019-11-15T09:57:22.000+00:00`). */
 function aiqumTime(epochMs: number): string {
   return new Date(epochMs).toISOString().replace(/Z$/, '+00:00');
-}
-
-/** The key a job's results name the object it made by (`lunKey`...), compared case-insensitively. */
-function resultKey(state: ListedState, resultName: string): string | undefined {
-  const wanted = resultName.toLowerCase();
-  return state.results.find((result) => result.name.toLowerCase() === wanted)?.value;
 }
 
 const describeJobs = (jobs: readonly Candidate[]) =>
@@ -228,10 +227,7 @@ export class Reconciler {
     const lookUp = (object: CreatedObject) => {
       let found = searches.get(object.identity);
       if (!found) {
-        found = target.resolver.findCreated(object, signal).catch((error: unknown) => {
-          if (error instanceof AiqumError) return { kind: 'error' as const, error };
-          throw error;
-        });
+        found = target.resolver.findCreated(object, signal);
         searches.set(object.identity, found);
       }
       return found;
@@ -259,7 +255,7 @@ export class Reconciler {
     span: TimeSpan,
     signal: AbortSignal | undefined,
   ): Promise<{ candidates: Candidate[]; offset: ClockOffset }> {
-    const listed: Array<{ ref: JobRef; record: unknown; submitted: TimeSpan | undefined }> = [];
+    const listed: Array<{ key: string; ref: JobRef; record: unknown; submitted: TimeSpan | undefined }> = [];
     for await (const record of target.client.list(jobsPath, {
       filters: { submit_time: `${aiqumTime(span.from)}..${aiqumTime(span.to)}` },
       schema: listedJobSchema,
@@ -267,11 +263,11 @@ export class Reconciler {
     })) {
       const href = record._links?.self.href ?? `${jobsPath}/${encodeURIComponent(record.key)}`;
       const ref: JobRef = { kind: 'aiqum', key: record.key, href, source: 'job.key' };
-      listed.push({ ref, record, submitted: submittedSpan(record.submit_time) });
+      listed.push({ key: record.key, ref, record, submitted: submittedSpan(record.submit_time) });
     }
     const owners = await this.#store.submissions.jobOwners(
       target.config.name,
-      listed.map(({ ref }) => (ref.kind === 'aiqum' ? ref.key : '')),
+      listed.map(({ key }) => key),
     );
     const offset = clockOffsetOf(
       listed.map((job, index) => ({ submitted: job.submitted, owner: owners[index] })),
@@ -346,7 +342,7 @@ export function decide(
   const fits = (write: WriteLookup, job: Candidate): boolean => {
     if (!startedWithin(job, write.span, offset)) return false;
     if (write.resultName === undefined || write.keys === undefined) return true;
-    const made = resultKey(job.state, write.resultName);
+    const made = jobResultValue(job.state.results, write.resultName);
     return made === undefined || write.keys.includes(made);
   };
   // A job none of them could have started is another client's (a user of Unified Manager's own pages):
@@ -370,7 +366,7 @@ export function decide(
   const job = jobs[only];
   const state = job?.state;
   if (!job || state?.phase !== 'terminal') return { kind: 'unsettled', found };
-  const madeIt = resultKey(state, own.resultName) !== undefined;
+  const madeIt = jobResultValue(state.results, own.resultName) !== undefined;
   const failed = state.outcome === 'ERROR' || state.outcome === 'ABORTED';
   if (!madeIt && !failed) return { kind: 'unsettled', found };
   return { kind: 'track', job: job.ref, found };

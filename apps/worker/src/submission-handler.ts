@@ -105,7 +105,7 @@ export class SubmissionHandler {
     // call (the client's timeout bounds it), so a live holder is never taken over.
     const token = randomUUID();
     const submitLeaseMs = callLeaseMs(target.config, false);
-    const created = 'later' in sent ? undefined : reconcilableObject(spec, 'path' in sent ? sent : undefined);
+    const created = reconcilableObject(spec, 'path' in sent ? sent : undefined);
     const start = await this.#store.submissions.begin(spec.requestId, {
       target: target.config.name,
       limits: target.config.limits,
@@ -379,22 +379,16 @@ export class SubmissionHandler {
     created: CreatedObject | undefined,
     holder: { token: string; slot: CallSlot; error: RequestError } | undefined,
   ): Promise<SubmissionResult> {
-    if (!mayStartAiqumJob(spec)) {
-      // A gateway write starts an ONTAP job, which no other write could take for its own: as before.
-      const ending = holder
-        ? requestEndings.submissionAmbiguous(holder.error)
-        : requestEndings.submissionInterrupted();
-      return this.#end(spec, state, ending, holder?.slot);
-    }
+    // How a write that is not reconciled ends: unknown, as before reconciliation.
+    const unreconciled = holder
+      ? requestEndings.submissionAmbiguous(holder.error)
+      : requestEndings.submissionInterrupted();
+    // A gateway write starts an ONTAP job, which no other write could take for its own.
+    if (!mayStartAiqumJob(spec)) return this.#end(spec, state, unreconciled, holder?.slot);
     const begun = await this.#store.submissions.beginReconciliation(spec, holder);
     if (begun.status === 'busy') return this.#again(0, 'submission held elsewhere');
     if (begun.status !== 'queued' || !begun.window) return done;
-    if (!created) {
-      const ending = holder
-        ? requestEndings.submissionAmbiguous(holder.error)
-        : requestEndings.submissionInterrupted();
-      return this.#end(spec, state, ending);
-    }
+    if (!created) return this.#end(spec, state, unreconciled);
     this.#logger.warn(
       { requestId: spec.requestId, window: begun.window, error: holder?.error },
       'the write may have reached AIQUM unanswered; reconciling',
