@@ -65,7 +65,6 @@ export const beginSubmissionScript = new LuaScript({
       ms: z.number(),
       now: z.number(),
       state: submissionStateSchema,
-      claim: timeSpanSchema.optional(),
       reconciling: timeSpanSchema.extend({ error: jsonText(requestErrorSchema).optional() }).optional(),
     }),
   ),

@@ -88,8 +88,6 @@ export interface SubmissionStart {
   /** Redis's time of the call. */
   now: number;
   state: Omit<RequestState, 'status'>;
-  /** With `interrupted`: when the dead worker's claim was taken and when it expired. */
-  claim?: TimeSpan;
   /** With `claimed`: the request is being reconciled; when its write was in doubt, and the error seen then. */
   reconciling?: TimeSpan & { error?: RequestError };
 }
@@ -132,14 +130,13 @@ export class Submissions {
       },
     });
     this.#context.clock.observe(reply.now);
-    const { verdict, submitAttempts, ms, now, state, claim, reconciling } = reply;
+    const { verdict, submitAttempts, ms, now, state, reconciling } = reply;
     return {
       verdict,
       submitAttempts,
       ms,
       now,
       state,
-      ...(claim ? { claim } : {}),
       ...(reconciling ? { reconciling: withoutUnset(reconciling) } : {}),
     };
   }

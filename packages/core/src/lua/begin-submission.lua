@@ -3,8 +3,7 @@
 -- - missing / completed: nothing to do;
 -- - waiting: its dependencies have not all ended; it is queued again when they have;
 -- - busy (ms left): another worker holds a live claim on the submission;
--- - interrupted: a claim whose worker died mid-call, on a request that may not be resubmitted (`claim` says
---   when it was taken and when it expired);
+-- - interrupted: a claim whose worker died mid-call, on a request that may not be resubmitted;
 -- - limited (ms to wait): the target's limits refuse a call now;
 -- - claimed: submit now (the same token again, as after a resent command, is the same claim; an expired
 --   claim is taken anew when the request allows resubmission), or, for a request being reconciled
@@ -13,7 +12,7 @@
 -- A slot is taken only with claimed, under `leaseId`. A write's claim puts it in its target's writes in doubt
 -- until its lease ends (it may reach AIQUM unanswered), and remembers when it was taken and the object it names.
 -- Returns JSON {verdict, submitAttempts, ms, now (Redis's clock, ms), state: {job, dialect, jobState,
--- submittedAt} (those set), claim, reconciling}.
+-- submittedAt} (those set), reconciling}.
 local requestKey = KEYS[1]
 local inFlightKey = KEYS[2] -- the target's call leases
 local recentKey = KEYS[3] -- the target's recent calls
@@ -34,15 +33,11 @@ local doubtKeepMs = tonumber(ARGV[12])
 local now = redis_now_ms()
 
 local record = hash_fields(requestKey,
-  {'status', 'submitAttempts', 'submitter', 'submitUntil', 'submitStartedAt', 'job', 'dialect', 'jobState',
+  {'status', 'submitAttempts', 'submitter', 'submitUntil', 'job', 'dialect', 'jobState',
     'submittedAt', 'reconciling', 'doubtFrom', 'doubtTo', 'doubtError'})
 
 local function reply(verdict, attempts, ms, state)
   local answer = {verdict = verdict, submitAttempts = attempts, ms = ms, now = now, state = state or {}}
-  if verdict == 'interrupted' then
-    local claimUntil = tonumber(record.submitUntil or '0')
-    answer.claim = {from = tonumber(record.submitStartedAt or (claimUntil - claimLeaseMs)), to = claimUntil}
-  end
   if verdict == 'claimed' and record.reconciling == '1' then
     answer.reconciling = {from = tonumber(record.doubtFrom), to = tonumber(record.doubtTo),
       error = record.doubtError}
