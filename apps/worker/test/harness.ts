@@ -12,7 +12,7 @@ import {
   type RequestCompletedEvent,
   type RequestSpec,
 } from '@aiqum-jobs/contracts';
-import { createRequestQueue, RequestStore, Secret, type TargetConfig } from '@aiqum-jobs/core';
+import { createRequestQueue, RequestStore, Secret, submissionJob, type TargetConfig } from '@aiqum-jobs/core';
 import { readEvents, type TestRedis, useTestRedis, waitForEvents } from '@aiqum-jobs/test-support';
 import { loadWebhookConfig } from '@aiqum-jobs/webhooks';
 import type { Queue } from 'bullmq';
@@ -146,11 +146,7 @@ export async function startHarness(
       }));
       await store.records.create(specs, batch);
       // As the producer does: a request with dependencies waits until a completion releases it.
-      await queue.addBulk(
-        specs
-          .filter((spec) => spec.dependsOn === undefined)
-          .map((spec) => ({ name: 'request', data: spec, opts: { jobId: spec.requestId } })),
-      );
+      await queue.addBulk(specs.filter((spec) => spec.dependsOn === undefined).map(submissionJob));
       return specs;
     },
     events: () => readEvents(redis, stream),

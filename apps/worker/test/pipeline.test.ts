@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { submissionJob } from '@aiqum-jobs/core';
 import { igroupRequest, lunRequest, redisTimeMs, waitUntil } from '@aiqum-jobs/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { byRequest, gatewayClusters, type Harness, startHarness } from './harness.js';
@@ -323,13 +324,7 @@ describe('the pipeline, end to end against the simulator', () => {
     };
     await h.store.submissions.begin(interrupted.requestId, deadClaim);
     await h.store.submissions.begin(resubmittable.requestId, deadClaim);
-    await h.queue.addBulk(
-      [interrupted, resubmittable].map((spec) => ({
-        name: 'request',
-        data: spec,
-        opts: { jobId: spec.requestId },
-      })),
-    );
+    await h.queue.addBulk([interrupted, resubmittable].map(submissionJob));
     const events = await waitUntil(
       async () => {
         const found = byRequest(await h.completed());
